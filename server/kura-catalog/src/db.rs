@@ -1,0 +1,50 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use kura_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+use crate::CatalogError;
+
+/// Handle to the catalog database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    db: DatabaseConnection,
+}
+
+impl Catalog {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) without migrating.
+    pub async fn connect(url: &str) -> Result<Self, CatalogError> {
+        Self::connect_with(url, None).await
+    }
+
+    /// Connects and calls `on_statement` for every SQL statement run (used by tests that check
+    /// the number of statements per request).
+    pub async fn connect_with(
+        url: &str,
+        on_statement: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    ) -> Result<Self, CatalogError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
+            .max_connections(if url.starts_with("sqlite") { 8 } else { 16 });
+        let mut db = Database::connect(options).await?;
+        if let Some(callback) = on_statement {
+            db.set_metric_callback(move |info| callback(&info.statement.sql));
+        }
+        Ok(Catalog { db })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), CatalogError> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// The underlying connection, for the few queries that live outside this crate's modules.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}

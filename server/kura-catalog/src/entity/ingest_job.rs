@@ -1,0 +1,35 @@
+//! Row of `ingest_jobs`.
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, utoipa::ToSchema)]
+#[schema(as = IngestJob)]
+#[sea_orm(table_name = "ingest_jobs")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub dataset_id: Uuid,
+    pub version_id: Uuid,
+    /// A `kura_core::JobState` as text.
+    pub state: String,
+    pub files_total: i32,
+    pub files_done: i32,
+    pub bytes_total: i64,
+    pub bytes_done: i64,
+    /// `[{"file": "...", "error": "..."}]`: one entry per failed file.
+    pub errors: Json,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub message: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: DateTimeUtc,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,48 @@
+//! Organizations and their groups (labs, projects) that own datasets.
+
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::entity::{group, organization};
+use crate::{Catalog, CatalogError};
+
+impl Catalog {
+    /// The organization called `name`, created if absent.
+    pub async fn ensure_organization(&self, name: &str, ror_id: Option<&str>) -> Result<organization::Model, CatalogError> {
+        if let Some(org) = organization::Entity::find()
+            .filter(organization::Column::Name.eq(name))
+            .one(self.connection())
+            .await?
+        {
+            return Ok(org);
+        }
+        let org = organization::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set(name.to_owned()),
+            ror_id: Set(ror_id.map(str::to_owned)),
+            created_at: Set(Utc::now()),
+        };
+        Ok(organization::Entity::insert(org).exec_with_returning(self.connection()).await?)
+    }
+
+    /// The group `name` of an organization, created if absent.
+    pub async fn ensure_group(&self, organization_id: Uuid, name: &str) -> Result<group::Model, CatalogError> {
+        if let Some(g) = group::Entity::find()
+            .filter(group::Column::OrganizationId.eq(organization_id))
+            .filter(group::Column::Name.eq(name))
+            .one(self.connection())
+            .await?
+        {
+            return Ok(g);
+        }
+        let g = group::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(organization_id),
+            name: Set(name.to_owned()),
+            created_at: Set(Utc::now()),
+        };
+        Ok(group::Entity::insert(g).exec_with_returning(self.connection()).await?)
+    }
+}
+

@@ -1,0 +1,193 @@
+//! Derived tables and their columns, and the one transaction that commits an ingest.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use kura_core::JobState;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::entity::{data_table, file, ingest_job, table_column};
+use crate::files::NewFile;
+use crate::{Catalog, CatalogError, Page, PageRequest, outbox};
+
+/// A column about to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewColumn {
+    pub name: String,
+    pub original_label: String,
+    pub arrow_type: String,
+    pub unit: Option<String>,
+    pub ucum: Option<String>,
+    pub description: Option<String>,
+    pub statistics: Value,
+}
+
+/// A table about to be recorded, with the derived Parquet file that holds it.
+#[derive(Debug, Clone)]
+pub struct NewTable {
+    pub name: String,
+    pub source_file_id: Uuid,
+    pub parquet: NewFile,
+    pub row_count: u64,
+    pub metadata: Value,
+    pub provenance: Value,
+    pub columns: Vec<NewColumn>,
+}
+
+/// What an ingest job produced, committed all at once.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOutcome {
+    pub tables: Vec<NewTable>,
+    /// Detected format of each raw file looked at (`unknown` when none matched).
+    pub formats: Vec<(Uuid, String)>,
+    /// `[{"file": path, "error": message}]` for files that failed.
+    pub errors: Vec<Value>,
+}
+
+/// A table with its columns, as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TableInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub file_id: Uuid,
+    pub source_file_id: Uuid,
+    pub row_count: i64,
+    pub metadata: Value,
+    pub provenance: Value,
+    pub created_at: DateTime<Utc>,
+    pub columns: Vec<table_column::Model>,
+}
+
+impl TableInfo {
+    fn new(t: data_table::Model, columns: Vec<table_column::Model>) -> Self {
+        TableInfo {
+            id: t.id,
+            name: t.name,
+            file_id: t.file_id,
+            source_file_id: t.source_file_id,
+            row_count: t.row_count,
+            metadata: t.metadata,
+            provenance: t.provenance,
+            created_at: t.created_at,
+            columns,
+        }
+    }
+}
+
+impl Catalog {
+    /// Commits an ingest job's results in one transaction: derived files, tables, columns, the
+    /// raw files' detected formats, the outbox event and the job's final state. Before this
+    /// commit nothing of the job is visible; after it, all of it is.
+    pub async fn commit_ingest(&self, job: &ingest_job::Model, outcome: IngestOutcome) -> Result<ingest_job::Model, CatalogError> {
+        let now = Utc::now();
+        let txn = self.connection().begin().await?;
+        let mut table_names = Vec::new();
+        for table in outcome.tables {
+            let parquet = file::Entity::insert(table.parquet.into_active(job.version_id)).exec_with_returning(&txn).await?;
+            let table_id = Uuid::now_v7();
+            let row = data_table::ActiveModel {
+                id: Set(table_id),
+                version_id: Set(job.version_id),
+                file_id: Set(parquet.id),
+                source_file_id: Set(table.source_file_id),
+                name: Set(table.name.clone()),
+                row_count: Set(i64::try_from(table.row_count).unwrap_or(i64::MAX)),
+                metadata: Set(table.metadata),
+                provenance: Set(table.provenance),
+                created_at: Set(now),
+            };
+            data_table::Entity::insert(row).exec(&txn).await?;
+            if !table.columns.is_empty() {
+                let columns = table.columns.into_iter().enumerate().map(|(i, c)| table_column::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    table_id: Set(table_id),
+                    position: Set(i as i32),
+                    name: Set(c.name),
+                    original_label: Set(c.original_label),
+                    arrow_type: Set(c.arrow_type),
+                    unit: Set(c.unit),
+                    ucum: Set(c.ucum),
+                    description: Set(c.description),
+                    statistics: Set(c.statistics),
+                });
+                table_column::Entity::insert_many(columns).exec(&txn).await?;
+            }
+            table_names.push(table.name);
+        }
+        for (file_id, format) in &outcome.formats {
+            file::Entity::update_many()
+                .col_expr(file::Column::Format, sea_orm::sea_query::Expr::value(format.clone()))
+                .filter(file::Column::Id.eq(*file_id))
+                .exec(&txn)
+                .await?;
+        }
+        let failed = outcome.errors.len();
+        let state = match (failed, outcome.formats.len()) {
+            (0, _) => JobState::Succeeded,
+            (f, n) if f >= n => JobState::Failed,
+            _ => JobState::PartiallyFailed,
+        };
+        let mut active: ingest_job::ActiveModel = job.clone().into();
+        active.state = Set(state.as_str().into());
+        active.files_done = Set(job.files_total);
+        active.bytes_done = Set(job.bytes_total);
+        active.errors = Set(Value::Array(outcome.errors));
+        active.message = Set(Some(format!("{} of {} files failed", failed, outcome.formats.len())).filter(|_| failed > 0));
+        active.updated_at = Set(now);
+        active.finished_at = Set(Some(now));
+        let job = ingest_job::Entity::update(active).exec(&txn).await?;
+        outbox::append(&txn, "version.tables_added", Some(job.dataset_id), json!({"version_id": job.version_id, "tables": table_names})).await?;
+        txn.commit().await?;
+        Ok(job)
+    }
+
+    /// One page of a version's tables with their columns: three statements whatever the size.
+    pub async fn tables_page(&self, version_id: Uuid, page: PageRequest) -> Result<Page<TableInfo>, CatalogError> {
+        let query = data_table::Entity::find().filter(data_table::Column::VersionId.eq(version_id));
+        let total = query.clone().count(self.connection()).await?;
+        let tables = query
+            .order_by_asc(data_table::Column::Name)
+            .offset(page.offset)
+            .limit(page.limit)
+            .all(self.connection())
+            .await?;
+        let items = self.with_columns(tables).await?;
+        Ok(Page::new(items, total, page))
+    }
+
+    /// One table of a version, by name.
+    pub async fn table(&self, version_id: Uuid, name: &str) -> Result<TableInfo, CatalogError> {
+        let table = data_table::Entity::find()
+            .filter(data_table::Column::VersionId.eq(version_id))
+            .filter(data_table::Column::Name.eq(name))
+            .one(self.connection())
+            .await?
+            .ok_or_else(|| CatalogError::not_found(format!("table {name:?}")))?;
+        Ok(self.with_columns(vec![table]).await?.remove(0))
+    }
+
+    async fn with_columns(&self, tables: Vec<data_table::Model>) -> Result<Vec<TableInfo>, CatalogError> {
+        if tables.is_empty() {
+            return Ok(Vec::new());
+        }
+        let columns = table_column::Entity::find()
+            .filter(table_column::Column::TableId.is_in(tables.iter().map(|t| t.id)))
+            .order_by_asc(table_column::Column::Position)
+            .all(self.connection())
+            .await?;
+        let mut by_table: HashMap<Uuid, Vec<table_column::Model>> = HashMap::new();
+        for c in columns {
+            by_table.entry(c.table_id).or_default().push(c);
+        }
+        Ok(tables
+            .into_iter()
+            .map(|t| {
+                let cols = by_table.remove(&t.id).unwrap_or_default();
+                TableInfo::new(t, cols)
+            })
+            .collect())
+    }
+}

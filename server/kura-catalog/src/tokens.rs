@@ -1,0 +1,86 @@
+//! API tokens: random secrets shown once, stored only as SHA-256 hashes.
+
+use chrono::Utc;
+use rand::RngCore;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::entity::api_token;
+use crate::{Catalog, CatalogError};
+
+/// Prefix that makes Kura tokens recognisable to secret scanners.
+pub const TOKEN_PREFIX: &str = "kura_";
+
+/// A new random secret: 256 bits, hex, with the Kura prefix.
+pub fn generate_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
+}
+
+/// The stored form of a secret. A fast hash is enough: secrets are 256-bit random, not passwords.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+impl Catalog {
+    /// Creates an admin API token and returns its row and the secret (shown once).
+    pub async fn create_admin_token(&self, name: &str) -> Result<(api_token::Model, String), CatalogError> {
+        let secret = generate_secret();
+        let row = api_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            token_hash: Set(hash_secret(&secret)),
+            name: Set(name.to_owned()),
+            scope: Set("admin".into()),
+            user_id: Set(None),
+            created_at: Set(Utc::now()),
+            expires_at: Set(None),
+            revoked_at: Set(None),
+            last_used_at: Set(None),
+        };
+        let row = api_token::Entity::insert(row).exec_with_returning(self.connection()).await?;
+        Ok((row, secret))
+    }
+
+    /// The live (unrevoked, unexpired) token with this secret, recording its use.
+    pub async fn token_by_secret(&self, secret: &str) -> Result<Option<api_token::Model>, CatalogError> {
+        let now = Utc::now();
+        let Some(token) = api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(hash_secret(secret)))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .one(self.connection())
+            .await?
+        else {
+            return Ok(None);
+        };
+        if token.expires_at.is_some_and(|at| at <= now) {
+            return Ok(None);
+        }
+        // Recorded at most once a minute so that reads do not turn into writes on every request.
+        if token.last_used_at.is_none_or(|at| now - at > chrono::Duration::minutes(1)) {
+            api_token::Entity::update_many()
+                .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+                .filter(api_token::Column::Id.eq(token.id))
+                .exec(self.connection())
+                .await?;
+        }
+        Ok(Some(token))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_random_and_hashes_stable() {
+        let a = generate_secret();
+        let b = generate_secret();
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 64);
+        assert_eq!(hash_secret(&a), hash_secret(&a));
+        assert_ne!(hash_secret(&a), hash_secret(&b));
+    }
+}

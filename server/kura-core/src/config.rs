@@ -1,0 +1,63 @@
+//! Typed configuration, built once in the binary (defaults, then file, then `KURA_*`).
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Everything a Kura node needs to start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address of the HTTP server (REST, FAIR surfaces, portal).
+    pub http_addr: String,
+    /// Address of the Arrow Flight server (used once Flight is built).
+    pub flight_addr: String,
+    /// Directory holding the SQLite catalog, the object store and staging files.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to `kura.db` in the data directory.
+    pub database_url: Option<String>,
+    /// Largest accepted upload, per file, in bytes.
+    pub max_upload_bytes: u64,
+    /// Largest accepted page size for lists and rows.
+    pub max_page_size: u64,
+    /// Public base URL used in links (defaults to `http://{http_addr}`).
+    pub base_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            http_addr: "127.0.0.1:8080".into(),
+            flight_addr: "127.0.0.1:50051".into(),
+            data_dir: PathBuf::from("kura-data"),
+            database_url: None,
+            max_upload_bytes: 64 * 1024 * 1024 * 1024,
+            max_page_size: 10_000,
+            base_url: None,
+        }
+    }
+}
+
+impl Config {
+    /// The catalog URL: the configured one, or a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("kura.db").display()),
+        }
+    }
+
+    /// Directory of the local object store.
+    pub fn objects_dir(&self) -> PathBuf {
+        self.data_dir.join("objects")
+    }
+
+    /// Directory for in-flight uploads and ingest scratch files.
+    pub fn staging_dir(&self) -> PathBuf {
+        self.data_dir.join("staging")
+    }
+
+    /// Base URL for absolute links.
+    pub fn base_url(&self) -> String {
+        self.base_url.clone().unwrap_or_else(|| format!("http://{}", self.http_addr))
+    }
+}

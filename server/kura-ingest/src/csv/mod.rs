@@ -1,0 +1,1 @@
+//! CSV/TSV reader (being written)
