@@ -1,1 +1,101 @@
-//! placeholder
+//! Kura's HTTP surface (axum): the REST API under `/api/v1`. Thin: handlers extract, call the
+//! catalog or the ingestor, and map the result; access decisions live in the services.
+
+pub mod auth;
+pub mod error;
+pub mod openapi;
+mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use kura_catalog::Catalog;
+use kura_core::Config;
+use kura_ingest::Ingestor;
+use kura_storage::ObjectStore;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+pub use state::AppState;
+
+/// Builds the router for `state`.
+pub fn router(state: AppState) -> Router {
+    use routes::*;
+    let api = Router::new()
+        .route("/health", get(health::health))
+        .route("/datasets", get(datasets::list).post(datasets::create))
+        .route("/datasets/{name}", get(datasets::get))
+        .route("/datasets/{name}/draft", post(versions::draft).patch(versions::update))
+        .route("/datasets/{name}/draft/files", post(files::upload).layer(DefaultBodyLimit::disable()))
+        .route("/datasets/{name}/draft/ingest", post(jobs::start))
+        .route("/datasets/{name}/draft/publish", post(versions::publish))
+        .route("/datasets/{name}/jobs", get(jobs::list))
+        .route("/datasets/{name}/jobs/{job_id}", get(jobs::get))
+        .route("/datasets/{name}/versions/{version}", get(versions::get))
+        .route("/datasets/{name}/versions/{version}/files", get(files::list))
+        .route("/datasets/{name}/versions/{version}/files/{file_id}/content", get(files::download))
+        .route("/datasets/{name}/versions/{version}/tables", get(tables::list))
+        .route("/datasets/{name}/versions/{version}/tables/{table}", get(tables::get))
+        .route("/datasets/{name}/versions/{version}/tables/{table}/parquet", get(tables::parquet))
+        .route("/datasets/{name}/versions/{version}/tables/{table}/rows", get(rows::rows))
+        .fallback(|| async { ApiError::not_found("route") });
+    Router::new()
+        .nest("/api/v1", api)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Opens the catalog (migrating it) and the object store described by `config`.
+pub async fn open_state(config: Config) -> Result<AppState, ApiError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
+    let catalog = Catalog::connect(&config.database_url()).await?;
+    catalog.migrate().await?;
+    let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
+    let ingestor = Ingestor::new(catalog.clone(), store.clone());
+    Ok(AppState { config: Arc::new(config), catalog, store, ingestor })
+}
+
+/// A bound, ready-to-run HTTP server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds the HTTP listener for `state` (port 0 picks a free port; see [`Application::address`]).
+    /// Jobs a previous process left unfinished are marked failed first: their results were never
+    /// committed.
+    pub async fn build(state: AppState) -> Result<Self, ApiError> {
+        let interrupted = state.catalog.fail_interrupted_jobs().await?;
+        if interrupted > 0 {
+            tracing::warn!(jobs = interrupted, "marked jobs interrupted by a previous stop as failed");
+        }
+        let listener = TcpListener::bind(&state.config.http_addr)
+            .await
+            .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, format!("cannot listen on {}: {e}", state.config.http_addr)))?;
+        let router = router(state.clone());
+        Ok(Application { listener, router, state })
+    }
+
+    /// The address the server listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    }
+}

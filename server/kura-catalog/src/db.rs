@@ -43,6 +43,16 @@ impl Catalog {
         Ok(())
     }
 
+    /// Checks the database answers; returns the backend's name.
+    pub async fn ping(&self) -> Result<&'static str, CatalogError> {
+        self.db.ping().await?;
+        Ok(match self.db.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => "postgres",
+            sea_orm::DatabaseBackend::Sqlite => "sqlite",
+            _ => "other",
+        })
+    }
+
     /// The underlying connection, for the few queries that live outside this crate's modules.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db

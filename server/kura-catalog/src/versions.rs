@@ -123,6 +123,20 @@ impl Catalog {
         Ok(draft)
     }
 
+    /// The dataset's open (draft or in-review) version; not found when every version is frozen.
+    pub async fn existing_draft(&self, dataset_id: Uuid) -> Result<dataset_version::Model, CatalogError> {
+        let latest = dataset_version::Entity::find()
+            .filter(dataset_version::Column::DatasetId.eq(dataset_id))
+            .order_by_desc(dataset_version::Column::Number)
+            .one(self.connection())
+            .await?
+            .ok_or_else(|| CatalogError::not_found("dataset"))?;
+        if state_of(&latest)?.is_frozen() {
+            return Err(CatalogError::not_found("open draft"));
+        }
+        Ok(latest)
+    }
+
     /// Updates a draft's title, description or metadata.
     pub async fn update_draft(
         &self,

@@ -2,6 +2,12 @@
 //! files into Parquet tables plus catalog rows.
 
 pub mod csv;
+pub mod detect;
+mod error;
+pub mod pipeline;
 pub mod reader;
+mod sink;
 
+pub use error::IngestError;
+pub use pipeline::{Ingestor, LocalFile, Progress};
 pub use reader::{ColumnInfo, FormatReader, ReadError, ReadReport, SinkError, TableSink, TableStart};

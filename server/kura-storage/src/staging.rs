@@ -108,3 +108,10 @@ pub(crate) fn hash_file(path: &Path) -> Result<(String, u64), StorageError> {
     }
     Ok((hex::encode(hasher.finalize()), size))
 }
+
+impl StagedFile {
+    /// Adopts a scratch file written and hashed elsewhere; it is removed on drop unless committed.
+    pub fn new_scratch(path: PathBuf, sha256: String, size: u64) -> Self {
+        StagedFile { path, sha256, size, keep: false }
+    }
+}

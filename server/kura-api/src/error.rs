@@ -1,0 +1,77 @@
+//! The one error type every handler returns: 4xx keep their message, 5xx show only an error id
+//! (the cause is logged with that id).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kura_core::ErrorCode;
+use serde_json::json;
+
+/// An error as the API reports it.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into() }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::new(ErrorCode::BadRequest, message)
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = if self.code.is_client_error() {
+            json!({"error": {"code": self.code, "message": self.message}})
+        } else {
+            let id = uuid::Uuid::now_v7();
+            tracing::error!(error_id = %id, error = %self.message, "request failed");
+            json!({"error": {"code": self.code, "message": format!("internal error {id}"), "id": id}})
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// Renders an error with its sources, for the log.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+macro_rules! from_domain {
+    ($($t:ty),+) => {$(
+        impl From<$t> for ApiError {
+            fn from(err: $t) -> Self {
+                ApiError::new(err.code(), chain(&err))
+            }
+        }
+    )+};
+}
+
+from_domain!(kura_catalog::CatalogError, kura_storage::StorageError, kura_ingest::IngestError);
+
+impl From<axum::extract::multipart::MultipartError> for ApiError {
+    fn from(err: axum::extract::multipart::MultipartError) -> Self {
+        ApiError::new(ErrorCode::BadRequest, format!("upload interrupted or malformed: {}", err.body_text()))
+    }
+}

@@ -1,0 +1,54 @@
+//! The OpenAPI 3.1 description, generated from the handlers and committed at
+//! `schema/openapi.json` (a test fails when the committed copy is stale).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes;
+
+struct TokenAuth;
+
+impl Modify for TokenAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("a Kura API token")).build()),
+        );
+    }
+}
+
+/// Kura's REST API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kura", description = "FAIR research-data platform and consortium catalog"),
+    modifiers(&TokenAuth),
+    paths(
+        routes::health::health,
+        routes::datasets::list,
+        routes::datasets::create,
+        routes::datasets::get,
+        routes::versions::get,
+        routes::versions::draft,
+        routes::versions::update,
+        routes::versions::publish,
+        routes::files::upload,
+        routes::files::list,
+        routes::files::download,
+        routes::jobs::start,
+        routes::jobs::get,
+        routes::jobs::list,
+        routes::tables::list,
+        routes::tables::get,
+        routes::tables::parquet,
+        routes::rows::rows,
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as pretty JSON, as committed.
+pub fn openapi_json() -> String {
+    let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}

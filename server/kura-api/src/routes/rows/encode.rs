@@ -1,0 +1,150 @@
+//! Encoders from a stream of record batches to response bytes.
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use bytes::Bytes;
+use futures::stream::{self, BoxStream};
+use futures::StreamExt;
+use kura_core::ErrorCode;
+use kura_storage::StorageError;
+
+use crate::error::ApiError;
+
+/// A response format for rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    ArrowStream,
+}
+
+impl Format {
+    /// Picks the first format in `Accept` that Kura serves; JSON when absent or `*/*`.
+    pub fn from_accept(accept: Option<&str>) -> Result<Self, ApiError> {
+        let Some(accept) = accept else { return Ok(Format::Json) };
+        for item in accept.split(',') {
+            let media = item.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            match media.as_str() {
+                "application/json" | "*/*" | "application/*" => return Ok(Format::Json),
+                "text/csv" | "text/*" => return Ok(Format::Csv),
+                "application/vnd.apache.arrow.stream" => return Ok(Format::ArrowStream),
+                _ => {}
+            }
+        }
+        Err(ApiError::new(
+            ErrorCode::NotAcceptable,
+            "rows are served as application/json, text/csv or application/vnd.apache.arrow.stream",
+        ))
+    }
+
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::ArrowStream => "application/vnd.apache.arrow.stream",
+        }
+    }
+}
+
+enum Encoder {
+    Json(arrow::json::Writer<Vec<u8>, arrow::json::writer::JsonArray>),
+    Csv { header: bool },
+    Arrow(arrow::ipc::writer::StreamWriter<Vec<u8>>),
+}
+
+impl Encoder {
+    fn new(format: Format, schema: &SchemaRef) -> Result<Self, ApiError> {
+        Ok(match format {
+            Format::Json => Encoder::Json(arrow::json::WriterBuilder::new().with_explicit_nulls(true).build(Vec::new())),
+            Format::Csv => Encoder::Csv { header: true },
+            Format::ArrowStream => Encoder::Arrow(
+                arrow::ipc::writer::StreamWriter::try_new(Vec::new(), schema).map_err(StorageError::from)?,
+            ),
+        })
+    }
+
+    fn batch(&mut self, batch: &RecordBatch) -> Result<Bytes, ApiError> {
+        match self {
+            Encoder::Json(w) => {
+                w.write(batch).map_err(StorageError::from)?;
+                Ok(Bytes::from(std::mem::take(w.get_mut())))
+            }
+            Encoder::Csv { header } => {
+                let mut out = Vec::new();
+                let mut w = arrow::csv::WriterBuilder::new().with_header(*header).build(&mut out);
+                w.write(batch).map_err(StorageError::from)?;
+                drop(w);
+                *header = false;
+                Ok(Bytes::from(out))
+            }
+            Encoder::Arrow(w) => {
+                w.write(batch).map_err(StorageError::from)?;
+                Ok(Bytes::from(std::mem::take(w.get_mut())))
+            }
+        }
+    }
+
+    fn finish(&mut self, schema: &SchemaRef) -> Result<Bytes, ApiError> {
+        match self {
+            Encoder::Json(w) => {
+                w.finish().map_err(StorageError::from)?;
+                let mut out = std::mem::take(w.get_mut());
+                if out.is_empty() {
+                    out.extend_from_slice(b"[]");
+                }
+                Ok(Bytes::from(out))
+            }
+            Encoder::Csv { header } => {
+                // An empty result still says which columns it has.
+                if *header {
+                    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    let mut w = csv_line(&names);
+                    w.push(b'\n');
+                    return Ok(Bytes::from(w));
+                }
+                Ok(Bytes::new())
+            }
+            Encoder::Arrow(w) => {
+                w.finish().map_err(StorageError::from)?;
+                Ok(Bytes::from(std::mem::take(w.get_mut())))
+            }
+        }
+    }
+}
+
+fn csv_line(fields: &[&str]) -> Vec<u8> {
+    fields
+        .iter()
+        .map(|f| if f.contains([',', '"', '\n']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { (*f).to_owned() })
+        .collect::<Vec<_>>()
+        .join(",")
+        .into_bytes()
+}
+
+/// Encodes `batches` in `format`, yielding one chunk per batch and a closing chunk.
+pub fn encode(
+    format: Format,
+    schema: SchemaRef,
+    batches: BoxStream<'static, Result<RecordBatch, StorageError>>,
+) -> BoxStream<'static, Result<Bytes, ApiError>> {
+    let encoder = match Encoder::new(format, &schema) {
+        Ok(e) => e,
+        Err(e) => return stream::once(async move { Err(e) }).boxed(),
+    };
+    let state = (Some(batches), encoder, schema);
+    stream::unfold(state, |(batches, mut encoder, schema)| async move {
+        let mut batches = batches?;
+        match batches.next().await {
+            Some(Ok(batch)) => {
+                let chunk = encoder.batch(&batch);
+                Some((chunk, (Some(batches), encoder, schema)))
+            }
+            Some(Err(e)) => Some((Err(ApiError::from(e)), (None, encoder, schema))),
+            None => {
+                let chunk = encoder.finish(&schema);
+                Some((chunk, (None, encoder, schema)))
+            }
+        }
+    })
+    .boxed()
+}

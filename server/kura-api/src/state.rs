@@ -1,0 +1,17 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use kura_catalog::Catalog;
+use kura_core::Config;
+use kura_ingest::Ingestor;
+use kura_storage::ObjectStore;
+
+/// Shared application state; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub catalog: Catalog,
+    pub store: ObjectStore,
+    pub ingestor: Ingestor,
+}

@@ -1,0 +1,46 @@
+//! Format detection: by content first, then by extension. Files no reader claims are kept as
+//! raw files with basic metadata; nothing a user uploads is dropped.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::FormatReader;
+use crate::csv::CsvReader;
+
+/// How many leading bytes detection looks at.
+const HEAD_BYTES: usize = 64 * 1024;
+
+static CSV: CsvReader = CsvReader;
+
+/// Extensions that name delimited text even when the content sniff is unsure.
+const TEXT_TABLE_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "txt", "xy", "dat", "prn"];
+
+fn extension(name: &str) -> String {
+    Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
+}
+
+/// The reader for a file, or `None` when no reader applies (the file stays raw only).
+pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn FormatReader>> {
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    std::fs::File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+    let ext = extension(name);
+    if crate::csv::sniff(&head) || TEXT_TABLE_EXTENSIONS.contains(&ext.as_str()) {
+        // A `.csv` that is really binary still goes to the CSV reader, which says precisely why
+        // it cannot read it.
+        return Ok(Some(&CSV));
+    }
+    Ok(None)
+}
+
+/// Media type for a raw file, from its name.
+pub fn media_type(name: &str) -> String {
+    match extension(name).as_str() {
+        "csv" => "text/csv".into(),
+        "tsv" | "tab" => "text/tab-separated-values".into(),
+        "xy" | "dat" | "txt" | "prn" => "text/plain".into(),
+        _ => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
+    }
+}
+
+/// Media type of the Parquet files Kura writes.
+pub const PARQUET_MEDIA_TYPE: &str = "application/vnd.apache.parquet";

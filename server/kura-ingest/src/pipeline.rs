@@ -1,0 +1,313 @@
+//! The ingest pipeline: raw files of a draft → readers → Parquet objects → one catalog commit.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use kura_catalog::entity::{dataset_version, file, ingest_job};
+use kura_catalog::files::NewFile;
+use kura_catalog::tables::{IngestOutcome, NewColumn, NewTable};
+use kura_catalog::Catalog;
+use kura_core::FileRole;
+use kura_storage::ObjectStore;
+use serde_json::{Value, json};
+
+use crate::detect::{self, PARQUET_MEDIA_TYPE};
+use crate::sink::{FinishedTable, ParquetSink};
+use crate::{IngestError, ReadReport};
+
+/// Name recorded for files no reader claims.
+pub const UNKNOWN_FORMAT: &str = "unknown";
+
+/// Longest searchable text kept per file in the catalog (the rest stays in the raw file).
+const MAX_TEXT: usize = 64 * 1024;
+
+/// Live progress of a job, shared between the worker, the catalog ticker and progress bars.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub files_done: AtomicU64,
+    pub bytes_done: AtomicU64,
+    pub files_total: AtomicU64,
+    pub bytes_total: AtomicU64,
+}
+
+/// Runs ingestion against one catalog and object store.
+#[derive(Clone, Debug)]
+pub struct Ingestor {
+    catalog: Catalog,
+    store: ObjectStore,
+}
+
+/// A local file to add to a draft under a dataset path.
+#[derive(Debug, Clone)]
+pub struct LocalFile {
+    pub source: PathBuf,
+    pub path: String,
+}
+
+impl Ingestor {
+    pub fn new(catalog: Catalog, store: ObjectStore) -> Self {
+        Ingestor { catalog, store }
+    }
+
+    /// Hashes local files into the object store and records them as raw files of `version`.
+    pub async fn add_local_files(
+        &self,
+        version: &dataset_version::Model,
+        files: &[LocalFile],
+    ) -> Result<Vec<file::Model>, IngestError> {
+        let mut rows = Vec::with_capacity(files.len());
+        for f in files {
+            kura_catalog::files::validate_path(&f.path)?;
+            let staged = self.store.stage_existing(&f.source).await?;
+            let object = self.store.commit(staged).await?;
+            rows.push(NewFile {
+                path: f.path.clone(),
+                role: FileRole::Raw,
+                sha256: object.sha256,
+                size: object.size,
+                media_type: detect::media_type(&f.path),
+                format: None,
+                source_file_id: None,
+            });
+        }
+        Ok(self.catalog.add_raw_files(version, rows).await?)
+    }
+
+    /// Queues a job over the version's raw files that have not been ingested yet.
+    pub async fn create_job(&self, version: &dataset_version::Model) -> Result<ingest_job::Model, IngestError> {
+        let pending = self.catalog.pending_raw_files(version.id).await?;
+        if pending.is_empty() {
+            return Err(IngestError::NothingToDo("every raw file of this version is already ingested".into()));
+        }
+        let bytes: u64 = pending.iter().map(|f| f.size.max(0) as u64).sum();
+        Ok(self.catalog.create_job(version, pending.len(), bytes).await?)
+    }
+
+    /// Runs a queued job to the end and commits its results in one transaction. Files that fail
+    /// are recorded with their error; the others are committed.
+    pub async fn run_job(&self, job: ingest_job::Model, progress: Arc<Progress>) -> Result<ingest_job::Model, IngestError> {
+        let result = self.run_job_inner(&job, progress).await;
+        if let Err(e) = &result {
+            tracing::error!(job = %job.id, error = %e, "ingest job failed");
+            let _ = self.catalog.fail_job(job.id, &e.to_string()).await;
+        }
+        result
+    }
+
+    async fn run_job_inner(&self, job: &ingest_job::Model, progress: Arc<Progress>) -> Result<ingest_job::Model, IngestError> {
+        let files = self.catalog.pending_raw_files(job.version_id).await?;
+        progress.files_total.store(files.len() as u64, Ordering::Relaxed);
+        progress.bytes_total.store(files.iter().map(|f| f.size.max(0) as u64).sum(), Ordering::Relaxed);
+        let ticker = self.spawn_ticker(job.id, progress.clone());
+        let mut outcome = IngestOutcome::default();
+        let mut used_names = Vec::new();
+        let mut bytes_before = 0u64;
+        for raw in &files {
+            let result = self.ingest_one(job, raw, progress.clone(), bytes_before).await;
+            bytes_before += raw.size.max(0) as u64;
+            progress.bytes_done.store(bytes_before, Ordering::Relaxed);
+            progress.files_done.fetch_add(1, Ordering::Relaxed);
+            match result {
+                Ok((format, tables)) => {
+                    outcome.formats.push((raw.id, format));
+                    for mut table in tables {
+                        table.name = unique_name(&table.name, &mut used_names);
+                        table.parquet.path = format!("tables/{}.parquet", table.name);
+                        outcome.tables.push(table);
+                    }
+                }
+                Err((format, message)) => {
+                    tracing::info!(job = %job.id, file = %raw.path, error = %message, "file failed");
+                    outcome.formats.push((raw.id, format));
+                    outcome.errors.push(json!({"file": raw.path, "error": message}));
+                }
+            }
+        }
+        ticker.abort();
+        Ok(self.catalog.commit_ingest(job, outcome).await?)
+    }
+
+    /// Writes the job's progress to the catalog once a second while it runs.
+    fn spawn_ticker(&self, job_id: uuid::Uuid, progress: Arc<Progress>) -> tokio::task::JoinHandle<()> {
+        let catalog = self.catalog.clone();
+        tokio::spawn(async move {
+            loop {
+                let files = progress.files_done.load(Ordering::Relaxed) as usize;
+                let bytes = progress.bytes_done.load(Ordering::Relaxed);
+                if let Err(e) = catalog.job_progress(job_id, files, bytes, &[]).await {
+                    tracing::warn!(job = %job_id, error = %e, "could not record progress");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
+    }
+
+    /// Reads one raw file into tables. Errors carry the detected format and a message for users.
+    async fn ingest_one(
+        &self,
+        job: &ingest_job::Model,
+        raw: &file::Model,
+        progress: Arc<Progress>,
+        bytes_before: u64,
+    ) -> Result<(String, Vec<NewTable>), (String, String)> {
+        let unknown = || UNKNOWN_FORMAT.to_string();
+        let (local, scratch) = self.local_copy(raw).await.map_err(|e| (unknown(), e.to_string()))?;
+        let store = self.store.clone();
+        let name = raw.path.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let result = read_file(&store, &local, &name, &progress, bytes_before);
+            if scratch {
+                let _ = std::fs::remove_file(&local);
+            }
+            result
+        })
+        .await
+        .map_err(|e| (unknown(), format!("reader crashed: {e}")))?;
+        let Some((format, report, finished)) = read? else {
+            return Ok((unknown(), Vec::new()));
+        };
+        let started = job.created_at;
+        let mut tables = Vec::with_capacity(finished.len());
+        for table in finished {
+            let new = self.store_table(raw, &report, table, started).await.map_err(|e| (format.clone(), e.to_string()))?;
+            tables.push(new);
+        }
+        Ok((format, tables))
+    }
+
+    /// A local path holding the raw bytes: the object itself for a local store, else a copy.
+    async fn local_copy(&self, raw: &file::Model) -> Result<(PathBuf, bool), IngestError> {
+        if let Some(path) = self.store.local_path(&raw.sha256)? {
+            return Ok((path, false));
+        }
+        let target = self.store.scratch_path();
+        self.store.download_to(&raw.sha256, &target).await?;
+        Ok((target, true))
+    }
+
+    async fn store_table(
+        &self,
+        raw: &file::Model,
+        report: &ReadReport,
+        table: FinishedTable,
+        started: chrono::DateTime<Utc>,
+    ) -> Result<NewTable, IngestError> {
+        let object = self.store.commit(table.file).await?;
+        let stem = file_stem(&raw.path);
+        let name = if table.name == "data" { stem } else { format!("{stem}.{}", slug(&table.name)) };
+        let columns = table
+            .columns
+            .into_iter()
+            .zip(table.arrow_types)
+            .zip(table.statistics)
+            .map(|((c, arrow_type), statistics)| NewColumn {
+                name: c.name,
+                original_label: c.original_label,
+                arrow_type,
+                unit: c.unit,
+                ucum: c.ucum,
+                description: c.description,
+                statistics,
+            })
+            .collect();
+        let mut text = report.text.clone();
+        if text.len() > MAX_TEXT {
+            let mut cut = MAX_TEXT;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+        }
+        Ok(NewTable {
+            name: name.clone(),
+            source_file_id: raw.id,
+            parquet: NewFile {
+                path: format!("tables/{name}.parquet"),
+                role: FileRole::Derived,
+                sha256: object.sha256,
+                size: object.size,
+                media_type: PARQUET_MEDIA_TYPE.into(),
+                format: Some("parquet".into()),
+                source_file_id: Some(raw.id),
+            },
+            row_count: table.rows,
+            metadata: json!({"source_metadata": report.metadata, "text": text, "warnings": report.warnings}),
+            provenance: json!({
+                "activity": "ingest",
+                "software": format!("kura {}", env!("CARGO_PKG_VERSION")),
+                "reader": report.reader,
+                "reader_version": report.reader_version,
+                "parameters": report.parameters,
+                "source": {"file_id": raw.id, "path": raw.path, "sha256": raw.sha256, "size": raw.size},
+                "started_at": started.to_rfc3339(),
+                "ended_at": Utc::now().to_rfc3339(),
+            }),
+            columns,
+        })
+    }
+}
+
+type ReadResult = Result<Option<(String, ReadReport, Vec<FinishedTable>)>, (String, String)>;
+
+/// Detects and reads one file on the current (blocking) thread.
+fn read_file(store: &ObjectStore, path: &Path, name: &str, progress: &Progress, bytes_before: u64) -> ReadResult {
+    let reader = detect::detect(path, name).map_err(|e| (UNKNOWN_FORMAT.to_string(), format!("cannot open file: {e}")))?;
+    let Some(reader) = reader else { return Ok(None) };
+    let format = reader.name().to_string();
+    let mut sink = ParquetSink::new(store);
+    let mut on_progress = |bytes: u64| progress.bytes_done.store(bytes_before + bytes, Ordering::Relaxed);
+    let report = reader.read(path, &mut sink, &mut on_progress).map_err(|e| (format.clone(), e.to_string()))?;
+    let finished = std::mem::take(&mut sink.finished);
+    Ok(Some((format, report, finished)))
+}
+
+fn file_stem(path: &str) -> String {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    let stem = match base.rfind('.') {
+        Some(i) if i > 0 => &base[..i],
+        _ => base,
+    };
+    slug(stem)
+}
+
+/// Keeps a table name URL-safe: letters, digits, `-`, `_`, `.`; anything else becomes `_`.
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .collect();
+    if s.is_empty() { "table".into() } else { s }
+}
+
+fn unique_name(name: &str, used: &mut Vec<String>) -> String {
+    let mut candidate = name.to_string();
+    let mut n = 2;
+    while used.contains(&candidate) {
+        candidate = format!("{name}_{n}");
+        n += 1;
+    }
+    used.push(candidate.clone());
+    candidate
+}
+
+/// Summary of a job for callers that print it.
+pub fn job_summary(job: &ingest_job::Model) -> Value {
+    json!({"id": job.id, "state": job.state, "files_total": job.files_total, "errors": job.errors})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_slugs_and_unique() {
+        assert_eq!(file_stem("raw/xps spectrum.csv"), "xps_spectrum");
+        assert_eq!(file_stem("温度.csv"), "温度");
+        let mut used = Vec::new();
+        assert_eq!(unique_name("a", &mut used), "a");
+        assert_eq!(unique_name("a", &mut used), "a_2");
+    }
+}

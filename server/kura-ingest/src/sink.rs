@@ -1,0 +1,148 @@
+//! The Parquet sink: tables from readers become zstd Parquet scratch files with their SHA-256,
+//! row count and per-column statistics, ready to be committed as objects.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+use arrow::array::{Array, ArrayRef};
+use arrow::compute::kernels::aggregate;
+use arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondType};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use serde_json::{Value, json};
+
+use kura_storage::{HashingWriter, ObjectStore, StagedFile, parquet_io};
+
+use crate::reader::{ColumnInfo, SinkError, TableSink, TableStart};
+
+/// A table fully written to a scratch file.
+#[derive(Debug)]
+pub struct FinishedTable {
+    pub name: String,
+    pub columns: Vec<ColumnInfo>,
+    pub arrow_types: Vec<String>,
+    pub statistics: Vec<Value>,
+    pub rows: u64,
+    pub file: StagedFile,
+}
+
+struct OpenTable {
+    start: TableStart,
+    path: PathBuf,
+    writer: ArrowWriter<HashingWriter<BufWriter<File>>>,
+    stats: Vec<ColumnStats>,
+    rows: u64,
+}
+
+#[derive(Default)]
+struct ColumnStats {
+    nulls: u64,
+    min: Option<f64>,
+    max: Option<f64>,
+}
+
+impl ColumnStats {
+    fn update(&mut self, array: &ArrayRef) {
+        self.nulls += array.null_count() as u64;
+        let (lo, hi) = match array.data_type() {
+            DataType::Int64 => {
+                let a = array.as_any().downcast_ref::<arrow::array::PrimitiveArray<Int64Type>>();
+                (a.and_then(aggregate::min).map(|v| v as f64), a.and_then(aggregate::max).map(|v| v as f64))
+            }
+            DataType::Float64 => {
+                let a = array.as_any().downcast_ref::<arrow::array::PrimitiveArray<Float64Type>>();
+                (a.and_then(aggregate::min), a.and_then(aggregate::max))
+            }
+            DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, _) => {
+                let a = array.as_any().downcast_ref::<arrow::array::PrimitiveArray<TimestampMicrosecondType>>();
+                (a.and_then(aggregate::min).map(|v| v as f64), a.and_then(aggregate::max).map(|v| v as f64))
+            }
+            _ => (None, None),
+        };
+        if let Some(lo) = lo.filter(|v| !v.is_nan()) {
+            self.min = Some(self.min.map_or(lo, |m| m.min(lo)));
+        }
+        if let Some(hi) = hi.filter(|v| !v.is_nan()) {
+            self.max = Some(self.max.map_or(hi, |m| m.max(hi)));
+        }
+    }
+
+    fn to_json(&self, data_type: &DataType) -> Value {
+        let render = |v: f64| match data_type {
+            DataType::Timestamp(..) => chrono::DateTime::from_timestamp_micros(v as i64)
+                .map(|t| json!(t.to_rfc3339()))
+                .unwrap_or(Value::Null),
+            DataType::Int64 => json!(v as i64),
+            _ => json!(v),
+        };
+        json!({"null_count": self.nulls, "min": self.min.map(render), "max": self.max.map(render)})
+    }
+}
+
+/// Writes each table a reader produces to its own Parquet scratch file in staging.
+pub struct ParquetSink<'a> {
+    store: &'a ObjectStore,
+    open: Option<OpenTable>,
+    pub finished: Vec<FinishedTable>,
+}
+
+impl<'a> ParquetSink<'a> {
+    pub fn new(store: &'a ObjectStore) -> Self {
+        ParquetSink { store, open: None, finished: Vec::new() }
+    }
+}
+
+fn sink_err(e: impl std::fmt::Display) -> SinkError {
+    SinkError(format!("writing parquet: {e}"))
+}
+
+impl TableSink for ParquetSink<'_> {
+    fn begin_table(&mut self, table: TableStart) -> Result<(), SinkError> {
+        self.discard_table();
+        let path = self.store.scratch_path();
+        let file = File::create(&path).map_err(sink_err)?;
+        let out = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
+        let writer = ArrowWriter::try_new(out, table.schema.clone(), Some(parquet_io::writer_properties())).map_err(sink_err)?;
+        let stats = table.columns.iter().map(|_| ColumnStats::default()).collect();
+        self.open = Some(OpenTable { start: table, path, writer, stats, rows: 0 });
+        Ok(())
+    }
+
+    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
+        let open = self.open.as_mut().ok_or_else(|| SinkError("write_batch without begin_table".into()))?;
+        for (stats, column) in open.stats.iter_mut().zip(batch.columns()) {
+            stats.update(column);
+        }
+        open.rows += batch.num_rows() as u64;
+        open.writer.write(batch).map_err(sink_err)
+    }
+
+    fn finish_table(&mut self) -> Result<(), SinkError> {
+        let open = self.open.take().ok_or_else(|| SinkError("finish_table without begin_table".into()))?;
+        let OpenTable { start, path, writer, stats, rows } = open;
+        let hashing = writer.into_inner().map_err(sink_err)?;
+        let (buffered, sha256, size) = hashing.finish();
+        let file = buffered.into_inner().map_err(|e| sink_err(e.error()))?;
+        file.sync_all().map_err(sink_err)?;
+        let fields = start.schema.fields();
+        let statistics = stats.iter().zip(fields.iter()).map(|(s, f)| s.to_json(f.data_type())).collect();
+        let arrow_types = fields.iter().map(|f| f.data_type().to_string()).collect();
+        let file = StagedFile::new_scratch(path, sha256, size);
+        self.finished.push(FinishedTable { name: start.name, columns: start.columns, arrow_types, statistics, rows, file });
+        Ok(())
+    }
+
+    fn discard_table(&mut self) {
+        if let Some(open) = self.open.take() {
+            drop(open.writer);
+            let _ = std::fs::remove_file(&open.path);
+        }
+    }
+}
+
+impl Drop for ParquetSink<'_> {
+    fn drop(&mut self) {
+        self.discard_table();
+    }
+}

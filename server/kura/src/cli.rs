@@ -1,0 +1,124 @@
+//! Subcommands and what each does.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kura_api::{Application, open_state};
+
+use crate::{config, demo, ingest};
+
+/// Kura: a FAIR research-data platform and consortium catalog.
+#[derive(Debug, Parser)]
+#[command(name = "kura", version, about)]
+pub struct Cli {
+    /// TOML configuration file (default: ./kura.toml when present).
+    #[arg(long, global = true, env = "KURA_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the HTTP server (default 127.0.0.1:8080, data in ./kura-data).
+    Serve {
+        /// Creates a demo organization and admin token and ingests sample files first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Ingests files into a dataset's draft (creating the dataset if absent).
+    Ingest(ingest::IngestArgs),
+    /// Publishes a dataset's open draft.
+    Publish {
+        /// Dataset name.
+        dataset: String,
+    },
+    /// Applies catalog migrations and exits.
+    Migrate,
+    /// Removes objects no catalog row references.
+    Gc {
+        /// Objects younger than this many seconds are kept (they may belong to an ingest in flight).
+        #[arg(long, default_value_t = 3600)]
+        grace_seconds: u64,
+    },
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Prints a new admin API token (shown once; stored hashed).
+    Token {
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "admin")]
+        name: String,
+    },
+}
+
+impl Cli {
+    /// Worker threads asked for on the command line, if any.
+    pub fn threads(&self) -> Option<usize> {
+        match &self.command {
+            Command::Ingest(args) => args.threads,
+            _ => None,
+        }
+    }
+}
+
+/// Runs the parsed command; the exit code says whether everything succeeded.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve { demo } => {
+            let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            if demo {
+                demo::prepare(&state).await?;
+            }
+            let app = Application::build(state).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            eprintln!("kura listening on http://{}", app.address());
+            app.run_until(shutdown_signal()).await.context("server failed")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ingest(args) => ingest::run(config, args).await,
+        Command::Publish { dataset } => {
+            let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let ds = state.catalog.dataset_by_name(&dataset, kura_catalog::Visibility::Everything).await?;
+            let draft = state.catalog.existing_draft(ds.id).await?;
+            let published = state.catalog.publish(&draft).await?;
+            println!("published {dataset} version {}", published.number);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!("catalog is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Gc { grace_seconds } => {
+            let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let referenced = state.catalog.referenced_hashes().await?;
+            let report = state.store.collect_garbage(&referenced, Duration::from_secs(grace_seconds)).await?;
+            println!(
+                "removed {} objects ({} bytes) and {} staging files; kept {}",
+                report.removed, report.bytes_freed, report.staging_removed, report.kept
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin { command: AdminCommand::Token { name } } => {
+            let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let (_, secret) = state.catalog.create_admin_token(&name).await?;
+            println!("{secret}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+    eprintln!("shutting down");
+}

@@ -1,0 +1,46 @@
+//! Configuration: defaults, then a TOML file, then `KURA_*` environment variables.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use kura_core::Config;
+
+/// Keys settable from the environment as `KURA_<KEY>`.
+const ENV_KEYS: &[&str] = &["http_addr", "flight_addr", "data_dir", "database_url", "max_upload_bytes", "max_page_size", "base_url"];
+
+/// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the
+/// working directory is read when present.
+pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    match file {
+        Some(path) => {
+            anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
+            figment = figment.merge(Toml::file(path));
+        }
+        None => figment = figment.merge(Toml::file(PathBuf::from("kura.toml"))),
+    }
+    figment = figment.merge(Env::prefixed("KURA_").only(ENV_KEYS));
+    figment.extract().context("invalid configuration")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("k.toml", "http_addr = \"127.0.0.1:9999\"\ndata_dir = \"/tmp/from-file\"\n")?;
+            jail.set_env("KURA_DATA_DIR", "/tmp/from-env");
+            let config = load(Some(Path::new("k.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.http_addr, "127.0.0.1:9999");
+            assert_eq!(config.data_dir, PathBuf::from("/tmp/from-env"));
+            assert_eq!(config.flight_addr, "127.0.0.1:50051");
+            jail.create_file("bad.toml", "no_such_key = 1\n")?;
+            assert!(load(Some(Path::new("bad.toml"))).is_err(), "unknown keys are refused");
+            Ok(())
+        });
+    }
+}
