@@ -53,9 +53,14 @@ pub fn router(state: AppState) -> Router {
 
 /// Opens the catalog (migrating it) and the object store described by `config`.
 pub async fn open_state(config: Config) -> Result<AppState, ApiError> {
+    open_state_with(config, None).await
+}
+
+/// Like [`open_state`], calling `on_statement` for every SQL statement (tests count them).
+pub async fn open_state_with(config: Config, on_statement: Option<Arc<dyn Fn(&str) + Send + Sync>>) -> Result<AppState, ApiError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
-    let catalog = Catalog::connect(&config.database_url()).await?;
+    let catalog = Catalog::connect_with(&config.database_url(), on_statement).await?;
     catalog.migrate().await?;
     let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
     let ingestor = Ingestor::new(catalog.clone(), store.clone());

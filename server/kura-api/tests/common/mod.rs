@@ -1,0 +1,128 @@
+//! Starts a real Kura on port 0 with a fresh data directory and catalog, like `kura serve`.
+//!
+//! The catalog is SQLite in the data directory, or, when `KURA_TEST_DATABASE_URL` names a
+//! PostgreSQL server (`postgres://user@host/postgres`), a fresh database created on it per test.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use kura_api::{AppState, Application, open_state_with};
+use kura_core::Config;
+use sea_orm::{ConnectionTrait, Database};
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: String,
+    pub state: AppState,
+    pub statements: Arc<AtomicUsize>,
+    pub dir: tempfile::TempDir,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+/// A fresh PostgreSQL database when `KURA_TEST_DATABASE_URL` is set, else SQLite in `dir`.
+pub async fn database_url(dir: &std::path::Path) -> Option<String> {
+    let admin = std::env::var("KURA_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))?;
+    let name = format!("kura_test_{}", uuid::Uuid::new_v4().simple());
+    let conn = Database::connect(&admin).await.expect("cannot reach KURA_TEST_DATABASE_URL");
+    conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin.clone());
+    let _ = dir;
+    Some(format!("{base}/{name}"))
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config {
+        http_addr: "127.0.0.1:0".into(),
+        data_dir: dir.path().join("data"),
+        database_url: database_url(dir.path()).await,
+        ..Config::default()
+    };
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    let state = open_state_with(config, Some(Arc::new(move |_sql: &str| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    })))
+    .await
+    .expect("open state");
+    let (_, token) = state.catalog.create_admin_token("test").await.expect("token");
+    let app = Application::build(state.clone()).await.expect("build app");
+    let base = format!("http://{}", app.address());
+    let server = tokio::spawn(async move {
+        app.run_until(std::future::pending()).await.expect("server");
+    });
+    TestApp { base, client: reqwest::Client::new(), token, state, statements, dir, _server: server }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_admin(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(&self.token).send().await.expect("request")
+    }
+
+    pub async fn post_admin(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client.post(self.url(path)).bearer_auth(&self.token).json(&body).send().await.expect("request")
+    }
+
+    pub async fn create_dataset(&self, name: &str) {
+        let r = self.post_admin("/datasets", serde_json::json!({"name": name, "title": format!("Title of {name}")})).await;
+        assert_eq!(r.status(), 201, "create {name}: {}", r.text().await.unwrap_or_default());
+    }
+
+    /// Uploads files (name, bytes) to the dataset's draft; returns the response.
+    pub async fn upload(&self, dataset: &str, files: Vec<(&str, Vec<u8>)>) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+        }
+        self.client
+            .post(self.url(&format!("/datasets/{dataset}/draft/files")))
+            .bearer_auth(&self.token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+    }
+
+    /// Starts an ingest job on the draft and waits for it to end; returns the final job.
+    pub async fn ingest(&self, dataset: &str) -> serde_json::Value {
+        let r = self.post_admin(&format!("/datasets/{dataset}/draft/ingest"), serde_json::json!({})).await;
+        assert_eq!(r.status(), 202, "start ingest: {}", r.text().await.unwrap_or_default());
+        let job: serde_json::Value = r.json().await.unwrap();
+        let id = job["id"].as_str().unwrap().to_owned();
+        for _ in 0..600 {
+            let job: serde_json::Value = self.get_admin(&format!("/datasets/{dataset}/jobs/{id}")).await.json().await.unwrap();
+            if job["finished_at"].is_string() {
+                return job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("ingest job {id} did not finish within 30 s");
+    }
+
+    pub async fn publish(&self, dataset: &str) -> reqwest::Response {
+        self.post_admin(&format!("/datasets/{dataset}/draft/publish"), serde_json::json!({})).await
+    }
+
+    pub async fn assert_healthy(&self) {
+        let r = self.get("/health").await;
+        assert_eq!(r.status(), 200, "server stopped answering");
+    }
+}
+
+/// Path to a file in the shared test data, or a panic saying what is missing.
+pub fn testdata(rel: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata").join(rel);
+    assert!(path.exists(), "test data {} is missing: ../shared/testdata must sit beside the repository", path.display());
+    path
+}

@@ -1,0 +1,150 @@
+//! Upload, ingest, tables, rows in every format, downloads, and bad input.
+
+mod common;
+
+use common::{spawn_app, testdata};
+use serde_json::Value;
+
+const THERMAL: &str = "# Instrument: furnace\nSample: A-17\n\nTime,Temperature [K],Power / W,Phase\n\
+2026-11-20T09:00:00Z,295.15,0.5,ramp\n2026-11-20T09:01:00Z,301.42,12.5,ramp\n2026-11-20T09:02:00Z,309.88,18.1,hold\n";
+
+async fn ingest_files(app: &common::TestApp, dataset: &str, files: Vec<(&str, Vec<u8>)>) -> Value {
+    app.create_dataset(dataset).await;
+    let r = app.upload(dataset, files).await;
+    assert_eq!(r.status(), 201, "upload: {}", r.text().await.unwrap_or_default());
+    app.ingest(dataset).await
+}
+
+#[tokio::test]
+async fn a_csv_becomes_a_table_served_as_json_csv_and_arrow() {
+    let app = spawn_app().await;
+    let job = ingest_files(&app, "thermal", vec![("thermal.csv", THERMAL.as_bytes().to_vec())]).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!(app.publish("thermal").await.status(), 200);
+
+    let table: Value = app.get("/datasets/thermal/versions/1/tables/thermal").await.json().await.unwrap();
+    assert_eq!(table["row_count"], 3);
+    let columns = table["columns"].as_array().unwrap();
+    let names: Vec<&str> = columns.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Time", "Temperature", "Power", "Phase"]);
+    assert_eq!(columns[1]["unit"], "K");
+    assert_eq!(columns[1]["ucum"], "K");
+    assert_eq!(columns[1]["original_label"], "Temperature [K]");
+    assert_eq!(columns[1]["arrow_type"], "Float64");
+    assert_eq!(columns[1]["statistics"]["max"], 309.88);
+    assert!(columns[0]["arrow_type"].as_str().unwrap().starts_with("Timestamp"));
+    assert_eq!(table["provenance"]["reader"], "csv");
+    assert_eq!(table["metadata"]["source_metadata"]["Sample"], "A-17");
+
+    let rows: Value = app.get("/datasets/thermal/versions/1/tables/thermal/rows?columns=Temperature,Phase&offset=1&limit=1").await.json().await.unwrap();
+    assert_eq!(rows, serde_json::json!([{"Temperature": 301.42, "Phase": "ramp"}]));
+
+    let csv = app.client.get(app.url("/datasets/thermal/versions/1/tables/thermal/rows?columns=Phase")).header("accept", "text/csv").send().await.unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(csv.text().await.unwrap(), "Phase\nramp\nramp\nhold\n");
+
+    let arrow = app.client.get(app.url("/datasets/thermal/versions/1/tables/thermal/rows"))
+        .header("accept", "application/vnd.apache.arrow.stream").send().await.unwrap();
+    assert_eq!(arrow.status(), 200);
+    let bytes = arrow.bytes().await.unwrap();
+    let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes.to_vec()), None).unwrap();
+    let batches: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
+    assert_eq!(batches[0].schema().field(1).metadata().get("kura:ucum").map(String::as_str), Some("K"));
+
+    let refused = app.client.get(app.url("/datasets/thermal/versions/1/tables/thermal/rows")).header("accept", "image/png").send().await.unwrap();
+    assert_eq!(refused.status(), 406);
+    let unknown = app.get("/datasets/thermal/versions/1/tables/thermal/rows?columns=nope").await;
+    assert_eq!(unknown.status(), 400);
+}
+
+#[tokio::test]
+async fn raw_files_download_byte_for_byte_and_parquet_is_readable() {
+    let app = spawn_app().await;
+    let casa = std::fs::read(testdata("instrument/xps-casa-FeO_analyzed_results.csv")).unwrap();
+    let job = ingest_files(&app, "xps", vec![("FeO_results.csv", casa.clone())]).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    app.publish("xps").await;
+    let files: Value = app.get("/datasets/xps/versions/1/files").await.json().await.unwrap();
+    let raw = files["items"].as_array().unwrap().iter().find(|f| f["role"] == "raw").unwrap();
+    assert_eq!(raw["format"], "csv");
+    let body = app.get(&format!("/datasets/xps/versions/1/files/{}/content", raw["id"].as_str().unwrap())).await.bytes().await.unwrap();
+    assert_eq!(body.as_ref(), casa.as_slice(), "raw bytes come back exactly");
+
+    let parquet = app.get("/datasets/xps/versions/1/tables/FeO_results/parquet").await;
+    assert_eq!(parquet.headers()["content-type"], "application/vnd.apache.parquet");
+    let bytes = parquet.bytes().await.unwrap();
+    assert_eq!(&bytes[..4], b"PAR1");
+    let rows: Value = app.get("/datasets/xps/versions/1/tables/FeO_results/rows?columns=Position").await.json().await.unwrap();
+    let positions: Vec<f64> = rows.as_array().unwrap().iter().map(|r| r["Position"].as_f64().unwrap()).collect();
+    assert_eq!(positions, [709.03, 715.73, 722.18, 730.22]);
+}
+
+#[tokio::test]
+async fn one_bad_file_fails_alone_and_unknown_formats_stay_raw() {
+    let app = spawn_app().await;
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let mut latin1_in_utf16 = vec![0xFF, 0xFE];
+    latin1_in_utf16.extend_from_slice(&[0x41, 0x00, 0x00, 0xD8]); // BOM, "A", then a lone surrogate
+    let files = vec![
+        ("good.csv", THERMAL.as_bytes().to_vec()),
+        ("empty.csv", Vec::new()),
+        ("garbage.csv", garbage),
+        ("ragged.csv", b"a,b\n1,2\n3,4,5\n".to_vec()),
+        ("broken-utf16.csv", latin1_in_utf16),
+        ("picture.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
+    ];
+    let job = ingest_files(&app, "mixed", files).await;
+    assert_eq!(job["state"], "partially_failed", "{job}");
+    let errors: Vec<(String, String)> = job["errors"].as_array().unwrap().iter()
+        .map(|e| (e["file"].as_str().unwrap().to_owned(), e["error"].as_str().unwrap().to_owned())).collect();
+    let error_of = |name: &str| errors.iter().find(|(f, _)| f == name).map(|(_, e)| e.clone()).unwrap_or_default();
+    assert_eq!(error_of("empty.csv"), "file is empty");
+    assert!(error_of("garbage.csv").starts_with("not a text file"), "{errors:?}");
+    assert_eq!(error_of("ragged.csv"), "line 3 has 3 fields, the header has 2");
+    assert!(error_of("broken-utf16.csv").contains("invalid"), "{errors:?}");
+    assert_eq!(errors.len(), 4, "only the four broken files fail: {errors:?}");
+    app.assert_healthy().await;
+
+    let tables: Value = app.get_admin("/datasets/mixed/versions/1/tables").await.json().await.unwrap();
+    assert_eq!(tables["total"], 1, "the good file still became a table");
+    let files: Value = app.get_admin("/datasets/mixed/versions/1/files?limit=100").await.json().await.unwrap();
+    let png = files["items"].as_array().unwrap().iter().find(|f| f["path"] == "picture.png").expect("unknown format kept");
+    assert_eq!(png["format"], "unknown");
+    assert_eq!(png["media_type"], "image/png");
+    assert_eq!(files["total"], 7, "six raw files and one table");
+}
+
+#[tokio::test]
+async fn hostile_uploads_are_refused_and_store_nothing() {
+    let app = spawn_app().await;
+    app.create_dataset("hostile").await;
+    let traversal = app.upload("hostile", vec![("../../etc/passwd", b"x".to_vec())]).await;
+    assert_eq!(traversal.status(), 400);
+    assert!(traversal.text().await.unwrap().contains("invalid file path"));
+
+    // A multipart body cut off mid-stream: the connection closes before the closing boundary.
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/datasets/hostile/draft/files HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {}\r\n\
+content-type: multipart/form-data; boundary=XyZ\r\ncontent-length: 100000\r\n\r\n--XyZ\r\n\
+content-disposition: form-data; name=\"file\"; filename=\"cut.csv\"\r\n\r\na,b\n1,2\n",
+        app.token
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut stream, head.as_bytes()).await.unwrap();
+    drop(stream);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.assert_healthy().await;
+
+    let files: Value = app.get_admin("/datasets/hostile/versions/1/files").await.json().await.unwrap();
+    assert_eq!(files["total"], 0, "nothing of the refused uploads was recorded");
+    let staging = app.state.config.staging_dir();
+    let leftovers = std::fs::read_dir(&staging).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(leftovers, 0, "no staging file left behind");
+
+    let duplicate = app.upload("hostile", vec![("a.csv", b"a\n1\n".to_vec())]).await;
+    assert_eq!(duplicate.status(), 201);
+    let again = app.upload("hostile", vec![("a.csv", b"a\n2\n".to_vec())]).await;
+    assert_eq!(again.status(), 409, "an existing path is never replaced silently");
+}
