@@ -1,0 +1,96 @@
+"""Starts a real `kura serve --demo` for the end-to-end checks, on a free port with a fresh data
+directory, and gives the tests its base URL and demo admin token."""
+
+import os
+import pathlib
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TESTDATA = ROOT.parent / "shared" / "testdata"
+
+
+def kura_binary() -> pathlib.Path:
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    binary = target / "debug" / "kura"
+    if not binary.exists():
+        pytest.fail(f"{binary} is missing: run `cargo build -p kura` first (with the same CARGO_TARGET_DIR)")
+    return binary
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def testdata(rel: str) -> pathlib.Path:
+    path = TESTDATA / rel
+    if not path.exists():
+        pytest.fail(f"{path} is missing: ../shared/testdata must sit beside the repository")
+    return path
+
+
+class Server:
+    def __init__(self, data_dir: pathlib.Path):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ, KURA_DATA_DIR=str(data_dir), KURA_HTTP_ADDR=f"127.0.0.1:{self.port}", KURA_LOG="warn")
+        self.env.pop("KURA_DATABASE_URL", None)
+        self.log = open(data_dir.parent / "server.log", "w")
+        self.proc = subprocess.Popen(
+            [str(kura_binary()), "serve", "--demo"], env=self.env, stdout=subprocess.PIPE, stderr=self.log, text=True
+        )
+        self.token = None
+        deadline = time.time() + 120
+        line = self.proc.stdout.readline()
+        match = re.match(r"KURA_TOKEN=(\S+)", line or "")
+        if not match:
+            self.stop()
+            pytest.fail(f"kura serve --demo printed no token: {line!r}")
+        self.token = match.group(1)
+        while time.time() < deadline:
+            try:
+                if requests.get(self.url("/health"), timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        pytest.fail("kura did not answer /api/v1/health within 120 s")
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/api/v1{path}"
+
+    def auth(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([str(kura_binary()), *args], env=self.env, capture_output=True, text=True, timeout=300)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kura {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("kura") / "data"
+    srv = Server(data_dir)
+    yield srv
+    srv.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
