@@ -18,11 +18,15 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         None => Principal::Anonymous,
         Some(value) => {
             let Some(secret) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
-                return ApiError::new(ErrorCode::Unauthenticated, "authorization header must be 'Bearer <token>'").into_response();
+                return ApiError::new(ErrorCode::Unauthenticated, "authorization header must be 'Bearer <token>'")
+                    .into_response();
             };
             match state.catalog.token_by_secret(secret).await {
                 Ok(Some(token)) if token.scope == "admin" => Principal::Admin { token_id: token.id },
-                Ok(_) => return ApiError::new(ErrorCode::Unauthenticated, "invalid, expired or revoked token").into_response(),
+                Ok(_) => {
+                    return ApiError::new(ErrorCode::Unauthenticated, "invalid, expired or revoked token")
+                        .into_response();
+                }
                 Err(e) => return ApiError::from(e).into_response(),
             }
         }

@@ -1,9 +1,9 @@
 //! The one error type every handler returns: 4xx keep their message, 5xx show only an error id
 //! (the cause is logged with that id).
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use kura_core::ErrorCode;
 use serde_json::json;
 

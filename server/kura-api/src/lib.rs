@@ -10,9 +10,9 @@ pub mod state;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::Router;
 use kura_catalog::Catalog;
 use kura_core::Config;
 use kura_ingest::Ingestor;
@@ -57,9 +57,16 @@ pub async fn open_state(config: Config) -> Result<AppState, ApiError> {
 }
 
 /// Like [`open_state`], calling `on_statement` for every SQL statement (tests count them).
-pub async fn open_state_with(config: Config, on_statement: Option<Arc<dyn Fn(&str) + Send + Sync>>) -> Result<AppState, ApiError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, format!("cannot create data directory {}: {e}", config.data_dir.display())))?;
+pub async fn open_state_with(
+    config: Config,
+    on_statement: Option<kura_catalog::StatementHook>,
+) -> Result<AppState, ApiError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        ApiError::new(
+            kura_core::ErrorCode::Internal,
+            format!("cannot create data directory {}: {e}", config.data_dir.display()),
+        )
+    })?;
     let catalog = Catalog::connect_with(&config.database_url(), on_statement).await?;
     catalog.migrate().await?;
     let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
@@ -83,9 +90,9 @@ impl Application {
         if interrupted > 0 {
             tracing::warn!(jobs = interrupted, "marked jobs interrupted by a previous stop as failed");
         }
-        let listener = TcpListener::bind(&state.config.http_addr)
-            .await
-            .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, format!("cannot listen on {}: {e}", state.config.http_addr)))?;
+        let listener = TcpListener::bind(&state.config.http_addr).await.map_err(|e| {
+            ApiError::new(kura_core::ErrorCode::Internal, format!("cannot listen on {}: {e}", state.config.http_addr))
+        })?;
         let router = router(state.clone());
         Ok(Application { listener, router, state })
     }
@@ -100,7 +107,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
     }
 }

@@ -12,7 +12,11 @@ async fn health_reports_the_catalog_backend() {
     let app = spawn_app().await;
     let body: Value = app.get("/health").await.json().await.unwrap();
     assert_eq!(body["status"], "ok");
-    let expected = if std::env::var("KURA_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) { "postgres" } else { "sqlite" };
+    let expected = if std::env::var("KURA_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     assert_eq!(body["database"], expected);
 }
 
@@ -21,7 +25,14 @@ async fn writes_need_a_valid_admin_token() {
     let app = spawn_app().await;
     let anonymous = app.client.post(app.url("/datasets")).json(&json!({"name": "x"})).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
-    let wrong = app.client.post(app.url("/datasets")).bearer_auth("kura_not-a-token").json(&json!({"name": "x"})).send().await.unwrap();
+    let wrong = app
+        .client
+        .post(app.url("/datasets"))
+        .bearer_auth("kura_not-a-token")
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
     let body: Value = wrong.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthenticated");

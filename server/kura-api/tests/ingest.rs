@@ -36,15 +36,31 @@ async fn a_csv_becomes_a_table_served_as_json_csv_and_arrow() {
     assert_eq!(table["provenance"]["reader"], "csv");
     assert_eq!(table["metadata"]["source_metadata"]["Sample"], "A-17");
 
-    let rows: Value = app.get("/datasets/thermal/versions/1/tables/thermal/rows?columns=Temperature,Phase&offset=1&limit=1").await.json().await.unwrap();
+    let rows: Value = app
+        .get("/datasets/thermal/versions/1/tables/thermal/rows?columns=Temperature,Phase&offset=1&limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(rows, serde_json::json!([{"Temperature": 301.42, "Phase": "ramp"}]));
 
-    let csv = app.client.get(app.url("/datasets/thermal/versions/1/tables/thermal/rows?columns=Phase")).header("accept", "text/csv").send().await.unwrap();
+    let csv = app
+        .client
+        .get(app.url("/datasets/thermal/versions/1/tables/thermal/rows?columns=Phase"))
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     assert_eq!(csv.text().await.unwrap(), "Phase\nramp\nramp\nhold\n");
 
-    let arrow = app.client.get(app.url("/datasets/thermal/versions/1/tables/thermal/rows"))
-        .header("accept", "application/vnd.apache.arrow.stream").send().await.unwrap();
+    let arrow = app
+        .client
+        .get(app.url("/datasets/thermal/versions/1/tables/thermal/rows"))
+        .header("accept", "application/vnd.apache.arrow.stream")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(arrow.status(), 200);
     let bytes = arrow.bytes().await.unwrap();
     let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes.to_vec()), None).unwrap();
@@ -52,7 +68,13 @@ async fn a_csv_becomes_a_table_served_as_json_csv_and_arrow() {
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
     assert_eq!(batches[0].schema().field(1).metadata().get("kura:ucum").map(String::as_str), Some("K"));
 
-    let refused = app.client.get(app.url("/datasets/thermal/versions/1/tables/thermal/rows")).header("accept", "image/png").send().await.unwrap();
+    let refused = app
+        .client
+        .get(app.url("/datasets/thermal/versions/1/tables/thermal/rows"))
+        .header("accept", "image/png")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 406);
     let unknown = app.get("/datasets/thermal/versions/1/tables/thermal/rows?columns=nope").await;
     assert_eq!(unknown.status(), 400);
@@ -68,14 +90,20 @@ async fn raw_files_download_byte_for_byte_and_parquet_is_readable() {
     let files: Value = app.get("/datasets/xps/versions/1/files").await.json().await.unwrap();
     let raw = files["items"].as_array().unwrap().iter().find(|f| f["role"] == "raw").unwrap();
     assert_eq!(raw["format"], "csv");
-    let body = app.get(&format!("/datasets/xps/versions/1/files/{}/content", raw["id"].as_str().unwrap())).await.bytes().await.unwrap();
+    let body = app
+        .get(&format!("/datasets/xps/versions/1/files/{}/content", raw["id"].as_str().unwrap()))
+        .await
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(body.as_ref(), casa.as_slice(), "raw bytes come back exactly");
 
     let parquet = app.get("/datasets/xps/versions/1/tables/FeO_results/parquet").await;
     assert_eq!(parquet.headers()["content-type"], "application/vnd.apache.parquet");
     let bytes = parquet.bytes().await.unwrap();
     assert_eq!(&bytes[..4], b"PAR1");
-    let rows: Value = app.get("/datasets/xps/versions/1/tables/FeO_results/rows?columns=Position").await.json().await.unwrap();
+    let rows: Value =
+        app.get("/datasets/xps/versions/1/tables/FeO_results/rows?columns=Position").await.json().await.unwrap();
     let positions: Vec<f64> = rows.as_array().unwrap().iter().map(|r| r["Position"].as_f64().unwrap()).collect();
     assert_eq!(positions, [709.03, 715.73, 722.18, 730.22]);
 }
@@ -96,8 +124,12 @@ async fn one_bad_file_fails_alone_and_unknown_formats_stay_raw() {
     ];
     let job = ingest_files(&app, "mixed", files).await;
     assert_eq!(job["state"], "partially_failed", "{job}");
-    let errors: Vec<(String, String)> = job["errors"].as_array().unwrap().iter()
-        .map(|e| (e["file"].as_str().unwrap().to_owned(), e["error"].as_str().unwrap().to_owned())).collect();
+    let errors: Vec<(String, String)> = job["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["file"].as_str().unwrap().to_owned(), e["error"].as_str().unwrap().to_owned()))
+        .collect();
     let error_of = |name: &str| errors.iter().find(|(f, _)| f == name).map(|(_, e)| e.clone()).unwrap_or_default();
     assert_eq!(error_of("empty.csv"), "file is empty");
     assert!(error_of("garbage.csv").starts_with("not a text file"), "{errors:?}");
@@ -109,7 +141,8 @@ async fn one_bad_file_fails_alone_and_unknown_formats_stay_raw() {
     let tables: Value = app.get_admin("/datasets/mixed/versions/1/tables").await.json().await.unwrap();
     assert_eq!(tables["total"], 1, "the good file still became a table");
     let files: Value = app.get_admin("/datasets/mixed/versions/1/files?limit=100").await.json().await.unwrap();
-    let png = files["items"].as_array().unwrap().iter().find(|f| f["path"] == "picture.png").expect("unknown format kept");
+    let png =
+        files["items"].as_array().unwrap().iter().find(|f| f["path"] == "picture.png").expect("unknown format kept");
     assert_eq!(png["format"], "unknown");
     assert_eq!(png["media_type"], "image/png");
     assert_eq!(files["total"], 7, "six raw files and one table");

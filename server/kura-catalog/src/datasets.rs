@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use kura_core::VersionState;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
-    TransactionTrait,
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -96,10 +95,11 @@ impl Catalog {
             group_id: Set(new.group_id),
             created_at: Set(now),
         };
-        let ds = dataset::Entity::insert(ds).exec_with_returning(&txn).await.map_err(|e| match CatalogError::from(e) {
-            CatalogError::Conflict(_) => CatalogError::Conflict(format!("dataset {:?} already exists", new.name)),
-            other => other,
-        })?;
+        let ds =
+            dataset::Entity::insert(ds).exec_with_returning(&txn).await.map_err(|e| match CatalogError::from(e) {
+                CatalogError::Conflict(_) => CatalogError::Conflict(format!("dataset {:?} already exists", new.name)),
+                other => other,
+            })?;
         let version = dataset_version::ActiveModel {
             id: Set(Uuid::now_v7()),
             dataset_id: Set(ds.id),
@@ -127,7 +127,11 @@ impl Catalog {
 
     /// One page of the datasets the caller may see, newest first. Three statements whatever
     /// the page size: the page, the total, and the versions of the page's datasets.
-    pub async fn list_datasets(&self, vis: Visibility, page: PageRequest) -> Result<Page<DatasetSummary>, CatalogError> {
+    pub async fn list_datasets(
+        &self,
+        vis: Visibility,
+        page: PageRequest,
+    ) -> Result<Page<DatasetSummary>, CatalogError> {
         let query = visible_datasets(dataset::Entity::find(), vis);
         let total = query.clone().count(self.connection()).await?;
         let rows = query

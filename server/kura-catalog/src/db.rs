@@ -6,6 +6,9 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::CatalogError;
 
+/// Called with the SQL of every statement the catalog runs.
+pub type StatementHook = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Handle to the catalog database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Catalog {
@@ -20,10 +23,7 @@ impl Catalog {
 
     /// Connects and calls `on_statement` for every SQL statement run (used by tests that check
     /// the number of statements per request).
-    pub async fn connect_with(
-        url: &str,
-        on_statement: Option<Arc<dyn Fn(&str) + Send + Sync>>,
-    ) -> Result<Self, CatalogError> {
+    pub async fn connect_with(url: &str, on_statement: Option<StatementHook>) -> Result<Self, CatalogError> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .sqlx_logging(false)

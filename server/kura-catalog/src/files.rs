@@ -47,7 +47,9 @@ pub fn validate_path(path: &str) -> Result<(), CatalogError> {
         || path.contains('\0')
         || path.split('/').any(|part| part.is_empty() || part == "." || part == "..");
     if bad {
-        Err(CatalogError::Invalid(format!("invalid file path {path:?}: use a relative path without '..', '.' or empty parts")))
+        Err(CatalogError::Invalid(format!(
+            "invalid file path {path:?}: use a relative path without '..', '.' or empty parts"
+        )))
     } else {
         Ok(())
     }
@@ -63,7 +65,10 @@ impl Catalog {
     ) -> Result<Vec<file::Model>, CatalogError> {
         let state: VersionState = version.state.parse().map_err(CatalogError::Invalid)?;
         if state.is_frozen() {
-            return Err(CatalogError::Conflict(format!("version {} is {} and cannot change", version.number, version.state)));
+            return Err(CatalogError::Conflict(format!(
+                "version {} is {} and cannot change",
+                version.number, version.state
+            )));
         }
         for f in &files {
             validate_path(&f.path)?;
@@ -74,14 +79,22 @@ impl Catalog {
             let path = f.path.clone();
             let row = file::Entity::insert(f.into_active(version.id)).exec_with_returning(&txn).await.map_err(|e| {
                 match CatalogError::from(e) {
-                    CatalogError::Conflict(_) => CatalogError::Conflict(format!("file {path:?} already exists in this version")),
+                    CatalogError::Conflict(_) => {
+                        CatalogError::Conflict(format!("file {path:?} already exists in this version"))
+                    }
                     other => other,
                 }
             })?;
             added.push(row);
         }
         let paths: Vec<&str> = added.iter().map(|f| f.path.as_str()).collect();
-        outbox::append(&txn, "version.files_added", Some(version.dataset_id), json!({"version": version.number, "paths": paths})).await?;
+        outbox::append(
+            &txn,
+            "version.files_added",
+            Some(version.dataset_id),
+            json!({"version": version.number, "paths": paths}),
+        )
+        .await?;
         txn.commit().await?;
         Ok(added)
     }
@@ -90,12 +103,8 @@ impl Catalog {
     pub async fn files_page(&self, version_id: Uuid, page: PageRequest) -> Result<Page<file::Model>, CatalogError> {
         let query = file::Entity::find().filter(file::Column::VersionId.eq(version_id));
         let total = query.clone().count(self.connection()).await?;
-        let items = query
-            .order_by_asc(file::Column::Path)
-            .offset(page.offset)
-            .limit(page.limit)
-            .all(self.connection())
-            .await?;
+        let items =
+            query.order_by_asc(file::Column::Path).offset(page.offset).limit(page.limit).all(self.connection()).await?;
         Ok(Page::new(items, total, page))
     }
 

@@ -38,7 +38,13 @@ impl Catalog {
     }
 
     /// Records progress of a running job.
-    pub async fn job_progress(&self, job_id: Uuid, files_done: usize, bytes_done: u64, errors: &[Value]) -> Result<(), CatalogError> {
+    pub async fn job_progress(
+        &self,
+        job_id: Uuid,
+        files_done: usize,
+        bytes_done: u64,
+        errors: &[Value],
+    ) -> Result<(), CatalogError> {
         ingest_job::Entity::update_many()
             .col_expr(ingest_job::Column::State, Expr::value(JobState::Running.as_str()))
             .col_expr(ingest_job::Column::FilesDone, Expr::value(i32::try_from(files_done).unwrap_or(i32::MAX)))
@@ -71,7 +77,10 @@ impl Catalog {
         let now = Utc::now();
         let result = ingest_job::Entity::update_many()
             .col_expr(ingest_job::Column::State, Expr::value(JobState::Failed.as_str()))
-            .col_expr(ingest_job::Column::Message, Expr::value("interrupted: the server stopped before the job finished"))
+            .col_expr(
+                ingest_job::Column::Message,
+                Expr::value("interrupted: the server stopped before the job finished"),
+            )
             .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
             .col_expr(ingest_job::Column::FinishedAt, Expr::value(now))
             .filter(ingest_job::Column::State.is_in([JobState::Queued.as_str(), JobState::Running.as_str()]))
@@ -90,7 +99,11 @@ impl Catalog {
     }
 
     /// One page of a dataset's jobs, newest first.
-    pub async fn jobs_page(&self, dataset_id: Uuid, page: PageRequest) -> Result<Page<ingest_job::Model>, CatalogError> {
+    pub async fn jobs_page(
+        &self,
+        dataset_id: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<ingest_job::Model>, CatalogError> {
         let query = ingest_job::Entity::find().filter(ingest_job::Column::DatasetId.eq(dataset_id));
         let total = query.clone().count(self.connection()).await?;
         let items = query

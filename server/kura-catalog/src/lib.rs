@@ -17,7 +17,7 @@ pub mod tables;
 pub mod tokens;
 pub mod versions;
 
-pub use db::Catalog;
+pub use db::{Catalog, StatementHook};
 pub use error::CatalogError;
 pub use page::{Page, PageRequest};
 

@@ -9,11 +9,13 @@ use crate::{Catalog, CatalogError};
 
 impl Catalog {
     /// The organization called `name`, created if absent.
-    pub async fn ensure_organization(&self, name: &str, ror_id: Option<&str>) -> Result<organization::Model, CatalogError> {
-        if let Some(org) = organization::Entity::find()
-            .filter(organization::Column::Name.eq(name))
-            .one(self.connection())
-            .await?
+    pub async fn ensure_organization(
+        &self,
+        name: &str,
+        ror_id: Option<&str>,
+    ) -> Result<organization::Model, CatalogError> {
+        if let Some(org) =
+            organization::Entity::find().filter(organization::Column::Name.eq(name)).one(self.connection()).await?
         {
             return Ok(org);
         }
@@ -45,4 +47,3 @@ impl Catalog {
         Ok(group::Entity::insert(g).exec_with_returning(self.connection()).await?)
     }
 }
-

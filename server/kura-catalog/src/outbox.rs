@@ -2,8 +2,8 @@
 //! as the change they describe.
 
 use chrono::Utc;
-use sea_orm::{ActiveValue::NotSet, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use sea_orm::ColumnTrait;
+use sea_orm::{ActiveValue::NotSet, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::Value;
 use uuid::Uuid;
 

@@ -81,12 +81,17 @@ impl Catalog {
     /// Commits an ingest job's results in one transaction: derived files, tables, columns, the
     /// raw files' detected formats, the outbox event and the job's final state. Before this
     /// commit nothing of the job is visible; after it, all of it is.
-    pub async fn commit_ingest(&self, job: &ingest_job::Model, outcome: IngestOutcome) -> Result<ingest_job::Model, CatalogError> {
+    pub async fn commit_ingest(
+        &self,
+        job: &ingest_job::Model,
+        outcome: IngestOutcome,
+    ) -> Result<ingest_job::Model, CatalogError> {
         let now = Utc::now();
         let txn = self.connection().begin().await?;
         let mut table_names = Vec::new();
         for table in outcome.tables {
-            let parquet = file::Entity::insert(table.parquet.into_active(job.version_id)).exec_with_returning(&txn).await?;
+            let parquet =
+                file::Entity::insert(table.parquet.into_active(job.version_id)).exec_with_returning(&txn).await?;
             let table_id = Uuid::now_v7();
             let row = data_table::ActiveModel {
                 id: Set(table_id),
@@ -135,11 +140,18 @@ impl Catalog {
         active.files_done = Set(job.files_total);
         active.bytes_done = Set(job.bytes_total);
         active.errors = Set(Value::Array(outcome.errors));
-        active.message = Set(Some(format!("{} of {} files failed", failed, outcome.formats.len())).filter(|_| failed > 0));
+        active.message =
+            Set(Some(format!("{} of {} files failed", failed, outcome.formats.len())).filter(|_| failed > 0));
         active.updated_at = Set(now);
         active.finished_at = Set(Some(now));
         let job = ingest_job::Entity::update(active).exec(&txn).await?;
-        outbox::append(&txn, "version.tables_added", Some(job.dataset_id), json!({"version_id": job.version_id, "tables": table_names})).await?;
+        outbox::append(
+            &txn,
+            "version.tables_added",
+            Some(job.dataset_id),
+            json!({"version_id": job.version_id, "tables": table_names}),
+        )
+        .await?;
         txn.commit().await?;
         Ok(job)
     }

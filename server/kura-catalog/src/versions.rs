@@ -5,8 +5,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use kura_core::{JobState, VersionState};
 use sea_orm::{
-    ActiveModelTrait,
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select, Set,
     TransactionTrait,
 };
 use serde_json::{Value, json};
@@ -52,9 +51,7 @@ pub(crate) fn visible_versions(
 ) -> Select<dataset_version::Entity> {
     match vis {
         Visibility::Everything => select,
-        Visibility::Published => {
-            select.filter(dataset_version::Column::State.eq(VersionState::Published.as_str()))
-        }
+        Visibility::Published => select.filter(dataset_version::Column::State.eq(VersionState::Published.as_str())),
     }
 }
 
@@ -64,7 +61,11 @@ fn state_of(version: &dataset_version::Model) -> Result<VersionState, CatalogErr
 
 impl Catalog {
     /// The versions of a dataset the caller may see, oldest first.
-    pub async fn versions(&self, dataset_id: Uuid, vis: Visibility) -> Result<Vec<dataset_version::Model>, CatalogError> {
+    pub async fn versions(
+        &self,
+        dataset_id: Uuid,
+        vis: Visibility,
+    ) -> Result<Vec<dataset_version::Model>, CatalogError> {
         Ok(visible_versions(
             dataset_version::Entity::find().filter(dataset_version::Column::DatasetId.eq(dataset_id)),
             vis,
@@ -144,7 +145,10 @@ impl Catalog {
         update: DraftUpdate,
     ) -> Result<dataset_version::Model, CatalogError> {
         if state_of(version)?.is_frozen() {
-            return Err(CatalogError::Conflict(format!("version {} is {} and cannot change", version.number, version.state)));
+            return Err(CatalogError::Conflict(format!(
+                "version {} is {} and cannot change",
+                version.number, version.state
+            )));
         }
         let mut active: dataset_version::ActiveModel = version.clone().into();
         if let Some(title) = update.title {

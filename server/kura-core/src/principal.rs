@@ -10,7 +10,9 @@ use uuid::Uuid;
 pub enum Principal {
     Anonymous,
     /// Holder of an admin API token (id of the token row, for audit).
-    Admin { token_id: Uuid },
+    Admin {
+        token_id: Uuid,
+    },
 }
 
 impl Principal {

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
+use kura_catalog::Catalog;
 use kura_catalog::entity::{dataset_version, file, ingest_job};
 use kura_catalog::files::NewFile;
 use kura_catalog::tables::{IngestOutcome, NewColumn, NewTable};
-use kura_catalog::Catalog;
 use kura_core::FileRole;
 use kura_storage::ObjectStore;
 use serde_json::{Value, json};
@@ -88,7 +88,11 @@ impl Ingestor {
 
     /// Runs a queued job to the end and commits its results in one transaction. Files that fail
     /// are recorded with their error; the others are committed.
-    pub async fn run_job(&self, job: ingest_job::Model, progress: Arc<Progress>) -> Result<ingest_job::Model, IngestError> {
+    pub async fn run_job(
+        &self,
+        job: ingest_job::Model,
+        progress: Arc<Progress>,
+    ) -> Result<ingest_job::Model, IngestError> {
         let result = self.run_job_inner(&job, progress).await;
         if let Err(e) = &result {
             tracing::error!(job = %job.id, error = %e, "ingest job failed");
@@ -97,11 +101,15 @@ impl Ingestor {
         result
     }
 
-    async fn run_job_inner(&self, job: &ingest_job::Model, progress: Arc<Progress>) -> Result<ingest_job::Model, IngestError> {
+    async fn run_job_inner(
+        &self,
+        job: &ingest_job::Model,
+        progress: Arc<Progress>,
+    ) -> Result<ingest_job::Model, IngestError> {
         let files = self.catalog.pending_raw_files(job.version_id).await?;
         progress.files_total.store(files.len() as u64, Ordering::Relaxed);
         progress.bytes_total.store(files.iter().map(|f| f.size.max(0) as u64).sum(), Ordering::Relaxed);
-        let ticker = self.spawn_ticker(job.id, progress.clone());
+        let _ticker = AbortOnDrop(self.spawn_ticker(job.id, progress.clone()));
         let mut outcome = IngestOutcome::default();
         let mut used_names = Vec::new();
         let mut bytes_before = 0u64;
@@ -126,7 +134,6 @@ impl Ingestor {
                 }
             }
         }
-        ticker.abort();
         Ok(self.catalog.commit_ingest(job, outcome).await?)
     }
 
@@ -172,7 +179,8 @@ impl Ingestor {
         let started = job.created_at;
         let mut tables = Vec::with_capacity(finished.len());
         for table in finished {
-            let new = self.store_table(raw, &report, table, started).await.map_err(|e| (format.clone(), e.to_string()))?;
+            let new =
+                self.store_table(raw, &report, table, started).await.map_err(|e| (format.clone(), e.to_string()))?;
             tables.push(new);
         }
         Ok((format, tables))
@@ -250,11 +258,21 @@ impl Ingestor {
     }
 }
 
+/// Stops a background task when the job that owns it ends, however it ends (even cancelled).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 type ReadResult = Result<Option<(String, ReadReport, Vec<FinishedTable>)>, (String, String)>;
 
 /// Detects and reads one file on the current (blocking) thread.
 fn read_file(store: &ObjectStore, path: &Path, name: &str, progress: &Progress, bytes_before: u64) -> ReadResult {
-    let reader = detect::detect(path, name).map_err(|e| (UNKNOWN_FORMAT.to_string(), format!("cannot open file: {e}")))?;
+    let reader =
+        detect::detect(path, name).map_err(|e| (UNKNOWN_FORMAT.to_string(), format!("cannot open file: {e}")))?;
     let Some(reader) = reader else { return Ok(None) };
     let format = reader.name().to_string();
     let mut sink = ParquetSink::new(store);
@@ -275,10 +293,7 @@ fn file_stem(path: &str) -> String {
 
 /// Keeps a table name URL-safe: letters, digits, `-`, `_`, `.`; anything else becomes `_`.
 fn slug(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
-        .collect();
+    let s: String = name.chars().map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
     if s.is_empty() { "table".into() } else { s }
 }
 

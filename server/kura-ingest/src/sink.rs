@@ -70,9 +70,9 @@ impl ColumnStats {
 
     fn to_json(&self, data_type: &DataType) -> Value {
         let render = |v: f64| match data_type {
-            DataType::Timestamp(..) => chrono::DateTime::from_timestamp_micros(v as i64)
-                .map(|t| json!(t.to_rfc3339()))
-                .unwrap_or(Value::Null),
+            DataType::Timestamp(..) => {
+                chrono::DateTime::from_timestamp_micros(v as i64).map(|t| json!(t.to_rfc3339())).unwrap_or(Value::Null)
+            }
             DataType::Int64 => json!(v as i64),
             _ => json!(v),
         };
@@ -103,7 +103,8 @@ impl TableSink for ParquetSink<'_> {
         let path = self.store.scratch_path();
         let file = File::create(&path).map_err(sink_err)?;
         let out = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
-        let writer = ArrowWriter::try_new(out, table.schema.clone(), Some(parquet_io::writer_properties())).map_err(sink_err)?;
+        let writer =
+            ArrowWriter::try_new(out, table.schema.clone(), Some(parquet_io::writer_properties())).map_err(sink_err)?;
         let stats = table.columns.iter().map(|_| ColumnStats::default()).collect();
         self.open = Some(OpenTable { start: table, path, writer, stats, rows: 0 });
         Ok(())
@@ -129,7 +130,14 @@ impl TableSink for ParquetSink<'_> {
         let statistics = stats.iter().zip(fields.iter()).map(|(s, f)| s.to_json(f.data_type())).collect();
         let arrow_types = fields.iter().map(|f| f.data_type().to_string()).collect();
         let file = StagedFile::new_scratch(path, sha256, size);
-        self.finished.push(FinishedTable { name: start.name, columns: start.columns, arrow_types, statistics, rows, file });
+        self.finished.push(FinishedTable {
+            name: start.name,
+            columns: start.columns,
+            arrow_types,
+            statistics,
+            rows,
+            file,
+        });
         Ok(())
     }
 

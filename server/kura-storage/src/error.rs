@@ -29,7 +29,9 @@ impl StorageError {
         match self {
             StorageError::NotFound(_) => ErrorCode::NotFound,
             StorageError::TooLarge { .. } => ErrorCode::PayloadTooLarge,
-            StorageError::Interrupted(_) | StorageError::BadAddress(_) | StorageError::UnknownColumn(_) => ErrorCode::BadRequest,
+            StorageError::Interrupted(_) | StorageError::BadAddress(_) | StorageError::UnknownColumn(_) => {
+                ErrorCode::BadRequest
+            }
             StorageError::Arrow(_) => ErrorCode::BadRequest,
             StorageError::Io(_) | StorageError::Store(_) | StorageError::Parquet(_) => ErrorCode::Internal,
         }

@@ -11,8 +11,8 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore as _, ObjectStoreExt as _, PutPayload};
 
-use crate::staging::{self, StagedFile};
 use crate::StorageError;
+use crate::staging::{self, StagedFile};
 
 /// An object's address and size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +181,11 @@ impl ObjectStore {
 
     /// Deletes objects not in `referenced` that are older than `grace` (younger ones may belong
     /// to an ingest that has not committed yet), and stale staging files. Returns what it removed.
-    pub async fn collect_garbage(&self, referenced: &HashSet<String>, grace: Duration) -> Result<GcReport, StorageError> {
+    pub async fn collect_garbage(
+        &self,
+        referenced: &HashSet<String>,
+        grace: Duration,
+    ) -> Result<GcReport, StorageError> {
         let cutoff = chrono::Utc::now() - chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::zero());
         let mut report = GcReport::default();
         let mut listing = self.store.list(Some(&ObjectPath::from("sha256")));
@@ -249,7 +253,10 @@ mod tests {
         let store = ObjectStore::local(&dir.path().join("o"), &dir.path().join("s")).unwrap();
         let err = store.stage(chunks(vec![b"0123456789", b"0123456789"]), 15).await.unwrap_err();
         assert!(matches!(err, StorageError::TooLarge { limit: 15 }));
-        let cut = futures::stream::iter(vec![Ok(Bytes::from_static(b"part")), Err(std::io::Error::other("connection reset"))]);
+        let cut = futures::stream::iter(vec![
+            Ok(Bytes::from_static(b"part")),
+            Err(std::io::Error::other("connection reset")),
+        ]);
         let err = store.stage(cut, 1024).await.unwrap_err();
         assert!(err.to_string().contains("connection reset"), "{err}");
         assert_eq!(std::fs::read_dir(store.staging_dir()).unwrap().count(), 0);
@@ -274,6 +281,9 @@ mod tests {
     fn addresses_must_be_lowercase_sha256_hex() {
         assert!(ObjectStore::path_of("../../etc/passwd").is_err());
         assert!(ObjectStore::path_of(&"A".repeat(64)).is_err());
-        assert_eq!(ObjectStore::path_of(&"ab".repeat(32)).unwrap().as_ref(), format!("sha256/ab/ab/{}", "ab".repeat(32)));
+        assert_eq!(
+            ObjectStore::path_of(&"ab".repeat(32)).unwrap().as_ref(),
+            format!("sha256/ab/ab/{}", "ab".repeat(32))
+        );
     }
 }

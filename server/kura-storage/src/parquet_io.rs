@@ -118,6 +118,9 @@ mod tests {
         assert_eq!(a.value(0), 10);
 
         let unknown = RowsRequest { columns: Some(vec!["nope".into()]), ..Default::default() };
-        assert!(matches!(read_rows(&store, &object.sha256, object.size, &unknown).await, Err(StorageError::UnknownColumn(_))));
+        assert!(matches!(
+            read_rows(&store, &object.sha256, object.size, &unknown).await,
+            Err(StorageError::UnknownColumn(_))
+        ));
     }
 }

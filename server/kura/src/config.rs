@@ -3,12 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use kura_core::Config;
 
 /// Keys settable from the environment as `KURA_<KEY>`.
-const ENV_KEYS: &[&str] = &["http_addr", "flight_addr", "data_dir", "database_url", "max_upload_bytes", "max_page_size", "base_url"];
+const ENV_KEYS: &[&str] =
+    &["http_addr", "flight_addr", "data_dir", "database_url", "max_upload_bytes", "max_page_size", "base_url"];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the
 /// working directory is read when present.
@@ -30,6 +31,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's own error type
     fn file_then_environment_override_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("k.toml", "http_addr = \"127.0.0.1:9999\"\ndata_dir = \"/tmp/from-file\"\n")?;

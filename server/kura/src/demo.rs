@@ -2,15 +2,30 @@
 //! newcomer has something to look at. Sample files are compiled into the binary.
 
 use kura_api::AppState;
-use kura_catalog::datasets::NewDataset;
 use kura_catalog::Visibility;
+use kura_catalog::datasets::NewDataset;
 use kura_ingest::{LocalFile, Progress};
 use serde_json::json;
 
 const SAMPLES: &[(&str, &str, &str, &str)] = &[
-    ("demo-thermal-log", "Furnace thermal log of an alumina pellet", "thermal-log.csv", include_str!("../demo/thermal-log.csv")),
-    ("demo-uvvis", "UV-Vis absorbance of methylene blue", "uvvis-methylene-blue.tsv", include_str!("../demo/uvvis-methylene-blue.tsv")),
-    ("demo-resistivity", "Resistivity of MgB2 samples against temperature", "resistivity-mgb2.csv", include_str!("../demo/resistivity-mgb2.csv")),
+    (
+        "demo-thermal-log",
+        "Furnace thermal log of an alumina pellet",
+        "thermal-log.csv",
+        include_str!("../demo/thermal-log.csv"),
+    ),
+    (
+        "demo-uvvis",
+        "UV-Vis absorbance of methylene blue",
+        "uvvis-methylene-blue.tsv",
+        include_str!("../demo/uvvis-methylene-blue.tsv"),
+    ),
+    (
+        "demo-resistivity",
+        "Resistivity of MgB2 samples against temperature",
+        "resistivity-mgb2.csv",
+        include_str!("../demo/resistivity-mgb2.csv"),
+    ),
 ];
 
 /// Creates what is missing of the demo, prints the admin token, and publishes the samples.

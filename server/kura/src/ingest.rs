@@ -39,7 +39,10 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let mut files = Vec::with_capacity(args.paths.len());
     for source in &args.paths {
         anyhow::ensure!(source.is_file(), "{} is not a file", source.display());
-        let name = source.file_name().and_then(|n| n.to_str()).with_context(|| format!("{} has no usable file name", source.display()))?;
+        let name = source
+            .file_name()
+            .and_then(|n| n.to_str())
+            .with_context(|| format!("{} has no usable file name", source.display()))?;
         files.push(LocalFile { source: source.clone(), path: name.to_owned() });
     }
     let state = kura_api::open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -47,7 +50,11 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let dataset = match catalog.dataset_by_name(&args.dataset, Visibility::Everything).await {
         Ok(ds) => ds,
         Err(CatalogError::NotFound(_)) => {
-            let new = NewDataset { name: args.dataset.clone(), title: args.title.clone().unwrap_or_default(), ..Default::default() };
+            let new = NewDataset {
+                name: args.dataset.clone(),
+                title: args.title.clone().unwrap_or_default(),
+                ..Default::default()
+            };
             catalog.create_dataset(new).await?.0
         }
         Err(e) => return Err(e.into()),
@@ -101,8 +108,10 @@ fn progress_bar(quiet: bool, total: u64) -> ProgressBar {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }

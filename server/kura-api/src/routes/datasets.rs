@@ -1,6 +1,6 @@
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use kura_catalog::datasets::{DatasetSummary, NewDataset};
 use kura_catalog::entity::dataset_version;
 use kura_catalog::{Page, PageRequest};
@@ -45,23 +45,41 @@ pub struct Created {
 
 #[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets", params(PageRequest),
     responses((status = 200, body = Page<DatasetSummary>)))]
-pub async fn list(State(state): State<AppState>, caller: Caller, Query(page): Query<PageRequest>) -> Result<Json<Page<DatasetSummary>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<PageRequest>,
+) -> Result<Json<Page<DatasetSummary>>, ApiError> {
     let page = page.capped(state.config.max_page_size);
     Ok(Json(state.catalog.list_datasets(caller.visibility(), page).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets", tag = "datasets", request_body = CreateDataset,
     responses((status = 201, body = Created), (status = 401), (status = 409)), security(("token" = [])))]
-pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<CreateDataset>) -> Result<(StatusCode, Json<Created>), ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateDataset>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
     caller.require_admin()?;
-    let new = NewDataset { name: body.name, title: body.title, description: body.description, metadata: body.metadata, group_id: None };
+    let new = NewDataset {
+        name: body.name,
+        title: body.title,
+        description: body.description,
+        metadata: body.metadata,
+        group_id: None,
+    };
     let (dataset, draft) = state.catalog.create_dataset(new).await?;
     Ok((StatusCode::CREATED, Json(Created { dataset, draft })))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}", tag = "datasets", params(("name" = String, Path)),
     responses((status = 200, body = DatasetDetail), (status = 404)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<DatasetDetail>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<DatasetDetail>, ApiError> {
     let ds = find_dataset(&state, &caller, &name).await?;
     let versions = state.catalog.versions(ds.id, caller.visibility()).await?;
     Ok(Json(DatasetDetail { id: ds.id, name: ds.name, created_at: ds.created_at, versions }))

@@ -1,8 +1,8 @@
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use axum::Json;
 use futures::TryStreamExt;
 use kura_catalog::entity::file;
 use kura_catalog::files::NewFile;
@@ -18,12 +18,20 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/files", tag = "files", params(("name" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "one part per file; the part's file name is its path in the dataset"),
     responses((status = 201, body = Vec<file::Model>), (status = 400), (status = 409), (status = 413)), security(("token" = [])))]
-pub async fn upload(State(state): State<AppState>, caller: Caller, Path(name): Path<String>, mut multipart: Multipart) -> Result<(StatusCode, Json<Vec<file::Model>>), ApiError> {
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<Vec<file::Model>>), ApiError> {
     let (_, draft) = open_draft(&state, &caller, &name).await?;
     let mut staged = Vec::new();
     while let Some(field) = multipart.next_field().await? {
         let Some(path) = field.file_name().map(str::to_owned) else {
-            return Err(ApiError::bad_request(format!("multipart part {:?} has no file name", field.name().unwrap_or(""))));
+            return Err(ApiError::bad_request(format!(
+                "multipart part {:?} has no file name",
+                field.name().unwrap_or("")
+            )));
         };
         kura_catalog::files::validate_path(&path)?;
         let stream = field.map_err(|e| e.body_text());
@@ -52,7 +60,12 @@ pub async fn upload(State(state): State<AppState>, caller: Caller, Path(name): P
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/files", tag = "files",
     params(("name" = String, Path), ("version" = String, Path), PageRequest),
     responses((status = 200, body = Page<file::Model>), (status = 404)))]
-pub async fn list(State(state): State<AppState>, caller: Caller, Path((name, version)): Path<(String, String)>, Query(page): Query<PageRequest>) -> Result<Json<Page<file::Model>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, version)): Path<(String, String)>,
+    Query(page): Query<PageRequest>,
+) -> Result<Json<Page<file::Model>>, ApiError> {
     let (_, v) = find_version(&state, &caller, &name, &version).await?;
     Ok(Json(state.catalog.files_page(v.id, page.capped(state.config.max_page_size)).await?))
 }
@@ -60,7 +73,11 @@ pub async fn list(State(state): State<AppState>, caller: Caller, Path((name, ver
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/files/{file_id}/content", tag = "files",
     params(("name" = String, Path), ("version" = String, Path), ("file_id" = uuid::Uuid, Path)),
     responses((status = 200, description = "the file's bytes, exactly as stored"), (status = 404)))]
-pub async fn download(State(state): State<AppState>, caller: Caller, Path((name, version, file_id)): Path<(String, String, String)>) -> Result<Response, ApiError> {
+pub async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, version, file_id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
     let file_id: uuid::Uuid = file_id.parse().map_err(|_| ApiError::not_found("file"))?;
     let (_, v) = find_version(&state, &caller, &name, &version).await?;
     let f = state.catalog.file(v.id, file_id).await?;
@@ -84,6 +101,12 @@ pub(crate) async fn stream_object(state: &AppState, f: &file::Model, file_name: 
 
 fn percent_encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }

@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use kura_catalog::entity::ingest_job;
 use kura_catalog::{Page, PageRequest};
 use kura_ingest::Progress;
@@ -15,7 +15,11 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/ingest", tag = "jobs", params(("name" = String, Path)),
     responses((status = 202, body = ingest_job::Model, description = "the job, queued; poll it for progress"),
         (status = 400, description = "nothing left to ingest"), (status = 404)), security(("token" = [])))]
-pub async fn start(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<(StatusCode, Json<ingest_job::Model>), ApiError> {
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<ingest_job::Model>), ApiError> {
     let (_, draft) = existing_draft(&state, &caller, &name).await?;
     let job = state.ingestor.create_job(&draft).await?;
     let ingestor = state.ingestor.clone();
@@ -30,7 +34,11 @@ pub async fn start(State(state): State<AppState>, caller: Caller, Path(name): Pa
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/jobs/{job_id}", tag = "jobs",
     params(("name" = String, Path), ("job_id" = uuid::Uuid, Path)),
     responses((status = 200, body = ingest_job::Model), (status = 404)), security(("token" = [])))]
-pub async fn get(State(state): State<AppState>, caller: Caller, Path((name, job_id)): Path<(String, String)>) -> Result<Json<ingest_job::Model>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, job_id)): Path<(String, String)>,
+) -> Result<Json<ingest_job::Model>, ApiError> {
     caller.require_admin()?;
     let job_id: uuid::Uuid = job_id.parse().map_err(|_| ApiError::not_found("job"))?;
     let ds = find_dataset(&state, &caller, &name).await?;
@@ -39,7 +47,12 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path((name, job_
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/jobs", tag = "jobs", params(("name" = String, Path), PageRequest),
     responses((status = 200, body = Page<ingest_job::Model>)), security(("token" = [])))]
-pub async fn list(State(state): State<AppState>, caller: Caller, Path(name): Path<String>, Query(page): Query<PageRequest>) -> Result<Json<Page<ingest_job::Model>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(page): Query<PageRequest>,
+) -> Result<Json<Page<ingest_job::Model>>, ApiError> {
     caller.require_admin()?;
     let ds = find_dataset(&state, &caller, &name).await?;
     Ok(Json(state.catalog.jobs_page(ds.id, page.capped(state.config.max_page_size)).await?))

@@ -55,12 +55,12 @@ pub async fn rows(
     let (_, v) = find_version(&state, &caller, &name, &version).await?;
     let t = state.catalog.table(v.id, &table).await?;
     let f = state.catalog.file(v.id, t.file_id).await?;
-    let columns = query.columns.as_deref().map(|c| c.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
+    let columns =
+        query.columns.as_deref().map(|c| c.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
     let request = RowsRequest { columns, offset: query.offset, limit: Some(limit) };
     let (schema, batches) = read_rows(&state.store, &f.sha256, f.size as u64, &request).await?;
-    let body = encode::encode(format, schema, batches).map(|chunk: Result<Bytes, ApiError>| {
-        chunk.map_err(|e| std::io::Error::other(format!("{e:?}")))
-    });
+    let body = encode::encode(format, schema, batches)
+        .map(|chunk: Result<Bytes, ApiError>| chunk.map_err(|e| std::io::Error::other(format!("{e:?}"))));
     Response::builder()
         .header(header::CONTENT_TYPE, format.media_type())
         .header("x-total-rows", t.row_count)

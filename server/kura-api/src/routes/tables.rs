@@ -1,6 +1,6 @@
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::Json;
 use kura_catalog::tables::TableInfo;
 use kura_catalog::{Page, PageRequest};
 
@@ -13,7 +13,12 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables", tag = "tables",
     params(("name" = String, Path), ("version" = String, Path), PageRequest),
     responses((status = 200, body = Page<TableInfo>), (status = 404)))]
-pub async fn list(State(state): State<AppState>, caller: Caller, Path((name, version)): Path<(String, String)>, Query(page): Query<PageRequest>) -> Result<Json<Page<TableInfo>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, version)): Path<(String, String)>,
+    Query(page): Query<PageRequest>,
+) -> Result<Json<Page<TableInfo>>, ApiError> {
     let (_, v) = find_version(&state, &caller, &name, &version).await?;
     Ok(Json(state.catalog.tables_page(v.id, page.capped(state.config.max_page_size)).await?))
 }
@@ -21,7 +26,11 @@ pub async fn list(State(state): State<AppState>, caller: Caller, Path((name, ver
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}", tag = "tables",
     params(("name" = String, Path), ("version" = String, Path), ("table" = String, Path)),
     responses((status = 200, body = TableInfo), (status = 404)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, Path((name, version, table)): Path<(String, String, String)>) -> Result<Json<TableInfo>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, version, table)): Path<(String, String, String)>,
+) -> Result<Json<TableInfo>, ApiError> {
     let (_, v) = find_version(&state, &caller, &name, &version).await?;
     Ok(Json(state.catalog.table(v.id, &table).await?))
 }
@@ -29,7 +38,11 @@ pub async fn get(State(state): State<AppState>, caller: Caller, Path((name, vers
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}/parquet", tag = "tables",
     params(("name" = String, Path), ("version" = String, Path), ("table" = String, Path)),
     responses((status = 200, content_type = "application/vnd.apache.parquet", description = "the table as Parquet"), (status = 404)))]
-pub async fn parquet(State(state): State<AppState>, caller: Caller, Path((name, version, table)): Path<(String, String, String)>) -> Result<Response, ApiError> {
+pub async fn parquet(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, version, table)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
     let (_, v) = find_version(&state, &caller, &name, &version).await?;
     let t = state.catalog.table(v.id, &table).await?;
     let f = state.catalog.file(v.id, t.file_id).await?;

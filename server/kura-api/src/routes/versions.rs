@@ -1,5 +1,5 @@
-use axum::extract::{Path, State};
 use axum::Json;
+use axum::extract::{Path, State};
 use kura_catalog::entity::dataset_version;
 use kura_catalog::versions::DraftUpdate;
 use serde::Deserialize;
@@ -22,20 +22,33 @@ pub struct UpdateDraft {
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}", tag = "versions",
     params(("name" = String, Path), ("version" = String, Path, description = "a number or 'latest'")),
     responses((status = 200, body = dataset_version::Model), (status = 404)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, Path((name, version)): Path<(String, String)>) -> Result<Json<dataset_version::Model>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<Json<dataset_version::Model>, ApiError> {
     Ok(Json(find_version(&state, &caller, &name, &version).await?.1))
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft", tag = "versions", params(("name" = String, Path)),
     responses((status = 200, body = dataset_version::Model, description = "the open draft, created from the latest version if there was none")),
     security(("token" = [])))]
-pub async fn draft(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<dataset_version::Model>, ApiError> {
+pub async fn draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<dataset_version::Model>, ApiError> {
     Ok(Json(open_draft(&state, &caller, &name).await?.1))
 }
 
 #[utoipa::path(patch, path = "/api/v1/datasets/{name}/draft", tag = "versions", params(("name" = String, Path)),
     request_body = UpdateDraft, responses((status = 200, body = dataset_version::Model)), security(("token" = [])))]
-pub async fn update(State(state): State<AppState>, caller: Caller, Path(name): Path<String>, Json(body): Json<UpdateDraft>) -> Result<Json<dataset_version::Model>, ApiError> {
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(body): Json<UpdateDraft>,
+) -> Result<Json<dataset_version::Model>, ApiError> {
     let (_, draft) = existing_draft(&state, &caller, &name).await?;
     let update = DraftUpdate { title: body.title, description: body.description, metadata: body.metadata };
     Ok(Json(state.catalog.update_draft(&draft, update).await?))
@@ -44,7 +57,11 @@ pub async fn update(State(state): State<AppState>, caller: Caller, Path(name): P
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/publish", tag = "versions", params(("name" = String, Path)),
     responses((status = 200, body = dataset_version::Model), (status = 404, description = "no open draft"), (status = 409, description = "an ingest job is still running")),
     security(("token" = [])))]
-pub async fn publish(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<dataset_version::Model>, ApiError> {
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<dataset_version::Model>, ApiError> {
     let (_, draft) = existing_draft(&state, &caller, &name).await?;
     Ok(Json(state.catalog.publish(&draft).await?))
 }

@@ -43,9 +43,12 @@ pub async fn spawn_app() -> TestApp {
     };
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
-    let state = open_state_with(config, Some(Arc::new(move |_sql: &str| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    })))
+    let state = open_state_with(
+        config,
+        Some(Arc::new(move |_sql: &str| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        })),
+    )
     .await
     .expect("open state");
     let (_, token) = state.catalog.create_admin_token("test").await.expect("token");
@@ -75,7 +78,8 @@ impl TestApp {
     }
 
     pub async fn create_dataset(&self, name: &str) {
-        let r = self.post_admin("/datasets", serde_json::json!({"name": name, "title": format!("Title of {name}")})).await;
+        let r =
+            self.post_admin("/datasets", serde_json::json!({"name": name, "title": format!("Title of {name}")})).await;
         assert_eq!(r.status(), 201, "create {name}: {}", r.text().await.unwrap_or_default());
     }
 
@@ -101,7 +105,8 @@ impl TestApp {
         let job: serde_json::Value = r.json().await.unwrap();
         let id = job["id"].as_str().unwrap().to_owned();
         for _ in 0..600 {
-            let job: serde_json::Value = self.get_admin(&format!("/datasets/{dataset}/jobs/{id}")).await.json().await.unwrap();
+            let job: serde_json::Value =
+                self.get_admin(&format!("/datasets/{dataset}/jobs/{id}")).await.json().await.unwrap();
             if job["finished_at"].is_string() {
                 return job;
             }
@@ -123,6 +128,10 @@ impl TestApp {
 /// Path to a file in the shared test data, or a panic saying what is missing.
 pub fn testdata(rel: &str) -> std::path::PathBuf {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata").join(rel);
-    assert!(path.exists(), "test data {} is missing: ../shared/testdata must sit beside the repository", path.display());
+    assert!(
+        path.exists(),
+        "test data {} is missing: ../shared/testdata must sit beside the repository",
+        path.display()
+    );
     path
 }

@@ -3,8 +3,8 @@
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
-use futures::stream::{self, BoxStream};
 use futures::StreamExt;
+use futures::stream::{self, BoxStream};
 use kura_core::ErrorCode;
 use kura_storage::StorageError;
 
@@ -55,7 +55,9 @@ enum Encoder {
 impl Encoder {
     fn new(format: Format, schema: &SchemaRef) -> Result<Self, ApiError> {
         Ok(match format {
-            Format::Json => Encoder::Json(arrow::json::WriterBuilder::new().with_explicit_nulls(true).build(Vec::new())),
+            Format::Json => {
+                Encoder::Json(arrow::json::WriterBuilder::new().with_explicit_nulls(true).build(Vec::new()))
+            }
             Format::Csv => Encoder::Csv { header: true },
             Format::ArrowStream => Encoder::Arrow(
                 arrow::ipc::writer::StreamWriter::try_new(Vec::new(), schema).map_err(StorageError::from)?,
