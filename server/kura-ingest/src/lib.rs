@@ -1,9 +1,12 @@
 //! Ingestion: format detection, one reader per format, and the pipeline that turns uploaded
 //! files into Parquet tables plus catalog rows.
 
+pub mod cif;
 pub mod csv;
 pub mod detect;
+pub mod jcamp;
 mod error;
+pub mod mzml;
 pub mod pipeline;
 pub mod reader;
 mod sink;

@@ -1,0 +1,1 @@
+//! cif reader (being written).

@@ -1,0 +1,1 @@
+//! jcamp reader (being written).

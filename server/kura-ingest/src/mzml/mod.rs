@@ -1,0 +1,1 @@
+//! mzml reader (being written).
