@@ -3,6 +3,7 @@
 //! Every other crate depends on this one and on nothing transport-specific: error codes map to
 //! both HTTP and gRPC here so that REST and Flight say the same thing for the same failure.
 
+pub mod access;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -1,0 +1,143 @@
+//! The access model, "open and close": one pure function decides what a principal may do with a
+//! dataset version. Every surface calls [`decide`]; nothing else grants or refuses access.
+//!
+//! | level | metadata visible to | data visible to |
+//! | --- | --- | --- |
+//! | open | everyone | everyone |
+//! | embargoed (until D) | everyone | owner group; everyone from D on |
+//! | consortium (C1..Cn) | everyone | owner group and members of C1..Cn who accepted the agreement |
+//! | restricted | everyone | owner group and holders of an unexpired grant |
+//! | closed | owner group only | owner group only |
+//!
+//! Drafts and versions in review are visible to the owner group only. Admins may do everything.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::VersionState;
+
+/// How open a dataset is. Stored per dataset in its access policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "level", rename_all = "snake_case")]
+pub enum AccessLevel {
+    Open,
+    /// Data opens to everyone at `until`; decided at request time, no scheduler involved.
+    Embargoed {
+        until: DateTime<Utc>,
+    },
+    /// Data for members of any of these consortia who accepted its current agreement.
+    Consortium {
+        consortia: Vec<Uuid>,
+    },
+    /// Data for holders of an unexpired grant, given by a steward on request.
+    Restricted,
+    /// Nothing, not even metadata, outside the owner group.
+    Closed,
+}
+
+/// A role in a group, in increasing power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Steward,
+    Admin,
+}
+
+/// What a principal wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    ReadMetadata,
+    ReadData,
+    /// Change a draft's metadata and files.
+    Edit,
+    Publish,
+    /// Change the access policy, review requests, grant access.
+    ManageAccess,
+    Delete,
+}
+
+/// Everything the decision needs to know about the caller, resolved once per request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subject {
+    /// Platform administrator: may do everything (and is audited like everyone).
+    pub admin: bool,
+    /// Groups the caller belongs to, with the role held in each.
+    pub groups: Vec<(Uuid, Role)>,
+    /// Consortia whose current agreement the caller accepted as a member.
+    pub consortia: Vec<Uuid>,
+    /// Access grants: dataset and expiry.
+    pub grants: Vec<(Uuid, DateTime<Utc>)>,
+}
+
+/// Everything the decision needs to know about the target version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub dataset: Uuid,
+    pub owner_group: Uuid,
+    pub level: AccessLevel,
+    pub state: VersionState,
+}
+
+/// The outcome. `NotFound` is for what the caller may not even know exists; `Forbidden` only
+/// where the existence is already public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Forbidden,
+    NotFound,
+}
+
+impl Subject {
+    fn role_in(&self, group: Uuid) -> Option<Role> {
+        self.groups.iter().filter(|(g, _)| *g == group).map(|(_, r)| *r).max()
+    }
+}
+
+/// Whether the caller may know the version exists (see its metadata).
+fn metadata_visible(facts: &Facts, owner: Option<Role>) -> bool {
+    let public_state = matches!(facts.state, VersionState::Published | VersionState::Deaccessioned);
+    owner.is_some() || (public_state && facts.level != AccessLevel::Closed)
+}
+
+/// Decides whether `subject` may do `action` on the version described by `facts` at `now`.
+pub fn decide(subject: &Subject, action: Action, facts: &Facts, now: DateTime<Utc>) -> Decision {
+    if subject.admin {
+        return Decision::Allow;
+    }
+    let owner = subject.role_in(facts.owner_group);
+    if !metadata_visible(facts, owner) {
+        return Decision::NotFound;
+    }
+    let allowed = match action {
+        Action::ReadMetadata => true,
+        Action::ReadData => owner.is_some() || data_open_to_outsider(subject, facts, now),
+        Action::Edit => owner.is_some() && !facts.state.is_frozen(),
+        Action::Publish | Action::ManageAccess => owner.is_some_and(|r| r >= Role::Steward),
+        Action::Delete => owner == Some(Role::Admin),
+    };
+    if allowed { Decision::Allow } else { Decision::Forbidden }
+}
+
+/// Data access for someone outside the owner group, by level.
+fn data_open_to_outsider(subject: &Subject, facts: &Facts, now: DateTime<Utc>) -> bool {
+    if facts.state == VersionState::Deaccessioned {
+        return false;
+    }
+    match &facts.level {
+        AccessLevel::Open => true,
+        AccessLevel::Embargoed { until } => now >= *until,
+        AccessLevel::Consortium { consortia } => consortia.iter().any(|c| subject.consortia.contains(c)),
+        AccessLevel::Restricted => subject.grants.iter().any(|(d, expires)| *d == facts.dataset && *expires > now),
+        AccessLevel::Closed => false,
+    }
+}
+
+/// Whether masked columns are visible: only to the owner group and admins, on every data path.
+pub fn sees_masked_columns(subject: &Subject, facts: &Facts) -> bool {
+    subject.admin || subject.role_in(facts.owner_group).is_some()
+}
+
+#[cfg(test)]
+mod tests;

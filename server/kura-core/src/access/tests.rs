@@ -1,0 +1,199 @@
+//! `decide` against a plain-table oracle: generated subjects are classified into the actors of
+//! the design's table, and the expected decision is read from literal rows.
+
+use chrono::{Duration, TimeZone};
+use proptest::prelude::*;
+
+use super::*;
+
+/// The actors of the design's access table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Actor {
+    Outsider,
+    ConsortiumAccepted,
+    GrantHolder,
+    OwnerMember,
+    OwnerSteward,
+    OwnerAdmin,
+    PlatformAdmin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Open,
+    EmbargoActive,
+    EmbargoLifted,
+    Consortium,
+    Restricted,
+    Closed,
+}
+
+use Decision::{Allow as A, Forbidden as F, NotFound as N};
+
+/// Published versions: (level, actor) → [read metadata, read data, edit, publish, manage, delete].
+fn published_row(level: Level, actor: Actor) -> [Decision; 6] {
+    use Actor::*;
+    match (actor, level) {
+        (PlatformAdmin, _) => [A, A, A, A, A, A],
+        (OwnerAdmin, _) => [A, A, F, A, A, A],
+        (OwnerSteward, _) => [A, A, F, A, A, F],
+        (OwnerMember, _) => [A, A, F, F, F, F],
+        (_, Level::Closed) => [N, N, N, N, N, N],
+        (_, Level::Open | Level::EmbargoLifted) => [A, A, F, F, F, F],
+        (ConsortiumAccepted, Level::Consortium) => [A, A, F, F, F, F],
+        (GrantHolder, Level::Restricted) => [A, A, F, F, F, F],
+        (_, Level::EmbargoActive | Level::Consortium | Level::Restricted) => [A, F, F, F, F, F],
+    }
+}
+
+/// Drafts: the owner group sees and edits them; nobody else knows they exist.
+fn draft_row(actor: Actor) -> [Decision; 6] {
+    use Actor::*;
+    match actor {
+        PlatformAdmin => [A, A, A, A, A, A],
+        OwnerAdmin => [A, A, A, A, A, A],
+        OwnerSteward => [A, A, A, A, A, F],
+        OwnerMember => [A, A, A, F, F, F],
+        _ => [N, N, N, N, N, N],
+    }
+}
+
+const ACTIONS: [Action; 6] =
+    [Action::ReadMetadata, Action::ReadData, Action::Edit, Action::Publish, Action::ManageAccess, Action::Delete];
+
+fn ids() -> (Uuid, Uuid, Uuid, Uuid) {
+    (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3), Uuid::from_u128(4))
+}
+
+/// Builds the facts for a level, relative to `now`.
+fn facts_for(level: Level, state: VersionState, now: DateTime<Utc>) -> Facts {
+    let (dataset, owner, consortium, _) = ids();
+    let level = match level {
+        Level::Open => AccessLevel::Open,
+        Level::EmbargoActive => AccessLevel::Embargoed { until: now + Duration::days(1) },
+        Level::EmbargoLifted => AccessLevel::Embargoed { until: now - Duration::seconds(1) },
+        Level::Consortium => AccessLevel::Consortium { consortia: vec![Uuid::from_u128(99), consortium] },
+        Level::Restricted => AccessLevel::Restricted,
+        Level::Closed => AccessLevel::Closed,
+    };
+    Facts { dataset, owner_group: owner, level, state }
+}
+
+/// Classifies a generated subject for a dataset: the strongest thing it holds wins.
+fn classify(subject: &Subject, facts: &Facts, now: DateTime<Utc>) -> Actor {
+    let (dataset, owner, consortium, _) = ids();
+    if subject.admin {
+        return Actor::PlatformAdmin;
+    }
+    let role = subject.groups.iter().filter(|(g, _)| *g == owner).map(|(_, r)| *r).max();
+    match role {
+        Some(Role::Admin) => return Actor::OwnerAdmin,
+        Some(Role::Steward) => return Actor::OwnerSteward,
+        Some(Role::Member) => return Actor::OwnerMember,
+        None => {}
+    }
+    let consortium_level = matches!(facts.level, AccessLevel::Consortium { .. });
+    let restricted_level = facts.level == AccessLevel::Restricted;
+    if consortium_level && subject.consortia.contains(&consortium) {
+        return Actor::ConsortiumAccepted;
+    }
+    if restricted_level && subject.grants.iter().any(|(d, e)| *d == dataset && *e > now) {
+        return Actor::GrantHolder;
+    }
+    Actor::Outsider
+}
+
+fn subject_strategy() -> impl Strategy<Value = Subject> {
+    let (dataset, owner, consortium, other) = ids();
+    let role = prop_oneof![Just(Role::Member), Just(Role::Steward), Just(Role::Admin)];
+    let group = prop_oneof![Just(owner), Just(other)];
+    (
+        prop::bool::weighted(0.1),
+        prop::collection::vec((group, role), 0..3),
+        prop::collection::vec(prop_oneof![Just(consortium), Just(other)], 0..2),
+        prop::collection::vec((prop_oneof![Just(dataset), Just(other)], -3i64..3), 0..3),
+    )
+        .prop_map(|(admin, groups, consortia, grants)| {
+            let now = fixed_now();
+            let grants = grants.into_iter().map(|(d, days)| (d, now + Duration::days(days))).collect();
+            Subject { admin, groups, consortia, grants }
+        })
+}
+
+fn fixed_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).single().unwrap_or_default()
+}
+
+fn level_strategy() -> impl Strategy<Value = Level> {
+    prop_oneof![
+        Just(Level::Open),
+        Just(Level::EmbargoActive),
+        Just(Level::EmbargoLifted),
+        Just(Level::Consortium),
+        Just(Level::Restricted),
+        Just(Level::Closed),
+    ]
+}
+
+fn state_strategy() -> impl Strategy<Value = VersionState> {
+    prop_oneof![Just(VersionState::Draft), Just(VersionState::InReview), Just(VersionState::Published)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+    #[test]
+    fn decide_agrees_with_the_table(subject in subject_strategy(), level in level_strategy(), state in state_strategy()) {
+        let now = fixed_now();
+        let facts = facts_for(level, state, now);
+        let actor = classify(&subject, &facts, now);
+        let expected = if state == VersionState::Published { published_row(level, actor) } else { draft_row(actor) };
+        for (action, want) in ACTIONS.iter().zip(expected) {
+            prop_assert_eq!(decide(&subject, *action, &facts, now), want, "{:?} {:?} {:?} {:?}", actor, level, state, action);
+        }
+    }
+}
+
+#[test]
+fn an_embargo_lifts_exactly_at_its_date() {
+    let now = fixed_now();
+    let facts = Facts {
+        dataset: Uuid::from_u128(1),
+        owner_group: Uuid::from_u128(2),
+        level: AccessLevel::Embargoed { until: now },
+        state: VersionState::Published,
+    };
+    let anyone = Subject::default();
+    assert_eq!(decide(&anyone, Action::ReadData, &facts, now - Duration::milliseconds(1)), Decision::Forbidden);
+    assert_eq!(decide(&anyone, Action::ReadData, &facts, now), Decision::Allow);
+}
+
+#[test]
+fn an_expired_grant_gives_nothing() {
+    let now = fixed_now();
+    let facts = facts_for(Level::Restricted, VersionState::Published, now);
+    let expired = Subject { grants: vec![(facts.dataset, now)], ..Default::default() };
+    assert_eq!(decide(&expired, Action::ReadData, &facts, now), Decision::Forbidden);
+    let live = Subject { grants: vec![(facts.dataset, now + Duration::seconds(1))], ..Default::default() };
+    assert_eq!(decide(&live, Action::ReadData, &facts, now), Decision::Allow);
+}
+
+#[test]
+fn masked_columns_are_for_the_owner_group_and_admins() {
+    let now = fixed_now();
+    let facts = facts_for(Level::Open, VersionState::Published, now);
+    assert!(!sees_masked_columns(&Subject::default(), &facts));
+    assert!(sees_masked_columns(
+        &Subject { groups: vec![(facts.owner_group, Role::Member)], ..Default::default() },
+        &facts
+    ));
+    assert!(sees_masked_columns(&Subject { admin: true, ..Default::default() }, &facts));
+}
+
+#[test]
+fn deaccessioned_versions_keep_metadata_but_no_data() {
+    let now = fixed_now();
+    let facts = facts_for(Level::Open, VersionState::Deaccessioned, now);
+    let anyone = Subject::default();
+    assert_eq!(decide(&anyone, Action::ReadMetadata, &facts, now), Decision::Allow);
+    assert_eq!(decide(&anyone, Action::ReadData, &facts, now), Decision::Forbidden);
+}
