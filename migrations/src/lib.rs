@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_catalog;
+mod m20261124_000002_access;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -11,6 +12,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_catalog::Migration)]
+        vec![Box::new(m20261124_000001_catalog::Migration), Box::new(m20261124_000002_access::Migration)]
     }
 }

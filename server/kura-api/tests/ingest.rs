@@ -112,14 +112,18 @@ async fn raw_files_download_byte_for_byte_and_parquet_is_readable() {
 async fn one_bad_file_fails_alone_and_unknown_formats_stay_raw() {
     let app = spawn_app().await;
     let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-    let mut latin1_in_utf16 = vec![0xFF, 0xFE];
-    latin1_in_utf16.extend_from_slice(&[0x41, 0x00, 0x00, 0xD8]); // BOM, "A", then a lone surrogate
+    // Valid UTF-8 for well past the detection window, then bytes that are not UTF-8.
+    let mut bad_utf8 = b"id,name\n".to_vec();
+    for i in 0..10_000 {
+        bad_utf8.extend_from_slice(format!("{i},sample-{i}\n").as_bytes());
+    }
+    bad_utf8.extend_from_slice(b"10001,\xff\xfe\xfd\n");
     let files = vec![
         ("good.csv", THERMAL.as_bytes().to_vec()),
         ("empty.csv", Vec::new()),
         ("garbage.csv", garbage),
         ("ragged.csv", b"a,b\n1,2\n3,4,5\n".to_vec()),
-        ("broken-utf16.csv", latin1_in_utf16),
+        ("broken-utf8.csv", bad_utf8),
         ("picture.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
     ];
     let job = ingest_files(&app, "mixed", files).await;
@@ -134,7 +138,7 @@ async fn one_bad_file_fails_alone_and_unknown_formats_stay_raw() {
     assert_eq!(error_of("empty.csv"), "file is empty");
     assert!(error_of("garbage.csv").starts_with("not a text file"), "{errors:?}");
     assert_eq!(error_of("ragged.csv"), "line 3 has 3 fields, the header has 2");
-    assert!(error_of("broken-utf16.csv").contains("invalid"), "{errors:?}");
+    assert!(error_of("broken-utf8.csv").starts_with("invalid UTF-8 at byte"), "{errors:?}");
     assert_eq!(errors.len(), 4, "only the four broken files fail: {errors:?}");
     app.assert_healthy().await;
 
