@@ -15,14 +15,14 @@ use crate::state::AppState;
 /// is refused outright rather than treated as anonymous, so clients notice.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let principal = match request.headers().get(AUTHORIZATION) {
-        None => Principal::Anonymous,
+        None => Principal::anonymous(),
         Some(value) => {
             let Some(secret) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
                 return ApiError::new(ErrorCode::Unauthenticated, "authorization header must be 'Bearer <token>'")
                     .into_response();
             };
             match state.catalog.token_by_secret(secret).await {
-                Ok(Some(token)) if token.scope == "admin" => Principal::Admin { token_id: token.id },
+                Ok(Some(token)) if token.scope == "admin" => Principal::admin(format!("token:{}", token.id)),
                 Ok(_) => {
                     return ApiError::new(ErrorCode::Unauthenticated, "invalid, expired or revoked token")
                         .into_response();
@@ -42,7 +42,7 @@ pub struct Caller(pub Principal);
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Caller(parts.extensions.get::<Principal>().cloned().unwrap_or(Principal::Anonymous)))
+        Ok(Caller(parts.extensions.get::<Principal>().cloned().unwrap_or_else(Principal::anonymous)))
     }
 }
 
@@ -51,7 +51,7 @@ impl Caller {
     pub fn require_admin(&self) -> Result<(), ApiError> {
         if self.0.is_admin() {
             Ok(())
-        } else if self.0 == Principal::Anonymous {
+        } else if self.0.is_anonymous() {
             Err(ApiError::new(ErrorCode::Unauthenticated, "this operation needs an admin API token"))
         } else {
             Err(ApiError::new(ErrorCode::Forbidden, "this operation needs an admin API token"))

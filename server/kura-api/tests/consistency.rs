@@ -25,7 +25,7 @@ async fn a_job_stopped_midway_leaves_nothing_visible_and_can_be_rerun() {
     let app = spawn_app().await;
     let catalog = &app.state.catalog;
     app.create_dataset("crash").await;
-    let ds = catalog.dataset_by_name("crash", Visibility::Everything).await.unwrap();
+    let ds = catalog.dataset_by_name("crash", &Visibility::everything()).await.unwrap();
     let draft = catalog.open_draft(ds.id).await.unwrap();
     let source = app.dir.path().join("signal.csv");
     write_csv(&source, 1_500_000);
@@ -85,7 +85,7 @@ async fn a_one_gigabyte_line_fails_that_file_quickly_and_keeps_it_raw() {
     let app = spawn_app().await;
     let catalog = &app.state.catalog;
     app.create_dataset("long-line").await;
-    let ds = catalog.dataset_by_name("long-line", Visibility::Everything).await.unwrap();
+    let ds = catalog.dataset_by_name("long-line", &Visibility::everything()).await.unwrap();
     let draft = catalog.open_draft(ds.id).await.unwrap();
     let source = app.dir.path().join("one-line.csv");
     {

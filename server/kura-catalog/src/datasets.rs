@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 use kura_core::VersionState;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::entity::{dataset, dataset_version};
+use crate::entity::{access_policy, dataset, dataset_version};
 use crate::{Catalog, CatalogError, Page, PageRequest, Visibility, outbox};
 
 /// What a caller supplies to create a dataset.
@@ -65,20 +65,34 @@ pub fn validate_name(name: &str) -> Result<(), CatalogError> {
 }
 
 /// Restricts a dataset query to the datasets `vis` allows.
-pub(crate) fn visible_datasets(select: Select<dataset::Entity>, vis: Visibility) -> Select<dataset::Entity> {
-    match vis {
-        Visibility::Everything => select,
-        Visibility::Published => select.filter(
-            dataset::Column::Id.in_subquery(
-                Query::select()
-                    .column(dataset_version::Column::DatasetId)
-                    .from(dataset_version::Entity)
-                    .and_where(dataset_version::Column::State.eq(VersionState::Published.as_str()))
-                    .to_owned(),
-            ),
-        ),
+pub(crate) fn visible_datasets(select: Select<dataset::Entity>, vis: &Visibility) -> Select<dataset::Entity> {
+    if vis.everything {
+        return select;
     }
+    let published = dataset::Column::Id.in_subquery(
+        Query::select()
+            .column(dataset_version::Column::DatasetId)
+            .from(dataset_version::Entity)
+            .and_where(dataset_version::Column::State.is_in(PUBLIC_STATES))
+            .to_owned(),
+    );
+    let not_closed = dataset::Column::Id.not_in_subquery(
+        Query::select()
+            .column(access_policy::Column::DatasetId)
+            .from(access_policy::Entity)
+            .and_where(access_policy::Column::Level.eq("closed"))
+            .to_owned(),
+    );
+    let public = Condition::all().add(published).add(not_closed);
+    let mut visible = Condition::any().add(public);
+    if !vis.groups.is_empty() {
+        visible = visible.add(dataset::Column::GroupId.is_in(vis.groups.clone()));
+    }
+    select.filter(visible)
 }
+
+/// Version states whose metadata outsiders may see.
+pub(crate) const PUBLIC_STATES: [&str; 2] = ["published", "deaccessioned"];
 
 impl Catalog {
     /// Creates a dataset and its first draft version in one transaction.
@@ -118,7 +132,7 @@ impl Catalog {
     }
 
     /// The dataset called `name`, if `vis` lets the caller see it.
-    pub async fn dataset_by_name(&self, name: &str, vis: Visibility) -> Result<dataset::Model, CatalogError> {
+    pub async fn dataset_by_name(&self, name: &str, vis: &Visibility) -> Result<dataset::Model, CatalogError> {
         visible_datasets(dataset::Entity::find().filter(dataset::Column::Name.eq(name)), vis)
             .one(self.connection())
             .await?
@@ -129,7 +143,7 @@ impl Catalog {
     /// the page size: the page, the total, and the versions of the page's datasets.
     pub async fn list_datasets(
         &self,
-        vis: Visibility,
+        vis: &Visibility,
         page: PageRequest,
     ) -> Result<Page<DatasetSummary>, CatalogError> {
         let query = visible_datasets(dataset::Entity::find(), vis);

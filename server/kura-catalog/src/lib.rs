@@ -21,19 +21,30 @@ pub use db::{Catalog, StatementHook};
 pub use error::CatalogError;
 pub use page::{Page, PageRequest};
 
-/// What part of the catalog a caller may read. The access-control work replaces this with the
-/// decision function; until then published versions are public and admins see everything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Visibility {
-    /// Published (and deaccessioned, as tombstones) versions only.
-    Published,
-    /// Drafts and everything else too.
-    Everything,
+/// What part of the catalog a caller may know exists, as SQL filters: the query-side mirror of
+/// `kura_core::access::decide` for reading metadata, so that lists and counts are filtered in
+/// the database and never by dropping rows afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visibility {
+    /// Admins see everything.
+    pub everything: bool,
+    /// Groups whose datasets (drafts and closed ones included) the caller sees.
+    pub groups: Vec<uuid::Uuid>,
 }
 
 impl Visibility {
+    /// Everything: admins and the command line on the data directory.
+    pub fn everything() -> Self {
+        Visibility { everything: true, groups: Vec::new() }
+    }
+
+    /// What anyone sees: published versions of datasets that are not closed.
+    pub fn public() -> Self {
+        Visibility { everything: false, groups: Vec::new() }
+    }
+
     /// The visibility a principal gets.
     pub fn of(principal: &kura_core::Principal) -> Self {
-        if principal.is_admin() { Visibility::Everything } else { Visibility::Published }
+        Visibility { everything: principal.is_admin(), groups: principal.subject.groups.iter().map(|(g, _)| *g).collect() }
     }
 }

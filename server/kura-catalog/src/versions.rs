@@ -4,14 +4,15 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use kura_core::{JobState, VersionState};
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select, Set,
+    ActiveModelTrait, Condition, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select, Set,
     TransactionTrait,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::entity::{data_table, dataset_version, file, ingest_job, table_column};
+use crate::entity::{data_table, dataset, dataset_version, file, ingest_job, table_column};
 use crate::{Catalog, CatalogError, Visibility, outbox};
 
 /// Which version of a dataset a caller means.
@@ -47,12 +48,24 @@ pub struct DraftUpdate {
 /// Restricts a version query to the versions `vis` allows.
 pub(crate) fn visible_versions(
     select: Select<dataset_version::Entity>,
-    vis: Visibility,
+    vis: &Visibility,
 ) -> Select<dataset_version::Entity> {
-    match vis {
-        Visibility::Everything => select,
-        Visibility::Published => select.filter(dataset_version::Column::State.eq(VersionState::Published.as_str())),
+    if vis.everything {
+        return select;
     }
+    let mut visible = Condition::any().add(dataset_version::Column::State.is_in(crate::datasets::PUBLIC_STATES));
+    if !vis.groups.is_empty() {
+        visible = visible.add(
+            dataset_version::Column::DatasetId.in_subquery(
+                Query::select()
+                    .column(dataset::Column::Id)
+                    .from(dataset::Entity)
+                    .and_where(dataset::Column::GroupId.is_in(vis.groups.clone()))
+                    .to_owned(),
+            ),
+        );
+    }
+    select.filter(visible)
 }
 
 fn state_of(version: &dataset_version::Model) -> Result<VersionState, CatalogError> {
@@ -64,7 +77,7 @@ impl Catalog {
     pub async fn versions(
         &self,
         dataset_id: Uuid,
-        vis: Visibility,
+        vis: &Visibility,
     ) -> Result<Vec<dataset_version::Model>, CatalogError> {
         Ok(visible_versions(
             dataset_version::Entity::find().filter(dataset_version::Column::DatasetId.eq(dataset_id)),
@@ -80,7 +93,7 @@ impl Catalog {
         &self,
         dataset_id: Uuid,
         selector: VersionSelector,
-        vis: Visibility,
+        vis: &Visibility,
     ) -> Result<dataset_version::Model, CatalogError> {
         let query = visible_versions(
             dataset_version::Entity::find().filter(dataset_version::Column::DatasetId.eq(dataset_id)),

@@ -88,7 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => ingest::run(config, args).await,
         Command::Publish { dataset } => {
             let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let ds = state.catalog.dataset_by_name(&dataset, kura_catalog::Visibility::Everything).await?;
+            let ds = state.catalog.dataset_by_name(&dataset, &kura_catalog::Visibility::everything()).await?;
             let draft = state.catalog.existing_draft(ds.id).await?;
             let published = state.catalog.publish(&draft).await?;
             println!("published {dataset} version {}", published.number);

@@ -38,7 +38,7 @@ pub async fn prepare(state: &AppState) -> anyhow::Result<()> {
     println!("KURA_TOKEN={secret}");
     let scratch = tempfile::tempdir()?;
     for (name, title, file, content) in SAMPLES {
-        if catalog.dataset_by_name(name, Visibility::Everything).await.is_ok() {
+        if catalog.dataset_by_name(name, &Visibility::everything()).await.is_ok() {
             continue;
         }
         let new = NewDataset {

@@ -47,7 +47,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     }
     let state = kura_api::open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let catalog = &state.catalog;
-    let dataset = match catalog.dataset_by_name(&args.dataset, Visibility::Everything).await {
+    let dataset = match catalog.dataset_by_name(&args.dataset, &Visibility::everything()).await {
         Ok(ds) => ds,
         Err(CatalogError::NotFound(_)) => {
             let new = NewDataset {

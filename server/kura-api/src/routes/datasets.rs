@@ -51,7 +51,7 @@ pub async fn list(
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<DatasetSummary>>, ApiError> {
     let page = page.capped(state.config.max_page_size);
-    Ok(Json(state.catalog.list_datasets(caller.visibility(), page).await?))
+    Ok(Json(state.catalog.list_datasets(&caller.visibility(), page).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets", tag = "datasets", request_body = CreateDataset,
@@ -81,6 +81,6 @@ pub async fn get(
     Path(name): Path<String>,
 ) -> Result<Json<DatasetDetail>, ApiError> {
     let ds = find_dataset(&state, &caller, &name).await?;
-    let versions = state.catalog.versions(ds.id, caller.visibility()).await?;
+    let versions = state.catalog.versions(ds.id, &caller.visibility()).await?;
     Ok(Json(DatasetDetail { id: ds.id, name: ds.name, created_at: ds.created_at, versions }))
 }

@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 /// The dataset `name` as the caller may see it.
 pub(crate) async fn find_dataset(state: &AppState, caller: &Caller, name: &str) -> Result<dataset::Model, ApiError> {
-    Ok(state.catalog.dataset_by_name(name, caller.visibility()).await?)
+    Ok(state.catalog.dataset_by_name(name, &caller.visibility()).await?)
 }
 
 /// A version (`3` or `latest`) of dataset `name` as the caller may see it.
@@ -29,7 +29,7 @@ pub(crate) async fn find_version(
 ) -> Result<(dataset::Model, dataset_version::Model), ApiError> {
     let selector: VersionSelector = version.parse()?;
     let ds = find_dataset(state, caller, name).await?;
-    let v = state.catalog.version(ds.id, selector, caller.visibility()).await?;
+    let v = state.catalog.version(ds.id, selector, &caller.visibility()).await?;
     Ok((ds, v))
 }
 

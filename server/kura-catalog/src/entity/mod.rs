@@ -1,6 +1,14 @@
 //! sea-orm entities, one file per catalog table.
 
+pub mod access_grant;
+pub mod access_policy;
+pub mod access_request;
+pub mod agreement;
+pub mod agreement_acceptance;
 pub mod api_token;
+pub mod audit_event;
+pub mod consortium;
+pub mod consortium_member;
 pub mod data_table;
 pub mod dataset;
 pub mod dataset_version;
@@ -10,5 +18,7 @@ pub mod ingest_job;
 pub mod membership;
 pub mod organization;
 pub mod outbox;
+pub mod policy_consortium;
+pub mod session;
 pub mod table_column;
 pub mod user;

@@ -14,6 +14,13 @@ pub struct Model {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub orcid: Option<String>,
+    /// Argon2id PHC string for local accounts; none for users of an external identity provider.
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub disabled_at: Option<DateTimeUtc>,
+    /// person or service.
+    pub kind: String,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
 }
