@@ -8,13 +8,18 @@ pub mod entity;
 mod error;
 mod page;
 
+pub mod audit;
+pub mod consortia;
 pub mod datasets;
 pub mod files;
 pub mod jobs;
 pub mod organizations;
 pub mod outbox;
+pub mod policies;
+pub mod requests;
 pub mod tables;
 pub mod tokens;
+pub mod users;
 pub mod versions;
 
 pub use db::{Catalog, StatementHook};
@@ -45,6 +50,9 @@ impl Visibility {
 
     /// The visibility a principal gets.
     pub fn of(principal: &kura_core::Principal) -> Self {
-        Visibility { everything: principal.is_admin(), groups: principal.subject.groups.iter().map(|(g, _)| *g).collect() }
+        Visibility {
+            everything: principal.is_admin(),
+            groups: principal.subject.groups.iter().map(|(g, _)| *g).collect(),
+        }
     }
 }

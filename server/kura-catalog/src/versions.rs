@@ -6,8 +6,8 @@ use chrono::Utc;
 use kura_core::{JobState, VersionState};
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, Condition, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Select, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Select, Set, TransactionTrait,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;

@@ -1,0 +1,213 @@
+//! Consortia: member organizations or groups, a versioned data-sharing agreement, and who
+//! accepted which version.
+
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit::{AuditRecord, record};
+use crate::entity::{agreement, agreement_acceptance, consortium, consortium_member};
+use crate::{Catalog, CatalogError};
+
+/// A consortium with its members, current agreement, and who accepted that agreement.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ConsortiumDetail {
+    pub consortium: consortium::Model,
+    pub members: Vec<consortium_member::Model>,
+    pub agreement: Option<agreement::Model>,
+    pub accepted_by: Vec<agreement_acceptance::Model>,
+}
+
+/// Whom to add to a consortium.
+#[derive(Debug, Clone, Copy)]
+pub enum Member {
+    Organization(Uuid),
+    Group(Uuid),
+}
+
+fn audit<'a>(actor: &'a str, action: &'a str, consortium_id: Uuid, details: serde_json::Value) -> AuditRecord<'a> {
+    AuditRecord {
+        actor,
+        action,
+        surface: "rest",
+        dataset_id: None,
+        target: Some(format!("consortium:{consortium_id}")),
+        details,
+    }
+}
+
+impl Catalog {
+    /// Creates a consortium with its first agreement version.
+    pub async fn create_consortium(
+        &self,
+        name: &str,
+        description: &str,
+        terms: &str,
+        url: Option<&str>,
+        actor: &str,
+    ) -> Result<consortium::Model, CatalogError> {
+        if name.trim().is_empty() {
+            return Err(CatalogError::Invalid("a consortium needs a name".into()));
+        }
+        let txn = self.connection().begin().await?;
+        let row = consortium::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set(name.to_owned()),
+            description: Set(description.to_owned()),
+            created_at: Set(Utc::now()),
+        };
+        let c = consortium::Entity::insert(row).exec_with_returning(&txn).await?;
+        insert_agreement(&txn, c.id, 1, terms, url).await?;
+        record(&txn, audit(actor, "consortium.create", c.id, json!({"name": name}))).await?;
+        txn.commit().await?;
+        Ok(c)
+    }
+
+    /// Adds a member organization or group.
+    pub async fn add_consortium_member(
+        &self,
+        consortium_id: Uuid,
+        member: Member,
+        actor: &str,
+    ) -> Result<(), CatalogError> {
+        let txn = self.connection().begin().await?;
+        consortium::Entity::find_by_id(consortium_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| CatalogError::not_found("consortium"))?;
+        let (organization_id, group_id) = match member {
+            Member::Organization(o) => (Some(o), None),
+            Member::Group(g) => (None, Some(g)),
+        };
+        let row = consortium_member::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            consortium_id: Set(consortium_id),
+            organization_id: Set(organization_id),
+            group_id: Set(group_id),
+            created_at: Set(Utc::now()),
+        };
+        consortium_member::Entity::insert(row).exec(&txn).await?;
+        record(
+            &txn,
+            audit(
+                actor,
+                "consortium.member_add",
+                consortium_id,
+                json!({"organization": organization_id, "group": group_id}),
+            ),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Publishes a new agreement version: members must accept it again before reading data.
+    pub async fn new_agreement_version(
+        &self,
+        consortium_id: Uuid,
+        terms: &str,
+        url: Option<&str>,
+        actor: &str,
+    ) -> Result<agreement::Model, CatalogError> {
+        let txn = self.connection().begin().await?;
+        let current = current_agreement(&txn, consortium_id).await?;
+        let version = current.map_or(1, |a| a.version + 1);
+        let a = insert_agreement(&txn, consortium_id, version, terms, url).await?;
+        record(&txn, audit(actor, "consortium.agreement", consortium_id, json!({"version": version}))).await?;
+        txn.commit().await?;
+        Ok(a)
+    }
+
+    /// Records that `user` accepts the consortium's current agreement.
+    pub async fn accept_agreement(
+        &self,
+        consortium_id: Uuid,
+        user_id: Uuid,
+        actor: &str,
+    ) -> Result<agreement::Model, CatalogError> {
+        let txn = self.connection().begin().await?;
+        let current =
+            current_agreement(&txn, consortium_id).await?.ok_or_else(|| CatalogError::not_found("agreement"))?;
+        let already = agreement_acceptance::Entity::find()
+            .filter(agreement_acceptance::Column::AgreementId.eq(current.id))
+            .filter(agreement_acceptance::Column::UserId.eq(user_id))
+            .one(&txn)
+            .await?;
+        if already.is_none() {
+            let row = agreement_acceptance::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                agreement_id: Set(current.id),
+                user_id: Set(user_id),
+                accepted_at: Set(Utc::now()),
+            };
+            agreement_acceptance::Entity::insert(row).exec(&txn).await?;
+            record(
+                &txn,
+                audit(actor, "consortium.accept", consortium_id, json!({"version": current.version, "user": user_id})),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(current)
+    }
+
+    /// A consortium with members, current agreement and its acceptances.
+    pub async fn consortium(&self, consortium_id: Uuid) -> Result<ConsortiumDetail, CatalogError> {
+        let conn = self.connection();
+        let consortium = consortium::Entity::find_by_id(consortium_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| CatalogError::not_found("consortium"))?;
+        let members = consortium_member::Entity::find()
+            .filter(consortium_member::Column::ConsortiumId.eq(consortium_id))
+            .all(conn)
+            .await?;
+        let agreement = current_agreement(conn, consortium_id).await?;
+        let accepted_by = match &agreement {
+            Some(a) => {
+                agreement_acceptance::Entity::find()
+                    .filter(agreement_acceptance::Column::AgreementId.eq(a.id))
+                    .all(conn)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        Ok(ConsortiumDetail { consortium, members, agreement, accepted_by })
+    }
+
+    /// Every consortium, by name.
+    pub async fn consortia(&self) -> Result<Vec<consortium::Model>, CatalogError> {
+        Ok(consortium::Entity::find().order_by_asc(consortium::Column::Name).all(self.connection()).await?)
+    }
+}
+
+async fn current_agreement(
+    conn: &impl sea_orm::ConnectionTrait,
+    consortium_id: Uuid,
+) -> Result<Option<agreement::Model>, CatalogError> {
+    Ok(agreement::Entity::find()
+        .filter(agreement::Column::ConsortiumId.eq(consortium_id))
+        .order_by_desc(agreement::Column::Version)
+        .one(conn)
+        .await?)
+}
+
+async fn insert_agreement(
+    conn: &impl sea_orm::ConnectionTrait,
+    consortium_id: Uuid,
+    version: i32,
+    terms: &str,
+    url: Option<&str>,
+) -> Result<agreement::Model, CatalogError> {
+    let row = agreement::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        consortium_id: Set(consortium_id),
+        version: Set(version),
+        terms: Set(terms.to_owned()),
+        url: Set(url.map(str::to_owned)),
+        created_at: Set(Utc::now()),
+    };
+    Ok(agreement::Entity::insert(row).exec_with_returning(conn).await?)
+}
