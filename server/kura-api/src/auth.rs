@@ -58,6 +58,24 @@ impl Caller {
         }
     }
 
+    /// Creating a dataset for `group` needs membership in it (any role), or platform admin.
+    pub fn require_member_of(&self, group: Option<uuid::Uuid>) -> Result<(), ApiError> {
+        if self.0.is_admin() {
+            return Ok(());
+        }
+        if self.0.is_anonymous() {
+            return Err(ApiError::new(ErrorCode::Unauthenticated, "sign in or present an API token to do this"));
+        }
+        if !self.0.can_write {
+            return Err(ApiError::new(ErrorCode::Forbidden, "this token is read-only"));
+        }
+        match group {
+            None => Err(ApiError::bad_request("name the owner group of the dataset (\"group\")")),
+            Some(g) if self.0.subject.groups.iter().any(|(id, _)| *id == g) => Ok(()),
+            Some(_) => Err(ApiError::new(ErrorCode::Forbidden, "you are not a member of that group")),
+        }
+    }
+
     pub fn visibility(&self) -> kura_catalog::Visibility {
         kura_catalog::Visibility::of(&self.0)
     }

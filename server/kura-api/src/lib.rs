@@ -1,6 +1,7 @@
 //! Kura's HTTP surface (axum): the REST API under `/api/v1`. Thin: handlers extract, call the
 //! catalog or the ingestor, and map the result; access decisions live in the services.
 
+pub mod access;
 pub mod auth;
 pub mod error;
 pub mod openapi;

@@ -44,6 +44,62 @@ impl Catalog {
         Ok((row, secret))
     }
 
+    /// Creates a personal API token for a user: scope `read`, `write` or `admin` (everything the
+    /// user may do), optionally expiring. Returns the row and the secret (shown once).
+    pub async fn create_user_token(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        scope: &str,
+        expires_at: Option<chrono::DateTime<Utc>>,
+    ) -> Result<(api_token::Model, String), CatalogError> {
+        if !["read", "write", "admin"].contains(&scope) {
+            return Err(CatalogError::Invalid(format!("unknown token scope {scope:?}: use read, write or admin")));
+        }
+        if expires_at.is_some_and(|at| at <= Utc::now()) {
+            return Err(CatalogError::Invalid("a token must expire in the future".into()));
+        }
+        let secret = generate_secret();
+        let row = api_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            token_hash: Set(hash_secret(&secret)),
+            name: Set(name.to_owned()),
+            scope: Set(scope.to_owned()),
+            user_id: Set(Some(user_id)),
+            created_at: Set(Utc::now()),
+            expires_at: Set(expires_at),
+            revoked_at: Set(None),
+            last_used_at: Set(None),
+        };
+        let row = api_token::Entity::insert(row).exec_with_returning(self.connection()).await?;
+        Ok((row, secret))
+    }
+
+    /// A user's tokens, newest first (secrets are never returned).
+    pub async fn user_tokens(&self, user_id: Uuid) -> Result<Vec<api_token::Model>, CatalogError> {
+        use sea_orm::QueryOrder;
+        Ok(api_token::Entity::find()
+            .filter(api_token::Column::UserId.eq(user_id))
+            .order_by_desc(api_token::Column::Id)
+            .all(self.connection())
+            .await?)
+    }
+
+    /// Revokes one of a user's tokens.
+    pub async fn revoke_token(&self, user_id: Option<Uuid>, token_id: Uuid) -> Result<(), CatalogError> {
+        let mut update = api_token::Entity::update_many()
+            .col_expr(api_token::Column::RevokedAt, Expr::value(Utc::now()))
+            .filter(api_token::Column::Id.eq(token_id))
+            .filter(api_token::Column::RevokedAt.is_null());
+        if let Some(user) = user_id {
+            update = update.filter(api_token::Column::UserId.eq(user));
+        }
+        if update.exec(self.connection()).await?.rows_affected != 1 {
+            return Err(CatalogError::not_found("token"));
+        }
+        Ok(())
+    }
+
     /// The live (unrevoked, unexpired) token with this secret, recording its use.
     pub async fn token_by_secret(&self, secret: &str) -> Result<Option<api_token::Model>, CatalogError> {
         let now = Utc::now();

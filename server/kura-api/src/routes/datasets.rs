@@ -9,7 +9,6 @@ use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::find_dataset;
 use crate::state::AppState;
 
 /// Body of `POST /api/v1/datasets`.
@@ -24,6 +23,10 @@ pub struct CreateDataset {
     pub description: String,
     #[serde(default)]
     pub metadata: Value,
+    /// The owner group; its members may edit, its stewards publish and manage access.
+    /// Required unless the caller is a platform admin.
+    #[serde(default)]
+    pub group: Option<uuid::Uuid>,
 }
 
 /// A dataset with its versions.
@@ -61,13 +64,13 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<CreateDataset>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    caller.require_admin()?;
+    caller.require_member_of(body.group)?;
     let new = NewDataset {
         name: body.name,
         title: body.title,
         description: body.description,
         metadata: body.metadata,
-        group_id: None,
+        group_id: body.group,
     };
     let (dataset, draft) = state.catalog.create_dataset(new).await?;
     Ok((StatusCode::CREATED, Json(Created { dataset, draft })))
@@ -80,7 +83,7 @@ pub async fn get(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<DatasetDetail>, ApiError> {
-    let ds = find_dataset(&state, &caller, &name).await?;
+    let ds = state.catalog.dataset_by_name(&name, &caller.visibility()).await?;
     let versions = state.catalog.versions(ds.id, &caller.visibility()).await?;
     Ok(Json(DatasetDetail { id: ds.id, name: ds.name, created_at: ds.created_at, versions }))
 }

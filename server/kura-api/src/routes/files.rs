@@ -10,10 +10,11 @@ use kura_catalog::{Page, PageRequest};
 use kura_core::FileRole;
 use kura_ingest::detect;
 
+use crate::access::{Which, audit_read, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::{find_version, open_draft};
 use crate::state::AppState;
+use kura_core::access::Action;
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/files", tag = "files", params(("name" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "one part per file; the part's file name is its path in the dataset"),
@@ -24,7 +25,7 @@ pub async fn upload(
     Path(name): Path<String>,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<Vec<file::Model>>), ApiError> {
-    let (_, draft) = open_draft(&state, &caller, &name).await?;
+    let draft = authorize(&state, &caller, &name, Which::OpenDraft, Action::Edit).await?.version;
     let mut staged = Vec::new();
     while let Some(field) = multipart.next_field().await? {
         let Some(path) = field.file_name().map(str::to_owned) else {
@@ -66,7 +67,7 @@ pub async fn list(
     Path((name, version)): Path<(String, String)>,
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<file::Model>>, ApiError> {
-    let (_, v) = find_version(&state, &caller, &name, &version).await?;
+    let v = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?.version;
     Ok(Json(state.catalog.files_page(v.id, page.capped(state.config.max_page_size)).await?))
 }
 
@@ -79,8 +80,9 @@ pub async fn download(
     Path((name, version, file_id)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let file_id: uuid::Uuid = file_id.parse().map_err(|_| ApiError::not_found("file"))?;
-    let (_, v) = find_version(&state, &caller, &name, &version).await?;
-    let f = state.catalog.file(v.id, file_id).await?;
+    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadData).await?;
+    let f = state.catalog.file(target.version.id, file_id).await?;
+    audit_read(&state, &caller, &target, "data.download", &f.path, serde_json::json!({"file": f.id})).await?;
     let file_name = f.path.rsplit('/').next().unwrap_or(&f.path).to_owned();
     stream_object(&state, &f, &file_name).await
 }

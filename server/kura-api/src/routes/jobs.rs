@@ -7,10 +7,11 @@ use kura_catalog::entity::ingest_job;
 use kura_catalog::{Page, PageRequest};
 use kura_ingest::Progress;
 
+use crate::access::{Which, authorize, editable_dataset};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::{existing_draft, find_dataset};
 use crate::state::AppState;
+use kura_core::access::Action;
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/ingest", tag = "jobs", params(("name" = String, Path)),
     responses((status = 202, body = ingest_job::Model, description = "the job, queued; poll it for progress"),
@@ -20,7 +21,7 @@ pub async fn start(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<ingest_job::Model>), ApiError> {
-    let (_, draft) = existing_draft(&state, &caller, &name).await?;
+    let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
     let job = state.ingestor.create_job(&draft).await?;
     let ingestor = state.ingestor.clone();
     let queued = job.clone();
@@ -39,9 +40,8 @@ pub async fn get(
     caller: Caller,
     Path((name, job_id)): Path<(String, String)>,
 ) -> Result<Json<ingest_job::Model>, ApiError> {
-    caller.require_admin()?;
     let job_id: uuid::Uuid = job_id.parse().map_err(|_| ApiError::not_found("job"))?;
-    let ds = find_dataset(&state, &caller, &name).await?;
+    let ds = editable_dataset(&state, &caller, &name).await?;
     Ok(Json(state.catalog.job(ds.id, job_id).await?))
 }
 
@@ -53,7 +53,6 @@ pub async fn list(
     Path(name): Path<String>,
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<ingest_job::Model>>, ApiError> {
-    caller.require_admin()?;
-    let ds = find_dataset(&state, &caller, &name).await?;
+    let ds = editable_dataset(&state, &caller, &name).await?;
     Ok(Json(state.catalog.jobs_page(ds.id, page.capped(state.config.max_page_size)).await?))
 }

@@ -10,10 +10,11 @@ use kura_core::ErrorCode;
 use kura_storage::parquet_io::{RowsRequest, read_rows};
 use serde::Deserialize;
 
+use crate::access::{Which, audit_read, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::find_version;
 use crate::state::AppState;
+use kura_core::access::Action;
 
 mod encode;
 
@@ -52,11 +53,15 @@ pub async fn rows(
     if limit > MAX_LIMIT {
         return Err(ApiError::bad_request(format!("limit {limit} is above the maximum of {MAX_LIMIT}")));
     }
-    let (_, v) = find_version(&state, &caller, &name, &version).await?;
-    let t = state.catalog.table(v.id, &table).await?;
-    let f = state.catalog.file(v.id, t.file_id).await?;
-    let columns =
+    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadData).await?;
+    let t = state.catalog.table(target.version.id, &table).await?;
+    let f = state.catalog.file(target.version.id, t.file_id).await?;
+    let hidden = target.hidden_columns(&caller);
+    let requested: Option<Vec<String>> =
         query.columns.as_deref().map(|c| c.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
+    let columns = visible_columns(&t, requested, &hidden)?;
+    let details = serde_json::json!({"table": t.id, "offset": query.offset, "limit": limit});
+    audit_read(&state, &caller, &target, "data.rows", &t.name, details).await?;
     let request = RowsRequest { columns, offset: query.offset, limit: Some(limit) };
     let (schema, batches) = read_rows(&state.store, &f.sha256, f.size as u64, &request).await?;
     let body = encode::encode(format, schema, batches)
@@ -65,5 +70,52 @@ pub async fn rows(
         .header(header::CONTENT_TYPE, format.media_type())
         .header("x-total-rows", t.row_count)
         .body(Body::from_stream(body.boxed()))
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+}
+
+/// The projection for a caller: the requested columns (or all), never a hidden one. A hidden
+/// column asked for by name is refused exactly like a column that does not exist.
+fn visible_columns(
+    table: &kura_catalog::tables::TableInfo,
+    requested: Option<Vec<String>>,
+    hidden: &[String],
+) -> Result<Option<Vec<String>>, ApiError> {
+    if hidden.is_empty() {
+        return Ok(requested);
+    }
+    let names = requested.unwrap_or_else(|| table.columns.iter().map(|c| c.name.clone()).collect());
+    if let Some(h) = names.iter().find(|n| hidden.contains(n)) {
+        return Err(ApiError::bad_request(format!("no column named {h:?}")));
+    }
+    Ok(Some(names))
+}
+
+/// The table as Parquet without its hidden columns, re-encoded for this caller.
+pub(crate) async fn parquet_without(
+    state: &AppState,
+    file: &kura_catalog::entity::file::Model,
+    table: &kura_catalog::tables::TableInfo,
+    hidden: &[String],
+) -> Result<Response, ApiError> {
+    let keep: Vec<String> = table.columns.iter().map(|c| c.name.clone()).filter(|n| !hidden.contains(n)).collect();
+    let request = RowsRequest { columns: Some(keep), offset: 0, limit: None };
+    let (schema, mut batches) = read_rows(&state.store, &file.sha256, file.size as u64, &request).await?;
+    let scratch = state.store.scratch_path();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&scratch).map_err(kura_storage::StorageError::from)?,
+        schema,
+        Some(kura_storage::parquet_io::writer_properties()),
+    )
+    .map_err(kura_storage::StorageError::from)?;
+    while let Some(batch) = batches.next().await {
+        writer.write(&batch?).map_err(kura_storage::StorageError::from)?;
+    }
+    writer.close().map_err(kura_storage::StorageError::from)?;
+    let bytes = tokio::fs::read(&scratch).await.map_err(kura_storage::StorageError::from)?;
+    let _ = tokio::fs::remove_file(&scratch).await;
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/vnd.apache.parquet")
+        .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.parquet\"", table.name))
+        .body(Body::from(bytes))
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
 }

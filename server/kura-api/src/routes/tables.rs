@@ -4,11 +4,12 @@ use axum::response::Response;
 use kura_catalog::tables::TableInfo;
 use kura_catalog::{Page, PageRequest};
 
+use crate::access::{Which, audit_read, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::routes::files::stream_object;
-use crate::routes::find_version;
 use crate::state::AppState;
+use kura_core::access::Action;
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables", tag = "tables",
     params(("name" = String, Path), ("version" = String, Path), PageRequest),
@@ -19,8 +20,13 @@ pub async fn list(
     Path((name, version)): Path<(String, String)>,
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<TableInfo>>, ApiError> {
-    let (_, v) = find_version(&state, &caller, &name, &version).await?;
-    Ok(Json(state.catalog.tables_page(v.id, page.capped(state.config.max_page_size)).await?))
+    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
+    let hidden = target.hidden_columns(&caller);
+    let mut page = state.catalog.tables_page(target.version.id, page.capped(state.config.max_page_size)).await?;
+    for table in &mut page.items {
+        table.columns.retain(|c| !hidden.contains(&c.name));
+    }
+    Ok(Json(page))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}", tag = "tables",
@@ -31,8 +37,11 @@ pub async fn get(
     caller: Caller,
     Path((name, version, table)): Path<(String, String, String)>,
 ) -> Result<Json<TableInfo>, ApiError> {
-    let (_, v) = find_version(&state, &caller, &name, &version).await?;
-    Ok(Json(state.catalog.table(v.id, &table).await?))
+    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
+    let hidden = target.hidden_columns(&caller);
+    let mut table = state.catalog.table(target.version.id, &table).await?;
+    table.columns.retain(|c| !hidden.contains(&c.name));
+    Ok(Json(table))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}/parquet", tag = "tables",
@@ -43,8 +52,13 @@ pub async fn parquet(
     caller: Caller,
     Path((name, version, table)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let (_, v) = find_version(&state, &caller, &name, &version).await?;
-    let t = state.catalog.table(v.id, &table).await?;
-    let f = state.catalog.file(v.id, t.file_id).await?;
+    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadData).await?;
+    let t = state.catalog.table(target.version.id, &table).await?;
+    let f = state.catalog.file(target.version.id, t.file_id).await?;
+    audit_read(&state, &caller, &target, "data.parquet", &t.name, serde_json::json!({"table": t.id})).await?;
+    let hidden = target.hidden_columns(&caller);
+    if hidden.iter().any(|h| t.columns.iter().any(|c| &c.name == h)) {
+        return crate::routes::rows::parquet_without(&state, &f, &t, &hidden).await;
+    }
     stream_object(&state, &f, &format!("{}.parquet", t.name)).await
 }

@@ -5,10 +5,11 @@ use kura_catalog::versions::DraftUpdate;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::access::{Which, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::{existing_draft, find_version, open_draft};
 use crate::state::AppState;
+use kura_core::access::Action;
 
 /// Body of `PATCH /api/v1/datasets/{name}/draft`: fields left out stay as they are.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -27,7 +28,7 @@ pub async fn get(
     caller: Caller,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    Ok(Json(find_version(&state, &caller, &name, &version).await?.1))
+    Ok(Json(authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?.version))
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft", tag = "versions", params(("name" = String, Path)),
@@ -38,7 +39,7 @@ pub async fn draft(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    Ok(Json(open_draft(&state, &caller, &name).await?.1))
+    Ok(Json(authorize(&state, &caller, &name, Which::OpenDraft, Action::Edit).await?.version))
 }
 
 #[utoipa::path(patch, path = "/api/v1/datasets/{name}/draft", tag = "versions", params(("name" = String, Path)),
@@ -49,7 +50,7 @@ pub async fn update(
     Path(name): Path<String>,
     Json(body): Json<UpdateDraft>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    let (_, draft) = existing_draft(&state, &caller, &name).await?;
+    let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
     let update = DraftUpdate { title: body.title, description: body.description, metadata: body.metadata };
     Ok(Json(state.catalog.update_draft(&draft, update).await?))
 }
@@ -62,6 +63,6 @@ pub async fn publish(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    let (_, draft) = existing_draft(&state, &caller, &name).await?;
+    let draft = authorize(&state, &caller, &name, Which::Draft, Action::Publish).await?.version;
     Ok(Json(state.catalog.publish(&draft).await?))
 }
