@@ -107,11 +107,16 @@ pub async fn authorize(
 async fn check_editable(state: &AppState, caller: &Caller, dataset: &dataset::Model) -> Result<(), ApiError> {
     let latest = state.catalog.version(dataset.id, VersionSelector::Latest, &caller.visibility()).await?;
     let (facts, _) = state.catalog.facts(dataset, &latest).await?;
+    let now = Utc::now();
+    let seen = decide(&caller.0.subject, Action::ReadMetadata, &facts, now);
+    if seen != Decision::Allow {
+        return Err(refuse(seen, Action::ReadMetadata));
+    }
     let as_draft = Facts { state: kura_core::VersionState::Draft, ..facts };
-    match decide(&caller.0.subject, Action::Edit, &as_draft, Utc::now()) {
+    match decide(&caller.0.subject, Action::Edit, &as_draft, now) {
         Decision::Allow => Ok(()),
         _ if caller.0.is_anonymous() => Err(unauthenticated()),
-        decision => Err(refuse(decision, Action::Edit)),
+        _ => Err(refuse(Decision::Forbidden, Action::Edit)),
     }
 }
 

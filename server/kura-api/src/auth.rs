@@ -21,18 +21,42 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
                 return ApiError::new(ErrorCode::Unauthenticated, "authorization header must be 'Bearer <token>'")
                     .into_response();
             };
-            match state.catalog.token_by_secret(secret).await {
-                Ok(Some(token)) if token.scope == "admin" => Principal::admin(format!("token:{}", token.id)),
-                Ok(_) => {
-                    return ApiError::new(ErrorCode::Unauthenticated, "invalid, expired or revoked token")
-                        .into_response();
+            match principal_for_token(&state, secret).await {
+                Ok(principal) => principal,
+                Err(e) => {
+                    tracing::info!(reason = ?e, "credentials refused");
+                    return e.into_response();
                 }
-                Err(e) => return ApiError::from(e).into_response(),
             }
         }
     };
     request.extensions_mut().insert(principal);
     next.run(request).await
+}
+
+/// The principal behind an API token: a platform admin for admin tokens that belong to no user,
+/// otherwise the token's user with their groups, consortia and grants as of now.
+async fn principal_for_token(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
+    let refused = || ApiError::new(ErrorCode::Unauthenticated, "invalid, expired or revoked token");
+    let token = state.catalog.token_by_secret(secret).await?.ok_or_else(refused)?;
+    let Some(user_id) = token.user_id else {
+        return if token.scope == "admin" {
+            Ok(Principal::admin(format!("token:{}", token.id)))
+        } else {
+            Err(refused())
+        };
+    };
+    let user = state.catalog.user(user_id).await.map_err(|_| refused())?;
+    if user.disabled_at.is_some() {
+        return Err(ApiError::new(ErrorCode::Unauthenticated, "this account is disabled"));
+    }
+    let subject = state.catalog.subject_for(user_id, chrono::Utc::now()).await?;
+    Ok(Principal {
+        actor: format!("user:{user_id}"),
+        user_id: Some(user_id),
+        can_write: token.scope != "read",
+        subject,
+    })
 }
 
 /// Extractor for the caller established by [`authenticate`].

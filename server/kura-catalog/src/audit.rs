@@ -34,6 +34,10 @@ pub struct AuditFilter {
     pub dataset_id: Option<Uuid>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Only events of datasets these groups own (set by the server for stewards, never by callers).
+    #[serde(skip)]
+    #[param(ignore)]
+    pub owner_groups: Option<Vec<Uuid>>,
 }
 
 /// Appends a record using `conn` (the transaction of the change, when there is one).
@@ -86,6 +90,17 @@ impl Catalog {
         }
         if let Some(until) = filter.until {
             query = query.filter(audit_event::Column::At.lt(until));
+        }
+        if let Some(groups) = &filter.owner_groups {
+            query = query.filter(
+                audit_event::Column::DatasetId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(crate::entity::dataset::Column::Id)
+                        .from(crate::entity::dataset::Entity)
+                        .and_where(crate::entity::dataset::Column::GroupId.is_in(groups.clone()))
+                        .to_owned(),
+                ),
+            );
         }
         let total = query.clone().count(self.connection()).await?;
         let items = query

@@ -137,7 +137,8 @@ impl Catalog {
         visible_datasets(dataset::Entity::find().filter(dataset::Column::Name.eq(name)), vis)
             .one(self.connection())
             .await?
-            .ok_or_else(|| CatalogError::not_found(format!("dataset {name:?}")))
+            // The message never repeats the name: "not found" reads the same for every caller.
+            .ok_or_else(|| CatalogError::not_found("dataset"))
     }
 
     /// One page of the datasets the caller may see, newest first. Three statements whatever

@@ -1,1 +1,438 @@
+//! Administration of who may do what: organizations, groups and roles, users and their tokens,
+//! consortia and agreements, dataset policies, access requests and grants, the audit log.
 
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use kura_catalog::audit::AuditFilter;
+use kura_catalog::consortia::{ConsortiumDetail, Member};
+use kura_catalog::entity::{access_grant, access_request, audit_event, consortium, group, organization, user};
+use kura_catalog::policies::Policy;
+use kura_catalog::requests::Answer;
+use kura_catalog::users::NewUser;
+use kura_catalog::{Page, PageRequest};
+use kura_core::ErrorCode;
+use kura_core::access::{Action, Role};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::access::{Which, authorize};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn parse_id(text: &str, what: &str) -> Result<Uuid, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found(what))
+}
+
+/// Body of `POST /api/v1/organizations`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    pub name: String,
+    pub ror_id: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "access", request_body = NewOrganization,
+    responses((status = 201, body = organization::Model)), security(("token" = [])))]
+pub async fn create_organization(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewOrganization>,
+) -> Result<(StatusCode, Json<organization::Model>), ApiError> {
+    caller.require_admin()?;
+    Ok((StatusCode::CREATED, Json(state.catalog.ensure_organization(&body.name, body.ror_id.as_deref()).await?)))
+}
+
+/// Body of `POST /api/v1/organizations/{id}/groups`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroup {
+    pub name: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/groups", tag = "access", params(("id" = Uuid, Path)), request_body = NewGroup,
+    responses((status = 201, body = group::Model)), security(("token" = [])))]
+pub async fn create_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<NewGroup>,
+) -> Result<(StatusCode, Json<group::Model>), ApiError> {
+    caller.require_admin()?;
+    Ok((StatusCode::CREATED, Json(state.catalog.ensure_group(parse_id(&id, "organization")?, &body.name).await?)))
+}
+
+/// Body of `PUT /api/v1/groups/{id}/members/{user}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetRole {
+    pub role: Role,
+}
+
+#[utoipa::path(put, path = "/api/v1/groups/{id}/members/{user}", tag = "access", params(("id" = Uuid, Path), ("user" = Uuid, Path)),
+    request_body = SetRole, responses((status = 204)), security(("token" = [])))]
+pub async fn set_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, user)): Path<(String, String)>,
+    Json(body): Json<SetRole>,
+) -> Result<StatusCode, ApiError> {
+    let group = parse_id(&id, "group")?;
+    let group_admin = caller.0.subject.groups.iter().any(|(g, r)| *g == group && *r == Role::Admin);
+    if !group_admin {
+        caller.require_admin()?;
+    }
+    state.catalog.set_membership(group, parse_id(&user, "user")?, body.role, &caller.0.actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `POST /api/v1/users`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Login name for a local account.
+    pub username: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub orcid: Option<String>,
+    /// `person` (default) or `service` (a service account).
+    #[serde(default)]
+    pub kind: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "access", request_body = CreateUser,
+    responses((status = 201, body = user::Model)), security(("token" = [])))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateUser>,
+) -> Result<(StatusCode, Json<user::Model>), ApiError> {
+    caller.require_admin()?;
+    if !["", "person", "service"].contains(&body.kind.as_str()) {
+        return Err(ApiError::bad_request("kind is person or service"));
+    }
+    let new = NewUser {
+        issuer: kura_catalog::users::LOCAL_ISSUER.into(),
+        subject: body.username,
+        display_name: body.display_name,
+        email: body.email,
+        orcid: body.orcid,
+        password_hash: None,
+        kind: body.kind,
+    };
+    Ok((StatusCode::CREATED, Json(state.catalog.create_user(new).await?)))
+}
+
+/// Body of token creation.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    pub name: String,
+    /// read, write or admin.
+    pub scope: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A new token: the secret is shown this once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NewToken {
+    pub token: kura_catalog::entity::api_token::Model,
+    pub secret: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "access", params(("id" = Uuid, Path)), request_body = CreateToken,
+    responses((status = 201, body = NewToken)), security(("token" = [])))]
+pub async fn create_user_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<CreateToken>,
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
+    let user = parse_id(&id, "user")?;
+    if caller.0.user_id != Some(user) {
+        caller.require_admin()?;
+    }
+    let (token, secret) = state.catalog.create_user_token(user, &body.name, &body.scope, body.expires_at).await?;
+    Ok((StatusCode::CREATED, Json(NewToken { token, secret })))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "access", params(("id" = Uuid, Path)),
+    responses((status = 204)), security(("token" = [])))]
+pub async fn disable_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    state.catalog.disable_user(parse_id(&id, "user")?, &caller.0.actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/datasets/{name}/policy", tag = "access", params(("name" = String, Path)),
+    responses((status = 200, body = Policy), (status = 404)))]
+pub async fn get_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Policy>, ApiError> {
+    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
+    Ok(Json(target.policy))
+}
+
+#[utoipa::path(put, path = "/api/v1/datasets/{name}/policy", tag = "access", params(("name" = String, Path)), request_body = Policy,
+    responses((status = 200, body = Policy), (status = 403), (status = 404)), security(("token" = [])))]
+pub async fn set_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(body): Json<Policy>,
+) -> Result<Json<Policy>, ApiError> {
+    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
+    state.catalog.set_policy(target.dataset.id, &body, &caller.0.actor).await?;
+    Ok(Json(state.catalog.policy(target.dataset.id).await?))
+}
+
+/// Body of `POST /api/v1/consortia`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConsortium {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The data-sharing agreement's terms (version 1).
+    pub terms: String,
+    pub terms_url: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/consortia", tag = "consortia", request_body = CreateConsortium,
+    responses((status = 201, body = consortium::Model)), security(("token" = [])))]
+pub async fn create_consortium(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateConsortium>,
+) -> Result<(StatusCode, Json<consortium::Model>), ApiError> {
+    caller.require_admin()?;
+    let c = state
+        .catalog
+        .create_consortium(&body.name, &body.description, &body.terms, body.terms_url.as_deref(), &caller.0.actor)
+        .await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+#[utoipa::path(get, path = "/api/v1/consortia/{id}", tag = "consortia", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ConsortiumDetail), (status = 404)))]
+pub async fn get_consortium(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ConsortiumDetail>, ApiError> {
+    Ok(Json(state.catalog.consortium(parse_id(&id, "consortium")?).await?))
+}
+
+/// Body of `POST /api/v1/consortia/{id}/members`: exactly one of the two.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    pub organization: Option<Uuid>,
+    pub group: Option<Uuid>,
+}
+
+#[utoipa::path(post, path = "/api/v1/consortia/{id}/members", tag = "consortia", params(("id" = Uuid, Path)), request_body = AddMember,
+    responses((status = 204)), security(("token" = [])))]
+pub async fn add_consortium_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<AddMember>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    let member = match (body.organization, body.group) {
+        (Some(o), None) => Member::Organization(o),
+        (None, Some(g)) => Member::Group(g),
+        _ => return Err(ApiError::bad_request("give exactly one of organization or group")),
+    };
+    state.catalog.add_consortium_member(parse_id(&id, "consortium")?, member, &caller.0.actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `POST /api/v1/consortia/{id}/agreement`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgreement {
+    pub terms: String,
+    pub url: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/consortia/{id}/agreement", tag = "consortia", params(("id" = Uuid, Path)), request_body = NewAgreement,
+    responses((status = 201, body = kura_catalog::entity::agreement::Model)), security(("token" = [])))]
+pub async fn new_agreement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<NewAgreement>,
+) -> Result<(StatusCode, Json<kura_catalog::entity::agreement::Model>), ApiError> {
+    caller.require_admin()?;
+    let a = state
+        .catalog
+        .new_agreement_version(parse_id(&id, "consortium")?, &body.terms, body.url.as_deref(), &caller.0.actor)
+        .await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+#[utoipa::path(post, path = "/api/v1/consortia/{id}/accept", tag = "consortia", params(("id" = Uuid, Path)),
+    responses((status = 200, body = kura_catalog::entity::agreement::Model, description = "the agreement version accepted")), security(("token" = [])))]
+pub async fn accept_agreement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<kura_catalog::entity::agreement::Model>, ApiError> {
+    let user =
+        caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to accept an agreement"))?;
+    Ok(Json(state.catalog.accept_agreement(parse_id(&id, "consortium")?, user, &caller.0.actor).await?))
+}
+
+/// Body of an access request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestAccess {
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/datasets/{name}/access-requests", tag = "access", params(("name" = String, Path)), request_body = RequestAccess,
+    responses((status = 201, body = access_request::Model), (status = 404)), security(("token" = [])))]
+pub async fn request_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(body): Json<RequestAccess>,
+) -> Result<(StatusCode, Json<access_request::Model>), ApiError> {
+    let user =
+        caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to request access"))?;
+    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
+    Ok((StatusCode::CREATED, Json(state.catalog.request_access(target.dataset.id, user, &body.reason).await?)))
+}
+
+/// Filter of the request list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RequestFilter {
+    /// pending, approved, denied.
+    pub state: Option<String>,
+    #[serde(flatten)]
+    #[param(inline)]
+    pub page: PageRequestParams,
+}
+
+/// Paging parameters (inlined in filters).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PageRequestParams {
+    #[serde(default)]
+    pub offset: u64,
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+impl PageRequestParams {
+    fn request(&self, max: u64) -> PageRequest {
+        PageRequest { offset: self.offset, limit: self.limit.unwrap_or(50) }.capped(max)
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/datasets/{name}/access-requests", tag = "access", params(("name" = String, Path), RequestFilter),
+    responses((status = 200, body = Page<access_request::Model>, description = "all requests for stewards; the caller's own otherwise")), security(("token" = [])))]
+pub async fn list_requests(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(filter): Query<RequestFilter>,
+) -> Result<Json<Page<access_request::Model>>, ApiError> {
+    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
+    let steward = kura_core::access::decide(&caller.0.subject, Action::ManageAccess, &target.facts, Utc::now())
+        == kura_core::access::Decision::Allow;
+    let own = if steward {
+        None
+    } else {
+        Some(
+            caller
+                .0
+                .user_id
+                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to see your requests"))?,
+        )
+    };
+    let page = filter.page.request(state.config.max_page_size);
+    Ok(Json(state.catalog.requests_page(Some(target.dataset.id), own, filter.state.as_deref(), page).await?))
+}
+
+/// A steward's decision on a request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Decide {
+    Approve {
+        #[schema(value_type = String, format = DateTime)]
+        expires_at: DateTime<Utc>,
+    },
+    Deny {
+        reason: String,
+    },
+}
+
+#[utoipa::path(post, path = "/api/v1/datasets/{name}/access-requests/{id}", tag = "access", params(("name" = String, Path), ("id" = Uuid, Path)),
+    request_body = Decide, responses((status = 200, body = access_request::Model), (status = 403), (status = 409)), security(("token" = [])))]
+pub async fn answer_request(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, id)): Path<(String, String)>,
+    Json(body): Json<Decide>,
+) -> Result<Json<access_request::Model>, ApiError> {
+    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
+    let request = state.catalog.access_request(target.dataset.id, parse_id(&id, "access request")?).await?;
+    let answer = match body {
+        Decide::Approve { expires_at } => Answer::Approve { expires_at },
+        Decide::Deny { reason } => Answer::Deny { reason },
+    };
+    Ok(Json(state.catalog.answer_request(&request, answer, caller.0.user_id, &caller.0.actor).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/datasets/{name}/grants", tag = "access", params(("name" = String, Path)),
+    responses((status = 200, body = Vec<access_grant::Model>)), security(("token" = [])))]
+pub async fn list_grants(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<access_grant::Model>>, ApiError> {
+    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
+    Ok(Json(state.catalog.grants(target.dataset.id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/datasets/{name}/grants/{id}", tag = "access", params(("name" = String, Path), ("id" = Uuid, Path)),
+    responses((status = 204), (status = 404)), security(("token" = [])))]
+pub async fn revoke_grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
+    state.catalog.revoke_grant(target.dataset.id, parse_id(&id, "grant")?, &caller.0.actor).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "access", params(AuditFilter, PageRequest),
+    responses((status = 200, body = Page<audit_event::Model>)), security(("token" = [])))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(mut filter): Query<AuditFilter>,
+    Query(page): Query<PageRequest>,
+) -> Result<Json<Page<audit_event::Model>>, ApiError> {
+    if !caller.0.is_admin() {
+        // Stewards read the events of their own groups' datasets.
+        let groups: Vec<Uuid> =
+            caller.0.subject.groups.iter().filter(|(_, r)| *r >= Role::Steward).map(|(g, _)| *g).collect();
+        if groups.is_empty() {
+            caller.require_admin()?;
+        }
+        filter.owner_groups = Some(groups);
+    }
+    Ok(Json(state.catalog.audit_page(&filter, page.capped(state.config.max_page_size)).await?))
+}

@@ -1,0 +1,313 @@
+//! The authorization matrix: every actor × every access level × every endpoint, table-driven.
+//! Each row asserts the status code, and every response body is searched for the id, name and
+//! title of each dataset the actor may not see: none may appear, in lists, counts or errors.
+//! A new surface adds its rows to `ENDPOINTS` (and to the README's contributor notes).
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{TestApp, spawn_app};
+use serde_json::{Value, json};
+
+const ACTORS: [&str; 10] = [
+    "anonymous",
+    "outsider",
+    "consortium_accepted",
+    "consortium_not_accepted",
+    "grant_holder",
+    "expired_grant",
+    "owner_member",
+    "steward",
+    "admin",
+    "read_only_steward",
+];
+const LEVELS: [&str; 7] = ["open", "embargo_active", "embargo_lifted", "consortium", "restricted", "closed", "draft"];
+
+/// Expected outcome per actor and level, four letters: read metadata, read data, edit, manage
+/// access. A = allowed, F = forbidden (existence public), N = answers as if absent.
+fn expected(actor: &str, level: &str) -> &'static str {
+    let outsider = match level {
+        "open" | "embargo_lifted" => "AAFF",
+        "embargo_active" | "consortium" | "restricted" => "AFFF",
+        _ => "NNNN",
+    };
+    match actor {
+        "admin" | "steward" => "AAAA",
+        "owner_member" => "AAAF",
+        // A read-only token of a steward reads like the steward but changes nothing.
+        "read_only_steward" => "AAFF",
+        "consortium_accepted" if level == "consortium" => "AAFF",
+        "grant_holder" if level == "restricted" => "AAFF",
+        _ => outsider,
+    }
+}
+
+struct World {
+    app: TestApp,
+    tokens: HashMap<&'static str, String>,
+    /// Per level: dataset name, id, title, raw file id.
+    datasets: HashMap<&'static str, (String, String, String, String)>,
+    consortium: String,
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, String) {
+    let mut request = match method {
+        "GET" => app.client.get(app.url(path)),
+        "POST" => app.client.post(app.url(path)),
+        "PUT" => app.client.put(app.url(path)),
+        other => panic!("unknown method {other}"),
+    };
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+async fn ok(app: &TestApp, method: &str, path: &str, token: &str, body: Value) -> Value {
+    let (status, text) = call(app, method, path, Some(token), Some(body)).await;
+    assert!(status < 300, "{method} {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+async fn user_with_token(app: &TestApp, name: &str, scope: &str) -> (String, String) {
+    let user = ok(app, "POST", "/users", &app.token, json!({"username": name})).await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    let token = ok(app, "POST", &format!("/users/{id}/tokens"), &app.token, json!({"name": "t", "scope": scope})).await;
+    (id, token["secret"].as_str().unwrap().to_owned())
+}
+
+async fn build_world() -> World {
+    let app = spawn_app().await;
+    let admin = app.token.clone();
+    let org = ok(&app, "POST", "/organizations", &admin, json!({"name": "Uni A"})).await;
+    let org_id = org["id"].as_str().unwrap();
+    let owner = ok(&app, "POST", &format!("/organizations/{org_id}/groups"), &admin, json!({"name": "Lab A"})).await;
+    let partner = ok(&app, "POST", &format!("/organizations/{org_id}/groups"), &admin, json!({"name": "Lab B"})).await;
+    let (owner_id, partner_id) = (owner["id"].as_str().unwrap().to_owned(), partner["id"].as_str().unwrap().to_owned());
+
+    let mut tokens: HashMap<&'static str, String> = HashMap::new();
+    let mut users: HashMap<&'static str, String> = HashMap::new();
+    for actor in ACTORS.iter().copied().filter(|a| !["anonymous", "admin", "read_only_steward"].contains(a)) {
+        let (id, token) = user_with_token(&app, actor, "write").await;
+        users.insert(actor, id);
+        tokens.insert(actor, token);
+    }
+    tokens.insert("admin", admin.clone());
+    let set_role = |group: String, user: String, role: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            call(app, "PUT", &format!("/groups/{group}/members/{user}"), Some(&admin), Some(json!({"role": role})))
+                .await
+        }
+    };
+    assert_eq!(set_role(owner_id.clone(), users["owner_member"].clone(), "member").await.0, 204);
+    assert_eq!(set_role(owner_id.clone(), users["steward"].clone(), "steward").await.0, 204);
+    for actor in ["consortium_accepted", "consortium_not_accepted"] {
+        assert_eq!(set_role(partner_id.clone(), users[actor].clone(), "member").await.0, 204);
+    }
+    let read_only = ok(
+        &app,
+        "POST",
+        &format!("/users/{}/tokens", users["steward"]),
+        &admin,
+        json!({"name": "ro", "scope": "read"}),
+    )
+    .await;
+    tokens.insert("read_only_steward", read_only["secret"].as_str().unwrap().to_owned());
+
+    let consortium = ok(&app, "POST", "/consortia", &admin, json!({"name": "C1", "terms": "share nicely"})).await;
+    let consortium_id = consortium["id"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &app,
+        "POST",
+        &format!("/consortia/{consortium_id}/members"),
+        Some(&admin),
+        Some(json!({"group": partner_id})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    ok(&app, "POST", &format!("/consortia/{consortium_id}/accept"), &tokens["consortium_accepted"], json!({})).await;
+
+    let steward = tokens["steward"].clone();
+    let mut datasets = HashMap::new();
+    for level in LEVELS {
+        let name = format!("ds-{level}");
+        let title = format!("Title {level} {}", uuid::Uuid::new_v4().simple());
+        let created =
+            ok(&app, "POST", "/datasets", &steward, json!({"name": name, "title": title, "group": owner_id})).await;
+        let id = created["dataset"]["id"].as_str().unwrap().to_owned();
+        let csv = format!("a,b\n1,{level}\n2,x\n").into_bytes();
+        let mut form = reqwest::multipart::Form::new();
+        form = form.part("file", reqwest::multipart::Part::bytes(csv).file_name("t.csv"));
+        let upload = app
+            .client
+            .post(app.url(&format!("/datasets/{name}/draft/files")))
+            .bearer_auth(&steward)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(upload.status(), 201);
+        let files: Value = upload.json().await.unwrap();
+        let file_id = files[0]["id"].as_str().unwrap().to_owned();
+        let job = ok(&app, "POST", &format!("/datasets/{name}/draft/ingest"), &steward, json!({})).await;
+        wait_for_job(&app, &name, job["id"].as_str().unwrap(), &steward).await;
+        let policy = match level {
+            "embargo_active" => json!({"level": "embargoed", "until": "2999-01-01T00:00:00Z"}),
+            "embargo_lifted" => json!({"level": "embargoed", "until": "2000-01-01T00:00:00Z"}),
+            "consortium" => json!({"level": "consortium", "consortia": [consortium_id]}),
+            "restricted" => json!({"level": "restricted"}),
+            "closed" => json!({"level": "closed"}),
+            _ => json!({"level": "open"}),
+        };
+        ok(&app, "PUT", &format!("/datasets/{name}/policy"), &steward, policy).await;
+        if level != "draft" {
+            ok(&app, "POST", &format!("/datasets/{name}/draft/publish"), &steward, json!({})).await;
+        }
+        datasets.insert(level, (name, id, title, file_id));
+    }
+
+    // A live grant, and one that has expired, on the restricted dataset.
+    for (actor, expires) in
+        [("grant_holder", chrono::Duration::days(1)), ("expired_grant", chrono::Duration::seconds(1))]
+    {
+        let request =
+            ok(&app, "POST", "/datasets/ds-restricted/access-requests", &tokens[actor], json!({"reason": "research"}))
+                .await;
+        let expires_at = (chrono::Utc::now() + expires).to_rfc3339();
+        let answered = ok(
+            &app,
+            "POST",
+            &format!("/datasets/ds-restricted/access-requests/{}", request["id"].as_str().unwrap()),
+            &steward,
+            json!({"decision": "approve", "expires_at": expires_at}),
+        )
+        .await;
+        assert_eq!(answered["state"], "approved");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    World { app, tokens, datasets, consortium: consortium_id }
+}
+
+async fn wait_for_job(app: &TestApp, name: &str, id: &str, token: &str) {
+    for _ in 0..200 {
+        let (_, text) = call(app, "GET", &format!("/datasets/{name}/jobs/{id}"), Some(token), None).await;
+        let job: Value = serde_json::from_str(&text).unwrap();
+        if job["finished_at"].is_string() {
+            assert_eq!(job["state"], "succeeded", "{job}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("job did not finish");
+}
+
+/// The endpoints: (kind, method, path template). `{n}` is the dataset name, `{f}` a raw file id.
+/// Kinds: M = metadata read, D = data read, E = edit, P = manage access.
+const ENDPOINTS: &[(char, &str, &str)] = &[
+    ('M', "GET", "/datasets/{n}"),
+    ('M', "GET", "/datasets/{n}/versions/1"),
+    ('M', "GET", "/datasets/{n}/versions/latest"),
+    ('M', "GET", "/datasets/{n}/versions/1/files"),
+    ('M', "GET", "/datasets/{n}/versions/1/tables"),
+    ('M', "GET", "/datasets/{n}/versions/1/tables/t"),
+    ('M', "GET", "/datasets/{n}/policy"),
+    ('D', "GET", "/datasets/{n}/versions/1/files/{f}/content"),
+    ('D', "GET", "/datasets/{n}/versions/1/tables/t/parquet"),
+    ('D', "GET", "/datasets/{n}/versions/1/tables/t/rows"),
+    ('P', "GET", "/datasets/{n}/grants"),
+    ('P', "PUT", "/datasets/{n}/policy"),
+    // Last: opening a draft changes what "latest" means for the owner group.
+    ('E', "POST", "/datasets/{n}/draft"),
+];
+
+fn status_for(letter: char, kind: char, actor: &str) -> u16 {
+    match letter {
+        'A' => 200,
+        'N' => 404,
+        _ if actor == "anonymous" && matches!(kind, 'E' | 'P') => 401,
+        _ => 403,
+    }
+}
+
+#[tokio::test]
+async fn every_actor_level_and_endpoint_behaves_as_the_table_says() {
+    let world = build_world().await;
+    let app = &world.app;
+    let mut failures = Vec::new();
+    for actor in ACTORS {
+        let token = world.tokens.get(actor).map(String::as_str);
+        let hidden: Vec<&(String, String, String, String)> =
+            LEVELS.iter().filter(|l| expected(actor, l).starts_with('N')).map(|l| &world.datasets[l]).collect();
+        let leaks = |body: &str, failures: &mut Vec<String>, what: &str| {
+            for (name, id, title, _) in &hidden {
+                for secret in [name.as_str(), id.as_str(), title.as_str()] {
+                    if body.contains(secret) {
+                        failures.push(format!("{actor}: {what} leaks {secret:?} of an invisible dataset"));
+                    }
+                }
+            }
+        };
+        // Lists and counts.
+        let (status, body) = call(app, "GET", "/datasets?limit=100", token, None).await;
+        assert_eq!(status, 200);
+        let list: Value = serde_json::from_str(&body).unwrap();
+        let visible = LEVELS.iter().filter(|l| !expected(actor, l).starts_with('N')).count();
+        let listed = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["name"].as_str().unwrap_or("").starts_with("ds-"))
+            .count();
+        if listed != visible || list["total"].as_u64() != Some(visible as u64) {
+            failures.push(format!(
+                "{actor}: list shows {listed} (total {}) of the {visible} visible datasets",
+                list["total"]
+            ));
+        }
+        leaks(&body, &mut failures, "GET /datasets");
+
+        for (kind, method, template) in ENDPOINTS {
+            for level in LEVELS {
+                let (name, _, _, file_id) = &world.datasets[level];
+                let path = template.replace("{n}", name).replace("{f}", file_id);
+                let letter = match kind {
+                    'M' => expected(actor, level).as_bytes()[0],
+                    'D' => expected(actor, level).as_bytes()[1],
+                    'E' => expected(actor, level).as_bytes()[2],
+                    _ => expected(actor, level).as_bytes()[3],
+                } as char;
+                let body = (*method == "PUT").then(|| policy_body(level, &world));
+                let (status, text) = call(app, method, &path, token, body).await;
+                let want = status_for(letter, *kind, actor);
+                if status != want {
+                    failures.push(format!(
+                        "{actor} {method} {path} ({level}): got {status}, want {want}: {}",
+                        text.chars().take(120).collect::<String>()
+                    ));
+                }
+                leaks(&text, &mut failures, &format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} matrix failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The policy each dataset already has, so that allowed PUTs change nothing.
+fn policy_body(level: &str, world: &World) -> Value {
+    match level {
+        "embargo_active" => json!({"level": "embargoed", "until": "2999-01-01T00:00:00Z"}),
+        "embargo_lifted" => json!({"level": "embargoed", "until": "2000-01-01T00:00:00Z"}),
+        "restricted" => json!({"level": "restricted"}),
+        "closed" => json!({"level": "closed"}),
+        "consortium" => json!({"level": "consortium", "consortia": [world.consortium]}),
+        _ => json!({"level": "open"}),
+    }
+}
