@@ -4,8 +4,8 @@
 pub mod cif;
 pub mod csv;
 pub mod detect;
-pub mod jcamp;
 mod error;
+pub mod jcamp;
 pub mod mzml;
 pub mod pipeline;
 pub mod reader;

@@ -1,0 +1,9 @@
+//! Reader tests on real instrument exports and synthetic files.
+
+mod dialects;
+mod encodings;
+mod errors;
+mod real_files;
+mod robustness;
+mod support;
+mod types;
