@@ -1,6 +1,7 @@
 """Starts a real `kura serve --demo` for the end-to-end checks, on a free port with a fresh data
 directory, and gives the tests its base URL and demo admin token."""
 
+import json
 import os
 import pathlib
 import re
@@ -17,7 +18,11 @@ TESTDATA = ROOT.parent / "shared" / "testdata"
 
 
 def kura_binary() -> pathlib.Path:
-    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    # Cargo knows where it builds (CARGO_TARGET_DIR, a config file, or ./target).
+    metadata = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    target = pathlib.Path(json.loads(metadata.stdout)["target_directory"])
     binary = target / "debug" / "kura"
     if not binary.exists():
         pytest.fail(f"{binary} is missing: run `cargo build -p kura` first (with the same CARGO_TARGET_DIR)")
@@ -30,7 +35,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def testdata(rel: str) -> pathlib.Path:
+def shared_file(rel: str) -> pathlib.Path:
     path = TESTDATA / rel
     if not path.exists():
         pytest.fail(f"{path} is missing: ../shared/testdata must sit beside the repository")

@@ -10,7 +10,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import requests
 
-from conftest import testdata
+from conftest import shared_file
 
 
 def test_demo_datasets_are_published_and_readable_by_pyarrow(server):
@@ -43,7 +43,7 @@ def test_demo_datasets_are_published_and_readable_by_pyarrow(server):
 
 
 def test_cli_ingest_publish_and_token_while_the_server_runs(server):
-    xy = testdata("instrument/xps-specs-MgFe2O4_small.xy")
+    xy = shared_file("instrument/xps-specs-MgFe2O4_small.xy")
     done = server.cli("ingest", str(xy), "--dataset", "mgfe2o4", "--quiet")
     assert "table xps-specs-MgFe2O4_small (1351 rows, 2 columns)" in done.stdout, done.stdout
     assert requests.get(server.url("/datasets/mgfe2o4")).status_code == 404, "a draft is not public"

@@ -44,6 +44,9 @@ async fn a_csv_becomes_a_table_served_as_json_csv_and_arrow() {
         .unwrap();
     assert_eq!(rows, serde_json::json!([{"Temperature": 301.42, "Phase": "ramp"}]));
 
+    let all: Value = app.get("/datasets/thermal/versions/1/tables/thermal/rows").await.json().await.unwrap();
+    assert_eq!(all[0]["Time"], "2026-11-20T09:00:00Z", "timestamps with a time zone come out as RFC 3339");
+    assert_eq!(all.as_array().unwrap().len(), 3);
     let csv = app
         .client
         .get(app.url("/datasets/thermal/versions/1/tables/thermal/rows?columns=Phase"))

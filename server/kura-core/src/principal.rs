@@ -25,7 +25,12 @@ impl Principal {
 
     /// A platform administrator acting through `actor` (an admin token, the CLI).
     pub fn admin(actor: impl Into<String>) -> Self {
-        Principal { actor: actor.into(), user_id: None, can_write: true, subject: Subject { admin: true, ..Subject::default() } }
+        Principal {
+            actor: actor.into(),
+            user_id: None,
+            can_write: true,
+            subject: Subject { admin: true, ..Subject::default() },
+        }
     }
 
     /// May do everything.

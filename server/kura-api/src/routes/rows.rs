@@ -64,7 +64,12 @@ pub async fn rows(
     audit_read(&state, &caller, &target, "data.rows", &t.name, details).await?;
     let request = RowsRequest { columns, offset: query.offset, limit: Some(limit) };
     let (schema, batches) = read_rows(&state.store, &f.sha256, f.size as u64, &request).await?;
-    let body = encode::encode(format, schema, batches)
+    // The first chunk is taken before answering, so that an early failure is a proper error
+    // response rather than a connection cut after a 200.
+    let mut body = encode::encode(format, schema, batches);
+    let first = body.next().await.transpose()?;
+    let body = futures::stream::iter(first.map(Ok))
+        .chain(body)
         .map(|chunk: Result<Bytes, ApiError>| chunk.map_err(|e| std::io::Error::other(format!("{e:?}"))));
     Response::builder()
         .header(header::CONTENT_TYPE, format.media_type())
