@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kura_api::{Application, open_state};
 
-use crate::{config, demo, ingest};
+use crate::{admin, config, demo, ingest};
 
 /// Kura: a FAIR research-data platform and consortium catalog.
 #[derive(Debug, Parser)]
@@ -44,20 +44,10 @@ pub enum Command {
         #[arg(long, default_value_t = 3600)]
         grace_seconds: u64,
     },
-    /// Administration.
+    /// Administration: tokens, users, groups, consortia, access.
     Admin {
         #[command(subcommand)]
-        command: AdminCommand,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AdminCommand {
-    /// Prints a new admin API token (shown once; stored hashed).
-    Token {
-        /// A name to recognise the token by.
-        #[arg(long, default_value = "admin")]
-        name: String,
+        command: admin::AdminCommand,
     },
 }
 
@@ -109,11 +99,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Admin { command: AdminCommand::Token { name } } => {
+        Command::Admin { command } => {
             let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let (_, secret) = state.catalog.create_admin_token(&name).await?;
-            println!("{secret}");
-            Ok(ExitCode::SUCCESS)
+            admin::run(&state, command).await
         }
     }
 }

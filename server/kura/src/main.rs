@@ -1,5 +1,6 @@
 //! The `kura` command: serve, ingest, publish, migrate, gc, admin.
 
+mod admin;
 mod cli;
 mod config;
 mod demo;
