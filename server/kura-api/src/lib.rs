@@ -4,6 +4,7 @@
 pub mod access;
 pub mod auth;
 pub mod error;
+pub mod login_limit;
 pub mod openapi;
 mod routes;
 pub mod state;

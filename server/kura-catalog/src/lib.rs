@@ -17,6 +17,7 @@ pub mod organizations;
 pub mod outbox;
 pub mod policies;
 pub mod requests;
+pub mod sessions;
 pub mod tables;
 pub mod tokens;
 pub mod users;

@@ -77,6 +77,19 @@ impl Catalog {
             .await?)
     }
 
+    /// Sets (or replaces) a local account's password hash.
+    pub async fn set_password_hash(&self, id: Uuid, hash: &str) -> Result<(), CatalogError> {
+        let result = user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(hash.to_owned()))
+            .filter(user::Column::Id.eq(id))
+            .exec(self.connection())
+            .await?;
+        if result.rows_affected != 1 {
+            return Err(CatalogError::not_found("user"));
+        }
+        Ok(())
+    }
+
     /// The user with this id.
     pub async fn user(&self, id: Uuid) -> Result<user::Model, CatalogError> {
         user::Entity::find_by_id(id).one(self.connection()).await?.ok_or_else(|| CatalogError::not_found("user"))
