@@ -61,8 +61,10 @@ impl Ingestor {
         let mut rows = Vec::with_capacity(files.len());
         for f in files {
             kura_catalog::files::validate_path(&f.path)?;
-            let staged = self.store.stage_existing(&f.source).await?;
+            let started = std::time::Instant::now();
+            let staged = self.store.stage_copy(&f.source).await?;
             let object = self.store.commit(staged).await?;
+            tracing::info!(file = %f.path, bytes = object.size, hash_and_store_ms = started.elapsed().as_millis() as u64, "raw file stored");
             rows.push(NewFile {
                 path: f.path.clone(),
                 role: FileRole::Raw,
@@ -134,7 +136,10 @@ impl Ingestor {
                 }
             }
         }
-        Ok(self.catalog.commit_ingest(job, outcome).await?)
+        let started = std::time::Instant::now();
+        let job = self.catalog.commit_ingest(job, outcome).await?;
+        tracing::info!(job = %job.id, state = %job.state, commit_ms = started.elapsed().as_millis() as u64, "ingest committed");
+        Ok(job)
     }
 
     /// Writes the job's progress to the catalog once a second while it runs.
@@ -164,6 +169,7 @@ impl Ingestor {
         let (local, scratch) = self.local_copy(raw).await.map_err(|e| (unknown(), e.to_string()))?;
         let store = self.store.clone();
         let name = raw.path.clone();
+        let started = std::time::Instant::now();
         let read = tokio::task::spawn_blocking(move || {
             let result = read_file(&store, &local, &name, &progress, bytes_before);
             if scratch {
@@ -176,6 +182,8 @@ impl Ingestor {
         let Some((format, report, finished)) = read? else {
             return Ok((unknown(), Vec::new()));
         };
+        tracing::info!(file = %raw.path, format = %format, tables = finished.len(),
+            read_and_write_ms = started.elapsed().as_millis() as u64, "file read into parquet");
         let started = job.created_at;
         let mut tables = Vec::with_capacity(finished.len());
         for table in finished {

@@ -72,13 +72,12 @@ impl ObjectStore {
         staging::stage_stream(&self.staging, stream, limit).await
     }
 
-    /// Hashes a local file into a staged file without copying it (the file stays where it is).
-    pub async fn stage_existing(&self, path: &Path) -> Result<StagedFile, StorageError> {
-        let owned = path.to_owned();
-        let (sha256, size) = tokio::task::spawn_blocking(move || staging::hash_file(&owned))
+    /// Copies a local file into staging while hashing it, in one pass; see [`ObjectStore::commit`].
+    pub async fn stage_copy(&self, source: &Path) -> Result<StagedFile, StorageError> {
+        let (source, dir) = (source.to_owned(), self.staging.clone());
+        tokio::task::spawn_blocking(move || staging::copy_hashing(&source, &dir))
             .await
-            .map_err(|e| StorageError::Io(std::io::Error::other(e)))??;
-        Ok(StagedFile { path: path.to_owned(), sha256, size, keep: true })
+            .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
     }
 
     /// A fresh scratch path in staging, for producers that write files themselves.
@@ -99,15 +98,9 @@ impl ObjectStore {
             if let Some(parent) = target.parent() {
                 tokio::fs::create_dir_all(parent).await?;
             }
-            if !staged.keep {
-                // Same file system (both under the data directory): a rename is atomic and free.
-                tokio::fs::rename(&staged.path, &target).await?;
-                staged.keep = true;
-                return Ok(object);
-            }
-            let tmp = target.with_extension("incoming");
-            tokio::fs::copy(&staged.path, &tmp).await?;
-            tokio::fs::rename(&tmp, &target).await?;
+            // Same file system (both under the data directory): a rename is atomic and free.
+            tokio::fs::rename(&staged.path, &target).await?;
+            staged.keep = true;
             return Ok(object);
         }
         let mut upload = self.store.put_multipart(&location).await?;

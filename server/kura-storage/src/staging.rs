@@ -91,27 +91,34 @@ where
     Ok(staged)
 }
 
-/// Hashes a local file in 1 MiB reads (blocking: call from a blocking thread).
-pub(crate) fn hash_file(path: &Path) -> Result<(String, u64), StorageError> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hex::encode(hasher.finalize()), size))
-}
-
 impl StagedFile {
     /// Adopts a scratch file written and hashed elsewhere; it is removed on drop unless committed.
     pub fn new_scratch(path: PathBuf, sha256: String, size: u64) -> Self {
         StagedFile { path, sha256, size, keep: false }
     }
+}
+
+/// Copies a local file into a new scratch file in `dir`, hashing in the same pass (blocking:
+/// call from a blocking thread). The source is read once and never changed.
+pub(crate) fn copy_hashing(source: &Path, dir: &Path) -> Result<StagedFile, StorageError> {
+    use std::io::Read;
+    std::fs::create_dir_all(dir)?;
+    let path = scratch_path(dir);
+    let mut staged = StagedFile { path: path.clone(), sha256: String::new(), size: 0, keep: false };
+    let mut input = std::fs::File::open(source)?;
+    let mut out = std::fs::File::create(&path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = input.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        staged.size += n as u64;
+    }
+    out.sync_all()?;
+    staged.sha256 = hex::encode(hasher.finalize());
+    Ok(staged)
 }
