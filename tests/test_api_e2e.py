@@ -51,6 +51,11 @@ def test_cli_ingest_publish_and_token_while_the_server_runs(server):
     rows = requests.get(server.url("/datasets/mgfe2o4/versions/1/tables/xps-specs-MgFe2O4_small/rows"), params={"limit": 1}).json()
     assert list(rows[0].values()) == [1350, 15598.679]
 
+    gc = server.cli("gc", "--grace-seconds", "0").stdout
+    assert gc.startswith("removed ") and "kept" in gc, gc
+    rows_after_gc = requests.get(server.url("/datasets/mgfe2o4/versions/1/tables/xps-specs-MgFe2O4_small/rows"), params={"limit": 1}).json()
+    assert rows_after_gc == rows, "gc keeps everything a version references"
+
     token = server.cli("admin", "token", "--name", "e2e").stdout.strip()
     created = requests.post(server.url("/datasets"), json={"name": "by-new-token"}, headers={"Authorization": f"Bearer {token}"})
     assert created.status_code == 201, created.text

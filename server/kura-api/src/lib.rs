@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/draft/publish", post(versions::publish))
         .route("/datasets/{name}/jobs", get(jobs::list))
         .route("/datasets/{name}/jobs/{job_id}", get(jobs::get))
+        .route("/datasets/{name}/versions", get(versions::list))
         .route("/datasets/{name}/versions/{version}", get(versions::get))
         .route("/datasets/{name}/versions/{version}/files", get(files::list))
         .route("/datasets/{name}/versions/{version}/files/{file_id}/content", get(files::download))

@@ -30,6 +30,7 @@ impl Modify for TokenAuth {
         routes::datasets::list,
         routes::datasets::create,
         routes::datasets::get,
+        routes::versions::list,
         routes::versions::get,
         routes::versions::draft,
         routes::versions::update,

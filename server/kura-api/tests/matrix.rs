@@ -213,6 +213,7 @@ async fn wait_for_job(app: &TestApp, name: &str, id: &str, token: &str) {
 /// Kinds: M = metadata read, D = data read, E = edit, P = manage access.
 const ENDPOINTS: &[(char, &str, &str)] = &[
     ('M', "GET", "/datasets/{n}"),
+    ('M', "GET", "/datasets/{n}/versions"),
     ('M', "GET", "/datasets/{n}/versions/1"),
     ('M', "GET", "/datasets/{n}/versions/latest"),
     ('M', "GET", "/datasets/{n}/versions/1/files"),

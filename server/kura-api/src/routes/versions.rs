@@ -20,6 +20,17 @@ pub struct UpdateDraft {
     pub metadata: Option<Value>,
 }
 
+#[utoipa::path(get, path = "/api/v1/datasets/{name}/versions", tag = "versions", params(("name" = String, Path)),
+    responses((status = 200, body = Vec<dataset_version::Model>, description = "the versions the caller may see, oldest first"), (status = 404)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Vec<dataset_version::Model>>, ApiError> {
+    let dataset = state.catalog.dataset_by_name(&name, &caller.visibility()).await?;
+    Ok(Json(state.catalog.versions(dataset.id, &caller.visibility()).await?))
+}
+
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}", tag = "versions",
     params(("name" = String, Path), ("version" = String, Path, description = "a number or 'latest'")),
     responses((status = 200, body = dataset_version::Model), (status = 404)))]
