@@ -1,62 +1,164 @@
-//! Authentication: a tower middleware that turns the `Authorization` header into a `Principal`.
-//! Authorization happens in the service calls, never here.
+//! Authentication: a tower middleware that turns credentials into a `Principal` — a JWT (Kura's
+//! own or a trusted identity provider's), a personal or admin API token, or a portal session
+//! cookie. Authorization happens in the services, never here. Every refusal is a 401 whose reason
+//! is logged.
 
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use kura_core::{ErrorCode, Principal};
+use kura_auth::{AuthConfig, Authority, ExternalIssuer, KeyStore};
+use kura_core::{Config, ErrorCode, Principal};
+use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Resolves the bearer token, if any. A token that is present but unknown, revoked or expired
-/// is refused outright rather than treated as anonymous, so clients notice.
+/// Name of the session cookie (HttpOnly).
+pub const SESSION_COOKIE: &str = "kura_session";
+/// Name of the cookie carrying the CSRF token that state-changing requests echo in `x-csrf-token`.
+pub const CSRF_COOKIE: &str = "kura_csrf";
+/// Header in which cookie-authenticated state-changing requests echo the CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Builds the node's token authority: its keys (created on first start) and trusted issuers.
+pub fn authority(config: &Config) -> Result<Authority, ApiError> {
+    let fault = |e: String| ApiError::new(ErrorCode::Internal, e);
+    let keys = KeyStore::load_or_create(&config.data_dir.join("keys").join("jwt-ed25519.json"))
+        .map_err(|e| fault(e.to_string()))?;
+    let mut external = Vec::new();
+    for idp in &config.identity_providers {
+        let text =
+            std::fs::read_to_string(&idp.jwks_file).map_err(|e| fault(format!("jwks of {}: {e}", idp.issuer)))?;
+        let jwks = serde_json::from_str(&text).map_err(|e| fault(format!("jwks of {}: {e}", idp.issuer)))?;
+        let algorithms = idp
+            .algorithms
+            .iter()
+            .map(|a| a.parse::<jsonwebtoken::Algorithm>().map_err(|_| fault(format!("unknown algorithm {a:?}"))))
+            .collect::<Result<_, _>>()?;
+        external.push(ExternalIssuer { issuer: idp.issuer.clone(), audience: idp.audience.clone(), jwks, algorithms });
+    }
+    let config =
+        AuthConfig { issuer: config.jwt_issuer(), audience: config.jwt_audience.clone(), leeway: 30, external };
+    Ok(Authority { keys, config })
+}
+
+fn refused(reason: &str) -> ApiError {
+    ApiError::new(ErrorCode::Unauthenticated, reason)
+}
+
+/// Resolves the caller's credentials into a `Principal` extension.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let principal = match request.headers().get(AUTHORIZATION) {
-        None => Principal::anonymous(),
-        Some(value) => {
-            let Some(secret) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) else {
-                return ApiError::new(ErrorCode::Unauthenticated, "authorization header must be 'Bearer <token>'")
-                    .into_response();
-            };
-            match principal_for_token(&state, secret).await {
-                Ok(principal) => principal,
-                Err(e) => {
-                    tracing::info!(reason = ?e, "credentials refused");
-                    return e.into_response();
-                }
-            }
-        }
+    let resolved = match request.headers().get(AUTHORIZATION) {
+        Some(value) => match value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) {
+            Some(secret) if secret.matches('.').count() == 2 => principal_for_jwt(&state, secret).await,
+            Some(secret) => principal_for_token(&state, secret).await,
+            None => Err(refused("authorization header must be 'Bearer <token>'")),
+        },
+        None => match cookie(request.headers(), SESSION_COOKIE) {
+            Some(secret) => principal_for_session(&state, &secret, request.method(), request.headers()).await,
+            None => Ok(Principal::anonymous()),
+        },
     };
-    request.extensions_mut().insert(principal);
-    next.run(request).await
+    match resolved {
+        Ok(principal) => {
+            request.extensions_mut().insert(principal);
+            next.run(request).await
+        }
+        Err(e) => {
+            tracing::warn!(reason = ?e, path = %request.uri().path(), "credentials refused");
+            e.into_response()
+        }
+    }
+}
+
+/// The value of cookie `name`, if sent.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A user's principal as of now; disabled users are refused.
+pub(crate) async fn principal_for_user(
+    state: &AppState,
+    user_id: Uuid,
+    can_write: bool,
+) -> Result<Principal, ApiError> {
+    let user = state.catalog.user(user_id).await.map_err(|_| refused("unknown user"))?;
+    if user.disabled_at.is_some() {
+        return Err(refused("this account is disabled"));
+    }
+    let subject = state.catalog.subject_for(user_id, chrono::Utc::now()).await?;
+    Ok(Principal { actor: format!("user:{user_id}"), user_id: Some(user_id), can_write, subject })
 }
 
 /// The principal behind an API token: a platform admin for admin tokens that belong to no user,
 /// otherwise the token's user with their groups, consortia and grants as of now.
 async fn principal_for_token(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
-    let refused = || ApiError::new(ErrorCode::Unauthenticated, "invalid, expired or revoked token");
-    let token = state.catalog.token_by_secret(secret).await?.ok_or_else(refused)?;
-    let Some(user_id) = token.user_id else {
-        return if token.scope == "admin" {
-            Ok(Principal::admin(format!("token:{}", token.id)))
-        } else {
-            Err(refused())
-        };
-    };
-    let user = state.catalog.user(user_id).await.map_err(|_| refused())?;
-    if user.disabled_at.is_some() {
-        return Err(ApiError::new(ErrorCode::Unauthenticated, "this account is disabled"));
+    let token =
+        state.catalog.token_by_secret(secret).await?.ok_or_else(|| refused("invalid, expired or revoked token"))?;
+    match token.user_id {
+        None if token.scope == "admin" => Ok(Principal::admin(format!("token:{}", token.id))),
+        None => Err(refused("invalid, expired or revoked token")),
+        Some(user) => principal_for_user(state, user, token.scope != "read").await,
     }
-    let subject = state.catalog.subject_for(user_id, chrono::Utc::now()).await?;
-    Ok(Principal {
-        actor: format!("user:{user_id}"),
-        user_id: Some(user_id),
-        can_write: token.scope != "read",
-        subject,
-    })
+}
+
+/// The principal behind a JWT. Kura's own tokens name a Kura user; a trusted identity provider's
+/// name a person Kura may not know yet, who is then recorded on first use.
+async fn principal_for_jwt(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let identity = state.auth.verify(token).map_err(|e| refused(&format!("invalid token: {e}")))?;
+    let can_write = identity.scope != "read";
+    let user_id = if identity.kura_issued {
+        identity.subject.parse::<Uuid>().map_err(|_| refused("invalid token: subject is not a user id"))?
+    } else {
+        match state.catalog.user_by_identity(&identity.issuer, &identity.subject).await? {
+            Some(user) => user.id,
+            None => {
+                let new = kura_catalog::users::NewUser {
+                    issuer: identity.issuer.clone(),
+                    subject: identity.subject.clone(),
+                    kind: "person".into(),
+                    ..Default::default()
+                };
+                state.catalog.create_user(new).await?.id
+            }
+        }
+    };
+    principal_for_user(state, user_id, can_write).await
+}
+
+/// The principal behind a session cookie. State-changing requests must echo the session's CSRF
+/// token in `x-csrf-token`: a cross-site form cannot read it.
+async fn principal_for_session(
+    state: &AppState,
+    secret: &str,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Principal, ApiError> {
+    let Some(session) = state.catalog.session(secret).await? else {
+        return Ok(Principal::anonymous());
+    };
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        let echoed = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if echoed.is_empty() || !constant_time_eq(echoed.as_bytes(), session.csrf_token.as_bytes()) {
+            return Err(ApiError::new(ErrorCode::Forbidden, "missing or wrong CSRF token"));
+        }
+    }
+    principal_for_user(state, session.user_id, true).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Extractor for the caller established by [`authenticate`].
@@ -71,7 +173,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 impl Caller {
-    /// Writes need an admin token until the access-control model lands.
+    /// Platform administration needs an admin token.
     pub fn require_admin(&self) -> Result<(), ApiError> {
         if self.0.is_admin() {
             Ok(())
@@ -83,7 +185,7 @@ impl Caller {
     }
 
     /// Creating a dataset for `group` needs membership in it (any role), or platform admin.
-    pub fn require_member_of(&self, group: Option<uuid::Uuid>) -> Result<(), ApiError> {
+    pub fn require_member_of(&self, group: Option<Uuid>) -> Result<(), ApiError> {
         if self.0.is_admin() {
             return Ok(());
         }

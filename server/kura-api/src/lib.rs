@@ -7,6 +7,7 @@ pub mod error;
 pub mod login_limit;
 pub mod openapi;
 mod routes;
+mod session;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -47,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/versions/{version}/tables/{table}/parquet", get(tables::parquet))
         .route("/datasets/{name}/versions/{version}/tables/{table}/rows", get(rows::rows))
         .route("/me", get(me::me))
+        .route("/auth/token", post(session::token))
+        .route("/session", post(session::sign_in).delete(session::sign_out))
         .route("/me/access-requests", get(me::my_requests))
         .route("/me/tokens", get(me::my_tokens))
         .route("/me/tokens/{id}", axum::routing::delete(me::revoke_my_token))
@@ -69,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(access_admin::audit_log))
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()
+        .route("/.well-known/jwks.json", get(session::jwks))
         .nest("/api/v1", api)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(TraceLayer::new_for_http())
@@ -95,7 +99,9 @@ pub async fn open_state_with(
     catalog.migrate().await?;
     let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
     let ingestor = Ingestor::new(catalog.clone(), store.clone());
-    Ok(AppState { config: Arc::new(config), catalog, store, ingestor })
+    let auth = Arc::new(auth::authority(&config)?);
+    let login_limiter = Arc::new(login_limit::LoginLimiter::default());
+    Ok(AppState { config: Arc::new(config), catalog, store, ingestor, auth, login_limiter })
 }
 
 /// A bound, ready-to-run HTTP server.
@@ -135,6 +141,8 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }

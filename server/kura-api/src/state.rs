@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use kura_auth::Authority;
 use kura_catalog::Catalog;
 use kura_core::Config;
 use kura_ingest::Ingestor;
@@ -14,4 +15,7 @@ pub struct AppState {
     pub catalog: Catalog,
     pub store: ObjectStore,
     pub ingestor: Ingestor,
+    /// Kura's signing keys and the issuers it trusts.
+    pub auth: Arc<Authority>,
+    pub login_limiter: Arc<crate::login_limit::LoginLimiter>,
 }

@@ -121,6 +121,14 @@ impl KeyStore {
         EncodingKey::from_ed_der(&der)
     }
 
+    /// Signs arbitrary claims with the current key (EdDSA, with its `kid`). The server signs only
+    /// [`crate::KuraClaims`] through [`crate::Authority::issue`]; tests use this to forge variants.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, AuthError> {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some(self.kid());
+        jsonwebtoken::encode(&header, claims, &self.encoding_key()).map_err(|e| AuthError::KeyStore(e.to_string()))
+    }
+
     /// The verifying key with this id, current or earlier.
     pub(crate) fn decoding_key(&self, kid: &str) -> Option<DecodingKey> {
         std::iter::once(&self.public)

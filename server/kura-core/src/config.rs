@@ -21,6 +21,26 @@ pub struct Config {
     pub max_page_size: u64,
     /// Public base URL used in links (defaults to `http://{http_addr}`).
     pub base_url: Option<String>,
+    /// Issuer of Kura's JWTs (defaults to the base URL).
+    pub jwt_issuer: Option<String>,
+    /// Audience of Kura's JWTs.
+    pub jwt_audience: String,
+    /// Identity providers whose tokens are accepted (universities use their own).
+    pub identity_providers: Vec<IdentityProvider>,
+}
+
+/// A trusted external identity provider.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityProvider {
+    /// The `iss` of its tokens.
+    pub issuer: String,
+    /// The `aud` its tokens must carry for this node.
+    pub audience: String,
+    /// A file holding its JWK Set (fetch and refresh it outside Kura, e.g. from its JWKS URL).
+    pub jwks_file: PathBuf,
+    /// Accepted algorithms, e.g. `["RS256", "ES256", "EdDSA"]`.
+    pub algorithms: Vec<String>,
 }
 
 impl Default for Config {
@@ -33,6 +53,9 @@ impl Default for Config {
             max_upload_bytes: 64 * 1024 * 1024 * 1024,
             max_page_size: 10_000,
             base_url: None,
+            jwt_issuer: None,
+            jwt_audience: "kura".into(),
+            identity_providers: Vec::new(),
         }
     }
 }
@@ -54,6 +77,11 @@ impl Config {
     /// Directory for in-flight uploads and ingest scratch files.
     pub fn staging_dir(&self) -> PathBuf {
         self.data_dir.join("staging")
+    }
+
+    /// Issuer of Kura's JWTs.
+    pub fn jwt_issuer(&self) -> String {
+        self.jwt_issuer.clone().unwrap_or_else(|| self.base_url())
     }
 
     /// Base URL for absolute links.

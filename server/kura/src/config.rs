@@ -8,8 +8,17 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use kura_core::Config;
 
 /// Keys settable from the environment as `KURA_<KEY>`.
-const ENV_KEYS: &[&str] =
-    &["http_addr", "flight_addr", "data_dir", "database_url", "max_upload_bytes", "max_page_size", "base_url"];
+const ENV_KEYS: &[&str] = &[
+    "http_addr",
+    "flight_addr",
+    "data_dir",
+    "database_url",
+    "max_upload_bytes",
+    "max_page_size",
+    "base_url",
+    "jwt_issuer",
+    "jwt_audience",
+];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the
 /// working directory is read when present.

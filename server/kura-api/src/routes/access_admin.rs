@@ -100,6 +100,8 @@ pub struct CreateUser {
     /// `person` (default) or `service` (a service account).
     #[serde(default)]
     pub kind: String,
+    /// Password for signing in to the portal (at least 12 characters); none for token-only users.
+    pub password: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "access", request_body = CreateUser,
@@ -119,7 +121,10 @@ pub async fn create_user(
         display_name: body.display_name,
         email: body.email,
         orcid: body.orcid,
-        password_hash: None,
+        password_hash: match &body.password {
+            Some(p) => Some(kura_auth::hash_password(p).map_err(|e| ApiError::new(e.code(), e.to_string()))?),
+            None => None,
+        },
         kind: body.kind,
     };
     Ok((StatusCode::CREATED, Json(state.catalog.create_user(new).await?)))

@@ -34,13 +34,19 @@ pub async fn database_url(dir: &std::path::Path) -> Option<String> {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_, _| {}).await
+}
+
+/// Like [`spawn_app`], letting the test adjust the configuration (given the data directory's parent).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config, &std::path::Path)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = Config {
+    let mut config = Config {
         http_addr: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
         database_url: database_url(dir.path()).await,
         ..Config::default()
     };
+    adjust(&mut config, dir.path());
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
     let state = open_state_with(

@@ -1,0 +1,157 @@
+//! Signing in: portal sessions (cookie + CSRF token), short-lived JWTs in exchange for a password
+//! or an API token, and the JWKS that lets others verify Kura's tokens.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kura_core::ErrorCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::{CSRF_COOKIE, Caller, SESSION_COOKIE, cookie};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Lifetime of the JWTs `POST /api/v1/auth/token` hands out.
+const TOKEN_MINUTES: i64 = 15;
+
+/// Username and password of a local account.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+/// A signed-in session: the CSRF token to echo in `x-csrf-token` on state-changing requests.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
+    pub user_id: uuid::Uuid,
+    pub csrf_token: String,
+}
+
+/// A short-lived JWT.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IssuedToken {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+}
+
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth", responses((status = 200, description = "Kura's public signing keys (JWK Set)")))]
+pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
+    Json(state.auth.keys.jwks())
+}
+
+/// Checks a password against the limiter and the catalog; the user id on success.
+async fn check_password(
+    state: &AppState,
+    credentials: &Credentials,
+    address: Option<std::net::IpAddr>,
+) -> Result<uuid::Uuid, ApiError> {
+    let now = Instant::now();
+    if let Err(wait) = state.login_limiter.check(&credentials.username, address, now) {
+        return Err(ApiError::new(
+            ErrorCode::ResourceExhausted,
+            format!("too many failed sign-ins: try again in {} s", wait.as_secs().max(1)),
+        ));
+    }
+    let user = state.catalog.user_by_identity(kura_catalog::users::LOCAL_ISSUER, &credentials.username).await?;
+    let verified = match &user {
+        Some(u) => u.password_hash.as_deref().is_some_and(|h| kura_auth::verify_password(&credentials.password, h)),
+        None => {
+            // Spend the same time as a real check so that timing does not reveal which names exist.
+            let _ = kura_auth::verify_password(&credentials.password, &DUMMY_HASH);
+            false
+        }
+    };
+    match user {
+        Some(u) if verified && u.disabled_at.is_none() => {
+            state.login_limiter.succeeded(&credentials.username, address);
+            Ok(u.id)
+        }
+        _ => {
+            state.login_limiter.failed(&credentials.username, address, now);
+            tracing::warn!(account = %credentials.username, "sign-in failed");
+            Err(ApiError::new(ErrorCode::Unauthenticated, "wrong username or password"))
+        }
+    }
+}
+
+/// An Argon2id hash of a random password, checked against when the account does not exist.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| kura_auth::hash_password(&uuid::Uuid::new_v4().to_string()).unwrap_or_default());
+
+fn secure(state: &AppState) -> bool {
+    state.config.base_url().starts_with("https://")
+}
+
+#[utoipa::path(post, path = "/api/v1/session", tag = "auth", request_body = Credentials,
+    responses((status = 200, body = SignedIn, description = "sets the session cookie (HttpOnly, SameSite=Lax) and the CSRF cookie"),
+        (status = 401), (status = 429, description = "too many failed attempts for this account or address")))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(credentials): Json<Credentials>,
+) -> Result<Response, ApiError> {
+    let user_id = check_password(&state, &credentials, Some(peer.ip())).await?;
+    let session = state.catalog.create_session(user_id).await?;
+    let secure = if secure(&state) { "; Secure" } else { "" };
+    let max_age = kura_catalog::sessions::SESSION_HOURS * 3600;
+    let session_cookie =
+        format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", session.secret);
+    let csrf_cookie =
+        format!("{CSRF_COOKIE}={}; Path=/; SameSite=Strict; Max-Age={max_age}{secure}", session.csrf_token);
+    let mut response = Json(SignedIn { user_id, csrf_token: session.csrf_token }).into_response();
+    for c in [session_cookie, csrf_cookie] {
+        let value = HeaderValue::from_str(&c).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(delete, path = "/api/v1/session", tag = "auth", responses((status = 204, description = "the session is ended and its cookies cleared")))]
+pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        state.catalog.end_session(&secret).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    for name in [SESSION_COOKIE, CSRF_COOKIE] {
+        let value = HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0"))
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body(content = Option<Credentials>, description = "a local account's credentials; or no body with an API token or session as the caller"),
+    responses((status = 200, body = IssuedToken), (status = 401)))]
+pub async fn token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    body: Option<Json<Credentials>>,
+) -> Result<Json<IssuedToken>, ApiError> {
+    let (user_id, scope) = match body {
+        Some(Json(credentials)) => (check_password(&state, &credentials, Some(peer.ip())).await?, "write"),
+        None => {
+            let user = caller.0.user_id.ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unauthenticated,
+                    "send credentials, or call with a user's API token or session",
+                )
+            })?;
+            (user, if caller.0.can_write { "write" } else { "read" })
+        }
+    };
+    let now = chrono::Utc::now();
+    let access_token = state
+        .auth
+        .issue(&user_id.to_string(), scope, chrono::Duration::minutes(TOKEN_MINUTES), now)
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    Ok(Json(IssuedToken { access_token, token_type: "Bearer", expires_in: TOKEN_MINUTES * 60 }))
+}
