@@ -184,6 +184,15 @@ impl Caller {
         }
     }
 
+    /// Changes need credentials that may write (not a read-only token).
+    pub fn require_write(&self) -> Result<(), ApiError> {
+        if self.0.can_write || self.0.is_anonymous() {
+            Ok(())
+        } else {
+            Err(ApiError::new(ErrorCode::Forbidden, "this token is read-only"))
+        }
+    }
+
     /// Creating a dataset for `group` needs membership in it (any role), or platform admin.
     pub fn require_member_of(&self, group: Option<Uuid>) -> Result<(), ApiError> {
         if self.0.is_admin() {

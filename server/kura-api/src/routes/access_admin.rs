@@ -231,9 +231,15 @@ pub async fn create_consortium(
     responses((status = 200, body = ConsortiumDetail), (status = 404)))]
 pub async fn get_consortium(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<ConsortiumDetail>, ApiError> {
-    Ok(Json(state.catalog.consortium(parse_id(&id, "consortium")?).await?))
+    let mut detail = state.catalog.consortium(parse_id(&id, "consortium")?).await?;
+    if !caller.0.is_admin() {
+        // Who accepted is about people: only administrators see it.
+        detail.accepted_by.clear();
+    }
+    Ok(Json(detail))
 }
 
 /// Body of `POST /api/v1/consortia/{id}/members`: exactly one of the two.
@@ -295,6 +301,7 @@ pub async fn accept_agreement(
 ) -> Result<Json<kura_catalog::entity::agreement::Model>, ApiError> {
     let user =
         caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to accept an agreement"))?;
+    caller.require_write()?;
     Ok(Json(state.catalog.accept_agreement(parse_id(&id, "consortium")?, user, &caller.0.actor).await?))
 }
 
@@ -313,9 +320,11 @@ pub async fn request_access(
     Path(name): Path<String>,
     Json(body): Json<RequestAccess>,
 ) -> Result<(StatusCode, Json<access_request::Model>), ApiError> {
+    // Existence first: an invisible dataset is absent for everyone, signed in or not.
+    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
     let user =
         caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to request access"))?;
-    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
+    caller.require_write()?;
     Ok((StatusCode::CREATED, Json(state.catalog.request_access(target.dataset.id, user, &body.reason).await?)))
 }
 
