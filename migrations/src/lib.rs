@@ -2,6 +2,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261124_000001_catalog;
 mod m20261124_000002_access;
 

@@ -4,12 +4,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::{drop_all, fk, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: (&'static str, &'static str), to: (&'static str, &'static str)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Cascade).to_owned()
-}
 
 fn created_at() -> ColumnDef {
     timestamp_with_time_zone("created_at")
@@ -156,22 +154,8 @@ fn tables() -> Vec<TableCreateStatement> {
 }
 
 fn indexes() -> Vec<IndexCreateStatement> {
-    let unique = |name: &str, table: &'static str, cols: &[&'static str]| {
-        let mut index = Index::create();
-        index.name(name).table(table).unique();
-        for col in cols {
-            index.col(*col);
-        }
-        index.to_owned()
-    };
-    let plain = |name: &str, table: &'static str, cols: &[&'static str]| {
-        let mut index = Index::create();
-        index.name(name).table(table);
-        for col in cols {
-            index.col(*col);
-        }
-        index.to_owned()
-    };
+    let unique = |name: &str, table: &'static str, cols: &[&'static str]| index(name, table, cols, true);
+    let plain = |name: &str, table: &'static str, cols: &[&'static str]| index(name, table, cols, false);
     vec![
         unique("ux_groups_org_name", "groups", &["organization_id", "name"]),
         unique("ux_users_issuer_subject", "users", &["issuer", "subject"]),
@@ -199,10 +183,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in tables().into_iter().rev() {
-            let name = table.get_table_name().cloned().ok_or_else(|| DbErr::Custom("unnamed table".into()))?;
-            manager.drop_table(Table::drop().table(name).to_owned()).await?;
-        }
-        Ok(())
+        drop_all(manager, tables()).await
     }
 }

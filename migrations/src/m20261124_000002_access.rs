@@ -4,12 +4,10 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::{drop_all, fk, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: (&'static str, &'static str), to: (&'static str, &'static str)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Cascade).to_owned()
-}
 
 fn tables() -> Vec<TableCreateStatement> {
     vec![
@@ -118,17 +116,6 @@ fn tables() -> Vec<TableCreateStatement> {
 }
 
 fn indexes() -> Vec<IndexCreateStatement> {
-    let index = |name: &str, table: &'static str, cols: &[&'static str], unique: bool| {
-        let mut index = Index::create();
-        index.name(name).table(table);
-        if unique {
-            index.unique();
-        }
-        for col in cols {
-            index.col(*col);
-        }
-        index.to_owned()
-    };
     vec![
         index("ux_agreements_version", "agreements", &["consortium_id", "version"], true),
         index("ux_acceptances", "agreement_acceptances", &["agreement_id", "user_id"], true),
@@ -166,10 +153,6 @@ impl MigrationTrait for Migration {
         for column in ["kind", "disabled_at", "password_hash"] {
             manager.alter_table(Table::alter().table("users").drop_column(column).to_owned()).await?;
         }
-        for table in tables().into_iter().rev() {
-            let name = table.get_table_name().cloned().ok_or_else(|| DbErr::Custom("unnamed table".into()))?;
-            manager.drop_table(Table::drop().table(name).to_owned()).await?;
-        }
-        Ok(())
+        drop_all(manager, tables()).await
     }
 }
