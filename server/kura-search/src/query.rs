@@ -1,0 +1,277 @@
+//! Queries: the user's query language, the caller's visibility filter inside the index query,
+//! facets counted over exactly the visible hits, snippets, and suggestions.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::agg_result::AggregationResults;
+use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RegexQuery, TermSetQuery};
+use tantivy::schema::{Field, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, TantivyDocument, Term};
+
+use crate::schema::f;
+use crate::{SearchError, SearchIndex};
+
+/// Facets counted for every search.
+pub const FACETS: [(&str, &str); 10] = [
+    ("access", f::ACCESS),
+    ("license", f::LICENSE),
+    ("format", f::FORMAT),
+    ("subject", f::SUBJECT),
+    ("keyword", f::KEYWORD),
+    ("group", f::GROUP),
+    ("organization", f::ORGANIZATION),
+    ("creator", f::CREATOR_FACET),
+    ("year", f::YEAR),
+    ("unit", f::UNIT),
+];
+
+/// Who is searching, as the index sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// Sees everything (platform admins).
+    Everything,
+    /// Sees documents carrying any of these tokens (`public`, `group:<id>`).
+    Tokens(Vec<String>),
+}
+
+/// Result order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Relevance,
+    /// Newest publication first.
+    Date,
+}
+
+/// A search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// The query: free text, `"phrases"`, `field:value` (`creator:`, `unit:`, `format:`,
+    /// `keyword:`, `subject:`, `license:`, `access:`, `year:`), `published:[A TO B]`; empty for all.
+    pub query: String,
+    /// Extra exact filters, facet name → value (from clicking a facet).
+    pub filters: Vec<(String, String)>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+    /// Allow one typo per word in titles and descriptions.
+    pub fuzzy: bool,
+}
+
+/// One hit.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Hit {
+    pub name: String,
+    pub version: u64,
+    pub state: String,
+    pub title: String,
+    pub score: f32,
+    /// Description excerpt with matches in `<b>…</b>` (HTML-escaped otherwise).
+    pub snippet: String,
+}
+
+/// A facet value and how many visible hits have it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FacetBucket {
+    pub value: String,
+    pub count: u64,
+}
+
+/// One facet's buckets, most frequent first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Facet {
+    pub name: String,
+    pub buckets: Vec<FacetBucket>,
+}
+
+/// What a search returns.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SearchResults {
+    pub total: u64,
+    pub hits: Vec<Hit>,
+    pub facets: Vec<Facet>,
+}
+
+impl SearchIndex {
+    fn f(&self, name: &str) -> Field {
+        self.schema.get_field(name).expect("field in schema")
+    }
+
+    fn parser(&self, fuzzy: bool) -> QueryParser {
+        let defaults = [f::TITLE, f::TITLE_CJK, f::DESCRIPTION, f::DESCRIPTION_CJK, f::BODY, f::BODY_CJK, f::CREATOR]
+            .into_iter()
+            .map(|n| self.f(n))
+            .collect();
+        let mut parser = QueryParser::for_index(&self.index, defaults);
+        parser.set_conjunction_by_default();
+        parser.set_field_boost(self.f(f::TITLE), 3.0);
+        parser.set_field_boost(self.f(f::TITLE_CJK), 2.0);
+        if fuzzy {
+            for name in [f::TITLE, f::DESCRIPTION, f::BODY] {
+                parser.set_field_fuzzy(self.f(name), false, 1, true);
+            }
+        }
+        parser
+    }
+
+    /// The caller's filter: one more required clause of the index query.
+    fn visibility_clause(&self, viewer: &Viewer) -> Option<Box<dyn Query>> {
+        match viewer {
+            Viewer::Everything => None,
+            Viewer::Tokens(tokens) => {
+                let field = self.f(f::VISIBILITY);
+                Some(Box::new(TermSetQuery::new(tokens.iter().map(|t| Term::from_field_text(field, t)))))
+            }
+        }
+    }
+
+    fn build_query(&self, request: &SearchRequest, viewer: &Viewer) -> Result<Box<dyn Query>, SearchError> {
+        let user: Box<dyn Query> = if request.query.trim().is_empty() {
+            Box::new(AllQuery)
+        } else {
+            self.parser(request.fuzzy).parse_query(&request.query)?
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, user)];
+        for (facet, value) in &request.filters {
+            let field = FACETS
+                .iter()
+                .find(|(name, _)| name == facet)
+                .map(|(_, field)| self.f(field))
+                .ok_or_else(|| SearchError::InvalidQuery(format!("unknown facet {facet:?}")))?;
+            clauses.push((Occur::Must, Box::new(TermSetQuery::new([Term::from_field_text(field, value)]))));
+        }
+        if let Some(visible) = self.visibility_clause(viewer) {
+            clauses.push((Occur::Must, visible));
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// Runs a search for `viewer`.
+    pub fn search(&self, request: &SearchRequest, viewer: &Viewer) -> Result<SearchResults, SearchError> {
+        let query = self.build_query(request, viewer)?;
+        let searcher = self.reader.searcher();
+        let limit = request.limit.clamp(1, 1000);
+        let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(
+            FACETS
+                .iter()
+                .map(|(name, field)| (name.to_string(), serde_json::json!({"terms": {"field": field, "size": 20}})))
+                .collect(),
+        ))
+        .map_err(|e| SearchError::InvalidQuery(e.to_string()))?;
+        let context = AggContextParams::new(AggregationLimitsGuard::default(), self.index.tokenizers().clone());
+        let collector_aggs = AggregationCollector::from_aggs(aggs, context);
+        match request.sort {
+            Sort::Relevance => {
+                let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
+                let (top, counts) = searcher.search(&query, &(top, (Count, collector_aggs)))?;
+                self.finish(&searcher, &query, top, counts)
+            }
+            Sort::Date => {
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(request.offset)
+                    .order_by_fast_field::<tantivy::DateTime>(f::PUBLISHED, Order::Desc);
+                let (top, counts) = searcher.search(&query, &(top, (Count, collector_aggs)))?;
+                let scored = top.into_iter().map(|(_, address)| (0.0, address)).collect();
+                self.finish(&searcher, &query, scored, counts)
+            }
+        }
+    }
+
+    fn finish(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        top: Vec<(f32, DocAddress)>,
+        (total, aggs): (usize, AggregationResults),
+    ) -> Result<SearchResults, SearchError> {
+        let mut snippets = SnippetGenerator::create(searcher, query, self.f(f::DESCRIPTION))?;
+        snippets.set_max_num_chars(200);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |name: &str| doc.get_first(self.f(name)).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let snippet = snippets.snippet_from_doc(&doc);
+            let snippet = if snippet.is_empty() {
+                html_escape(&text(f::DESCRIPTION).chars().take(200).collect::<String>())
+            } else {
+                snippet.to_html()
+            };
+            hits.push(Hit {
+                name: text(f::NAME),
+                version: doc.get_first(self.f(f::VERSION)).and_then(|v| v.as_u64()).unwrap_or_default(),
+                state: text(f::STATE),
+                title: text(f::TITLE),
+                score,
+                snippet,
+            });
+        }
+        Ok(SearchResults { total: total as u64, hits, facets: facets_from(aggs) })
+    }
+
+    /// Titles starting with what the user typed so far, among what `viewer` may see.
+    pub fn suggest(&self, prefix: &str, viewer: &Viewer, limit: usize) -> Result<Vec<String>, SearchError> {
+        let word = prefix.split_whitespace().last().unwrap_or("").to_lowercase();
+        if word.is_empty() || word.chars().count() > 50 {
+            return Ok(Vec::new());
+        }
+        let escaped: String =
+            word.chars().flat_map(|c| if c.is_alphanumeric() { vec![c] } else { vec!['\\', c] }).collect();
+        let regex = RegexQuery::from_pattern(&format!("{escaped}.*"), self.f(f::TITLE))?;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(regex))];
+        if let Some(visible) = self.visibility_clause(viewer) {
+            clauses.push((Occur::Must, visible));
+        }
+        let searcher = self.reader.searcher();
+        let top = searcher
+            .search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit.clamp(1, 50) * 3).order_by_score())?;
+        let mut titles: Vec<String> = Vec::new();
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            if let Some(title) = doc.get_first(self.f(f::TITLE)).and_then(|v| v.as_str()) {
+                if !titles.iter().any(|t| t == title) {
+                    titles.push(title.to_owned());
+                }
+            }
+            if titles.len() >= limit {
+                break;
+            }
+        }
+        Ok(titles)
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn facets_from(aggs: AggregationResults) -> Vec<Facet> {
+    let json = serde_json::to_value(&aggs).unwrap_or_default();
+    let mut by_name: BTreeMap<usize, Facet> = BTreeMap::new();
+    for (position, (name, _)) in FACETS.iter().enumerate() {
+        let buckets = json[name]["buckets"]
+            .as_array()
+            .map(|b| {
+                b.iter()
+                    .filter_map(|b| {
+                        let value = match &b["key"] {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        Some(FacetBucket { value, count: b["doc_count"].as_u64()? })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        by_name.insert(position, Facet { name: (*name).to_owned(), buckets });
+    }
+    by_name.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests;
