@@ -233,10 +233,10 @@ impl SearchIndex {
         let mut titles: Vec<String> = Vec::new();
         for (_, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
-            if let Some(title) = doc.get_first(self.f(f::TITLE)).and_then(|v| v.as_str()) {
-                if !titles.iter().any(|t| t == title) {
-                    titles.push(title.to_owned());
-                }
+            if let Some(title) = doc.get_first(self.f(f::TITLE)).and_then(|v| v.as_str())
+                && !titles.iter().any(|t| t == title)
+            {
+                titles.push(title.to_owned());
             }
             if titles.len() >= limit {
                 break;
