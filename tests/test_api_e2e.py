@@ -61,6 +61,21 @@ def test_cli_ingest_publish_and_token_while_the_server_runs(server):
     assert created.status_code == 201, created.text
 
 
+def test_search_over_http_and_the_cli(server):
+    import time
+
+    for _ in range(50):
+        found = requests.get(server.url("/search"), params={"q": "methylene blue"}).json()
+        if found["total"]:
+            break
+        time.sleep(0.1)
+    assert [h["name"] for h in found["hits"]] == ["demo-uvvis"]
+    by_unit = requests.get(server.url("/search"), params={"q": "unit:Cel"}).json()
+    assert "demo-thermal-log" in [h["name"] for h in by_unit["hits"]]
+    cli = server.cli("search", "alumina").stdout
+    assert "demo-thermal-log" in cli, cli
+
+
 def test_cli_ingest_exits_non_zero_when_a_file_fails(server, tmp_path):
     garbage = tmp_path / "garbage.csv"
     garbage.write_bytes(bytes(range(256)) * 64)

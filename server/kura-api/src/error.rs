@@ -68,7 +68,12 @@ macro_rules! from_domain {
     )+};
 }
 
-from_domain!(kura_catalog::CatalogError, kura_storage::StorageError, kura_ingest::IngestError);
+from_domain!(
+    kura_catalog::CatalogError,
+    kura_storage::StorageError,
+    kura_ingest::IngestError,
+    kura_search::SearchError
+);
 
 impl From<axum::extract::multipart::MultipartError> for ApiError {
     fn from(err: axum::extract::multipart::MultipartError) -> Self {

@@ -47,6 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/versions/{version}/tables/{table}", get(tables::get))
         .route("/datasets/{name}/versions/{version}/tables/{table}/parquet", get(tables::parquet))
         .route("/datasets/{name}/versions/{version}/tables/{table}/rows", get(rows::rows))
+        .route("/search", get(search::search))
+        .route("/search/suggest", get(search::suggest))
         .route("/me", get(me::me))
         .route("/auth/token", post(session::token))
         .route("/session", post(session::sign_in).delete(session::sign_out))
@@ -101,7 +103,7 @@ pub async fn open_state_with(
     let ingestor = Ingestor::new(catalog.clone(), store.clone());
     let auth = Arc::new(auth::authority(&config)?);
     let login_limiter = Arc::new(login_limit::LoginLimiter::default());
-    Ok(AppState { config: Arc::new(config), catalog, store, ingestor, auth, login_limiter })
+    Ok(AppState { config: Arc::new(config), catalog, store, ingestor, auth, login_limiter, search: None })
 }
 
 /// A bound, ready-to-run HTTP server.
@@ -115,7 +117,13 @@ impl Application {
     /// Binds the HTTP listener for `state` (port 0 picks a free port; see [`Application::address`]).
     /// Jobs a previous process left unfinished are marked failed first: their results were never
     /// committed.
-    pub async fn build(state: AppState) -> Result<Self, ApiError> {
+    pub async fn build(mut state: AppState) -> Result<Self, ApiError> {
+        let index = kura_search::SearchIndex::open(&state.config.data_dir.join("search"))?;
+        let projector = kura_search::Projector::new(state.catalog.clone(), Arc::new(index));
+        // Catch up before serving, then keep following the outbox.
+        projector.catch_up().await.map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
+        projector.clone().spawn(std::time::Duration::from_millis(300));
+        state.search = Some(projector);
         let interrupted = state.catalog.fail_interrupted_jobs().await?;
         if interrupted > 0 {
             tracing::warn!(jobs = interrupted, "marked jobs interrupted by a previous stop as failed");

@@ -45,6 +45,8 @@ impl Modify for TokenAuth {
         routes::tables::get,
         routes::tables::parquet,
         routes::rows::rows,
+        routes::search::search,
+        routes::search::suggest,
         routes::me::me,
         crate::session::jwks,
         crate::session::token,

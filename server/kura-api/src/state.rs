@@ -18,4 +18,6 @@ pub struct AppState {
     /// Kura's signing keys and the issuers it trusts.
     pub auth: Arc<Authority>,
     pub login_limiter: Arc<crate::login_limit::LoginLimiter>,
+    /// The search projection; opened by the server only (it holds the index's writer).
+    pub search: Option<kura_search::Projector>,
 }

@@ -262,6 +262,8 @@ async fn every_actor_level_and_endpoint_behaves_as_the_table_says() {
     let world = build_world().await;
     let app = &world.app;
     let mut failures = Vec::new();
+    app.index_now().await;
+    search_rows(&world, &mut failures).await;
     for actor in ACTORS {
         let token = world.tokens.get(actor).map(String::as_str);
         let hidden: Vec<&(String, String, String, String)> =
@@ -325,6 +327,57 @@ async fn every_actor_level_and_endpoint_behaves_as_the_table_says() {
         }
     }
     assert!(failures.is_empty(), "{} matrix failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Search: hits, totals, facets and suggestions show exactly the datasets an actor may see. Run
+/// before any row changes the world (opening drafts adds documents for the owner group).
+async fn search_rows(world: &World, failures: &mut Vec<String>) {
+    let app = &world.app;
+    for actor in ACTORS {
+        let token = world.tokens.get(actor).map(String::as_str);
+        let hidden: Vec<&(String, String, String, String)> =
+            LEVELS.iter().filter(|l| expected(actor, l).starts_with('N')).map(|l| &world.datasets[l]).collect();
+        let visible = LEVELS.len() - hidden.len();
+        let mut bodies = Vec::new();
+        let (status, body) = call(app, "GET", "/search?limit=100", token, None).await;
+        let all: Value = serde_json::from_str(&body).unwrap_or_default();
+        if status != 200 || all["total"].as_u64() != Some(visible as u64) {
+            failures.push(format!("{actor}: search total {} (status {status}), want {visible}", all["total"]));
+        }
+        let counted: u64 = all["facets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["name"] == "access")
+            .flat_map(|f| f["buckets"].as_array().cloned().unwrap_or_default())
+            .map(|b| b["count"].as_u64().unwrap_or(0))
+            .sum();
+        if counted != visible as u64 {
+            failures.push(format!("{actor}: access facet counts {counted} documents, want {visible}"));
+        }
+        bodies.push(body);
+        for level in LEVELS {
+            let (_, _, title, _) = &world.datasets[level];
+            let word = title.rsplit(' ').next().unwrap();
+            let (_, body) = call(app, "GET", &format!("/search?q={word}"), token, None).await;
+            let hits: Value = serde_json::from_str(&body).unwrap_or_default();
+            let want = u64::from(!expected(actor, level).starts_with('N'));
+            if hits["total"].as_u64() != Some(want) {
+                failures.push(format!("{actor}: search for the {level} dataset finds {}, want {want}", hits["total"]));
+            }
+            bodies.push(body);
+        }
+        bodies.push(call(app, "GET", "/search/suggest?q=title", token, None).await.1);
+        for body in bodies {
+            for (name, id, title, _) in &hidden {
+                for secret in [name.as_str(), id.as_str(), title.as_str()] {
+                    if body.contains(secret) {
+                        failures.push(format!("{actor}: search leaks {secret:?}"));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The policy each dataset already has, so that allowed PUTs change nothing.

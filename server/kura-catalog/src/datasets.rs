@@ -141,6 +141,22 @@ impl Catalog {
             .ok_or_else(|| CatalogError::not_found("dataset"))
     }
 
+    /// A dataset by id, whatever its state (for projections, which decide visibility themselves).
+    pub async fn dataset_by_id(&self, id: Uuid) -> Result<dataset::Model, CatalogError> {
+        dataset::Entity::find_by_id(id).one(self.connection()).await?.ok_or_else(|| CatalogError::not_found("dataset"))
+    }
+
+    /// Ids of every dataset, oldest first (for rebuilding projections).
+    pub async fn all_dataset_ids(&self) -> Result<Vec<Uuid>, CatalogError> {
+        Ok(dataset::Entity::find()
+            .select_only()
+            .column(dataset::Column::Id)
+            .order_by_asc(dataset::Column::CreatedAt)
+            .into_tuple()
+            .all(self.connection())
+            .await?)
+    }
+
     /// One page of the datasets the caller may see, newest first. Three statements whatever
     /// the page size: the page, the total, and the versions of the page's datasets.
     pub async fn list_datasets(

@@ -28,6 +28,22 @@ impl Catalog {
         Ok(organization::Entity::insert(org).exec_with_returning(self.connection()).await?)
     }
 
+    /// A group and its organization, by the group's id.
+    pub async fn group_with_organization(
+        &self,
+        group_id: Uuid,
+    ) -> Result<(group::Model, organization::Model), CatalogError> {
+        let g = group::Entity::find_by_id(group_id)
+            .one(self.connection())
+            .await?
+            .ok_or_else(|| CatalogError::NotFound("group".into()))?;
+        let o = organization::Entity::find_by_id(g.organization_id)
+            .one(self.connection())
+            .await?
+            .ok_or_else(|| CatalogError::NotFound("organization".into()))?;
+        Ok((g, o))
+    }
+
     /// The group `name` of an organization, created if absent.
     pub async fn ensure_group(&self, organization_id: Uuid, name: &str) -> Result<group::Model, CatalogError> {
         if let Some(g) = group::Entity::find()

@@ -29,6 +29,11 @@ pub(crate) async fn append(
 }
 
 impl Catalog {
+    /// The id of the newest event (0 when there is none).
+    pub async fn outbox_head(&self) -> Result<i64, CatalogError> {
+        Ok(outbox::Entity::find().order_by_desc(outbox::Column::Id).one(self.connection()).await?.map_or(0, |e| e.id))
+    }
+
     /// Events with an id greater than `after`, oldest first.
     pub async fn outbox_after(&self, after: i64, limit: u64) -> Result<Vec<outbox::Model>, CatalogError> {
         Ok(outbox::Entity::find()

@@ -19,7 +19,8 @@ const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 pub struct SearchIndex {
     pub(crate) index: Index,
     pub(crate) reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// None when opened read-only (another process holds the writer).
+    writer: Option<Mutex<IndexWriter>>,
     pub(crate) schema: Schema,
 }
 
@@ -56,9 +57,29 @@ impl SearchIndex {
 
     fn with_index(index: Index, schema: Schema) -> Result<Self, SearchError> {
         schema::register(&index);
-        let writer = index.writer(WRITER_MEMORY)?;
+        let writer = index.writer(WRITER_MEMORY).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => {
+                SearchError::Directory("the search index is in use by another process (is the server running?)".into())
+            }
+            other => other.into(),
+        })?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), schema })
+        Ok(SearchIndex { index, reader, writer: Some(Mutex::new(writer)), schema })
+    }
+
+    /// Opens an existing index for searching only, alongside a process that writes it.
+    pub fn open_read_only(dir: &Path) -> Result<Self, SearchError> {
+        let index = Index::open_in_dir(dir)?;
+        let schema = index.schema();
+        schema::register(&index);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(SearchIndex { index, reader, writer: None, schema })
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
+        let writer =
+            self.writer.as_ref().ok_or_else(|| SearchError::Directory("the index is open read-only".into()))?;
+        Ok(writer.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn field(&self, name: &str) -> tantivy::schema::Field {
@@ -68,7 +89,7 @@ impl SearchIndex {
     /// Replaces every document of `dataset` with `docs` (none removes the dataset). Takes effect at
     /// the next [`SearchIndex::commit`].
     pub fn replace_dataset(&self, dataset: Uuid, docs: &[SearchDoc]) -> Result<(), SearchError> {
-        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let writer = self.writer()?;
         writer.delete_term(Term::from_field_text(self.field(f::DATASET_ID), &dataset.to_string()));
         for doc in docs {
             writer.add_document(doc.to_tantivy(&self.schema))?;
@@ -78,14 +99,14 @@ impl SearchIndex {
 
     /// Removes everything (before a full rebuild).
     pub fn clear(&self) -> Result<(), SearchError> {
-        self.writer.lock().unwrap_or_else(|e| e.into_inner()).delete_all_documents()?;
+        self.writer()?.delete_all_documents()?;
         Ok(())
     }
 
     /// Makes the pending changes durable and visible, recording `checkpoint` (the last outbox
     /// event applied) in the same commit.
     pub fn commit(&self, checkpoint: i64) -> Result<(), SearchError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut writer = self.writer()?;
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&checkpoint.to_string());
         prepared.commit()?;

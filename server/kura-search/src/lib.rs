@@ -6,10 +6,12 @@
 mod document;
 mod error;
 mod index;
+pub mod projection;
 mod query;
 mod schema;
 
 pub use document::SearchDoc;
 pub use error::SearchError;
 pub use index::SearchIndex;
+pub use projection::Projector;
 pub use query::{Facet, FacetBucket, Hit, SearchRequest, SearchResults, Sort, Viewer};

@@ -38,6 +38,18 @@ pub enum Command {
     },
     /// Applies catalog migrations and exits.
     Migrate,
+    /// Rebuilds the search index from the catalog (stop the server first: it holds the index).
+    Reindex,
+    /// Searches the catalog as the public sees it (add --admin to see everything).
+    Search {
+        /// The query: free text, "phrases", creator:, unit:, format:, keyword:, year: …
+        query: Vec<String>,
+        /// Search as a platform administrator.
+        #[arg(long)]
+        admin: bool,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Removes objects no catalog row references.
     Gc {
         /// Objects younger than this many seconds are kept (they may belong to an ingest in flight).
@@ -87,6 +99,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!("catalog is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reindex => {
+            let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let index = kura_search::SearchIndex::open(&state.config.data_dir.join("search"))?;
+            let projector = kura_search::Projector::new(state.catalog.clone(), std::sync::Arc::new(index));
+            let datasets = projector.rebuild().await?;
+            println!("reindexed {datasets} datasets ({} documents)", projector.index().num_docs());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search { query, admin, limit } => {
+            let dir = config.data_dir.join("search");
+            let index = kura_search::SearchIndex::open_read_only(&dir).with_context(|| {
+                format!("no search index in {}: run `kura serve` or `kura reindex` first", dir.display())
+            })?;
+            let viewer = if admin {
+                kura_search::Viewer::Everything
+            } else {
+                kura_search::Viewer::Tokens(vec!["public".into()])
+            };
+            let request = kura_search::SearchRequest { query: query.join(" "), limit, ..Default::default() };
+            let results = index.search(&request, &viewer)?;
+            println!("{} datasets", results.total);
+            for hit in &results.hits {
+                println!("{}\tv{}\t{}", hit.name, hit.version, hit.title);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Gc { grace_seconds } => {

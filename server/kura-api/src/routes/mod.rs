@@ -8,5 +8,6 @@ pub mod health;
 pub mod jobs;
 pub mod me;
 pub mod rows;
+pub mod search;
 pub mod tables;
 pub mod versions;

@@ -58,7 +58,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config, &std::path::Path)) 
     .await
     .expect("open state");
     let (_, token) = state.catalog.create_admin_token("test").await.expect("token");
-    let app = Application::build(state.clone()).await.expect("build app");
+    let app = Application::build(state).await.expect("build app");
+    let state = app.state().clone();
     let base = format!("http://{}", app.address());
     let server = tokio::spawn(async move {
         app.run_until(std::future::pending()).await.expect("server");
@@ -67,6 +68,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config, &std::path::Path)) 
 }
 
 impl TestApp {
+    /// Brings the search index up to date with the catalog (the worker does this every 300 ms).
+    pub async fn index_now(&self) {
+        self.state.search.as_ref().expect("search runs in the server").catch_up().await.expect("catch up");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}/api/v1{}", self.base, path)
     }
