@@ -111,6 +111,7 @@ class TantivyPy:
             b.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
         b.add_text_field("visibility", tokenizer_name="raw")
         self.schema = b.build()
+        os.makedirs(directory, exist_ok=True)
         self.index = tantivy.Index(self.schema, path=directory)
         en = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(60)) \
             .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.stemmer("english")).build()
@@ -194,19 +195,20 @@ def main():
     env = dict(os.environ, KURA_DATA_DIR=str(data_dir), KURA_LOG="warn")
     admin = subprocess.run([str(target / "kura"), "admin", "token"], env=env, capture_output=True, text=True, check=True).stdout.strip()
     port = free_port()
-    server = subprocess.Popen([str(target / "kura"), "serve"], env=dict(env, KURA_HTTP_ADDR=f"127.0.0.1:{port}"), stderr=subprocess.DEVNULL)
+    peer = TantivyPy(docs, str(work / "tantivy-py"))
+    server = subprocess.Popen([str(target / "kura"), "serve"], env=dict(env, KURA_HTTP_ADDR=f"127.0.0.1:{port}"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/api/v1/search"
     session = requests.Session()
-    for _ in range(300):
-        try:
-            if session.get(base, params={"q": "oxide"}).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    peer = TantivyPy(docs, str(work / "tantivy-py"))
     mix = queries(random.Random(5))
     lat = {("kura", True): [], ("kura", False): [], ("tantivy-py", True): [], ("tantivy-py", False): []}
     try:
+        for _ in range(300):
+            try:
+                if session.get(base, params={"q": "oxide"}).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
         for round_ in range(args.rounds + 1):
             for q in mix:
                 for filtered in (True, False):

@@ -25,6 +25,9 @@ fn main() -> anyhow::Result<()> {
     // Checkpoint 0: the catalog of the benchmark's data directory has no outbox events.
     index.commit(0)?;
     let seconds = started.elapsed().as_secs_f64();
-    println!("{{\"documents\": {count}, \"seconds\": {seconds:.3}, \"docs_per_second\": {:.0}}}", count as f64 / seconds);
+    println!(
+        "{{\"documents\": {count}, \"seconds\": {seconds:.3}, \"docs_per_second\": {:.0}}}",
+        count as f64 / seconds
+    );
     Ok(())
 }

@@ -38,6 +38,8 @@ pub struct Progress {
 pub struct Ingestor {
     catalog: Catalog,
     store: ObjectStore,
+    /// Threads one file's ingest may use (reading, and Parquet encoding when more than one).
+    threads: usize,
 }
 
 /// A local file to add to a draft under a dataset path.
@@ -49,7 +51,14 @@ pub struct LocalFile {
 
 impl Ingestor {
     pub fn new(catalog: Catalog, store: ObjectStore) -> Self {
-        Ingestor { catalog, store }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ingestor { catalog, store, threads }
+    }
+
+    /// Limits the threads one file's ingest uses (`kura ingest --threads`).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// Hashes local files into the object store and records them as raw files of `version`.
@@ -168,10 +177,11 @@ impl Ingestor {
         let unknown = || UNKNOWN_FORMAT.to_string();
         let (local, scratch) = self.local_copy(raw).await.map_err(|e| (unknown(), e.to_string()))?;
         let store = self.store.clone();
+        let threads = self.threads;
         let name = raw.path.clone();
         let started = std::time::Instant::now();
         let read = tokio::task::spawn_blocking(move || {
-            let result = read_file(&store, &local, &name, &progress, bytes_before);
+            let result = read_file(&store, &local, &name, &progress, bytes_before, threads);
             if scratch {
                 let _ = std::fs::remove_file(&local);
             }
@@ -278,12 +288,19 @@ impl Drop for AbortOnDrop {
 type ReadResult = Result<Option<(String, ReadReport, Vec<FinishedTable>)>, (String, String)>;
 
 /// Detects and reads one file on the current (blocking) thread.
-fn read_file(store: &ObjectStore, path: &Path, name: &str, progress: &Progress, bytes_before: u64) -> ReadResult {
+fn read_file(
+    store: &ObjectStore,
+    path: &Path,
+    name: &str,
+    progress: &Progress,
+    bytes_before: u64,
+    threads: usize,
+) -> ReadResult {
     let reader =
         detect::detect(path, name).map_err(|e| (UNKNOWN_FORMAT.to_string(), format!("cannot open file: {e}")))?;
     let Some(reader) = reader else { return Ok(None) };
     let format = reader.name().to_string();
-    let mut sink = ParquetSink::new(store);
+    let mut sink = ParquetSink::new(store, threads);
     let mut on_progress = |bytes: u64| progress.bytes_done.store(bytes_before + bytes, Ordering::Relaxed);
     let report = reader.read(path, &mut sink, &mut on_progress).map_err(|e| (format.clone(), e.to_string()))?;
     let finished = std::mem::take(&mut sink.finished);

@@ -27,10 +27,63 @@ pub struct FinishedTable {
     pub file: StagedFile,
 }
 
+type FileWriter = ArrowWriter<HashingWriter<BufWriter<File>>>;
+
+/// Where batches go: encoded on the reader's thread, or handed to an encoder thread so that
+/// parsing and Parquet encoding overlap when a second core is available.
+enum Encoder {
+    Inline(FileWriter),
+    Threaded {
+        batches: std::sync::mpsc::SyncSender<RecordBatch>,
+        done: std::thread::JoinHandle<Result<FileWriter, String>>,
+    },
+}
+
+/// Batches in flight to the encoder thread: enough to keep both cores busy, few enough to keep
+/// memory bounded.
+const IN_FLIGHT: usize = 2;
+
+impl Encoder {
+    fn new(writer: FileWriter, threaded: bool) -> Self {
+        if !threaded {
+            return Encoder::Inline(writer);
+        }
+        let (batches, receive) = std::sync::mpsc::sync_channel::<RecordBatch>(IN_FLIGHT);
+        let done = std::thread::spawn(move || {
+            let mut writer = writer;
+            for batch in receive {
+                writer.write(&batch).map_err(|e| e.to_string())?;
+            }
+            Ok(writer)
+        });
+        Encoder::Threaded { batches, done }
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
+        match self {
+            Encoder::Inline(writer) => writer.write(batch).map_err(sink_err),
+            // A send fails only when the encoder stopped on an error, which `finish` reports.
+            Encoder::Threaded { batches, .. } => {
+                batches.send(batch.clone()).map_err(|_| SinkError("parquet encoder stopped".into()))
+            }
+        }
+    }
+
+    fn finish(self) -> Result<FileWriter, SinkError> {
+        match self {
+            Encoder::Inline(writer) => Ok(writer),
+            Encoder::Threaded { batches, done } => {
+                drop(batches);
+                done.join().map_err(|_| SinkError("parquet encoder panicked".into()))?.map_err(sink_err)
+            }
+        }
+    }
+}
+
 struct OpenTable {
     start: TableStart,
     path: PathBuf,
-    writer: ArrowWriter<HashingWriter<BufWriter<File>>>,
+    encoder: Encoder,
     stats: Vec<ColumnStats>,
     rows: u64,
 }
@@ -84,12 +137,15 @@ impl ColumnStats {
 pub struct ParquetSink<'a> {
     store: &'a ObjectStore,
     open: Option<OpenTable>,
+    /// Encode on a second thread.
+    threaded: bool,
     pub finished: Vec<FinishedTable>,
 }
 
 impl<'a> ParquetSink<'a> {
-    pub fn new(store: &'a ObjectStore) -> Self {
-        ParquetSink { store, open: None, finished: Vec::new() }
+    /// A sink that encodes on a second thread when `threads` > 1.
+    pub fn new(store: &'a ObjectStore, threads: usize) -> Self {
+        ParquetSink { store, open: None, threaded: threads > 1, finished: Vec::new() }
     }
 }
 
@@ -106,7 +162,8 @@ impl TableSink for ParquetSink<'_> {
         let writer =
             ArrowWriter::try_new(out, table.schema.clone(), Some(parquet_io::writer_properties())).map_err(sink_err)?;
         let stats = table.columns.iter().map(|_| ColumnStats::default()).collect();
-        self.open = Some(OpenTable { start: table, path, writer, stats, rows: 0 });
+        self.open =
+            Some(OpenTable { start: table, path, encoder: Encoder::new(writer, self.threaded), stats, rows: 0 });
         Ok(())
     }
 
@@ -116,13 +173,13 @@ impl TableSink for ParquetSink<'_> {
             stats.update(column);
         }
         open.rows += batch.num_rows() as u64;
-        open.writer.write(batch).map_err(sink_err)
+        open.encoder.write(batch)
     }
 
     fn finish_table(&mut self) -> Result<(), SinkError> {
         let open = self.open.take().ok_or_else(|| SinkError("finish_table without begin_table".into()))?;
-        let OpenTable { start, path, writer, stats, rows } = open;
-        let hashing = writer.into_inner().map_err(sink_err)?;
+        let OpenTable { start, path, encoder, stats, rows } = open;
+        let hashing = encoder.finish()?.into_inner().map_err(sink_err)?;
         let (buffered, sha256, size) = hashing.finish();
         let file = buffered.into_inner().map_err(|e| sink_err(e.error()))?;
         file.sync_all().map_err(sink_err)?;
@@ -143,7 +200,7 @@ impl TableSink for ParquetSink<'_> {
 
     fn discard_table(&mut self) {
         if let Some(open) = self.open.take() {
-            drop(open.writer);
+            let _ = open.encoder.finish();
             let _ = std::fs::remove_file(&open.path);
         }
     }
