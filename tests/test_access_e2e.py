@@ -64,6 +64,9 @@ def test_consortium_and_request_walkthrough(server):
     actors = {e["actor"] for e in audit["items"]}
     assert f"user:{outsider}" in actors and f"user:{partner}" in actors
 
+    from_cli = requests.get(server.url("/audit"), params={"surface": "cli", "action": "policy.change"}, headers=server.auth()).json()
+    assert from_cli["total"] >= 2 and all(e["actor"] == "cli" for e in from_cli["items"])
+
     # Closed: nobody outside the lab learns it exists.
     cli("policy", "xrd-shared", "--level", "closed")
     assert requests.get(server.url("/datasets/xrd-shared"), headers=bearer(tokens["partner"])).status_code == 404

@@ -13,6 +13,21 @@ use uuid::Uuid;
 use crate::entity::audit_event;
 use crate::{Catalog, CatalogError, Page, PageRequest};
 
+/// Who acts, and through which surface (`rest`, `web`, `cli`, `flight`…), for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor<'a> {
+    /// `user:<id>`, `token:<id>`, `cli`.
+    pub who: &'a str,
+    pub surface: &'a str,
+}
+
+impl<'a> Actor<'a> {
+    /// Someone acting through the REST API.
+    pub fn rest(who: &'a str) -> Self {
+        Actor { who, surface: "rest" }
+    }
+}
+
 /// One thing to record.
 #[derive(Debug, Clone)]
 pub struct AuditRecord<'a> {

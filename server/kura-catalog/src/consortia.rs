@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{AuditRecord, record};
+use crate::audit::{Actor, AuditRecord, record};
 use crate::entity::{agreement, agreement_acceptance, consortium, consortium_member};
 use crate::{Catalog, CatalogError};
 
@@ -27,11 +27,11 @@ pub enum Member {
     Group(Uuid),
 }
 
-fn audit<'a>(actor: &'a str, action: &'a str, consortium_id: Uuid, details: serde_json::Value) -> AuditRecord<'a> {
+fn audit<'a>(actor: Actor<'a>, action: &'a str, consortium_id: Uuid, details: serde_json::Value) -> AuditRecord<'a> {
     AuditRecord {
-        actor,
+        actor: actor.who,
         action,
-        surface: "rest",
+        surface: actor.surface,
         dataset_id: None,
         target: Some(format!("consortium:{consortium_id}")),
         details,
@@ -46,7 +46,7 @@ impl Catalog {
         description: &str,
         terms: &str,
         url: Option<&str>,
-        actor: &str,
+        actor: Actor<'_>,
     ) -> Result<consortium::Model, CatalogError> {
         if name.trim().is_empty() {
             return Err(CatalogError::Invalid("a consortium needs a name".into()));
@@ -70,7 +70,7 @@ impl Catalog {
         &self,
         consortium_id: Uuid,
         member: Member,
-        actor: &str,
+        actor: Actor<'_>,
     ) -> Result<(), CatalogError> {
         let txn = self.connection().begin().await?;
         consortium::Entity::find_by_id(consortium_id)
@@ -109,7 +109,7 @@ impl Catalog {
         consortium_id: Uuid,
         terms: &str,
         url: Option<&str>,
-        actor: &str,
+        actor: Actor<'_>,
     ) -> Result<agreement::Model, CatalogError> {
         let txn = self.connection().begin().await?;
         let current = current_agreement(&txn, consortium_id).await?;
@@ -125,7 +125,7 @@ impl Catalog {
         &self,
         consortium_id: Uuid,
         user_id: Uuid,
-        actor: &str,
+        actor: Actor<'_>,
     ) -> Result<agreement::Model, CatalogError> {
         let txn = self.connection().begin().await?;
         let current =

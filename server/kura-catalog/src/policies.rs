@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{AuditRecord, record};
+use crate::audit::{Actor, AuditRecord, record};
 use crate::entity::{access_policy, consortium, dataset, dataset_version, policy_consortium};
 use crate::{Catalog, CatalogError, outbox};
 
@@ -92,7 +92,7 @@ impl Catalog {
     }
 
     /// Replaces a dataset's policy, audited and announced in the outbox, in one transaction.
-    pub async fn set_policy(&self, dataset_id: Uuid, policy: &Policy, actor: &str) -> Result<(), CatalogError> {
+    pub async fn set_policy(&self, dataset_id: Uuid, policy: &Policy, actor: Actor<'_>) -> Result<(), CatalogError> {
         let txn = self.connection().begin().await?;
         let mut consortia = Vec::new();
         if let AccessLevel::Consortium { consortia: ids } = &policy.level {
@@ -133,9 +133,9 @@ impl Catalog {
         record(
             &txn,
             AuditRecord {
-                actor,
+                actor: actor.who,
                 action: "policy.change",
-                surface: "rest",
+                surface: actor.surface,
                 dataset_id: Some(dataset_id),
                 target: None,
                 details: details.clone(),

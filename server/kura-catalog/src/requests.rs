@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{AuditRecord, record};
+use crate::audit::{Actor, AuditRecord, record};
 use crate::entity::{access_grant, access_request};
 use crate::{Catalog, CatalogError, Page, PageRequest};
 
@@ -70,7 +70,7 @@ impl Catalog {
         request: &access_request::Model,
         answer: Answer,
         steward: Option<Uuid>,
-        actor: &str,
+        actor: Actor<'_>,
     ) -> Result<access_request::Model, CatalogError> {
         if request.state != "pending" {
             return Err(CatalogError::Conflict(format!("the request is already {}", request.state)));
@@ -123,7 +123,14 @@ impl Catalog {
         let action = if state == "approved" { "grant.create" } else { "request.deny" };
         record(
             &txn,
-            AuditRecord { actor, action, surface: "rest", dataset_id: Some(request.dataset_id), target: None, details },
+            AuditRecord {
+                actor: actor.who,
+                action,
+                surface: actor.surface,
+                dataset_id: Some(request.dataset_id),
+                target: None,
+                details,
+            },
         )
         .await?;
         txn.commit().await?;
@@ -168,7 +175,7 @@ impl Catalog {
     }
 
     /// Revokes a grant at once, audited.
-    pub async fn revoke_grant(&self, dataset_id: Uuid, grant_id: Uuid, actor: &str) -> Result<(), CatalogError> {
+    pub async fn revoke_grant(&self, dataset_id: Uuid, grant_id: Uuid, actor: Actor<'_>) -> Result<(), CatalogError> {
         let txn = self.connection().begin().await?;
         let result = access_grant::Entity::update_many()
             .col_expr(access_grant::Column::RevokedAt, Expr::value(Utc::now()))
@@ -183,9 +190,9 @@ impl Catalog {
         record(
             &txn,
             AuditRecord {
-                actor,
+                actor: actor.who,
                 action: "grant.revoke",
-                surface: "rest",
+                surface: actor.surface,
                 dataset_id: Some(dataset_id),
                 target: Some(format!("grant:{grant_id}")),
                 details: json!({}),

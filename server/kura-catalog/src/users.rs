@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::audit::{AuditRecord, record};
+use crate::audit::{Actor, AuditRecord, record};
 use crate::entity::{access_grant, agreement, agreement_acceptance, consortium_member, group, membership, user};
 use crate::{Catalog, CatalogError};
 
@@ -96,7 +96,7 @@ impl Catalog {
     }
 
     /// Disables a user: their sessions, tokens and JWTs stop working at once.
-    pub async fn disable_user(&self, id: Uuid, actor: &str) -> Result<(), CatalogError> {
+    pub async fn disable_user(&self, id: Uuid, actor: Actor<'_>) -> Result<(), CatalogError> {
         let txn = self.connection().begin().await?;
         user::Entity::update_many()
             .col_expr(user::Column::DisabledAt, Expr::value(Utc::now()))
@@ -104,9 +104,9 @@ impl Catalog {
             .exec(&txn)
             .await?;
         let entry = AuditRecord {
-            actor,
+            actor: actor.who,
             action: "user.disable",
-            surface: "rest",
+            surface: actor.surface,
             dataset_id: None,
             target: Some(format!("user:{id}")),
             details: json!({}),
@@ -122,7 +122,7 @@ impl Catalog {
         group_id: Uuid,
         user_id: Uuid,
         role: Role,
-        actor: &str,
+        actor: Actor<'_>,
     ) -> Result<(), CatalogError> {
         let txn = self.connection().begin().await?;
         group::Entity::find_by_id(group_id).one(&txn).await?.ok_or_else(|| CatalogError::not_found("group"))?;
@@ -140,9 +140,9 @@ impl Catalog {
         };
         membership::Entity::insert(row).exec(&txn).await?;
         let entry = AuditRecord {
-            actor,
+            actor: actor.who,
             action: "role.set",
-            surface: "rest",
+            surface: actor.surface,
             dataset_id: None,
             target: Some(format!("group:{group_id}")),
             details: json!({"user": user_id, "role": role_name(role)}),

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use kura_api::AppState;
 use kura_catalog::Visibility;
+use kura_catalog::audit::Actor;
 use kura_catalog::consortia::Member;
 use kura_catalog::policies::Policy;
 use kura_catalog::requests::Answer;
@@ -16,8 +17,8 @@ use kura_catalog::users::{LOCAL_ISSUER, NewUser};
 use kura_core::access::{AccessLevel, Role};
 use uuid::Uuid;
 
-/// Who the audit log says acted.
-const ACTOR: &str = "cli";
+/// Who the audit log says acted, and through which surface.
+const ACTOR: Actor<'static> = Actor { who: "cli", surface: "cli" };
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use kura_catalog::audit::AuditFilter;
+use kura_catalog::audit::{Actor, AuditFilter};
 use kura_catalog::consortia::{ConsortiumDetail, Member};
 use kura_catalog::entity::{access_grant, access_request, audit_event, consortium, group, organization, user};
 use kura_catalog::policies::Policy;
@@ -84,7 +84,7 @@ pub async fn set_member(
     if !group_admin {
         caller.require_admin()?;
     }
-    state.catalog.set_membership(group, parse_id(&user, "user")?, body.role, &caller.0.actor).await?;
+    state.catalog.set_membership(group, parse_id(&user, "user")?, body.role, Actor::rest(&caller.0.actor)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -172,7 +172,7 @@ pub async fn disable_user(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
-    state.catalog.disable_user(parse_id(&id, "user")?, &caller.0.actor).await?;
+    state.catalog.disable_user(parse_id(&id, "user")?, Actor::rest(&caller.0.actor)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -196,7 +196,7 @@ pub async fn set_policy(
     Json(body): Json<Policy>,
 ) -> Result<Json<Policy>, ApiError> {
     let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
-    state.catalog.set_policy(target.dataset.id, &body, &caller.0.actor).await?;
+    state.catalog.set_policy(target.dataset.id, &body, Actor::rest(&caller.0.actor)).await?;
     Ok(Json(state.catalog.policy(target.dataset.id).await?))
 }
 
@@ -222,7 +222,13 @@ pub async fn create_consortium(
     caller.require_admin()?;
     let c = state
         .catalog
-        .create_consortium(&body.name, &body.description, &body.terms, body.terms_url.as_deref(), &caller.0.actor)
+        .create_consortium(
+            &body.name,
+            &body.description,
+            &body.terms,
+            body.terms_url.as_deref(),
+            Actor::rest(&caller.0.actor),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
@@ -264,7 +270,7 @@ pub async fn add_consortium_member(
         (None, Some(g)) => Member::Group(g),
         _ => return Err(ApiError::bad_request("give exactly one of organization or group")),
     };
-    state.catalog.add_consortium_member(parse_id(&id, "consortium")?, member, &caller.0.actor).await?;
+    state.catalog.add_consortium_member(parse_id(&id, "consortium")?, member, Actor::rest(&caller.0.actor)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -287,7 +293,12 @@ pub async fn new_agreement(
     caller.require_admin()?;
     let a = state
         .catalog
-        .new_agreement_version(parse_id(&id, "consortium")?, &body.terms, body.url.as_deref(), &caller.0.actor)
+        .new_agreement_version(
+            parse_id(&id, "consortium")?,
+            &body.terms,
+            body.url.as_deref(),
+            Actor::rest(&caller.0.actor),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
@@ -302,7 +313,7 @@ pub async fn accept_agreement(
     let user =
         caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to accept an agreement"))?;
     caller.require_write()?;
-    Ok(Json(state.catalog.accept_agreement(parse_id(&id, "consortium")?, user, &caller.0.actor).await?))
+    Ok(Json(state.catalog.accept_agreement(parse_id(&id, "consortium")?, user, Actor::rest(&caller.0.actor)).await?))
 }
 
 /// Body of an access request.
@@ -405,7 +416,7 @@ pub async fn answer_request(
         Decide::Approve { expires_at } => Answer::Approve { expires_at },
         Decide::Deny { reason } => Answer::Deny { reason },
     };
-    Ok(Json(state.catalog.answer_request(&request, answer, caller.0.user_id, &caller.0.actor).await?))
+    Ok(Json(state.catalog.answer_request(&request, answer, caller.0.user_id, Actor::rest(&caller.0.actor)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/grants", tag = "access", params(("name" = String, Path)),
@@ -427,7 +438,7 @@ pub async fn revoke_grant(
     Path((name, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
-    state.catalog.revoke_grant(target.dataset.id, parse_id(&id, "grant")?, &caller.0.actor).await?;
+    state.catalog.revoke_grant(target.dataset.id, parse_id(&id, "grant")?, Actor::rest(&caller.0.actor)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
