@@ -44,11 +44,6 @@ impl Visibility {
         Visibility { everything: true, groups: Vec::new() }
     }
 
-    /// What anyone sees: published versions of datasets that are not closed.
-    pub fn public() -> Self {
-        Visibility { everything: false, groups: Vec::new() }
-    }
-
     /// The visibility a principal gets.
     pub fn of(principal: &kura_core::Principal) -> Self {
         Visibility {

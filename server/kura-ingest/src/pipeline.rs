@@ -12,7 +12,7 @@ use kura_catalog::files::NewFile;
 use kura_catalog::tables::{IngestOutcome, NewColumn, NewTable};
 use kura_core::FileRole;
 use kura_storage::ObjectStore;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::detect::{self, PARQUET_MEDIA_TYPE};
 use crate::sink::{FinishedTable, ParquetSink};
@@ -331,11 +331,6 @@ fn unique_name(name: &str, used: &mut Vec<String>) -> String {
     }
     used.push(candidate.clone());
     candidate
-}
-
-/// Summary of a job for callers that print it.
-pub fn job_summary(job: &ingest_job::Model) -> Value {
-    json!({"id": job.id, "state": job.state, "files_total": job.files_total, "errors": job.errors})
 }
 
 #[cfg(test)]
