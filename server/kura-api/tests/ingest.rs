@@ -188,3 +188,21 @@ content-disposition: form-data; name=\"file\"; filename=\"cut.csv\"\r\n\r\na,b\n
     let again = app.upload("hostile", vec![("a.csv", b"a\n2\n".to_vec())]).await;
     assert_eq!(again.status(), 409, "an existing path is never replaced silently");
 }
+
+#[tokio::test]
+async fn json_records_become_a_table_and_notebooks_stay_raw_until_their_reader_exists() {
+    let app = spawn_app().await;
+    let ndjson = b"{\"sample\": \"A\", \"t\": 1.5, \"meta\": {\"run\": 1}}\n{\"sample\": \"B\", \"t\": 2.5, \"meta\": {\"run\": 2}}\n".to_vec();
+    let notebook = b"{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}, \"cells\": []}".to_vec();
+    let job = ingest_files(&app, "records", vec![("runs.ndjson", ndjson), ("analysis.ipynb", notebook)]).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let table: Value = app.get_admin("/datasets/records/versions/1/tables/runs").await.json().await.unwrap();
+    assert_eq!(table["row_count"], 2);
+    assert_eq!(table["provenance"]["reader"], "json");
+    let rows: Value =
+        app.get_admin("/datasets/records/versions/1/tables/runs/rows?columns=sample,meta").await.json().await.unwrap();
+    assert_eq!(rows[1], serde_json::json!({"sample": "B", "meta": {"run": 2}}));
+    let files: Value = app.get_admin("/datasets/records/versions/1/files").await.json().await.unwrap();
+    let nb = files["items"].as_array().unwrap().iter().find(|f| f["path"] == "analysis.ipynb").unwrap();
+    assert_eq!(nb["format"], "unknown");
+}

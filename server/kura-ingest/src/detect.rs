@@ -6,11 +6,16 @@ use std::path::Path;
 
 use crate::FormatReader;
 use crate::csv::CsvReader;
+use crate::json::JsonReader;
 
 /// How many leading bytes detection looks at.
 const HEAD_BYTES: usize = 64 * 1024;
 
 static CSV: CsvReader = CsvReader;
+static JSON: JsonReader = JsonReader;
+
+/// Extensions of JSON record files.
+const JSON_EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
 
 /// Extensions that name delimited text even when the content sniff is unsure.
 const TEXT_TABLE_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "txt", "xy", "dat", "prn"];
@@ -24,6 +29,11 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     let mut head = Vec::with_capacity(HEAD_BYTES);
     std::fs::File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
     let ext = extension(name);
+    if crate::json::sniff(&head)
+        || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
+    {
+        return Ok(Some(&JSON));
+    }
     if crate::csv::sniff(&head) || TEXT_TABLE_EXTENSIONS.contains(&ext.as_str()) {
         // A `.csv` that is really binary still goes to the CSV reader, which says precisely why
         // it cannot read it.
@@ -38,6 +48,7 @@ pub fn media_type(name: &str) -> String {
         "csv" => "text/csv".into(),
         "tsv" | "tab" => "text/tab-separated-values".into(),
         "xy" | "dat" | "txt" | "prn" => "text/plain".into(),
+        "ndjson" | "jsonl" => "application/x-ndjson".into(),
         _ => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
     }
 }

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod detect;
 mod error;
 pub mod jcamp;
+pub mod json;
 pub mod mzml;
 pub mod pipeline;
 pub mod reader;
