@@ -26,7 +26,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Builds the node's token authority: its keys (created on first start) and trusted issuers.
 pub fn authority(config: &Config) -> Result<Authority, ApiError> {
     let fault = |e: String| ApiError::new(ErrorCode::Internal, e);
-    let keys = KeyStore::load_or_create(&config.data_dir.join("keys").join("jwt-ed25519.json"))
+    let keys = KeyStore::load_or_create(&config.data_dir.join("keys").join("jwt-ed25519.pem"))
         .map_err(|e| fault(e.to_string()))?;
     let mut external = Vec::new();
     for idp in &config.identity_providers {

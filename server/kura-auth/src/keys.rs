@@ -1,38 +1,25 @@
 //! Kura's Ed25519 signing keys: the current one signs, earlier ones still verify until dropped
-//! (rotation). Kept as JSON in the data directory, readable by the owner only.
-
-use std::path::Path;
+//! (rotation). Each key is named by its RFC 7638 thumbprint, which is also the JWT `kid`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::{EncodePrivateKey, KeypairBytes};
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::AuthError;
 
-/// PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410), followed by the 32-byte seed.
-const PKCS8_ED25519_PREFIX: [u8; 16] =
-    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    /// Base64url seed of the current signing key.
-    current: String,
-    /// Base64url public keys (`x`) of earlier keys that still verify.
-    #[serde(default)]
-    previous: Vec<String>,
-}
+mod file;
 
 /// The signing key and the public keys that verify Kura's tokens.
 #[derive(Clone)]
 pub struct KeyStore {
-    seed: [u8; 32],
-    public: [u8; 32],
-    previous: Vec<[u8; 32]>,
+    signing: SigningKey,
+    previous: Vec<VerifyingKey>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -41,67 +28,24 @@ impl std::fmt::Debug for KeyStore {
     }
 }
 
-/// RFC 7638 thumbprint of an Ed25519 public key: the key id.
-pub(crate) fn thumbprint(public: &[u8; 32]) -> String {
-    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, B64.encode(public));
+/// RFC 7638 thumbprint of an Ed25519 public key (SHA-256 over the canonical JWK, base64url).
+pub(crate) fn thumbprint(public: &VerifyingKey) -> String {
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#, B64.encode(public.as_bytes()));
     B64.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-fn decode_32(text: &str) -> Result<[u8; 32], AuthError> {
-    let bytes = B64.decode(text).map_err(|e| AuthError::KeyStore(e.to_string()))?;
-    bytes.try_into().map_err(|_| AuthError::KeyStore("key is not 32 bytes".into()))
-}
-
 impl KeyStore {
-    /// A fresh random key.
+    /// A fresh random key, with no earlier keys.
     pub fn generate() -> Self {
         let mut seed = [0u8; 32];
         rand::rng().fill_bytes(&mut seed);
-        Self::from_seed(seed, Vec::new())
-    }
-
-    fn from_seed(seed: [u8; 32], previous: Vec<[u8; 32]>) -> Self {
-        let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
-        KeyStore { seed, public, previous }
-    }
-
-    /// Loads the keys from `path`, creating the file (mode 0600) with a new key if absent.
-    pub fn load_or_create(path: &Path) -> Result<Self, AuthError> {
-        let io = |e: std::io::Error| AuthError::KeyStore(format!("{}: {e}", path.display()));
-        if path.exists() {
-            let text = std::fs::read_to_string(path).map_err(io)?;
-            let stored: Stored = serde_json::from_str(&text).map_err(|e| AuthError::KeyStore(e.to_string()))?;
-            let previous = stored.previous.iter().map(|p| decode_32(p)).collect::<Result<_, _>>()?;
-            return Ok(Self::from_seed(decode_32(&stored.current)?, previous));
-        }
-        let keys = Self::generate();
-        keys.save(path)?;
-        Ok(keys)
-    }
-
-    /// Writes the keys to `path`, readable by the owner only.
-    pub fn save(&self, path: &Path) -> Result<(), AuthError> {
-        let io = |e: std::io::Error| AuthError::KeyStore(format!("{}: {e}", path.display()));
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let stored =
-            Stored { current: B64.encode(self.seed), previous: self.previous.iter().map(|p| B64.encode(p)).collect() };
-        let text = serde_json::to_string_pretty(&stored).map_err(|e| AuthError::KeyStore(e.to_string()))?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text).map_err(io)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-        }
-        std::fs::rename(&tmp, path).map_err(io)
+        KeyStore { signing: SigningKey::from_bytes(&seed), previous: Vec::new() }
     }
 
     /// Starts signing with a new key; the old one keeps verifying until [`KeyStore::drop_previous`].
     pub fn rotate(&mut self) {
-        let old = self.public;
-        *self = Self::from_seed(Self::generate().seed, self.previous.clone());
+        let old = self.signing.verifying_key();
+        self.signing = Self::generate().signing;
         self.previous.push(old);
     }
 
@@ -112,13 +56,19 @@ impl KeyStore {
 
     /// Id of the current signing key.
     pub fn kid(&self) -> String {
-        thumbprint(&self.public)
+        thumbprint(&self.signing.verifying_key())
     }
 
-    pub(crate) fn encoding_key(&self) -> EncodingKey {
-        let mut der = PKCS8_ED25519_PREFIX.to_vec();
-        der.extend_from_slice(&self.seed);
-        EncodingKey::from_ed_der(&der)
+    /// The current key and the earlier ones, current first.
+    fn public_keys(&self) -> impl Iterator<Item = VerifyingKey> + '_ {
+        std::iter::once(self.signing.verifying_key()).chain(self.previous.iter().copied())
+    }
+
+    /// The current key as PKCS#8 v1 DER (RFC 8410), the form `jsonwebtoken` and OpenSSL read.
+    pub(crate) fn encoding_key(&self) -> Result<EncodingKey, AuthError> {
+        let pair = KeypairBytes { secret_key: self.signing.to_bytes(), public_key: None };
+        let der = pair.to_pkcs8_der().map_err(|e| AuthError::KeyStore(e.to_string()))?;
+        Ok(EncodingKey::from_ed_der(der.as_bytes()))
     }
 
     /// Signs arbitrary claims with the current key (EdDSA, with its `kid`). The server signs only
@@ -126,23 +76,59 @@ impl KeyStore {
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, AuthError> {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
         header.kid = Some(self.kid());
-        jsonwebtoken::encode(&header, claims, &self.encoding_key()).map_err(|e| AuthError::KeyStore(e.to_string()))
+        jsonwebtoken::encode(&header, claims, &self.encoding_key()?).map_err(|e| AuthError::KeyStore(e.to_string()))
     }
 
     /// The verifying key with this id, current or earlier.
     pub(crate) fn decoding_key(&self, kid: &str) -> Option<DecodingKey> {
-        std::iter::once(&self.public)
-            .chain(self.previous.iter())
+        self.public_keys()
             .find(|p| thumbprint(p) == kid)
-            .and_then(|p| DecodingKey::from_ed_components(&B64.encode(p)).ok())
+            .and_then(|p| DecodingKey::from_ed_components(&B64.encode(p.as_bytes())).ok())
     }
 
     /// The public keys as a JWK Set, for `/.well-known/jwks.json`.
     pub fn jwks(&self) -> Value {
-        let keys: Vec<Value> = std::iter::once(&self.public)
-            .chain(self.previous.iter())
-            .map(|p| json!({"kty": "OKP", "crv": "Ed25519", "x": B64.encode(p), "kid": thumbprint(p), "alg": "EdDSA", "use": "sig"}))
+        let keys: Vec<Value> = self
+            .public_keys()
+            .map(|p| {
+                json!({
+                    "kty": "OKP", "crv": "Ed25519", "x": B64.encode(p.as_bytes()),
+                    "kid": thumbprint(&p), "alg": "EdDSA", "use": "sig",
+                })
+            })
             .collect();
         json!({ "keys": keys })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kid_is_the_rfc_7638_thumbprint() {
+        // RFC 8037 appendix A.3: the thumbprint of the A.1 example key.
+        let x = B64.decode("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo").unwrap();
+        let public = VerifyingKey::from_bytes(&x.try_into().unwrap()).unwrap();
+        assert_eq!(thumbprint(&public), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+    }
+
+    #[test]
+    fn the_jwks_lists_current_then_earlier_keys_in_the_published_shape() {
+        let mut keys = KeyStore::generate();
+        let first = keys.kid();
+        keys.rotate();
+        let jwks = keys.jwks();
+        let listed: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+        assert_eq!(listed, [keys.kid().as_str(), first.as_str()]);
+        let key = jwks["keys"][0].as_object().unwrap();
+        let mut fields: Vec<&str> = key.keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["alg", "crv", "kid", "kty", "use", "x"], "public parts only");
+        assert_eq!((key["kty"].as_str(), key["crv"].as_str()), (Some("OKP"), Some("Ed25519")));
+        assert_eq!((key["alg"].as_str(), key["use"].as_str()), (Some("EdDSA"), Some("sig")));
+        assert_eq!(B64.decode(key["x"].as_str().unwrap()).unwrap().len(), 32);
+        let parsed: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks).unwrap();
+        assert!(parsed.find(&first).is_some(), "jsonwebtoken reads it back");
     }
 }

@@ -1,6 +1,6 @@
 //! Authentication primitives: Kura's signing keys and JWKS, issuing and verifying JWTs (Kura's
 //! own and those of configured identity providers), and password hashing. No transport and no
-//! database here: the API and Flight servers turn a verified identity into a principal.
+//! database here: the API and Flight servers turn a verified [`Identity`] into a principal.
 
 mod error;
 mod keys;
@@ -10,4 +10,4 @@ mod verify;
 pub use error::AuthError;
 pub use keys::KeyStore;
 pub use password::{MIN_PASSWORD_LEN, hash_password, verify_password};
-pub use verify::{AuthConfig, Authority, ExternalIssuer, Identity, KuraClaims};
+pub use verify::{AuthConfig, Authority, ExternalIssuer, Identity, KuraClaims, MAX_LEEWAY_SECONDS, SCOPES};

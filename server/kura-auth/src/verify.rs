@@ -1,57 +1,82 @@
 //! Issuing Kura's JWTs and verifying any bearer JWT against the issuer it claims: Kura's own keys
 //! for Kura's issuer, a configured identity provider's JWKS for theirs, nothing else. Every
-//! check is explicit: algorithm allow-list per issuer, `kid` required, `exp`/`iss`/`aud`/`sub`
-//! required, `nbf` honoured, clock leeway at most 30 s.
+//! check is explicit: algorithm allow-list per issuer (never HMAC, never `none`), `kid` required,
+//! `exp`/`iss`/`aud`/`sub` required, `nbf` and `iat` honoured, clock leeway at most 30 s.
 
-use std::collections::HashSet;
-
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, decode, decode_header, encode};
+use jsonwebtoken::jwk::{JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
 use crate::{AuthError, KeyStore};
 
-/// Longest token accepted: real JWTs are a few kilobytes.
-const MAX_TOKEN_BYTES: usize = 16 * 1024;
-/// Largest clock leeway allowed.
-const MAX_LEEWAY: u64 = 30;
+mod claims;
+mod unverified;
 
-/// Claims of the tokens Kura issues.
+/// Largest clock leeway allowed, whatever the configuration says.
+pub const MAX_LEEWAY_SECONDS: u64 = 30;
+/// The scopes of Kura's own tokens, weakest first.
+pub const SCOPES: [&str; 3] = ["read", "write", "admin"];
+
+/// Claims of the tokens Kura issues. Registered claims keep their RFC 7519 names; `scope` is
+/// one of [`SCOPES`], a single word (RFC 8693 `scope` syntax) that caps what the token may do
+/// of what its user may do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KuraClaims {
+    /// Kura's issuer (its base URL).
     pub iss: String,
     /// The user id.
     pub sub: String,
+    /// Kura's audience.
     pub aud: String,
+    /// Expiry, seconds since the epoch.
     pub exp: i64,
+    /// Issued at, seconds since the epoch.
     pub iat: i64,
+    /// Not before, seconds since the epoch (equal to `iat`).
     pub nbf: i64,
+    /// Unique id of this token (a UUID), for audit and revocation lists.
     pub jti: String,
-    /// `read`, `write` or `admin`: what the token may do of what its user may do.
+    /// `read`, `write` or `admin`.
     pub scope: String,
 }
 
-/// A trusted external identity provider.
+/// A trusted external identity provider (or partner node): tokens claiming its issuer are
+/// verified with its keys only.
 #[derive(Debug, Clone)]
 pub struct ExternalIssuer {
+    /// The `iss` of its tokens.
     pub issuer: String,
     /// The audience its tokens must carry for this Kura node.
     pub audience: String,
+    /// Its public keys, read from a file the operator keeps current (this crate fetches nothing).
     pub jwks: JwkSet,
-    /// Algorithms accepted from it (e.g. RS256, ES256, EdDSA). Never HS*.
+    /// Algorithms accepted from it (e.g. RS256, ES256, EdDSA). HMAC ones are refused anyway.
     pub algorithms: Vec<Algorithm>,
 }
 
-/// Who a verified token says the caller is.
+impl ExternalIssuer {
+    /// Parses a JWK Set (`{"keys": [...]}`) as an identity provider publishes it.
+    pub fn jwks_from_json(text: &str) -> Result<JwkSet, AuthError> {
+        serde_json::from_str(text).map_err(|e| AuthError::KeyStore(format!("jwks: {e}")))
+    }
+
+    /// Reads a JWK Set from a file the operator keeps current.
+    pub fn jwks_from_file(path: &std::path::Path) -> Result<JwkSet, AuthError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| AuthError::KeyStore(format!("{}: {e}", path.display())))?;
+        Self::jwks_from_json(&text)
+    }
+}
+
+/// Who a verified token says the caller is; the server turns it into a `kura_core::Principal`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub issuer: String,
     pub subject: String,
-    /// Scope for Kura's own tokens; external tokens act with their user's full rights (`write`).
+    /// One of [`SCOPES`] for Kura's own tokens; external tokens act with their user's full
+    /// rights (`write`).
     pub scope: String,
     /// Kura's own token (subject is a Kura user id) or an external provider's.
     pub kura_issued: bool,
@@ -64,7 +89,7 @@ pub struct AuthConfig {
     pub issuer: String,
     /// Audience of Kura's tokens.
     pub audience: String,
-    /// Clock leeway in seconds (capped at 30).
+    /// Clock leeway in seconds, for `exp`, `nbf` and `iat`; capped at [`MAX_LEEWAY_SECONDS`].
     pub leeway: u64,
     pub external: Vec<ExternalIssuer>,
 }
@@ -76,48 +101,28 @@ pub struct Authority {
     pub config: AuthConfig,
 }
 
-#[derive(Deserialize)]
-struct UnverifiedIssuer {
-    iss: Option<serde_json::Value>,
-}
-
-/// Reads `iss` from the payload without trusting it: only to choose which keys may verify.
-fn claimed_issuer(token: &str) -> Result<String, AuthError> {
-    let payload = token.split('.').nth(1).ok_or(AuthError::Malformed)?;
-    let bytes = B64.decode(payload).map_err(|_| AuthError::Malformed)?;
-    let claims: UnverifiedIssuer = serde_json::from_slice(&bytes).map_err(|_| AuthError::Malformed)?;
-    match claims.iss {
-        Some(serde_json::Value::String(iss)) => Ok(iss),
-        Some(_) => Err(AuthError::InvalidClaims("iss is not a string".into())),
-        None => Err(AuthError::MissingClaim("iss".into())),
-    }
+/// Keys and rules for the issuer a token claims.
+struct Trust {
+    key: DecodingKey,
+    audience: String,
+    kura_issued: bool,
 }
 
 fn map_error(e: jsonwebtoken::errors::Error) -> AuthError {
     match e.kind() {
         ErrorKind::InvalidSignature => AuthError::BadSignature,
-        ErrorKind::ExpiredSignature => AuthError::Expired,
-        ErrorKind::ImmatureSignature => AuthError::NotYetValid,
-        ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
-        ErrorKind::InvalidAudience => AuthError::WrongAudience,
-        ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
-        ErrorKind::InvalidClaimFormat(c) => AuthError::InvalidClaims(c.clone()),
-        ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed("mismatch".into()),
-        ErrorKind::Json(e) => AuthError::InvalidClaims(e.to_string()),
+        ErrorKind::InvalidAlgorithm => AuthError::AlgorithmNotAllowed("not the key's algorithm".into()),
+        // The payload was already read as a JSON object; what is left is the header's shape.
         _ => AuthError::Malformed,
     }
 }
 
-#[derive(Deserialize)]
-struct AnyClaims {
-    #[serde(default)]
-    sub: Option<serde_json::Value>,
-    #[serde(default)]
-    scope: Option<String>,
+fn is_hmac(alg: Algorithm) -> bool {
+    matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
 }
 
 impl Authority {
-    /// Signs a token for `user` with `scope`, valid for `ttl` from `now`.
+    /// Signs a token for `user` with `scope` (one of [`SCOPES`]), valid for `ttl` from `now`.
     pub fn issue(
         &self,
         user: &str,
@@ -125,6 +130,9 @@ impl Authority {
         ttl: chrono::Duration,
         now: DateTime<Utc>,
     ) -> Result<String, AuthError> {
+        if !SCOPES.contains(&scope) {
+            return Err(AuthError::InvalidClaims(format!("unknown scope {scope:?}")));
+        }
         let claims = KuraClaims {
             iss: self.config.issuer.clone(),
             sub: user.to_owned(),
@@ -137,62 +145,90 @@ impl Authority {
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.keys.kid());
-        encode(&header, &claims, &self.keys.encoding_key()).map_err(|e| AuthError::KeyStore(e.to_string()))
+        encode(&header, &claims, &self.keys.encoding_key()?).map_err(|e| AuthError::KeyStore(e.to_string()))
     }
 
-    /// Verifies a bearer JWT against the issuer it claims.
+    /// Verifies a bearer JWT against the issuer it claims, as of the system clock.
     pub fn verify(&self, token: &str) -> Result<Identity, AuthError> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(AuthError::TooLarge);
-        }
-        if token.split('.').count() != 3 {
-            return Err(AuthError::Malformed);
-        }
-        let header = decode_header(token).map_err(|e| match e.kind() {
-            ErrorKind::InvalidAlgorithmName | ErrorKind::UnsupportedAlgorithm => {
-                AuthError::AlgorithmNotAllowed("unknown".into())
-            }
-            _ => AuthError::Malformed,
-        })?;
-        let kid = header.kid.clone().ok_or(AuthError::MissingKid)?;
-        let issuer = claimed_issuer(token)?;
-        let (key, algorithms, audience, kura_issued) = if issuer == self.config.issuer {
-            let key = self.keys.decoding_key(&kid).ok_or_else(|| AuthError::UnknownKid(kid.clone()))?;
-            (key, vec![Algorithm::EdDSA], self.config.audience.clone(), true)
-        } else if let Some(external) = self.config.external.iter().find(|e| e.issuer == issuer) {
-            let jwk = external.jwks.find(&kid).ok_or_else(|| AuthError::UnknownKid(kid.clone()))?;
-            let key = DecodingKey::from_jwk(jwk).map_err(|_| AuthError::UnknownKid(kid.clone()))?;
-            (key, external.algorithms.clone(), external.audience.clone(), false)
-        } else {
-            return Err(AuthError::UnknownIssuer(issuer));
-        };
-        if !algorithms.contains(&header.alg)
-            || matches!(header.alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
-        {
-            return Err(AuthError::AlgorithmNotAllowed(format!("{:?}", header.alg)));
-        }
+        self.verify_at(token, Utc::now())
+    }
+
+    /// Verifies a bearer JWT against the issuer it claims, as of `now`.
+    pub fn verify_at(&self, token: &str, now: DateTime<Utc>) -> Result<Identity, AuthError> {
+        let header = unverified::header(token)?;
+        let issuer = unverified::issuer(token)?;
+        let trust = self.trust(&issuer, &header.kid, header.alg)?;
+        // Signature and algorithm only: the claims are checked below, against `now`.
         let mut validation = Validation::new(header.alg);
         validation.algorithms = vec![header.alg];
-        validation.leeway = self.config.leeway.min(MAX_LEEWAY);
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.required_spec_claims =
-            HashSet::from(["exp".to_owned(), "iss".to_owned(), "aud".to_owned(), "sub".to_owned()]);
-        validation.set_issuer(&[issuer.as_str()]);
-        validation.set_audience(&[audience.as_str()]);
-        let data = decode::<AnyClaims>(token, &key, &validation).map_err(map_error)?;
-        let subject = match data.claims.sub {
-            Some(serde_json::Value::String(s)) if !s.is_empty() => s,
-            None => return Err(AuthError::MissingClaim("sub".into())),
-            Some(_) => return Err(AuthError::InvalidClaims("sub is not a non-empty string".into())),
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        let data =
+            decode::<serde_json::Map<String, serde_json::Value>>(token, &trust.key, &validation).map_err(map_error)?;
+        let leeway = self.config.leeway.min(MAX_LEEWAY_SECONDS) as i64;
+        let checked = claims::check(&data.claims, &issuer, &trust.audience, now.timestamp(), leeway)?;
+        // A Kura token without a scope may only read; an external one acts with its user's rights.
+        let scope = match data.claims.get("scope") {
+            _ if !trust.kura_issued => "write".to_owned(),
+            None => "read".to_owned(),
+            Some(serde_json::Value::String(s)) if SCOPES.contains(&s.as_str()) => s.clone(),
+            Some(other) => return Err(AuthError::InvalidClaims(format!("unknown scope {other}"))),
         };
-        let scope = if kura_issued { data.claims.scope.unwrap_or_else(|| "read".into()) } else { "write".into() };
-        if !["read", "write", "admin"].contains(&scope.as_str()) {
-            return Err(AuthError::InvalidClaims(format!("unknown scope {scope:?}")));
+        Ok(Identity { issuer, subject: checked.subject, scope, kura_issued: trust.kura_issued })
+    }
+
+    /// The key that may verify a token of `issuer` with `kid` and `alg`: the issuer decides which
+    /// key set is searched, so one issuer's key never vouches for another.
+    fn trust(&self, issuer: &str, kid: &str, alg: Algorithm) -> Result<Trust, AuthError> {
+        let not_allowed = || AuthError::AlgorithmNotAllowed(format!("{alg:?}"));
+        if issuer == self.config.issuer {
+            if alg != Algorithm::EdDSA {
+                return Err(not_allowed());
+            }
+            let key = self.keys.decoding_key(kid).ok_or_else(|| self.unknown_kid(kid))?;
+            return Ok(Trust { key, audience: self.config.audience.clone(), kura_issued: true });
         }
-        Ok(Identity { issuer, subject, scope, kura_issued })
+        let external = self
+            .config
+            .external
+            .iter()
+            .find(|e| e.issuer == issuer)
+            .ok_or_else(|| AuthError::UnknownIssuer(issuer.to_owned()))?;
+        if is_hmac(alg) || !external.algorithms.contains(&alg) {
+            return Err(not_allowed());
+        }
+        let jwk = external.jwks.find(kid).ok_or_else(|| self.unknown_kid(kid))?;
+        if jwk.common.public_key_use.as_ref().is_some_and(|u| *u != PublicKeyUse::Signature) {
+            return Err(AuthError::UnknownKid(kid.to_owned()));
+        }
+        if jwk.common.key_algorithm.is_some_and(|a| a != KeyAlgorithm::from(alg)) {
+            return Err(not_allowed());
+        }
+        let key = DecodingKey::from_jwk(jwk).map_err(|_| AuthError::UnknownKid(kid.to_owned()))?;
+        // An RSA algorithm with an EC key and the like: refused here rather than by the library.
+        if key.family() != alg.family() {
+            return Err(not_allowed());
+        }
+        Ok(Trust { key, audience: external.audience.clone(), kura_issued: false })
+    }
+
+    /// The refusal for a `kid` the claimed issuer does not have: named apart when another trusted
+    /// issuer has it, which is an attempt to pass one issuer's token off as another's.
+    fn unknown_kid(&self, kid: &str) -> AuthError {
+        let ours = self.keys.decoding_key(kid).is_some();
+        if ours || self.config.external.iter().any(|e| e.jwks.find(kid).is_some()) {
+            AuthError::KeyOfAnotherIssuer(kid.to_owned())
+        } else {
+            AuthError::UnknownKid(kid.to_owned())
+        }
     }
 }
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_external;
