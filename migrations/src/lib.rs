@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod helpers;
 mod m20261124_000001_catalog;
 mod m20261124_000002_access;
+mod m20261125_000003_units;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -13,6 +14,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_catalog::Migration), Box::new(m20261124_000002_access::Migration)]
+        vec![
+            Box::new(m20261124_000001_catalog::Migration),
+            Box::new(m20261124_000002_access::Migration),
+            Box::new(m20261125_000003_units::Migration),
+        ]
     }
 }

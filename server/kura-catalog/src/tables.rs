@@ -21,6 +21,8 @@ pub struct NewColumn {
     pub arrow_type: String,
     pub unit: Option<String>,
     pub ucum: Option<String>,
+    /// QUDT unit IRI.
+    pub qudt: Option<String>,
     pub description: Option<String>,
     pub statistics: Value,
 }
@@ -45,6 +47,8 @@ pub struct IngestOutcome {
     pub formats: Vec<(Uuid, String)>,
     /// `[{"file": path, "error": message}]` for files that failed.
     pub errors: Vec<Value>,
+    /// Files found inside raw files (archive members, notebook images), kept byte for byte.
+    pub files: Vec<NewFile>,
 }
 
 /// A table with its columns, as the API shows it.
@@ -89,6 +93,9 @@ impl Catalog {
         let now = Utc::now();
         let txn = self.connection().begin().await?;
         let mut table_names = Vec::new();
+        for extracted in outcome.files {
+            file::Entity::insert(extracted.into_active(job.version_id)).exec(&txn).await?;
+        }
         for table in outcome.tables {
             let parquet =
                 file::Entity::insert(table.parquet.into_active(job.version_id)).exec_with_returning(&txn).await?;
@@ -115,6 +122,7 @@ impl Catalog {
                     arrow_type: Set(c.arrow_type),
                     unit: Set(c.unit),
                     ucum: Set(c.ucum),
+                    qudt: Set(c.qudt),
                     description: Set(c.description),
                     statistics: Set(c.statistics),
                 });

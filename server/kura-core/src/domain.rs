@@ -51,6 +51,8 @@ string_enum! {
     FileRole {
         Raw => "raw",
         Derived => "derived",
+        /// Found inside a raw file (an archive member, an image in a notebook), kept byte for byte.
+        Extracted => "extracted",
     }
 }
 

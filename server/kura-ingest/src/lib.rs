@@ -11,6 +11,7 @@ pub mod mzml;
 pub mod pipeline;
 pub mod reader;
 mod sink;
+pub mod units;
 
 pub use error::IngestError;
 pub use pipeline::{Ingestor, LocalFile, Progress};

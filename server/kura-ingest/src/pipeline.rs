@@ -15,7 +15,7 @@ use kura_storage::ObjectStore;
 use serde_json::json;
 
 use crate::detect::{self, PARQUET_MEDIA_TYPE};
-use crate::sink::{FinishedTable, ParquetSink};
+use crate::sink::{FinishedTable, KeptFile, ParquetSink};
 use crate::{IngestError, ReadReport};
 
 /// Name recorded for files no reader claims.
@@ -130,8 +130,9 @@ impl Ingestor {
             progress.bytes_done.store(bytes_before, Ordering::Relaxed);
             progress.files_done.fetch_add(1, Ordering::Relaxed);
             match result {
-                Ok((format, tables)) => {
+                Ok((format, tables, kept)) => {
                     outcome.formats.push((raw.id, format));
+                    outcome.files.extend(kept);
                     for mut table in tables {
                         table.name = unique_name(&table.name, &mut used_names);
                         table.parquet.path = format!("tables/{}.parquet", table.name);
@@ -173,7 +174,7 @@ impl Ingestor {
         raw: &file::Model,
         progress: Arc<Progress>,
         bytes_before: u64,
-    ) -> Result<(String, Vec<NewTable>), (String, String)> {
+    ) -> Result<(String, Vec<NewTable>, Vec<NewFile>), (String, String)> {
         let unknown = || UNKNOWN_FORMAT.to_string();
         let (local, scratch) = self.local_copy(raw).await.map_err(|e| (unknown(), e.to_string()))?;
         let store = self.store.clone();
@@ -189,8 +190,8 @@ impl Ingestor {
         })
         .await
         .map_err(|e| (unknown(), format!("reader crashed: {e}")))?;
-        let Some((format, report, finished)) = read? else {
-            return Ok((unknown(), Vec::new()));
+        let Some((format, report, finished, kept)) = read? else {
+            return Ok((unknown(), Vec::new(), Vec::new()));
         };
         tracing::info!(file = %raw.path, format = %format, tables = finished.len(),
             read_and_write_ms = started.elapsed().as_millis() as u64, "file read into parquet");
@@ -201,7 +202,28 @@ impl Ingestor {
                 self.store_table(raw, &report, table, started).await.map_err(|e| (format.clone(), e.to_string()))?;
             tables.push(new);
         }
-        Ok((format, tables))
+        let mut files = Vec::with_capacity(kept.len());
+        for k in kept {
+            files.push(self.store_extracted(raw, k).await.map_err(|e| (format.clone(), e.to_string()))?);
+        }
+        Ok((format, tables, files))
+    }
+
+    /// Commits a file found inside `raw` and describes it as an extracted file of the version,
+    /// at `extracted/<raw path>/<path inside>`.
+    async fn store_extracted(&self, raw: &file::Model, kept: KeptFile) -> Result<NewFile, IngestError> {
+        let object = self.store.commit(kept.file).await?;
+        let path = format!("extracted/{}/{}", raw.path, kept.path.trim_start_matches('/'));
+        kura_catalog::files::validate_path(&path)?;
+        Ok(NewFile {
+            media_type: detect::media_type(&kept.path),
+            path,
+            role: FileRole::Extracted,
+            sha256: object.sha256,
+            size: object.size,
+            format: None,
+            source_file_id: Some(raw.id),
+        })
     }
 
     /// A local path holding the raw bytes: the object itself for a local store, else a copy.
@@ -235,6 +257,7 @@ impl Ingestor {
                 arrow_type,
                 unit: c.unit,
                 ucum: c.ucum,
+                qudt: c.qudt,
                 description: c.description,
                 statistics,
             })
@@ -285,7 +308,7 @@ impl Drop for AbortOnDrop {
     }
 }
 
-type ReadResult = Result<Option<(String, ReadReport, Vec<FinishedTable>)>, (String, String)>;
+type ReadResult = Result<Option<(String, ReadReport, Vec<FinishedTable>, Vec<KeptFile>)>, (String, String)>;
 
 /// Detects and reads one file on the current (blocking) thread.
 fn read_file(
@@ -304,7 +327,8 @@ fn read_file(
     let mut on_progress = |bytes: u64| progress.bytes_done.store(bytes_before + bytes, Ordering::Relaxed);
     let report = reader.read(path, &mut sink, &mut on_progress).map_err(|e| (format.clone(), e.to_string()))?;
     let finished = std::mem::take(&mut sink.finished);
-    Ok(Some((format, report, finished)))
+    let kept = std::mem::take(&mut sink.kept);
+    Ok(Some((format, report, finished, kept)))
 }
 
 fn file_stem(path: &str) -> String {

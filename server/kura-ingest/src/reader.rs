@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use arrow::datatypes::SchemaRef;
+use std::collections::HashMap;
+
+use arrow::datatypes::{DataType, Field, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use serde_json::{Map, Value};
 
@@ -15,6 +17,10 @@ pub const META_ORIGINAL_LABEL: &str = "kura:original_label";
 pub const META_UNIT: &str = "kura:unit";
 /// Arrow field metadata key: the unit as a UCUM code, when known (`/cm`, `Cel`).
 pub const META_UCUM: &str = "kura:ucum";
+/// Arrow field metadata key: the QUDT unit IRI, when known.
+pub const META_QUDT: &str = "kura:qudt";
+/// Arrow field metadata key: a concept IRI for what the column measures, when the source says.
+pub const META_CONCEPT: &str = "kura:concept";
 
 /// What is known about one column beyond its Arrow type.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -27,8 +33,41 @@ pub struct ColumnInfo {
     pub unit: Option<String>,
     /// The unit as a UCUM code, when the written unit is recognised.
     pub ucum: Option<String>,
+    /// The QUDT unit IRI, when the UCUM code has one.
+    pub qudt: Option<String>,
     /// Free-text description, when the source gives one.
     pub description: Option<String>,
+}
+
+impl ColumnInfo {
+    /// A column whose unit comes from file metadata rather than its label (`##XUNITS=1/CM`,
+    /// an HDF5 `units` attribute): the unit is normalized to UCUM and QUDT when recognised.
+    pub fn with_unit(name: impl Into<String>, original_label: impl Into<String>, unit: Option<&str>) -> Self {
+        let unit = unit.map(str::trim).filter(|u| !u.is_empty());
+        let (ucum, qudt) = unit.map(crate::units::normalize).unwrap_or_default();
+        ColumnInfo {
+            name: name.into(),
+            original_label: original_label.into(),
+            unit: unit.map(str::to_string),
+            ucum,
+            qudt,
+            description: None,
+        }
+    }
+
+    /// The nullable Arrow field for this column, carrying the `kura:*` metadata that is known.
+    pub fn field(&self, data_type: DataType) -> Field {
+        let mut meta = HashMap::new();
+        if !self.original_label.is_empty() {
+            meta.insert(META_ORIGINAL_LABEL.to_string(), self.original_label.clone());
+        }
+        for (key, value) in [(META_UNIT, &self.unit), (META_UCUM, &self.ucum), (META_QUDT, &self.qudt)] {
+            if let Some(v) = value {
+                meta.insert(key.to_string(), v.clone());
+            }
+        }
+        Field::new(&self.name, data_type, true).with_metadata(meta)
+    }
 }
 
 /// A table about to be written: its schema (fields carry the `kura:*` metadata) and columns.
@@ -49,6 +88,13 @@ pub trait TableSink {
     fn finish_table(&mut self) -> Result<(), SinkError>;
     /// Drops the table begun last, e.g. when a reader restarts with wider types.
     fn discard_table(&mut self);
+    /// Keeps a file found inside the source (an archive member, an image in a notebook) byte for
+    /// byte as a file of the version, at `path` relative to the source. Readers bound what they
+    /// pass here (archive limits); sinks that cannot store files refuse.
+    fn keep_file(&mut self, path: &str, bytes: &mut dyn std::io::Read) -> Result<(), SinkError> {
+        let _ = bytes;
+        Err(SinkError(format!("this sink cannot keep extracted file {path}")))
+    }
 }
 
 /// A sink failure (disk full, Parquet encoding), carried through readers unchanged.

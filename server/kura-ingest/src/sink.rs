@@ -27,6 +27,14 @@ pub struct FinishedTable {
     pub file: StagedFile,
 }
 
+/// A file found inside the source, hashed into a scratch file, ready to be committed.
+#[derive(Debug)]
+pub struct KeptFile {
+    /// Path relative to the source file.
+    pub path: String,
+    pub file: StagedFile,
+}
+
 type FileWriter = ArrowWriter<HashingWriter<BufWriter<File>>>;
 
 /// Where batches go: encoded on the reader's thread, or handed to an encoder thread so that
@@ -140,12 +148,13 @@ pub struct ParquetSink<'a> {
     /// Encode on a second thread.
     threaded: bool,
     pub finished: Vec<FinishedTable>,
+    pub kept: Vec<KeptFile>,
 }
 
 impl<'a> ParquetSink<'a> {
     /// A sink that encodes on a second thread when `threads` > 1.
     pub fn new(store: &'a ObjectStore, threads: usize) -> Self {
-        ParquetSink { store, open: None, threaded: threads > 1, finished: Vec::new() }
+        ParquetSink { store, open: None, threaded: threads > 1, finished: Vec::new(), kept: Vec::new() }
     }
 }
 
@@ -202,6 +211,29 @@ impl TableSink for ParquetSink<'_> {
         if let Some(open) = self.open.take() {
             let _ = open.encoder.finish();
             let _ = std::fs::remove_file(&open.path);
+        }
+    }
+
+    fn keep_file(&mut self, path: &str, bytes: &mut dyn std::io::Read) -> Result<(), SinkError> {
+        let keep_err = |e: std::io::Error| SinkError(format!("keeping {path}: {e}"));
+        let scratch = self.store.scratch_path();
+        let written = (|| {
+            let mut out = HashingWriter::new(BufWriter::new(File::create(&scratch)?));
+            std::io::copy(bytes, &mut out)?;
+            let (buffered, sha256, size) = out.finish();
+            buffered.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            Ok((sha256, size))
+        })();
+        match written {
+            Ok((sha256, size)) => {
+                let file = StagedFile::new_scratch(scratch, sha256, size);
+                self.kept.push(KeptFile { path: path.to_string(), file });
+                Ok(())
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&scratch);
+                Err(keep_err(e))
+            }
         }
     }
 }

@@ -16,6 +16,8 @@ pub struct Model {
     pub arrow_type: String,
     pub unit: Option<String>,
     pub ucum: Option<String>,
+    /// QUDT unit IRI, when the unit has one.
+    pub qudt: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub description: Option<String>,
     /// min, max, null_count, distinct estimate where known.

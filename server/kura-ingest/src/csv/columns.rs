@@ -1,6 +1,6 @@
 //! Column naming, the Arrow schema, and the per-column builders of the streaming pass.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -8,11 +8,11 @@ use arrow::array::{
 };
 use arrow::datatypes::{Field, Schema, SchemaRef};
 
-use crate::reader::{ColumnInfo, META_ORIGINAL_LABEL, META_UCUM, META_UNIT};
+use crate::reader::ColumnInfo;
 
 use super::infer::ColType;
-use super::units;
 use super::values::{self, Parsed};
+use crate::units;
 
 /// Which source fields become columns, and what they are called.
 #[derive(Debug, Clone)]
@@ -51,6 +51,7 @@ pub(crate) fn plan(labels: Option<&[String]>, rows: &[Vec<String>], width: usize
             original_label: original.to_string(),
             unit: split.unit,
             ucum: split.ucum,
+            qudt: split.qudt,
             description: None,
         });
     }
@@ -59,24 +60,7 @@ pub(crate) fn plan(labels: Option<&[String]>, rows: &[Vec<String>], width: usize
 
 /// The Arrow schema; each field carries the `kura:*` metadata that is known.
 pub(crate) fn schema(plan: &Plan, types: &[ColType]) -> SchemaRef {
-    let fields: Vec<Field> = plan
-        .columns
-        .iter()
-        .zip(types)
-        .map(|(c, t)| {
-            let mut meta = HashMap::new();
-            if !c.original_label.is_empty() {
-                meta.insert(META_ORIGINAL_LABEL.to_string(), c.original_label.clone());
-            }
-            if let Some(u) = &c.unit {
-                meta.insert(META_UNIT.to_string(), u.clone());
-            }
-            if let Some(u) = &c.ucum {
-                meta.insert(META_UCUM.to_string(), u.clone());
-            }
-            Field::new(&c.name, t.data_type(), true).with_metadata(meta)
-        })
-        .collect();
+    let fields: Vec<Field> = plan.columns.iter().zip(types).map(|(c, t)| c.field(t.data_type())).collect();
     Arc::new(Schema::new(fields))
 }
 

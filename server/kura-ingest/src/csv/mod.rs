@@ -29,7 +29,6 @@ mod layout;
 mod lines;
 mod preamble;
 mod stream;
-mod units;
 mod values;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Units written in column headers (`Temperature [K]`, `T (°C)`, `Voltage / mV`) and their UCUM
-//! codes.
+//! Units as sources write them (`Temperature [K]`, `T (°C)`, `Voltage / mV`, a JCAMP `##XUNITS=`,
+//! an HDF5 `units` attribute), their UCUM codes and QUDT unit IRIs. Every reader names units
+//! through this module so that one spelling maps to one code everywhere.
 //!
 //! A header is split only when the trailing part is a unit: either listed in [`UNITS`] or an
 //! expression whose every factor is listed (`mV/s`, `mol/L`, `J/(mol*K)` is not: parentheses in
@@ -8,7 +9,8 @@
 //! `s` is more often a variable than a unit.
 
 /// Written unit → UCUM code (`None`: recognised as a unit but without a UCUM equivalent, such as
-/// `Torr`, `a.u.` or `m/z`; the written unit is still recorded).
+/// `Torr`; the written unit is still recorded). Arbitrary units are UCUM's `[arb'U]`, m/z the
+/// annotation `{m/z}` (dimensionless, as UCUM has no thomson).
 pub(crate) const UNITS: &[(&str, Option<&str>)] = &[
     // temperature
     ("K", Some("K")),
@@ -72,6 +74,7 @@ pub(crate) const UNITS: &[(&str, Option<&str>)] = &[
     ("mbar", Some("mbar")),
     ("atm", Some("atm")),
     ("Torr", None),
+    ("mmHg", Some("mm[Hg]")),
     ("mTorr", None),
     // mass and amount
     ("g", Some("g")),
@@ -96,12 +99,12 @@ pub(crate) const UNITS: &[(&str, Option<&str>)] = &[
     ("%", Some("%")),
     ("ppm", Some("[ppm]")),
     ("ppb", Some("[ppb]")),
-    ("a.u.", None),
-    ("arb. units", None),
-    ("arb.u.", None),
-    ("arb. u.", None),
-    ("au", None),
-    ("m/z", None),
+    ("a.u.", Some("[arb'U]")),
+    ("arb. units", Some("[arb'U]")),
+    ("arb.u.", Some("[arb'U]")),
+    ("arb. u.", Some("[arb'U]")),
+    ("au", Some("[arb'U]")),
+    ("m/z", Some("{m/z}")),
     ("cps", Some("/s")),
     ("counts/s", Some("/s")),
     ("counts per second", Some("/s")),
@@ -118,16 +121,17 @@ pub(crate) const UNITS: &[(&str, Option<&str>)] = &[
 
 /// A header label split into a column name and an optional unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Label {
+pub struct Label {
     pub name: String,
     pub unit: Option<String>,
     pub ucum: Option<String>,
+    pub qudt: Option<String>,
 }
 
 /// Splits `Name [unit]`, `Name (unit)` and `Name / unit` when the unit part is a unit.
-pub(crate) fn split_label(label: &str) -> Label {
+pub fn split_label(label: &str) -> Label {
     let t = label.trim();
-    let whole = Label { name: t.to_string(), unit: None, ucum: None };
+    let whole = Label { name: t.to_string(), unit: None, ucum: None, qudt: None };
     let Some((name, unit)) = trailing_group(t).or_else(|| slash_form(t)) else {
         return whole;
     };
@@ -135,7 +139,9 @@ pub(crate) fn split_label(label: &str) -> Label {
     if name.is_empty() || unit.is_empty() || !is_unit(unit) {
         return whole;
     }
-    Label { name: name.to_string(), unit: Some(unit.to_string()), ucum: ucum(unit) }
+    let ucum = ucum(unit);
+    let qudt = ucum.as_deref().and_then(qudt);
+    Label { name: name.to_string(), unit: Some(unit.to_string()), ucum, qudt }
 }
 
 /// `Name [unit]` or `Name (unit)`; the opening bracket must follow a space so that formulas such
@@ -182,7 +188,7 @@ fn lookup(unit: &str) -> Option<Option<&'static str>> {
 }
 
 /// Whether `unit` is a listed unit or a product/quotient of listed units with exponents.
-pub(crate) fn is_unit(unit: &str) -> bool {
+pub fn is_unit(unit: &str) -> bool {
     let c = canonical(unit);
     if lookup(&c).is_some() {
         return true;
@@ -200,7 +206,7 @@ fn strip_exponent(f: &str) -> &str {
 }
 
 /// The UCUM code for a written unit, when known.
-pub(crate) fn ucum(unit: &str) -> Option<String> {
+pub fn ucum(unit: &str) -> Option<String> {
     let c = canonical(unit);
     if let Some(code) = lookup(&c) {
         return code.map(str::to_string);
@@ -226,6 +232,126 @@ pub(crate) fn ucum(unit: &str) -> Option<String> {
     Some(out)
 }
 
+/// Where QUDT's unit vocabulary lives; [`qudt`] returns IRIs under it.
+pub const QUDT_UNIT: &str = "http://qudt.org/vocab/unit/";
+
+/// UCUM code → QUDT unit local name, for the units instruments write. Units outside this list
+/// keep their UCUM code and written form only.
+const QUDT: &[(&str, &str)] = &[
+    ("K", "K"),
+    ("Cel", "DEG_C"),
+    ("[degF]", "DEG_F"),
+    ("V", "V"),
+    ("mV", "MilliV"),
+    ("kV", "KiloV"),
+    ("uV", "MicroV"),
+    ("A", "A"),
+    ("mA", "MilliA"),
+    ("uA", "MicroA"),
+    ("nA", "NanoA"),
+    ("pA", "PicoA"),
+    ("Ohm", "OHM"),
+    ("W", "W"),
+    ("mW", "MilliW"),
+    ("s", "SEC"),
+    ("ms", "MilliSEC"),
+    ("us", "MicroSEC"),
+    ("ns", "NanoSEC"),
+    ("min", "MIN"),
+    ("h", "HR"),
+    ("d", "DAY"),
+    ("eV", "EV"),
+    ("meV", "MilliEV"),
+    ("keV", "KiloEV"),
+    ("J", "J"),
+    ("kJ", "KiloJ"),
+    ("kJ/mol", "KiloJ-PER-MOL"),
+    ("deg", "DEG"),
+    ("rad", "RAD"),
+    ("mrad", "MilliRAD"),
+    ("/cm", "PER-CentiM"),
+    ("m", "M"),
+    ("cm", "CentiM"),
+    ("mm", "MilliM"),
+    ("um", "MicroM"),
+    ("nm", "NanoM"),
+    ("pm", "PicoM"),
+    ("Ao", "ANGSTROM"),
+    ("Pa", "PA"),
+    ("hPa", "HectoPA"),
+    ("kPa", "KiloPA"),
+    ("MPa", "MegaPA"),
+    ("GPa", "GigaPA"),
+    ("bar", "BAR"),
+    ("mbar", "MilliBAR"),
+    ("atm", "ATM"),
+    ("mm[Hg]", "MilliM_HG"),
+    ("g", "GM"),
+    ("mg", "MilliGM"),
+    ("ug", "MicroGM"),
+    ("kg", "KiloGM"),
+    ("mol", "MOL"),
+    ("mmol", "MilliMOL"),
+    ("umol", "MicroMOL"),
+    ("g/mol", "GM-PER-MOL"),
+    ("mol/L", "MOL-PER-L"),
+    ("mmol/L", "MilliMOL-PER-L"),
+    ("umol/L", "MicroMOL-PER-L"),
+    ("L", "L"),
+    ("mL", "MilliL"),
+    ("uL", "MicroL"),
+    ("mg/mL", "MilliGM-PER-MilliL"),
+    ("g/L", "GM-PER-L"),
+    ("%", "PERCENT"),
+    ("[ppm]", "PPM"),
+    ("[ppb]", "PPB"),
+    ("[arb'U]", "UNITLESS"),
+    ("{m/z}", "UNITLESS"),
+    ("{counts}", "NUM"),
+    ("/s", "PER-SEC"),
+    ("Hz", "HZ"),
+    ("kHz", "KiloHZ"),
+    ("MHz", "MegaHZ"),
+    ("GHz", "GigaHZ"),
+    ("{rpm}", "REV-PER-MIN"),
+    ("u", "DA"),
+    ("T", "T"),
+    ("mT", "MilliT"),
+];
+
+/// The QUDT unit IRI for a UCUM code, when the unit is one of [`QUDT`]'s.
+pub fn qudt(ucum: &str) -> Option<String> {
+    QUDT.iter().find(|(code, _)| *code == ucum).map(|(_, local)| format!("{QUDT_UNIT}{local}"))
+}
+
+/// A written unit (`cm-1`, `a.u.`, `°C`, `PPM`, `1/CM`) normalized: its UCUM code and QUDT IRI.
+/// Also accepts spellings readers meet in file metadata (upper case, `DEGREES`, `HZ`).
+pub fn normalize(unit: &str) -> (Option<String>, Option<String>) {
+    let t = unit.trim();
+    let code = ucum(t).or_else(|| {
+        let alias = match t.to_ascii_lowercase().as_str() {
+            "1/cm" | "cm-1" | "cm^-1" => "cm-1",
+            "degrees" | "degree" | "deg" => "deg",
+            "arbitrary units" | "arbitrary" | "a.u" | "arb" => "a.u.",
+            "ppm" => "ppm",
+            "hz" => "Hz",
+            "seconds" | "sec" | "second" => "s",
+            "minutes" | "minute" => "min",
+            "nanometers" | "nanometer" => "nm",
+            "kelvin" => "K",
+            "celsius" | "degc" => "°C",
+            "m/z" | "mz" => "m/z",
+            "ev" => "eV",
+            "counts" => "counts",
+            "angstrom" | "angstroms" => "Å",
+            _ => return None,
+        };
+        ucum(alias)
+    });
+    let iri = code.as_deref().and_then(qudt);
+    (code, iri)
+}
+
 fn ucum_exponent(e: &str) -> Option<String> {
     let e = e.trim_start_matches('^');
     let mapped: String = e
@@ -245,6 +371,25 @@ fn ucum_exponent(e: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn normalizes_units_to_ucum_and_qudt() {
+        let n = |u: &str| normalize(u);
+        let q = |l: &str| Some(format!("{QUDT_UNIT}{l}"));
+        assert_eq!(n("cm-1"), (s("/cm"), q("PER-CentiM")));
+        assert_eq!(n("1/CM"), (s("/cm"), q("PER-CentiM")));
+        assert_eq!(n("a.u."), (s("[arb'U]"), q("UNITLESS")));
+        assert_eq!(n("ARBITRARY UNITS"), (s("[arb'U]"), q("UNITLESS")));
+        assert_eq!(n("PPM"), (s("[ppm]"), q("PPM")));
+        assert_eq!(n("m/z"), (s("{m/z}"), q("UNITLESS")));
+        assert_eq!(n("deg"), (s("deg"), q("DEG")));
+        assert_eq!(n("DEGREES"), (s("deg"), q("DEG")));
+        assert_eq!(n("°C"), (s("Cel"), q("DEG_C")));
+        assert_eq!(n("NANOMETERS"), (s("nm"), q("NanoM")));
+        assert_eq!(n("Torr"), (None, None));
+        assert_eq!(n("bananas"), (None, None));
+        assert_eq!(split_label("T (°C)").qudt, q("DEG_C"));
+    }
+
     fn split(l: &str) -> (String, Option<String>, Option<String>) {
         let l = split_label(l);
         (l.name, l.unit, l.ucum)
@@ -262,7 +407,7 @@ mod tests {
         assert_eq!(split("2θ (deg)"), ("2θ".into(), s("deg"), s("deg")));
         assert_eq!(split("Wavenumber (cm-1)"), ("Wavenumber".into(), s("cm-1"), s("/cm")));
         assert_eq!(split("Pressure [Torr]"), ("Pressure".into(), s("Torr"), None));
-        assert_eq!(split("Intensity (a.u.)"), ("Intensity".into(), s("a.u."), None));
+        assert_eq!(split("Intensity (a.u.)"), ("Intensity".into(), s("a.u."), s("[arb'U]")));
         assert_eq!(split("Rate [counts/s]"), ("Rate".into(), s("counts/s"), s("/s")));
         assert_eq!(split("Conc. [M]"), ("Conc.".into(), s("M"), s("mol/L")));
         assert_eq!(split("Size [μm]"), ("Size".into(), s("μm"), s("um")));
