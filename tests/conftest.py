@@ -99,3 +99,35 @@ def server(tmp_path_factory):
     yield srv
     srv.stop()
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+class ReadResult:
+    """What `kura read` made of one file: its tables as pyarrow Tables and the reader's report."""
+
+    def __init__(self, out: pathlib.Path, proc: subprocess.CompletedProcess):
+        import pyarrow.parquet as pq
+
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        report_file = out / "report.json"
+        self.report = json.loads(report_file.read_text()) if report_file.exists() else None
+        self.tables = {}
+        if self.report:
+            for t in self.report.get("tables", []):
+                self.tables[t["name"]] = pq.read_table(t["file"])
+        self.extracted = out / "extracted"
+
+
+@pytest.fixture
+def kura_read(tmp_path):
+    """Reads a file with `kura read` (the readers ingestion uses) and returns a ReadResult."""
+
+    def read(path: pathlib.Path) -> ReadResult:
+        out = tmp_path / "read"
+        proc = subprocess.run(
+            [str(kura_binary()), "read", str(path), "--out", str(out)], capture_output=True, text=True, timeout=600
+        )
+        return ReadResult(out / pathlib.Path(path).name, proc)
+
+    return read

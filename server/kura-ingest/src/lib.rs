@@ -2,6 +2,7 @@
 //! files into Parquet tables plus catalog rows.
 
 pub mod cif;
+pub mod convert;
 pub mod csv;
 pub mod detect;
 mod error;

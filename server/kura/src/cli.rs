@@ -31,6 +31,16 @@ pub enum Command {
     },
     /// Ingests files into a dataset's draft (creating the dataset if absent).
     Ingest(ingest::IngestArgs),
+    /// Reads files with Kura's readers into Parquet without a catalog (one folder per file in
+    /// OUT: `<table>.parquet`, `extracted/`, `report.json`); exit 1 if any file failed.
+    Read {
+        /// Files to read.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Publishes a dataset's open draft.
     Publish {
         /// Dataset name.
@@ -88,6 +98,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ingest(args) => ingest::run(config, args).await,
+        Command::Read { files, out } => Ok(read_files(&files, &out)),
         Command::Publish { dataset } => {
             let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let ds = state.catalog.dataset_by_name(&dataset, &kura_catalog::Visibility::everything()).await?;
@@ -142,6 +153,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             admin::run(&state, command).await
         }
     }
+}
+
+/// `kura read`: each file into `out/<file name>/`.
+fn read_files(files: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    let mut failed = false;
+    for file in files {
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match kura_ingest::convert::read_to_dir(file, &name, &out.join(&name)) {
+            Ok(c) => println!(
+                "{name}: {} ({} tables, {} extracted files)",
+                c.format.unwrap_or("unknown format, kept raw"),
+                c.tables.len(),
+                c.extracted.len()
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 async fn shutdown_signal() {
