@@ -18,7 +18,10 @@ TESTDATA = ROOT.parent / "shared" / "testdata"
 
 
 def kura_binary() -> pathlib.Path:
-    # Cargo knows where it builds (CARGO_TARGET_DIR, a config file, or ./target).
+    # KURA_BIN names a binary explicitly (a copy built elsewhere); otherwise cargo knows where it
+    # builds (CARGO_TARGET_DIR, a config file, or ./target).
+    if os.environ.get("KURA_BIN"):
+        return pathlib.Path(os.environ["KURA_BIN"])
     metadata = subprocess.run(
         ["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT, capture_output=True, text=True, check=True
     )
