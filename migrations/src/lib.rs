@@ -6,6 +6,7 @@ mod helpers;
 mod m20261124_000001_catalog;
 mod m20261124_000002_access;
 mod m20261125_000003_units;
+mod m20261125_000004_deaccession;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_catalog::Migration),
             Box::new(m20261124_000002_access::Migration),
             Box::new(m20261125_000003_units::Migration),
+            Box::new(m20261125_000004_deaccession::Migration),
         ]
     }
 }

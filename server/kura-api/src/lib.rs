@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()
         .route("/.well-known/jwks.json", get(session::jwks))
+        .route("/oai", get(oai::get).post(oai::post))
         .nest("/api/v1", api)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(TraceLayer::new_for_http())

@@ -125,6 +125,8 @@ impl Catalog {
             metadata: Set(if new.metadata.is_null() { json!({}) } else { new.metadata }),
             created_at: Set(now),
             published_at: Set(None),
+            deaccessioned_at: Set(None),
+            deaccession_reason: Set(None),
         };
         let version = dataset_version::Entity::insert(version).exec_with_returning(&txn).await?;
         outbox::append(&txn, "dataset.created", Some(ds.id), json!({"name": ds.name})).await?;

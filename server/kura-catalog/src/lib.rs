@@ -12,6 +12,7 @@ pub mod audit;
 pub mod consortia;
 pub mod datasets;
 pub mod files;
+pub mod harvest;
 pub mod jobs;
 pub mod organizations;
 pub mod outbox;

@@ -129,6 +129,8 @@ impl Catalog {
             metadata: Set(latest.metadata.clone()),
             created_at: Set(Utc::now()),
             published_at: Set(None),
+            deaccessioned_at: Set(None),
+            deaccession_reason: Set(None),
         };
         let draft = dataset_version::Entity::insert(draft).exec_with_returning(&txn).await?;
         copy_contents(&txn, latest.id, draft.id).await?;
@@ -210,6 +212,45 @@ impl Catalog {
             return Err(CatalogError::Conflict("the version changed meanwhile".into()));
         }
         outbox::append(&txn, "version.published", Some(version.dataset_id), json!({"version": version.number})).await?;
+        txn.commit().await?;
+        dataset_version::Entity::find_by_id(version.id)
+            .one(self.connection())
+            .await?
+            .ok_or_else(|| CatalogError::not_found("version"))
+    }
+
+    /// Withdraws a published version: its metadata stay as a tombstone (the PID keeps
+    /// resolving, harvesters see a deleted record), its data are gone for everyone outside the
+    /// owner group. Not reversible: publish a new version instead.
+    pub async fn deaccession(
+        &self,
+        version: &dataset_version::Model,
+        reason: &str,
+    ) -> Result<dataset_version::Model, CatalogError> {
+        if state_of(version)? != VersionState::Published {
+            return Err(CatalogError::Conflict(format!(
+                "only a published version can be deaccessioned; version {} is {}",
+                version.number, version.state
+            )));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.len() > 4000 {
+            return Err(CatalogError::Invalid("a deaccession needs a reason of 1 to 4000 characters".into()));
+        }
+        let txn = self.connection().begin().await?;
+        let result = dataset_version::Entity::update_many()
+            .col_expr(dataset_version::Column::State, VersionState::Deaccessioned.as_str().into())
+            .col_expr(dataset_version::Column::DeaccessionedAt, Some(Utc::now()).into())
+            .col_expr(dataset_version::Column::DeaccessionReason, Some(reason.to_string()).into())
+            .filter(dataset_version::Column::Id.eq(version.id))
+            .filter(dataset_version::Column::State.eq(VersionState::Published.as_str()))
+            .exec(&txn)
+            .await?;
+        if result.rows_affected != 1 {
+            return Err(CatalogError::Conflict("the version changed meanwhile".into()));
+        }
+        outbox::append(&txn, "version.deaccessioned", Some(version.dataset_id), json!({"version": version.number}))
+            .await?;
         txn.commit().await?;
         dataset_version::Entity::find_by_id(version.id)
             .one(self.connection())

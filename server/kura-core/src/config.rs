@@ -27,6 +27,12 @@ pub struct Config {
     pub jwt_audience: String,
     /// Identity providers whose tokens are accepted (universities use their own).
     pub identity_providers: Vec<IdentityProvider>,
+    /// The repository's name, shown to harvesters (OAI-PMH Identify, DCAT catalog).
+    pub repository_name: String,
+    /// Whom harvesters and users write to about this repository.
+    pub admin_email: String,
+    /// Records per OAI-PMH list response before a resumption token.
+    pub oai_page_size: usize,
 }
 
 /// A trusted external identity provider.
@@ -56,6 +62,9 @@ impl Default for Config {
             jwt_issuer: None,
             jwt_audience: "kura".into(),
             identity_providers: Vec::new(),
+            repository_name: "Kura".into(),
+            admin_email: "kura-admin@example.org".into(),
+            oai_page_size: 100,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod files;
 pub mod health;
 pub mod jobs;
 pub mod me;
+pub mod oai;
 pub mod rows;
 pub mod search;
 pub mod tables;

@@ -23,6 +23,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub published_at: Option<DateTimeUtc>,
+    /// When a published version was withdrawn (its state is then `deaccessioned`).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub deaccessioned_at: Option<DateTimeUtc>,
+    /// Why it was withdrawn, shown on its tombstone page.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub deaccession_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

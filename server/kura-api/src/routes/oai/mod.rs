@@ -1,0 +1,353 @@
+//! OAI-PMH 2.0 at `/oai`: the six verbs over what harvesters may see (the catalog's
+//! `harvestable` list, so closed, draft and invisible datasets cannot appear), `oai_dc`, sets per
+//! owner group, consortium and subject, stateless resumption tokens, and deleted records for
+//! deaccessioned versions (kept forever: `deletedRecord` is `persistent`).
+
+mod args;
+mod dc;
+mod token;
+mod xml;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SecondsFormat, Utc};
+use kura_catalog::harvest::HarvestItem;
+
+use crate::state::AppState;
+use args::{OaiError, Request, Verb, date_range};
+use token::Token;
+use xml::{XmlOut, escape};
+
+/// The metadata formats offered: prefix, schema, namespace.
+const FORMATS: &[(&str, &str, &str)] =
+    &[("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/")];
+
+/// `GET /oai?verb=…`
+pub async fn get(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+    respond(&state, &pairs).await
+}
+
+/// `POST /oai` with a form body, as the protocol allows.
+pub async fn post(State(state): State<AppState>, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+    respond(&state, &pairs).await
+}
+
+async fn respond(state: &AppState, pairs: &[(String, String)]) -> Response {
+    let now = Utc::now();
+    let base = format!("{}/oai", state.config.base_url());
+    let parsed = Request::parse(pairs);
+    let body = match &parsed {
+        Ok(req) => answer(state, req, now).await,
+        Err(e) => Err(e.clone()),
+    };
+    let mut out = XmlOut::default();
+    out.raw(concat!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+        "\n",
+        r#"<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" "#,
+        r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" "#,
+        r#"xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">"#
+    ));
+    out.element("responseDate", &stamp(now));
+    let echo = match (&parsed, &body) {
+        (Ok(req), Err(e)) if e.hides_request() => {
+            let _ = req;
+            String::new()
+        }
+        (Ok(req), _) => {
+            let mut attrs = format!(r#" verb="{}""#, req.verb.name());
+            for (k, v) in &req.args {
+                attrs.push_str(&format!(r#" {k}="{}""#, escape(v)));
+            }
+            attrs
+        }
+        (Err(_), _) => String::new(),
+    };
+    out.raw(&format!("<request{echo}>{}</request>", escape(&base)));
+    match body {
+        Ok(xml) => out.raw(&xml),
+        Err(e) => out.raw(&format!(r#"<error code="{}">{}</error>"#, e.code, escape(&e.message))),
+    }
+    out.raw("</OAI-PMH>\n");
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out.0).into_response()
+}
+
+/// Datestamps at the seconds granularity the repository declares.
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The namespace part of OAI identifiers: the base URL's host.
+fn namespace(state: &AppState) -> String {
+    let base = state.config.base_url();
+    let host = base.split("://").nth(1).unwrap_or(&base).split(['/', ':']).next().unwrap_or("kura");
+    if host.is_empty() { "kura".into() } else { host.to_string() }
+}
+
+fn identifier(state: &AppState, item: &HarvestItem) -> String {
+    format!("oai:{}:{}/{}", namespace(state), item.dataset.name, item.version.number)
+}
+
+/// The persistent URL of a version.
+pub fn pid_url(base: &str, item: &HarvestItem) -> String {
+    format!("{base}/pid/{}/{}", item.dataset.id, item.version.number)
+}
+
+/// A set spec safe for the protocol's pattern: subjects in any script become ASCII.
+fn subject_spec(subject: &str) -> String {
+    let slug: String = subject
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if slug.is_empty() || !subject.is_ascii() {
+        // Non-ASCII subjects (Japanese) keep a readable ASCII part plus their bytes in hex.
+        let hex: String = subject.bytes().map(|b| format!("{b:02x}")).collect();
+        if slug.is_empty() { format!("x{hex}") } else { format!("{slug}-x{hex}") }
+    } else {
+        slug
+    }
+}
+
+/// The specs of every set an item belongs to, hierarchy included (`group`, `group:ID`).
+fn sets_of(item: &HarvestItem) -> BTreeMap<String, String> {
+    let mut sets = BTreeMap::new();
+    if let Some(g) = item.dataset.group_id {
+        sets.insert(format!("group:{g}"), String::new());
+    }
+    for c in &item.consortia {
+        sets.insert(format!("consortium:{c}"), String::new());
+    }
+    for (s, _) in dc::texts(&item.version.metadata, "subjects") {
+        sets.insert(format!("subject:{}", subject_spec(&s)), s);
+    }
+    sets
+}
+
+fn in_set(item: &HarvestItem, set: &str) -> bool {
+    sets_of(item).keys().any(|s| s == set || s.split(':').next() == Some(set))
+}
+
+async fn answer(state: &AppState, req: &Request, now: DateTime<Utc>) -> Result<String, OaiError> {
+    let internal = |e: kura_catalog::CatalogError| {
+        let id = uuid::Uuid::new_v4();
+        tracing::error!(error_id = %id, error = %e, "oai-pmh request failed");
+        OaiError::new("badArgument", format!("the repository could not answer (error id {id})"))
+    };
+    let items = state.catalog.harvestable().await.map_err(internal)?;
+    match req.verb {
+        Verb::Identify => Ok(identify(state, &items)),
+        Verb::ListMetadataFormats => {
+            if let Some(id) = req.get("identifier") {
+                find(state, &items, id)?;
+            }
+            let mut out = XmlOut::default();
+            out.raw("<ListMetadataFormats>");
+            for (prefix, schema, ns) in FORMATS {
+                out.raw("<metadataFormat>");
+                out.element("metadataPrefix", prefix);
+                out.element("schema", schema);
+                out.element("metadataNamespace", ns);
+                out.raw("</metadataFormat>");
+            }
+            out.raw("</ListMetadataFormats>");
+            Ok(out.0)
+        }
+        Verb::ListSets => {
+            if let Some(t) = req.get("resumptionToken") {
+                Token::decode(t, now)?;
+                return Err(OaiError::new("badResumptionToken", "ListSets is answered in one response"));
+            }
+            list_sets(state, &items).await.map_err(internal)
+        }
+        Verb::GetRecord => {
+            let prefix = req.get("metadataPrefix").unwrap_or_default();
+            check_prefix(prefix)?;
+            let item = find(state, &items, req.get("identifier").unwrap_or_default())?;
+            let mut out = XmlOut::default();
+            out.raw("<GetRecord>");
+            record(state, &mut out, item, true);
+            out.raw("</GetRecord>");
+            Ok(out.0)
+        }
+        Verb::ListIdentifiers | Verb::ListRecords => list(state, req, &items, now),
+    }
+}
+
+fn check_prefix(prefix: &str) -> Result<(), OaiError> {
+    if FORMATS.iter().any(|(p, ..)| *p == prefix) {
+        Ok(())
+    } else {
+        Err(OaiError::new("cannotDisseminateFormat", format!("metadata format {prefix:?} is not offered")))
+    }
+}
+
+fn find<'a>(state: &AppState, items: &'a [HarvestItem], id: &str) -> Result<&'a HarvestItem, OaiError> {
+    items
+        .iter()
+        .find(|i| identifier(state, i) == id)
+        .ok_or_else(|| OaiError::new("idDoesNotExist", format!("no record has the identifier {id:?}")))
+}
+
+fn identify(state: &AppState, items: &[HarvestItem]) -> String {
+    let earliest = items.iter().map(HarvestItem::datestamp).min().unwrap_or(DateTime::UNIX_EPOCH);
+    let mut out = XmlOut::default();
+    out.raw("<Identify>");
+    out.element("repositoryName", &state.config.repository_name);
+    out.element("baseURL", &format!("{}/oai", state.config.base_url()));
+    out.element("protocolVersion", "2.0");
+    out.element("adminEmail", &state.config.admin_email);
+    out.element("earliestDatestamp", &stamp(earliest));
+    out.element("deletedRecord", "persistent");
+    out.element("granularity", "YYYY-MM-DDThh:mm:ssZ");
+    out.raw("</Identify>");
+    out.0
+}
+
+async fn list_sets(state: &AppState, items: &[HarvestItem]) -> Result<String, kura_catalog::CatalogError> {
+    let groups: BTreeSet<uuid::Uuid> = items.iter().filter_map(|i| i.dataset.group_id).collect();
+    let consortia: BTreeSet<uuid::Uuid> = items.iter().flat_map(|i| i.consortia.iter().copied()).collect();
+    let mut subjects: BTreeMap<String, String> = BTreeMap::new();
+    for item in items {
+        subjects.extend(sets_of(item).into_iter().filter(|(k, _)| k.starts_with("subject:")));
+    }
+    let mut sets: Vec<(String, String)> = Vec::new();
+    if !groups.is_empty() {
+        sets.push(("group".into(), "Owner groups".into()));
+        let ids: Vec<_> = groups.into_iter().collect();
+        sets.extend(state.catalog.group_names(&ids).await?.into_iter().map(|g| (format!("group:{}", g.id), g.name)));
+    }
+    if !consortia.is_empty() {
+        sets.push(("consortium".into(), "Consortia".into()));
+        let ids: Vec<_> = consortia.into_iter().collect();
+        sets.extend(
+            state.catalog.consortium_names(&ids).await?.into_iter().map(|c| (format!("consortium:{}", c.id), c.name)),
+        );
+    }
+    if !subjects.is_empty() {
+        sets.push(("subject".into(), "Subjects".into()));
+        sets.extend(subjects);
+    }
+    if sets.is_empty() {
+        // The XSD needs at least one set in a ListSets answer.
+        return Ok(r#"<error code="noSetHierarchy">no records belong to any set yet</error>"#.into());
+    }
+    let mut out = XmlOut::default();
+    out.raw("<ListSets>");
+    for (spec, name) in sets {
+        out.raw("<set>");
+        out.element("setSpec", &spec);
+        out.element("setName", &name);
+        out.raw("</set>");
+    }
+    out.raw("</ListSets>");
+    Ok(out.0)
+}
+
+fn list(state: &AppState, req: &Request, items: &[HarvestItem], now: DateTime<Utc>) -> Result<String, OaiError> {
+    let resumed = req.get("resumptionToken").map(|t| Token::decode(t, now)).transpose()?;
+    let (prefix, from, until, set, cursor) = match &resumed {
+        Some(t) => (t.prefix.clone(), t.from.clone(), t.until.clone(), t.set.clone(), t.cursor),
+        None => (
+            req.get("metadataPrefix").unwrap_or_default().to_string(),
+            req.get("from").map(str::to_string),
+            req.get("until").map(str::to_string),
+            req.get("set").map(str::to_string),
+            0,
+        ),
+    };
+    let (from_t, until_t) = date_range(from.as_deref(), until.as_deref())?;
+    check_prefix(&prefix)?;
+    let matching: Vec<&HarvestItem> = items
+        .iter()
+        .filter(|i| from_t.is_none_or(|f| i.datestamp() >= f))
+        .filter(|i| until_t.is_none_or(|u| i.datestamp() <= u))
+        .filter(|i| set.as_deref().is_none_or(|s| in_set(i, s)))
+        .collect();
+    if let Some(t) = &resumed
+        && (t.total != matching.len() || t.cursor >= matching.len())
+    {
+        return Err(OaiError::new("badResumptionToken", "the list changed since this token was issued: start again"));
+    }
+    if matching.is_empty() {
+        return Err(OaiError::new("noRecordsMatch", "no record matches these arguments"));
+    }
+    let page = state.config.oai_page_size.max(1);
+    let end = (cursor + page).min(matching.len());
+    let with_metadata = req.verb == Verb::ListRecords;
+    let mut out = XmlOut::default();
+    out.raw(&format!("<{}>", req.verb.name()));
+    for item in &matching[cursor..end] {
+        if with_metadata {
+            record(state, &mut out, item, true);
+        } else {
+            header(state, &mut out, item);
+        }
+    }
+    let split = resumed.is_some() || end < matching.len();
+    if split {
+        let attrs = format!(r#" completeListSize="{}" cursor="{cursor}""#, matching.len());
+        if end < matching.len() {
+            let next =
+                Token { prefix, from, until, set, cursor: end, total: matching.len(), expires: now + token::LIFETIME };
+            out.raw(&format!(
+                r#"<resumptionToken{attrs} expirationDate="{}">{}</resumptionToken>"#,
+                stamp(next.expires),
+                next.encode()
+            ));
+        } else {
+            out.raw(&format!("<resumptionToken{attrs}/>"));
+        }
+    }
+    out.raw(&format!("</{}>", req.verb.name()));
+    Ok(out.0)
+}
+
+fn header(state: &AppState, out: &mut XmlOut, item: &HarvestItem) {
+    if item.deleted() {
+        out.raw(r#"<header status="deleted">"#);
+    } else {
+        out.raw("<header>");
+    }
+    out.element("identifier", &identifier(state, item));
+    out.element("datestamp", &stamp(item.datestamp()));
+    for spec in sets_of(item).keys() {
+        out.element("setSpec", spec);
+    }
+    out.raw("</header>");
+}
+
+fn record(state: &AppState, out: &mut XmlOut, item: &HarvestItem, with_metadata: bool) {
+    out.raw("<record>");
+    header(state, out, item);
+    if with_metadata && !item.deleted() {
+        out.raw("<metadata>");
+        let base = state.config.base_url();
+        dc::write(out, item, &pid_url(&base, item), &state.config.repository_name);
+        out.raw("</metadata>");
+    }
+    out.raw("</record>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_specs_match_the_protocol_pattern() {
+        assert_eq!(subject_spec("Materials Science"), "materials-science");
+        assert_eq!(subject_spec("材料科学"), "xe69d90e69699e7a791e5ada6");
+        assert_eq!(subject_spec("X線 回折"), "x-x58e7b79a20e59b9ee68a98");
+        for s in ["Materials Science", "材料科学", "a/b (c)"] {
+            assert!(subject_spec(s).chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        }
+    }
+}
