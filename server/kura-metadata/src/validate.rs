@@ -83,3 +83,6 @@ pub(crate) fn field_path(pointer: &str) -> String {
     out
 }
 
+
+#[cfg(test)]
+mod tests;

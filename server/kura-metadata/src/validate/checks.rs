@@ -107,8 +107,21 @@ fn check_ror(out: &mut Vec<Violation>, path: &str, ror: &str) {
 fn check_lang(out: &mut Vec<Violation>, path: &str, tag: &str) {
     if let Err(e) = oxrdf::Literal::new_language_tagged_literal("", tag) {
         out.push(v(path, "language-tag", format!("{tag} is not a bcp 47 language tag: {e}")));
+        return;
+    }
+    let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+    if primary.len() == 2 && !ISO_639_1.split(' ').any(|code| code == primary) {
+        out.push(v(path, "language-tag", format!("{primary} is not an iso 639-1 language code")));
     }
 }
+
+/// ISO 639-1 codes: two-letter primary subtags must be one of these (JSON Schema only checks
+/// the shape of a tag).
+const ISO_639_1: &str = "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy \
+    da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii \
+    ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr \
+    ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl \
+    sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu";
 
 /// ORCID check digit: ISO 7064 MOD 11-2 over the first 15 digits.
 pub(crate) fn orcid_checksum_ok(orcid: &str) -> bool {
