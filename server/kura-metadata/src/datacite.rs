@@ -113,8 +113,10 @@ fn write(w: &mut W, view: &DatasetView) -> io::Result<()> {
             if !md.related_identifiers.is_empty() {
                 w.create_element("relatedIdentifiers").write_inner_content(|w| {
                     for r in &md.related_identifiers {
-                        let attrs =
-                            [("relatedIdentifierType", r.identifier_type.as_str()), ("relationType", r.relation_type.as_str())];
+                        let attrs = [
+                            ("relatedIdentifierType", r.identifier_type.as_str()),
+                            ("relationType", r.relation_type.as_str()),
+                        ];
                         text(w, "relatedIdentifier", &attrs, &r.identifier)?;
                     }
                     Ok(())
@@ -129,15 +131,26 @@ fn write(w: &mut W, view: &DatasetView) -> io::Result<()> {
             rights(w, view)?;
             w.create_element("descriptions").write_inner_content(|w| {
                 for d in &md.descriptions {
-                    text(w, "description", &[("xml:lang", d.lang.as_str()), ("descriptionType", "Abstract")], &d.value)?;
+                    text(
+                        w,
+                        "description",
+                        &[("xml:lang", d.lang.as_str()), ("descriptionType", "Abstract")],
+                        &d.value,
+                    )?;
                 }
                 for m in &md.methods {
                     text(w, "description", &[("xml:lang", m.lang.as_str()), ("descriptionType", "Methods")], &m.value)?;
                 }
                 if !md.instruments.is_empty() || !md.samples.is_empty() {
-                    let mut parts: Vec<String> = md.instruments.iter().map(|i| format!("instrument: {}", i.name)).collect();
+                    let mut parts: Vec<String> =
+                        md.instruments.iter().map(|i| format!("instrument: {}", i.name)).collect();
                     parts.extend(md.samples.iter().map(|s| format!("sample: {}", s.name)));
-                    text(w, "description", &[("xml:lang", "en"), ("descriptionType", "TechnicalInfo")], &parts.join("; "))?;
+                    text(
+                        w,
+                        "description",
+                        &[("xml:lang", "en"), ("descriptionType", "TechnicalInfo")],
+                        &parts.join("; "),
+                    )?;
                 }
                 Ok(())
             })?;
@@ -184,7 +197,12 @@ fn agent(w: &mut W, element: &str, name_element: &str, a: &Agent, role: Option<&
             text(w, "familyName", &[], family)?;
         }
         if let Some(orcid) = a.orcid_iri() {
-            text(w, "nameIdentifier", &[("nameIdentifierScheme", "ORCID"), ("schemeURI", "https://orcid.org")], &orcid)?;
+            text(
+                w,
+                "nameIdentifier",
+                &[("nameIdentifierScheme", "ORCID"), ("schemeURI", "https://orcid.org")],
+                &orcid,
+            )?;
         }
         if let Some(ror) = &a.ror {
             text(w, "nameIdentifier", &[("nameIdentifierScheme", "ROR"), ("schemeURI", "https://ror.org")], ror)?;

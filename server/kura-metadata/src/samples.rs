@@ -146,10 +146,19 @@ fn table(ds: &str, name: &str, source: &str, columns: Vec<ColumnView>) -> TableV
 /// Open, DOI, two tables' worth of metadata (one table), funding, coverage, related paper.
 pub fn open_uvvis() -> DatasetView {
     let md = Metadata {
-        titles: vec![ls("en", "UV-Vis spectra of methylene blue in water"), ls("ja", "水中のメチレンブルーの紫外可視吸収スペクトル")],
+        titles: vec![
+            ls("en", "UV-Vis spectra of methylene blue in water"),
+            ls("ja", "水中のメチレンブルーの紫外可視吸収スペクトル"),
+        ],
         descriptions: vec![
-            ls("en", "Absorbance spectra of aqueous methylene blue from 200 to 800 nm at five concentrations, measured at 25 °C with a double-beam spectrophotometer."),
-            ls("ja", "メチレンブルー水溶液の吸光度スペクトル（200〜800 nm、5 濃度）。ダブルビーム分光光度計を用い、25 °C で測定した。各濃度について三回測定し平均した値を含む。"),
+            ls(
+                "en",
+                "Absorbance spectra of aqueous methylene blue from 200 to 800 nm at five concentrations, measured at 25 °C with a double-beam spectrophotometer.",
+            ),
+            ls(
+                "ja",
+                "メチレンブルー水溶液の吸光度スペクトル（200〜800 nm、5 濃度）。ダブルビーム分光光度計を用い、25 °C で測定した。各濃度について三回測定し平均した値を含む。",
+            ),
         ],
         creators: vec![carberry(), yamada()],
         contributors: vec![Contributor { agent: yamada(), role: "DataCurator".into() }],
@@ -184,13 +193,20 @@ pub fn open_uvvis() -> DatasetView {
             manufacturer: Some("Shimadzu".into()),
         }],
         samples: vec![Sample { name: "methylene blue 10 µM".into(), identifier: None, description: None }],
-        methods: vec![ls("en", "Quartz cuvette, 10 mm path, baseline with pure water."), ls("ja", "石英セル（光路長 10 mm）、純水でベースライン補正。")],
+        methods: vec![
+            ls("en", "Quartz cuvette, 10 mm path, baseline with pure water."),
+            ls("ja", "石英セル（光路長 10 mm）、純水でベースライン補正。"),
+        ],
         variables_measured: vec![],
         language: Some("en".into()),
         version: Some("1.0".into()),
         publisher: None,
         doi: Some("10.82433/kura-demo-uvvis".into()),
-        contact: Some(Contact { name: "Josiah Carberry".into(), email: Some("carberry@example.org".into()), url: None }),
+        contact: Some(Contact {
+            name: "Josiah Carberry".into(),
+            email: Some("carberry@example.org".into()),
+            url: None,
+        }),
     };
     let mut view = dataset("demo-uvvis", AccessLevel::Open, md);
     view.files = vec![file("demo-uvvis", "raw/mb_10uM.csv", "text/csv", 48_213, 'c')];
@@ -199,8 +215,20 @@ pub fn open_uvvis() -> DatasetView {
         "uvvis-methylene-blue",
         "raw/mb_10uM.csv",
         vec![
-            column("wavelength", "Wavelength (nm)", Some("nm"), Some("http://qudt.org/vocab/unit/NanoM"), Some("http://qudt.org/vocab/quantitykind/Wavelength")),
-            column("absorbance", "Abs", Some("1"), Some("http://qudt.org/vocab/unit/UNITLESS"), Some("http://qudt.org/vocab/quantitykind/Absorbance")),
+            column(
+                "wavelength",
+                "Wavelength (nm)",
+                Some("nm"),
+                Some("http://qudt.org/vocab/unit/NanoM"),
+                Some("http://qudt.org/vocab/quantitykind/Wavelength"),
+            ),
+            column(
+                "absorbance",
+                "Abs",
+                Some("1"),
+                Some("http://qudt.org/vocab/unit/UNITLESS"),
+                Some("http://qudt.org/vocab/quantitykind/Absorbance"),
+            ),
         ],
     )];
     view
@@ -209,16 +237,28 @@ pub fn open_uvvis() -> DatasetView {
 /// Embargoed until 2099, raw files only (no tables), Japanese first.
 pub fn embargoed_raw() -> DatasetView {
     let md = Metadata {
-        titles: vec![ls("ja", "FeO 薄膜の X 線光電子分光（XPS）生データ"), ls("en", "Raw XPS spectra of FeO thin films")],
+        titles: vec![
+            ls("ja", "FeO 薄膜の X 線光電子分光（XPS）生データ"),
+            ls("en", "Raw XPS spectra of FeO thin films"),
+        ],
         descriptions: vec![
-            ls("ja", "パルスレーザー堆積法で作製した FeO 薄膜の Fe 2p および O 1s 領域の XPS 測定データ。装置のネイティブ形式のまま保存している。"),
-            ls("en", "Fe 2p and O 1s XPS spectra of FeO thin films grown by pulsed laser deposition, kept in the instrument's native export format."),
+            ls(
+                "ja",
+                "パルスレーザー堆積法で作製した FeO 薄膜の Fe 2p および O 1s 領域の XPS 測定データ。装置のネイティブ形式のまま保存している。",
+            ),
+            ls(
+                "en",
+                "Fe 2p and O 1s XPS spectra of FeO thin films grown by pulsed laser deposition, kept in the instrument's native export format.",
+            ),
         ],
         creators: vec![yamada()],
         keywords: vec![ls("en", "XPS"), ls("ja", "酸化鉄")],
         subjects: vec![Subject { scheme: "FOS".into(), code: "2.5".into() }],
         license: Some("CC-BY-NC-4.0".into()),
-        temporal_coverage: Some(TemporalCoverage { start: chrono::NaiveDate::from_ymd_opt(2024, 11, 1).expect("date"), end: None }),
+        temporal_coverage: Some(TemporalCoverage {
+            start: chrono::NaiveDate::from_ymd_opt(2024, 11, 1).expect("date"),
+            end: None,
+        }),
         spatial_coverage: Some(SpatialCoverage {
             place: "Yoshida campus, Kyoto University".into(),
             point: None,
@@ -242,17 +282,27 @@ pub fn consortium_thermal() -> DatasetView {
     let md = Metadata {
         titles: vec![ls("en", "Thermal log of a tube furnace anneal"), ls("ja", "管状炉アニールの温度ログ")],
         descriptions: vec![
-            ls("en", "Furnace and sample thermocouple temperatures logged every second during a 2 h anneal at 600 °C under argon."),
+            ls(
+                "en",
+                "Furnace and sample thermocouple temperatures logged every second during a 2 h anneal at 600 °C under argon.",
+            ),
             ls("ja", "アルゴン雰囲気下 600 °C・2 時間のアニール中に毎秒記録した炉内および試料の熱電対温度。"),
         ],
         creators: vec![carberry()],
         keywords: vec![ls("en", "annealing")],
-        subjects: vec![Subject { scheme: "FOS".into(), code: "2.5".into() }, Subject { scheme: "FOS".into(), code: "1.3".into() }],
+        subjects: vec![
+            Subject { scheme: "FOS".into(), code: "2.5".into() },
+            Subject { scheme: "FOS".into(), code: "1.3".into() },
+        ],
         temporal_coverage: Some(TemporalCoverage {
             start: chrono::NaiveDate::from_ymd_opt(2025, 2, 3).expect("date"),
             end: chrono::NaiveDate::from_ymd_opt(2025, 2, 3),
         }),
-        spatial_coverage: Some(SpatialCoverage { place: "Kashiwa campus, The University of Tokyo".into(), point: None, bbox: None }),
+        spatial_coverage: Some(SpatialCoverage {
+            place: "Kashiwa campus, The University of Tokyo".into(),
+            point: None,
+            bbox: None,
+        }),
         language: Some("en".into()),
         ..Metadata::default()
     };
@@ -274,8 +324,20 @@ pub fn consortium_thermal() -> DatasetView {
         "thermal-log",
         "thermal.csv",
         vec![
-            column("time", "Time [s]", Some("s"), Some("http://qudt.org/vocab/unit/SEC"), Some("http://qudt.org/vocab/quantitykind/Time")),
-            column("temperature", "T (°C)", Some("Cel"), Some("http://qudt.org/vocab/unit/DEG_C"), Some("http://qudt.org/vocab/quantitykind/Temperature")),
+            column(
+                "time",
+                "Time [s]",
+                Some("s"),
+                Some("http://qudt.org/vocab/unit/SEC"),
+                Some("http://qudt.org/vocab/quantitykind/Time"),
+            ),
+            column(
+                "temperature",
+                "T (°C)",
+                Some("Cel"),
+                Some("http://qudt.org/vocab/unit/DEG_C"),
+                Some("http://qudt.org/vocab/quantitykind/Temperature"),
+            ),
             operator,
         ],
     )];
@@ -285,8 +347,14 @@ pub fn consortium_thermal() -> DatasetView {
 /// Restricted access, one raw file, organization creator, no spatial point.
 pub fn restricted_notebook() -> DatasetView {
     let md = Metadata {
-        titles: vec![ls("en", "Electronic lab notebook of catalyst screening"), ls("ja", "触媒スクリーニングの電子実験ノート")],
-        descriptions: vec![ls("en", "Exported electronic lab notebook entries of a catalyst screening campaign, with reaction conditions and yields.")],
+        titles: vec![
+            ls("en", "Electronic lab notebook of catalyst screening"),
+            ls("ja", "触媒スクリーニングの電子実験ノート"),
+        ],
+        descriptions: vec![ls(
+            "en",
+            "Exported electronic lab notebook entries of a catalyst screening campaign, with reaction conditions and yields.",
+        )],
         creators: vec![Agent {
             kind: AgentKind::Organization,
             name: "Kyoto University".into(),
@@ -296,10 +364,21 @@ pub fn restricted_notebook() -> DatasetView {
         keywords: vec![ls("en", "catalysis"), ls("ja", "触媒")],
         subjects: vec![Subject { scheme: "FOS".into(), code: "1.4".into() }],
         license: Some("CC0-1.0".into()),
-        temporal_coverage: Some(TemporalCoverage { start: chrono::NaiveDate::from_ymd_opt(2023, 4, 1).expect("date"), end: chrono::NaiveDate::from_ymd_opt(2024, 3, 31) }),
-        spatial_coverage: Some(SpatialCoverage { place: "Katsura campus, Kyoto University".into(), point: None, bbox: None }),
+        temporal_coverage: Some(TemporalCoverage {
+            start: chrono::NaiveDate::from_ymd_opt(2023, 4, 1).expect("date"),
+            end: chrono::NaiveDate::from_ymd_opt(2024, 3, 31),
+        }),
+        spatial_coverage: Some(SpatialCoverage {
+            place: "Katsura campus, Kyoto University".into(),
+            point: None,
+            bbox: None,
+        }),
         variables_measured: vec!["reaction yield".into()],
-        related_identifiers: vec![RelatedIdentifier { identifier: "978-3-16-148410-0".into(), identifier_type: "ISBN".into(), relation_type: "IsReferencedBy".into() }],
+        related_identifiers: vec![RelatedIdentifier {
+            identifier: "978-3-16-148410-0".into(),
+            identifier_type: "ISBN".into(),
+            relation_type: "IsReferencedBy".into(),
+        }],
         ..Metadata::default()
     };
     let mut view = dataset("catalyst-eln", AccessLevel::Restricted, md);
@@ -319,7 +398,10 @@ pub fn catalog() -> CatalogView {
     CatalogView {
         base_url: BASE.into(),
         titles: vec![ls("en", "Kura demo catalog"), ls("ja", "Kura デモカタログ")],
-        descriptions: vec![ls("en", "Datasets published on the Kura demo node."), ls("ja", "Kura デモノードで公開されたデータセット。")],
+        descriptions: vec![
+            ls("en", "Datasets published on the Kura demo node."),
+            ls("ja", "Kura デモノードで公開されたデータセット。"),
+        ],
         publisher: tokyo(),
         services: services(),
         modified: at(2025, 6, 1),

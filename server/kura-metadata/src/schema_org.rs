@@ -73,7 +73,8 @@ pub fn to_schema_org(view: &DatasetView) -> Value {
         if let Some(p) = &s.point {
             place["geo"] = json!({"@type": "GeoCoordinates", "latitude": p.latitude, "longitude": p.longitude});
         } else if let Some(b) = &s.bbox {
-            place["geo"] = json!({"@type": "GeoShape", "box": format!("{} {} {} {}", b.south, b.west, b.north, b.east)});
+            place["geo"] =
+                json!({"@type": "GeoShape", "box": format!("{} {} {} {}", b.south, b.west, b.north, b.east)});
         }
         obj.insert("spatialCoverage".into(), place);
     }

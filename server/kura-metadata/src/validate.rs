@@ -83,6 +83,5 @@ pub(crate) fn field_path(pointer: &str) -> String {
     out
 }
 
-
 #[cfg(test)]
 mod tests;

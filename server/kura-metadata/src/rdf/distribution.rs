@@ -12,7 +12,11 @@ use crate::vocab::{CSVW, DCAT, DCT, IANA_MEDIA, KURA, QUDT, RDFS, SPDX};
 /// The registered media type of Parquet (IANA, 2024).
 pub const PARQUET_MEDIA_TYPE: &str = "application/vnd.apache.parquet";
 
-pub(super) fn add_distributions(b: &mut Builder, ds: &NamedOrBlankNode, view: &DatasetView) -> Result<(), MetadataError> {
+pub(super) fn add_distributions(
+    b: &mut Builder,
+    ds: &NamedOrBlankNode,
+    view: &DatasetView,
+) -> Result<(), MetadataError> {
     let services = add_services(b, &view.services, std::slice::from_ref(ds), None)?;
     let mut file_nodes = Vec::new();
     for file in &view.files {
@@ -49,16 +53,22 @@ pub(super) fn add_distributions(b: &mut Builder, ds: &NamedOrBlankNode, view: &D
             b.add(&node, term(DCAT, "accessService"), service.clone());
         }
         add_columns(b, view, &node, table)?;
-        let source = table.provenance.as_ref().and_then(|p| {
-            file_nodes.iter().find(|(path, _)| *path == p.source_path).map(|(_, n)| n.clone())
-        });
+        let source = table
+            .provenance
+            .as_ref()
+            .and_then(|p| file_nodes.iter().find(|(path, _)| *path == p.source_path).map(|(_, n)| n.clone()));
         prov::add_ingestion(b, view, &node, table, source)?;
     }
     Ok(())
 }
 
 /// What every distribution carries: type, licence, policy, link from the dataset.
-fn common(b: &mut Builder, ds: &NamedOrBlankNode, node: &NamedOrBlankNode, view: &DatasetView) -> Result<(), MetadataError> {
+fn common(
+    b: &mut Builder,
+    ds: &NamedOrBlankNode,
+    node: &NamedOrBlankNode,
+    view: &DatasetView,
+) -> Result<(), MetadataError> {
     b.typed(node, &[term(DCAT, "Distribution")]);
     b.add(ds, term(DCAT, "distribution"), node.clone());
     if let Some(license) = view.license() {
@@ -97,7 +107,8 @@ pub(super) fn add_services(
     publisher: Option<&crate::profile::Organization>,
 ) -> Result<Vec<NamedOrBlankNode>, MetadataError> {
     let mut out = Vec::new();
-    let mut endpoints = vec![(services.api_url.as_str(), "Kura REST API", "Kura REST API（データ・メタデータ・表の行）")];
+    let mut endpoints =
+        vec![(services.api_url.as_str(), "Kura REST API", "Kura REST API（データ・メタデータ・表の行）")];
     if let Some(flight) = &services.flight_url {
         endpoints.push((flight.as_str(), "Kura Arrow Flight endpoint", "Kura Arrow Flight エンドポイント"));
     }
@@ -130,7 +141,12 @@ pub(super) fn add_services(
 
 /// `csvw:tableSchema` with one `csvw:Column` per visible column (masked ones only for the owner
 /// group, and then linked as `kura:maskedColumn`).
-fn add_columns(b: &mut Builder, view: &DatasetView, table_node: &NamedOrBlankNode, table: &TableView) -> Result<(), MetadataError> {
+fn add_columns(
+    b: &mut Builder,
+    view: &DatasetView,
+    table_node: &NamedOrBlankNode,
+    table: &TableView,
+) -> Result<(), MetadataError> {
     let schema = blank();
     b.typed(&schema, &[term(CSVW, "Schema")]);
     b.add(table_node, term(CSVW, "tableSchema"), schema.clone());

@@ -60,7 +60,13 @@ impl Builder {
         self.add(s, p, Literal::new_simple_literal(value));
     }
 
-    pub fn add_lang(&mut self, s: &NamedOrBlankNode, p: NamedNode, value: &str, lang: &str) -> Result<(), MetadataError> {
+    pub fn add_lang(
+        &mut self,
+        s: &NamedOrBlankNode,
+        p: NamedNode,
+        value: &str,
+        lang: &str,
+    ) -> Result<(), MetadataError> {
         let literal = Literal::new_language_tagged_literal(value, lang)
             .map_err(|source| MetadataError::BadLanguageTag { tag: lang.to_owned(), source })?;
         self.add(s, p, literal);

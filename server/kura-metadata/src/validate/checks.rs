@@ -57,7 +57,11 @@ pub(super) fn extra_violations(doc: &Value) -> Vec<Violation> {
         for (i, text) in texts.iter().enumerate() {
             let lang = text.get("lang");
             if texts[..i].iter().any(|t| t.get("lang") == lang) {
-                out.push(v(&format!("{key}[{i}].lang"), "one-per-language", "a second text in the same language".into()));
+                out.push(v(
+                    &format!("{key}[{i}].lang"),
+                    "one-per-language",
+                    "a second text in the same language".into(),
+                ));
             }
         }
     }

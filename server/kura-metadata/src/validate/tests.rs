@@ -102,7 +102,12 @@ fn extra_checks_name_their_rule() {
     let cases = [
         ("/creators/0/orcid", json!("0000-0002-1825-0098"), "creators[0].orcid", "orcid-checksum"),
         ("/license", json!("My-Own-Licence"), "license", "spdx-license"),
-        ("/creators/0/affiliations/0/ror", json!("https://ror.org/057zh3y97"), "creators[0].affiliations[0].ror", "ror-checksum"),
+        (
+            "/creators/0/affiliations/0/ror",
+            json!("https://ror.org/057zh3y97"),
+            "creators[0].affiliations[0].ror",
+            "ror-checksum",
+        ),
         ("/titles/1/lang", json!("en"), "titles[1].lang", "one-per-language"),
         ("/descriptions/0/value", json!("too short"), "descriptions", "description-length"),
         ("/temporal_coverage/end", json!("2024-01-01"), "temporal_coverage.end", "end-after-start"),
@@ -126,7 +131,12 @@ fn orcid_and_ror_checksums() {
         assert!(orcid_checksum_ok(ok), "{ok}");
     }
     assert!(!orcid_checksum_ok("0000-0002-1825-0096"));
-    for ok in ["https://ror.org/057zh3y96", "https://ror.org/02kpeqv85", "https://ror.org/04wxnsj81", "https://ror.org/03yrm5c26"] {
+    for ok in [
+        "https://ror.org/057zh3y96",
+        "https://ror.org/02kpeqv85",
+        "https://ror.org/04wxnsj81",
+        "https://ror.org/03yrm5c26",
+    ] {
         assert!(ror_checksum_ok(ok), "{ok}");
     }
     assert!(!ror_checksum_ok("https://ror.org/04wxnsj82"));
