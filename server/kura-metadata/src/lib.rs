@@ -1,0 +1,26 @@
+//! Kura's FAIR metadata: the metadata profile (typed, validated against
+//! `schema/metadata-profile.schema.json` plus checks JSON Schema cannot express) and its
+//! mappings to DCAT-AP 3 RDF (with PROV-O, ODRL, csvw/QUDT), schema.org JSON-LD and DataCite 4.7
+//! XML. A leaf crate: the integration fills [`DatasetView`] and [`CatalogView`] from the catalog.
+
+mod datacite;
+mod error;
+pub mod fos;
+mod profile;
+mod rdf;
+pub mod samples;
+mod schema_org;
+mod serialize;
+pub mod spdx;
+mod validate;
+mod view;
+pub mod vocab;
+
+pub use datacite::to_datacite_xml;
+pub use error::{MetadataError, Violation};
+pub use profile::*;
+pub use rdf::{catalog_graph, catalog_iri, dataset_graph};
+pub use schema_org::{schema_org_context, to_schema_org};
+pub use serialize::{to_jsonld, to_ntriples, to_rdfxml, to_turtle};
+pub use validate::{PROFILE_SCHEMA, validate, validate_metadata};
+pub use view::*;
