@@ -1,0 +1,8 @@
+//! Kura's linked-data side: what the catalog says about a dataset version, described with
+//! `kura-metadata`'s views (`describe`), for every FAIR surface — landing pages, content
+//! negotiation, the DCAT catalog, OAI-PMH, RO-Crate, and the SPARQL store.
+
+pub mod describe;
+pub mod urls;
+
+pub use describe::Describer;
