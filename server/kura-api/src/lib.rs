@@ -132,6 +132,15 @@ impl Application {
         let listener = TcpListener::bind(&state.config.http_addr).await.map_err(|e| {
             ApiError::new(kura_core::ErrorCode::Internal, format!("cannot listen on {}: {e}", state.config.http_addr))
         })?;
+        // Links (PIDs, landing pages, OAI-PMH base URL) need the address actually bound when no
+        // public base URL is configured (port 0 in tests).
+        if state.config.base_url.is_none()
+            && let Ok(bound) = listener.local_addr()
+        {
+            let mut config = (*state.config).clone();
+            config.base_url = Some(format!("http://{bound}"));
+            state.config = Arc::new(config);
+        }
         let router = router(state.clone());
         Ok(Application { listener, router, state })
     }

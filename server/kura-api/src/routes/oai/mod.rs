@@ -22,9 +22,12 @@ use args::{OaiError, Request, Verb, date_range};
 use token::Token;
 use xml::{XmlOut, escape};
 
-/// The metadata formats offered: prefix, schema, namespace.
-const FORMATS: &[(&str, &str, &str)] =
-    &[("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/")];
+/// The metadata formats offered: prefix, schema, namespace. `oai_datacite` carries the DataCite
+/// 4.7 `<resource>` itself (kernel-4 namespace), not the older `oai_datacite` payload wrapper.
+const FORMATS: &[(&str, &str, &str)] = &[
+    ("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
+    ("oai_datacite", "http://schema.datacite.org/meta/kernel-4.7/metadata.xsd", "http://datacite.org/schema/kernel-4"),
+];
 
 /// `GET /oai?verb=…`
 pub async fn get(State(state): State<AppState>, Query(pairs): Query<Vec<(String, String)>>) -> Response {
@@ -174,11 +177,11 @@ async fn answer(state: &AppState, req: &Request, now: DateTime<Utc>) -> Result<S
             let item = find(state, &items, req.get("identifier").unwrap_or_default())?;
             let mut out = XmlOut::default();
             out.raw("<GetRecord>");
-            record(state, &mut out, item, true);
+            record(state, &mut out, item, Some(prefix), now).await?;
             out.raw("</GetRecord>");
             Ok(out.0)
         }
-        Verb::ListIdentifiers | Verb::ListRecords => list(state, req, &items, now),
+        Verb::ListIdentifiers | Verb::ListRecords => list(state, req, &items, now).await,
     }
 }
 
@@ -252,7 +255,7 @@ async fn list_sets(state: &AppState, items: &[HarvestItem]) -> Result<String, ku
     Ok(out.0)
 }
 
-fn list(state: &AppState, req: &Request, items: &[HarvestItem], now: DateTime<Utc>) -> Result<String, OaiError> {
+async fn list(state: &AppState, req: &Request, items: &[HarvestItem], now: DateTime<Utc>) -> Result<String, OaiError> {
     let resumed = req.get("resumptionToken").map(|t| Token::decode(t, now)).transpose()?;
     let (prefix, from, until, set, cursor) = match &resumed {
         Some(t) => (t.prefix.clone(), t.from.clone(), t.until.clone(), t.set.clone(), t.cursor),
@@ -287,7 +290,7 @@ fn list(state: &AppState, req: &Request, items: &[HarvestItem], now: DateTime<Ut
     out.raw(&format!("<{}>", req.verb.name()));
     for item in &matching[cursor..end] {
         if with_metadata {
-            record(state, &mut out, item, true);
+            record(state, &mut out, item, Some(&prefix), now).await?;
         } else {
             header(state, &mut out, item);
         }
@@ -325,16 +328,45 @@ fn header(state: &AppState, out: &mut XmlOut, item: &HarvestItem) {
     out.raw("</header>");
 }
 
-fn record(state: &AppState, out: &mut XmlOut, item: &HarvestItem, with_metadata: bool) {
+async fn record(
+    state: &AppState,
+    out: &mut XmlOut,
+    item: &HarvestItem,
+    prefix: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), OaiError> {
     out.raw("<record>");
     header(state, out, item);
-    if with_metadata && !item.deleted() {
+    if let Some(prefix) = prefix.filter(|_| !item.deleted()) {
         out.raw("<metadata>");
         let base = state.config.base_url();
-        dc::write(out, item, &pid_url(&base, item), &state.config.repository_name);
+        if prefix == "oai_datacite" {
+            out.raw(&datacite(state, item, now).await?);
+        } else {
+            dc::write(out, item, &pid_url(&base, item), &state.config.repository_name);
+        }
         out.raw("</metadata>");
     }
     out.raw("</record>");
+    Ok(())
+}
+
+/// The DataCite resource of a version, without its XML declaration (it sits inside a record).
+async fn datacite(state: &AppState, item: &HarvestItem, now: DateTime<Utc>) -> Result<String, OaiError> {
+    let failed = |e: &dyn std::fmt::Display| {
+        let id = uuid::Uuid::new_v4();
+        tracing::error!(error_id = %id, error = %e, dataset = %item.dataset.name, "oai-pmh datacite record failed");
+        OaiError::new("cannotDisseminateFormat", format!("this record cannot be shown as DataCite (error id {id})"))
+    };
+    let describer =
+        kura_rdf::Describer::new(state.catalog.clone(), &state.config.base_url(), &state.config.repository_name, None);
+    let view = describer.version(&item.dataset, &item.version, false, now).await.map_err(|e| failed(&e))?;
+    let xml = kura_metadata::to_datacite_xml(&view).map_err(|e| failed(&e))?;
+    let body = match xml.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or(rest, |(_, r)| r),
+        None => &xml,
+    };
+    Ok(body.trim().to_string())
 }
 
 #[cfg(test)]
