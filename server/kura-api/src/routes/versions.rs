@@ -62,6 +62,9 @@ pub async fn update(
     Json(body): Json<UpdateDraft>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
     let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
+    if let Some(metadata) = &body.metadata {
+        crate::error::check_metadata(metadata)?;
+    }
     let update = DraftUpdate { title: body.title, description: body.description, metadata: body.metadata };
     Ok(Json(state.catalog.update_draft(&draft, update).await?))
 }

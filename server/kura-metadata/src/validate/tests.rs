@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
 use super::checks::{orcid_checksum_ok, ror_checksum_ok};
-use super::{field_path, validate};
+use super::{field_path, validate, validate_draft};
 use crate::error::{MetadataError, Violation};
 use crate::samples;
 
@@ -146,4 +146,26 @@ fn orcid_and_ror_checksums() {
 fn json_pointers_become_field_paths() {
     assert_eq!(field_path("/creators/0/affiliations/1/ror"), "creators[0].affiliations[1].ror");
     assert_eq!(field_path(""), "");
+}
+
+#[test]
+fn drafts_may_lack_required_fields_but_not_break_rules() {
+    assert!(validate_draft(&json!({})).is_ok());
+    assert!(validate_draft(&Value::Null).is_ok());
+    assert!(validate_draft(&json!({"keywords": [{"lang": "en", "value": "xps"}]})).is_ok());
+    let Err(MetadataError::Invalid(v)) =
+        validate_draft(&json!({"creators": [{"name": "A", "orcid": "0000-0002-1825-0096"}]}))
+    else {
+        panic!("a bad ORCID in a draft must be refused");
+    };
+    assert!(v.iter().any(|v| v.path == "creators[0].orcid"), "{v:?}");
+    let Err(MetadataError::Invalid(v)) = validate_draft(&json!({"keywords": ["xps"], "colour": "blue"})) else {
+        panic!("wrong shapes and unknown fields must be refused");
+    };
+    assert!(v.iter().any(|v| v.path.starts_with("keywords")), "{v:?}");
+    let Err(MetadataError::Invalid(v)) = validate_draft(&json!({"creators": [{"orcid": "0000-0002-1825-0097"}]}))
+    else {
+        panic!("required fields inside a present object still apply");
+    };
+    assert!(v.iter().any(|v| v.rule == "required" && v.path == "creators[0].name"), "{v:?}");
 }

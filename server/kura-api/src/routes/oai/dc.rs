@@ -12,6 +12,12 @@ pub fn texts(metadata: &Value, key: &str) -> Vec<(String, Option<String>)> {
     fn one(v: &Value) -> Option<(String, Option<String>)> {
         match v {
             Value::String(s) if !s.trim().is_empty() => Some((s.trim().to_string(), None)),
+            // A profile subject: a FOS code, shown by its English label.
+            Value::Object(o) if o.get("scheme").and_then(Value::as_str) == Some("FOS") => {
+                let code = o.get("code").and_then(Value::as_str)?;
+                let label = kura_metadata::fos::field(code).map_or(code, |f| f.en);
+                Some((label.to_string(), None))
+            }
             Value::Object(o) => {
                 let text = ["value", "name", "label", "term", "title", "text"]
                     .iter()

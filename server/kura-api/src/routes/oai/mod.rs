@@ -129,8 +129,15 @@ fn sets_of(item: &HarvestItem) -> BTreeMap<String, String> {
     for c in &item.consortia {
         sets.insert(format!("consortium:{c}"), String::new());
     }
-    for (s, _) in dc::texts(&item.version.metadata, "subjects") {
-        sets.insert(format!("subject:{}", subject_spec(&s)), s);
+    let subjects = item.version.metadata.get("subjects").and_then(serde_json::Value::as_array);
+    for subject in subjects.into_iter().flatten() {
+        let code = subject.get("code").and_then(serde_json::Value::as_str);
+        let scheme = subject.get("scheme").and_then(serde_json::Value::as_str).unwrap_or("FOS");
+        if let Some(code) = code {
+            let name =
+                kura_metadata::fos::field(code).map_or(code.to_string(), |f| format!("{} ({scheme} {code})", f.en));
+            sets.insert(format!("subject:{}", subject_spec(&format!("{scheme} {code}"))), name);
+        }
     }
     sets
 }

@@ -20,7 +20,7 @@ fn units_in_each_header_form() {
         ("Area/(RSF*T*MFP)", None, None),
         ("%At Conc", None, None),
         ("counts/s", None, None),
-        ("I", Some("a.u."), None),
+        ("I", Some("a.u."), Some("[arb'U]")),
         ("p", Some("Torr"), None),
     ];
     assert_eq!(names(&r), expected.map(|e| e.0));
