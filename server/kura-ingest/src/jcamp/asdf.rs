@@ -79,7 +79,13 @@ pub(crate) fn tokenize(line: &str, out: &mut Vec<Token>, forms: &mut Forms) -> R
                 }
                 push(&mut num, ch, column)?;
             }
-            b'e' | b'E' if affn && open && kind == Kind::Abs && !num.contains(['e', 'E']) && num.ends_with(|c: char| c.is_ascii_digit() || c == '.') => {
+            b'e' | b'E'
+                if affn
+                    && open
+                    && kind == Kind::Abs
+                    && !num.contains(['e', 'E'])
+                    && num.ends_with(|c: char| c.is_ascii_digit() || c == '.') =>
+            {
                 push(&mut num, 'e', column)?;
             }
             b'+' | b'-' if affn && open && num.ends_with('e') => push(&mut num, ch, column)?,

@@ -90,6 +90,12 @@ impl Block {
         self.open_key = Some(key);
     }
 
+    /// Makes a value available to [`Block::get`] without keeping it as metadata.
+    pub(crate) fn remember(&mut self, label: &str, value: &str) {
+        self.values.insert(normalize(label), value.trim().to_string());
+        self.open_key = None;
+    }
+
     /// Appends a continuation line to the record set last. Returns false when the value would
     /// grow past [`VALUE_LIMIT`] (the line is then dropped).
     pub(crate) fn continue_value(&mut self, text: &str) -> bool {

@@ -73,7 +73,8 @@ impl<R: BufRead> Lines<R> {
         if self.buf.contains(&0) {
             return Err(ReadError::NotText(format!("nul byte on line {}", self.number)));
         }
-        let bytes = if self.number == 1 { self.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buf) } else { &self.buf };
+        let bytes =
+            if self.number == 1 { self.buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.buf) } else { &self.buf };
         Ok(Some(match std::str::from_utf8(bytes) {
             Ok(s) => s.to_string(),
             Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),

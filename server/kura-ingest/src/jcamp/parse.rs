@@ -22,6 +22,15 @@ const TEXT_LIMIT: usize = 1024 * 1024;
 const WARNING_LIMIT: usize = 100;
 /// Nesting depth accepted for blocks.
 const DEPTH_LIMIT: usize = 64;
+/// Metadata kept per file, in bytes of labels and values; records beyond it are dropped with a
+/// warning so that a file of millions of records cannot exhaust memory.
+const METADATA_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Records the reader itself uses to build tables.
+const USED_LABELS: &[&str] = &[
+    "XUNITS", "YUNITS", "XFACTOR", "YFACTOR", "FIRSTX", "LASTX", "NPOINTS", "DELTAX", "SYMBOL", "VARNAME", "UNITS",
+    "FIRST", "LAST", "VARDIM", "FACTOR",
+];
 
 /// Records whose values are searchable text besides titles and comments.
 const TEXT_LABELS: &[&str] = &[
@@ -86,6 +95,7 @@ pub(crate) struct Parser<'s> {
     row: Vec<Option<f64>>,
     line: u64,
     pub points: u64,
+    metadata_bytes: usize,
 }
 
 impl<'s> Parser<'s> {
@@ -107,6 +117,7 @@ impl<'s> Parser<'s> {
             row: Vec::new(),
             line: 0,
             points: 0,
+            metadata_bytes: 0,
         }
     }
 
@@ -151,6 +162,9 @@ impl<'s> Parser<'s> {
         }
         if in_data {
             return self.data_line(content);
+        }
+        if !self.budget(content.len()) {
+            return Ok(());
         }
         match self.stack.last_mut() {
             Some(block) if block.open_key.is_some() => {
@@ -199,20 +213,41 @@ impl<'s> Parser<'s> {
         if self.stack.is_empty() {
             self.stack.push(Block::default());
         }
+        let keep = self.budget(label.len() + value.len());
         let block = self.stack.last_mut().expect("a block was just ensured");
-        block.set(label, value);
+        if keep {
+            block.set(label, value);
+        } else if USED_LABELS.contains(&norm.as_str()) {
+            // Over budget, the records that place and scale the data are still read, not kept.
+            block.remember(label, value);
+        }
         if TEXT_LABELS.contains(&norm.as_str()) {
             self.add_text(value);
         }
         match norm.as_str() {
             "XYDATA" | "XYPOINTS" | "PEAKTABLE" | "DATATABLE" => self.start_data(&norm, value),
             "PAGE" => {
-                self.page = value.split_once('=').and_then(|(s, v)| Some((normalize(s), v.trim().parse::<f64>().ok()?)));
+                self.page =
+                    value.split_once('=').and_then(|(s, v)| Some((normalize(s), v.trim().parse::<f64>().ok()?)));
                 self.apply_page();
                 Ok(())
             }
             _ => Ok(()),
         }
+    }
+
+    /// Whether `bytes` more metadata fit in [`METADATA_LIMIT`]; warns once when they no longer do.
+    fn budget(&mut self, bytes: usize) -> bool {
+        if self.metadata_bytes > METADATA_LIMIT {
+            return false;
+        }
+        self.metadata_bytes += bytes;
+        if self.metadata_bytes > METADATA_LIMIT {
+            let line = self.line;
+            self.warn(format!("line {line}: metadata beyond {METADATA_LIMIT} bytes is not kept"));
+            return false;
+        }
+        true
     }
 
     fn store(&mut self, block: Block) {
@@ -293,7 +328,14 @@ impl<'s> Parser<'s> {
                         if norm == "XYDATA" { "XYDATA" } else { norm }
                     ))
                 })?;
-                Section::Incremental { spacing, x: 0, y: 1, factor: factor_of(y), decoder: XyDecoder::default(), index: 0 }
+                Section::Incremental {
+                    spacing,
+                    x: 0,
+                    y: 1,
+                    factor: factor_of(y),
+                    decoder: XyDecoder::default(),
+                    index: 0,
+                }
             }
             Form::Tuples(s) => Section::Tuples {
                 cols: (0..s.len()).collect(),
@@ -352,9 +394,10 @@ impl<'s> Parser<'s> {
         let block = self.stack.last().expect("records live in a block");
         let open = self.open.as_mut().expect("just opened");
         let col = |s: &str| {
-            open.symbols.iter().position(|c| c == s).ok_or_else(|| {
-                malformed(format!("line {}: page variable {s} is not declared in ##SYMBOL", self.line))
-            })
+            open.symbols
+                .iter()
+                .position(|c| c == s)
+                .ok_or_else(|| malformed(format!("line {}: page variable {s} is not declared in ##SYMBOL", self.line)))
         };
         // Per-variable lists (FIRST, LAST, VAR_DIM, FACTOR) are indexed like ##SYMBOL.
         let at = |label: &str, s: &str| -> Option<f64> {
@@ -366,7 +409,12 @@ impl<'s> Parser<'s> {
             Form::Incremental { x, y } => {
                 let spacing = Spacing::new(at("FIRST", x), at("LAST", x), at("VARDIM", x), None)
                     .or_else(|| {
-                        Spacing::new(block.number("FIRSTX"), block.number("LASTX"), block.number("NPOINTS"), block.number("DELTAX"))
+                        Spacing::new(
+                            block.number("FIRSTX"),
+                            block.number("LASTX"),
+                            block.number("NPOINTS"),
+                            block.number("DELTAX"),
+                        )
                     })
                     .ok_or_else(|| {
                         malformed(format!(

@@ -222,7 +222,10 @@ fn ntuples_pages_fill_one_long_table() {
     assert_eq!((x[0], x[16383], x[16384]), (4807.69230769231, 0.0, 4807.69230769231));
     let (r, i) = (sink.column("data", "r"), sink.column("data", "i"));
     assert_eq!((r[0], r[16383], i[16384], i[32767]), (-119886.0, -109159.0, -189464.0, -213748.0));
-    assert_eq!(sink.unit("data", "r"), (Some("ARBITRARY UNITS".into()), Some("[arb'U]".into()), "SPECTRUM/REAL".into()));
+    assert_eq!(
+        sink.unit("data", "r"),
+        (Some("ARBITRARY UNITS".into()), Some("[arb'U]".into()), "SPECTRUM/REAL".into())
+    );
     assert_eq!(sink.unit("data", "x").1.as_deref(), Some("Hz"));
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 
@@ -249,7 +252,11 @@ fn labels_metadata_and_text() {
     assert_eq!(x.len(), 16384);
     assert_eq!(x[0], 16.089531599);
     assert!((x[16383] - (-0.746542441 + 0.001027655)).abs() < 1e-6);
-    assert!(report.warnings.iter().any(|w| w.contains("16384 points read, ##NPOINTS says 16385")), "{:?}", report.warnings);
+    assert!(
+        report.warnings.iter().any(|w| w.contains("16384 points read, ##NPOINTS says 16385")),
+        "{:?}",
+        report.warnings
+    );
     assert_eq!(sink.unit("data", "x").1.as_deref(), Some("[ppm]"));
     assert!((sink.column("data", "y")[0] - -0.000111519 * 160.199999131).abs() < 1e-12);
 
@@ -323,17 +330,29 @@ fn bad_input_fails_precisely() {
     assert!(err(b"hello\nworld\n").contains("line 1: expected a ##LABEL= record"));
     assert!(err(b"\n\n$$ only comments\n").contains("no ##TITLE= record"));
     assert!(err(b"##TITLE=t\n##XYDATA=(X++(Y..Y))\n1 2 3\n").contains("needs ##FIRSTX"));
-    assert!(err(b"##TITLE=t\n##FIRSTX=1\n##DELTAX=1\n##XYDATA=(X++(Y..Y))\n1 2 x3\n").contains("line 5: unexpected character 'x'"));
-    assert!(err(b"##TITLE=t\n##FIRSTX=1\n##DELTAX=1\n##XYDATA=(X++(Y..Y))\n1J2\n").contains("line 5: a difference follows no value"));
+    assert!(
+        err(b"##TITLE=t\n##FIRSTX=1\n##DELTAX=1\n##XYDATA=(X++(Y..Y))\n1 2 x3\n")
+            .contains("line 5: unexpected character 'x'")
+    );
+    assert!(
+        err(b"##TITLE=t\n##FIRSTX=1\n##DELTAX=1\n##XYDATA=(X++(Y..Y))\n1J2\n")
+            .contains("line 5: a difference follows no value")
+    );
     assert!(err(b"##TITLE=t\n##FIRSTX=1\n##DELTAX=1\n##XYDATA=(X++(Y..Y))\n1 2s99999999\n").contains("out of range"));
-    assert!(err(b"##TITLE=t\n##FIRSTX=1\n##DELTAX=1\n##XYDATA=(X++(Y..Y))\nJ1 2\n").contains("does not start with an abscissa"));
+    assert!(
+        err(b"##TITLE=t\n##FIRSTX=1\n##DELTAX=1\n##XYDATA=(X++(Y..Y))\nJ1 2\n")
+            .contains("does not start with an abscissa")
+    );
     assert!(err(b"##TITLE=t\n\0\n").contains("nul byte"));
     let deep = "##TITLE=t\n".repeat(100);
     assert!(err(deep.as_bytes()).contains("nested deeper"));
     let long = format!("##TITLE={}\n", "a".repeat(lines::LINE_LIMIT + 10));
     assert!(err(long.as_bytes()).contains("longer than"));
     // A huge declared point count allocates nothing.
-    let (sink, _) = read_text(b"##TITLE=t\n##FIRSTX=1\n##LASTX=2\n##NPOINTS=1e300\n##DELTAX=1\n##XYDATA=(X++(Y..Y))\n1 2\n##END=\n").unwrap();
+    let (sink, _) = read_text(
+        b"##TITLE=t\n##FIRSTX=1\n##LASTX=2\n##NPOINTS=1e300\n##DELTAX=1\n##XYDATA=(X++(Y..Y))\n1 2\n##END=\n",
+    )
+    .unwrap();
     assert_eq!(sink.rows("data"), 1);
 }
 
