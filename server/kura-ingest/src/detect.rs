@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::FormatReader;
 use crate::csv::CsvReader;
+use crate::jcamp::JcampReader;
 use crate::json::JsonReader;
 
 /// How many leading bytes detection looks at.
@@ -13,9 +14,13 @@ const HEAD_BYTES: usize = 64 * 1024;
 
 static CSV: CsvReader = CsvReader;
 static JSON: JsonReader = JsonReader;
+static JCAMP: JcampReader = JcampReader;
 
 /// Extensions of JSON record files.
 const JSON_EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
+
+/// Extensions of JCAMP-DX spectra.
+const JCAMP_EXTENSIONS: &[&str] = &["jdx", "dx", "jcamp"];
 
 /// Extensions that name delimited text even when the content sniff is unsure.
 const TEXT_TABLE_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "txt", "xy", "dat", "prn"];
@@ -34,6 +39,9 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     {
         return Ok(Some(&JSON));
     }
+    if crate::jcamp::sniff(&head) || JCAMP_EXTENSIONS.contains(&ext.as_str()) {
+        return Ok(Some(&JCAMP));
+    }
     if crate::csv::sniff(&head) || TEXT_TABLE_EXTENSIONS.contains(&ext.as_str()) {
         // A `.csv` that is really binary still goes to the CSV reader, which says precisely why
         // it cannot read it.
@@ -49,6 +57,7 @@ pub fn media_type(name: &str) -> String {
         "tsv" | "tab" => "text/tab-separated-values".into(),
         "xy" | "dat" | "txt" | "prn" => "text/plain".into(),
         "ndjson" | "jsonl" => "application/x-ndjson".into(),
+        "jdx" | "dx" | "jcamp" => "chemical/x-jcamp-dx".into(),
         _ => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
     }
 }
