@@ -5,6 +5,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::FormatReader;
+use crate::cif::CifReader;
 use crate::csv::CsvReader;
 use crate::json::JsonReader;
 
@@ -13,6 +14,7 @@ const HEAD_BYTES: usize = 64 * 1024;
 
 static CSV: CsvReader = CsvReader;
 static JSON: JsonReader = JsonReader;
+static CIF: CifReader = CifReader;
 
 /// Extensions of JSON record files.
 const JSON_EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
@@ -33,6 +35,9 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
         || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
     {
         return Ok(Some(&JSON));
+    }
+    if crate::cif::sniff(&head) || ext == "cif" || ext == "mmcif" {
+        return Ok(Some(&CIF));
     }
     if crate::csv::sniff(&head) || TEXT_TABLE_EXTENSIONS.contains(&ext.as_str()) {
         // A `.csv` that is really binary still goes to the CSV reader, which says precisely why
