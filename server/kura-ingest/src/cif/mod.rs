@@ -19,7 +19,7 @@
 
 mod emit;
 mod lexer;
-mod lines;
+pub(crate) mod lines;
 mod naming;
 mod number;
 mod parser;
