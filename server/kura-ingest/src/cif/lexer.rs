@@ -107,9 +107,9 @@ impl<R: BufRead> Lexer<R> {
                 // A quote closes only where whitespace or the line end follows it (CIF 1.1), so
                 // `'-P 3 2"'` and `'O'Neil'` are one value each.
                 let body = &trimmed[1..];
-                let close = body.char_indices().find(|&(i, c)| {
-                    c == first && body[i + 1..].chars().next().is_none_or(|n| n == ' ' || n == '\t')
-                });
+                let close = body
+                    .char_indices()
+                    .find(|&(i, c)| c == first && body[i + 1..].chars().next().is_none_or(|n| n == ' ' || n == '\t'));
                 let Some((i, _)) = close else {
                     return Err(malformed(format!("unterminated quoted string at line {start_line}")));
                 };

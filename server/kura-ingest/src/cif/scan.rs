@@ -53,6 +53,9 @@ struct Stats {
     su: bool,
 }
 
+/// Tag → value, as stored in the metadata.
+type Items = Map<String, Json>;
+
 #[derive(Debug, Default)]
 struct Block {
     name: String,
@@ -60,7 +63,7 @@ struct Block {
     su: Map<String, Json>,
     units: Map<String, Json>,
     /// Save frame name → its items and their uncertainties.
-    saves: BTreeMap<String, (Map<String, Json>, Map<String, Json>)>,
+    saves: BTreeMap<String, (Items, Items)>,
 }
 
 /// What the first pass learned.
@@ -101,11 +104,8 @@ impl Scan {
             let mut b = Map::new();
             b.insert("name".into(), json!(block.name));
             b.insert("items".into(), Json::Object(block.items));
-            let saves: Map<String, Json> = block
-                .saves
-                .into_iter()
-                .map(|(name, (items, su))| (name, json!({"items": items, "su": su})))
-                .collect();
+            let saves: Map<String, Json> =
+                block.saves.into_iter().map(|(name, (items, su))| (name, json!({"items": items, "su": su}))).collect();
             for (key, map) in [("su", block.su), ("units", block.units), ("save_frames", saves)] {
                 if !map.is_empty() {
                     b.insert(key.into(), Json::Object(map));

@@ -114,7 +114,10 @@ fn cod_1011031_carborundum() {
     assert_eq!(units["_cell_length_a"]["ucum"], json!("Ao"));
     assert_eq!(units["_cell_angle_beta"]["ucum"], json!("deg"));
     assert!(report.text.contains("The Atomic Structure of Carborundum"));
-    assert_eq!(report.metadata["blocks"]["1011031"]["tables"], json!(["publ_author", "symmetry_equiv_pos", "atom_site", "atom_type"]));
+    assert_eq!(
+        report.metadata["blocks"]["1011031"]["tables"],
+        json!(["publ_author", "symmetry_equiv_pos", "atom_site", "atom_type"])
+    );
 
     let authors = sink.table("publ_author");
     assert_eq!(strs(&authors, "name"), [Some("Burdick, C L".into()), Some("Owen, E A".into())]);
@@ -142,10 +145,22 @@ fn cod_2013551_uncertainties_become_su_columns() {
     let (sink, report) = read_path(&cif_file("cod-2013551.cif"), emit::BATCH_ROWS).unwrap();
     assert_eq!(
         sink.names(),
-        ["publ_author", "symmetry_equiv_pos", "atom_site", "atom_site_aniso", "atom_type", "geom_angle", "geom_bond", "cod_related_entry"]
+        [
+            "publ_author",
+            "symmetry_equiv_pos",
+            "atom_site",
+            "atom_site_aniso",
+            "atom_type",
+            "geom_angle",
+            "geom_bond",
+            "cod_related_entry"
+        ]
     );
     let block = &report.metadata["blocks"]["2013551"];
-    assert_eq!(cell(&report, "2013551"), [json!(4.1537), json!(4.1537), json!(6.862), json!(90.0), json!(90.0), json!(120.0)]);
+    assert_eq!(
+        cell(&report, "2013551"),
+        [json!(4.1537), json!(4.1537), json!(6.862), json!(90.0), json!(90.0), json!(120.0)]
+    );
     assert_eq!(block["su"]["_cell_length_a"], json!(0.0007));
     assert_eq!(block["su"]["_cell_length_c"], json!(0.002));
     assert_eq!(block["items"]["_cell_measurement_temperature"], json!(150));
@@ -237,7 +252,8 @@ fn mixed_line_endings_read_the_same() {
 
 #[test]
 fn several_blocks_save_frames_and_global() {
-    let text = b"global_\n_g 1\ndata_one\n_cell_length_a 5.4309(2)\nloop_\n_atom_site_label\n_atom_site_fract_x\nA 0.1 B .\n\
+    let text =
+        b"global_\n_g 1\ndata_one\n_cell_length_a 5.4309(2)\nloop_\n_atom_site_label\n_atom_site_fract_x\nA 0.1 B .\n\
                  data_two\nsave_frame\n_x 'a b'\nloop_ _k_v 1 2\nsave_\nloop_\n_atom_site_label\nC\n";
     let (sink, report) = read_text(text).unwrap();
     assert_eq!(sink.names(), ["one_atom_site", "two_frame_k", "two_atom_site"]);

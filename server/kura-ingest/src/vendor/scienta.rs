@@ -201,7 +201,9 @@ fn begin(
         0 | 1 => columns.push(ColumnInfo::with_unit("intensity", "intensity", None)),
         n => {
             let n = n.min(MAX_SLICES);
-            columns.extend((1..=n).map(|i| ColumnInfo::with_unit(format!("intensity_{i}"), format!("intensity {i}"), None)));
+            columns.extend(
+                (1..=n).map(|i| ColumnInfo::with_unit(format!("intensity_{i}"), format!("intensity {i}"), None)),
+            );
         }
     }
     let name = table_name(used, &region_name);
