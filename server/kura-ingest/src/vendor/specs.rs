@@ -176,8 +176,14 @@ pub(crate) fn read<R: BufRead>(
     Ok(())
 }
 
+/// Closes a block; a row count that differs from the region's `Values/Curve` is a warning.
 fn finish(b: Block, sink: &mut dyn TableSink, out: &mut Output) -> Result<(), ReadError> {
+    let name = b.name.clone();
     let rows = b.finish(sink)?;
+    let declared = out.metadata.get(&name).and_then(|m| m.get("Values/Curve")).and_then(Value::as_u64);
+    if let Some(declared) = declared.filter(|d| *d != rows) {
+        out.warnings.push(format!("block {name}: Values/Curve is {declared} but {rows} data rows were read"));
+    }
     out.tables += 1;
     out.rows += rows;
     Ok(())

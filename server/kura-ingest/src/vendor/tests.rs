@@ -154,6 +154,7 @@ fn specs_regions_are_tables_with_their_headers() {
     assert!(report.text.contains("XY-Serializer Export Settings:"));
     assert_eq!(report.parameters["tables"], json!(2));
     assert_eq!(report.parameters["rows"], json!(1407));
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     assert_eq!(progress.last(), Some(&std::fs::metadata(&path).unwrap().len()));
 }
 
@@ -198,6 +199,8 @@ fn bad_input_fails_precisely() {
     assert!(err(huge).contains("has 2 values, expected 4097"), "{}", err(huge));
     let specs = "# Region: S\n# Cycle: 0\n# Cycle: 0, Curve: 0, Scan: 0\n# ColumnLabels: energy counts/s\n1 2\n3 4 5\n";
     assert_eq!(err(specs), "malformed xps-text: line 6 in block S has 3 values, expected 2 (energy counts/s)");
+    let (_, short, _) = read_text("# Region: S\n# Values/Curve: 3\n# Cycle: 0\n1 2\n").unwrap();
+    assert_eq!(short.warnings, ["block S: Values/Curve is 3 but 1 data rows were read"]);
     let specs = "# Region: S\n# Cycle: 0\n1 2\nabc def\n";
     assert_eq!(err(specs), "malformed xps-text: line 4 in region S: \"abc\" is not a number");
 }
