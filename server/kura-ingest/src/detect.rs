@@ -5,9 +5,11 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::FormatReader;
+use crate::cif::CifReader;
 use crate::csv::CsvReader;
 use crate::jcamp::JcampReader;
 use crate::json::JsonReader;
+use crate::vendor::XpsTextReader;
 
 /// How many leading bytes detection looks at.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -15,6 +17,8 @@ const HEAD_BYTES: usize = 64 * 1024;
 static CSV: CsvReader = CsvReader;
 static JSON: JsonReader = JsonReader;
 static JCAMP: JcampReader = JcampReader;
+static CIF: CifReader = CifReader;
+static XPS_TEXT: XpsTextReader = XpsTextReader;
 
 /// Extensions of JSON record files.
 const JSON_EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
@@ -34,6 +38,10 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     let mut head = Vec::with_capacity(HEAD_BYTES);
     std::fs::File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
     let ext = extension(name);
+    // Before JSON: a Scienta export opens with `[Info]`, which the JSON sniff would take.
+    if crate::vendor::sniff(&head) {
+        return Ok(Some(&XPS_TEXT));
+    }
     if crate::json::sniff(&head)
         || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
     {
@@ -41,6 +49,8 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     }
     if crate::jcamp::sniff(&head) || JCAMP_EXTENSIONS.contains(&ext.as_str()) {
         return Ok(Some(&JCAMP));
+    if crate::cif::sniff(&head) || ext == "cif" || ext == "mmcif" {
+        return Ok(Some(&CIF));
     }
     if crate::csv::sniff(&head) || TEXT_TABLE_EXTENSIONS.contains(&ext.as_str()) {
         // A `.csv` that is really binary still goes to the CSV reader, which says precisely why

@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod reader;
 mod sink;
 pub mod units;
+pub mod vendor;
 
 pub use error::IngestError;
 pub use pipeline::{Ingestor, LocalFile, Progress};
