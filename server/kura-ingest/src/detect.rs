@@ -7,12 +7,16 @@ use std::path::Path;
 use crate::FormatReader;
 use crate::csv::CsvReader;
 use crate::json::JsonReader;
+use crate::mgf::MgfReader;
+use crate::mzml::MzmlReader;
 
 /// How many leading bytes detection looks at.
 const HEAD_BYTES: usize = 64 * 1024;
 
 static CSV: CsvReader = CsvReader;
 static JSON: JsonReader = JsonReader;
+static MZML: MzmlReader = MzmlReader { max_array_bytes: crate::mzml::MAX_DECODED_BYTES };
+static MGF: MgfReader = MgfReader;
 
 /// Extensions of JSON record files.
 const JSON_EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
@@ -29,6 +33,12 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     let mut head = Vec::with_capacity(HEAD_BYTES);
     std::fs::File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
     let ext = extension(name);
+    if crate::mzml::sniff(&head) || ext == "mzml" {
+        return Ok(Some(&MZML));
+    }
+    if crate::mgf::sniff(&head) || ext == "mgf" {
+        return Ok(Some(&MGF));
+    }
     if crate::json::sniff(&head)
         || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
     {
