@@ -225,4 +225,4 @@ fn describe_chromatogram(record: &Record) -> Value {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
