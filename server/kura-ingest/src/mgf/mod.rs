@@ -19,8 +19,8 @@ use arrow::record_batch::RecordBatch;
 use serde_json::{Map, Value, json};
 
 use crate::{ColumnInfo, FormatReader, ReadError, ReadReport, TableSink, TableStart};
-pub use parse::{Item, Parser, Spectrum, parse_charge};
 use parse::malformed;
+pub use parse::{Item, Parser, Spectrum, parse_charge};
 
 /// Spectra per batch of the `spectra` table.
 const SPECTRA_BATCH: usize = 8192;
@@ -234,7 +234,11 @@ fn write_spectra(
     progress: &mut dyn FnMut(u64),
     base: u64,
 ) -> Result<(), ReadError> {
-    sink.begin_table(TableStart { name: "spectra".into(), schema: plan.schema.clone(), columns: plan.columns.clone() })?;
+    sink.begin_table(TableStart {
+        name: "spectra".into(),
+        schema: plan.schema.clone(),
+        columns: plan.columns.clone(),
+    })?;
     let mut builders: Vec<Builder> = plan.types.iter().map(Builder::new).collect();
     let mut pending = 0;
     let mut parser = open(path)?;
@@ -318,10 +322,10 @@ fn write_peaks(
     let mut pending = 0usize;
     let mut rows = 0u64;
     let flush = |index: &mut Int64Builder,
-                     mz: &mut Float64Builder,
-                     intensity: &mut Float64Builder,
-                     charge: &mut Int64Builder,
-                     sink: &mut dyn TableSink|
+                 mz: &mut Float64Builder,
+                 intensity: &mut Float64Builder,
+                 charge: &mut Int64Builder,
+                 sink: &mut dyn TableSink|
      -> Result<(), ReadError> {
         let mut arrays: Vec<ArrayRef> =
             vec![Arc::new(index.finish()), Arc::new(mz.finish()), Arc::new(intensity.finish())];

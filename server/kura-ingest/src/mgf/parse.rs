@@ -89,7 +89,9 @@ impl<R: BufRead> Parser<R> {
         }
         match std::str::from_utf8(&self.buf) {
             Ok(s) => Ok(Some(s.to_string())),
-            Err(e) => Err(ReadError::InvalidEncoding { encoding: "utf-8".into(), offset: start + e.valid_up_to() as u64 }),
+            Err(e) => {
+                Err(ReadError::InvalidEncoding { encoding: "utf-8".into(), offset: start + e.valid_up_to() as u64 })
+            }
         }
     }
 
@@ -152,7 +154,10 @@ impl<R: BufRead> Parser<R> {
                 return Err(malformed(format!("line {}: {:?} is neither a parameter nor a peak", self.line, clip(t))));
             };
             if s.params.len() >= MAX_PARAMS {
-                return Err(malformed(format!("line {}: more than {MAX_PARAMS} parameters in one spectrum", self.line)));
+                return Err(malformed(format!(
+                    "line {}: more than {MAX_PARAMS} parameters in one spectrum",
+                    self.line
+                )));
             }
             s.params.push((key.trim().to_ascii_uppercase(), value.trim().to_string()));
         }
@@ -175,13 +180,13 @@ impl<R: BufRead> Parser<R> {
         };
         s.mz.push(number("m/z", fields.first().copied().unwrap_or(t))?);
         s.intensity.push(fields.get(1).map(|v| number("intensity", v)).transpose()?);
-        let charge = match fields.get(2) {
-            Some(c) => Some(
-                parse_charge(c)
-                    .ok_or_else(|| malformed(format!("line {}: peak charge {:?} is not a charge", self.line, clip(c))))?,
-            ),
-            None => None,
-        };
+        let charge =
+            match fields.get(2) {
+                Some(c) => Some(parse_charge(c).ok_or_else(|| {
+                    malformed(format!("line {}: peak charge {:?} is not a charge", self.line, clip(c)))
+                })?),
+                None => None,
+            };
         s.charge.push(charge);
         Ok(())
     }

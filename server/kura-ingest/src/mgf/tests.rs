@@ -9,7 +9,11 @@ use crate::mzml::tests::{Collect, column};
 
 fn testdata(name: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/mzml").join(name);
-    assert!(path.exists(), "test data {} is missing: ../shared/testdata must sit beside the repository", path.display());
+    assert!(
+        path.exists(),
+        "test data {} is missing: ../shared/testdata must sit beside the repository",
+        path.display()
+    );
     path
 }
 
@@ -50,7 +54,17 @@ fn the_pyteomics_file_gives_spectra_peaks_and_global_parameters() {
     let names: Vec<_> = start.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
-        ["index", "title", "pepmass_mz", "pepmass_intensity", "charge", "charge_state", "scans", "rtinseconds", "peaks"]
+        [
+            "index",
+            "title",
+            "pepmass_mz",
+            "pepmass_intensity",
+            "charge",
+            "charge_state",
+            "scans",
+            "rtinseconds",
+            "peaks"
+        ]
     );
     assert_eq!(column::<StringArray>(&spectra, "title").value(1), "Spectrum 2");
     assert_eq!(column::<Float64Array>(&spectra, "pepmass_mz").values(), &[983.6, 1084.9]);
@@ -131,7 +145,8 @@ fn broken_mgf_gives_precise_errors() {
     assert_eq!(m, "line 2: peak charge \"x+\" is not a charge");
     let m = message(read("garbage\n"));
     assert!(m.contains("neither a parameter"), "{m}");
-    assert!(matches!(read("BEGIN IONS\n\u{0}\u{ff}\n"), Err(_)));
+    let m = message(read("BEGIN IONS\n\u{0}\u{ff}\n"));
+    assert!(m.starts_with("line 2: \"\\0ÿ\" is neither a parameter nor a peak"), "{m}");
     assert!(matches!(
         read_bytes(b"BEGIN IONS\nTITLE=\xff\nEND IONS\n"),
         Err(ReadError::InvalidEncoding { offset: 17, .. })

@@ -73,8 +73,8 @@ impl Compression {
         match accession {
             "MS:1000576" => Some(Ok(Compression::None)),
             "MS:1000574" => Some(Ok(Compression::Zlib)),
-            "MS:1002312" | "MS:1002313" | "MS:1002314" | "MS:1002746" | "MS:1002747" | "MS:1002748"
-            | "MS:1003088" | "MS:1003089" | "MS:1003090" => Some(Err(())),
+            "MS:1002312" | "MS:1002313" | "MS:1002314" | "MS:1002746" | "MS:1002747" | "MS:1002748" | "MS:1003088"
+            | "MS:1003089" | "MS:1003090" => Some(Err(())),
             _ => None,
         }
     }
@@ -219,7 +219,8 @@ mod tests {
         let mut out = Vec::new();
         let e = decode(b"AAAA!AAA", NumberType::F32, Compression::None, MAX_DECODED_BYTES, &mut out).unwrap_err();
         assert_eq!(e, "invalid base64 character '!' at offset 4");
-        let e = decode(&encode(&[0, 0, 0]), NumberType::F32, Compression::None, MAX_DECODED_BYTES, &mut out).unwrap_err();
+        let e =
+            decode(&encode(&[0, 0, 0]), NumberType::F32, Compression::None, MAX_DECODED_BYTES, &mut out).unwrap_err();
         assert!(e.contains("3 bytes, not a whole number of 32-bit float"), "{e}");
         let e = decode(&encode(b"not zlib"), NumberType::F32, Compression::Zlib, 1 << 20, &mut out).unwrap_err();
         assert!(e.starts_with("zlib data is corrupt"), "{e}");

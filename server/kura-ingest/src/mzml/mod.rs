@@ -49,7 +49,8 @@ pub fn sniff(head: &[u8]) -> bool {
     let Some(start) = root_start(head) else { return false };
     let rest = &head[start..];
     [&b"mzML"[..], b"indexedmzML"].iter().any(|name| {
-        rest.starts_with(name) && rest.get(name.len()).is_none_or(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/')
+        rest.starts_with(name)
+            && rest.get(name.len()).is_none_or(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/')
     })
 }
 
@@ -165,8 +166,12 @@ impl FormatReader for MzmlReader {
                     }
                     peaks_done = true;
                     if chromatogram_points.is_none() {
-                        chromatogram_points =
-                            Some(PointsTable::begin("chromatograms", "chromatogram_index", &chromatogram_layout, sink)?);
+                        chromatogram_points = Some(PointsTable::begin(
+                            "chromatograms",
+                            "chromatogram_index",
+                            &chromatogram_layout,
+                            sink,
+                        )?);
                     }
                     if let Some(t) = &mut chromatogram_points {
                         t.push(&record, sink)?;

@@ -236,10 +236,9 @@ impl<R: BufRead> Scanner<R> {
                 Event::DocType(d) => {
                     let decl = d.xml10_content();
                     if decl.contains("<!ENTITY") {
-                        return Err(self.at(
-                            "the document type declaration declares entities; entity expansion is refused \
-                             (billion laughs and external entities)",
-                        ));
+                        return Err(self
+                            .at("the document type declaration declares entities; entity expansion is refused \
+                             (billion laughs and external entities)"));
                     }
                 }
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
@@ -294,8 +293,7 @@ impl<R: BufRead> Scanner<R> {
 
     /// Where inside the record parameters now land: open elements, list wrappers left out.
     fn context(&self) -> String {
-        let parts: Vec<&str> =
-            self.record_path.iter().map(String::as_str).filter(|n| !n.ends_with("List")).collect();
+        let parts: Vec<&str> = self.record_path.iter().map(String::as_str).filter(|n| !n.ends_with("List")).collect();
         parts.join("/")
     }
 
@@ -357,7 +355,10 @@ impl<R: BufRead> Scanner<R> {
                 for (k, v) in attributes {
                     match k.as_str() {
                         "index" => {
-                            record.index = v.trim().parse().map_err(|_| self.at(format!("{name} index {v:?} is not an integer")))?
+                            record.index = v
+                                .trim()
+                                .parse()
+                                .map_err(|_| self.at(format!("{name} index {v:?} is not an integer")))?
                         }
                         "id" => record.id = v,
                         _ => record.attributes.push((k, v)),
@@ -605,9 +606,12 @@ impl<R: BufRead> Scanner<R> {
             Some(p) if p.accession.as_deref() == Some(acc::NON_STANDARD_ARRAY) && !p.value.is_empty() => {
                 (array_column(None, &p.value), p.value.clone(), p.unit_accession.clone(), p.unit_name.clone())
             }
-            Some(p) => {
-                (array_column(p.accession.as_deref(), &p.name), p.name.clone(), p.unit_accession.clone(), p.unit_name.clone())
-            }
+            Some(p) => (
+                array_column(p.accession.as_deref(), &p.name),
+                p.name.clone(),
+                p.unit_accession.clone(),
+                p.unit_name.clone(),
+            ),
             None => (format!("array_{position}"), format!("array {position}"), None, None),
         };
         let mut values = Vec::new();

@@ -166,10 +166,11 @@ impl SpectraTable {
         }
         let mut derived = false;
         if row.base_peak_mz.is_none() || row.base_peak_intensity.is_none() {
-            let best = intensity.values.iter().enumerate().fold(None, |best: Option<(usize, f64)>, (i, &v)| match best {
-                Some((_, b)) if b >= v || v.is_nan() => best,
-                _ => Some((i, v)),
-            });
+            let best =
+                intensity.values.iter().enumerate().fold(None, |best: Option<(usize, f64)>, (i, &v)| match best {
+                    Some((_, b)) if b >= v || v.is_nan() => best,
+                    _ => Some((i, v)),
+                });
             if let Some((i, v)) = best {
                 row.base_peak_mz = row.base_peak_mz.or(Some(mz.values[i]));
                 if row.base_peak_intensity.is_none() {
@@ -199,15 +200,17 @@ impl SpectraTable {
         let time = self.time_unit.clone().unwrap_or_default();
         let intensity = self.intensity_unit.clone().unwrap_or_default();
         let mz = |name: &str, label: &str| column(name, label, Some("MS:1000040"), Some("m/z"), None);
-        let counts = |name: &str, label: &str| {
-            column(name, label, intensity.0.as_deref(), intensity.1.as_deref(), Some("a.u."))
-        };
+        let counts =
+            |name: &str, label: &str| column(name, label, intensity.0.as_deref(), intensity.1.as_deref(), Some("a.u."));
         let plain = |name: &str, label: &str| ColumnInfo::with_unit(name, label, None);
         vec![
             (plain("index", "index"), DataType::Int64),
             (plain("id", "id"), DataType::Utf8),
             (plain("ms_level", "ms level"), DataType::Int64),
-            (column("scan_start_time", "scan start time", time.0.as_deref(), time.1.as_deref(), None), DataType::Float64),
+            (
+                column("scan_start_time", "scan start time", time.0.as_deref(), time.1.as_deref(), None),
+                DataType::Float64,
+            ),
             (plain("polarity", "scan polarity"), DataType::Utf8),
             (plain("spectrum_representation", "spectrum representation"), DataType::Utf8),
             (mz("base_peak_mz", "base peak m/z"), DataType::Float64),

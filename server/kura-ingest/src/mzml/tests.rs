@@ -48,7 +48,11 @@ pub(crate) fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> &'a 
 
 fn testdata(name: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/mzml").join(name);
-    assert!(path.exists(), "test data {} is missing: ../shared/testdata must sit beside the repository", path.display());
+    assert!(
+        path.exists(),
+        "test data {} is missing: ../shared/testdata must sit beside the repository",
+        path.display()
+    );
     path
 }
 
@@ -179,7 +183,10 @@ fn the_pyteomics_file_gives_spectra_and_peaks_equal_to_the_reference_arrays() {
     assert_eq!(m["run"]["defaultInstrumentConfigurationRef"], "IC1");
     assert_eq!(m["fileDescription"]["fileContent"]["cvParams"][0]["accession"], "MS:1000580");
     assert_eq!(m["fileDescription"]["sourceFileList"][0]["name"], "small.RAW");
-    assert_eq!(m["fileDescription"]["sourceFileList"][0]["cvParams"][2]["value"], "b43e9286b40e8b5dbc0dfa2e428495769ca96a96");
+    assert_eq!(
+        m["fileDescription"]["sourceFileList"][0]["cvParams"][2]["value"],
+        "b43e9286b40e8b5dbc0dfa2e428495769ca96a96"
+    );
     assert_eq!(m["softwareList"][1]["id"], "pwiz");
     assert_eq!(m["softwareList"][1]["version"], "1.4.0");
     let ic = &m["instrumentConfigurationList"][1];
@@ -235,10 +242,14 @@ fn bad_base64_wrong_lengths_and_unsupported_compression_are_precise_errors() {
         1,
     );
     let m = message(read_bytes(numpress.as_bytes()));
-    assert!(m.contains("compression MS:1002312 (MS-Numpress linear prediction compression), which is not supported"), "{m}");
+    assert!(
+        m.contains("compression MS:1002312 (MS-Numpress linear prediction compression), which is not supported"),
+        "{m}"
+    );
     assert!(m.starts_with("spectrum 1 "), "{m}");
 
-    let untyped = file.replacen("<cvParam cvRef=\"MS\" accession=\"MS:1000523\" name=\"64-bit float\" value=\"\"/>", "", 1);
+    let untyped =
+        file.replacen("<cvParam cvRef=\"MS\" accession=\"MS:1000523\" name=\"64-bit float\" value=\"\"/>", "", 1);
     let m = message(read_bytes(untyped.as_bytes()));
     assert!(m.contains("binaryDataArray 0 declares no numeric binary data type"), "{m}");
 }
@@ -349,4 +360,35 @@ fn empty_garbage_and_foreign_xml_are_errors() {
     let doc = one_spectrum(usize::MAX, &[("MS:1000523", "MS:1000576", "MS:1000514", "m/z array", b64(&[0u8; 8]))]);
     let m = message(read_bytes(doc.as_bytes()));
     assert!(m.contains(&format!("m/z array holds 1 values, defaultArrayLength says {}", usize::MAX)), "{m}");
+}
+
+#[test]
+fn many_spectra_stream_in_bounded_batches() {
+    let mz: Vec<u8> = (0..10).flat_map(|i| (100.0 + i as f64).to_le_bytes()).collect();
+    let intensity: Vec<u8> = (0..10).flat_map(|i| (i as f32).to_le_bytes()).collect();
+    let (mz, intensity) = (b64(&mz), b64(&intensity));
+    let mut doc = String::from("<mzML><run id=\"r\"><spectrumList count=\"10000\">\n");
+    for i in 0..10_000 {
+        doc.push_str(&format!(
+            "<spectrum index=\"{i}\" id=\"s{i}\" defaultArrayLength=\"10\"><binaryDataArrayList count=\"2\">\
+             <binaryDataArray><cvParam accession=\"MS:1000523\" name=\"64-bit float\"/>\
+             <cvParam accession=\"MS:1000514\" name=\"m/z array\" unitAccession=\"MS:1000040\" unitName=\"m/z\"/>\
+             <binary>{mz}</binary></binaryDataArray>\
+             <binaryDataArray><cvParam accession=\"MS:1000521\" name=\"32-bit float\"/>\
+             <cvParam accession=\"MS:1000515\" name=\"intensity array\"/><binary>{intensity}</binary></binaryDataArray>\
+             </binaryDataArrayList></spectrum>\n"
+        ));
+    }
+    doc.push_str("</spectrumList></run></mzML>\n");
+    let (sink, report) = read_bytes(doc.as_bytes()).unwrap();
+    assert_eq!(report.parameters["peaks"], 100_000);
+    let batches = |name: &str| {
+        sink.tables.iter().find(|(t, _)| t.name == name).unwrap().1.iter().map(|b| b.num_rows()).collect::<Vec<_>>()
+    };
+    assert_eq!(batches("spectra"), [8192, 1808]);
+    assert_eq!(batches("peaks"), [65_536, 34_464]);
+    let (_, peaks) = sink.table("peaks");
+    assert_eq!(column::<Int64Array>(&peaks, "spectrum_index").value(99_999), 9999);
+    assert_eq!(column::<Float64Array>(&peaks, "mz").value(99_999), 109.0);
+    assert_eq!(column::<Float64Array>(&peaks, "intensity").value(99_999), 9.0);
 }
