@@ -24,9 +24,11 @@ const MAX_PARAMS: usize = 100_000;
 const MAX_METADATA_NODES: usize = 100_000;
 /// Longest text kept from one metadata element.
 const MAX_TEXT: usize = 64 * 1024;
-/// Longest run of bytes without markup: a base64 array of [`binary::MAX_DECODED_BYTES`] with
-/// room for line breaks.
-const MAX_RUN: u64 = binary::MAX_DECODED_BYTES / 3 * 4 + binary::MAX_DECODED_BYTES / 8;
+/// Longest run of bytes without markup: a base64 array of `decoded_limit` bytes with room for
+/// line breaks.
+fn max_run(decoded_limit: u64) -> u64 {
+    decoded_limit / 3 * 4 + decoded_limit / 8 + 64 * 1024
+}
 
 pub(crate) fn malformed(message: impl Into<String>) -> ReadError {
     ReadError::Malformed { format: "mzml", message: message.into() }
@@ -58,9 +60,8 @@ impl<R: BufRead> BufRead for Guard<R> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         if self.run > self.limit {
             return Err(std::io::Error::other(format!(
-                "more than {} MiB of text without markup before byte {}",
-                self.limit >> 20,
-                self.consumed
+                "more than {} bytes of text without markup before byte {}",
+                self.limit, self.consumed
             )));
         }
         self.inner.fill_buf()
@@ -135,7 +136,7 @@ pub struct Scanner<R: BufRead> {
 impl<R: BufRead> Scanner<R> {
     /// A scanner over `input`; arrays larger than `decoded_limit` bytes are refused.
     pub fn new(input: R, decoded_limit: u64) -> Self {
-        let guard = Guard { inner: input, run: 0, limit: MAX_RUN, consumed: 0 };
+        let guard = Guard { inner: input, run: 0, limit: max_run(decoded_limit), consumed: 0 };
         let mut xml = Reader::from_reader(guard);
         xml.config_mut().trim_text(false);
         let root = Node { name: String::new(), fields: Map::new(), items: Vec::new(), text: String::new() };

@@ -392,3 +392,22 @@ fn many_spectra_stream_in_bounded_batches() {
     assert_eq!(column::<Float64Array>(&peaks, "mz").value(99_999), 109.0);
     assert_eq!(column::<Float64Array>(&peaks, "intensity").value(99_999), 9.0);
 }
+
+#[test]
+fn an_endless_text_node_is_refused_before_it_is_buffered_whole() {
+    let mut doc =
+        String::from("<mzML><run id=\"r\"><spectrumList><spectrum index=\"0\" id=\"s\"><binaryDataArrayList>");
+    doc.push_str("<binaryDataArray><cvParam accession=\"MS:1000523\" name=\"64-bit float\"/><binary>");
+    doc.push_str(&"A".repeat(1 << 20));
+    doc.push_str("</binary></binaryDataArray></binaryDataArrayList></spectrum></spectrumList></run></mzML>");
+    let m = message(read_bytes_with(doc.as_bytes(), MzmlReader { max_array_bytes: 1024 }));
+    assert!(m.contains("bytes of text without markup before byte"), "{m}");
+}
+
+#[test]
+fn detection_picks_the_mzml_and_mgf_readers() {
+    let reader = crate::detect::detect(&testdata("pyteomics-test.mzML"), "x.dat").unwrap().unwrap();
+    assert_eq!(reader.name(), "mzml");
+    let reader = crate::detect::detect(&testdata("pyteomics-test.mgf"), "x.txt").unwrap().unwrap();
+    assert_eq!(reader.name(), "mgf");
+}
