@@ -10,6 +10,8 @@ use crate::csv::CsvReader;
 use crate::jcamp::JcampReader;
 use crate::json::JsonReader;
 use crate::vendor::XpsTextReader;
+use crate::mgf::MgfReader;
+use crate::mzml::MzmlReader;
 
 /// How many leading bytes detection looks at.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -19,6 +21,8 @@ static JSON: JsonReader = JsonReader;
 static JCAMP: JcampReader = JcampReader;
 static CIF: CifReader = CifReader;
 static XPS_TEXT: XpsTextReader = XpsTextReader;
+static MZML: MzmlReader = MzmlReader { max_array_bytes: crate::mzml::MAX_DECODED_BYTES };
+static MGF: MgfReader = MgfReader;
 
 /// Extensions of JSON record files.
 const JSON_EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
@@ -41,6 +45,11 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     // Before JSON: a Scienta export opens with `[Info]`, which the JSON sniff would take.
     if crate::vendor::sniff(&head) {
         return Ok(Some(&XPS_TEXT));
+    if crate::mzml::sniff(&head) || ext == "mzml" {
+        return Ok(Some(&MZML));
+    }
+    if crate::mgf::sniff(&head) || ext == "mgf" {
+        return Ok(Some(&MGF));
     }
     if crate::json::sniff(&head)
         || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))

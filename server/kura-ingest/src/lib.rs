@@ -8,6 +8,7 @@ pub mod detect;
 mod error;
 pub mod jcamp;
 pub mod json;
+pub mod mgf;
 pub mod mzml;
 pub mod pipeline;
 pub mod reader;
