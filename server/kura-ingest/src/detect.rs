@@ -7,12 +7,16 @@ use std::path::Path;
 use crate::FormatReader;
 use crate::csv::CsvReader;
 use crate::json::JsonReader;
+use crate::notebook::NotebookReader;
+use crate::sheet::SpreadsheetReader;
 
 /// How many leading bytes detection looks at.
 const HEAD_BYTES: usize = 64 * 1024;
 
 static CSV: CsvReader = CsvReader;
 static JSON: JsonReader = JsonReader;
+static NOTEBOOK: NotebookReader = NotebookReader;
+static SPREADSHEET: SpreadsheetReader = SpreadsheetReader;
 
 /// Extensions of JSON record files.
 const JSON_EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
@@ -29,6 +33,13 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     let mut head = Vec::with_capacity(HEAD_BYTES);
     std::fs::File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
     let ext = extension(name);
+    if crate::sheet::sniff(&head, &ext) {
+        return Ok(Some(&SPREADSHEET));
+    }
+    // Before JSON: a notebook is JSON too.
+    if crate::notebook::sniff(&head) || ext == "ipynb" {
+        return Ok(Some(&NOTEBOOK));
+    }
     if crate::json::sniff(&head)
         || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
     {

@@ -9,8 +9,10 @@ mod error;
 pub mod jcamp;
 pub mod json;
 pub mod mzml;
+pub mod notebook;
 pub mod pipeline;
 pub mod reader;
+pub mod sheet;
 mod sink;
 pub mod units;
 
