@@ -60,6 +60,7 @@ pub fn media_type(name: &str) -> String {
         "tsv" | "tab" => "text/tab-separated-values".into(),
         "xy" | "dat" | "txt" | "prn" => "text/plain".into(),
         "ndjson" | "jsonl" => "application/x-ndjson".into(),
+        "ipynb" => "application/x-ipynb+json".into(),
         _ => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
     }
 }

@@ -14,7 +14,7 @@ mod resource;
 mod tests;
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
@@ -55,6 +55,22 @@ fn parse(path: &Path) -> Result<(Notebook, u64), ReadError> {
     }
     if size > MAX_BYTES {
         return Err(malformed(format!("notebook is {size} bytes, more than the {MAX_BYTES} read")));
+    }
+    let mut first = [0u8; 1];
+    let mut file = BufReader::new(File::open(path)?);
+    loop {
+        if let Err(e) = file.read_exact(&mut first) {
+            return Err(match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => malformed("not a notebook: only whitespace"),
+                _ => e.into(),
+            });
+        }
+        if !first[0].is_ascii_whitespace() {
+            break;
+        }
+    }
+    if first[0] != b'{' {
+        return Err(malformed("not a notebook: the top level is not a json object"));
     }
     let nb: Notebook = serde_json::from_reader(BufReader::new(File::open(path)?))
         .map_err(|e| malformed(format!("not a notebook: {e}")))?;

@@ -47,8 +47,6 @@ pub(crate) struct Cell {
     #[serde(default)]
     pub outputs: Vec<Output>,
     #[serde(default)]
-    pub execution_count: Option<Value>,
-    #[serde(default)]
     pub metadata: Map<String, Value>,
 }
 
@@ -56,9 +54,6 @@ pub(crate) struct Cell {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Output {
     pub output_type: String,
-    /// `stdout` or `stderr` for stream outputs.
-    #[serde(default)]
-    pub name: Option<String>,
     #[serde(default)]
     pub text: MultiLine,
     /// Mime type → content, for `display_data` and `execute_result`.

@@ -12,8 +12,12 @@ use super::model::{Output, bundle_text};
 use super::resource;
 
 /// Image types kept as files, with the extension they get and whether they are base64.
-const IMAGES: &[(&str, &str, bool)] =
-    &[("image/png", "png", true), ("image/jpeg", "jpeg", true), ("image/gif", "gif", true), ("image/svg+xml", "svg", false)];
+const IMAGES: &[(&str, &str, bool)] = &[
+    ("image/png", "png", true),
+    ("image/jpeg", "jpeg", true),
+    ("image/gif", "gif", true),
+    ("image/svg+xml", "svg", false),
+];
 
 const DATA_RESOURCE: &str = "application/vnd.dataresource+json";
 
@@ -49,7 +53,9 @@ pub(crate) fn images(
             match decode(&content) {
                 Ok(b) => b,
                 Err(e) => {
-                    found.warnings.push(format!("cell {n} output {k}: {mime} is not valid base64 ({e}): image skipped"));
+                    found
+                        .warnings
+                        .push(format!("cell {n} output {k}: {mime} is not valid base64 ({e}): image skipped"));
                     continue;
                 }
             }
@@ -154,7 +160,9 @@ impl TableSink for Rename<'_> {
 pub(crate) fn text(out: &Output) -> String {
     match out.output_type.as_str() {
         "stream" => out.text.joined(),
-        "error" => format!("{}: {}", out.ename.as_deref().unwrap_or_default(), out.evalue.as_deref().unwrap_or_default()),
+        "error" => {
+            format!("{}: {}", out.ename.as_deref().unwrap_or_default(), out.evalue.as_deref().unwrap_or_default())
+        }
         _ => {
             let mut parts = Vec::new();
             for mime in ["text/plain", "text/markdown", "text/latex"] {

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
 use arrow::datatypes::{DataType, Schema, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use serde_json::{Map, Value};
@@ -112,15 +114,12 @@ fn malformed(message: String) -> ReadError {
 
 /// Writes the resource as table `name`; returns its row count and warnings (columns widened to
 /// text because a value did not fit the declared type).
-pub(crate) fn write(
-    resource: &Value,
-    name: &str,
-    sink: &mut dyn TableSink,
-) -> Result<(u64, Vec<String>), ReadError> {
+pub(crate) fn write(resource: &Value, name: &str, sink: &mut dyn TableSink) -> Result<(u64, Vec<String>), ReadError> {
     let empty = Vec::new();
-    let fields = resource.pointer("/schema/fields").and_then(Value::as_array).ok_or_else(|| {
-        malformed(format!("{name}: data resource without schema.fields"))
-    })?;
+    let fields = resource
+        .pointer("/schema/fields")
+        .and_then(Value::as_array)
+        .ok_or_else(|| malformed(format!("{name}: data resource without schema.fields")))?;
     let rows = match resource.get("data") {
         Some(Value::Array(rows)) => rows,
         None | Some(Value::Null) => &empty,
@@ -142,7 +141,8 @@ pub(crate) fn write(
             match t.fits(v) {
                 Some(fitted) => t = fitted,
                 None => {
-                    warnings.push(format!("{name}: column {label:?} read as text: row {} does not fit its type", r + 1));
+                    warnings
+                        .push(format!("{name}: column {label:?} read as text: row {} does not fit its type", r + 1));
                     t = FieldType::Text;
                     break;
                 }
@@ -155,9 +155,8 @@ pub(crate) fn write(
         return Err(malformed(format!("{name}: row {} of the data resource is not an object", r + 1)));
     }
     let columns = name_columns(Some(&labels), labels.len());
-    let schema = Arc::new(Schema::new(
-        columns.iter().zip(&types).map(|(c, t)| c.field(t.data_type())).collect::<Vec<_>>(),
-    ));
+    let schema =
+        Arc::new(Schema::new(columns.iter().zip(&types).map(|(c, t)| c.field(t.data_type())).collect::<Vec<_>>()));
     sink.begin_table(TableStart { name: name.to_string(), schema: schema.clone(), columns })?;
     for chunk in rows.chunks(BATCH_ROWS) {
         let arrays = labels.iter().zip(&types).map(|(l, t)| build(*t, chunk, l)).collect();

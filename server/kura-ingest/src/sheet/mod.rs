@@ -224,8 +224,7 @@ fn read_workbook(
     batch_rows: usize,
 ) -> Result<ReadReport, ReadError> {
     let (kind, mut book) = open(path)?;
-    let mut report =
-        ReadReport { reader: "spreadsheet", reader_version: "1", ..ReadReport::default() };
+    let mut report = ReadReport { reader: "spreadsheet", reader_version: "1", ..ReadReport::default() };
     let props = properties(&mut book);
     if !props.is_empty() {
         report.metadata.insert("properties".into(), Value::Object(props));
@@ -276,7 +275,9 @@ fn read_workbook(
             ));
         }
         for column in &plan.mixed {
-            report.warnings.push(format!("sheet {:?}: column {column:?} mixes kinds of values: read as text", sheet.name));
+            report
+                .warnings
+                .push(format!("sheet {:?}: column {column:?} mixes kinds of values: read as text", sheet.name));
         }
         if !shape.metadata.is_empty() {
             sheet_meta.insert(sheet.name.clone(), Value::Object(shape.metadata.clone()));

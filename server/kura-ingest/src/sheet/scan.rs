@@ -39,7 +39,10 @@ impl Rows {
     /// Adds a cell; returns the previous row when this cell starts a new one.
     pub(crate) fn push(&mut self, sheet: &str, row: u32, col: u32, cell: Cell) -> Result<Option<Row>, ReadError> {
         if col >= MAX_COLUMNS {
-            return Err(cells::malformed(sheet, format!("cell {} is beyond the column limit {MAX_COLUMNS}", cells::a1(row, col))));
+            return Err(cells::malformed(
+                sheet,
+                format!("cell {} is beyond the column limit {MAX_COLUMNS}", cells::a1(row, col)),
+            ));
         }
         match &mut self.current {
             Some((r, cells)) if *r == row => {

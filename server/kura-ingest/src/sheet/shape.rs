@@ -52,7 +52,13 @@ fn records(scan: &Scan, min_col: u32) -> (String, Vec<Rec>, Vec<u32>) {
         if prev.is_some_and(|p| *row > p + 1) {
             let start = text.len();
             text.push('\n');
-            recs.push(Rec { line: recs.len() as u64 + 1, start, end: text.len(), kind: RecKind::Blank, colon_kv: false });
+            recs.push(Rec {
+                line: recs.len() as u64 + 1,
+                start,
+                end: text.len(),
+                kind: RecKind::Blank,
+                colon_kv: false,
+            });
             rows.push(row - 1);
         }
         prev = Some(*row);
@@ -69,7 +75,10 @@ fn records(scan: &Scan, min_col: u32) -> (String, Vec<Rec>, Vec<u32>) {
         let content = &text[start..content_end];
         let non_empty: Vec<&str> = fields.iter().map(|f| f.trim()).filter(|f| !f.is_empty()).collect();
         let comment = non_empty.first().is_some_and(|f| f.starts_with('#'))
-            || (non_empty.len() == 1 && non_empty[0].len() > 2 && non_empty[0].starts_with('[') && non_empty[0].ends_with(']'));
+            || (non_empty.len() == 1
+                && non_empty[0].len() > 2
+                && non_empty[0].starts_with('[')
+                && non_empty[0].ends_with(']'));
         let (kind, colon_kv) = if comment {
             (RecKind::Comment, false)
         } else {
@@ -163,7 +172,11 @@ mod tests {
     #[test]
     fn one_column_uses_the_fallback() {
         let scan = Scan {
-            sample: vec![(0, vec![(0, t("mass [mg]"))]), (1, vec![(0, Cell::Float(1.5))]), (2, vec![(0, Cell::Int(2))])],
+            sample: vec![
+                (0, vec![(0, t("mass [mg]"))]),
+                (1, vec![(0, Cell::Float(1.5))]),
+                (2, vec![(0, Cell::Int(2))]),
+            ],
             min_col: Some(0),
             ..Scan::default()
         };

@@ -38,7 +38,8 @@ impl TableSink for Collect {
 
 impl Collect {
     fn table(&self, name: &str) -> RecordBatch {
-        let (start, batches) = self.tables.iter().find(|(t, _)| t.name == name).unwrap_or_else(|| panic!("no table {name}"));
+        let (start, batches) =
+            self.tables.iter().find(|(t, _)| t.name == name).unwrap_or_else(|| panic!("no table {name}"));
         concat_batches(&start.schema, batches).unwrap()
     }
 }
@@ -119,7 +120,10 @@ fn sheets_become_tables_with_header_blocks_units_and_types() {
     let taken = col::<TimestampMicrosecondArray>(&t, "taken");
     let expected = chrono::NaiveDate::from_ymd_opt(2024, 1, 15).unwrap().and_hms_opt(10, 4, 30).unwrap();
     assert_eq!(taken.value(4), expected.and_utc().timestamp_micros());
-    assert_eq!(t.schema().field_with_name("taken").unwrap().data_type(), &DataType::Timestamp(TimeUnit::Microsecond, None));
+    assert_eq!(
+        t.schema().field_with_name("taken").unwrap().data_type(),
+        &DataType::Timestamp(TimeUnit::Microsecond, None)
+    );
     let note = col::<StringArray>(&t, "note");
     assert_eq!((note.value(0), note.is_null(2)), ("sample 0", true));
     let mixed = col::<StringArray>(&t, "mixed");
@@ -142,7 +146,10 @@ fn sheets_become_tables_with_header_blocks_units_and_types() {
     assert!(report.text.contains("Stability run"));
     assert_eq!(report.parameters["workbook"], "xlsx");
     let first = &report.parameters["sheets"][0];
-    assert_eq!((first["header_row"].as_u64(), first["first_data_row"].as_u64(), first["rows"].as_u64()), (Some(5), Some(6), Some(5)));
+    assert_eq!(
+        (first["header_row"].as_u64(), first["first_data_row"].as_u64(), first["rows"].as_u64()),
+        (Some(5), Some(6), Some(5))
+    );
     assert!(report.parameters["sheets"][1]["table"].is_null());
     let w = report.warnings.join("\n");
     assert!(w.contains("sheet \"empty\" is empty: no table"), "{w}");
