@@ -12,6 +12,8 @@ use crate::json::JsonReader;
 use crate::vendor::XpsTextReader;
 use crate::mgf::MgfReader;
 use crate::mzml::MzmlReader;
+use crate::notebook::NotebookReader;
+use crate::sheet::SpreadsheetReader;
 
 /// How many leading bytes detection looks at.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -23,6 +25,8 @@ static CIF: CifReader = CifReader;
 static XPS_TEXT: XpsTextReader = XpsTextReader;
 static MZML: MzmlReader = MzmlReader { max_array_bytes: crate::mzml::MAX_DECODED_BYTES };
 static MGF: MgfReader = MgfReader;
+static NOTEBOOK: NotebookReader = NotebookReader;
+static SPREADSHEET: SpreadsheetReader = SpreadsheetReader;
 
 /// Extensions of JSON record files.
 const JSON_EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
@@ -50,6 +54,11 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     }
     if crate::mgf::sniff(&head) || ext == "mgf" {
         return Ok(Some(&MGF));
+    if crate::sheet::sniff(&head, &ext) {
+        return Ok(Some(&SPREADSHEET));
+    // Before JSON: a notebook is JSON too.
+    if crate::notebook::sniff(&head) || ext == "ipynb" {
+        return Ok(Some(&NOTEBOOK));
     }
     if crate::json::sniff(&head)
         || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
@@ -77,6 +86,7 @@ pub fn media_type(name: &str) -> String {
         "xy" | "dat" | "txt" | "prn" => "text/plain".into(),
         "ndjson" | "jsonl" => "application/x-ndjson".into(),
         "jdx" | "dx" | "jcamp" => "chemical/x-jcamp-dx".into(),
+        "ipynb" => "application/x-ipynb+json".into(),
         _ => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
     }
 }

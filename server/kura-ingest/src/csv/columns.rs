@@ -34,9 +34,16 @@ pub(crate) fn plan(labels: Option<&[String]>, rows: &[Vec<String>], width: usize
     {
         kept -= 1;
     }
+    Plan { keep: (0..kept).collect(), columns: name_columns(labels, kept) }
+}
+
+/// Names `count` columns from their labels: the label without its unit, made unique with `_2`,
+/// `_3`; a missing or empty label gives `column_N` (N counts from 1).
+pub(crate) fn name_columns(labels: Option<&[String]>, count: usize) -> Vec<ColumnInfo> {
+    let label = |i: usize| labels.and_then(|l| l.get(i)).map(String::as_str);
     let mut seen = HashSet::new();
-    let mut columns = Vec::with_capacity(kept);
-    for i in 0..kept {
+    let mut columns = Vec::with_capacity(count);
+    for i in 0..count {
         let original = label(i).unwrap_or_default();
         let split = units::split_label(original);
         let base = if split.name.is_empty() { format!("column_{}", i + 1) } else { split.name };
@@ -55,7 +62,7 @@ pub(crate) fn plan(labels: Option<&[String]>, rows: &[Vec<String>], width: usize
             description: None,
         });
     }
-    Plan { keep: (0..kept).collect(), columns }
+    columns
 }
 
 /// The Arrow schema; each field carries the `kura:*` metadata that is known.

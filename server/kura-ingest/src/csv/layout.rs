@@ -67,6 +67,17 @@ pub(crate) fn detect(text: &str) -> Result<Layout, ReadError> {
     Err(ReadError::NoTable("no delimited rows with two or more columns".into()))
 }
 
+/// Locates the table among records split elsewhere (a spreadsheet's rows, joined into `text`
+/// with `delim` so that record offsets and `key: value` lines work as for a text file).
+pub(crate) fn detect_in(text: &str, delim: Delim, recs: Vec<Rec>) -> Result<Layout, ReadError> {
+    for strict in [true, false] {
+        if let Some(cand) = find_table(&recs, strict) {
+            return Ok(build(text, delim, recs, cand));
+        }
+    }
+    Err(ReadError::NoTable("no rows with two or more columns".into()))
+}
+
 fn find_table(recs: &[Rec], strict: bool) -> Option<Cand> {
     let mut kv_like = None;
     for (i, rec) in recs.iter().enumerate() {

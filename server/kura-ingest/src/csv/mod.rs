@@ -21,15 +21,15 @@
 //! Only the first table is read (named `data`); content after the first blank line that follows
 //! the data is counted in the `trailing_content_lines` parameter and reported as a warning.
 
-mod columns;
-mod dialect;
+pub(crate) mod columns;
+pub(crate) mod dialect;
 mod encoding;
-mod infer;
-mod layout;
+pub(crate) mod infer;
+pub(crate) mod layout;
 mod lines;
-mod preamble;
+pub(crate) mod preamble;
 mod stream;
-mod values;
+pub(crate) mod values;
 
 #[cfg(test)]
 mod tests;
