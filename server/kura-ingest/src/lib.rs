@@ -1,6 +1,7 @@
 //! Ingestion: format detection, one reader per format, and the pipeline that turns uploaded
 //! files into Parquet tables plus catalog rows.
 
+pub mod archive;
 pub mod cif;
 pub mod convert;
 pub mod csv;
