@@ -6,12 +6,14 @@ use std::path::Path;
 
 use crate::FormatReader;
 use crate::csv::CsvReader;
+use crate::eln::ElnReader;
 use crate::json::JsonReader;
 
 /// How many leading bytes detection looks at.
 const HEAD_BYTES: usize = 64 * 1024;
 
 static CSV: CsvReader = CsvReader;
+static ELN: ElnReader = ElnReader;
 static JSON: JsonReader = JsonReader;
 
 /// Extensions of JSON record files.
@@ -29,6 +31,10 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     let mut head = Vec::with_capacity(HEAD_BYTES);
     std::fs::File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
     let ext = extension(name);
+    // Before the others: an archive's members would otherwise be mistaken for its content.
+    if crate::eln::sniff(path, &head, &ext) {
+        return Ok(Some(&ELN));
+    }
     if crate::json::sniff(&head)
         || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
     {
@@ -49,6 +55,7 @@ pub fn media_type(name: &str) -> String {
         "tsv" | "tab" => "text/tab-separated-values".into(),
         "xy" | "dat" | "txt" | "prn" => "text/plain".into(),
         "ndjson" | "jsonl" => "application/x-ndjson".into(),
+        "eln" => "application/zip".into(),
         _ => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
     }
 }

@@ -6,6 +6,7 @@ pub mod cif;
 pub mod convert;
 pub mod csv;
 pub mod detect;
+pub mod eln;
 mod error;
 pub mod jcamp;
 pub mod json;
@@ -17,4 +18,4 @@ pub mod units;
 
 pub use error::IngestError;
 pub use pipeline::{Ingestor, LocalFile, Progress};
-pub use reader::{ColumnInfo, FormatReader, ReadError, ReadReport, SinkError, TableSink, TableStart};
+pub use reader::{ColumnInfo, FormatReader, ReadError, ReadReport, SinkError, SourceMember, TableSink, TableStart};

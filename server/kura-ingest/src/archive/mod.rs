@@ -47,13 +47,8 @@ pub struct Limits {
 }
 
 /// The limits ingestion uses.
-pub const DEFAULT_LIMITS: Limits = Limits {
-    max_entries: 10_000,
-    max_total_bytes: 4 << 30,
-    max_ratio: 200,
-    ratio_min_bytes: 1 << 20,
-    max_depth: 2,
-};
+pub const DEFAULT_LIMITS: Limits =
+    Limits { max_entries: 10_000, max_total_bytes: 4 << 30, max_ratio: 200, ratio_min_bytes: 1 << 20, max_depth: 2 };
 
 /// Why an archive was refused as a whole. Messages name the offending entry.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +95,8 @@ pub struct Extraction {
     pub members: Vec<Member>,
     /// File entries of the archive, extracted or skipped.
     pub file_entries: usize,
+    /// Directory entries, without their trailing `/`.
+    pub directories: Vec<String>,
     /// Entries that could not be extracted, each with its name and why.
     pub warnings: Vec<String>,
     _dir: tempfile::TempDir,
@@ -139,6 +136,7 @@ pub fn extract(path: &Path, limits: &Limits, budget: &mut u64) -> Result<Extract
     }
     // Check every name first: one unsafe name refuses the archive before anything is written.
     let mut names = Vec::with_capacity(archive.len());
+    let mut directories = Vec::new();
     let mut declared: u64 = 0;
     for index in 0..archive.len() {
         let entry = archive.by_index_data(index).map_err(|e| ArchiveError::Unreadable(e.to_string()))?;
@@ -149,7 +147,9 @@ pub fn extract(path: &Path, limits: &Limits, budget: &mut u64) -> Result<Extract
         if entry.is_symlink() {
             return Err(ArchiveError::Symlink { entry: raw });
         }
-        if !entry.is_dir() {
+        if entry.is_dir() {
+            directories.push(name);
+        } else {
             declared = declared.saturating_add(entry.size());
             if declared > *budget {
                 return Err(ArchiveError::TooLarge { entry: name, limit: limits.max_total_bytes });
@@ -171,7 +171,7 @@ pub fn extract(path: &Path, limits: &Limits, budget: &mut u64) -> Result<Extract
             }
         }
     }
-    Ok(Extraction { members, file_entries, warnings, _dir: dir })
+    Ok(Extraction { members, file_entries, directories, warnings, _dir: dir })
 }
 
 /// Extracts one entry. The outer error refuses the archive; the inner one skips the entry.
@@ -226,4 +226,4 @@ fn extract_entry(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
