@@ -206,3 +206,39 @@ async fn json_records_become_a_table_and_notebooks_stay_raw_until_their_reader_e
     let nb = files["items"].as_array().unwrap().iter().find(|f| f["path"] == "analysis.ipynb").unwrap();
     assert_eq!(nb["format"], "unknown");
 }
+
+#[tokio::test]
+async fn an_eln_archive_keeps_every_member_and_its_tables_name_their_member() {
+    let app = spawn_app().await;
+    let eln = std::fs::read(testdata("eln/benchlineage-demo.eln")).unwrap();
+    let job = ingest_files(&app, "bench", vec![("benchlineage-demo.eln", eln)]).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let files: Value = app.get_admin("/datasets/bench/versions/1/files?limit=100").await.json().await.unwrap();
+    let items = files["items"].as_array().unwrap();
+    let raw = items.iter().find(|f| f["path"] == "benchlineage-demo.eln").unwrap();
+    assert_eq!(raw["format"], "eln");
+    let extracted: Vec<&Value> = items.iter().filter(|f| f["role"] == "extracted").collect();
+    assert_eq!(extracted.len(), 21, "every file member of the archive is kept");
+    let csv = extracted
+        .iter()
+        .find(|f| {
+            f["path"]
+                == "extracted/benchlineage-demo.eln/benchlineage-0.3.0-demo.eln/workspace/data/raw/rc-baseline.csv"
+        })
+        .expect("member kept under extracted/");
+    assert_eq!(csv["size"], 1693);
+
+    let table: Value = app
+        .get_admin("/datasets/bench/versions/1/tables/benchlineage-demo.workspace_data_raw_rc-baseline")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(table["row_count"], 41, "{table}");
+    let provenance = &table["provenance"];
+    assert_eq!(provenance["reader"], "csv");
+    assert_eq!(provenance["container"]["reader"], "eln");
+    assert_eq!(provenance["member"]["path"], "benchlineage-0.3.0-demo.eln/workspace/data/raw/rc-baseline.csv");
+    assert_eq!(provenance["member"]["sha256"], csv["sha256"]);
+    assert_eq!(provenance["source"]["path"], "benchlineage-demo.eln");
+}

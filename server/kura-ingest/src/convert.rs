@@ -46,7 +46,8 @@ pub fn read_to_dir(path: &Path, name: &str, out: &Path) -> Result<Converted, Str
                 .iter()
                 .map(|c| json!({"name": c.name, "original_label": c.original_label, "unit": c.unit, "ucum": c.ucum, "qudt": c.qudt}))
                 .collect();
-            described.push(json!({"name": table.name, "rows": table.rows, "columns": columns, "file": target}));
+            let member = report.sources.get(&table.name);
+            described.push(json!({"name": table.name, "rows": table.rows, "columns": columns, "file": target, "member": member}));
             tables.push(target);
         }
         let mut extracted = Vec::new();
@@ -66,6 +67,7 @@ pub fn read_to_dir(path: &Path, name: &str, out: &Path) -> Result<Converted, Str
             "metadata": report.metadata,
             "text": report.text,
             "warnings": report.warnings,
+            "sources": report.sources,
             "tables": described,
             "extracted": extracted,
         });

@@ -8,6 +8,7 @@ use crate::FormatReader;
 use crate::cif::CifReader;
 use crate::csv::CsvReader;
 use crate::jcamp::JcampReader;
+use crate::eln::ElnReader;
 use crate::json::JsonReader;
 use crate::vendor::XpsTextReader;
 use crate::mgf::MgfReader;
@@ -19,6 +20,7 @@ use crate::sheet::SpreadsheetReader;
 const HEAD_BYTES: usize = 64 * 1024;
 
 static CSV: CsvReader = CsvReader;
+static ELN: ElnReader = ElnReader;
 static JSON: JsonReader = JsonReader;
 static JCAMP: JcampReader = JcampReader;
 static CIF: CifReader = CifReader;
@@ -59,6 +61,9 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     // Before JSON: a notebook is JSON too.
     if crate::notebook::sniff(&head) || ext == "ipynb" {
         return Ok(Some(&NOTEBOOK));
+    // Before the others: an archive's members would otherwise be mistaken for its content.
+    if crate::eln::sniff(path, &head, &ext) {
+        return Ok(Some(&ELN));
     }
     if crate::json::sniff(&head)
         || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
@@ -87,6 +92,7 @@ pub fn media_type(name: &str) -> String {
         "ndjson" | "jsonl" => "application/x-ndjson".into(),
         "jdx" | "dx" | "jcamp" => "chemical/x-jcamp-dx".into(),
         "ipynb" => "application/x-ipynb+json".into(),
+        "eln" => "application/zip".into(),
         _ => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
     }
 }

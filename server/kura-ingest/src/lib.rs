@@ -1,10 +1,12 @@
 //! Ingestion: format detection, one reader per format, and the pipeline that turns uploaded
 //! files into Parquet tables plus catalog rows.
 
+pub mod archive;
 pub mod cif;
 pub mod convert;
 pub mod csv;
 pub mod detect;
+pub mod eln;
 mod error;
 pub mod jcamp;
 pub mod json;
@@ -20,4 +22,4 @@ pub mod vendor;
 
 pub use error::IngestError;
 pub use pipeline::{Ingestor, LocalFile, Progress};
-pub use reader::{ColumnInfo, FormatReader, ReadError, ReadReport, SinkError, TableSink, TableStart};
+pub use reader::{ColumnInfo, FormatReader, ReadError, ReadReport, SinkError, SourceMember, TableSink, TableStart};

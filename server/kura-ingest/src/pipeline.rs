@@ -284,19 +284,38 @@ impl Ingestor {
             },
             row_count: table.rows,
             metadata: json!({"source_metadata": report.metadata, "text": text, "warnings": report.warnings}),
-            provenance: json!({
-                "activity": "ingest",
-                "software": format!("kura {}", env!("CARGO_PKG_VERSION")),
-                "reader": report.reader,
-                "reader_version": report.reader_version,
-                "parameters": report.parameters,
-                "source": {"file_id": raw.id, "path": raw.path, "sha256": raw.sha256, "size": raw.size},
-                "started_at": started.to_rfc3339(),
-                "ended_at": Utc::now().to_rfc3339(),
-            }),
+            provenance: provenance(raw, report, &table.name, started),
             columns,
         })
     }
+}
+
+/// How a table came to be. A table read from a member of a container (an `.eln` archive)
+/// names the member and the reader that read it; the container's reader is recorded too.
+fn provenance(
+    raw: &file::Model,
+    report: &ReadReport,
+    table: &str,
+    started: chrono::DateTime<Utc>,
+) -> serde_json::Value {
+    let mut provenance = json!({
+        "activity": "ingest",
+        "software": format!("kura {}", env!("CARGO_PKG_VERSION")),
+        "reader": report.reader,
+        "reader_version": report.reader_version,
+        "parameters": report.parameters,
+        "source": {"file_id": raw.id, "path": raw.path, "sha256": raw.sha256, "size": raw.size},
+        "started_at": started.to_rfc3339(),
+        "ended_at": Utc::now().to_rfc3339(),
+    });
+    if let Some(member) = report.sources.get(table) {
+        provenance["reader"] = json!(member.reader);
+        provenance["reader_version"] = json!(member.reader_version);
+        provenance["parameters"] = json!(member.parameters);
+        provenance["member"] = json!(member);
+        provenance["container"] = json!({"reader": report.reader, "reader_version": report.reader_version});
+    }
+    provenance
 }
 
 /// Stops a background task when the job that owns it ends, however it ends (even cancelled).

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use arrow::datatypes::{DataType, Field, SchemaRef};
 use arrow::record_batch::RecordBatch;
@@ -117,6 +117,25 @@ pub struct ReadReport {
     pub text: String,
     /// Things the reader tolerated and the user should know (padded rows, widened types).
     pub warnings: Vec<String>,
+    /// For readers of containers (`.eln` archives): table name → the member it was read from.
+    /// Tables absent here came from the file itself.
+    pub sources: BTreeMap<String, SourceMember>,
+}
+
+/// A file inside a container that a table was read from, for provenance.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SourceMember {
+    /// Path inside the container (`crate/data/raw/run.csv`).
+    pub path: String,
+    /// SHA-256 of the member's bytes, lowercase hex.
+    pub sha256: String,
+    pub size: u64,
+    /// The reader that read the member, and its version.
+    pub reader: &'static str,
+    pub reader_version: &'static str,
+    /// That reader's parameters and the metadata it read from the member.
+    pub parameters: Map<String, Value>,
+    pub metadata: Map<String, Value>,
 }
 
 /// Why a file could not be read. Messages are shown to users: precise, lowercase, no period.
