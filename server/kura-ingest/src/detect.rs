@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::FormatReader;
 use crate::csv::CsvReader;
+use crate::hdf5::Hdf5Reader;
 use crate::json::JsonReader;
 
 /// How many leading bytes detection looks at.
@@ -13,6 +14,7 @@ const HEAD_BYTES: usize = 64 * 1024;
 
 static CSV: CsvReader = CsvReader;
 static JSON: JsonReader = JsonReader;
+static HDF5: Hdf5Reader = Hdf5Reader;
 
 /// Extensions of JSON record files.
 const JSON_EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
@@ -29,6 +31,11 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     let mut head = Vec::with_capacity(HEAD_BYTES);
     std::fs::File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
     let ext = extension(name);
+    // Binary formats first: their signatures are exact. HDF5 is claimed even in builds without
+    // the `hdf5` feature, whose reader then says how to enable it.
+    if crate::hdf5::sniff(&head) || crate::hdf5::EXTENSIONS.contains(&ext.as_str()) {
+        return Ok(Some(&HDF5));
+    }
     if crate::json::sniff(&head)
         || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
     {
@@ -49,6 +56,7 @@ pub fn media_type(name: &str) -> String {
         "tsv" | "tab" => "text/tab-separated-values".into(),
         "xy" | "dat" | "txt" | "prn" => "text/plain".into(),
         "ndjson" | "jsonl" => "application/x-ndjson".into(),
+        "h5" | "hdf5" | "hdf" | "nxs" | "nx5" | "he5" => "application/x-hdf5".into(),
         _ => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
     }
 }

@@ -6,6 +6,7 @@ pub mod convert;
 pub mod csv;
 pub mod detect;
 mod error;
+pub mod hdf5;
 pub mod jcamp;
 pub mod json;
 pub mod mzml;
