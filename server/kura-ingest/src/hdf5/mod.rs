@@ -20,7 +20,6 @@ mod values;
 #[cfg(feature = "hdf5")]
 mod walk;
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use crate::{FormatReader, ReadError, ReadReport, TableSink};
@@ -46,22 +45,8 @@ pub fn sniff(head: &[u8]) -> bool {
 
 /// Offsets where HDF5 looks for a superblock in a file of `len` bytes: 0, then powers of two
 /// from 512.
-fn superblock_offsets(len: u64) -> impl Iterator<Item = u64> {
+pub(crate) fn superblock_offsets(len: u64) -> impl Iterator<Item = u64> {
     std::iter::once(0).chain(std::iter::successors(Some(512u64), |o| o.checked_mul(2))).take_while(move |o| *o < len)
-}
-
-/// The offset of the superblock in `path`, reading 8 bytes at each candidate offset.
-pub(crate) fn find_superblock(path: &Path) -> Result<Option<u64>, ReadError> {
-    let mut file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    let mut buf = [0u8; 8];
-    for at in superblock_offsets(len) {
-        file.seek(SeekFrom::Start(at))?;
-        if file.read_exact(&mut buf).is_ok() && &buf == SIGNATURE {
-            return Ok(Some(at));
-        }
-    }
-    Ok(None)
 }
 
 impl FormatReader for Hdf5Reader {

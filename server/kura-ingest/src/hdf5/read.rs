@@ -1,20 +1,39 @@
 //! Reading one HDF5 file: find the superblock, open the file with the HDF5 library, walk it into
 //! a metadata tree and table plans, then write the tables.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
 use super::walk::{TablePlan, Walk};
-use super::{find_superblock, nexus, tables};
+use super::{SIGNATURE, nexus, superblock_offsets, tables};
 use crate::{ReadError, ReadReport, TableSink};
 
 fn malformed(message: impl Into<String>) -> ReadError {
     ReadError::Malformed { format: "hdf5", message: message.into() }
 }
 
+/// The offset of the superblock in `path`, reading 8 bytes at each candidate offset.
+fn find_superblock(path: &Path) -> Result<Option<u64>, ReadError> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut buf = [0u8; 8];
+    for at in superblock_offsets(len) {
+        file.seek(SeekFrom::Start(at))?;
+        if file.read_exact(&mut buf).is_ok() && &buf == SIGNATURE {
+            return Ok(Some(at));
+        }
+    }
+    Ok(None)
+}
+
 /// Reads `path` into `sink`; see the module documentation for what goes where.
-pub(super) fn read(path: &Path, sink: &mut dyn TableSink, progress: &mut dyn FnMut(u64)) -> Result<ReadReport, ReadError> {
+pub(super) fn read(
+    path: &Path,
+    sink: &mut dyn TableSink,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ReadReport, ReadError> {
     let Some(offset) = find_superblock(path)? else {
         return Err(malformed("no hdf5 signature at offset 0 nor at any power of two from 512"));
     };

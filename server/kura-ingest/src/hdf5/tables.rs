@@ -70,7 +70,12 @@ pub(super) fn write(
     Ok(rows)
 }
 
-fn begin(sink: &mut dyn TableSink, name: &str, columns: Vec<ColumnInfo>, types: Vec<DataType>) -> Result<Arc<Schema>, ReadError> {
+fn begin(
+    sink: &mut dyn TableSink,
+    name: &str,
+    columns: Vec<ColumnInfo>,
+    types: Vec<DataType>,
+) -> Result<Arc<Schema>, ReadError> {
     let fields: Vec<_> = columns.iter().zip(types).map(|(c, t)| c.field(t)).collect();
     let schema = Arc::new(Schema::new(fields));
     sink.begin_table(TableStart { name: name.to_string(), schema: schema.clone(), columns })?;
@@ -140,13 +145,16 @@ fn index_names(rank: usize) -> Vec<String> {
     if rank == 2 { vec!["row".into(), "col".into()] } else { (0..rank).map(|i| format!("dim_{i}")).collect() }
 }
 
+/// Receives one hyperslab: its origin and its extent along each axis.
+type OnBlock<'a> = dyn FnMut(&[usize], &[usize]) -> Result<(), ReadError> + 'a;
+
 /// Calls `f(origin, count)` for hyperslabs of at most `budget` elements (or one element) that
 /// cover `shape` in row-major order.
 fn for_each_block(
     shape: &[usize],
     budget: usize,
     prefix: &mut Vec<usize>,
-    f: &mut dyn FnMut(&[usize], &[usize]) -> Result<(), ReadError>,
+    f: &mut OnBlock<'_>,
 ) -> Result<(), ReadError> {
     let axis = prefix.len();
     if axis == shape.len() {
@@ -185,8 +193,10 @@ fn for_each_block(
 fn write_long(file: &File, name: &str, plan: &DatasetPlan, sink: &mut dyn TableSink) -> Result<u64, ReadError> {
     let ds = open(file, plan)?;
     let rank = plan.shape.len();
-    let mut columns: Vec<ColumnInfo> =
-        index_names(rank).iter().map(|n| ColumnInfo { name: n.clone(), original_label: n.clone(), ..ColumnInfo::default() }).collect();
+    let mut columns: Vec<ColumnInfo> = index_names(rank)
+        .iter()
+        .map(|n| ColumnInfo { name: n.clone(), original_label: n.clone(), ..ColumnInfo::default() })
+        .collect();
     columns.push(column("value", &plan.name, plan));
     let mut types = vec![DataType::Int64; rank];
     types.push(plan.kind.arrow());
@@ -212,7 +222,8 @@ fn write_long(file: &File, name: &str, plan: &DatasetPlan, sink: &mut dyn TableS
                 at[axis] = origin[axis];
             }
         }
-        let mut arrays: Vec<ArrayRef> = indices.into_iter().map(|c| Arc::new(Int64Array::from(c)) as ArrayRef).collect();
+        let mut arrays: Vec<ArrayRef> =
+            indices.into_iter().map(|c| Arc::new(Int64Array::from(c)) as ArrayRef).collect();
         arrays.push(values);
         sink.write_batch(&batch(&schema, arrays, n)?)?;
         rows += n as u64;
@@ -238,7 +249,10 @@ mod block_tests {
 
     #[test]
     fn blocks_cover_the_shape_within_the_budget() {
-        assert_eq!(blocks(&[5, 4], 8), vec![(vec![0, 0], vec![2, 4]), (vec![2, 0], vec![2, 4]), (vec![4, 0], vec![1, 4])]);
+        assert_eq!(
+            blocks(&[5, 4], 8),
+            vec![(vec![0, 0], vec![2, 4]), (vec![2, 0], vec![2, 4]), (vec![4, 0], vec![1, 4])]
+        );
         // A frame larger than the budget is split along its next axis.
         let b = blocks(&[2, 3, 4], 5);
         assert_eq!(b.len(), 6);

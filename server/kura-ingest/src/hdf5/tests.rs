@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, BooleanArray, Float32Array, Float64Array, Int16Array, Int32Array, Int64Array, StringArray, UInt8Array, UInt64Array};
+use arrow::array::{
+    Array, BooleanArray, Float32Array, Float64Array, Int16Array, Int32Array, Int64Array, StringArray, UInt8Array,
+    UInt64Array,
+};
 use arrow::record_batch::RecordBatch;
 use hdf5_metno::types::VarLenUnicode;
 use hdf5_metno::{File, Group, Location};
@@ -183,14 +186,22 @@ fn every_numeric_bool_and_string_type_becomes_its_arrow_type() {
     let names = [vlen("alpha"), vlen("βeta"), vlen("")];
     g.new_dataset_builder().with_data(&names).create("name").unwrap();
     use hdf5_metno::types::FixedAscii;
-    let codes = [FixedAscii::<8>::from_ascii("AB").unwrap(), FixedAscii::<8>::from_ascii("CDEFGHIJ").unwrap(), FixedAscii::<8>::from_ascii("").unwrap()];
+    let codes = [
+        FixedAscii::<8>::from_ascii("AB").unwrap(),
+        FixedAscii::<8>::from_ascii("CDEFGHIJ").unwrap(),
+        FixedAscii::<8>::from_ascii("").unwrap(),
+    ];
     g.new_dataset_builder().with_data(&codes).create("code").unwrap();
     // A lone 1-D dataset of another length is its own table.
     f.new_dataset_builder().with_data(&[1i64, 2, 3, 4]).create("lonely").unwrap();
     // Attributes of each kind.
     g.new_attr_builder().with_data(&[1.5f64, 2.5]).create("pair").unwrap();
     g.new_attr::<i32>().create("count").unwrap().write_scalar(&42).unwrap();
-    g.new_attr::<FixedAscii<4>>().create("fixed").unwrap().write_scalar(&FixedAscii::<4>::from_ascii("ok").unwrap()).unwrap();
+    g.new_attr::<FixedAscii<4>>()
+        .create("fixed")
+        .unwrap()
+        .write_scalar(&FixedAscii::<4>::from_ascii("ok").unwrap())
+        .unwrap();
     drop(f);
 
     let (sink, report) = read(&path).unwrap();

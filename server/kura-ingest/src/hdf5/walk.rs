@@ -17,6 +17,8 @@ const MAX_DEPTH: usize = 64;
 const MAX_OBJECTS: usize = 100_000;
 /// Most elements an attribute may have to be read (attributes are read whole).
 const MAX_ATTR_ELEMENTS: usize = 100_000;
+/// Most bytes an attribute may take once read (fixed-length strings are buffered at their size).
+const MAX_ATTR_BYTES: usize = 16 * 1024 * 1024;
 /// Most attributes read per object.
 const MAX_ATTRS: usize = 1_000;
 /// Widest 2-D dataset written one row per row; wider ones go to long format.
@@ -169,7 +171,8 @@ impl Walk {
     ) -> Result<Map<String, Value>, ReadError> {
         let mut node = Map::new();
         self.attributes(group, path, &mut node);
-        let links = group.links(IndexType::Name, IterationOrder::Increasing).map_err(|e| h5(&format!("group {path}"), e))?;
+        let links =
+            group.links(IndexType::Name, IterationOrder::Increasing).map_err(|e| h5(&format!("group {path}"), e))?;
         let mut datasets = Vec::new();
         for (name, info) in links {
             let child = child_path(path, &name);
@@ -345,8 +348,8 @@ fn attribute(loc: &Location, name: &str) -> Result<Value, String> {
     let kind = Kind::of(&desc).map_err(|reason| format!("{reason} is not supported"))?;
     let shape = attr.shape();
     let size = shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d));
-    if size.is_none_or(|s| s > MAX_ATTR_ELEMENTS) {
-        return Err(format!("shape {shape:?} has more than {MAX_ATTR_ELEMENTS} elements"));
+    if size.is_none_or(|s| s > MAX_ATTR_ELEMENTS || s.saturating_mul(kind.buffered_bytes()) > MAX_ATTR_BYTES) {
+        return Err(format!("shape {shape:?} is larger than {MAX_ATTR_ELEMENTS} elements or {MAX_ATTR_BYTES} bytes"));
     }
     let array = read_array(&attr, kind, None).map_err(|e| e.to_string())?;
     Ok(nest(json_values(&array), &shape))
