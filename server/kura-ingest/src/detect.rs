@@ -9,6 +9,7 @@ use crate::cif::CifReader;
 use crate::csv::CsvReader;
 use crate::jcamp::JcampReader;
 use crate::eln::ElnReader;
+use crate::hdf5::Hdf5Reader;
 use crate::json::JsonReader;
 use crate::vendor::XpsTextReader;
 use crate::mgf::MgfReader;
@@ -29,6 +30,7 @@ static MZML: MzmlReader = MzmlReader { max_array_bytes: crate::mzml::MAX_DECODED
 static MGF: MgfReader = MgfReader;
 static NOTEBOOK: NotebookReader = NotebookReader;
 static SPREADSHEET: SpreadsheetReader = SpreadsheetReader;
+static HDF5: Hdf5Reader = Hdf5Reader;
 
 /// Extensions of JSON record files.
 const JSON_EXTENSIONS: &[&str] = &["json", "ndjson", "jsonl"];
@@ -64,6 +66,10 @@ pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn Fo
     // Before the others: an archive's members would otherwise be mistaken for its content.
     if crate::eln::sniff(path, &head, &ext) {
         return Ok(Some(&ELN));
+    // Binary formats first: their signatures are exact. HDF5 is claimed even in builds without
+    // the `hdf5` feature, whose reader then says how to enable it.
+    if crate::hdf5::sniff(&head) || crate::hdf5::EXTENSIONS.contains(&ext.as_str()) {
+        return Ok(Some(&HDF5));
     }
     if crate::json::sniff(&head)
         || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
@@ -93,6 +99,7 @@ pub fn media_type(name: &str) -> String {
         "jdx" | "dx" | "jcamp" => "chemical/x-jcamp-dx".into(),
         "ipynb" => "application/x-ipynb+json".into(),
         "eln" => "application/zip".into(),
+        "h5" | "hdf5" | "hdf" | "nxs" | "nx5" | "he5" => "application/x-hdf5".into(),
         _ => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
     }
 }

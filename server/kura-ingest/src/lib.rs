@@ -8,6 +8,7 @@ pub mod csv;
 pub mod detect;
 pub mod eln;
 mod error;
+pub mod hdf5;
 pub mod jcamp;
 pub mod json;
 pub mod mgf;

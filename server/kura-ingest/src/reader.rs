@@ -153,6 +153,9 @@ pub enum ReadError {
     Ragged { line: u64, expected: usize, found: usize },
     #[error("no table found: {0}")]
     NoTable(String),
+    /// The format is known but this build cannot read it (an optional feature is off).
+    #[error("{0}")]
+    Unsupported(String),
     #[error("malformed {format}: {message}")]
     Malformed { format: &'static str, message: String },
     #[error("reading failed: {0}")]
