@@ -7,15 +7,15 @@ use std::path::Path;
 use crate::FormatReader;
 use crate::cif::CifReader;
 use crate::csv::CsvReader;
-use crate::jcamp::JcampReader;
 use crate::eln::ElnReader;
 use crate::hdf5::Hdf5Reader;
+use crate::jcamp::JcampReader;
 use crate::json::JsonReader;
-use crate::vendor::XpsTextReader;
 use crate::mgf::MgfReader;
 use crate::mzml::MzmlReader;
 use crate::notebook::NotebookReader;
 use crate::sheet::SpreadsheetReader;
+use crate::vendor::XpsTextReader;
 
 /// How many leading bytes detection looks at.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -46,42 +46,49 @@ fn extension(name: &str) -> String {
 }
 
 /// The reader for a file, or `None` when no reader applies (the file stays raw only).
+///
+/// Order matters: archives first (their members would otherwise be mistaken for their content),
+/// then formats with exact binary signatures, then text formats whose sniff is specific
+/// (notebooks and the Scienta export before JSON, which would take them), JSON, and last the
+/// delimited-text reader, which accepts almost anything textual.
 pub fn detect(path: &Path, name: &str) -> std::io::Result<Option<&'static dyn FormatReader>> {
     let mut head = Vec::with_capacity(HEAD_BYTES);
     std::fs::File::open(path)?.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
     let ext = extension(name);
-    // Before JSON: a Scienta export opens with `[Info]`, which the JSON sniff would take.
-    if crate::vendor::sniff(&head) {
-        return Ok(Some(&XPS_TEXT));
+    let ext = ext.as_str();
+    if crate::eln::sniff(path, &head, ext) {
+        return Ok(Some(&ELN));
+    }
+    if crate::sheet::sniff(&head, ext) {
+        return Ok(Some(&SPREADSHEET));
+    }
+    // HDF5 is claimed even in builds without the `hdf5` feature, whose reader then says how to
+    // enable it.
+    if crate::hdf5::sniff(&head) || crate::hdf5::EXTENSIONS.contains(&ext) {
+        return Ok(Some(&HDF5));
+    }
     if crate::mzml::sniff(&head) || ext == "mzml" {
         return Ok(Some(&MZML));
     }
-    if crate::mgf::sniff(&head) || ext == "mgf" {
-        return Ok(Some(&MGF));
-    if crate::sheet::sniff(&head, &ext) {
-        return Ok(Some(&SPREADSHEET));
-    // Before JSON: a notebook is JSON too.
     if crate::notebook::sniff(&head) || ext == "ipynb" {
         return Ok(Some(&NOTEBOOK));
-    // Before the others: an archive's members would otherwise be mistaken for its content.
-    if crate::eln::sniff(path, &head, &ext) {
-        return Ok(Some(&ELN));
-    // Binary formats first: their signatures are exact. HDF5 is claimed even in builds without
-    // the `hdf5` feature, whose reader then says how to enable it.
-    if crate::hdf5::sniff(&head) || crate::hdf5::EXTENSIONS.contains(&ext.as_str()) {
-        return Ok(Some(&HDF5));
     }
-    if crate::json::sniff(&head)
-        || (JSON_EXTENSIONS.contains(&ext.as_str()) && head.iter().any(|b| !b.is_ascii_whitespace()))
-    {
+    if crate::vendor::sniff(&head) {
+        return Ok(Some(&XPS_TEXT));
+    }
+    if crate::mgf::sniff(&head) || ext == "mgf" {
+        return Ok(Some(&MGF));
+    }
+    if crate::json::sniff(&head) || (JSON_EXTENSIONS.contains(&ext) && head.iter().any(|b| !b.is_ascii_whitespace())) {
         return Ok(Some(&JSON));
     }
-    if crate::jcamp::sniff(&head) || JCAMP_EXTENSIONS.contains(&ext.as_str()) {
+    if crate::jcamp::sniff(&head) || JCAMP_EXTENSIONS.contains(&ext) {
         return Ok(Some(&JCAMP));
+    }
     if crate::cif::sniff(&head) || ext == "cif" || ext == "mmcif" {
         return Ok(Some(&CIF));
     }
-    if crate::csv::sniff(&head) || TEXT_TABLE_EXTENSIONS.contains(&ext.as_str()) {
+    if crate::csv::sniff(&head) || TEXT_TABLE_EXTENSIONS.contains(&ext) {
         // A `.csv` that is really binary still goes to the CSV reader, which says precisely why
         // it cannot read it.
         return Ok(Some(&CSV));

@@ -102,5 +102,13 @@ fn read_cif(
     parameters.insert("tables".into(), json!(scan.loops.len()));
     parameters.insert("rows".into(), json!(scan.loops.iter().map(|l| l.rows).sum::<u64>()));
     parameters.insert("uncertainties".into(), json!("value column plus <column>_su column"));
-    Ok(ReadReport { reader: "cif", reader_version: "1", parameters, metadata, text: scan.text, warnings })
+    Ok(ReadReport {
+        reader: "cif",
+        reader_version: "1",
+        parameters,
+        metadata,
+        text: scan.text,
+        warnings,
+        ..Default::default()
+    })
 }

@@ -123,6 +123,7 @@ impl FormatReader for JcampReader {
             metadata,
             text: std::mem::take(&mut parser.text),
             warnings: std::mem::take(&mut parser.warnings),
+            ..Default::default()
         })
     }
 }

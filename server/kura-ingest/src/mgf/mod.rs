@@ -400,6 +400,7 @@ impl FormatReader for MgfReader {
             metadata,
             text: survey.text,
             warnings: Vec::new(),
+            ..Default::default()
         })
     }
 }

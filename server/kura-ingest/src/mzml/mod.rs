@@ -206,7 +206,15 @@ impl FormatReader for MzmlReader {
         parameters.insert("chromatogram_points".into(), json!(chromatogram_points.as_ref().map_or(0, |t| t.rows)));
         parameters.insert("chromatogram_arrays".into(), json!(chromatogram_layout.names()));
         parameters.insert("index".into(), json!("the indexList of byte offsets is not kept: it is derivable"));
-        Ok(ReadReport { reader: "mzml", reader_version: "1", parameters, metadata, text, warnings })
+        Ok(ReadReport {
+            reader: "mzml",
+            reader_version: "1",
+            parameters,
+            metadata,
+            text,
+            warnings,
+            ..Default::default()
+        })
     }
 }
 

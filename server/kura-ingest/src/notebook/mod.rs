@@ -165,6 +165,7 @@ impl FormatReader for NotebookReader {
             metadata,
             text: text.join("\n\n"),
             warnings: found.warnings,
+            ..Default::default()
         })
     }
 }

@@ -130,5 +130,6 @@ fn read_file(
         metadata: out.metadata,
         text: out.text,
         warnings: out.warnings,
+        ..Default::default()
     })
 }
