@@ -2,6 +2,7 @@
 //! arrays become lists. Types are inferred from the first records and re-inferred over the whole
 //! file when a later record disagrees.
 
+mod loose;
 mod records;
 
 use std::fs::File;
@@ -126,6 +127,35 @@ fn table_start(schema: &Schema) -> TableStart {
     TableStart { name: "data".into(), schema: Arc::new(Schema::new(fields)), columns }
 }
 
+/// Reads with types inferred from a sample, then from the whole file if a later record
+/// disagrees. Arrow errors mean the records have no common typed shape.
+fn typed(
+    path: &Path,
+    sink: &mut dyn TableSink,
+    progress: &mut dyn FnMut(u64),
+    warnings: &mut Vec<String>,
+) -> Result<u64, ReadError> {
+    let sampled = infer(path, Some(SAMPLE))?;
+    if sampled.fields().is_empty() {
+        return Err(ReadError::NoTable("no records with fields".into()));
+    }
+    let start = table_start(&sampled);
+    sink.begin_table(start.clone())?;
+    match decode_all(path, start.schema.clone(), sink, progress) {
+        Ok(rows) => Ok(rows),
+        Err(ReadError::Arrow(first)) => {
+            // A later record disagrees with the sample: infer over every record and start over.
+            sink.discard_table();
+            let full = infer(path, None)?;
+            let start = table_start(&full);
+            sink.begin_table(start.clone())?;
+            warnings.push(format!("types re-inferred over the whole file after: {first}"));
+            decode_all(path, start.schema.clone(), sink, progress)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl FormatReader for JsonReader {
     fn name(&self) -> &'static str {
         "json"
@@ -140,23 +170,14 @@ impl FormatReader for JsonReader {
         if std::fs::metadata(path)?.len() == 0 {
             return Err(ReadError::Empty);
         }
-        let sampled = infer(path, Some(SAMPLE))?;
-        if sampled.fields().is_empty() {
-            return Err(ReadError::NoTable("no records with fields".into()));
-        }
         let mut warnings = Vec::new();
-        let start = table_start(&sampled);
-        sink.begin_table(start.clone())?;
-        let rows = match decode_all(path, start.schema.clone(), sink, progress) {
+        let rows = match typed(path, sink, progress, &mut warnings) {
             Ok(rows) => rows,
-            Err(ReadError::Arrow(first)) => {
-                // A later record disagrees with the sample: infer over every record and start over.
+            // Records with no common shape: every top-level key becomes a text column.
+            Err(ReadError::Arrow(e)) => {
                 sink.discard_table();
-                let full = infer(path, None)?;
-                let start = table_start(&full);
-                sink.begin_table(start.clone())?;
-                warnings.push(format!("types re-inferred over the whole file after: {first}"));
-                decode_all(path, start.schema.clone(), sink, progress).map_err(|e| malformed(e.to_string()))?
+                warnings.push(format!("records have no common shape ({e}); fields are kept as JSON text"));
+                loose::read(path, sink, progress)?
             }
             Err(e) => return Err(e),
         };

@@ -116,3 +116,21 @@ fn sniffing_tells_records_from_notebooks_and_text() {
     assert!(!sniff(b"{\"nbformat\": 4, \"cells\": []}"));
     assert!(!sniff(b"a,b\n1,2\n"));
 }
+
+#[test]
+fn records_without_a_common_shape_become_text_columns() {
+    // JSON-LD: `@type` is a string in one entity and a list in the next; `@context` an object
+    // in one record and a string in the other.
+    let (sink, report) = read(
+        r#"{"@context": {"a": "https://x/a"}, "@graph": [{"@id": "./", "@type": "Dataset"}, {"@id": "f", "@type": ["File", "x"]}]}
+{"@context": "https://w3id.org/ro/crate/1.1/context", "@graph": 3}"#,
+    )
+    .unwrap();
+    assert!(report.warnings.iter().any(|w| w.contains("no common shape")), "{:?}", report.warnings);
+    assert_eq!(sink.finished, 1);
+    let context = column::<StringArray>(&sink, "@context");
+    assert_eq!(context.value(0), r#"{"a":"https://x/a"}"#);
+    assert_eq!(context.value(1), "https://w3id.org/ro/crate/1.1/context");
+    assert!(column::<StringArray>(&sink, "@graph").value(0).contains(r#""@type":["File","x"]"#));
+    assert_eq!(column::<StringArray>(&sink, "@graph").value(1), "3");
+}

@@ -120,10 +120,7 @@ pub type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// `from` / `until` in either granularity; both must use the same one and `from` ≤ `until`.
 /// Day granularity for `until` means the whole day.
-pub fn date_range(
-    from: Option<&str>,
-    until: Option<&str>,
-) -> Result<Window, OaiError> {
+pub fn date_range(from: Option<&str>, until: Option<&str>) -> Result<Window, OaiError> {
     let parse = |s: &str, end: bool| -> Result<(DateTime<Utc>, bool), OaiError> {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%SZ") {
             return Ok((t.and_utc(), true));

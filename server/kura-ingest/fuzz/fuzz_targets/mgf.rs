@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kura_ingest_fuzz::read(&kura_ingest::mgf::MgfReader, "input.mgf", data));
