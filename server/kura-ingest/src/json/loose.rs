@@ -65,7 +65,7 @@ pub(super) fn read(path: &Path, sink: &mut dyn TableSink, progress: &mut dyn FnM
     let mut builders: Vec<StringBuilder> = keys.iter().map(|_| StringBuilder::new()).collect();
     let mut pending = 0usize;
     let mut rows = 0u64;
-    let mut flush = |builders: &mut Vec<StringBuilder>, sink: &mut dyn TableSink| -> Result<(), ReadError> {
+    let flush = |builders: &mut Vec<StringBuilder>, sink: &mut dyn TableSink| -> Result<(), ReadError> {
         let arrays: Vec<ArrayRef> = builders.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
         sink.write_batch(&RecordBatch::try_new(schema.clone(), arrays)?)?;
         Ok(())
