@@ -37,6 +37,8 @@ fn samples() -> Vec<(&'static str, &'static str, &'static str, &'static str, ser
                 "subjects": [{"scheme": "FOS", "code": "2.5"}],
                 "license": "CC-BY-4.0",
                 "language": "en",
+                "temporal_coverage": {"start": "2025-04-02", "end": "2025-04-02"},
+                "spatial_coverage": {"place": "Yoshida campus, Kyoto University", "point": {"latitude": 35.0262, "longitude": 135.7808}},
                 "methods": [{"lang": "en", "value": "Type K thermocouple at the pellet surface, logged by the furnace controller."}]
             }),
         ),
@@ -57,6 +59,8 @@ fn samples() -> Vec<(&'static str, &'static str, &'static str, &'static str, ser
                 "subjects": [{"scheme": "FOS", "code": "1.4"}],
                 "license": "CC0-1.0",
                 "language": "en",
+                "temporal_coverage": {"start": "2025-01-10", "end": "2025-02-20"},
+                "spatial_coverage": {"place": "Hongo campus, The University of Tokyo", "point": {"latitude": 35.7126, "longitude": 139.7620}},
                 "instruments": [{"name": "Shimadzu UV-2600i", "manufacturer": "Shimadzu"}]
             }),
         ),
@@ -76,7 +80,9 @@ fn samples() -> Vec<(&'static str, &'static str, &'static str, &'static str, ser
                              {"lang": "en", "value": "resistivity"}, {"lang": "ja", "value": "超伝導"}],
                 "subjects": [{"scheme": "FOS", "code": "1.3"}],
                 "license": "CC-BY-4.0",
-                "language": "en"
+                "language": "en",
+                "temporal_coverage": {"start": "2024-11-01", "end": "2024-12-15"},
+                "spatial_coverage": {"place": "Katsura campus, Kyoto University", "point": {"latitude": 34.9925, "longitude": 135.6798}}
             }),
         ),
     ]
