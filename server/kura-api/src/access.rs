@@ -97,7 +97,10 @@ pub async fn authorize(
             return Err(unauthenticated());
         }
         if decision == Decision::Forbidden && action == Action::ReadData && version.state == "deaccessioned" {
-            return Err(ApiError::new(ErrorCode::Gone, "this version was deaccessioned: its data are no longer available"));
+            return Err(ApiError::new(
+                ErrorCode::Gone,
+                "this version was deaccessioned: its data are no longer available",
+            ));
         }
         return Err(refuse(decision, action));
     }

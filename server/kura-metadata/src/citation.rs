@@ -35,8 +35,10 @@ pub fn bibtex(view: &DatasetView) -> String {
             AgentKind::Person => bib_escape(&c.name),
         })
         .collect();
-    let key: String =
-        format!("{}_v{}", view.name, view.version).chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let key: String = format!("{}_v{}", view.name, view.version)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
     let mut out = format!("@misc{{{key},\n");
     let mut field = |name: &str, value: &str| out.push_str(&format!("  {name} = {{{value}}},\n"));
     if !authors.is_empty() {

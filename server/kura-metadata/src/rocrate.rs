@@ -46,10 +46,7 @@ pub fn to_ro_crate(view: &DatasetView, files: &[&FileView], tables: &[&TableView
     let description = pick(&md.descriptions, "en").map(|d| d.value.clone()).unwrap_or_else(|| name.clone());
     let mut authors = Vec::new();
     for (i, creator) in md.creators.iter().enumerate() {
-        let id = creator
-            .orcid_iri()
-            .or_else(|| creator.ror.clone())
-            .unwrap_or_else(|| format!("#creator-{}", i + 1));
+        let id = creator.orcid_iri().or_else(|| creator.ror.clone()).unwrap_or_else(|| format!("#creator-{}", i + 1));
         let kind = match creator.kind {
             AgentKind::Person => "Person",
             AgentKind::Organization => "Organization",

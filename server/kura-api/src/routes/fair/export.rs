@@ -66,9 +66,11 @@ pub(crate) async fn eln(
         .iter()
         .map(|f| Entry { path: crate_file_path(f), sha256: f.sha256.clone(), deflate: compressible(&f.media_type) })
         .collect();
-    entries.extend(tables.iter().filter_map(|t| {
-        Some(Entry { path: crate_table_path(t), sha256: t.sha256.clone()?, deflate: false })
-    }));
+    entries.extend(
+        tables
+            .iter()
+            .filter_map(|t| Some(Entry { path: crate_table_path(t), sha256: t.sha256.clone()?, deflate: false })),
+    );
     if may_read {
         let details = serde_json::json!({"files": files.len(), "tables": tables.len()});
         audit_read(state, caller, target, "data.export", "export.eln", details).await?;
@@ -89,7 +91,13 @@ pub(crate) async fn eln(
     Response::builder()
         .header(header::CONTENT_TYPE, "application/vnd.eln+zip")
         .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\""))
-        .header(header::LINK, format!("<https://w3id.org/ro/crate>; rel=\"profile\", <{}>; rel=\"collection\"; type=\"text/html\"", view.landing_url))
+        .header(
+            header::LINK,
+            format!(
+                "<https://w3id.org/ro/crate>; rel=\"profile\", <{}>; rel=\"collection\"; type=\"text/html\"",
+                view.landing_url
+            ),
+        )
         .body(Body::from_stream(stream))
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
 }

@@ -112,10 +112,16 @@ mod tests {
     #[test]
     fn accept_headers_pick_the_right_representation() {
         assert_eq!(negotiate(None), Some(Format::Html));
-        assert_eq!(negotiate(Some("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")), Some(Format::Html));
+        assert_eq!(
+            negotiate(Some("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")),
+            Some(Format::Html)
+        );
         assert_eq!(negotiate(Some("text/turtle")), Some(Format::Turtle));
         assert_eq!(negotiate(Some("application/ld+json;q=0.5, text/turtle;q=0.9")), Some(Format::Turtle));
-        assert_eq!(negotiate(Some("application/xml;profile=\"http://datacite.org/schema/kernel-4\"")), Some(Format::DataCite));
+        assert_eq!(
+            negotiate(Some("application/xml;profile=\"http://datacite.org/schema/kernel-4\"")),
+            Some(Format::DataCite)
+        );
         assert_eq!(negotiate(Some("application/vnd.eln+zip")), Some(Format::Eln));
         assert_eq!(negotiate(Some("image/png")), None);
         assert_eq!(negotiate(Some("text/turtle;q=0")), None);

@@ -131,7 +131,9 @@ pub fn landing(
         .collect();
     let (level_class, level_label) = match &view.access {
         AccessLevel::Open => ("open", m.level_open.to_string()),
-        AccessLevel::Embargoed { until } => ("embargoed", format!("{} {}", m.level_embargoed, until.format("%Y-%m-%d"))),
+        AccessLevel::Embargoed { until } => {
+            ("embargoed", format!("{} {}", m.level_embargoed, until.format("%Y-%m-%d")))
+        }
         AccessLevel::Consortium { consortia } => (
             "consortium",
             format!(

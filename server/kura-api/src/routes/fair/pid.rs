@@ -29,7 +29,11 @@ fn see_other(name: &str, version: i32) -> Response {
 }
 
 /// `GET /pid/{id}`.
-pub async fn latest(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn latest(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let name = name_of(&state, &id).await?;
     let target = latest_target(&state, &caller, &name).await?;
     Ok(see_other(&target.dataset.name, target.version.number))
