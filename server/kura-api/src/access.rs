@@ -96,6 +96,12 @@ pub async fn authorize(
         if decision == Decision::Forbidden && changes && caller.0.is_anonymous() {
             return Err(unauthenticated());
         }
+        if decision == Decision::Forbidden && action == Action::ReadData && version.state == "deaccessioned" {
+            return Err(ApiError::new(
+                ErrorCode::Gone,
+                "this version was deaccessioned: its data are no longer available",
+            ));
+        }
         return Err(refuse(decision, action));
     }
     Ok(Target { dataset, version, facts, policy })

@@ -1,4 +1,5 @@
-//! Kura's HTTP surface (axum): the REST API under `/api/v1`. Thin: handlers extract, call the
+//! Kura's HTTP surface (axum): the REST API under `/api/v1` and the FAIR surfaces (landing
+//! pages, PIDs, content negotiation, DCAT catalog, sitemap, OAI-PMH) at the root. Thin: handlers extract, call the
 //! catalog or the ingestor, and map the result; access decisions live in the services.
 
 pub mod access;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/jobs/{job_id}", get(jobs::get))
         .route("/datasets/{name}/versions", get(versions::list))
         .route("/datasets/{name}/versions/{version}", get(versions::get))
+        .route("/datasets/{name}/versions/{version}/deaccession", post(versions::deaccession))
         .route("/datasets/{name}/versions/{version}/files", get(files::list))
         .route("/datasets/{name}/versions/{version}/files/{file_id}/content", get(files::download))
         .route("/datasets/{name}/versions/{version}/tables", get(tables::list))
@@ -76,6 +78,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/.well-known/jwks.json", get(session::jwks))
         .route("/oai", get(oai::get).post(oai::post))
+        .route("/datasets/{name}", get(fair::landing::latest))
+        .route("/datasets/{name}/{version}", get(fair::landing::version))
+        .route("/datasets/{name}/{version}/{document}", get(fair::landing::document))
+        .route("/pid/{id}", get(fair::pid::latest))
+        .route("/pid/{id}/{version}", get(fair::pid::version))
+        .route("/catalog", get(fair::catalog::catalog))
+        .route("/sitemap.xml", get(fair::catalog::sitemap))
+        .route("/robots.txt", get(fair::catalog::robots))
         .nest("/api/v1", api)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(TraceLayer::new_for_http())

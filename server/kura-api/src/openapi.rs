@@ -35,6 +35,7 @@ impl Modify for TokenAuth {
         routes::versions::draft,
         routes::versions::update,
         routes::versions::publish,
+        routes::versions::deaccession,
         routes::files::upload,
         routes::files::list,
         routes::files::download,

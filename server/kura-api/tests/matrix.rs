@@ -52,11 +52,16 @@ struct World {
 }
 
 async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, String) {
+    // `~/…` is a path at the site root (the FAIR surfaces), anything else is under `/api/v1`.
+    let url = match path.strip_prefix('~') {
+        Some(root) => format!("{}{root}", app.base),
+        None => app.url(path),
+    };
     let mut request = match method {
-        "GET" => app.client.get(app.url(path)),
-        "POST" => app.client.post(app.url(path)),
-        "PUT" => app.client.put(app.url(path)),
-        "PATCH" => app.client.patch(app.url(path)),
+        "GET" => app.client.get(&url),
+        "POST" => app.client.post(&url),
+        "PUT" => app.client.put(&url),
+        "PATCH" => app.client.patch(&url),
         other => panic!("unknown method {other}"),
     };
     if let Some(token) = token {
@@ -210,7 +215,8 @@ async fn wait_for_job(app: &TestApp, name: &str, id: &str, token: &str) {
     panic!("job did not finish");
 }
 
-/// The endpoints: (kind, method, path template). `{n}` is the dataset name, `{f}` a raw file id.
+/// The endpoints: (kind, method, path template). `{n}` is the dataset name, `{i}` its id, `{f}` a
+/// raw file id; `~` starts a path at the site root instead of `/api/v1`.
 /// Kinds: M = metadata read, D = data read, E = edit, P = manage access.
 const ENDPOINTS: &[(char, &str, &str)] = &[
     ('M', "GET", "/datasets/{n}"),
@@ -224,6 +230,16 @@ const ENDPOINTS: &[(char, &str, &str)] = &[
     ('D', "GET", "/datasets/{n}/versions/1/files/{f}/content"),
     ('D', "GET", "/datasets/{n}/versions/1/tables/t/parquet"),
     ('D', "GET", "/datasets/{n}/versions/1/tables/t/rows"),
+    // FAIR surfaces: landing pages (HTML and negotiated), documents, linkset, PID, export.
+    ('M', "GET", "~/datasets/{n}"),
+    ('M', "GET", "~/datasets/{n}/1"),
+    ('M', "GET", "~/datasets/{n}/1?format=ttl"),
+    ('M', "GET", "~/datasets/{n}/1/metadata.jsonld"),
+    ('M', "GET", "~/datasets/{n}/1/datacite.xml"),
+    ('M', "GET", "~/datasets/{n}/1/linkset"),
+    ('M', "GET", "~/datasets/{n}/1/export.eln"),
+    ('M', "GET", "~/pid/{i}"),
+    ('M', "GET", "~/pid/{i}/1"),
     ('P', "GET", "/datasets/{n}/grants"),
     ('P', "PUT", "/datasets/{n}/policy"),
     ('J', "GET", "/datasets/{n}/jobs"),
@@ -295,11 +311,30 @@ async fn every_actor_level_and_endpoint_behaves_as_the_table_says() {
             ));
         }
         leaks(&body, &mut failures, "GET /datasets");
+        // The DCAT catalog and the sitemap are public-only for everyone: closed datasets and
+        // drafts never appear, whoever asks.
+        for path in ["~/catalog?limit=100", "~/sitemap.xml"] {
+            let (status, body) = call(app, "GET", path, token, None).await;
+            if status != 200 {
+                failures.push(format!("{actor}: {path} answered {status}"));
+            }
+            for level in ["closed", "draft"] {
+                let (name, id, title, _) = &world.datasets[level];
+                for secret in [name.as_str(), id.as_str(), title.as_str()] {
+                    if body.contains(secret) {
+                        failures.push(format!("{actor}: {path} lists the {level} dataset ({secret:?})"));
+                    }
+                }
+            }
+            if !body.contains("ds-open") {
+                failures.push(format!("{actor}: {path} misses the open dataset"));
+            }
+        }
 
         for (kind, method, template) in ENDPOINTS {
             for level in LEVELS {
-                let (name, _, _, file_id) = &world.datasets[level];
-                let path = template.replace("{n}", name).replace("{f}", file_id);
+                let (name, id, _, file_id) = &world.datasets[level];
+                let path = template.replace("{n}", name).replace("{i}", id).replace("{f}", file_id);
                 let letter = match kind {
                     'M' | 'L' | 'Q' => expected(actor, level).as_bytes()[0],
                     'D' => expected(actor, level).as_bytes()[1],

@@ -66,7 +66,11 @@ async fn world() -> TestApp {
         .version(ds.id, kura_catalog::versions::VersionSelector::Number(1), &kura_catalog::Visibility::everything())
         .await
         .unwrap();
-    app.state.catalog.deaccession(&v1, "sample was contaminated").await.unwrap();
+    app.state
+        .catalog
+        .deaccession(&v1, "sample was contaminated", kura_catalog::audit::Actor::rest("test"))
+        .await
+        .unwrap();
     app
 }
 

@@ -226,6 +226,7 @@ impl Catalog {
         &self,
         version: &dataset_version::Model,
         reason: &str,
+        actor: crate::audit::Actor<'_>,
     ) -> Result<dataset_version::Model, CatalogError> {
         if state_of(version)? != VersionState::Published {
             return Err(CatalogError::Conflict(format!(
@@ -249,6 +250,18 @@ impl Catalog {
         if result.rows_affected != 1 {
             return Err(CatalogError::Conflict("the version changed meanwhile".into()));
         }
+        crate::audit::record(
+            &txn,
+            crate::audit::AuditRecord {
+                actor: actor.who,
+                action: "version.deaccession",
+                surface: actor.surface,
+                dataset_id: Some(version.dataset_id),
+                target: Some(version.number.to_string()),
+                details: json!({"version": version.number, "reason": reason}),
+            },
+        )
+        .await?;
         outbox::append(&txn, "version.deaccessioned", Some(version.dataset_id), json!({"version": version.number}))
             .await?;
         txn.commit().await?;

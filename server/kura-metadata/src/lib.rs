@@ -3,11 +3,13 @@
 //! mappings to DCAT-AP 3 RDF (with PROV-O, ODRL, csvw/QUDT), schema.org JSON-LD and DataCite 4.7
 //! XML. A leaf crate: the integration fills [`DatasetView`] and [`CatalogView`] from the catalog.
 
+pub mod citation;
 mod datacite;
 mod error;
 pub mod fos;
 mod profile;
 mod rdf;
+pub mod rocrate;
 pub mod samples;
 mod schema_org;
 mod serialize;

@@ -3,6 +3,7 @@
 
 pub mod access_admin;
 pub mod datasets;
+pub mod fair;
 pub mod files;
 pub mod health;
 pub mod jobs;

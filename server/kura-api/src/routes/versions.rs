@@ -80,3 +80,27 @@ pub async fn publish(
     let draft = authorize(&state, &caller, &name, Which::Draft, Action::Publish).await?.version;
     Ok(Json(state.catalog.publish(&draft).await?))
 }
+
+/// Body of `POST /api/v1/datasets/{name}/versions/{version}/deaccession`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deaccession {
+    /// Why the version is withdrawn; shown on its tombstone page.
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/datasets/{name}/versions/{version}/deaccession", tag = "versions",
+    params(("name" = String, Path), ("version" = String, Path)), request_body = Deaccession,
+    responses((status = 200, body = dataset_version::Model, description = "the version, now a tombstone: its PID still resolves, its data answer 410"),
+        (status = 403), (status = 404), (status = 409, description = "the version is not published")),
+    security(("token" = [])))]
+pub async fn deaccession(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, version)): Path<(String, String)>,
+    Json(body): Json<Deaccession>,
+) -> Result<Json<dataset_version::Model>, ApiError> {
+    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::Publish).await?;
+    let actor = kura_catalog::audit::Actor::rest(&caller.0.actor);
+    Ok(Json(state.catalog.deaccession(&target.version, &body.reason, actor).await?))
+}

@@ -1,0 +1,193 @@
+//! `GET /datasets/{name}` and `/datasets/{name}/{version}`: the landing page (HTML, English or
+//! Japanese, schema.org JSON-LD, Signposting `Link` headers) or, by `Accept` or `?format=`, the
+//! RDF, DataCite and RO-Crate representations; `/datasets/{name}/{version}/{document}` serves
+//! each of them at its own URL, with the linkset.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use kura_core::VersionState;
+use kura_core::access::{Action, Decision, Facts, decide};
+use kura_metadata::{DatasetView, dataset_graph, to_datacite_xml, to_jsonld, to_ntriples, to_rdfxml, to_turtle};
+use kura_rdf::{signposting, urls};
+use serde::Deserialize;
+
+use super::negotiate::{Format, negotiate};
+use super::page::{CallerView, VersionRow};
+use super::{accept, export, lang, latest_target, metadata_error, not_acceptable, page, view_of};
+use crate::access::{Target, Which, authorize};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `?format=` and `?lang=`.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    pub format: Option<String>,
+    pub lang: Option<String>,
+}
+
+/// `GET /datasets/{name}`: the latest version the caller may see.
+pub async fn latest(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let target = latest_target(&state, &caller, &name).await?;
+    negotiated(&state, &caller, target, &q, &headers).await
+}
+
+/// `GET /datasets/{name}/{version}`.
+pub async fn version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, version)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
+    negotiated(&state, &caller, target, &q, &headers).await
+}
+
+/// `GET /datasets/{name}/{version}/{document}`: `metadata.ttl|jsonld|rdf|nt`, `datacite.xml`,
+/// `export.eln`, `linkset` (JSON or text by `Accept`), `linkset.json`, `linkset.txt`.
+pub async fn document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, version, document)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
+    let format = match document.as_str() {
+        "metadata.ttl" => Format::Turtle,
+        "metadata.jsonld" => Format::JsonLd,
+        "metadata.rdf" => Format::RdfXml,
+        "metadata.nt" => Format::NTriples,
+        "datacite.xml" => Format::DataCite,
+        "export.eln" => Format::Eln,
+        "linkset" | "linkset.json" | "linkset.txt" => {
+            let view = view_of(&state, &caller, &target).await?;
+            let text = document == "linkset.txt"
+                || (document == "linkset"
+                    && accept(&headers).is_some_and(|a| a.contains("application/linkset") && !a.contains("+json")));
+            return Ok(linkset(&view, is_withdrawn(&target), text));
+        }
+        _ => return Err(ApiError::not_found("route")),
+    };
+    represent(&state, &caller, target, format, None, &headers).await
+}
+
+async fn negotiated(
+    state: &AppState,
+    caller: &Caller,
+    target: Target,
+    q: &PageQuery,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let format = match &q.format {
+        Some(f) => Format::from_param(f).ok_or_else(not_acceptable)?,
+        None => negotiate(accept(headers)).ok_or_else(not_acceptable)?,
+    };
+    let mut response = represent(state, caller, target, format, q.lang.as_deref(), headers).await?;
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("Accept"));
+    Ok(response)
+}
+
+fn is_withdrawn(target: &Target) -> bool {
+    target.version.state == VersionState::Deaccessioned.as_str()
+}
+
+async fn represent(
+    state: &AppState,
+    caller: &Caller,
+    target: Target,
+    format: Format,
+    query_lang: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let view = view_of(state, caller, &target).await?;
+    let body = match format {
+        Format::Html => return html(state, caller, &target, &view, query_lang, headers).await,
+        Format::Eln => return export::eln(state, caller, &target, &view).await,
+        Format::DataCite => to_datacite_xml(&view).map_err(metadata_error)?,
+        rdf => {
+            let graph = dataset_graph(&view).map_err(metadata_error)?;
+            match rdf {
+                Format::Turtle => to_turtle(&graph),
+                Format::JsonLd => to_jsonld(&graph),
+                Format::RdfXml => to_rdfxml(&graph),
+                _ => to_ntriples(&graph),
+            }
+            .map_err(metadata_error)?
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.media_type().to_string()),
+            (header::LINK, format!("<{}>; rel=\"describes\"; type=\"text/html\"", view.landing_url)),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn html(
+    state: &AppState,
+    caller: &Caller,
+    target: &Target,
+    view: &DatasetView,
+    query_lang: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let subject = &caller.0.subject;
+    let withdrawn = is_withdrawn(target);
+    let as_draft = Facts { state: VersionState::Draft, ..target.facts.clone() };
+    let who = CallerView {
+        may_read_data: decide(subject, Action::ReadData, &target.facts, now) == Decision::Allow,
+        may_edit: caller.0.can_write && decide(subject, Action::Edit, &as_draft, now) == Decision::Allow,
+        anonymous: caller.0.is_anonymous(),
+    };
+    let base = state.config.base_url();
+    let versions = state
+        .catalog
+        .versions(target.dataset.id, &caller.visibility())
+        .await?
+        .into_iter()
+        .map(|v| VersionRow {
+            number: v.number,
+            url: urls::landing(&base, &target.dataset.name, v.number),
+            current: v.id == target.version.id,
+            state: v.state,
+        })
+        .collect();
+    let lang = lang::choose(query_lang, headers);
+    let tombstone = withdrawn.then(|| target.version.deaccession_reason.clone().unwrap_or_default());
+    let page = page::landing(lang::messages(lang), view, &who, versions, &target.version.state, tombstone);
+    let body = askama::Template::render(&page)
+        .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, format!("landing page template: {e}")))?;
+    let status = if withdrawn { StatusCode::GONE } else { StatusCode::OK };
+    let mut response = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, Format::Html.media_type())
+        .header(header::LINK, signposting::landing_header(view, !withdrawn))
+        .header(header::VARY, "Accept-Language, Cookie")
+        .header(header::CONTENT_LANGUAGE, lang);
+    if let Some(l) = query_lang.filter(|l| *l == lang) {
+        response = response.header(header::SET_COOKIE, format!("lang={l}; Path=/; Max-Age=31536000; SameSite=Lax"));
+    }
+    response.body(Body::from(body)).map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))
+}
+
+fn linkset(view: &DatasetView, withdrawn: bool, text: bool) -> Response {
+    if text {
+        ([(header::CONTENT_TYPE, "application/linkset")], signposting::linkset_text(view, !withdrawn)).into_response()
+    } else {
+        let body = serde_json::to_string_pretty(&signposting::linkset_json(view, !withdrawn)).unwrap_or_default();
+        ([(header::CONTENT_TYPE, "application/linkset+json")], body).into_response()
+    }
+}

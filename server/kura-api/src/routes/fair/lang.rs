@@ -1,0 +1,216 @@
+//! The interface language of the HTML pages (English or Japanese) and their message table.
+//! `?lang=` wins, then the `lang` cookie, then `Accept-Language`; English otherwise.
+
+use axum::http::HeaderMap;
+use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+
+/// The interface strings of the pages, one table per language (a missing string is a compile
+/// error, not a blank on the page).
+#[derive(Debug)]
+pub struct Messages {
+    pub lang: &'static str,
+    pub other_lang: &'static str,
+    pub other_lang_name: &'static str,
+    pub site_tagline: &'static str,
+    pub dataset: &'static str,
+    pub version: &'static str,
+    pub versions: &'static str,
+    pub published: &'static str,
+    pub draft: &'static str,
+    pub deaccessioned: &'static str,
+    pub tombstone_title: &'static str,
+    pub tombstone_reason: &'static str,
+    pub description: &'static str,
+    pub creators: &'static str,
+    pub keywords: &'static str,
+    pub subjects: &'static str,
+    pub license: &'static str,
+    pub no_license: &'static str,
+    pub access: &'static str,
+    pub level_open: &'static str,
+    pub level_embargoed: &'static str,
+    pub level_consortium: &'static str,
+    pub level_restricted: &'static str,
+    pub level_closed: &'static str,
+    pub you_can_read: &'static str,
+    pub you_cannot_read: &'static str,
+    pub request_access: &'static str,
+    pub sign_in_hint: &'static str,
+    pub you_can_edit: &'static str,
+    pub files: &'static str,
+    pub path: &'static str,
+    pub media_type: &'static str,
+    pub size: &'static str,
+    pub download: &'static str,
+    pub tables: &'static str,
+    pub rows: &'static str,
+    pub column: &'static str,
+    pub original_label: &'static str,
+    pub data_type: &'static str,
+    pub unit: &'static str,
+    pub provenance: &'static str,
+    pub provenance_line: &'static str,
+    pub citation: &'static str,
+    pub machine_readable: &'static str,
+    pub identifier: &'static str,
+    pub current: &'static str,
+    pub none: &'static str,
+}
+
+pub static EN: Messages = Messages {
+    lang: "en",
+    other_lang: "ja",
+    other_lang_name: "日本語",
+    site_tagline: "FAIR research data",
+    dataset: "Dataset",
+    version: "Version",
+    versions: "Versions",
+    published: "Published",
+    draft: "Draft (visible to the owner group only)",
+    deaccessioned: "Deaccessioned",
+    tombstone_title: "This version has been withdrawn",
+    tombstone_reason: "Reason",
+    description: "Description",
+    creators: "Creators",
+    keywords: "Keywords",
+    subjects: "Subjects",
+    license: "License",
+    no_license: "No license given",
+    access: "Access",
+    level_open: "Open access",
+    level_embargoed: "Embargoed until",
+    level_consortium: "Consortium members only",
+    level_restricted: "Restricted: on request",
+    level_closed: "Closed",
+    you_can_read: "You may download the data.",
+    you_cannot_read: "You may not download the data yet.",
+    request_access: "Request access with POST /api/v1/datasets/{name}/access-requests.",
+    sign_in_hint: "Sign in to request access or to use your consortium membership.",
+    you_can_edit: "You may edit this dataset (you are in its owner group).",
+    files: "Files",
+    path: "Path",
+    media_type: "Media type",
+    size: "Size (bytes)",
+    download: "Download",
+    tables: "Tables",
+    rows: "rows",
+    column: "Column",
+    original_label: "Original label",
+    data_type: "Type",
+    unit: "Unit",
+    provenance: "Provenance",
+    provenance_line: "read by",
+    citation: "Cite this dataset",
+    machine_readable: "Machine-readable metadata",
+    identifier: "Persistent identifier",
+    current: "this version",
+    none: "none",
+};
+
+pub static JA: Messages = Messages {
+    lang: "ja",
+    other_lang: "en",
+    other_lang_name: "English",
+    site_tagline: "FAIR な研究データ",
+    dataset: "データセット",
+    version: "バージョン",
+    versions: "バージョン一覧",
+    published: "公開日",
+    draft: "下書き（所有グループのみ閲覧可）",
+    deaccessioned: "公開取り下げ",
+    tombstone_title: "このバージョンは取り下げられました",
+    tombstone_reason: "理由",
+    description: "説明",
+    creators: "作成者",
+    keywords: "キーワード",
+    subjects: "分野",
+    license: "ライセンス",
+    no_license: "ライセンスの指定なし",
+    access: "アクセス",
+    level_open: "オープンアクセス",
+    level_embargoed: "エンバーゴ期限",
+    level_consortium: "コンソーシアム会員限定",
+    level_restricted: "制限付き（申請制）",
+    level_closed: "非公開",
+    you_can_read: "データをダウンロードできます。",
+    you_cannot_read: "現在データはダウンロードできません。",
+    request_access: "POST /api/v1/datasets/{name}/access-requests でアクセスを申請できます。",
+    sign_in_hint: "アクセス申請やコンソーシアム会員としての利用にはサインインしてください。",
+    you_can_edit: "所有グループのメンバーとしてこのデータセットを編集できます。",
+    files: "ファイル",
+    path: "パス",
+    media_type: "メディアタイプ",
+    size: "サイズ（バイト）",
+    download: "ダウンロード",
+    tables: "テーブル",
+    rows: "行",
+    column: "列",
+    original_label: "元のラベル",
+    data_type: "型",
+    unit: "単位",
+    provenance: "来歴",
+    provenance_line: "読み取り",
+    citation: "引用",
+    machine_readable: "機械可読メタデータ",
+    identifier: "永続識別子",
+    current: "このバージョン",
+    none: "なし",
+};
+
+/// The message table for a language tag.
+pub fn messages(lang: &str) -> &'static Messages {
+    if lang == "ja" { &JA } else { &EN }
+}
+
+/// The language of this request: `?lang=`, the `lang` cookie, `Accept-Language`, else English.
+pub fn choose(query_lang: Option<&str>, headers: &HeaderMap) -> &'static str {
+    let known = |l: &str| -> Option<&'static str> {
+        match l.trim().to_ascii_lowercase().split(['-', '_']).next() {
+            Some("ja") => Some("ja"),
+            Some("en") => Some("en"),
+            _ => None,
+        }
+    };
+    if let Some(l) = query_lang.and_then(known) {
+        return l;
+    }
+    let cookie = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix("lang="))
+        .find_map(known);
+    if let Some(l) = cookie {
+        return l;
+    }
+    let mut best: Option<(f32, &'static str)> = None;
+    for range in headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("").split(',') {
+        let mut parts = range.split(';');
+        let tag = parts.next().unwrap_or("");
+        let q = parts.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse().ok()).unwrap_or(1.0f32);
+        if let Some(l) = known(tag).filter(|_| q > 0.0)
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, l));
+        }
+    }
+    best.map_or("en", |(_, l)| l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn query_beats_cookie_beats_accept_language() {
+        let mut h = HeaderMap::new();
+        h.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("ja-JP,ja;q=0.9,en;q=0.8"));
+        assert_eq!(choose(None, &h), "ja");
+        h.insert(COOKIE, HeaderValue::from_static("session=x; lang=en"));
+        assert_eq!(choose(None, &h), "en");
+        assert_eq!(choose(Some("ja"), &h), "ja");
+        assert_eq!(choose(None, &HeaderMap::new()), "en");
+    }
+}

@@ -1,0 +1,278 @@
+//! The landing page as a template: a [`DatasetView`] turned into plain rows in the reader's
+//! language. Decisions (what the caller may do) are made by the handler and passed in.
+
+use askama::Template;
+use kura_metadata::{AccessLevel, DatasetView, fos, pick, spdx};
+
+use super::lang::Messages;
+
+/// A creator as listed on the page.
+#[derive(Debug)]
+pub struct CreatorRow {
+    pub name: String,
+    pub orcid: Option<String>,
+    pub affiliations: String,
+}
+
+#[derive(Debug)]
+pub struct FileRow {
+    pub path: String,
+    pub media_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub url: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ColumnRow {
+    pub name: String,
+    pub label: String,
+    pub data_type: String,
+    pub unit: String,
+}
+
+#[derive(Debug)]
+pub struct TableRow {
+    pub name: String,
+    pub rows: u64,
+    pub url: Option<String>,
+    pub columns: Vec<ColumnRow>,
+    pub provenance: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct VersionRow {
+    pub number: i32,
+    pub state: String,
+    pub url: String,
+    pub current: bool,
+}
+
+/// A link to one of the machine-readable documents.
+#[derive(Debug)]
+pub struct FormatRow {
+    pub label: &'static str,
+    pub url: String,
+    pub media_type: &'static str,
+}
+
+/// What the handler decided for this caller.
+#[derive(Debug)]
+pub struct CallerView {
+    pub may_read_data: bool,
+    pub may_edit: bool,
+    pub anonymous: bool,
+}
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+pub struct LandingPage {
+    pub m: &'static Messages,
+    pub page_url: String,
+    pub title: String,
+    pub other_titles: Vec<String>,
+    pub descriptions: Vec<String>,
+    pub creators: Vec<CreatorRow>,
+    pub keywords: Vec<String>,
+    pub subjects: Vec<String>,
+    pub license: Option<(String, String)>,
+    pub level_class: &'static str,
+    pub level_label: String,
+    pub conditions: Vec<String>,
+    pub state_note: Option<&'static str>,
+    pub tombstone: Option<String>,
+    pub published: Option<String>,
+    pub pid: String,
+    pub version: u32,
+    pub files: Vec<FileRow>,
+    pub tables: Vec<TableRow>,
+    pub versions: Vec<VersionRow>,
+    pub citation_text: String,
+    pub bibtex: String,
+    pub ris: String,
+    pub formats: Vec<FormatRow>,
+    pub json_ld: String,
+}
+
+/// Builds the page. `tombstone` is the deaccession reason of a withdrawn version.
+pub fn landing(
+    m: &'static Messages,
+    view: &DatasetView,
+    caller: &CallerView,
+    versions: Vec<VersionRow>,
+    state: &str,
+    tombstone: Option<String>,
+) -> LandingPage {
+    let md = &view.metadata;
+    let title = pick(&md.titles, m.lang).map(|t| t.value.clone()).unwrap_or_else(|| view.name.clone());
+    let other_titles = md.titles.iter().filter(|t| t.value != title).map(|t| t.value.clone()).collect();
+    let mut descriptions: Vec<String> = pick(&md.descriptions, m.lang).map(|d| d.value.clone()).into_iter().collect();
+    for d in &md.descriptions {
+        if !descriptions.contains(&d.value) {
+            descriptions.push(d.value.clone());
+        }
+    }
+    let creators = md
+        .creators
+        .iter()
+        .map(|c| CreatorRow {
+            name: c.name.clone(),
+            orcid: c.orcid_iri(),
+            affiliations: c.affiliations.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join("; "),
+        })
+        .collect();
+    let subjects = md
+        .subjects
+        .iter()
+        .map(|s| match fos::field(&s.code) {
+            Some(f) => format!("{} {}", s.code, if m.lang == "ja" { f.ja } else { f.en }),
+            None => format!("{} {}", s.scheme, s.code),
+        })
+        .collect();
+    let (level_class, level_label) = match &view.access {
+        AccessLevel::Open => ("open", m.level_open.to_string()),
+        AccessLevel::Embargoed { until } => {
+            ("embargoed", format!("{} {}", m.level_embargoed, until.format("%Y-%m-%d")))
+        }
+        AccessLevel::Consortium { consortia } => (
+            "consortium",
+            format!(
+                "{} ({})",
+                m.level_consortium,
+                consortia.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+        AccessLevel::Restricted => ("restricted", m.level_restricted.to_string()),
+        AccessLevel::Closed => ("closed", m.level_closed.to_string()),
+    };
+    let mut conditions = Vec::new();
+    if tombstone.is_none() {
+        if caller.may_read_data {
+            conditions.push(m.you_can_read.to_string());
+        } else {
+            conditions.push(m.you_cannot_read.to_string());
+            if matches!(view.access, AccessLevel::Restricted) {
+                conditions.push(m.request_access.replace("{name}", &view.name));
+            }
+            if caller.anonymous {
+                conditions.push(m.sign_in_hint.to_string());
+            }
+        }
+        if caller.may_edit {
+            conditions.push(m.you_can_edit.to_string());
+        }
+    }
+    if let Some(terms) = &view.terms {
+        conditions.push(terms.clone());
+    }
+    let data_links = caller.may_read_data && tombstone.is_none();
+    let files = view
+        .files
+        .iter()
+        .map(|f| FileRow {
+            path: f.path.clone(),
+            media_type: f.media_type.clone(),
+            size: f.size,
+            sha256: f.sha256.clone(),
+            url: data_links.then(|| f.download_url.clone()),
+        })
+        .collect();
+    let tables = view
+        .tables
+        .iter()
+        .map(|t| TableRow {
+            name: t.name.clone(),
+            rows: t.row_count,
+            url: data_links.then(|| t.parquet_url.clone()),
+            columns: t
+                .columns
+                .iter()
+                .map(|c| ColumnRow {
+                    name: c.name.clone(),
+                    label: c.original_label.clone().unwrap_or_default(),
+                    data_type: c.data_type.clone(),
+                    unit: match (&c.ucum, &c.unit) {
+                        (Some(u), _) => u.clone(),
+                        (None, Some(u)) => u.clone(),
+                        _ => String::new(),
+                    },
+                })
+                .collect(),
+            provenance: t.provenance.as_ref().map(|p| {
+                format!(
+                    "{} ({} {} {}, {})",
+                    p.source_path,
+                    m.provenance_line,
+                    p.reader,
+                    p.reader_version,
+                    p.ended.format("%Y-%m-%d %H:%M UTC")
+                )
+            }),
+        })
+        .collect();
+    let mut formats: Vec<FormatRow> = kura_rdf::signposting::DESCRIBED_BY
+        .iter()
+        .map(|(file, media_type)| FormatRow {
+            label: label_of(media_type),
+            url: kura_rdf::signposting::beside(view, file),
+            media_type,
+        })
+        .collect();
+    if tombstone.is_none() {
+        formats.push(FormatRow {
+            label: "RO-Crate (.eln)",
+            url: kura_rdf::signposting::beside(view, "export.eln"),
+            media_type: "application/vnd.eln+zip",
+        });
+    }
+    formats.push(FormatRow {
+        label: "Linkset",
+        url: kura_rdf::signposting::beside(view, "linkset"),
+        media_type: "application/linkset+json",
+    });
+    let json_ld = serde_json::to_string_pretty(&kura_metadata::to_schema_org(view))
+        .unwrap_or_default()
+        // Nothing in the JSON may close the script element it sits in.
+        .replace("</", "<\\/");
+    LandingPage {
+        m,
+        page_url: view.landing_url.clone(),
+        title,
+        other_titles,
+        descriptions,
+        creators,
+        keywords: md.keywords.iter().map(|k| k.value.clone()).collect(),
+        subjects,
+        license: view.license().map(|l| (spdx::license_name(l).unwrap_or(l).to_string(), spdx::license_url(l))),
+        level_class,
+        level_label,
+        conditions,
+        state_note: match state {
+            "draft" | "in_review" => Some(m.draft),
+            "deaccessioned" => Some(m.deaccessioned),
+            _ => None,
+        },
+        tombstone,
+        published: view.published.map(|p| p.format("%Y-%m-%d").to_string()),
+        pid: view.pid_url.clone(),
+        version: view.version,
+        files,
+        tables,
+        versions,
+        citation_text: kura_metadata::citation::citation_text(view),
+        bibtex: kura_metadata::citation::bibtex(view),
+        ris: kura_metadata::citation::ris(view),
+        formats,
+        json_ld,
+    }
+}
+
+fn label_of(media_type: &str) -> &'static str {
+    match media_type {
+        "text/turtle" => "Turtle (DCAT-AP 3)",
+        "application/ld+json" => "JSON-LD (DCAT-AP 3)",
+        "application/rdf+xml" => "RDF/XML (DCAT-AP 3)",
+        "application/n-triples" => "N-Triples (DCAT-AP 3)",
+        _ => "DataCite 4.7 XML",
+    }
+}

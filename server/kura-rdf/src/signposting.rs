@@ -1,0 +1,187 @@
+//! FAIR Signposting (levels 1 and 2) for a dataset version's landing page: the typed links of
+//! its `Link` header and of its linkset (RFC 9264, `application/linkset+json` and
+//! `application/linkset`). Built from the same [`DatasetView`] as every other surface, so the
+//! links agree with the landing page, the RDF and the JSON-LD.
+
+use kura_metadata::citation::cite_as;
+use kura_metadata::{DatasetView, spdx};
+use serde_json::{Map, Value, json};
+
+/// The metadata documents a landing page is described by: file name beside the landing page,
+/// media type.
+pub const DESCRIBED_BY: &[(&str, &str)] = &[
+    ("metadata.ttl", "text/turtle"),
+    ("metadata.jsonld", "application/ld+json"),
+    ("metadata.rdf", "application/rdf+xml"),
+    ("metadata.nt", "application/n-triples"),
+    ("datacite.xml", "application/vnd.datacite.datacite+xml"),
+];
+
+/// The RO-Crate profile IRI, for the `.eln` export's links.
+pub const RO_CRATE_PROFILE: &str = "https://w3id.org/ro/crate";
+
+/// Most `item` links put in a `Link` header; the linkset always lists every item.
+pub const MAX_HEADER_ITEMS: usize = 50;
+
+/// One typed link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub href: String,
+    pub rel: &'static str,
+    pub media_type: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl Link {
+    fn new(href: impl Into<String>, rel: &'static str) -> Self {
+        Link { href: href.into(), rel, media_type: None, profile: None }
+    }
+
+    fn typed(href: impl Into<String>, rel: &'static str, media_type: &str) -> Self {
+        Link { media_type: Some(media_type.to_string()), ..Link::new(href, rel) }
+    }
+
+    /// The link in `Link` header syntax (RFC 8288).
+    pub fn to_header_value(&self) -> String {
+        let mut out = format!("<{}>; rel=\"{}\"", self.href, self.rel);
+        if let Some(t) = &self.media_type {
+            out.push_str(&format!("; type=\"{t}\""));
+        }
+        if let Some(p) = &self.profile {
+            out.push_str(&format!("; profile=\"{p}\""));
+        }
+        out
+    }
+}
+
+/// A document beside the landing page (`{landing}/metadata.ttl`).
+pub fn beside(view: &DatasetView, file: &str) -> String {
+    format!("{}/{file}", view.landing_url)
+}
+
+/// The links of the landing page itself. `with_items` is false for a tombstone (the data are
+/// gone); the metadata stays described.
+pub fn landing_links(view: &DatasetView, with_items: bool) -> Vec<Link> {
+    let mut links = vec![Link::new(cite_as(view), "cite-as")];
+    for (file, media_type) in DESCRIBED_BY {
+        links.push(Link::typed(beside(view, file), "describedby", media_type));
+    }
+    if with_items {
+        for f in &view.files {
+            links.push(Link::typed(&f.download_url, "item", &f.media_type));
+        }
+        for t in &view.tables {
+            links.push(Link::typed(&t.parquet_url, "item", "application/vnd.apache.parquet"));
+        }
+        links.push(Link {
+            profile: Some(RO_CRATE_PROFILE.to_string()),
+            ..Link::typed(beside(view, "export.eln"), "item", "application/vnd.eln+zip")
+        });
+    }
+    if let Some(license) = view.license() {
+        links.push(Link::new(spdx::license_url(license), "license"));
+    }
+    links.push(Link::new("https://schema.org/Dataset", "type"));
+    links.push(Link::new("https://schema.org/AboutPage", "type"));
+    for creator in &view.metadata.creators {
+        if let Some(orcid) = creator.orcid_iri() {
+            links.push(Link::new(orcid, "author"));
+        }
+    }
+    links
+}
+
+/// The `Link` header of the landing page: its links (items capped at [`MAX_HEADER_ITEMS`]) and
+/// the linkset in both forms.
+pub fn landing_header(view: &DatasetView, with_items: bool) -> String {
+    let mut items = 0;
+    let mut parts: Vec<String> = landing_links(view, with_items)
+        .into_iter()
+        .filter(|l| {
+            if l.rel != "item" {
+                return true;
+            }
+            items += 1;
+            items <= MAX_HEADER_ITEMS
+        })
+        .map(|l| l.to_header_value())
+        .collect();
+    let linkset = beside(view, "linkset");
+    parts.push(Link::typed(&linkset, "linkset", "application/linkset+json").to_header_value());
+    parts.push(Link::typed(&linkset, "linkset", "application/linkset").to_header_value());
+    parts.join(", ")
+}
+
+/// Every anchor of the linkset: the landing page with its links, each metadata document
+/// (`describes` the landing page) and each item (in the landing page's `collection`).
+fn anchors(view: &DatasetView, with_items: bool) -> Vec<(String, Vec<Link>)> {
+    let links = landing_links(view, with_items);
+    let mut out = Vec::new();
+    for l in &links {
+        let back = match l.rel {
+            "describedby" => Link::typed(&view.landing_url, "describes", "text/html"),
+            "item" => Link::typed(&view.landing_url, "collection", "text/html"),
+            _ => continue,
+        };
+        out.push((l.href.clone(), vec![back]));
+    }
+    out.insert(0, (view.landing_url.clone(), links));
+    out
+}
+
+/// The linkset as `application/linkset+json`.
+pub fn linkset_json(view: &DatasetView, with_items: bool) -> Value {
+    let sets: Vec<Value> = anchors(view, with_items)
+        .into_iter()
+        .map(|(anchor, links)| {
+            let mut obj = Map::new();
+            obj.insert("anchor".into(), json!(anchor));
+            for l in links {
+                let mut target = json!({"href": l.href});
+                if let Some(t) = &l.media_type {
+                    target["type"] = json!(t);
+                }
+                if let Some(p) = &l.profile {
+                    target["profile"] = json!(p);
+                }
+                match obj.get_mut(l.rel) {
+                    Some(Value::Array(a)) => a.push(target),
+                    _ => {
+                        obj.insert(l.rel.to_string(), json!([target]));
+                    }
+                }
+            }
+            Value::Object(obj)
+        })
+        .collect();
+    json!({ "linkset": sets })
+}
+
+/// The linkset as `application/linkset` (RFC 8288 links with an `anchor` each).
+pub fn linkset_text(view: &DatasetView, with_items: bool) -> String {
+    let mut lines = Vec::new();
+    for (anchor, links) in anchors(view, with_items) {
+        for l in links {
+            lines.push(format!("{}; anchor=\"{anchor}\"", l.to_header_value()));
+        }
+    }
+    lines.join(",\n") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn landing_links_cover_signposting_level_one() {
+        let view = kura_metadata::samples::open_uvvis();
+        let header = landing_header(&view, true);
+        for rel in ["cite-as", "describedby", "item", "license", "type", "author", "linkset"] {
+            assert!(header.contains(&format!("rel=\"{rel}\"")), "{rel} missing in {header}");
+        }
+        let set = linkset_json(&view, true);
+        assert_eq!(set["linkset"][0]["anchor"], view.landing_url);
+        assert!(set["linkset"][1]["describes"].is_array());
+        assert!(!landing_header(&view, false).contains("rel=\"item\""));
+    }
+}

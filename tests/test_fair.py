@@ -1,0 +1,130 @@
+"""FAIR surfaces of a running `kura serve --demo`, checked with the clients harvesters use:
+
+* every demo dataset's DCAT Turtle (from content negotiation) against DCAT-AP 3.0.1's SHACL and
+  ranges shapes (pySHACL, 0 violations);
+* the schema.org JSON-LD embedded in each landing page (extracted with extruct) against
+  science-on-schema.org's Google required and recommended shapes;
+* the DataCite XML against the DataCite 4.7 XSD (xmllint);
+* Signposting: the `signposting` client reads the Link headers and the linkset;
+* the `.eln` export against RO-Crate 1.1 (rocrate-validator).
+"""
+
+import io
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+import requests
+from rdflib import Graph, Namespace
+
+from test_metadata_conformance import SHARED, assert_conforms, dcat_shapes, soso_shapes  # noqa: F401
+
+DEMO = ["demo-thermal-log", "demo-uvvis", "demo-resistivity"]
+SCHEMA = Namespace("http://schema.org/")
+
+
+def page(server, name, **kw):
+    return requests.get(f"{server.base}/datasets/{name}", timeout=30, **kw)
+
+
+@pytest.mark.parametrize("name", DEMO)
+def test_dcat_turtle_of_every_demo_dataset_conforms(server, dcat_shapes, name):  # noqa: F811
+    r = page(server, name, headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
+    assert "Accept" in r.headers.get("vary", "")
+    assert_conforms(Graph().parse(data=r.text, format="turtle"), dcat_shapes, f"{name} Turtle")
+
+
+def test_dcat_catalog_pages_conform(server, dcat_shapes):  # noqa: F811
+    r = requests.get(f"{server.base}/catalog?limit=2", headers={"Accept": "text/turtle"}, timeout=30)
+    assert r.status_code == 200
+    g = Graph().parse(data=r.text, format="turtle")
+    assert_conforms(g, dcat_shapes, "catalog page 1")
+    assert "hydra:next" in r.text or "hydra#next" in r.text
+
+
+@pytest.mark.parametrize("name", DEMO)
+def test_landing_page_json_ld_conforms_to_soso(server, soso_shapes, name):  # noqa: F811
+    import extruct
+
+    r = page(server, name)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    data = extruct.extract(r.text, base_url=r.url, syntaxes=["json-ld"], uniform=False)["json-ld"]
+    assert len(data) == 1, data
+    import json
+
+    g = Graph().parse(data=json.dumps(data[0]), format="json-ld")
+    assert list(g.subjects(None, SCHEMA.Dataset)), "no schema:Dataset"
+    assert_conforms(g, soso_shapes, f"{name} landing JSON-LD")
+    assert data[0]["variableMeasured"], "columns are listed as variableMeasured"
+    assert all("contentUrl" in d and "encodingFormat" in d for d in data[0]["distribution"])
+
+
+@pytest.mark.parametrize("name", DEMO)
+def test_datacite_validates_against_4_7_xsd(server, tmp_path, name):
+    if shutil.which("xmllint") is None:
+        pytest.fail("xmllint is not installed (Debian package libxml2-utils)")
+    r = page(server, name, headers={"Accept": "application/vnd.datacite.datacite+xml"})
+    assert r.status_code == 200
+    path = tmp_path / f"{name}.xml"
+    path.write_bytes(r.content)
+    xsd = SHARED / "xsd" / "datacite-4.7" / "metadata.xsd"
+    proc = subprocess.run(["xmllint", "--noout", "--schema", str(xsd), str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("name", DEMO)
+def test_signposting_client_reads_headers_and_linkset(server, name):
+    import signposting
+
+    url = f"{server.base}/datasets/{name}/1"
+    signs = signposting.find_signposting_http(url)
+    assert signs.citeAs and "/pid/" in str(signs.citeAs.target)
+    assert signs.describedBy and any(d.type == "text/turtle" for d in signs.describedBy)
+    assert signs.items and all(i.type for i in signs.items)
+    assert signs.license and signs.authors
+    assert {str(t.target) for t in signs.types} >= {"https://schema.org/Dataset", "https://schema.org/AboutPage"}
+    assert signs.linksets
+    linkset = requests.get(f"{url}/linkset", headers={"Accept": "application/linkset+json"}, timeout=30)
+    assert linkset.headers["content-type"] == "application/linkset+json"
+    for accept in ["application/linkset+json", "application/linkset"]:
+        # The linkset describes the landing page, its metadata documents and its items.
+        from_set = signposting.find_signposting_linkset(f"{url}/linkset", accept).for_context(url)
+        assert from_set.citeAs and from_set.items and from_set.describedBy, accept
+
+
+def test_pid_resolves_to_the_landing_page(server):
+    ds = requests.get(server.url("/datasets/demo-uvvis"), timeout=30).json()
+    dataset_id = (ds.get("dataset") or ds)["id"]
+    r = requests.get(f"{server.base}/pid/{dataset_id}", allow_redirects=False, timeout=30)
+    assert r.status_code == 303 and r.headers["location"] == "/datasets/demo-uvvis/1"
+    assert requests.get(f"{server.base}/pid/{dataset_id}", timeout=30).status_code == 200
+
+
+def test_sitemap_and_robots(server):
+    sitemap = requests.get(f"{server.base}/sitemap.xml", timeout=30).text
+    for name in DEMO:
+        assert f"/datasets/{name}/1</loc>" in sitemap
+    robots = requests.get(f"{server.base}/robots.txt", timeout=30).text
+    assert "Sitemap: " in robots and "Disallow: /api/" in robots
+
+
+def test_eln_export_is_a_valid_ro_crate(server, tmp_path):
+    r = requests.get(f"{server.base}/datasets/demo-uvvis/1/export.eln", timeout=60)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.eln+zip"
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    names = archive.namelist()
+    assert "demo-uvvis-v1/ro-crate-metadata.json" in names
+    assert any(n.endswith(".parquet") for n in names) and any(n.startswith("demo-uvvis-v1/files/") for n in names)
+    archive.extractall(tmp_path)
+    validator = shutil.which("rocrate-validator") or str(pytest.importorskip("sys").prefix + "/bin/rocrate-validator")
+    proc = subprocess.run(
+        [validator, "validate", "--profile-identifier", "ro-crate-1.1", "--no-paging", "-f", "json",
+         str(tmp_path / "demo-uvvis-v1")],
+        capture_output=True, text=True, timeout=300,
+    )
+    if "Name or service not known" in proc.stdout + proc.stderr or "URLError" in proc.stdout + proc.stderr:
+        pytest.skip("rocrate-validator must fetch the RO-Crate 1.1 JSON-LD context from w3id.org; no network here "
+                    "(warm its cache with `rocrate-validator cache warm` where there is)")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
