@@ -1,0 +1,224 @@
+//! Flight SQL's engine: DataFusion over exactly the tables the caller may read, built per call
+//! from the catalog. Catalog `kura`, one schema per dataset (its name), and in it each table of
+//! the newest version the caller may see under the table's name, plus every readable version's
+//! tables as `v{N}_{table}`:
+//!
+//! ```sql
+//! SELECT * FROM "demo-uvvis"."uvvis-methylene-blue" WHERE absorbance > 0.5;
+//! SELECT * FROM kura."demo-uvvis"."v1_uvvis-methylene-blue";
+//! ```
+//!
+//! Tables are Parquet listing tables on the object store whose schema leaves out the columns
+//! hidden from the caller, so masked data never enters a plan. Read-only: DDL, DML and
+//! statements (SET, COPY, CREATE EXTERNAL TABLE…) are refused by DataFusion's `SQLOptions`, no
+//! URL tables or file-reading functions are registered, and each query has a time limit and
+//! shares one memory pool.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use datafusion::catalog::{MemoryCatalogProvider, SchemaProvider, CatalogProvider};
+use datafusion::datasource::TableProvider;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use kura_catalog::audit::AuditRecord;
+use kura_core::{ErrorCode, Principal};
+
+use crate::FlightContext;
+use crate::access::{Readable, readable_tables};
+use crate::error::FlightError;
+
+/// The catalog name tables are registered under.
+pub const CATALOG: &str = "kura";
+const STORE_URL: &str = "kura://objects";
+
+/// Limits for SQL queries.
+#[derive(Debug, Clone)]
+pub struct SqlLimits {
+    /// Wall time from planning to the last batch.
+    pub time: Duration,
+    /// Memory all running queries share (sorts, joins and aggregates fail beyond it).
+    pub memory_bytes: usize,
+}
+
+impl Default for SqlLimits {
+    fn default() -> Self {
+        SqlLimits { time: Duration::from_secs(120), memory_bytes: 1 << 30 }
+    }
+}
+
+/// What all SQL sessions share: the runtime with its memory pool and the object store.
+#[derive(Debug, Clone)]
+pub struct SqlEngine {
+    runtime: Arc<RuntimeEnv>,
+    pub limits: SqlLimits,
+}
+
+impl SqlEngine {
+    pub fn new(store: &kura_storage::ObjectStore, limits: SqlLimits) -> Result<Self, FlightError> {
+        let runtime = RuntimeEnvBuilder::new().with_memory_limit(limits.memory_bytes, 1.0).build_arc()?;
+        let url = ObjectStoreUrl::parse(STORE_URL)?;
+        runtime.register_object_store(url.as_ref(), store.backend());
+        Ok(SqlEngine { runtime, limits })
+    }
+}
+
+/// The tables a statement read, for the audit log.
+pub type Used = Arc<Mutex<Vec<Readable>>>;
+
+/// One dataset's tables as the caller sees them; providers are built when a query names them.
+#[derive(Debug)]
+struct DatasetSchema {
+    ctx: FlightContext,
+    tables: HashMap<String, Readable>,
+    used: Used,
+}
+
+#[async_trait::async_trait]
+impl SchemaProvider for DatasetSchema {
+    fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.tables.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        let Some(readable) = self.tables.get(name) else { return Ok(None) };
+        let provider = provider(&self.ctx, readable).await.map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        self.used.lock().unwrap_or_else(|e| e.into_inner()).push(readable.clone());
+        Ok(Some(provider))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.tables.contains_key(name)
+    }
+}
+
+/// The Arrow schema the caller sees of a table (hidden columns removed).
+pub async fn visible_schema(ctx: &FlightContext, r: &Readable) -> Result<SchemaRef, FlightError> {
+    #[allow(deprecated)]
+    let mut reader = parquet::arrow::async_reader::ParquetObjectReader::new(
+        ctx.store.backend(),
+        kura_storage::ObjectStore::path_of(&r.sha256)?,
+    )
+    .with_file_size(r.size);
+    let md = parquet::arrow::arrow_reader::ArrowReaderMetadata::load_async(&mut reader, Default::default()).await?;
+    let schema = md.schema();
+    let keep: Vec<usize> = (0..schema.fields().len()).filter(|i| !r.hidden.contains(schema.field(*i).name())).collect();
+    Ok(Arc::new(schema.project(&keep)?))
+}
+
+async fn provider(ctx: &FlightContext, r: &Readable) -> Result<Arc<dyn TableProvider>, FlightError> {
+    let schema = visible_schema(ctx, r).await?;
+    let path = kura_storage::ObjectStore::path_of(&r.sha256)?;
+    let url = ListingTableUrl::parse(format!("{STORE_URL}/{path}"))?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension("");
+    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// A caller's SQL session and the tables its statements use.
+pub struct Session {
+    pub context: SessionContext,
+    pub used: Used,
+    /// (schema, table name, readable) for GetTables.
+    pub tables: Vec<(String, String, Readable)>,
+}
+
+/// A session over exactly what `principal` may read.
+pub async fn session(ctx: &FlightContext, principal: &Principal) -> Result<Session, FlightError> {
+    let config = SessionConfig::new()
+        .with_default_catalog_and_schema(CATALOG, "public")
+        .with_create_default_catalog_and_schema(false)
+        .with_information_schema(false);
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(ctx.sql.runtime.clone())
+        .with_default_features()
+        .build();
+    let context = SessionContext::new_with_state(state);
+    let used: Used = Arc::default();
+    let mut by_dataset: HashMap<String, HashMap<String, Readable>> = HashMap::new();
+    let mut tables = Vec::new();
+    for (readable, is_latest) in readable_tables(ctx, principal, None, true).await? {
+        let schema = readable.dataset.name.clone();
+        let versioned = format!("v{}_{}", readable.version.number, readable.table.name);
+        let entry = by_dataset.entry(schema.clone()).or_default();
+        if is_latest {
+            entry.insert(readable.table.name.clone(), readable.clone());
+            tables.push((schema.clone(), readable.table.name.clone(), readable.clone()));
+        }
+        entry.insert(versioned.clone(), readable.clone());
+        tables.push((schema, versioned, readable));
+    }
+    let catalog = MemoryCatalogProvider::new();
+    for (name, tables) in by_dataset {
+        let schema = DatasetSchema { ctx: ctx.clone(), tables, used: used.clone() };
+        catalog.register_schema(&name, Arc::new(schema))?;
+    }
+    context.register_catalog(CATALOG, Arc::new(catalog));
+    tables.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Ok(Session { context, used, tables })
+}
+
+fn read_only() -> SQLOptions {
+    SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
+}
+
+/// Plans `query` for `principal`: its result schema, or why it may not run.
+pub async fn plan(ctx: &FlightContext, principal: &Principal, query: &str) -> Result<(Session, DataFrame), FlightError> {
+    let session = session(ctx, principal).await?;
+    let df = tokio::time::timeout(ctx.sql.limits.time, session.context.sql_with_options(query, read_only()))
+        .await
+        .map_err(|_| timed_out(ctx))??;
+    Ok((session, df))
+}
+
+fn timed_out(ctx: &FlightContext) -> FlightError {
+    FlightError::new(ErrorCode::ResourceExhausted, format!("query took longer than {} s", ctx.sql.limits.time.as_secs()))
+}
+
+/// Runs `query` for `principal`, auditing every table it reads, and streams the result within
+/// the time limit.
+pub async fn execute(
+    ctx: &FlightContext,
+    principal: &Principal,
+    query: &str,
+) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch, FlightError>>), FlightError> {
+    let deadline = tokio::time::Instant::now() + ctx.sql.limits.time;
+    let (session, df) = plan(ctx, principal, query).await?;
+    let used: Vec<Readable> = session.used.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for r in &used {
+        ctx.catalog
+            .audit(AuditRecord {
+                actor: &principal.actor,
+                action: "data.sql",
+                surface: "flight",
+                dataset_id: Some(r.dataset.id),
+                target: Some(r.table.name.clone()),
+                details: serde_json::json!({"table": r.table.id, "version": r.version.number, "query": query}),
+            })
+            .await?;
+    }
+    let stream = tokio::time::timeout_at(deadline, df.execute_stream()).await.map_err(|_| timed_out(ctx))??;
+    let schema = stream.schema();
+    let late = timed_out(ctx);
+    let limited = futures::stream::unfold((stream, Some(late)), move |(mut s, late)| async move {
+        let late = late?;
+        match tokio::time::timeout_at(deadline, s.next()).await {
+            Ok(Some(item)) => Some((item.map_err(FlightError::from), (s, Some(late)))),
+            Ok(None) => None,
+            Err(_) => Some((Err(late), (s, None))),
+        }
+    });
+    Ok((schema, limited.boxed()))
+}
