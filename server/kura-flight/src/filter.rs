@@ -263,7 +263,7 @@ pub fn row_filter(filter: &Filter, schema: &Schema, parquet_schema: &SchemaDescr
             };
             let result = compare(c.op, &column, &lit).map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)))?;
             // NULL compares false.
-            Ok(arrow::compute::prep_null_mask_filter(&result))
+            Ok(if result.null_count() > 0 { arrow::compute::prep_null_mask_filter(&result) } else { result })
         })));
     }
     Ok(RowFilter::new(predicates))
