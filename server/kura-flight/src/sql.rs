@@ -209,13 +209,23 @@ pub async fn execute(
             })
             .await?;
     }
+    // GetFlightInfo announced the logical plan's schema; the physical plan may differ in
+    // nullability or metadata, and clients (ADBC) insist on the announced one.
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let stream = tokio::time::timeout_at(deadline, df.execute_stream()).await.map_err(|_| timed_out(ctx))??;
-    let schema = stream.schema();
+    let announced = schema.clone();
+    let stream = stream.map(move |batch| -> Result<RecordBatch, FlightError> {
+        let batch = batch?;
+        if batch.schema() == announced {
+            return Ok(batch);
+        }
+        Ok(RecordBatch::try_new(announced.clone(), batch.columns().to_vec())?)
+    });
     let late = timed_out(ctx);
     let limited = futures::stream::unfold((stream, Some(late)), move |(mut s, late)| async move {
         let late = late?;
         match tokio::time::timeout_at(deadline, s.next()).await {
-            Ok(Some(item)) => Some((item.map_err(FlightError::from), (s, Some(late)))),
+            Ok(Some(item)) => Some((item, (s, Some(late)))),
             Ok(None) => None,
             Err(_) => Some((Err(late), (s, None))),
         }
