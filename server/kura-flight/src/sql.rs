@@ -12,7 +12,7 @@
 //! hidden from the caller, so masked data never enters a plan. Read-only: DDL, DML and
 //! statements (SET, COPY, CREATE EXTERNAL TABLE…) are refused by DataFusion's `SQLOptions`, no
 //! URL tables or file-reading functions are registered, and each query has a time limit and
-//! shares one memory pool.
+//! shares one memory pool, without spilling to disk.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +25,7 @@ use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext};
@@ -56,19 +57,54 @@ impl Default for SqlLimits {
     }
 }
 
-/// What all SQL sessions share: the runtime with its memory pool and the object store.
+/// What all SQL sessions share: the runtime with its memory pool and the object store, and the
+/// threads queries run on.
 #[derive(Debug, Clone)]
 pub struct SqlEngine {
     runtime: Arc<RuntimeEnv>,
+    threads: Arc<QueryThreads>,
     pub limits: SqlLimits,
+}
+
+/// A tokio runtime of its own for query execution: CPU-bound operators that compute for long
+/// without yielding occupy these threads, never the ones serving calls and keeping deadlines.
+#[derive(Debug)]
+struct QueryThreads(Option<tokio::runtime::Runtime>);
+
+impl QueryThreads {
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("runtime lives until drop").handle()
+    }
+}
+
+impl Drop for QueryThreads {
+    fn drop(&mut self) {
+        // Dropping a runtime may block; this may run inside the server's runtime.
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl SqlEngine {
     pub fn new(store: &kura_storage::ObjectStore, limits: SqlLimits) -> Result<Self, FlightError> {
-        let runtime = RuntimeEnvBuilder::new().with_memory_limit(limits.memory_bytes, 1.0).build_arc()?;
+        // No spilling: queries stay within the pool or fail (RESOURCE_EXHAUSTED), and never
+        // write temporary files on the server.
+        let disk = DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(limits.memory_bytes, 1.0)
+            .with_disk_manager_builder(disk)
+            .build_arc()?;
         let url = ObjectStoreUrl::parse(STORE_URL)?;
         runtime.register_object_store(url.as_ref(), store.backend());
-        Ok(SqlEngine { runtime, limits })
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("kura-sql")
+            .enable_all()
+            .build()
+            .map_err(|e| FlightError::internal(format!("query threads: {e}")))?;
+        Ok(SqlEngine { runtime, threads: Arc::new(QueryThreads(Some(rt))), limits })
     }
 }
 
@@ -212,7 +248,10 @@ pub async fn execute(
     // GetFlightInfo announced the logical plan's schema; the physical plan may differ in
     // nullability or metadata, and clients (ADBC) insist on the announced one.
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let stream = tokio::time::timeout_at(deadline, df.execute_stream()).await.map_err(|_| timed_out(ctx))??;
+    let stream = tokio::time::timeout_at(deadline, ctx.sql.threads.handle().spawn(df.execute_stream()))
+        .await
+        .map_err(|_| timed_out(ctx))?
+        .map_err(|e| FlightError::internal(format!("query task: {e}")))??;
     let announced = schema.clone();
     let stream = stream.map(move |batch| -> Result<RecordBatch, FlightError> {
         let batch = batch?;
@@ -221,14 +260,43 @@ pub async fn execute(
         }
         Ok(RecordBatch::try_new(announced.clone(), batch.columns().to_vec())?)
     });
+    // The query runs as its own task, so that the deadline is kept even while an operator
+    // computes for long without yielding; the task stops when the deadline passes or the client
+    // goes away (the receiver is dropped), and is aborted with the stream.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(2);
+    let task = ctx.sql.threads.handle().spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        loop {
+            let next = tokio::select! {
+                next = stream.next() => next,
+                _ = tx.closed() => return,
+                _ = tokio::time::sleep_until(deadline) => return,
+            };
+            let Some(item) = next else { return };
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+    });
+    let abort = AbortOnDrop(task);
     let late = timed_out(ctx);
-    let limited = futures::stream::unfold((stream, Some(late)), move |(mut s, late)| async move {
+    let limited = futures::stream::unfold((rx, Some(late), abort), move |(mut rx, late, abort)| async move {
         let late = late?;
-        match tokio::time::timeout_at(deadline, s.next()).await {
-            Ok(Some(item)) => Some((item, (s, Some(late)))),
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(item)) => Some((item, (rx, Some(late), abort))),
+            Ok(None) if tokio::time::Instant::now() >= deadline => Some((Err(late), (rx, None, abort))),
             Ok(None) => None,
-            Err(_) => Some((Err(late), (s, None))),
+            Err(_) => Some((Err(late), (rx, None, abort))),
         }
     });
     Ok((schema, limited.boxed()))
+}
+
+/// Aborts a query's task when its result stream is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -24,6 +24,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(kura_flight::SqlLimits { time: std::time::Duration::from_secs(30), memory_bytes: 256 << 20 }).await
+}
+
+/// Like [`spawn_app`], with SQL limits of the test's choosing.
+pub async fn spawn_app_with(limits: kura_flight::SqlLimits) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = Config {
         http_addr: "127.0.0.1:0".into(),
@@ -39,7 +44,7 @@ pub async fn spawn_app() -> TestApp {
         state.auth.clone(),
         state.login_limiter.clone(),
         &state.config.data_dir,
-        kura_flight::SqlLimits { time: std::time::Duration::from_secs(30), memory_bytes: 256 << 20 },
+        limits,
     )
     .expect("flight context");
     let flight = kura_flight::FlightServer::bind(ctx, &state.config.flight_addr).await.expect("bind flight");
