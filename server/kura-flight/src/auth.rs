@@ -60,7 +60,11 @@ pub async fn principal(ctx: &FlightContext, metadata: &MetadataMap) -> Result<Pr
 }
 
 async fn principal_for_bearer(ctx: &FlightContext, secret: &str) -> Result<Principal, FlightError> {
-    if secret.matches('.').count() == 2 { principal_for_jwt(ctx, secret).await } else { principal_for_token(ctx, secret).await }
+    if secret.matches('.').count() == 2 {
+        principal_for_jwt(ctx, secret).await
+    } else {
+        principal_for_token(ctx, secret).await
+    }
 }
 
 /// A user's principal as of now; disabled users are refused.
@@ -114,7 +118,9 @@ pub async fn handshake(
     address: Option<IpAddr>,
 ) -> Result<String, FlightError> {
     let (user_id, scope) = match credential(metadata)? {
-        Credential::Basic { username, password } => (check_password(ctx, &username, &password, address).await?, "write"),
+        Credential::Basic { username, password } => {
+            (check_password(ctx, &username, &password, address).await?, "write")
+        }
         Credential::Bearer(secret) => user_of(principal_for_bearer(ctx, secret).await?)?,
         Credential::None => {
             let secret = std::str::from_utf8(payload).map(str::trim).unwrap_or("");

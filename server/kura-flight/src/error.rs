@@ -94,7 +94,9 @@ impl From<datafusion::error::DataFusionError> for FlightError {
     fn from(e: datafusion::error::DataFusionError) -> Self {
         use datafusion::error::DataFusionError as D;
         match e.find_root() {
-            D::ResourcesExhausted(m) => FlightError::new(ErrorCode::ResourceExhausted, format!("query needs too much memory: {m}")),
+            D::ResourcesExhausted(m) => {
+                FlightError::new(ErrorCode::ResourceExhausted, format!("query needs too much memory: {m}"))
+            }
             D::External(inner) if inner.downcast_ref::<FlightError>().is_some() => {
                 let fe = inner.downcast_ref::<FlightError>().expect("checked");
                 FlightError::new(fe.code, fe.message.clone())
@@ -106,7 +108,9 @@ impl From<datafusion::error::DataFusionError> for FlightError {
             D::SQL(..) | D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_) | D::Configuration(_) => {
                 FlightError::invalid(e.strip_backtrace())
             }
-            D::Execution(m) if m.contains("not supported") || m.contains("not allowed") => FlightError::invalid(m.clone()),
+            D::Execution(m) if m.contains("not supported") || m.contains("not allowed") => {
+                FlightError::invalid(m.clone())
+            }
             _ => FlightError::internal(e.strip_backtrace()),
         }
     }

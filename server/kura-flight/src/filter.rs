@@ -16,8 +16,8 @@
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, Scalar, StringArray};
-use arrow::compute::kernels::cmp;
 use arrow::compute::cast;
+use arrow::compute::kernels::cmp;
 use arrow::datatypes::{DataType, Schema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ProjectionMask;
@@ -197,7 +197,11 @@ fn literal(value: &Value, data_type: &DataType) -> Result<ArrayRef, FlightError>
     Ok(out)
 }
 
-fn compare(op: Op, left: &dyn arrow::array::Datum, right: &dyn arrow::array::Datum) -> Result<BooleanArray, FlightError> {
+fn compare(
+    op: Op,
+    left: &dyn arrow::array::Datum,
+    right: &dyn arrow::array::Datum,
+) -> Result<BooleanArray, FlightError> {
     let r = match op {
         Op::Eq => cmp::eq(left, right),
         Op::Ne => cmp::neq(left, right),
@@ -214,7 +218,8 @@ pub fn prune(filter: &Filter, schema: &Schema, metadata: &ParquetMetaData) -> Re
     let groups = metadata.row_groups();
     let mut keep = vec![true; groups.len()];
     for c in filter {
-        let field = schema.field_with_name(&c.column).map_err(|_| invalid(format!("no column named {:?}", c.column)))?;
+        let field =
+            schema.field_with_name(&c.column).map_err(|_| invalid(format!("no column named {:?}", c.column)))?;
         let lit = literal(&c.value, field.data_type())?;
         let Ok(converter) = StatisticsConverter::try_new(&c.column, schema, metadata.file_metadata().schema_descr())
         else {
@@ -249,7 +254,11 @@ pub fn prune(filter: &Filter, schema: &Schema, metadata: &ParquetMetaData) -> Re
 }
 
 /// The filter as a Parquet row filter over `schema` (the file's Arrow schema).
-pub fn row_filter(filter: &Filter, schema: &Schema, parquet_schema: &SchemaDescriptor) -> Result<RowFilter, FlightError> {
+pub fn row_filter(
+    filter: &Filter,
+    schema: &Schema,
+    parquet_schema: &SchemaDescriptor,
+) -> Result<RowFilter, FlightError> {
     let mut predicates: Vec<Box<dyn parquet::arrow::arrow_reader::ArrowPredicate>> = Vec::new();
     for c in filter.clone() {
         let index = schema.index_of(&c.column).map_err(|_| invalid(format!("no column named {:?}", c.column)))?;
@@ -261,7 +270,8 @@ pub fn row_filter(filter: &Filter, schema: &Schema, parquet_schema: &SchemaDescr
                 DataType::Dictionary(_, v) => cast(column, v)?,
                 _ => column.clone(),
             };
-            let result = compare(c.op, &column, &lit).map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)))?;
+            let result =
+                compare(c.op, &column, &lit).map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)))?;
             // NULL compares false.
             Ok(if result.null_count() > 0 { arrow::compute::prep_null_mask_filter(&result) } else { result })
         })));

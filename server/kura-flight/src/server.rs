@@ -7,8 +7,8 @@ use std::pin::Pin;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::sql::{Any, Command};
 use arrow_flight::{
-    Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest,
-    HandshakeResponse, PollInfo, PutResult, SchemaAsIpc, SchemaResult, Ticket,
+    Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest, HandshakeResponse,
+    PollInfo, PutResult, SchemaAsIpc, SchemaResult, Ticket,
 };
 use futures::{Stream, StreamExt, TryStreamExt};
 use prost::Message;
@@ -69,16 +69,14 @@ impl FlightService for KuraFlight {
         let metadata = request.metadata().clone();
         let mut incoming = request.into_inner();
         // The payload is optional: pyarrow and ADBC send Basic credentials in the header only.
-        let first = if metadata.get("authorization").is_some() {
-            None
-        } else {
-            incoming.message().await?
-        };
+        let first = if metadata.get("authorization").is_some() { None } else { incoming.message().await? };
         let payload = first.map(|m| m.payload).unwrap_or_default();
         let token = auth::handshake(&self.ctx, &metadata, &payload, address).await?;
         let response = HandshakeResponse { protocol_version: 0, payload: token.clone().into() };
-        let mut response = Response::new(futures::stream::once(async move { Ok(response) }).boxed() as Self::HandshakeStream);
-        let value = format!("Bearer {token}").parse().map_err(|_| FlightError::internal("token is not a header value"))?;
+        let mut response =
+            Response::new(futures::stream::once(async move { Ok(response) }).boxed() as Self::HandshakeStream);
+        let value =
+            format!("Bearer {token}").parse().map_err(|_| FlightError::internal("token is not a header value"))?;
         response.metadata_mut().insert("authorization", value);
         Ok(response)
     }
@@ -116,8 +114,9 @@ impl FlightService for KuraFlight {
             }
         };
         let options = arrow::ipc::writer::IpcWriteOptions::default();
-        let result: SchemaResult =
-            SchemaAsIpc::new(&schema, &options).try_into().map_err(|e: arrow::error::ArrowError| FlightError::from(e))?;
+        let result: SchemaResult = SchemaAsIpc::new(&schema, &options)
+            .try_into()
+            .map_err(|e: arrow::error::ArrowError| FlightError::from(e))?;
         Ok(Response::new(result))
     }
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use datafusion::catalog::{MemoryCatalogProvider, SchemaProvider, CatalogProvider};
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
@@ -129,7 +129,9 @@ impl SchemaProvider for DatasetSchema {
 
     async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
         let Some(readable) = self.tables.get(name) else { return Ok(None) };
-        let provider = provider(&self.ctx, readable).await.map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        let provider = provider(&self.ctx, readable)
+            .await
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         self.used.lock().unwrap_or_else(|e| e.into_inner()).push(readable.clone());
         Ok(Some(provider))
     }
@@ -211,7 +213,11 @@ fn read_only() -> SQLOptions {
 }
 
 /// Plans `query` for `principal`: its result schema, or why it may not run.
-pub async fn plan(ctx: &FlightContext, principal: &Principal, query: &str) -> Result<(Session, DataFrame), FlightError> {
+pub async fn plan(
+    ctx: &FlightContext,
+    principal: &Principal,
+    query: &str,
+) -> Result<(Session, DataFrame), FlightError> {
     let session = session(ctx, principal).await?;
     let df = tokio::time::timeout(ctx.sql.limits.time, session.context.sql_with_options(query, read_only()))
         .await
@@ -220,7 +226,10 @@ pub async fn plan(ctx: &FlightContext, principal: &Principal, query: &str) -> Re
 }
 
 fn timed_out(ctx: &FlightContext) -> FlightError {
-    FlightError::new(ErrorCode::ResourceExhausted, format!("query took longer than {} s", ctx.sql.limits.time.as_secs()))
+    FlightError::new(
+        ErrorCode::ResourceExhausted,
+        format!("query took longer than {} s", ctx.sql.limits.time.as_secs()),
+    )
 }
 
 /// Runs `query` for `principal`, auditing every table it reads, and streams the result within

@@ -4,6 +4,8 @@
 //! caller, short-lived), so DoGet of a statement is served by [`crate::server`] with the tables'.
 
 use arrow::datatypes::Schema;
+use arrow::ipc::writer::IpcWriteOptions;
+use arrow::record_batch::RecordBatch;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
 use arrow_flight::sql::server::FlightSqlService;
@@ -13,8 +15,6 @@ use arrow_flight::sql::{
     CommandPreparedStatementQuery, CommandStatementQuery, ProstMessageExt, SqlInfo,
 };
 use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket};
-use arrow::ipc::writer::IpcWriteOptions;
-use arrow::record_batch::RecordBatch;
 use futures::StreamExt;
 use prost::Message;
 use std::sync::LazyLock;
@@ -222,11 +222,12 @@ impl FlightSqlService for SqlService {
         let include_schema = query.include_schema;
         let mut builder = query.into_builder();
         for (schema, table, readable) in &session.tables {
-            let table_schema =
-                if include_schema { sql::visible_schema(&self.ctx, readable).await?.as_ref().clone() } else { Schema::empty() };
-            builder
-                .append(sql::CATALOG, schema, table, "TABLE", &table_schema)
-                .map_err(Status::from)?;
+            let table_schema = if include_schema {
+                sql::visible_schema(&self.ctx, readable).await?.as_ref().clone()
+            } else {
+                Schema::empty()
+            };
+            builder.append(sql::CATALOG, schema, table, "TABLE", &table_schema).map_err(Status::from)?;
         }
         Self::batch_stream(builder.build())
     }

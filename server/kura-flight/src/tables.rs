@@ -175,7 +175,11 @@ pub async fn list(ctx: &FlightContext, principal: &Principal, criteria: &[u8]) -
 }
 
 /// GetSchema: the schema a read of `descriptor` would return.
-pub async fn schema(ctx: &FlightContext, principal: &Principal, descriptor: &FlightDescriptor) -> Result<Schema, FlightError> {
+pub async fn schema(
+    ctx: &FlightContext,
+    principal: &Principal,
+    descriptor: &FlightDescriptor,
+) -> Result<Schema, FlightError> {
     let req = TableRequest::from_descriptor(descriptor)?;
     let opened = opened_for(ctx, principal, &req).await?;
     Ok(opened.schema.as_ref().clone())
@@ -198,7 +202,10 @@ pub async fn info(
         .map(|g| {
             let rg = md.row_group(*g);
             let leaves = ProjectionMask::roots(md.file_metadata().schema_descr(), opened.projection.iter().copied());
-            (0..rg.num_columns()).filter(|c| leaves.leaf_included(*c)).map(|c| rg.column(c).compressed_size()).sum::<i64>()
+            (0..rg.num_columns())
+                .filter(|c| leaves.leaf_included(*c))
+                .map(|c| rg.column(c).compressed_size())
+                .sum::<i64>()
         })
         .sum();
     let ranges: Vec<(usize, usize)> = if groups.is_empty() {
@@ -287,7 +294,8 @@ pub async fn read(
         .with_row_groups(groups)
         .with_projection(ProjectionMask::roots(&parquet_schema, opened.projection.iter().copied()));
     if !opened.filter.is_empty() {
-        builder = builder.with_row_filter(filter::row_filter(&opened.filter, opened.metadata.schema(), &parquet_schema)?);
+        builder =
+            builder.with_row_filter(filter::row_filter(&opened.filter, opened.metadata.schema(), &parquet_schema)?);
     }
     if let Some(limit) = req.limit {
         builder = builder.with_limit(usize::try_from(limit).unwrap_or(usize::MAX));

@@ -81,8 +81,7 @@ async fn flight_matrix_auth_tickets_audit_and_sql() {
         let token = tokens.get(actor).map(String::as_str);
         let mut client = app.flight_client(token).await;
         let listed: Vec<FlightInfo> = client.list_flights("").await.unwrap().try_collect().await.unwrap();
-        let names: Vec<String> =
-            listed.iter().map(|i| i.flight_descriptor.as_ref().unwrap().path[0].clone()).collect();
+        let names: Vec<String> = listed.iter().map(|i| i.flight_descriptor.as_ref().unwrap().path[0].clone()).collect();
         for level in LEVELS {
             let e = expected(actor, level);
             let name = format!("ds-{level}");
@@ -120,7 +119,8 @@ async fn flight_matrix_auth_tickets_audit_and_sql() {
 
     // --- Commands: projection, filter, limit.
     let mut outsider = app.flight_client(Some(&tokens["outsider"])).await;
-    let cmd = serde_json::json!({"dataset": "ds-open", "version": "1", "table": "t", "columns": ["a"], "filter": "a >= 2"});
+    let cmd =
+        serde_json::json!({"dataset": "ds-open", "version": "1", "table": "t", "columns": ["a"], "filter": "a >= 2"});
     let info = outsider.get_flight_info(FlightDescriptor::new_cmd(cmd.to_string())).await.unwrap();
     let batches = read_all(&mut outsider, &info).await.unwrap();
     assert_eq!(batches[0].num_columns(), 1);
@@ -151,9 +151,11 @@ async fn flight_matrix_auth_tickets_audit_and_sql() {
     altered[i] = if altered[i] == b'A' { b'B' } else { b'A' };
     let e = owner.do_get(Ticket::new(altered)).await.err().expect("altered refused");
     assert_eq!(code(&e), Code::Unauthenticated);
-    let key = kura_flight::ticket::TicketKey::load_or_create(&app.state.config.data_dir.join("keys/flight-tickets.key"))
-        .unwrap();
-    let owner_actor = format!("user:{}", app.state.catalog.user_by_identity("local", "owner").await.unwrap().unwrap().id);
+    let key =
+        kura_flight::ticket::TicketKey::load_or_create(&app.state.config.data_dir.join("keys/flight-tickets.key"))
+            .unwrap();
+    let owner_actor =
+        format!("user:{}", app.state.catalog.user_by_identity("local", "owner").await.unwrap().unwrap().id);
     let work = kura_flight::ticket::Work::Table {
         dataset: "ds-open".into(),
         version: 1,
@@ -181,7 +183,11 @@ async fn flight_matrix_auth_tickets_audit_and_sql() {
     let mut sql = FlightSqlServiceClient::new(app.channel().await);
     sql.set_token(tokens["partner"].clone());
     let info = sql
-        .execute(r#"SELECT o.a, c.b FROM "ds-open".t o JOIN "ds-consortium".t c ON o.a = c.a WHERE o.a > 1 ORDER BY o.a"#.into(), None)
+        .execute(
+            r#"SELECT o.a, c.b FROM "ds-open".t o JOIN "ds-consortium".t c ON o.a = c.a WHERE o.a > 1 ORDER BY o.a"#
+                .into(),
+            None,
+        )
         .await
         .expect("join of two readable tables");
     let batches = sql_read(&mut sql, &info).await;
@@ -248,7 +254,10 @@ async fn flight_matrix_auth_tickets_audit_and_sql() {
     assert!(!log["items"].as_array().unwrap().is_empty(), "{log}");
 }
 
-async fn sql_read(client: &mut FlightSqlServiceClient<tonic::transport::Channel>, info: &FlightInfo) -> Vec<RecordBatch> {
+async fn sql_read(
+    client: &mut FlightSqlServiceClient<tonic::transport::Channel>,
+    info: &FlightInfo,
+) -> Vec<RecordBatch> {
     let mut out = Vec::new();
     for endpoint in &info.endpoint {
         let stream = client.do_get(endpoint.ticket.clone().unwrap()).await.expect("do_get");

@@ -124,8 +124,9 @@ pub async fn build_world() -> World {
         users.insert(actor, id);
     }
     tokens.insert("admin", admin.clone());
-    let (s, _) =
-        app.call("PUT", &format!("/groups/{owner_id}/members/{}", users["owner"]), &admin, json!({"role": "steward"})).await;
+    let (s, _) = app
+        .call("PUT", &format!("/groups/{owner_id}/members/{}", users["owner"]), &admin, json!({"role": "steward"}))
+        .await;
     assert_eq!(s, 204);
     let (s, _) = app
         .call("PUT", &format!("/groups/{partner_id}/members/{}", users["partner"]), &admin, json!({"role": "member"}))
@@ -144,8 +145,8 @@ pub async fn build_world() -> World {
         app.ok("POST", "/datasets", &steward, json!({"name": name, "title": format!("T {level}"), "group": owner_id}))
             .await;
         let csv = format!("a,b,secret\n1,{level},s1\n2,x,s2\n3,y,s3\n").into_bytes();
-        let form = reqwest::multipart::Form::new()
-            .part("file", reqwest::multipart::Part::bytes(csv).file_name("t.csv"));
+        let form =
+            reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(csv).file_name("t.csv"));
         let upload = app
             .client
             .post(app.url(&format!("/datasets/{name}/draft/files")))
