@@ -50,7 +50,15 @@ class Server:
         self.data_dir = data_dir
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = dict(os.environ, KURA_DATA_DIR=str(data_dir), KURA_HTTP_ADDR=f"127.0.0.1:{self.port}", KURA_LOG="warn")
+        self.flight_port = free_port()
+        self.flight = f"grpc://127.0.0.1:{self.flight_port}"
+        self.env = dict(
+            os.environ,
+            KURA_DATA_DIR=str(data_dir),
+            KURA_HTTP_ADDR=f"127.0.0.1:{self.port}",
+            KURA_FLIGHT_ADDR=f"127.0.0.1:{self.flight_port}",
+            KURA_LOG="warn",
+        )
         self.env.pop("KURA_DATABASE_URL", None)
         self.log = open(data_dir.parent / "server.log", "w")
         self.proc = subprocess.Popen(

@@ -5,7 +5,8 @@
 pub mod access;
 pub mod auth;
 pub mod error;
-pub mod login_limit;
+/// Sign-in limits live in `kura-auth` so that every surface (REST, Flight) counts together.
+pub use kura_auth::login_limit;
 pub mod openapi;
 mod routes;
 mod session;

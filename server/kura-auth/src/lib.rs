@@ -1,9 +1,10 @@
 //! Authentication primitives: Kura's signing keys and JWKS, issuing and verifying JWTs (Kura's
-//! own and those of configured identity providers), and password hashing. No transport and no
+//! own and those of configured identity providers), password hashing, and the sign-in limiter every surface shares. No transport and no
 //! database here: the API and Flight servers turn a verified [`Identity`] into a principal.
 
 mod error;
 mod keys;
+pub mod login_limit;
 mod password;
 mod verify;
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 pub struct Config {
     /// Address of the HTTP server (REST, FAIR surfaces, portal).
     pub http_addr: String,
-    /// Address of the Arrow Flight server (used once Flight is built).
+    /// Address of the Arrow Flight and Flight SQL server.
     pub flight_addr: String,
     /// Directory holding the SQLite catalog, the object store and staging files.
     pub data_dir: PathBuf,

@@ -23,7 +23,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Runs the HTTP server (default 127.0.0.1:8080, data in ./kura-data).
+    /// Runs the HTTP server (default 127.0.0.1:8080, data in ./kura-data) and the Arrow Flight
+    /// server (default 127.0.0.1:50051).
     Serve {
         /// Creates a demo organization and admin token and ingests sample files first.
         #[arg(long)]
@@ -92,9 +93,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo {
                 demo::prepare(&state).await?;
             }
+            let flight_addr = state.config.flight_addr.clone();
+            let flight_ctx = kura_flight::FlightContext::new(
+                state.catalog.clone(),
+                state.store.clone(),
+                state.auth.clone(),
+                state.login_limiter.clone(),
+                &state.config.data_dir,
+                kura_flight::SqlLimits::default(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             let app = Application::build(state).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let flight =
+                kura_flight::FlightServer::bind(flight_ctx, &flight_addr).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("kura listening on http://{}", app.address());
-            app.run_until(shutdown_signal()).await.context("server failed")?;
+            eprintln!("kura flight listening on grpc://{}", flight.address());
+            // One Ctrl-C stops both servers.
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                let _ = stop.send(true);
+            });
+            let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+                let _ = rx.wait_for(|v| *v).await;
+            };
+            let flight_task = tokio::spawn(flight.run_until(wait(stopped.clone())));
+            app.run_until(wait(stopped)).await.context("server failed")?;
+            flight_task.await.context("flight server panicked")?.context("flight server failed")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ingest(args) => ingest::run(config, args).await,

@@ -1,0 +1,95 @@
+//! Arrow Flight and Flight SQL for Kura, on its own port (`KURA_FLIGHT_ADDR`).
+//!
+//! Thin over the capability code: [`server`] authenticates each call and dispatches to
+//! [`tables`] (plain Flight over Parquet tables) or [`sql_service`] (Flight SQL on DataFusion,
+//! [`sql`]). Access is decided by `kura_core::access::decide` through [`access`], exactly as the
+//! REST API decides it; masked columns never leave the server for callers who may not see them.
+
+pub mod access;
+pub mod auth;
+pub mod error;
+pub mod filter;
+pub mod server;
+pub mod sql;
+pub mod sql_service;
+pub mod tables;
+pub mod ticket;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use arrow_flight::flight_service_server::FlightServiceServer;
+use kura_auth::Authority;
+use kura_auth::login_limit::LoginLimiter;
+use kura_catalog::Catalog;
+use kura_storage::ObjectStore;
+use tokio::net::TcpListener;
+
+pub use error::FlightError;
+pub use sql::SqlLimits;
+
+/// What every Flight call can reach; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct FlightContext {
+    pub catalog: Catalog,
+    pub store: ObjectStore,
+    /// Kura's signing keys and the issuers it trusts (shared with the REST API).
+    pub auth: Arc<Authority>,
+    /// Failed sign-ins, counted together with the REST API's.
+    pub login_limiter: Arc<LoginLimiter>,
+    pub tickets: ticket::TicketKey,
+    pub sql: sql::SqlEngine,
+}
+
+impl FlightContext {
+    /// A context over the node's catalog and store; the ticket key is created in
+    /// `data_dir/keys/` on first start.
+    pub fn new(
+        catalog: Catalog,
+        store: ObjectStore,
+        auth: Arc<Authority>,
+        login_limiter: Arc<LoginLimiter>,
+        data_dir: &std::path::Path,
+        limits: SqlLimits,
+    ) -> Result<Self, FlightError> {
+        let tickets = ticket::TicketKey::load_or_create(&data_dir.join("keys").join("flight-tickets.key"))
+            .map_err(|e| FlightError::internal(format!("ticket key: {e}")))?;
+        let sql = sql::SqlEngine::new(&store, limits)?;
+        Ok(FlightContext { catalog, store, auth, login_limiter, tickets, sql })
+    }
+}
+
+/// A bound, ready-to-run Flight server.
+pub struct FlightServer {
+    listener: TcpListener,
+    ctx: FlightContext,
+}
+
+impl FlightServer {
+    /// Binds `addr` (port 0 picks a free port; see [`FlightServer::address`]).
+    pub async fn bind(ctx: FlightContext, addr: &str) -> Result<Self, FlightError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| FlightError::internal(format!("cannot listen on {addr}: {e}")))?;
+        Ok(FlightServer { listener, ctx })
+    }
+
+    /// The address the server listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), tonic::transport::Error> {
+        let service = FlightServiceServer::new(server::KuraFlight::new(self.ctx))
+            .max_decoding_message_size(16 * 1024 * 1024)
+            .max_encoding_message_size(64 * 1024 * 1024);
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(self.listener), shutdown)
+            .await
+    }
+}

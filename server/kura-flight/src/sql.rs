@@ -1,0 +1,311 @@
+//! Flight SQL's engine: DataFusion over exactly the tables the caller may read, built per call
+//! from the catalog. Catalog `kura`, one schema per dataset (its name), and in it each table of
+//! the newest version the caller may see under the table's name, plus every readable version's
+//! tables as `v{N}_{table}`:
+//!
+//! ```sql
+//! SELECT * FROM "demo-uvvis"."uvvis-methylene-blue" WHERE absorbance > 0.5;
+//! SELECT * FROM kura."demo-uvvis"."v1_uvvis-methylene-blue";
+//! ```
+//!
+//! Tables are Parquet listing tables on the object store whose schema leaves out the columns
+//! hidden from the caller, so masked data never enters a plan. Read-only: DDL, DML and
+//! statements (SET, COPY, CREATE EXTERNAL TABLE…) are refused by DataFusion's `SQLOptions`, no
+//! URL tables or file-reading functions are registered, and each query has a time limit and
+//! shares one memory pool, without spilling to disk.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider};
+use datafusion::datasource::TableProvider;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use kura_catalog::audit::AuditRecord;
+use kura_core::{ErrorCode, Principal};
+
+use crate::FlightContext;
+use crate::access::{Readable, readable_tables};
+use crate::error::FlightError;
+
+/// The catalog name tables are registered under.
+pub const CATALOG: &str = "kura";
+const STORE_URL: &str = "kura://objects";
+
+/// Limits for SQL queries.
+#[derive(Debug, Clone)]
+pub struct SqlLimits {
+    /// Wall time from planning to the last batch.
+    pub time: Duration,
+    /// Memory all running queries share (sorts, joins and aggregates fail beyond it).
+    pub memory_bytes: usize,
+}
+
+impl Default for SqlLimits {
+    fn default() -> Self {
+        SqlLimits { time: Duration::from_secs(120), memory_bytes: 1 << 30 }
+    }
+}
+
+/// What all SQL sessions share: the runtime with its memory pool and the object store, and the
+/// threads queries run on.
+#[derive(Debug, Clone)]
+pub struct SqlEngine {
+    runtime: Arc<RuntimeEnv>,
+    threads: Arc<QueryThreads>,
+    pub limits: SqlLimits,
+}
+
+/// A tokio runtime of its own for query execution: CPU-bound operators that compute for long
+/// without yielding occupy these threads, never the ones serving calls and keeping deadlines.
+#[derive(Debug)]
+struct QueryThreads(Option<tokio::runtime::Runtime>);
+
+impl QueryThreads {
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("runtime lives until drop").handle()
+    }
+}
+
+impl Drop for QueryThreads {
+    fn drop(&mut self) {
+        // Dropping a runtime may block; this may run inside the server's runtime.
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl SqlEngine {
+    pub fn new(store: &kura_storage::ObjectStore, limits: SqlLimits) -> Result<Self, FlightError> {
+        // No spilling: queries stay within the pool or fail (RESOURCE_EXHAUSTED), and never
+        // write temporary files on the server.
+        let disk = DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(limits.memory_bytes, 1.0)
+            .with_disk_manager_builder(disk)
+            .build_arc()?;
+        let url = ObjectStoreUrl::parse(STORE_URL)?;
+        runtime.register_object_store(url.as_ref(), store.backend());
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("kura-sql")
+            .enable_all()
+            .build()
+            .map_err(|e| FlightError::internal(format!("query threads: {e}")))?;
+        Ok(SqlEngine { runtime, threads: Arc::new(QueryThreads(Some(rt))), limits })
+    }
+}
+
+/// The tables a statement read, for the audit log.
+pub type Used = Arc<Mutex<Vec<Readable>>>;
+
+/// One dataset's tables as the caller sees them; providers are built when a query names them.
+#[derive(Debug)]
+struct DatasetSchema {
+    ctx: FlightContext,
+    tables: HashMap<String, Readable>,
+    used: Used,
+}
+
+#[async_trait::async_trait]
+impl SchemaProvider for DatasetSchema {
+    fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.tables.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
+        let Some(readable) = self.tables.get(name) else { return Ok(None) };
+        let provider = provider(&self.ctx, readable)
+            .await
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        self.used.lock().unwrap_or_else(|e| e.into_inner()).push(readable.clone());
+        Ok(Some(provider))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.tables.contains_key(name)
+    }
+}
+
+/// The Arrow schema the caller sees of a table (hidden columns removed).
+pub async fn visible_schema(ctx: &FlightContext, r: &Readable) -> Result<SchemaRef, FlightError> {
+    #[allow(deprecated)]
+    let mut reader = parquet::arrow::async_reader::ParquetObjectReader::new(
+        ctx.store.backend(),
+        kura_storage::ObjectStore::path_of(&r.sha256)?,
+    )
+    .with_file_size(r.size);
+    let md = parquet::arrow::arrow_reader::ArrowReaderMetadata::load_async(&mut reader, Default::default()).await?;
+    let schema = md.schema();
+    let keep: Vec<usize> = (0..schema.fields().len()).filter(|i| !r.hidden.contains(schema.field(*i).name())).collect();
+    Ok(Arc::new(schema.project(&keep)?))
+}
+
+async fn provider(ctx: &FlightContext, r: &Readable) -> Result<Arc<dyn TableProvider>, FlightError> {
+    let schema = visible_schema(ctx, r).await?;
+    let path = kura_storage::ObjectStore::path_of(&r.sha256)?;
+    let url = ListingTableUrl::parse(format!("{STORE_URL}/{path}"))?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension("");
+    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// A caller's SQL session and the tables its statements use.
+pub struct Session {
+    pub context: SessionContext,
+    pub used: Used,
+    /// (schema, table name, readable) for GetTables.
+    pub tables: Vec<(String, String, Readable)>,
+}
+
+/// A session over exactly what `principal` may read.
+pub async fn session(ctx: &FlightContext, principal: &Principal) -> Result<Session, FlightError> {
+    let config = SessionConfig::new()
+        .with_default_catalog_and_schema(CATALOG, "public")
+        .with_create_default_catalog_and_schema(false)
+        .with_information_schema(false);
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(ctx.sql.runtime.clone())
+        .with_default_features()
+        .build();
+    let context = SessionContext::new_with_state(state);
+    let used: Used = Arc::default();
+    let mut by_dataset: HashMap<String, HashMap<String, Readable>> = HashMap::new();
+    let mut tables = Vec::new();
+    for (readable, is_latest) in readable_tables(ctx, principal, None, true).await? {
+        let schema = readable.dataset.name.clone();
+        let versioned = format!("v{}_{}", readable.version.number, readable.table.name);
+        let entry = by_dataset.entry(schema.clone()).or_default();
+        if is_latest {
+            entry.insert(readable.table.name.clone(), readable.clone());
+            tables.push((schema.clone(), readable.table.name.clone(), readable.clone()));
+        }
+        entry.insert(versioned.clone(), readable.clone());
+        tables.push((schema, versioned, readable));
+    }
+    let catalog = MemoryCatalogProvider::new();
+    for (name, tables) in by_dataset {
+        let schema = DatasetSchema { ctx: ctx.clone(), tables, used: used.clone() };
+        catalog.register_schema(&name, Arc::new(schema))?;
+    }
+    context.register_catalog(CATALOG, Arc::new(catalog));
+    tables.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Ok(Session { context, used, tables })
+}
+
+fn read_only() -> SQLOptions {
+    SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
+}
+
+/// Plans `query` for `principal`: its result schema, or why it may not run.
+pub async fn plan(
+    ctx: &FlightContext,
+    principal: &Principal,
+    query: &str,
+) -> Result<(Session, DataFrame), FlightError> {
+    let session = session(ctx, principal).await?;
+    let df = tokio::time::timeout(ctx.sql.limits.time, session.context.sql_with_options(query, read_only()))
+        .await
+        .map_err(|_| timed_out(ctx))??;
+    Ok((session, df))
+}
+
+fn timed_out(ctx: &FlightContext) -> FlightError {
+    FlightError::new(
+        ErrorCode::ResourceExhausted,
+        format!("query took longer than {} s", ctx.sql.limits.time.as_secs()),
+    )
+}
+
+/// Runs `query` for `principal`, auditing every table it reads, and streams the result within
+/// the time limit.
+pub async fn execute(
+    ctx: &FlightContext,
+    principal: &Principal,
+    query: &str,
+) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch, FlightError>>), FlightError> {
+    let deadline = tokio::time::Instant::now() + ctx.sql.limits.time;
+    let (session, df) = plan(ctx, principal, query).await?;
+    let used: Vec<Readable> = session.used.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for r in &used {
+        ctx.catalog
+            .audit(AuditRecord {
+                actor: &principal.actor,
+                action: "data.sql",
+                surface: "flight",
+                dataset_id: Some(r.dataset.id),
+                target: Some(r.table.name.clone()),
+                details: serde_json::json!({"table": r.table.id, "version": r.version.number, "query": query}),
+            })
+            .await?;
+    }
+    // GetFlightInfo announced the logical plan's schema; the physical plan may differ in
+    // nullability or metadata, and clients (ADBC) insist on the announced one.
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let stream = tokio::time::timeout_at(deadline, ctx.sql.threads.handle().spawn(df.execute_stream()))
+        .await
+        .map_err(|_| timed_out(ctx))?
+        .map_err(|e| FlightError::internal(format!("query task: {e}")))??;
+    let announced = schema.clone();
+    let stream = stream.map(move |batch| -> Result<RecordBatch, FlightError> {
+        let batch = batch?;
+        if batch.schema() == announced {
+            return Ok(batch);
+        }
+        Ok(RecordBatch::try_new(announced.clone(), batch.columns().to_vec())?)
+    });
+    // The query runs as its own task, so that the deadline is kept even while an operator
+    // computes for long without yielding; the task stops when the deadline passes or the client
+    // goes away (the receiver is dropped), and is aborted with the stream.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch, FlightError>>(2);
+    let task = ctx.sql.threads.handle().spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        loop {
+            let next = tokio::select! {
+                next = stream.next() => next,
+                _ = tx.closed() => return,
+                _ = tokio::time::sleep_until(deadline) => return,
+            };
+            let Some(item) = next else { return };
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+    });
+    let abort = AbortOnDrop(task);
+    let late = timed_out(ctx);
+    let limited = futures::stream::unfold((rx, Some(late), abort), move |(mut rx, late, abort)| async move {
+        let late = late?;
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(item)) => Some((item, (rx, Some(late), abort))),
+            Ok(None) if tokio::time::Instant::now() >= deadline => Some((Err(late), (rx, None, abort))),
+            Ok(None) => None,
+            Err(_) => Some((Err(late), (rx, None, abort))),
+        }
+    });
+    Ok((schema, limited.boxed()))
+}
+
+/// Aborts a query's task when its result stream is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,305 @@
+//! Plain Flight over Kura's tables: what ListFlights, GetFlightInfo, GetSchema and DoGet do,
+//! independent of tonic. Tables are named by a descriptor path `[dataset, version, table]`
+//! (`version` a number or `latest`) or by a JSON command
+//! `{"dataset", "version", "table", "columns", "filter", "limit"}` (see [`crate::filter`]).
+
+use std::sync::Arc;
+
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use kura_catalog::audit::AuditRecord;
+use kura_core::Principal;
+use kura_core::access::Action;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+#[allow(deprecated)]
+use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
+use serde::Deserialize;
+
+use crate::FlightContext;
+use crate::access::{self, Readable};
+use crate::error::FlightError;
+use crate::filter;
+use crate::ticket::Work;
+
+/// Most endpoints one GetFlightInfo returns; more row groups are joined into ranges.
+pub const MAX_ENDPOINTS: usize = 64;
+/// Rows per record batch sent.
+const BATCH_ROWS: usize = 64 * 1024;
+
+/// What a descriptor asks for.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TableRequest {
+    pub dataset: String,
+    #[serde(default = "latest")]
+    pub version: String,
+    pub table: String,
+    /// Columns to keep, in table order; all the caller may see when absent.
+    #[serde(default)]
+    pub columns: Option<Vec<String>>,
+    /// See [`crate::filter`].
+    #[serde(default)]
+    pub filter: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+fn latest() -> String {
+    "latest".into()
+}
+
+impl TableRequest {
+    /// The request a descriptor names: a path `[dataset, version, table]` or a JSON command.
+    pub fn from_descriptor(d: &FlightDescriptor) -> Result<Self, FlightError> {
+        if !d.path.is_empty() {
+            return match d.path.as_slice() {
+                [dataset, version, table] => Ok(TableRequest {
+                    dataset: dataset.clone(),
+                    version: version.clone(),
+                    table: table.clone(),
+                    ..Default::default()
+                }),
+                [dataset, table] => Ok(TableRequest {
+                    dataset: dataset.clone(),
+                    version: latest(),
+                    table: table.clone(),
+                    ..Default::default()
+                }),
+                _ => Err(FlightError::invalid("a descriptor path is [dataset, version, table]")),
+            };
+        }
+        serde_json::from_slice(&d.cmd).map_err(|e| {
+            FlightError::invalid(format!(
+                "a command is JSON {{\"dataset\", \"version\", \"table\", \"columns\", \"filter\", \"limit\"}}: {e}"
+            ))
+        })
+    }
+}
+
+/// A table opened for a caller: footer read, projection and filter checked.
+struct Opened {
+    readable: Readable,
+    metadata: ArrowReaderMetadata,
+    /// Indices of the file's root columns to send, in file order.
+    projection: Vec<usize>,
+    schema: SchemaRef,
+    filter: filter::Filter,
+}
+
+#[allow(deprecated)]
+fn reader(ctx: &FlightContext, r: &Readable) -> Result<ParquetObjectReader, FlightError> {
+    let path = kura_storage::ObjectStore::path_of(&r.sha256)?;
+    Ok(ParquetObjectReader::new(ctx.store.backend(), path).with_file_size(r.size))
+}
+
+async fn footer(ctx: &FlightContext, r: &Readable) -> Result<ArrowReaderMetadata, FlightError> {
+    let mut reader = reader(ctx, r)?;
+    let options = ArrowReaderOptions::new().with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
+    Ok(ArrowReaderMetadata::load_async(&mut reader, options).await?)
+}
+
+async fn open(
+    ctx: &FlightContext,
+    readable: Readable,
+    columns: Option<&[String]>,
+    filter_text: Option<&str>,
+) -> Result<Opened, FlightError> {
+    let metadata = footer(ctx, &readable).await?;
+    let file_schema = metadata.schema().clone();
+    let visible: Vec<String> =
+        file_schema.fields().iter().map(|f| f.name().clone()).filter(|n| !readable.hidden.contains(n)).collect();
+    let mut projection = Vec::new();
+    match columns {
+        None => projection.extend(
+            file_schema.fields().iter().enumerate().filter(|(_, f)| visible.contains(f.name())).map(|(i, _)| i),
+        ),
+        Some(names) => {
+            for name in names {
+                if !visible.contains(name) {
+                    return Err(FlightError::invalid(format!("no column named {name:?}")));
+                }
+                projection.push(file_schema.index_of(name).map_err(|_| FlightError::invalid("no such column"))?);
+            }
+            projection.sort_unstable();
+            projection.dedup();
+        }
+    }
+    let filter = filter::parse(filter_text.unwrap_or(""))?;
+    filter::check_columns(&filter, &visible)?;
+    let schema = Arc::new(file_schema.project(&projection)?);
+    Ok(Opened { readable, metadata, projection, schema, filter })
+}
+
+/// Row groups that may hold matching rows.
+fn kept_groups(o: &Opened) -> Result<Vec<usize>, FlightError> {
+    let keep = filter::prune(&o.filter, o.metadata.schema(), o.metadata.metadata())?;
+    Ok(keep.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i).collect())
+}
+
+async fn opened_for(ctx: &FlightContext, principal: &Principal, req: &TableRequest) -> Result<Opened, FlightError> {
+    let target = access::authorize(ctx, principal, &req.dataset, &req.version, Action::ReadData).await?;
+    let readable = access::readable_table(ctx, &target, &req.table).await?;
+    open(ctx, readable, req.columns.as_deref(), req.filter.as_deref()).await
+}
+
+/// The path that names this exact table version.
+fn path_of(r: &Readable) -> FlightDescriptor {
+    FlightDescriptor::new_path(vec![r.dataset.name.clone(), r.version.number.to_string(), r.table.name.clone()])
+}
+
+/// ListFlights: every table the caller may read (newest version they may see of each dataset),
+/// with schema (hidden columns removed), rows and bytes; no endpoints (ask GetFlightInfo).
+/// `criteria`, when not empty, is a dataset name.
+pub async fn list(ctx: &FlightContext, principal: &Principal, criteria: &[u8]) -> Result<Vec<FlightInfo>, FlightError> {
+    let name = std::str::from_utf8(criteria).map_err(|_| FlightError::invalid("criteria is a dataset name"))?.trim();
+    let tables = access::readable_tables(ctx, principal, (!name.is_empty()).then_some(name), false).await?;
+    let mut out = Vec::with_capacity(tables.len());
+    for (readable, _) in tables {
+        let descriptor = path_of(&readable);
+        let rows = readable.table.row_count;
+        let size = readable.size;
+        let opened = open(ctx, readable, None, None).await?;
+        out.push(
+            FlightInfo::new()
+                .try_with_schema(&opened.schema)?
+                .with_descriptor(descriptor)
+                .with_total_records(rows)
+                .with_total_bytes(i64::try_from(size).unwrap_or(-1)),
+        );
+    }
+    Ok(out)
+}
+
+/// GetSchema: the schema a read of `descriptor` would return.
+pub async fn schema(
+    ctx: &FlightContext,
+    principal: &Principal,
+    descriptor: &FlightDescriptor,
+) -> Result<Schema, FlightError> {
+    let req = TableRequest::from_descriptor(descriptor)?;
+    let opened = opened_for(ctx, principal, &req).await?;
+    Ok(opened.schema.as_ref().clone())
+}
+
+/// GetFlightInfo: schema, rows and bytes, and one endpoint per row group that may hold matching
+/// rows (joined into ranges beyond [`MAX_ENDPOINTS`]; one endpoint when a limit is given).
+pub async fn info(
+    ctx: &FlightContext,
+    principal: &Principal,
+    descriptor: &FlightDescriptor,
+) -> Result<FlightInfo, FlightError> {
+    let req = TableRequest::from_descriptor(descriptor)?;
+    let opened = opened_for(ctx, principal, &req).await?;
+    let groups = kept_groups(&opened)?;
+    let md = opened.metadata.metadata();
+    let rows: i64 = groups.iter().map(|g| md.row_group(*g).num_rows()).sum();
+    let bytes: i64 = groups
+        .iter()
+        .map(|g| {
+            let rg = md.row_group(*g);
+            let leaves = ProjectionMask::roots(md.file_metadata().schema_descr(), opened.projection.iter().copied());
+            (0..rg.num_columns())
+                .filter(|c| leaves.leaf_included(*c))
+                .map(|c| rg.column(c).compressed_size())
+                .sum::<i64>()
+        })
+        .sum();
+    let ranges: Vec<(usize, usize)> = if groups.is_empty() {
+        Vec::new()
+    } else if req.limit.is_some() {
+        vec![(groups[0], groups[groups.len() - 1] + 1)]
+    } else {
+        let per = groups.len().div_ceil(MAX_ENDPOINTS);
+        groups.chunks(per).map(|c| (c[0], c[c.len() - 1] + 1)).collect()
+    };
+    let now = chrono::Utc::now().timestamp();
+    let r = &opened.readable;
+    let mut info = FlightInfo::new()
+        .try_with_schema(&opened.schema)?
+        .with_descriptor(descriptor.clone())
+        // Exact without a filter; with one, only an upper bound is known.
+        .with_total_records(match (&req.filter, req.limit) {
+            (Some(f), _) if !f.trim().is_empty() => -1,
+            (_, Some(limit)) => rows.min(i64::try_from(limit).unwrap_or(i64::MAX)),
+            _ => rows,
+        })
+        .with_total_bytes(bytes)
+        .with_ordered(false);
+    for range in ranges {
+        let work = Work::Table {
+            dataset: r.dataset.name.clone(),
+            version: r.version.number,
+            table: r.table.name.clone(),
+            columns: Some(opened.schema.fields().iter().map(|f| f.name().clone()).collect()),
+            filter: req.filter.clone(),
+            limit: req.limit,
+            row_groups: range,
+        };
+        let ticket = ctx.tickets.sign(&principal.actor, work, now);
+        info = info.with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(ticket)));
+    }
+    Ok(info)
+}
+
+/// DoGet of a table ticket: access decided again (a policy may have changed since the ticket
+/// was issued), the read audited, then row groups streamed with projection, pruning by
+/// statistics and the row filter; never the whole table in memory.
+pub async fn read(
+    ctx: &FlightContext,
+    principal: &Principal,
+    work: Work,
+) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch, FlightError>>), FlightError> {
+    let Work::Table { dataset, version, table, columns, filter, limit, row_groups } = work else {
+        return Err(FlightError::invalid("not a table ticket"));
+    };
+    let req = TableRequest { dataset, version: version.to_string(), table, columns, filter, limit };
+    let opened = opened_for(ctx, principal, &req).await?;
+    let n_groups = opened.metadata.metadata().num_row_groups();
+    let (first, end) = row_groups;
+    if first > end || end > n_groups {
+        return Err(FlightError::invalid("ticket names row groups the table does not have"));
+    }
+    let groups: Vec<usize> = kept_groups(&opened)?.into_iter().filter(|g| (first..end).contains(g)).collect();
+    let r = &opened.readable;
+    ctx.catalog
+        .audit(AuditRecord {
+            actor: &principal.actor,
+            action: "data.flight",
+            surface: "flight",
+            dataset_id: Some(r.dataset.id),
+            target: Some(r.table.name.clone()),
+            details: serde_json::json!({
+                "table": r.table.id,
+                "version": r.version.number,
+                "row_groups": [first, end],
+                "columns": opened.schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
+                "filter": req.filter,
+                "limit": req.limit,
+            }),
+        })
+        .await?;
+    let schema = opened.schema.clone();
+    if groups.is_empty() {
+        return Ok((schema, futures::stream::empty().boxed()));
+    }
+    #[allow(deprecated)]
+    let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader(ctx, r)?, opened.metadata.clone());
+    let parquet_schema = builder.parquet_schema().clone();
+    let mut builder = builder
+        .with_batch_size(BATCH_ROWS)
+        .with_row_groups(groups)
+        .with_projection(ProjectionMask::roots(&parquet_schema, opened.projection.iter().copied()));
+    if !opened.filter.is_empty() {
+        builder =
+            builder.with_row_filter(filter::row_filter(&opened.filter, opened.metadata.schema(), &parquet_schema)?);
+    }
+    if let Some(limit) = req.limit {
+        builder = builder.with_limit(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    let stream = builder.build()?;
+    Ok((schema, stream.map_err(FlightError::from).boxed()))
+}
