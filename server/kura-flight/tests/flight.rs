@@ -144,12 +144,12 @@ async fn flight_matrix_auth_tickets_audit_and_sql() {
     let mut owner = app.flight_client(Some(&tokens["owner"])).await;
     let info = owner.get_flight_info(table("open")).await.unwrap();
     let ticket = info.endpoint[0].ticket.clone().unwrap();
-    let e = outsider.do_get(ticket.clone()).await.err().expect("other principal refused");
+    let Err(e) = outsider.do_get(ticket.clone()).await else { panic!("other principal refused") };
     assert_eq!(code(&e), Code::PermissionDenied);
     let mut altered = ticket.ticket.to_vec();
     let i = altered.len() / 2;
     altered[i] = if altered[i] == b'A' { b'B' } else { b'A' };
-    let e = owner.do_get(Ticket::new(altered)).await.err().expect("altered refused");
+    let Err(e) = owner.do_get(Ticket::new(altered)).await else { panic!("altered refused") };
     assert_eq!(code(&e), Code::Unauthenticated);
     let key =
         kura_flight::ticket::TicketKey::load_or_create(&app.state.config.data_dir.join("keys/flight-tickets.key"))
@@ -166,7 +166,7 @@ async fn flight_matrix_auth_tickets_audit_and_sql() {
         row_groups: (0, 1),
     };
     let old = key.sign(&owner_actor, work.clone(), chrono::Utc::now().timestamp() - 3600);
-    let e = owner.do_get(Ticket::new(old)).await.err().expect("expired refused");
+    let Err(e) = owner.do_get(Ticket::new(old)).await else { panic!("expired refused") };
     assert_eq!(code(&e), Code::Unauthenticated);
     let fresh = key.sign(&owner_actor, work, chrono::Utc::now().timestamp());
     let batches: Vec<RecordBatch> = owner.do_get(Ticket::new(fresh)).await.unwrap().try_collect().await.unwrap();
@@ -248,7 +248,7 @@ async fn flight_matrix_auth_tickets_audit_and_sql() {
     // A statement ticket is bound to its principal too.
     let info = sql_owner.execute(r#"SELECT * FROM "ds-closed".t"#.into(), None).await.unwrap();
     let ticket = info.endpoint[0].ticket.clone().unwrap();
-    let e = outsider.do_get(ticket).await.err().expect("statement ticket of another principal");
+    let Err(e) = outsider.do_get(ticket).await else { panic!("statement ticket of another principal") };
     assert_eq!(code(&e), Code::PermissionDenied);
     let log = app.ok("GET", "/audit?surface=flight&action=data.sql", &tokens["admin"], serde_json::Value::Null).await;
     assert!(!log["items"].as_array().unwrap().is_empty(), "{log}");
