@@ -58,6 +58,8 @@ class Server:
             KURA_HTTP_ADDR=f"127.0.0.1:{self.port}",
             KURA_FLIGHT_ADDR=f"127.0.0.1:{self.flight_port}",
             KURA_LOG="warn",
+            # Small OAI-PMH pages, so that a harvest of the demo data needs resumption tokens.
+            KURA_OAI_PAGE_SIZE="2",
         )
         self.env.pop("KURA_DATABASE_URL", None)
         self.log = open(data_dir.parent / "server.log", "w")

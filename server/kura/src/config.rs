@@ -18,6 +18,9 @@ const ENV_KEYS: &[&str] = &[
     "base_url",
     "jwt_issuer",
     "jwt_audience",
+    "repository_name",
+    "admin_email",
+    "oai_page_size",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the
