@@ -190,7 +190,7 @@ content-disposition: form-data; name=\"file\"; filename=\"cut.csv\"\r\n\r\na,b\n
 }
 
 #[tokio::test]
-async fn json_records_become_a_table_and_notebooks_stay_raw_until_their_reader_exists() {
+async fn json_records_become_a_table_and_notebooks_are_read_by_their_own_reader() {
     let app = spawn_app().await;
     let ndjson = b"{\"sample\": \"A\", \"t\": 1.5, \"meta\": {\"run\": 1}}\n{\"sample\": \"B\", \"t\": 2.5, \"meta\": {\"run\": 2}}\n".to_vec();
     let notebook = b"{\"nbformat\": 4, \"nbformat_minor\": 5, \"metadata\": {}, \"cells\": []}".to_vec();
@@ -204,7 +204,7 @@ async fn json_records_become_a_table_and_notebooks_stay_raw_until_their_reader_e
     assert_eq!(rows[1], serde_json::json!({"sample": "B", "meta": {"run": 2}}));
     let files: Value = app.get_admin("/datasets/records/versions/1/files").await.json().await.unwrap();
     let nb = files["items"].as_array().unwrap().iter().find(|f| f["path"] == "analysis.ipynb").unwrap();
-    assert_eq!(nb["format"], "unknown");
+    assert_eq!(nb["format"], "notebook");
 }
 
 #[tokio::test]
