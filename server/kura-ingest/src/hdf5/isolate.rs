@@ -30,6 +30,9 @@ const BATCH_ROWS: usize = 65_536;
 /// Bytes of the child's stderr kept for error messages; the rest is drained and dropped.
 const STDERR_KEPT: usize = 64 * 1024;
 
+/// How long to wait, once the child is gone, for the end of its stderr.
+const STDERR_WAIT: Duration = Duration::from_secs(2);
+
 /// Lines of the child's stderr quoted in a crash message.
 const STDERR_LINES: usize = 5;
 
@@ -94,23 +97,26 @@ impl ChildProcess {
                     format!("cannot start the hdf5 reader process {}: {e}", self.program.display()),
                 ))
             })?;
-        let stderr = child.stderr.take().map(|mut pipe| {
+        // Drained on a thread so a chatty child never blocks on a full pipe. The thread is not
+        // joined: a process the child started could hold the pipe open after the child is gone.
+        let (said, stderr) = std::sync::mpsc::channel();
+        if let Some(mut pipe) = child.stderr.take() {
             std::thread::spawn(move || {
                 let mut kept = Vec::new();
                 let _ = (&mut pipe).take(STDERR_KEPT as u64).read_to_end(&mut kept);
+                let _ = said.send(String::from_utf8_lossy(&kept).into_owned());
                 let _ = std::io::copy(&mut pipe, &mut std::io::sink());
-                String::from_utf8_lossy(&kept).into_owned()
-            })
-        });
+            });
+        }
         let status = wait(&mut child, self.time_limit)?;
-        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        let stderr = stderr.recv_timeout(STDERR_WAIT).unwrap_or_default();
         match status {
             Some(status) if status.success() => {}
             Some(status) => return Err(failure(status, &stderr)),
             None => {
                 return Err(malformed(format!(
-                    "the HDF5 library took longer than {} s reading this file and was stopped",
-                    self.time_limit.as_secs()
+                    "the HDF5 library took longer than {:?} reading this file and was stopped",
+                    self.time_limit
                 )));
             }
         }
@@ -286,26 +292,83 @@ mod tests {
         assert_eq!(e, "malformed hdf5: the hdf5 reader process failed (exit code 2) without a message");
     }
 
+    struct Nothing;
+
+    impl TableSink for Nothing {
+        fn begin_table(&mut self, _: TableStart) -> Result<(), crate::SinkError> {
+            unreachable!()
+        }
+        fn write_batch(&mut self, _: &arrow::record_batch::RecordBatch) -> Result<(), crate::SinkError> {
+            unreachable!()
+        }
+        fn finish_table(&mut self) -> Result<(), crate::SinkError> {
+            unreachable!()
+        }
+        fn discard_table(&mut self) {}
+    }
+
+    fn hdf5_file(dir: &Path) -> PathBuf {
+        let path = dir.join("a.h5");
+        std::fs::write(&path, super::super::SIGNATURE).unwrap();
+        path
+    }
+
     #[test]
     fn a_missing_program_is_an_io_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.h5");
-        std::fs::write(&path, super::super::SIGNATURE).unwrap();
         let child = ChildProcess::new(dir.path().join("no-such-kura"));
-        struct Nothing;
-        impl TableSink for Nothing {
-            fn begin_table(&mut self, _: TableStart) -> Result<(), crate::SinkError> {
-                unreachable!()
-            }
-            fn write_batch(&mut self, _: &arrow::record_batch::RecordBatch) -> Result<(), crate::SinkError> {
-                unreachable!()
-            }
-            fn finish_table(&mut self) -> Result<(), crate::SinkError> {
-                unreachable!()
-            }
-            fn discard_table(&mut self) {}
-        }
-        let e = child.read(&path, &mut Nothing, &mut |_| {}).unwrap_err().to_string();
+        let e = child.read(&hdf5_file(dir.path()), &mut Nothing, &mut |_| {}).unwrap_err().to_string();
         assert!(e.contains("cannot start the hdf5 reader process") && e.contains("no-such-kura"), "{e}");
+    }
+
+    /// A stand-in for `kura` that runs `script` with the arguments `kura` would get.
+    #[cfg(unix)]
+    fn fake(dir: &Path, script: &str) -> ChildProcess {
+        use std::os::unix::fs::PermissionsExt;
+        let program = dir.join("fake-kura");
+        std::fs::write(&program, format!("#!/bin/sh\n{script}\n")).unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ChildProcess::new(program)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_child_killed_by_a_signal_or_too_slow_fails_the_file_precisely() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = hdf5_file(dir.path());
+        let crash = fake(dir.path(), "echo 'HDF5-DIAG: error' >&2; kill -SEGV $$");
+        let e = crash.read(&path, &mut Nothing, &mut |_| {}).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "malformed hdf5: the HDF5 library crashed reading this file (signal 11 SIGSEGV): HDF5-DIAG: error"
+        );
+
+        let mut slow = fake(dir.path(), "sleep 30");
+        slow.time_limit = Duration::from_millis(300);
+        let started = Instant::now();
+        let e = slow.read(&path, &mut Nothing, &mut |_| {}).unwrap_err().to_string();
+        assert_eq!(e, "malformed hdf5: the HDF5 library took longer than 300ms reading this file and was stopped");
+        assert!(started.elapsed() < Duration::from_secs(10), "the slow child was not killed");
+
+        let silent = fake(dir.path(), "exit 0");
+        let e = silent.read(&path, &mut Nothing, &mut |_| {}).unwrap_err().to_string();
+        assert!(e.starts_with("malformed hdf5: the hdf5 reader process wrote no report.json"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_child_gets_the_in_process_flag_the_output_folder_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = hdf5_file(dir.path());
+        // `$4` is the output folder; a report without tables reads as an empty file.
+        let script = r#"[ "$1 $2 $3 $5" = "read --in-process-hdf5 --out --" ] || exit 3
+mkdir -p "$4" && printf '{"parameters":{"nexus":false},"metadata":{"tree":{}},"text":"t","warnings":["w"],"tables":[]}' > "$4/report.json""#;
+        let mut seen = 0;
+        let report = fake(dir.path(), script).read(&path, &mut Nothing, &mut |n| seen = n).unwrap();
+        assert_eq!(report.reader, "hdf5");
+        assert_eq!(report.parameters["nexus"], false);
+        assert_eq!(report.text, "t");
+        assert_eq!(report.warnings, ["w"]);
+        assert_eq!(seen, 8);
     }
 }
