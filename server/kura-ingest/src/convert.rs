@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use kura_storage::ObjectStore;
 use serde_json::{Value, json};
 
+use crate::FormatReader;
 use crate::detect;
 use crate::sink::ParquetSink;
 
@@ -27,12 +28,18 @@ pub struct Converted {
 /// Reads `path` (named `name`, for detection by extension) into `out`.
 pub fn read_to_dir(path: &Path, name: &str, out: &Path) -> Result<Converted, String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let staging = out.join(".staging");
-    let store = ObjectStore::local(&staging.join("objects"), &staging).map_err(|e| e.to_string())?;
     let Some(reader) = detect::detect(path, name).map_err(|e| format!("cannot open {name}: {e}"))? else {
-        let _ = std::fs::remove_dir_all(&staging);
         return Ok(Converted { format: None, tables: vec![], extracted: vec![], report: json!({"format": null}) });
     };
+    read_with(reader, path, name, out)
+}
+
+/// Reads `path` into `out` with the given reader, whatever detection would say: the isolated
+/// HDF5 reader's child process uses this, so it reads exactly what its parent decided was HDF5.
+pub fn read_with(reader: &dyn FormatReader, path: &Path, name: &str, out: &Path) -> Result<Converted, String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let staging = out.join(".staging");
+    let store = ObjectStore::local(&staging.join("objects"), &staging).map_err(|e| e.to_string())?;
     let mut sink = ParquetSink::new(&store, 1);
     let result = reader.read(path, &mut sink, &mut |_| {});
     let outcome = result.map_err(|e| e.to_string()).and_then(|report| {
@@ -44,7 +51,7 @@ pub fn read_to_dir(path: &Path, name: &str, out: &Path) -> Result<Converted, Str
             let columns: Vec<Value> = table
                 .columns
                 .iter()
-                .map(|c| json!({"name": c.name, "original_label": c.original_label, "unit": c.unit, "ucum": c.ucum, "qudt": c.qudt}))
+                .map(|c| json!({"name": c.name, "original_label": c.original_label, "unit": c.unit, "ucum": c.ucum, "qudt": c.qudt, "description": c.description}))
                 .collect();
             let member = report.sources.get(&table.name);
             described.push(json!({"name": table.name, "rows": table.rows, "columns": columns, "file": target, "member": member}));

@@ -41,6 +41,10 @@ pub enum Command {
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
+        /// Internal: read one HDF5 file in this process straight into OUT (how the isolated
+        /// HDF5 reader runs its child; see `kura_ingest::hdf5::isolate_in`).
+        #[arg(long = "in-process-hdf5", hide = true)]
+        in_process_hdf5: bool,
     },
     /// Publishes a dataset's open draft.
     Publish {
@@ -75,6 +79,12 @@ pub enum Command {
 }
 
 impl Cli {
+    /// Whether this run reads HDF5 in process: only the isolated reader's child does, every
+    /// other command reads it in a child process so a crash of the HDF5 library fails one file.
+    pub fn reads_hdf5_in_process(&self) -> bool {
+        matches!(self.command, Command::Read { in_process_hdf5: true, .. })
+    }
+
     /// Worker threads asked for on the command line, if any.
     pub fn threads(&self) -> Option<usize> {
         match &self.command {
@@ -86,6 +96,11 @@ impl Cli {
 
 /// Runs the parsed command; the exit code says whether everything succeeded.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Reading files needs no configuration (and the isolated HDF5 reader's child must not fail
+    // on one its parent was not started with).
+    if let Command::Read { files, out, in_process_hdf5 } = &cli.command {
+        return Ok(read(files, out, *in_process_hdf5));
+    }
     let config = config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve { demo } => {
@@ -123,7 +138,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Ingest(args) => ingest::run(config, args).await,
-        Command::Read { files, out } => Ok(read_files(&files, &out)),
+        Command::Read { files, out, in_process_hdf5 } => Ok(read(&files, &out, in_process_hdf5)),
         Command::Publish { dataset } => {
             let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let ds = state.catalog.dataset_by_name(&dataset, &kura_catalog::Visibility::everything()).await?;
@@ -180,6 +195,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn read(files: &[PathBuf], out: &std::path::Path, in_process_hdf5: bool) -> ExitCode {
+    if in_process_hdf5 { read_hdf5_in_process(files, out) } else { read_files(files, out) }
+}
+
 /// `kura read`: each file into `out/<file name>/`.
 fn read_files(files: &[PathBuf], out: &std::path::Path) -> ExitCode {
     let mut failed = false;
@@ -199,6 +218,25 @@ fn read_files(files: &[PathBuf], out: &std::path::Path) -> ExitCode {
         }
     }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// `kura read --in-process-hdf5 --out DIR -- FILE`: the isolated HDF5 reader's child. Reads the
+/// one file with the HDF5 reader (the parent already chose it) straight into `out`; a failure is
+/// `error: NAME: MESSAGE` on stderr and exit 1, which the parent turns back into the reader's
+/// error.
+fn read_hdf5_in_process(files: &[PathBuf], out: &std::path::Path) -> ExitCode {
+    let [file] = files else {
+        eprintln!("error: --in-process-hdf5 reads exactly one file");
+        return ExitCode::FAILURE;
+    };
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match kura_ingest::convert::read_with(&kura_ingest::hdf5::Hdf5Reader, file, &name, out) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -12,6 +12,13 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if !cli.reads_hdf5_in_process() {
+        // A corrupt HDF5 file can crash the C library; read HDF5 in a child process instead.
+        match std::env::current_exe() {
+            Ok(program) => kura_ingest::hdf5::isolate_in(program),
+            Err(e) => eprintln!("warning: cannot find the kura binary ({e}): HDF5 files are read in process"),
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KURA_LOG")

@@ -8,6 +8,8 @@
 //! tables, which a silent "unknown format" would not tell them.
 
 #[cfg(feature = "hdf5")]
+mod isolate;
+#[cfg(feature = "hdf5")]
 mod nexus;
 #[cfg(feature = "hdf5")]
 mod read;
@@ -24,6 +26,21 @@ use std::path::Path;
 
 use crate::{FormatReader, ReadError, ReadReport, TableSink};
 
+#[cfg(feature = "hdf5")]
+pub use isolate::{ChildProcess, IN_PROCESS_FLAG, TIME_LIMIT};
+
+/// Makes every HDF5 read in this process run in a child process of `program` (the `kura`
+/// binary, which reads the file with `kura read --in-process-hdf5`), so a crash of the HDF5 C
+/// library on a corrupt file fails that file instead of killing the server. Called once at
+/// start-up by the binary; unit tests and library users read in process. A no-op without the
+/// `hdf5` feature, where nothing is read.
+pub fn isolate_in(program: std::path::PathBuf) {
+    #[cfg(feature = "hdf5")]
+    isolate::isolate_in(program);
+    #[cfg(not(feature = "hdf5"))]
+    let _ = program;
+}
+
 /// The eight bytes every HDF5 superblock starts with.
 pub const SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 
@@ -32,6 +49,9 @@ pub const EXTENSIONS: &[&str] = &["h5", "hdf5", "hdf", "nxs", "nx5", "he5"];
 
 /// What a build without the `hdf5` feature says for every HDF5 file.
 pub const NOT_BUILT_IN: &str = "hdf5 support is not built in: rebuild with --features hdf5";
+
+/// The reader's version, recorded in provenance.
+pub const VERSION: &str = "1";
 
 /// Reader for HDF5 files, NeXus included.
 #[derive(Debug, Clone, Copy, Default)]
@@ -65,7 +85,10 @@ impl FormatReader for Hdf5Reader {
         }
         #[cfg(feature = "hdf5")]
         {
-            read::read(path, sink, progress)
+            match isolate::isolation() {
+                Some(child) => child.read(path, sink, progress),
+                None => read::read(path, sink, progress),
+            }
         }
         #[cfg(not(feature = "hdf5"))]
         {

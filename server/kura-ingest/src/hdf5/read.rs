@@ -70,5 +70,13 @@ pub(super) fn read(
     parameters.insert("objects".into(), json!(walk.objects));
     parameters.insert("nexus".into(), json!(nexus));
     parameters.insert("rows".into(), Value::Object(rows));
-    Ok(ReadReport { reader: "hdf5", reader_version: "1", parameters, metadata, text, warnings: walk.warnings })
+    Ok(ReadReport {
+        reader: "hdf5",
+        reader_version: super::VERSION,
+        parameters,
+        metadata,
+        text,
+        warnings: walk.warnings,
+        sources: Default::default(),
+    })
 }
