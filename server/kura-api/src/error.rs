@@ -35,7 +35,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = if self.code.is_client_error() {
+        // 503s say what is unavailable (a stopped query, a service not running here); they are
+        // written only with such messages, never with an underlying error's text.
+        let body = if self.code.is_client_error() || self.code == ErrorCode::Unavailable {
             json!({"error": {"code": self.code, "message": self.message}})
         } else {
             let id = uuid::Uuid::now_v7();

@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/.well-known/jwks.json", get(session::jwks))
         .route("/oai", get(oai::get).post(oai::post))
+        .route("/sparql", get(sparql::get).post(sparql::post))
         .route("/datasets/{name}", get(fair::landing::latest))
         .route("/datasets/{name}/{version}", get(fair::landing::version))
         .route("/datasets/{name}/{version}/{document}", get(fair::landing::document))
@@ -115,7 +116,7 @@ pub async fn open_state_with(
     let ingestor = Ingestor::new(catalog.clone(), store.clone());
     let auth = Arc::new(auth::authority(&config)?);
     let login_limiter = Arc::new(login_limit::LoginLimiter::default());
-    Ok(AppState { config: Arc::new(config), catalog, store, ingestor, auth, login_limiter, search: None })
+    Ok(AppState { config: Arc::new(config), catalog, store, ingestor, auth, login_limiter, search: None, rdf: None })
 }
 
 /// A bound, ready-to-run HTTP server.
@@ -152,6 +153,15 @@ impl Application {
             config.base_url = Some(format!("http://{bound}"));
             state.config = Arc::new(config);
         }
+        // The RDF store describes versions with their PID URLs, so it is built after the base URL
+        // is settled: from the catalog at start, then from the outbox.
+        let rdf = kura_rdf::RdfProjector::new(state.catalog.clone(), routes::fair::describer(&state))
+            .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
+        let described =
+            rdf.rebuild().await.map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
+        tracing::info!(datasets = described, graphs = rdf.store().graph_count(), "RDF store built");
+        rdf.clone().spawn(std::time::Duration::from_millis(300));
+        state.rdf = Some(rdf);
         let router = router(state.clone());
         Ok(Application { listener, router, state })
     }

@@ -20,4 +20,6 @@ pub struct AppState {
     pub login_limiter: Arc<crate::login_limit::LoginLimiter>,
     /// The search projection; opened by the server only (it holds the index's writer).
     pub search: Option<kura_search::Projector>,
+    /// The RDF projection behind `/sparql`; built by the server once its base URL is known.
+    pub rdf: Option<kura_rdf::RdfProjector>,
 }

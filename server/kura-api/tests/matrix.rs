@@ -280,6 +280,7 @@ async fn every_actor_level_and_endpoint_behaves_as_the_table_says() {
     let mut failures = Vec::new();
     app.index_now().await;
     search_rows(&world, &mut failures).await;
+    sparql_rows(&world, &mut failures).await;
     for actor in ACTORS {
         let token = world.tokens.get(actor).map(String::as_str);
         let hidden: Vec<&(String, String, String, String)> =
@@ -409,6 +410,52 @@ async fn search_rows(world: &World, failures: &mut Vec<String>) {
                     if body.contains(secret) {
                         failures.push(format!("{actor}: search leaks {secret:?}"));
                     }
+                }
+            }
+        }
+    }
+}
+
+/// SPARQL: the graphs an actor's queries reach are exactly the published versions it may see
+/// (drafts are never in the store), and no answer names anything else. Run before any row
+/// changes the world.
+async fn sparql_rows(world: &World, failures: &mut Vec<String>) {
+    let app = &world.app;
+    app.state.rdf.as_ref().expect("the server runs the RDF store").catch_up().await.expect("RDF catch up");
+    for actor in ACTORS {
+        let token = world.tokens.get(actor).map(String::as_str);
+        let hidden: Vec<&(String, String, String, String)> =
+            LEVELS.iter().filter(|l| expected(actor, l).starts_with('N')).map(|l| &world.datasets[l]).collect();
+        let (status, body) = call(
+            app,
+            "GET",
+            "~/sparql?query=SELECT%20*%20WHERE%20%7B%20GRAPH%20%3Fg%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20%7D",
+            token,
+            None,
+        )
+        .await;
+        let answer: Value = serde_json::from_str(&body).unwrap_or_default();
+        let mut graphs: Vec<String> = answer["results"]["bindings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b["g"]["value"].as_str().map(String::from))
+            .collect();
+        graphs.sort();
+        graphs.dedup();
+        let mut want: Vec<String> = LEVELS
+            .iter()
+            .filter(|l| **l != "draft" && !expected(actor, l).starts_with('N'))
+            .map(|l| format!("{}/pid/{}/1", app.base, world.datasets[l].1))
+            .collect();
+        want.sort();
+        if status != 200 || graphs != want {
+            failures.push(format!("{actor}: SPARQL reaches graphs {graphs:?} (status {status}), want {want:?}"));
+        }
+        for (name, id, title, _) in &hidden {
+            for secret in [name.as_str(), id.as_str(), title.as_str()] {
+                if body.contains(secret) {
+                    failures.push(format!("{actor}: SPARQL leaks {secret:?}"));
                 }
             }
         }

@@ -33,6 +33,10 @@ pub struct Config {
     pub admin_email: String,
     /// Records per OAI-PMH list response before a resumption token.
     pub oai_page_size: usize,
+    /// A SPARQL query is stopped after this many milliseconds.
+    pub sparql_timeout_ms: u64,
+    /// Most solutions or triples in one SPARQL answer (more asks the caller for `LIMIT`).
+    pub sparql_max_results: usize,
 }
 
 /// A trusted external identity provider.
@@ -65,6 +69,8 @@ impl Default for Config {
             repository_name: "Kura".into(),
             admin_email: "kura-admin@example.org".into(),
             oai_page_size: 100,
+            sparql_timeout_ms: 10_000,
+            sparql_max_results: 100_000,
         }
     }
 }

@@ -4,6 +4,9 @@
 
 pub mod describe;
 pub mod signposting;
+pub mod sparql;
+pub mod store;
 pub mod urls;
 
 pub use describe::Describer;
+pub use store::{RdfProjector, RdfStore};

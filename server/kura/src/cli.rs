@@ -158,6 +158,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let projector = kura_search::Projector::new(state.catalog.clone(), std::sync::Arc::new(index));
             let datasets = projector.rebuild().await?;
             println!("reindexed {datasets} datasets ({} documents)", projector.index().num_docs());
+            // The RDF store lives in memory and `kura serve` rebuilds it at start; building it here
+            // checks that every published version maps to RDF.
+            let describer = kura_rdf::Describer::new(
+                state.catalog.clone(),
+                &state.config.base_url(),
+                &state.config.repository_name,
+                None,
+            );
+            let rdf = kura_rdf::RdfProjector::new(state.catalog.clone(), describer)?;
+            rdf.rebuild().await?;
+            println!(
+                "RDF store: {} graphs, {} triples (in memory; kura serve builds it at start)",
+                rdf.store().graph_count(),
+                rdf.store().triple_count()?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Search { query, admin, limit } => {

@@ -21,6 +21,8 @@ const ENV_KEYS: &[&str] = &[
     "repository_name",
     "admin_email",
     "oai_page_size",
+    "sparql_timeout_ms",
+    "sparql_max_results",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the

@@ -11,5 +11,6 @@ pub mod me;
 pub mod oai;
 pub mod rows;
 pub mod search;
+pub mod sparql;
 pub mod tables;
 pub mod versions;

@@ -1,0 +1,208 @@
+"""SPARQL latency: Kura's `/sparql` over HTTP, with the access filter, side by side with pyoxigraph
+in-process on the same graphs and the same queries.
+
+    python bench/sparql_bench.py --datasets 1000 --rounds 5
+
+Kura: a fresh `kura serve --demo` (release build); `--datasets` datasets are created through the
+REST API with profile metadata varied from a demo dataset (titles in English and Japanese,
+creators, keywords, subjects, licences), one in eight of them closed, and published. Each query is
+one anonymous `GET /sparql` (JSON results) on a keep-alive connection: Kura decides which graphs
+the caller may see (`decide` on every graph's facts) and evaluates over exactly those.
+pyoxigraph: the DCAT Turtle of every dataset an anonymous caller may see (taken from Kura's own
+content negotiation, so the triples are identical) loaded into an in-memory store, one named
+graph per version named by its PID URL as in Kura; each query runs with the default graph as the
+union of the graphs, and its results are serialized to SPARQL JSON (the same work as Kura's
+answer, minus HTTP). The harness checks both return the same number of rows for every query.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import pyoxigraph
+import requests
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+PREFIXES = """PREFIX dct: <http://purl.org/dc/terms/> PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/> PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX odrl: <http://www.w3.org/ns/odrl/2/> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+WORDS = ("spectrum thin film oxide iron alumina silicon graphene catalyst polymer crystal lattice temperature pressure "
+         "conductivity resistivity magnetic phase diffraction neutron electron infrared raman battery electrode "
+         "furnace calibration sensor sample substrate").split()
+JA = "温度 圧力 酸化鉄 薄膜 結晶 磁性 触媒 電池 電極 スペクトル 測定 試料".split()
+NAMES = ["Sato", "Suzuki", "Tanaka", "Watanabe", "Ito", "Smith", "Garcia", "Müller"]
+LICENSES = ["CC-BY-4.0", "CC0-1.0", "CC-BY-SA-4.0"]
+
+
+def queries() -> dict[str, str]:
+    return {
+        "count datasets": "SELECT (COUNT(?ds) AS ?n) WHERE { ?ds a dcat:Dataset }",
+        "english titles, sorted, top 100": 'SELECT ?ds ?t WHERE { ?ds a dcat:Dataset ; dct:title ?t FILTER(LANGMATCHES(LANG(?t), "en")) } ORDER BY ?t LIMIT 100',
+        "keyword lookup": 'SELECT ?ds ?t WHERE { ?ds dcat:keyword "graphene"@en ; dct:title ?t }',
+        "text search in titles": 'SELECT ?ds ?t WHERE { ?ds dct:title ?t FILTER(CONTAINS(LCASE(STR(?t)), "oxide")) }',
+        "creators by name": 'SELECT DISTINCT ?ds ?name WHERE { ?ds dct:creator ?c . ?c foaf:name ?name FILTER(STRSTARTS(?name, "Tanaka")) }',
+        "datasets per licence": "SELECT ?l (COUNT(DISTINCT ?ds) AS ?n) WHERE { ?ds a dcat:Dataset ; dct:license ?l } GROUP BY ?l ORDER BY ?l",
+        "distributions per media type": "SELECT ?m (COUNT(?d) AS ?n) WHERE { ?ds dcat:distribution ?d . ?d dcat:mediaType ?m } GROUP BY ?m ORDER BY ?m",
+        "named graphs with titles": "SELECT ?g ?t WHERE { GRAPH ?g { ?ds a dcat:Dataset ; dct:title ?t } } LIMIT 500",
+        "japanese titles": 'SELECT ?ds ?t WHERE { ?ds dct:title ?t FILTER(LANG(?t) = "ja") } LIMIT 200',
+        "ask": 'ASK { ?ds dcat:keyword "battery"@en }',
+    }
+
+
+def cargo_target() -> pathlib.Path:
+    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return pathlib.Path(json.loads(out.stdout)["target_directory"])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metadata_for(template: dict, i: int, rng: random.Random) -> dict:
+    md = json.loads(json.dumps(template))
+    words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 7)))
+    md["titles"] = [{"lang": "en", "value": f"{words.capitalize()} ({i})"}, {"lang": "ja", "value": " ".join(rng.sample(JA, 3)) + f"（{i}）"}]
+    md["keywords"] = [{"lang": "en", "value": w} for w in rng.sample(WORDS, 3)]
+    for c in md.get("creators", []):
+        if isinstance(c, dict) and "name" in c:
+            c["name"] = f"{rng.choice(NAMES)}, {chr(65 + rng.randrange(26))}."
+    md["license"] = rng.choice(LICENSES)
+    return md
+
+
+def populate(session: requests.Session, api: str, auth: dict, n: int) -> int:
+    template = session.get(f"{api}/datasets/demo-uvvis", headers=auth).json()
+    template = template.get("latest", template).get("metadata") or template["versions"][-1]["metadata"]
+    rng = random.Random(7)
+    closed = 0
+    for i in range(n):
+        name = f"sb-{i}"
+        md = metadata_for(template, i, rng)
+        session.post(f"{api}/datasets", json={"name": name, "title": md["titles"][0]["value"]}, headers=auth).raise_for_status()
+        session.patch(f"{api}/datasets/{name}/draft", json={"metadata": md}, headers=auth).raise_for_status()
+        level = "closed" if i % 8 == 7 else rng.choice(["open", "open", "restricted"])
+        closed += level == "closed"
+        session.put(f"{api}/datasets/{name}/policy", json={"level": level, "license": md["license"]}, headers=auth).raise_for_status()
+        session.post(f"{api}/datasets/{name}/draft/publish", headers=auth).raise_for_status()
+    return closed
+
+
+def visible_graphs(session: requests.Session, base: str) -> list[tuple[str, str]]:
+    """(graph name, dataset name) of every graph an anonymous caller sees."""
+    q = PREFIXES + "SELECT ?g ?landing WHERE { GRAPH ?g { ?ds a dcat:Dataset ; dcat:landingPage ?landing } }"
+    rows = session.get(f"{base}/sparql", params={"query": q}).json()["results"]["bindings"]
+    return [(r["g"]["value"], r["landing"]["value"]) for r in rows]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--datasets", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    target = cargo_target() / "release"
+    kura = os.environ.get("KURA_BIN") or str(target / "kura")
+    if not pathlib.Path(kura).exists():
+        sys.exit(f"{kura} is missing: cargo build --release -p kura")
+    work = pathlib.Path(tempfile.mkdtemp(prefix="kura-sparql-bench-"))
+    port, flight = free_port(), free_port()
+    env = dict(os.environ, KURA_DATA_DIR=str(work / "data"), KURA_LOG="warn", KURA_HTTP_ADDR=f"127.0.0.1:{port}",
+               KURA_FLIGHT_ADDR=f"127.0.0.1:{flight}", KURA_SPARQL_MAX_RESULTS="1000000", KURA_SPARQL_TIMEOUT_MS="60000")
+    server = subprocess.Popen([kura, "serve", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base, api = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api/v1"
+    session = requests.Session()
+    timings = {}
+    try:
+        token = None
+        for line in server.stdout:
+            if line.startswith("KURA_TOKEN="):
+                token = line.split("=", 1)[1].strip()
+            if "listening on http" in line:
+                break
+        if token is None:
+            token = subprocess.run([kura, "admin", "token"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+        auth = {"Authorization": f"Bearer {token}"}
+        started = time.perf_counter()
+        closed = populate(session, api, auth, args.datasets)
+        print(f"created {args.datasets} datasets ({closed} closed) in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        total = args.datasets + 3
+        for _ in range(600):
+            n = session.get(f"{base}/sparql", params={"query": PREFIXES + "SELECT (COUNT(?g) AS ?n) WHERE { GRAPH ?g { ?ds a dcat:Dataset } }"},
+                            headers=auth).json()["results"]["bindings"][0]["n"]["value"]
+            if int(n) == total:
+                break
+            time.sleep(0.2)
+        else:
+            sys.exit(f"the SPARQL store holds {n} of {total} graphs")
+        store = pyoxigraph.Store()
+        graphs = visible_graphs(session, base)
+        for graph, landing in graphs:
+            turtle = session.get(landing, headers={"Accept": "text/turtle"})
+            turtle.raise_for_status()
+            store.load(turtle.content, format=pyoxigraph.RdfFormat.TURTLE, to_graph=pyoxigraph.NamedNode(graph))
+        print(f"pyoxigraph holds {len(graphs)} graphs, {len(store)} quads", file=sys.stderr)
+        mix = {k: PREFIXES + q for k, q in queries().items()}
+        for name in mix:
+            timings[(name, "kura")] = []
+            timings[(name, "pyoxigraph")] = []
+        for round_ in range(args.rounds + 1):
+            for name, q in mix.items():
+                start = time.perf_counter()
+                response = session.get(f"{base}/sparql", params={"query": q})
+                response.raise_for_status()
+                answer = response.json()
+                kura_ms = (time.perf_counter() - start) * 1000
+                start = time.perf_counter()
+                result = store.query(q, use_default_graph_as_union=True)
+                serialized = result.serialize(format=pyoxigraph.QueryResultsFormat.JSON)
+                peer_ms = (time.perf_counter() - start) * 1000
+                theirs = json.loads(serialized)
+                if "boolean" in answer:
+                    same = answer["boolean"] == theirs["boolean"]
+                else:
+                    same = len(answer["results"]["bindings"]) == len(theirs["results"]["bindings"])
+                if not same:
+                    sys.exit(f"{name}: kura and pyoxigraph disagree")
+                if round_ > 0:
+                    timings[(name, "kura")].append(kura_ms)
+                    timings[(name, "pyoxigraph")].append(peer_ms)
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+    lines = [f"SPARQL, {args.datasets + 3} datasets ({closed} closed, hidden from the anonymous caller), {len(graphs)} visible graphs, "
+             f"{len(store)} quads; {len(mix)} queries × {args.rounds} rounds after a warm-up round; median ms", "",
+             "| query | kura (HTTP, access filter) | pyoxigraph (in-process) | pyoxigraph ÷ kura |", "| --- | --- | --- | --- |"]
+    ratios = []
+    for name in mix:
+        k = statistics.median(timings[(name, "kura")])
+        p = statistics.median(timings[(name, "pyoxigraph")])
+        ratios.append(p / k)
+        lines.append(f"| {name} | {k:.2f} | {p:.2f} | {p / k:.2f} |")
+    kura_total = sum(statistics.median(timings[(n, "kura")]) for n in mix)
+    peer_total = sum(statistics.median(timings[(n, "pyoxigraph")]) for n in mix)
+    lines += ["", f"Whole mix (sum of medians): kura {kura_total:.1f} ms, pyoxigraph {peer_total:.1f} ms → "
+              f"**{peer_total / kura_total:.2f}×** (≥ 1 means Kura is faster); median of per-query ratios {statistics.median(ratios):.2f}."]
+    report = "\n".join(lines)
+    print(report)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "sparql.md").write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()
