@@ -108,3 +108,27 @@ async fn a_one_gigabyte_line_fails_that_file_quickly_and_keeps_it_raw() {
     assert_eq!(files.items[0].size, 1 << 30, "the raw file is kept");
     app.assert_healthy().await;
 }
+
+/// The progress ticker's last write can land after the commit that ended the job (seen in CI as
+/// a job "running" with `finished_at` set): an ended job keeps its final state.
+#[tokio::test]
+async fn progress_written_after_a_job_ended_does_not_reopen_it() {
+    let app = spawn_app().await;
+    let catalog = &app.state.catalog;
+    let new = kura_catalog::datasets::NewDataset {
+        name: "late-ticker".into(),
+        title: "t".into(),
+        description: String::new(),
+        metadata: serde_json::json!({}),
+        group_id: None,
+    };
+    let (dataset, draft) = catalog.create_dataset(new).await.unwrap();
+    let job = catalog.create_job(&draft, 1, 10).await.unwrap();
+    catalog.job_progress(job.id, 0, 5, &[]).await.unwrap();
+    assert_eq!(catalog.job(dataset.id, job.id).await.unwrap().state, "running");
+    catalog.fail_job(job.id, "stopped").await.unwrap();
+    catalog.job_progress(job.id, 1, 10, &[]).await.unwrap();
+    let ended = catalog.job(dataset.id, job.id).await.unwrap();
+    assert_eq!(ended.state, "failed");
+    assert!(ended.finished_at.is_some());
+}

@@ -37,7 +37,8 @@ impl Catalog {
         Ok(ingest_job::Entity::insert(job).exec_with_returning(self.connection()).await?)
     }
 
-    /// Records progress of a running job.
+    /// Records progress of a running job. A job that has ended is left as it is: the progress
+    /// ticker's last update can reach the database after the commit that ended the job.
     pub async fn job_progress(
         &self,
         job_id: Uuid,
@@ -52,6 +53,7 @@ impl Catalog {
             .col_expr(ingest_job::Column::Errors, Expr::value(Value::Array(errors.to_vec())))
             .col_expr(ingest_job::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(ingest_job::Column::Id.eq(job_id))
+            .filter(ingest_job::Column::FinishedAt.is_null())
             .exec(self.connection())
             .await?;
         Ok(())
