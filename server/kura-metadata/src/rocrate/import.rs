@@ -44,16 +44,43 @@ pub fn from_ro_crate(doc: &Value) -> Imported {
     import.out
 }
 
+/// The profile's fields in the order the profile lists them, for notes that read like a form.
+const FIELD_ORDER: &[&str] = &[
+    "titles",
+    "descriptions",
+    "creators",
+    "contributors",
+    "keywords",
+    "subjects",
+    "license",
+    "funding",
+    "related_identifiers",
+    "temporal_coverage",
+    "spatial_coverage",
+    "instruments",
+    "samples",
+    "methods",
+    "variables_measured",
+    "language",
+    "version",
+    "publisher",
+    "doi",
+    "contact",
+];
+
 /// Fills the fields of `draft` that are empty (absent, `null`, `""`, `[]` or `{}`) with the
-/// imported ones and returns the new document and the fields it filled. Nothing the draft
-/// already says is changed.
+/// imported ones and returns the new document and the fields it filled, in the profile's
+/// order. Nothing the draft already says is changed.
 pub fn fill_empty(draft: &Value, imported: &Map<String, Value>) -> (Value, Vec<String>) {
     let mut doc = match draft {
         Value::Object(o) => o.clone(),
         _ => Map::new(),
     };
     let mut filled = Vec::new();
-    for (key, value) in imported {
+    let mut keys: Vec<&String> = imported.keys().collect();
+    keys.sort_by_key(|k| FIELD_ORDER.iter().position(|f| f == k).unwrap_or(FIELD_ORDER.len()));
+    for key in keys {
+        let value = &imported[key];
         if doc.get(key).is_none_or(is_empty) {
             doc.insert(key.clone(), value.clone());
             filled.push(key.clone());

@@ -356,3 +356,13 @@ fn filling_keeps_what_the_draft_says() {
     assert!(filled.is_empty());
     assert!(is_empty(&json!("  ")) && is_empty(&json!({})) && !is_empty(&json!(0)));
 }
+
+#[test]
+fn the_field_order_lists_every_profile_field() {
+    let schema: Value = serde_json::from_str(crate::PROFILE_SCHEMA).unwrap();
+    let mut properties: Vec<&str> = schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    let mut order = FIELD_ORDER.to_vec();
+    properties.sort_unstable();
+    order.sort_unstable();
+    assert_eq!(order, properties);
+}
