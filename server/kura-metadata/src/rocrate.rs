@@ -1,6 +1,7 @@
 //! RO-Crate 1.1 metadata (`ro-crate-metadata.json`) of a dataset version, for the `.eln` export
 //! (the ELN Consortium's file format: a zip holding one folder with the crate). The integration
 //! writes the zip; this module decides what the crate says and where each part lives in it.
+//! [`from_ro_crate`] goes the other way, for `.eln` archives users upload.
 
 mod import;
 
