@@ -42,7 +42,10 @@ pub struct NewTable {
 
 /// Changes to the draft that a job's files call for (the metadata an `.eln` archive carries),
 /// decided inside the commit's transaction from the draft as it is then.
-pub struct DraftFiller(pub Box<dyn FnOnce(&dataset_version::Model, &str) -> DraftFill + Send>);
+pub struct DraftFiller(Box<FillFn>);
+
+/// Given the draft and its dataset's name, what to change.
+type FillFn = dyn FnOnce(&dataset_version::Model, &str) -> DraftFill + Send;
 
 impl DraftFiller {
     /// A filler from a function of the draft and its dataset's name.
