@@ -242,3 +242,91 @@ async fn an_eln_archive_keeps_every_member_and_its_tables_name_their_member() {
     assert_eq!(provenance["member"]["sha256"], csv["sha256"]);
     assert_eq!(provenance["source"]["path"], "benchlineage-demo.eln");
 }
+
+/// Uploads one file to a new dataset's draft (created with `body`) and ingests it.
+async fn ingest_into_new(app: &common::TestApp, body: Value, file: &str) -> Value {
+    let name = body["name"].as_str().unwrap().to_owned();
+    let r = app.post_admin("/datasets", body).await;
+    assert_eq!(r.status(), 201, "create: {}", r.text().await.unwrap_or_default());
+    let bytes = std::fs::read(testdata(&format!("eln/{file}"))).unwrap();
+    let r = app.upload(&name, vec![(file, bytes)]).await;
+    assert_eq!(r.status(), 201, "upload: {}", r.text().await.unwrap_or_default());
+    app.ingest(&name).await
+}
+
+#[tokio::test]
+async fn an_eln_crate_fills_the_empty_draft_metadata() {
+    let app = spawn_app().await;
+    let job = ingest_into_new(&app, serde_json::json!({"name": "pasta"}), "pasta.eln").await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let message = job["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("pasta.eln: metadata imported from the RO-Crate: titles, creators, license"),
+        "{message}"
+    );
+    assert!(message.contains("left out: description \"Exported content from PASTA ELN\""), "{message}");
+
+    let draft: Value = app.get_admin("/datasets/pasta/versions/1").await.json().await.unwrap();
+    let md = &draft["metadata"];
+    assert_eq!(md["titles"], serde_json::json!([{"lang": "und", "value": "Exported from PASTA ELN"}]), "{md}");
+    assert_eq!(md["creators"][0]["name"], "Brinckmann, Steffen");
+    assert_eq!(md["creators"][0]["orcid"], "0000-0003-0930-082X");
+    assert_eq!(md["creators"][0]["affiliations"][0]["name"], "Forschungszentrum Jülich");
+    assert_eq!(md["license"], "CC-BY-NC-SA-4.0");
+    assert_eq!(md["samples"][0]["name"], "Example sample");
+    assert!(md.get("descriptions").is_none(), "a description under 50 characters is left out: {md}");
+    kura_metadata::validate_draft(md).expect("the filled draft is valid");
+    // The title column was the default (the dataset's name): it follows the imported title.
+    assert_eq!(draft["title"], "Exported from PASTA ELN");
+
+    // The value left out is a warning of the tables read from the archive too.
+    let table: Value = app
+        .get_admin("/datasets/pasta/versions/1/tables/pasta.PastasExampleProject_002_DataFiles_simple")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let warnings = table["metadata"]["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().starts_with("metadata not imported: description")),
+        "{warnings:?}"
+    );
+}
+
+#[tokio::test]
+async fn what_the_user_wrote_first_is_kept() {
+    let app = spawn_app().await;
+    let body = serde_json::json!({"name": "osl", "title": "My own title",
+        "metadata": {"license": "MIT", "creators": [{"name": "Yamada, Hanako"}]}});
+    // An archive with no tabular member: its metadata still reach the draft.
+    let job = ingest_into_new(&app, body, "opensemanticlab-minimal.eln").await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let tables: Value = app.get_admin("/datasets/osl/versions/1/tables").await.json().await.unwrap();
+    assert_eq!(tables["total"], 0, "{tables}");
+    let draft: Value = app.get_admin("/datasets/osl/versions/1").await.json().await.unwrap();
+    let md = &draft["metadata"];
+    assert_eq!(md["license"], "MIT", "{md}");
+    assert_eq!(md["creators"], serde_json::json!([{"name": "Yamada, Hanako"}]));
+    assert!(md.get("titles").is_none(), "the user's title stays the title: {md}");
+    assert_eq!(draft["title"], "My own title");
+    assert_eq!(
+        md["descriptions"],
+        serde_json::json!([{"lang": "und", "value": "A minimal test dataset exported from OpenSemanticLab"}])
+    );
+    assert_eq!(draft["description"], "A minimal test dataset exported from OpenSemanticLab");
+    let message = job["message"].as_str().unwrap_or_default();
+    assert_eq!(message, "opensemanticlab-minimal.eln: metadata imported from the RO-Crate: descriptions", "{job}");
+
+    // A second archive fills only what is still empty; the first archive's description stays.
+    let bytes = std::fs::read(testdata("eln/pasta-gold-standard.eln")).unwrap();
+    let r = app.upload("osl", vec![("pasta-gold-standard.eln", bytes)]).await;
+    assert_eq!(r.status(), 201, "upload: {}", r.text().await.unwrap_or_default());
+    let job = app.ingest("osl").await;
+    let draft: Value = app.get_admin("/datasets/osl/versions/1").await.json().await.unwrap();
+    let md = &draft["metadata"];
+    assert_eq!(md["license"], "MIT");
+    assert_eq!(md["creators"], serde_json::json!([{"name": "Yamada, Hanako"}]));
+    assert_eq!(md["descriptions"][0]["value"], "A minimal test dataset exported from OpenSemanticLab");
+    assert_eq!(md["keywords"][0]["value"], "chemical reaction: structures conditions", "{md} {job}");
+    kura_metadata::validate_draft(md).expect("the filled draft is valid");
+}

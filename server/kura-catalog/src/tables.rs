@@ -9,8 +9,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::entity::{data_table, file, ingest_job, table_column};
+use crate::entity::{data_table, dataset, dataset_version, file, ingest_job, table_column};
 use crate::files::NewFile;
+use crate::versions::DraftUpdate;
 use crate::{Catalog, CatalogError, Page, PageRequest, outbox};
 
 /// A column about to be recorded.
@@ -39,8 +40,39 @@ pub struct NewTable {
     pub columns: Vec<NewColumn>,
 }
 
-/// What an ingest job produced, committed all at once.
+/// Changes to the draft that a job's files call for (the metadata an `.eln` archive carries),
+/// decided inside the commit's transaction from the draft as it is then.
+pub struct DraftFiller(Box<FillFn>);
+
+/// Given the draft and its dataset's name, what to change.
+type FillFn = dyn FnOnce(&dataset_version::Model, &str) -> DraftFill + Send;
+
+impl DraftFiller {
+    /// A filler from a function of the draft and its dataset's name.
+    pub fn new(f: impl FnOnce(&dataset_version::Model, &str) -> DraftFill + Send + 'static) -> Self {
+        DraftFiller(Box::new(f))
+    }
+}
+
+impl std::fmt::Debug for DraftFiller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DraftFiller")
+    }
+}
+
+/// What a [`DraftFiller`] decided.
 #[derive(Debug, Clone, Default)]
+pub struct DraftFill {
+    /// The change; all `None` leaves the draft as it is.
+    pub update: DraftUpdate,
+    /// Lines for the job's message (which fields came from which file, which values were left out).
+    pub notes: Vec<String>,
+    /// What the `version.updated` event records about the change.
+    pub details: Value,
+}
+
+/// What an ingest job produced, committed all at once.
+#[derive(Debug, Default)]
 pub struct IngestOutcome {
     pub tables: Vec<NewTable>,
     /// Detected format of each raw file looked at (`unknown` when none matched).
@@ -49,6 +81,8 @@ pub struct IngestOutcome {
     pub errors: Vec<Value>,
     /// Files found inside raw files (archive members, notebook images), kept byte for byte.
     pub files: Vec<NewFile>,
+    /// Fills the draft's metadata from the files, in the same transaction.
+    pub draft_filler: Option<DraftFiller>,
 }
 
 /// A table with its columns, as the API shows it.
@@ -83,8 +117,9 @@ impl TableInfo {
 
 impl Catalog {
     /// Commits an ingest job's results in one transaction: derived files, tables, columns, the
-    /// raw files' detected formats, the outbox event and the job's final state. Before this
-    /// commit nothing of the job is visible; after it, all of it is.
+    /// raw files' detected formats, the draft's metadata the files fill in, the outbox events
+    /// and the job's final state. Before this commit nothing of the job is visible; after it,
+    /// all of it is.
     pub async fn commit_ingest(
         &self,
         job: &ingest_job::Model,
@@ -137,6 +172,10 @@ impl Catalog {
                 .exec(&txn)
                 .await?;
         }
+        let notes = match outcome.draft_filler {
+            Some(filler) => fill_draft(&txn, job, filler).await?,
+            None => Vec::new(),
+        };
         let failed = outcome.errors.len();
         let state = match (failed, outcome.formats.len()) {
             (0, _) => JobState::Succeeded,
@@ -148,8 +187,12 @@ impl Catalog {
         active.files_done = Set(job.files_total);
         active.bytes_done = Set(job.bytes_total);
         active.errors = Set(Value::Array(outcome.errors));
-        active.message =
-            Set(Some(format!("{} of {} files failed", failed, outcome.formats.len())).filter(|_| failed > 0));
+        let mut message: Vec<String> = Vec::new();
+        if failed > 0 {
+            message.push(format!("{} of {} files failed", failed, outcome.formats.len()));
+        }
+        message.extend(notes);
+        active.message = Set(Some(message.join("\n")).filter(|m| !m.is_empty()));
         active.updated_at = Set(now);
         active.finished_at = Set(Some(now));
         let job = ingest_job::Entity::update(active).exec(&txn).await?;
@@ -210,4 +253,36 @@ impl Catalog {
             })
             .collect())
     }
+}
+
+/// Applies a [`DraftFiller`] to the job's version inside the commit (the row is locked where
+/// the database can), unless the version is frozen. Returns the notes for the job.
+async fn fill_draft(
+    txn: &sea_orm::DatabaseTransaction,
+    job: &ingest_job::Model,
+    filler: DraftFiller,
+) -> Result<Vec<String>, CatalogError> {
+    let Some(version) = dataset_version::Entity::find_by_id(job.version_id).lock_exclusive().one(txn).await? else {
+        return Err(CatalogError::not_found("version"));
+    };
+    if crate::versions::state_of(&version)?.is_frozen() {
+        return Ok(vec![format!(
+            "version {} is {}: its metadata were left as they are",
+            version.number, version.state
+        )]);
+    }
+    let name = dataset::Entity::find_by_id(job.dataset_id).one(txn).await?.map(|d| d.name).unwrap_or_default();
+    let fill = (filler.0)(&version, &name);
+    let update = fill.update;
+    if update.title.is_some() || update.description.is_some() || update.metadata.is_some() {
+        crate::versions::apply_update(txn, &version, update).await?;
+        outbox::append(
+            txn,
+            "version.updated",
+            Some(version.dataset_id),
+            json!({"version": version.number, "imported": fill.details}),
+        )
+        .await?;
+    }
+    Ok(fill.notes)
 }

@@ -68,7 +68,7 @@ pub(crate) fn visible_versions(
     select.filter(visible)
 }
 
-fn state_of(version: &dataset_version::Model) -> Result<VersionState, CatalogError> {
+pub(crate) fn state_of(version: &dataset_version::Model) -> Result<VersionState, CatalogError> {
     version.state.parse().map_err(CatalogError::Invalid)
 }
 
@@ -165,18 +165,8 @@ impl Catalog {
                 version.number, version.state
             )));
         }
-        let mut active: dataset_version::ActiveModel = version.clone().into();
-        if let Some(title) = update.title {
-            active.title = Set(title);
-        }
-        if let Some(description) = update.description {
-            active.description = Set(description);
-        }
-        if let Some(metadata) = update.metadata {
-            active.metadata = Set(metadata);
-        }
         let txn = self.connection().begin().await?;
-        let updated = dataset_version::Entity::update(active).exec(&txn).await?;
+        let updated = apply_update(&txn, version, update).await?;
         outbox::append(&txn, "version.updated", Some(version.dataset_id), json!({"version": version.number})).await?;
         txn.commit().await?;
         Ok(updated)
@@ -270,6 +260,25 @@ impl Catalog {
             .await?
             .ok_or_else(|| CatalogError::not_found("version"))
     }
+}
+
+/// Writes a draft update (the caller checked the version is not frozen and appends the event).
+pub(crate) async fn apply_update(
+    conn: &impl ConnectionTrait,
+    version: &dataset_version::Model,
+    update: DraftUpdate,
+) -> Result<dataset_version::Model, CatalogError> {
+    let mut active: dataset_version::ActiveModel = version.clone().into();
+    if let Some(title) = update.title {
+        active.title = Set(title);
+    }
+    if let Some(description) = update.description {
+        active.description = Set(description);
+    }
+    if let Some(metadata) = update.metadata {
+        active.metadata = Set(metadata);
+    }
+    Ok(dataset_version::Entity::update(active).exec(conn).await?)
 }
 
 /// Copies the file, table and column rows of one version into another (objects are shared:

@@ -1,5 +1,7 @@
 //! The ingest pipeline: raw files of a draft → readers → Parquet objects → one catalog commit.
 
+mod profile;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,7 +11,7 @@ use chrono::Utc;
 use kura_catalog::Catalog;
 use kura_catalog::entity::{dataset_version, file, ingest_job};
 use kura_catalog::files::NewFile;
-use kura_catalog::tables::{IngestOutcome, NewColumn, NewTable};
+use kura_catalog::tables::{DraftFiller, IngestOutcome, NewColumn, NewTable};
 use kura_core::FileRole;
 use kura_storage::ObjectStore;
 use serde_json::json;
@@ -123,6 +125,7 @@ impl Ingestor {
         let _ticker = AbortOnDrop(self.spawn_ticker(job.id, progress.clone()));
         let mut outcome = IngestOutcome::default();
         let mut used_names = Vec::new();
+        let mut imports = Vec::new();
         let mut bytes_before = 0u64;
         for raw in &files {
             let result = self.ingest_one(job, raw, progress.clone(), bytes_before).await;
@@ -130,8 +133,9 @@ impl Ingestor {
             progress.bytes_done.store(bytes_before, Ordering::Relaxed);
             progress.files_done.fetch_add(1, Ordering::Relaxed);
             match result {
-                Ok((format, tables, kept)) => {
+                Ok((format, tables, kept, profile)) => {
                     outcome.formats.push((raw.id, format));
+                    imports.extend(profile.map(|p| (raw.path.clone(), p)));
                     outcome.files.extend(kept);
                     for mut table in tables {
                         table.name = unique_name(&table.name, &mut used_names);
@@ -145,6 +149,10 @@ impl Ingestor {
                     outcome.errors.push(json!({"file": raw.path, "error": message}));
                 }
             }
+        }
+        if !imports.is_empty() {
+            outcome.draft_filler =
+                Some(DraftFiller::new(move |version, dataset_name| profile::fill(version, dataset_name, imports)));
         }
         let started = std::time::Instant::now();
         let job = self.catalog.commit_ingest(job, outcome).await?;
@@ -167,14 +175,15 @@ impl Ingestor {
         })
     }
 
-    /// Reads one raw file into tables. Errors carry the detected format and a message for users.
+    /// Reads one raw file into tables, and the profile fields it describes itself with when it
+    /// is an RO-Crate. Errors carry the detected format and a message for users.
     async fn ingest_one(
         &self,
         job: &ingest_job::Model,
         raw: &file::Model,
         progress: Arc<Progress>,
         bytes_before: u64,
-    ) -> Result<(String, Vec<NewTable>, Vec<NewFile>), (String, String)> {
+    ) -> Result<Ingested, (String, String)> {
         let unknown = || UNKNOWN_FORMAT.to_string();
         let (local, scratch) = self.local_copy(raw).await.map_err(|e| (unknown(), e.to_string()))?;
         let store = self.store.clone();
@@ -190,9 +199,11 @@ impl Ingestor {
         })
         .await
         .map_err(|e| (unknown(), format!("reader crashed: {e}")))?;
-        let Some((format, report, finished, kept)) = read? else {
-            return Ok((unknown(), Vec::new(), Vec::new()));
+        let Some((format, mut report, finished, kept)) = read? else {
+            return Ok((unknown(), Vec::new(), Vec::new(), None));
         };
+        let is_crate = report.parameters.get("crate").and_then(serde_json::Value::as_bool) == Some(true);
+        let profile = report.profile.take().filter(|_| is_crate);
         tracing::info!(file = %raw.path, format = %format, tables = finished.len(),
             read_and_write_ms = started.elapsed().as_millis() as u64, "file read into parquet");
         let started = job.created_at;
@@ -206,7 +217,7 @@ impl Ingestor {
         for k in kept {
             files.push(self.store_extracted(raw, k).await.map_err(|e| (format.clone(), e.to_string()))?);
         }
-        Ok((format, tables, files))
+        Ok((format, tables, files, profile))
     }
 
     /// Commits a file found inside `raw` and describes it as an extracted file of the version,
@@ -326,6 +337,9 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+/// One file's format, tables, extracted files and profile fields.
+type Ingested = (String, Vec<NewTable>, Vec<NewFile>, Option<kura_metadata::Imported>);
 
 type ReadResult = Result<Option<(String, ReadReport, Vec<FinishedTable>, Vec<KeptFile>)>, (String, String)>;
 

@@ -120,6 +120,9 @@ pub struct ReadReport {
     /// For readers of containers (`.eln` archives): table name → the member it was read from.
     /// Tables absent here came from the file itself.
     pub sources: BTreeMap<String, SourceMember>,
+    /// Profile fields the file describes itself with (an `.eln` archive's RO-Crate root
+    /// dataset), which fill the draft's metadata where it is still empty.
+    pub profile: Option<kura_metadata::Imported>,
 }
 
 /// A file inside a container that a table was read from, for provenance.

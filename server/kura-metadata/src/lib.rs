@@ -22,6 +22,7 @@ pub use datacite::to_datacite_xml;
 pub use error::{MetadataError, Violation};
 pub use profile::*;
 pub use rdf::{catalog_graph, catalog_iri, dataset_graph};
+pub use rocrate::{Imported, fill_empty, from_ro_crate};
 pub use schema_org::{schema_org_context, to_schema_org};
 pub use serialize::{to_jsonld, to_ntriples, to_rdfxml, to_turtle};
 pub use validate::{PROFILE_SCHEMA, validate, validate_draft, validate_metadata};

@@ -1,6 +1,9 @@
 //! RO-Crate 1.1 metadata (`ro-crate-metadata.json`) of a dataset version, for the `.eln` export
 //! (the ELN Consortium's file format: a zip holding one folder with the crate). The integration
 //! writes the zip; this module decides what the crate says and where each part lives in it.
+//! [`from_ro_crate`] goes the other way, for `.eln` archives users upload.
+
+mod import;
 
 use serde_json::{Value, json};
 
@@ -8,6 +11,8 @@ use crate::profile::{AgentKind, pick};
 use crate::rdf::PARQUET_MEDIA_TYPE;
 use crate::spdx;
 use crate::view::{DatasetView, FileView, TableView};
+
+pub use import::{Imported, doi_of, fill_empty, from_ro_crate, is_empty, orcid_of, ror_of, spdx_of};
 
 /// The RO-Crate specification the crate conforms to.
 pub const RO_CRATE_1_1: &str = "https://w3id.org/ro/crate/1.1";

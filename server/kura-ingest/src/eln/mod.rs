@@ -1,8 +1,9 @@
 //! `.eln` archives (the ELN File Format: an RO-Crate 1.1 in a zip). Every member is kept byte
 //! for byte as an extracted file, and every member a reader recognises is read into tables named
 //! after it, with the member recorded as each table's source. The crate's metadata becomes the
-//! file's metadata; a crate that cannot be interpreted fails the archive, lesser defects are
-//! warnings. Archives nested inside are followed to [`Limits::max_depth`] and share one
+//! file's metadata, and its root dataset's profile fields fill the draft where it is still
+//! empty (see [`crate::pipeline`]); a crate that cannot be interpreted fails the archive, lesser
+//! defects are warnings. Archives nested inside are followed to [`Limits::max_depth`] and share one
 //! decompressed-size budget (see [`crate::archive`] for what is refused).
 
 mod members;
@@ -153,6 +154,9 @@ fn read_crate(extraction: &Extraction, required: bool, report: &mut ReadReport) 
     let Some(doc) = doc else { return Ok(()) };
     let mapped = rocrate::map(&doc);
     report.metadata.extend(mapped.metadata);
+    let profile = kura_metadata::from_ro_crate(&doc);
+    report.warnings.extend(profile.dropped.iter().map(|d| format!("metadata not imported: {d}")));
+    report.profile = Some(profile);
     report.text = mapped.text;
     report.parameters.insert("crate".into(), json!(true));
     report.parameters.insert("metadata_member".into(), json!(member.path));

@@ -157,3 +157,20 @@ fn real_archives_are_detected_as_eln() {
         assert_eq!(crate::detect::detect(&path, "upload.bin").unwrap().map(|r| r.name()), Some("eln"));
     }
 }
+
+#[test]
+fn the_crate_root_is_read_as_profile_fields_and_left_out_values_are_warnings() {
+    let (_, report) = read_real("pasta.eln");
+    let profile = report.profile.as_ref().expect("a crate gives profile fields");
+    assert_eq!(profile.fields["titles"][0]["value"], "Exported from PASTA ELN");
+    assert_eq!(profile.fields["creators"][0]["orcid"], "0000-0003-0930-082X");
+    assert_eq!(profile.fields["license"], "CC-BY-NC-SA-4.0");
+    assert!(
+        report.warnings.iter().any(|w| w.starts_with("metadata not imported: description \"Exported content")),
+        "{:?}",
+        report.warnings
+    );
+    // A root that says nothing gives no fields (and nothing to warn about).
+    let (_, report) = read_real("ai4green-workbook.eln");
+    assert!(report.profile.as_ref().is_some_and(|p| p.fields.is_empty()));
+}
