@@ -1,0 +1,65 @@
+//! `GET /`: the search box, counts by access level, recent and most-used datasets — all of it
+//! among what the caller may see (catalog `Visibility` filters and the index's own filter).
+
+use axum::extract::State;
+use axum::response::Response;
+use kura_catalog::PageRequest;
+
+use super::text::Text;
+use super::{Ctx, Nav};
+use crate::error::ApiError;
+use crate::routes::search::{SearchQuery, run};
+use crate::state::AppState;
+
+/// A dataset in a list.
+#[derive(Debug)]
+pub struct Item {
+    pub name: String,
+    pub title: String,
+    pub note: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/home.html")]
+struct HomePage {
+    t: &'static Text,
+    nav: Nav,
+    total: u64,
+    by_access: Vec<(String, u64)>,
+    recent: Vec<Item>,
+    most_used: Vec<Item>,
+}
+
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    let vis = ctx.caller.visibility();
+    let all = run(&state, &ctx.caller, SearchQuery { limit: Some(0), ..Default::default() }).await?;
+    let by_access = all
+        .facets
+        .iter()
+        .filter(|f| f.name == "access")
+        .flat_map(|f| f.buckets.iter().map(|b| (b.value.clone(), b.count)))
+        .collect();
+    let page = state.catalog.list_datasets(&vis, PageRequest { offset: 0, limit: 8 }).await?;
+    let recent = page
+        .items
+        .iter()
+        .map(|d| Item {
+            name: d.name.clone(),
+            title: d.latest_version.as_ref().map(|v| v.title.clone()).unwrap_or_default(),
+            note: d
+                .latest_version
+                .as_ref()
+                .map(|v| {
+                    let when = v.published_at.unwrap_or(d.created_at).format("%Y-%m-%d");
+                    format!("{} · {when}", super::state_label(ctx.t, &v.state))
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    let mut most_used = Vec::new();
+    for (d, uses) in state.catalog.most_used_datasets(&vis, 5).await? {
+        let title = state.catalog.versions(d.id, &vis).await?.last().map(|v| v.title.clone()).unwrap_or_default();
+        most_used.push(Item { name: d.name, title, note: format!("{uses} {}", ctx.t.reads) });
+    }
+    ctx.render(&HomePage { t: ctx.t, nav: ctx.nav.clone(), total: page.total, by_access, recent, most_used })
+}
