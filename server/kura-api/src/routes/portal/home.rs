@@ -25,7 +25,8 @@ struct HomePage {
     t: &'static Text,
     nav: Nav,
     total: u64,
-    by_access: Vec<(String, u64)>,
+    /// (value, label, count).
+    by_access: Vec<(String, String, u64)>,
     recent: Vec<Item>,
     most_used: Vec<Item>,
 }
@@ -37,7 +38,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
         .facets
         .iter()
         .filter(|f| f.name == "access")
-        .flat_map(|f| f.buckets.iter().map(|b| (b.value.clone(), b.count)))
+        .flat_map(|f| f.buckets.iter().map(|b| (b.value.clone(), ctx.t.level(&b.value).to_owned(), b.count)))
         .collect();
     let page = state.catalog.list_datasets(&vis, PageRequest { offset: 0, limit: 8 }).await?;
     let recent = page

@@ -238,7 +238,9 @@ async fn html_error_page(ctx: &Ctx, is_get: bool, response: Response) -> Respons
         },
         _ => detail["error"]["message"].as_str().unwrap_or(ctx.t.error_title).to_owned(),
     };
-    let page = ErrorPage { t: ctx.t, nav: ctx.nav.clone(), status: status.as_u16(), message };
+    // The page does not repeat the path it was asked for: a 404 reads the same for every name.
+    let nav = Nav { lang_url: format!("?lang={}", ctx.t.other_lang), here: "/".to_owned(), ..ctx.nav.clone() };
+    let page = ErrorPage { t: ctx.t, nav, status: status.as_u16(), message };
     match ctx.render_status(status, &page) {
         Ok(r) => r,
         Err(_) => (status, Body::from(status.to_string())).into_response(),

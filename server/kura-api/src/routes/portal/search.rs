@@ -27,7 +27,7 @@ pub struct HitRow {
 /// A facet value with the link that toggles it.
 #[derive(Debug)]
 pub struct Bucket {
-    pub value: String,
+    pub label: String,
     pub count: u64,
     pub url: String,
     pub active: bool,
@@ -130,7 +130,8 @@ pub async fn search(State(state): State<AppState>, ctx: Ctx, uri: axum::http::Ur
                     } else {
                         filters.iter().cloned().chain([key]).collect()
                     };
-                    Bucket { value: b.value.clone(), count: b.count, url: url(&q, &sort, fuzzy, &toggled, 0), active }
+                    let label = if f.name == "access" { ctx.t.level(&b.value) } else { &b.value }.to_owned();
+                    Bucket { label, count: b.count, url: url(&q, &sort, fuzzy, &toggled, 0), active }
                 })
                 .collect(),
         })

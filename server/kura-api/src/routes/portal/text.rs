@@ -231,6 +231,18 @@ impl Text {
         }
     }
 
+    /// The label of an access level (`open`, `embargoed`…), or the value itself.
+    pub fn level<'a>(&self, value: &'a str) -> &'a str {
+        match value {
+            "open" => self.level_open,
+            "embargoed" => self.level_embargoed,
+            "consortium" => self.level_consortium,
+            "restricted" => self.level_restricted,
+            "closed" => self.level_closed,
+            other => other,
+        }
+    }
+
     /// The heading of a search facet.
     pub fn facet(&self, name: &str) -> &'static str {
         match name {
