@@ -146,7 +146,7 @@ async fn world(app: &TestApp) -> String {
     lab
 }
 
-async fn wait_for_job(app: &TestApp, browser: &Browser, location: &str) {
+async fn wait_for_job(browser: &Browser, location: &str) {
     for _ in 0..200 {
         let (status, page) = browser.get(location).await;
         assert_eq!(status, 200, "{page}");
@@ -157,8 +157,6 @@ async fn wait_for_job(app: &TestApp, browser: &Browser, location: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("job did not finish");
-    #[allow(unreachable_code)]
-    let _ = app;
 }
 
 #[tokio::test]
@@ -269,7 +267,7 @@ async fn a_dataset_goes_from_upload_to_review_publication_and_a_granted_download
     assert_eq!(r.status(), 303);
     let job = r.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(job.starts_with("/edit/xps-feo/jobs/"), "{job}");
-    wait_for_job(&app, &rita, &job).await;
+    wait_for_job(&rita, &job).await;
 
     // Edit: a broken ORCID is shown beside the creators field and nothing is saved.
     let mut fields = vec![

@@ -202,7 +202,7 @@ fn metadata_from(existing: &Value, f: &Fields) -> Value {
             .filter(|(_, v)| !v.is_empty())
             .map(|(lang, value)| json!({"lang": lang, "value": value}))
             .collect();
-        (!items.is_empty()).then(|| Value::Array(items))
+        (!items.is_empty()).then_some(Value::Array(items))
     };
     put("titles", pair(&f.title_en, &f.title_ja));
     put("descriptions", pair(&f.description_en, &f.description_ja));
@@ -228,7 +228,7 @@ fn metadata_from(existing: &Value, f: &Fields) -> Value {
             agent
         })
         .collect();
-    put("creators", (!creators.is_empty()).then(|| Value::Array(creators)));
+    put("creators", (!creators.is_empty()).then_some(Value::Array(creators)));
     let keywords: Vec<Value> = f
         .keywords
         .split([',', '、'])
@@ -236,7 +236,7 @@ fn metadata_from(existing: &Value, f: &Fields) -> Value {
         .filter(|k| !k.is_empty())
         .map(|k| json!({"lang": if k.is_ascii() { "en" } else { "ja" }, "value": k}))
         .collect();
-    put("keywords", (!keywords.is_empty()).then(|| Value::Array(keywords)));
+    put("keywords", (!keywords.is_empty()).then_some(Value::Array(keywords)));
     put("license", (!f.license.is_empty()).then(|| json!(f.license)));
     Value::Object(m)
 }
