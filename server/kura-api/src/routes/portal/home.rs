@@ -41,26 +41,32 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
         .flat_map(|f| f.buckets.iter().map(|b| (b.value.clone(), ctx.t.level(&b.value).to_owned(), b.count)))
         .collect();
     let page = state.catalog.list_datasets(&vis, PageRequest { offset: 0, limit: 8 }).await?;
-    let recent = page
-        .items
-        .iter()
-        .map(|d| Item {
+    let mut recent = Vec::new();
+    for d in &page.items {
+        let Some(v) = state.catalog.versions(d.id, &vis).await?.pop() else { continue };
+        let when = v.published_at.unwrap_or(d.created_at).format("%Y-%m-%d");
+        recent.push(Item {
             name: d.name.clone(),
-            title: d.latest_version.as_ref().map(|v| v.title.clone()).unwrap_or_default(),
-            note: d
-                .latest_version
-                .as_ref()
-                .map(|v| {
-                    let when = v.published_at.unwrap_or(d.created_at).format("%Y-%m-%d");
-                    format!("{} · {when}", super::state_label(ctx.t, &v.state))
-                })
-                .unwrap_or_default(),
-        })
-        .collect();
+            title: title_in(ctx.t.lang, &v),
+            note: format!("{} · {when}", super::state_label(ctx.t, &v.state)),
+        });
+    }
     let mut most_used = Vec::new();
     for (d, uses) in state.catalog.most_used_datasets(&vis, 5).await? {
-        let title = state.catalog.versions(d.id, &vis).await?.last().map(|v| v.title.clone()).unwrap_or_default();
+        let title =
+            state.catalog.versions(d.id, &vis).await?.last().map(|v| title_in(ctx.t.lang, v)).unwrap_or_default();
         most_used.push(Item { name: d.name, title, note: format!("{uses} {}", ctx.t.reads) });
     }
     ctx.render(&HomePage { t: ctx.t, nav: ctx.nav.clone(), total: page.total, by_access, recent, most_used })
+}
+
+/// The version's title in the reader's language when the metadata has one, else its title.
+fn title_in(lang: &str, version: &kura_catalog::entity::dataset_version::Model) -> String {
+    version.metadata["titles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| t["lang"].as_str().is_some_and(|l| l.starts_with(lang)))
+        .and_then(|t| t["value"].as_str())
+        .map_or_else(|| version.title.clone(), str::to_owned)
 }

@@ -68,6 +68,9 @@ texts! {
     facet_keyword: "Keyword", "キーワード";
     facet_subject: "Subject", "分野";
     facet_creator: "Creator", "作成者";
+    facet_group: "Group", "グループ";
+    facet_organization: "Organization", "機関";
+    facet_consortium: "Consortium", "コンソーシアム";
     username: "Username", "ユーザー名";
     password: "Password", "パスワード";
     wrong_credentials: "Wrong username or password.", "ユーザー名またはパスワードが違います。";
@@ -254,6 +257,9 @@ impl Text {
             "keyword" => self.facet_keyword,
             "subject" => self.facet_subject,
             "creator" => self.facet_creator,
+            "group" => self.facet_group,
+            "organization" => self.facet_organization,
+            "consortium" => self.facet_consortium,
             _ => "",
         }
     }
