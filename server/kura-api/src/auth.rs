@@ -331,3 +331,30 @@ impl Caller {
         kura_catalog::Visibility::of(&self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_boundary_keeps_its_case() {
+        assert_eq!(
+            boundary_of("multipart/form-data; Boundary=----WebKitFormBoundaryAbC").as_deref(),
+            Some("----WebKitFormBoundaryAbC")
+        );
+        assert_eq!(boundary_of("multipart/form-data; boundary=\"x y\"").as_deref(), Some("x y"));
+        assert_eq!(boundary_of("multipart/form-data"), None);
+    }
+
+    #[test]
+    fn only_a_complete_first_part_named_csrf_token_counts() {
+        let delimiter = "\r\n--B";
+        let body = "--B\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nkura_abc\r\n--B\r\n";
+        assert_eq!(csrf_part(body.as_bytes(), "B", delimiter), Some(Some("kura_abc".to_owned())));
+        // Not there yet: more bytes are needed.
+        assert_eq!(csrf_part(&body.as_bytes()[..40], "B", delimiter), None);
+        // Another field first: no token, whatever comes later.
+        let other = "--B\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nx\r\n--B\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nkura_abc\r\n--B--";
+        assert_eq!(csrf_part(other.as_bytes(), "B", delimiter), Some(None));
+    }
+}
