@@ -22,6 +22,17 @@ pub const SESSION_COOKIE: &str = "kura_session";
 pub const CSRF_COOKIE: &str = "kura_csrf";
 /// Header in which cookie-authenticated state-changing requests echo the CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Form field in which HTML forms echo the CSRF token instead of the header. In a multipart
+/// form it must be the first part, so that the upload behind it can stream.
+pub const CSRF_FIELD: &str = "csrf_token";
+/// Largest urlencoded form read to find the CSRF field.
+const MAX_FORM_BYTES: usize = 1 << 20;
+/// How far into a multipart body the CSRF part must have ended.
+const MAX_CSRF_PREFIX: usize = 16 * 1024;
+
+/// The session's CSRF token, put beside the `Principal` for pages that render forms.
+#[derive(Debug, Clone)]
+pub struct SessionCsrf(pub String);
 
 /// Builds the node's token authority: its keys (created on first start) and trusted issuers.
 pub fn authority(config: &Config) -> Result<Authority, ApiError> {
@@ -51,14 +62,30 @@ fn refused(reason: &str) -> ApiError {
 
 /// Resolves the caller's credentials into a `Principal` extension.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let resolved = match request.headers().get(AUTHORIZATION) {
+    let authorization = request.headers().get(AUTHORIZATION).cloned();
+    let resolved = match authorization {
         Some(value) => match value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim) {
             Some(secret) if secret.matches('.').count() == 2 => principal_for_jwt(&state, secret).await,
             Some(secret) => principal_for_token(&state, secret).await,
             None => Err(refused("authorization header must be 'Bearer <token>'")),
         },
         None => match cookie(request.headers(), SESSION_COOKIE) {
-            Some(secret) => principal_for_session(&state, &secret, request.method(), request.headers()).await,
+            // An unknown or expired session reads as signed out.
+            Some(secret) => match state.catalog.session(&secret).await {
+                Ok(Some(session)) => {
+                    let (checked, csrf) = check_csrf(request, &session.csrf_token).await;
+                    request = checked;
+                    match csrf {
+                        Ok(()) => {
+                            request.extensions_mut().insert(SessionCsrf(session.csrf_token.clone()));
+                            principal_for_user(&state, session.user_id, true).await
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+                Ok(None) => Ok(Principal::anonymous()),
+                Err(e) => Err(e.into()),
+            },
             None => Ok(Principal::anonymous()),
         },
     };
@@ -136,25 +163,114 @@ async fn principal_for_jwt(state: &AppState, token: &str) -> Result<Principal, A
     principal_for_user(state, user_id, can_write).await
 }
 
-/// The principal behind a session cookie. State-changing requests must echo the session's CSRF
-/// token in `x-csrf-token`: a cross-site form cannot read it.
-async fn principal_for_session(
-    state: &AppState,
-    secret: &str,
-    method: &Method,
-    headers: &HeaderMap,
-) -> Result<Principal, ApiError> {
-    let Some(session) = state.catalog.session(secret).await? else {
-        return Ok(Principal::anonymous());
-    };
-    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe {
-        let echoed = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if echoed.is_empty() || !constant_time_eq(echoed.as_bytes(), session.csrf_token.as_bytes()) {
-            return Err(ApiError::new(ErrorCode::Forbidden, "missing or wrong CSRF token"));
-        }
+/// Checks that a state-changing request made with a session cookie echoes the session's CSRF
+/// token — in `x-csrf-token`, or, for HTML forms, in the `csrf_token` field (the first part of
+/// a multipart form). A cross-site page can send the cookie but cannot read the token. Returns
+/// the request with its body intact.
+async fn check_csrf(request: Request, expected: &str) -> (Request, Result<(), ApiError>) {
+    let refused = || Err(ApiError::new(ErrorCode::Forbidden, "missing or wrong CSRF token"));
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return (request, Ok(()));
     }
-    principal_for_user(state, session.user_id, true).await
+    if let Some(echoed) = request.headers().get(CSRF_HEADER) {
+        let ok = constant_time_eq(echoed.as_bytes(), expected.as_bytes());
+        return (request, if ok { Ok(()) } else { refused() });
+    }
+    // The boundary is case-sensitive; the media type is not.
+    let content_type =
+        request.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let media_type = content_type.to_ascii_lowercase();
+    let (request, echoed) = if media_type.starts_with("application/x-www-form-urlencoded") {
+        form_field(request).await
+    } else if media_type.starts_with("multipart/form-data") {
+        match boundary_of(&content_type) {
+            Some(boundary) => first_multipart_field(request, &boundary).await,
+            None => (request, None),
+        }
+    } else {
+        (request, None)
+    };
+    match echoed {
+        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => (request, Ok(())),
+        _ => (request, refused()),
+    }
+}
+
+/// Reads an urlencoded body (bounded), returns the request with the same body and the CSRF field.
+async fn form_field(request: Request) -> (Request, Option<String>) {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(bytes) => {
+            let token = std::str::from_utf8(&bytes).ok().and_then(|text| {
+                crate::routes::portal::form::parse(text).into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v)
+            });
+            (Request::from_parts(parts, axum::body::Body::from(bytes)), token)
+        }
+        Err(_) => (Request::from_parts(parts, axum::body::Body::empty()), None),
+    }
+}
+
+fn boundary_of(content_type: &str) -> Option<String> {
+    content_type
+        .split(';')
+        .filter_map(|p| {
+            let p = p.trim();
+            p.get(..9).filter(|k| k.eq_ignore_ascii_case("boundary=")).map(|_| &p[9..])
+        })
+        .map(|b| b.trim_matches('"').to_owned())
+        .next()
+        .filter(|b| !b.is_empty())
+}
+
+/// Reads the start of a multipart body until its first part has ended (at most
+/// `MAX_CSRF_PREFIX` bytes), returns the request with the whole body still to stream and that
+/// part's value when it is the CSRF field.
+async fn first_multipart_field(request: Request, boundary: &str) -> (Request, Option<String>) {
+    use futures::StreamExt;
+    let (parts, body) = request.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut prefix = Vec::new();
+    let mut failed = None;
+    let delimiter = format!("\r\n--{boundary}");
+    let token = loop {
+        if let Some(token) = csrf_part(&prefix, boundary, &delimiter) {
+            break token;
+        }
+        if prefix.len() > MAX_CSRF_PREFIX {
+            break None;
+        }
+        match stream.next().await {
+            Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
+            Some(Err(e)) => {
+                failed = Some(e);
+                break None;
+            }
+            None => break None,
+        }
+    };
+    let head = futures::stream::iter([Ok::<bytes::Bytes, axum::Error>(bytes::Bytes::from(prefix))]);
+    let tail = futures::stream::iter(failed.map(Err));
+    let body = axum::body::Body::from_stream(head.chain(tail).chain(stream));
+    (Request::from_parts(parts, body), token)
+}
+
+/// `Some(Some(value))` when the buffered prefix holds a complete first part named
+/// `csrf_token`, `Some(None)` when it holds a complete first part of another name, `None`
+/// while more bytes are needed.
+fn csrf_part(prefix: &[u8], boundary: &str, delimiter: &str) -> Option<Option<String>> {
+    let text = std::str::from_utf8(prefix).ok().or_else(|| {
+        // A chunk may end inside a multi-byte character: decide on the valid start.
+        std::str::from_utf8(&prefix[..prefix.len().saturating_sub(3)]).ok()
+    })?;
+    let start = format!("--{boundary}\r\n");
+    let rest = text.strip_prefix(&start).or_else(|| text.strip_prefix(&format!("\r\n{start}")))?;
+    let (headers, value) = rest.split_once("\r\n\r\n")?;
+    let end = value.find(delimiter)?;
+    let named = headers.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("content-disposition:") && l.contains(&format!("name=\"{CSRF_FIELD}\""))
+    });
+    Some(named.then(|| value[..end].to_owned()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -213,5 +329,32 @@ impl Caller {
 
     pub fn visibility(&self) -> kura_catalog::Visibility {
         kura_catalog::Visibility::of(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_boundary_keeps_its_case() {
+        assert_eq!(
+            boundary_of("multipart/form-data; Boundary=----WebKitFormBoundaryAbC").as_deref(),
+            Some("----WebKitFormBoundaryAbC")
+        );
+        assert_eq!(boundary_of("multipart/form-data; boundary=\"x y\"").as_deref(), Some("x y"));
+        assert_eq!(boundary_of("multipart/form-data"), None);
+    }
+
+    #[test]
+    fn only_a_complete_first_part_named_csrf_token_counts() {
+        let delimiter = "\r\n--B";
+        let body = "--B\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nkura_abc\r\n--B\r\n";
+        assert_eq!(csrf_part(body.as_bytes(), "B", delimiter), Some(Some("kura_abc".to_owned())));
+        // Not there yet: more bytes are needed.
+        assert_eq!(csrf_part(&body.as_bytes()[..40], "B", delimiter), None);
+        // Another field first: no token, whatever comes later.
+        let other = "--B\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nx\r\n--B\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nkura_abc\r\n--B--";
+        assert_eq!(csrf_part(other.as_bytes(), "B", delimiter), Some(None));
     }
 }

@@ -30,6 +30,11 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         self.code
     }
+
+    /// The message a client sees (4xx only carry their text; see `IntoResponse`).
+    pub fn message(&self) -> String {
+        if self.code.is_client_error() { self.message.clone() } else { "internal error".to_owned() }
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -1,4 +1,4 @@
-//! Kura's HTTP surface (axum): the REST API under `/api/v1` and the FAIR surfaces (landing
+//! Kura's HTTP surface (axum): the REST API under `/api/v1`, the web portal, and the FAIR surfaces (landing
 //! pages, PIDs, content negotiation, DCAT catalog, sitemap, OAI-PMH) at the root. Thin: handlers extract, call the
 //! catalog or the ingestor, and map the result; access decisions live in the services.
 
@@ -39,6 +39,8 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/draft/files", post(files::upload).layer(DefaultBodyLimit::disable()))
         .route("/datasets/{name}/draft/ingest", post(jobs::start))
         .route("/datasets/{name}/draft/publish", post(versions::publish))
+        .route("/datasets/{name}/draft/submit", post(versions::submit))
+        .route("/datasets/{name}/draft/return", post(versions::send_back))
         .route("/datasets/{name}/jobs", get(jobs::list))
         .route("/datasets/{name}/jobs/{job_id}", get(jobs::get))
         .route("/datasets/{name}/versions", get(versions::list))
@@ -76,15 +78,20 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/grants/{id}", axum::routing::delete(access_admin::revoke_grant))
         .route("/audit", get(access_admin::audit_log))
         .fallback(|| async { ApiError::not_found("route") });
-    Router::new()
-        .route("/.well-known/jwks.json", get(session::jwks))
-        .route("/oai", get(oai::get).post(oai::post))
-        .route("/sparql", get(sparql::get).post(sparql::post))
+    // Landing pages answer machines too: their errors become HTML pages only for browsers.
+    let pages = Router::new()
         .route("/datasets/{name}", get(fair::landing::latest))
         .route("/datasets/{name}/{version}", get(fair::landing::version))
         .route("/datasets/{name}/{version}/{document}", get(fair::landing::document))
         .route("/pid/{id}", get(fair::pid::latest))
         .route("/pid/{id}/{version}", get(fair::pid::version))
+        .layer(axum::middleware::from_fn(portal::html_errors_for_browsers));
+    Router::new()
+        .route("/.well-known/jwks.json", get(session::jwks))
+        .route("/oai", get(oai::get).post(oai::post))
+        .route("/sparql", get(sparql::get).post(sparql::post))
+        .merge(pages)
+        .merge(portal::router())
         .route("/catalog", get(fair::catalog::catalog))
         .route("/sitemap.xml", get(fair::catalog::sitemap))
         .route("/robots.txt", get(fair::catalog::robots))

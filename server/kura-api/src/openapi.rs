@@ -35,6 +35,8 @@ impl Modify for TokenAuth {
         routes::versions::draft,
         routes::versions::update,
         routes::versions::publish,
+        routes::versions::submit,
+        routes::versions::send_back,
         routes::versions::deaccession,
         routes::files::upload,
         routes::files::list,

@@ -20,7 +20,7 @@ use crate::state::AppState;
 const TOKEN_MINUTES: i64 = 15;
 
 /// Username and password of a local account.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     pub username: String,
@@ -48,7 +48,7 @@ pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// Checks a password against the limiter and the catalog; the user id on success.
-async fn check_password(
+pub(crate) async fn check_password(
     state: &AppState,
     credentials: &Credentials,
     address: Option<std::net::IpAddr>,
@@ -100,29 +100,49 @@ pub async fn sign_in(
 ) -> Result<Response, ApiError> {
     let user_id = check_password(&state, &credentials, Some(peer.ip())).await?;
     let session = state.catalog.create_session(user_id).await?;
-    let secure = if secure(&state) { "; Secure" } else { "" };
-    let max_age = kura_catalog::sessions::SESSION_HOURS * 3600;
-    let session_cookie =
-        format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", session.secret);
-    let csrf_cookie =
-        format!("{CSRF_COOKIE}={}; Path=/; SameSite=Strict; Max-Age={max_age}{secure}", session.csrf_token);
+    let cookies = session_cookies(&state, &session)?;
     let mut response = Json(SignedIn { user_id, csrf_token: session.csrf_token }).into_response();
-    for c in [session_cookie, csrf_cookie] {
-        let value = HeaderValue::from_str(&c).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    for value in cookies {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)
 }
 
-#[utoipa::path(delete, path = "/api/v1/session", tag = "auth", responses((status = 204, description = "the session is ended and its cookies cleared")))]
-pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+/// The `Set-Cookie` values of a new session: the HttpOnly session cookie and the CSRF cookie.
+pub(crate) fn session_cookies(
+    state: &AppState,
+    session: &kura_catalog::sessions::NewSession,
+) -> Result<[HeaderValue; 2], ApiError> {
+    let secure = if secure(state) { "; Secure" } else { "" };
+    let max_age = kura_catalog::sessions::SESSION_HOURS * 3600;
+    let session_cookie =
+        format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", session.secret);
+    let csrf_cookie =
+        format!("{CSRF_COOKIE}={}; Path=/; SameSite=Strict; Max-Age={max_age}{secure}", session.csrf_token);
+    let value = |c: String| HeaderValue::from_str(&c).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()));
+    Ok([value(session_cookie)?, value(csrf_cookie)?])
+}
+
+/// Ends the session named by the request's cookie, if any; the `Set-Cookie` values that clear
+/// both cookies.
+pub(crate) async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<Vec<HeaderValue>, ApiError> {
+    if let Some(secret) = cookie(headers, SESSION_COOKIE) {
         state.catalog.end_session(&secret).await?;
     }
+    [SESSION_COOKIE, CSRF_COOKIE]
+        .into_iter()
+        .map(|name| {
+            HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0"))
+                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
+        })
+        .collect()
+}
+
+#[utoipa::path(delete, path = "/api/v1/session", tag = "auth", responses((status = 204, description = "the session is ended and its cookies cleared")))]
+pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let cleared = end_session(&state, &headers).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    for name in [SESSION_COOKIE, CSRF_COOKIE] {
-        let value = HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0"))
-            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    for value in cleared {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)

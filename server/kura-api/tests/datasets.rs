@@ -111,3 +111,32 @@ async fn list_pages_use_the_same_number_of_statements_whatever_their_size() {
     let second: Value = app.get_admin("/datasets?limit=10&offset=25").await.json().await.unwrap();
     assert_eq!(second["items"].as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn review_submits_sends_back_with_a_comment_and_publishes() {
+    let app = spawn_app().await;
+    app.create_dataset("reviewed").await;
+    let state = |v: &Value| v["state"].as_str().unwrap_or_default().to_owned();
+    // Only a version in review can be sent back.
+    let r = app.post_admin("/datasets/reviewed/draft/return", json!({"comment": "too early"})).await;
+    assert_eq!(r.status(), 409);
+    let submitted: Value = app.post_admin("/datasets/reviewed/draft/submit", json!({})).await.json().await.unwrap();
+    assert_eq!(state(&submitted), "in_review");
+    // Still invisible to the public while in review.
+    assert_eq!(app.get("/datasets/reviewed").await.status(), 404);
+    assert_eq!(app.post_admin("/datasets/reviewed/draft/submit", json!({})).await.status(), 409);
+    let r = app.post_admin("/datasets/reviewed/draft/return", json!({"comment": "  "})).await;
+    assert_eq!(r.status(), 400, "a comment is needed");
+    let back: Value =
+        app.post_admin("/datasets/reviewed/draft/return", json!({"comment": "add units"})).await.json().await.unwrap();
+    assert_eq!((state(&back).as_str(), back["review_comment"].as_str()), ("draft", Some("add units")));
+    let again: Value = app.post_admin("/datasets/reviewed/draft/submit", json!({})).await.json().await.unwrap();
+    assert_eq!((state(&again).as_str(), again["review_comment"].as_str()), ("in_review", None));
+    let published: Value = app.publish("reviewed").await.json().await.unwrap();
+    assert_eq!(state(&published), "published");
+    let audit: Value = app.get_admin("/audit?action=version.return").await.json().await.unwrap();
+    assert_eq!(audit["items"][0]["details"]["comment"], "add units");
+    // Without credentials nothing moves (the dataset is public now, so: sign in first).
+    let r = app.client.post(app.url("/datasets/reviewed/draft/submit")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}

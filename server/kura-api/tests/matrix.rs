@@ -240,6 +240,11 @@ const ENDPOINTS: &[(char, &str, &str)] = &[
     ('M', "GET", "~/datasets/{n}/1/export.eln"),
     ('M', "GET", "~/pid/{i}"),
     ('M', "GET", "~/pid/{i}/1"),
+    // Portal pages (HTML): the landing page in Japanese, the editor, the steward's page.
+    ('M', "GET", "~/datasets/{n}?lang=ja"),
+    ('M', "GET", "~/datasets/{n}/latest?format=html"),
+    ('E', "GET", "~/edit/{n}"),
+    ('P', "GET", "~/steward/{n}"),
     ('P', "GET", "/datasets/{n}/grants"),
     ('P', "PUT", "/datasets/{n}/policy"),
     ('J', "GET", "/datasets/{n}/jobs"),
@@ -404,6 +409,25 @@ async fn search_rows(world: &World, failures: &mut Vec<String>) {
             bodies.push(body);
         }
         bodies.push(call(app, "GET", "/search/suggest?q=title", token, None).await.1);
+        // The portal's search and home pages (HTML): the same hits, counts and facets.
+        let (status, page) = call(app, "GET", "~/search?q=title", token, None).await;
+        if status != 200 || !page.contains(&format!(">{visible} results")) {
+            failures.push(format!("{actor}: search page (status {status}) does not count {visible} results"));
+        }
+        for level in LEVELS {
+            let (name, _, _, _) = &world.datasets[level];
+            let shown = page.contains(&format!("<code>{name}</code>"));
+            let may_see = !expected(actor, level).starts_with('N');
+            if shown != may_see {
+                failures.push(format!("{actor}: search page shows the {level} dataset: {shown}"));
+            }
+        }
+        bodies.push(page);
+        let (status, home) = call(app, "GET", "~/", token, None).await;
+        if status != 200 || !home.contains(&format!("<strong>{visible}</strong>")) {
+            failures.push(format!("{actor}: home page (status {status}) does not count {visible} datasets"));
+        }
+        bodies.push(home);
         for body in bodies {
             for (name, id, title, _) in &hidden {
                 for secret in [name.as_str(), id.as_str(), title.as_str()] {

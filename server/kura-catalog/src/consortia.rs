@@ -177,6 +177,37 @@ impl Catalog {
         Ok(ConsortiumDetail { consortium, members, agreement, accepted_by })
     }
 
+    /// Every version of a consortium's agreement, newest first.
+    pub async fn agreement_versions(&self, consortium_id: Uuid) -> Result<Vec<agreement::Model>, CatalogError> {
+        Ok(agreement::Entity::find()
+            .filter(agreement::Column::ConsortiumId.eq(consortium_id))
+            .order_by_desc(agreement::Column::Version)
+            .all(self.connection())
+            .await?)
+    }
+
+    /// The names of consortium members: (`organization` or `group`, name), in the given order.
+    pub async fn member_names(
+        &self,
+        members: &[consortium_member::Model],
+    ) -> Result<Vec<(&'static str, String)>, CatalogError> {
+        let mut out = Vec::with_capacity(members.len());
+        for m in members {
+            let named = match (m.organization_id, m.group_id) {
+                (Some(o), _) => crate::entity::organization::Entity::find_by_id(o)
+                    .one(self.connection())
+                    .await?
+                    .map(|o| ("organization", o.name)),
+                (None, Some(g)) => {
+                    crate::entity::group::Entity::find_by_id(g).one(self.connection()).await?.map(|g| ("group", g.name))
+                }
+                (None, None) => None,
+            };
+            out.extend(named);
+        }
+        Ok(out)
+    }
+
     /// Every consortium, by name.
     pub async fn consortia(&self) -> Result<Vec<consortium::Model>, CatalogError> {
         Ok(consortium::Entity::find().order_by_asc(consortium::Column::Name).all(self.connection()).await?)

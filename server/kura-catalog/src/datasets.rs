@@ -127,6 +127,7 @@ impl Catalog {
             published_at: Set(None),
             deaccessioned_at: Set(None),
             deaccession_reason: Set(None),
+            review_comment: Set(None),
         };
         let version = dataset_version::Entity::insert(version).exec_with_returning(&txn).await?;
         outbox::append(&txn, "dataset.created", Some(ds.id), json!({"name": ds.name})).await?;

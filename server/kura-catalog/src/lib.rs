@@ -18,9 +18,11 @@ pub mod organizations;
 pub mod outbox;
 pub mod policies;
 pub mod requests;
+pub mod review;
 pub mod sessions;
 pub mod tables;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 pub mod versions;
 

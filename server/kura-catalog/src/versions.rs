@@ -131,6 +131,7 @@ impl Catalog {
             published_at: Set(None),
             deaccessioned_at: Set(None),
             deaccession_reason: Set(None),
+            review_comment: Set(None),
         };
         let draft = dataset_version::Entity::insert(draft).exec_with_returning(&txn).await?;
         copy_contents(&txn, latest.id, draft.id).await?;

@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | open | everyone | everyone |
 //! | embargoed (until D) | everyone | owner group; everyone from D on |
-//! | consortium (C1..Cn) | everyone | owner group and members of C1..Cn who accepted the agreement |
+//! | consortium (C1..Cn) | everyone | owner group, members of C1..Cn who accepted the agreement, and holders of an unexpired grant |
 //! | restricted | everyone | owner group and holders of an unexpired grant |
 //! | closed | owner group only | owner group only |
 //!
@@ -128,10 +128,18 @@ fn data_open_to_outsider(subject: &Subject, facts: &Facts, now: DateTime<Utc>) -
     match &facts.level {
         AccessLevel::Open => true,
         AccessLevel::Embargoed { until } => now >= *until,
-        AccessLevel::Consortium { consortia } => consortia.iter().any(|c| subject.consortia.contains(c)),
-        AccessLevel::Restricted => subject.grants.iter().any(|(d, expires)| *d == facts.dataset && *expires > now),
+        // A steward's grant is a named exception for one person: it opens consortium data too.
+        AccessLevel::Consortium { consortia } => {
+            consortia.iter().any(|c| subject.consortia.contains(c)) || holds_grant(subject, facts, now)
+        }
+        AccessLevel::Restricted => holds_grant(subject, facts, now),
         AccessLevel::Closed => false,
     }
+}
+
+/// Whether the subject holds an unexpired grant for the dataset.
+fn holds_grant(subject: &Subject, facts: &Facts, now: DateTime<Utc>) -> bool {
+    subject.grants.iter().any(|(d, expires)| *d == facts.dataset && *expires > now)
 }
 
 /// Whether masked columns are visible: only to the owner group and admins, on every data path.

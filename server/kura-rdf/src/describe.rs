@@ -279,6 +279,7 @@ mod tests {
             published_at: Some(Utc::now()),
             deaccessioned_at: None,
             deaccession_reason: None,
+            review_comment: None,
         }
     }
 

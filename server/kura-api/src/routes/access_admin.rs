@@ -450,8 +450,14 @@ pub async fn audit_log(
     Query(mut filter): Query<AuditFilter>,
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<audit_event::Model>>, ApiError> {
+    scope_audit(&caller, &mut filter)?;
+    Ok(Json(state.catalog.audit_page(&filter, page.capped(state.config.max_page_size)).await?))
+}
+
+/// Who reads which part of the audit log: admins all of it, stewards the events of their own
+/// groups' datasets, nobody else any of it.
+pub(crate) fn scope_audit(caller: &Caller, filter: &mut AuditFilter) -> Result<(), ApiError> {
     if !caller.0.is_admin() {
-        // Stewards read the events of their own groups' datasets.
         let groups: Vec<Uuid> =
             caller.0.subject.groups.iter().filter(|(_, r)| *r >= Role::Steward).map(|(g, _)| *g).collect();
         if groups.is_empty() {
@@ -459,5 +465,5 @@ pub async fn audit_log(
         }
         filter.owner_groups = Some(groups);
     }
-    Ok(Json(state.catalog.audit_page(&filter, page.capped(state.config.max_page_size)).await?))
+    Ok(())
 }

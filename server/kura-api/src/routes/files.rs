@@ -34,14 +34,32 @@ pub async fn upload(
                 field.name().unwrap_or("")
             )));
         };
-        kura_catalog::files::validate_path(&path)?;
-        let stream = field.map_err(|e| e.body_text());
-        let file = state.store.stage(Box::pin(stream), state.config.max_upload_bytes).await?;
-        staged.push((path, file));
+        staged.push(stage_part(&state, path, field).await?);
     }
     if staged.is_empty() {
         return Err(ApiError::bad_request("no file in the upload"));
     }
+    Ok((StatusCode::CREATED, Json(commit_files(&state, &draft, staged).await?)))
+}
+
+/// Streams one uploaded part to staging while hashing it, after checking its path.
+pub(crate) async fn stage_part(
+    state: &AppState,
+    path: String,
+    field: axum::extract::multipart::Field<'_>,
+) -> Result<(String, kura_storage::StagedFile), ApiError> {
+    kura_catalog::files::validate_path(&path)?;
+    let stream = field.map_err(|e| e.body_text());
+    let file = state.store.stage(Box::pin(stream), state.config.max_upload_bytes).await?;
+    Ok((path, file))
+}
+
+/// Commits staged uploads as objects and raw files of the draft.
+pub(crate) async fn commit_files(
+    state: &AppState,
+    draft: &kura_catalog::entity::dataset_version::Model,
+    staged: Vec<(String, kura_storage::StagedFile)>,
+) -> Result<Vec<file::Model>, ApiError> {
     let mut rows = Vec::with_capacity(staged.len());
     for (path, file) in staged {
         let object = state.store.commit(file).await?;
@@ -55,7 +73,7 @@ pub async fn upload(
             source_file_id: None,
         });
     }
-    Ok((StatusCode::CREATED, Json(state.catalog.add_raw_files(&draft, rows).await?)))
+    Ok(state.catalog.add_raw_files(draft, rows).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/files", tag = "files",

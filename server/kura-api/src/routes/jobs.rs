@@ -22,14 +22,22 @@ pub async fn start(
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<ingest_job::Model>), ApiError> {
     let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
-    let job = state.ingestor.create_job(&draft).await?;
+    Ok((StatusCode::ACCEPTED, Json(start_job(&state, &draft).await?)))
+}
+
+/// Queues an ingest job for the draft's pending raw files and runs it in the background.
+pub(crate) async fn start_job(
+    state: &AppState,
+    draft: &kura_catalog::entity::dataset_version::Model,
+) -> Result<ingest_job::Model, ApiError> {
+    let job = state.ingestor.create_job(draft).await?;
     let ingestor = state.ingestor.clone();
     let queued = job.clone();
     tokio::spawn(async move {
         // Failures are recorded on the job itself by `run_job`.
         let _ = ingestor.run_job(queued, Arc::new(Progress::default())).await;
     });
-    Ok((StatusCode::ACCEPTED, Json(job)))
+    Ok(job)
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/jobs/{job_id}", tag = "jobs",

@@ -9,6 +9,7 @@ pub mod health;
 pub mod jobs;
 pub mod me;
 pub mod oai;
+pub mod portal;
 pub mod rows;
 pub mod search;
 pub mod sparql;

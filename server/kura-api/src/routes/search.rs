@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Query of the search endpoint.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct SearchQuery {
     /// Free text, `"phrases"`, `creator:`, `unit:`, `format:`, `keyword:`, `subject:`, `license:`,
     /// `access:`, `year:` filters, `published:[2020-01-01T00:00:00Z TO 2021-01-01T00:00:00Z]`.
@@ -52,6 +52,11 @@ pub async fn search(
     caller: Caller,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<SearchResults>, ApiError> {
+    Ok(Json(run(&state, &caller, query).await?))
+}
+
+/// Runs a search for the caller: their visibility goes into the index query (REST and portal).
+pub(crate) async fn run(state: &AppState, caller: &Caller, query: SearchQuery) -> Result<SearchResults, ApiError> {
     let sort = match query.sort.as_deref() {
         None | Some("relevance") => Sort::Relevance,
         Some("date") => Sort::Date,
@@ -71,12 +76,12 @@ pub async fn search(
         limit: query.limit.unwrap_or(20).min(100),
         fuzzy: query.fuzzy,
     };
-    let index = projector(&state)?.index().clone();
-    let viewer = viewer(&caller);
+    let index = projector(state)?.index().clone();
+    let viewer = viewer(caller);
     let results = tokio::task::spawn_blocking(move || index.search(&request, &viewer))
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))??;
-    Ok(Json(results))
+    Ok(results)
 }
 
 /// Query of the suggestion endpoint.

@@ -104,3 +104,41 @@ pub async fn deaccession(
     let actor = kura_catalog::audit::Actor::rest(&caller.0.actor);
     Ok(Json(state.catalog.deaccession(&target.version, &body.reason, actor).await?))
 }
+
+#[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/submit", tag = "versions", params(("name" = String, Path)),
+    responses((status = 200, body = dataset_version::Model, description = "the draft, now in review: a steward publishes it or sends it back"),
+        (status = 404, description = "no open draft"), (status = 409, description = "the version is not a draft")),
+    security(("token" = [])))]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<dataset_version::Model>, ApiError> {
+    let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
+    let actor = kura_catalog::audit::Actor::rest(&caller.0.actor);
+    Ok(Json(state.catalog.submit_for_review(&draft, actor).await?))
+}
+
+/// Body of `POST /api/v1/datasets/{name}/draft/return`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendBack {
+    /// What the editors should change; kept on the version as `review_comment`.
+    pub comment: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/return", tag = "versions", params(("name" = String, Path)),
+    request_body = SendBack,
+    responses((status = 200, body = dataset_version::Model, description = "the version, back in draft with the comment"),
+        (status = 403), (status = 404), (status = 409, description = "the version is not in review")),
+    security(("token" = [])))]
+pub async fn send_back(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(body): Json<SendBack>,
+) -> Result<Json<dataset_version::Model>, ApiError> {
+    let version = authorize(&state, &caller, &name, Which::Draft, Action::Publish).await?.version;
+    let actor = kura_catalog::audit::Actor::rest(&caller.0.actor);
+    Ok(Json(state.catalog.return_to_draft(&version, &body.comment, actor).await?))
+}

@@ -29,6 +29,9 @@ pub struct Model {
     /// Why it was withdrawn, shown on its tombstone page.
     #[sea_orm(column_type = "Text", nullable)]
     pub deaccession_reason: Option<String>,
+    /// A steward's comment when sending the version back from review to draft.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub review_comment: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

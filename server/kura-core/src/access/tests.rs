@@ -41,7 +41,7 @@ fn published_row(level: Level, actor: Actor) -> [Decision; 6] {
         (_, Level::Closed) => [N, N, N, N, N, N],
         (_, Level::Open | Level::EmbargoLifted) => [A, A, F, F, F, F],
         (ConsortiumAccepted, Level::Consortium) => [A, A, F, F, F, F],
-        (GrantHolder, Level::Restricted) => [A, A, F, F, F, F],
+        (GrantHolder, Level::Restricted | Level::Consortium) => [A, A, F, F, F, F],
         (_, Level::EmbargoActive | Level::Consortium | Level::Restricted) => [A, F, F, F, F, F],
     }
 }
@@ -97,7 +97,7 @@ fn classify(subject: &Subject, facts: &Facts, now: DateTime<Utc>) -> Actor {
     if consortium_level && subject.consortia.contains(&consortium) {
         return Actor::ConsortiumAccepted;
     }
-    if restricted_level && subject.grants.iter().any(|(d, e)| *d == dataset && *e > now) {
+    if (restricted_level || consortium_level) && subject.grants.iter().any(|(d, e)| *d == dataset && *e > now) {
         return Actor::GrantHolder;
     }
     Actor::Outsider

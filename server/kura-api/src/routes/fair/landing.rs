@@ -16,10 +16,11 @@ use serde::Deserialize;
 
 use super::negotiate::{Format, negotiate};
 use super::page::{CallerView, VersionRow};
-use super::{accept, export, lang, latest_target, metadata_error, not_acceptable, page, view_of};
+use super::{accept, export, lang, latest_target, metadata_error, not_acceptable, page, preview, view_of};
 use crate::access::{Target, Which, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::routes::portal::Ctx;
 use crate::state::AppState;
 
 /// `?format=` and `?lang=`.
@@ -32,25 +33,25 @@ pub struct PageQuery {
 /// `GET /datasets/{name}`: the latest version the caller may see.
 pub async fn latest(
     State(state): State<AppState>,
-    caller: Caller,
+    ctx: Ctx,
     Path(name): Path<String>,
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let target = latest_target(&state, &caller, &name).await?;
-    negotiated(&state, &caller, target, &q, &headers).await
+    let target = latest_target(&state, &ctx.caller, &name).await?;
+    negotiated(&state, &ctx, target, &q, &headers).await
 }
 
 /// `GET /datasets/{name}/{version}`.
 pub async fn version(
     State(state): State<AppState>,
-    caller: Caller,
+    ctx: Ctx,
     Path((name, version)): Path<(String, String)>,
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
-    negotiated(&state, &caller, target, &q, &headers).await
+    let target = authorize(&state, &ctx.caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
+    negotiated(&state, &ctx, target, &q, &headers).await
 }
 
 /// `GET /datasets/{name}/{version}/{document}`: `metadata.ttl|jsonld|rdf|nt`, `datacite.xml`,
@@ -83,7 +84,7 @@ pub async fn document(
 
 async fn negotiated(
     state: &AppState,
-    caller: &Caller,
+    ctx: &Ctx,
     target: Target,
     q: &PageQuery,
     headers: &HeaderMap,
@@ -92,7 +93,10 @@ async fn negotiated(
         Some(f) => Format::from_param(f).ok_or_else(not_acceptable)?,
         None => negotiate(accept(headers)).ok_or_else(not_acceptable)?,
     };
-    let mut response = represent(state, caller, target, format, q.lang.as_deref(), headers).await?;
+    if format == Format::Html {
+        return html(state, ctx, &target, q.lang.as_deref(), headers).await;
+    }
+    let mut response = represent(state, &ctx.caller, target, format, q.lang.as_deref(), headers).await?;
     response.headers_mut().append(header::VARY, HeaderValue::from_static("Accept"));
     Ok(response)
 }
@@ -109,9 +113,11 @@ async fn represent(
     query_lang: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    let _ = (query_lang, headers);
     let view = view_of(state, caller, &target).await?;
     let body = match format {
-        Format::Html => return html(state, caller, &target, &view, query_lang, headers).await,
+        // Pages are answered by `html`, before this point.
+        Format::Html => return Err(not_acceptable()),
         Format::Eln => return export::eln(state, caller, &target, &view).await,
         Format::DataCite => to_datacite_xml(&view).map_err(metadata_error)?,
         rdf => {
@@ -137,12 +143,13 @@ async fn represent(
 
 async fn html(
     state: &AppState,
-    caller: &Caller,
+    ctx: &Ctx,
     target: &Target,
-    view: &DatasetView,
     query_lang: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    let caller = &ctx.caller;
+    let view = &view_of(state, caller, target).await?;
     let now = Utc::now();
     let subject = &caller.0.subject;
     let withdrawn = is_withdrawn(target);
@@ -167,7 +174,28 @@ async fn html(
         .collect();
     let lang = lang::choose(query_lang, headers);
     let tombstone = withdrawn.then(|| target.version.deaccession_reason.clone().unwrap_or_default());
-    let page = page::landing(lang::messages(lang), view, &who, versions, &target.version.state, tombstone);
+    let mut page = page::landing(lang::messages(lang), view, &who, versions, &target.version.state, tombstone);
+    page.t = ctx.t;
+    page.nav = ctx.nav.clone();
+    page.name = target.dataset.name.clone();
+    page.signed_in = !caller.0.is_anonymous();
+    page.may_manage =
+        caller.0.can_write && decide(subject, Action::ManageAccess, &target.facts, now) == Decision::Allow;
+    page.may_request = !withdrawn
+        && !who.may_read_data
+        && matches!(
+            target.policy.level,
+            kura_core::access::AccessLevel::Restricted | kura_core::access::AccessLevel::Consortium { .. }
+        );
+    page.datacite = to_datacite_xml(view).map_err(metadata_error)?;
+    if who.may_read_data && !withdrawn {
+        for table in page.tables.iter_mut() {
+            table.preview = Some(preview::first_rows(state, caller, target, &table.name).await?);
+        }
+        if !page.tables.is_empty() {
+            preview::audit_preview(state, caller, target, page.tables.len()).await?;
+        }
+    }
     let body = askama::Template::render(&page)
         .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, format!("landing page template: {e}")))?;
     let status = if withdrawn { StatusCode::GONE } else { StatusCode::OK };
@@ -178,7 +206,7 @@ async fn html(
         .header(header::VARY, "Accept-Language, Cookie")
         .header(header::CONTENT_LANGUAGE, lang);
     if let Some(l) = query_lang.filter(|l| *l == lang) {
-        response = response.header(header::SET_COOKIE, format!("lang={l}; Path=/; Max-Age=31536000; SameSite=Lax"));
+        response = response.header(header::SET_COOKIE, crate::routes::portal::lang_cookie(l));
     }
     response.body(Body::from(body)).map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))
 }

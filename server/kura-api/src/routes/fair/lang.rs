@@ -10,8 +10,6 @@ use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
 pub struct Messages {
     pub lang: &'static str,
     pub other_lang: &'static str,
-    pub other_lang_name: &'static str,
-    pub site_tagline: &'static str,
     pub dataset: &'static str,
     pub version: &'static str,
     pub versions: &'static str,
@@ -55,13 +53,12 @@ pub struct Messages {
     pub identifier: &'static str,
     pub current: &'static str,
     pub none: &'static str,
+    pub first_rows: &'static str,
 }
 
 pub static EN: Messages = Messages {
     lang: "en",
     other_lang: "ja",
-    other_lang_name: "日本語",
-    site_tagline: "FAIR research data",
     dataset: "Dataset",
     version: "Version",
     versions: "Versions",
@@ -84,7 +81,7 @@ pub static EN: Messages = Messages {
     level_closed: "Closed",
     you_can_read: "You may download the data.",
     you_cannot_read: "You may not download the data yet.",
-    request_access: "Request access with POST /api/v1/datasets/{name}/access-requests.",
+    request_access: "Signed-in users may request access below (or with POST /api/v1/datasets/{name}/access-requests).",
     sign_in_hint: "Sign in to request access or to use your consortium membership.",
     you_can_edit: "You may edit this dataset (you are in its owner group).",
     files: "Files",
@@ -105,13 +102,12 @@ pub static EN: Messages = Messages {
     identifier: "Persistent identifier",
     current: "this version",
     none: "none",
+    first_rows: "First rows",
 };
 
 pub static JA: Messages = Messages {
     lang: "ja",
     other_lang: "en",
-    other_lang_name: "English",
-    site_tagline: "FAIR な研究データ",
     dataset: "データセット",
     version: "バージョン",
     versions: "バージョン一覧",
@@ -134,7 +130,7 @@ pub static JA: Messages = Messages {
     level_closed: "非公開",
     you_can_read: "データをダウンロードできます。",
     you_cannot_read: "現在データはダウンロードできません。",
-    request_access: "POST /api/v1/datasets/{name}/access-requests でアクセスを申請できます。",
+    request_access: "サインインすると下のフォーム（または POST /api/v1/datasets/{name}/access-requests）でアクセスを申請できます。",
     sign_in_hint: "アクセス申請やコンソーシアム会員としての利用にはサインインしてください。",
     you_can_edit: "所有グループのメンバーとしてこのデータセットを編集できます。",
     files: "ファイル",
@@ -155,6 +151,7 @@ pub static JA: Messages = Messages {
     identifier: "永続識別子",
     current: "このバージョン",
     none: "なし",
+    first_rows: "先頭の行",
 };
 
 /// The message table for a language tag.

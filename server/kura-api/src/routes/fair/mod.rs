@@ -11,6 +11,9 @@ mod lang;
 mod negotiate;
 mod page;
 pub mod pid;
+mod preview;
+
+pub(crate) use lang::choose as choose_lang;
 
 use axum::http::{HeaderMap, header};
 use chrono::Utc;

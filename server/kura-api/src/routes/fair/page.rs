@@ -5,6 +5,8 @@ use askama::Template;
 use kura_metadata::{AccessLevel, DatasetView, fos, pick, spdx};
 
 use super::lang::Messages;
+use crate::routes::portal::Nav;
+use crate::routes::portal::text::Text;
 
 /// A creator as listed on the page.
 #[derive(Debug)]
@@ -38,6 +40,8 @@ pub struct TableRow {
     pub url: Option<String>,
     pub columns: Vec<ColumnRow>,
     pub provenance: Option<String>,
+    /// The first rows, for callers who may read the data.
+    pub preview: Option<super::preview::Preview>,
 }
 
 #[derive(Debug)]
@@ -68,6 +72,15 @@ pub struct CallerView {
 #[template(path = "landing.html")]
 pub struct LandingPage {
     pub m: &'static Messages,
+    /// The portal's strings and navigation (the page sits in the portal's frame).
+    pub t: &'static Text,
+    pub nav: Nav,
+    pub name: String,
+    pub signed_in: bool,
+    pub may_manage: bool,
+    pub may_request: bool,
+    pub may_edit_link: bool,
+    pub datacite: String,
     pub page_url: String,
     pub title: String,
     pub other_titles: Vec<String>,
@@ -151,7 +164,7 @@ pub fn landing(
             conditions.push(m.you_can_read.to_string());
         } else {
             conditions.push(m.you_cannot_read.to_string());
-            if matches!(view.access, AccessLevel::Restricted) {
+            if matches!(view.access, AccessLevel::Restricted | AccessLevel::Consortium { .. }) {
                 conditions.push(m.request_access.replace("{name}", &view.name));
             }
             if caller.anonymous {
@@ -208,6 +221,7 @@ pub fn landing(
                     p.ended.format("%Y-%m-%d %H:%M UTC")
                 )
             }),
+            preview: None,
         })
         .collect();
     let mut formats: Vec<FormatRow> = kura_rdf::signposting::DESCRIBED_BY
@@ -236,6 +250,21 @@ pub fn landing(
         .replace("</", "<\\/");
     LandingPage {
         m,
+        t: crate::routes::portal::text::text(m.lang),
+        nav: Nav {
+            signed_in: false,
+            user: String::new(),
+            csrf: String::new(),
+            steward: false,
+            lang_url: format!("?lang={}", m.other_lang),
+            here: String::new(),
+        },
+        name: view.name.clone(),
+        signed_in: false,
+        may_manage: false,
+        may_request: false,
+        may_edit_link: caller.may_edit,
+        datacite: String::new(),
         page_url: view.landing_url.clone(),
         title,
         other_titles,

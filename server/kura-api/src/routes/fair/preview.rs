@@ -1,0 +1,77 @@
+//! The first rows of each table for the landing page, for callers who may read the data
+//! (masked columns left out for everyone outside the owner group); one audited read per page.
+
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use futures::StreamExt;
+use kura_catalog::audit::AuditRecord;
+use kura_storage::parquet_io::{RowsRequest, read_rows};
+
+use crate::access::Target;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Rows shown per table.
+pub const PREVIEW_ROWS: u64 = 5;
+
+/// A table's first rows as text, with its column headers (name and unit).
+#[derive(Debug, Default)]
+pub struct Preview {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The first rows of table `name` of the target version, for this caller.
+pub async fn first_rows(state: &AppState, caller: &Caller, target: &Target, name: &str) -> Result<Preview, ApiError> {
+    let table = state.catalog.table(target.version.id, name).await?;
+    let file = state.catalog.file(target.version.id, table.file_id).await?;
+    let hidden = target.hidden_columns(caller);
+    let columns: Vec<&kura_catalog::entity::table_column::Model> =
+        table.columns.iter().filter(|c| !hidden.contains(&c.name)).collect();
+    let request = RowsRequest {
+        columns: Some(columns.iter().map(|c| c.name.clone()).collect()),
+        offset: 0,
+        limit: Some(PREVIEW_ROWS),
+    };
+    let (_, mut batches) = read_rows(&state.store, &file.sha256, file.size as u64, &request).await?;
+    let mut preview = Preview {
+        headers: columns
+            .iter()
+            .map(|c| match c.ucum.as_deref().or(c.unit.as_deref()) {
+                Some(u) if !u.is_empty() => format!("{} [{u}]", c.name),
+                _ => c.name.clone(),
+            })
+            .collect(),
+        rows: Vec::new(),
+    };
+    let options = FormatOptions::default().with_null("");
+    while let Some(batch) = batches.next().await {
+        let batch = batch?;
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|a| ArrayFormatter::try_new(a.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
+        for row in 0..batch.num_rows() {
+            preview.rows.push(formatters.iter().map(|f| f.value(row).to_string()).collect());
+        }
+    }
+    Ok(preview)
+}
+
+/// Records that the page showed data (the first rows of `tables` tables).
+pub async fn audit_preview(state: &AppState, caller: &Caller, target: &Target, tables: usize) -> Result<(), ApiError> {
+    state
+        .catalog
+        .audit(AuditRecord {
+            actor: &caller.0.actor,
+            action: "data.preview",
+            surface: "web",
+            dataset_id: Some(target.dataset.id),
+            target: None,
+            details: serde_json::json!({"version": target.version.number, "tables": tables, "rows": PREVIEW_ROWS}),
+        })
+        .await?;
+    Ok(())
+}

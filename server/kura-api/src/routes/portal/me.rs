@@ -1,0 +1,152 @@
+//! `GET /me`: my datasets (those of my groups), my access requests, my API tokens (create and
+//! revoke, the secret shown once) and my consortia.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chrono::{Duration, Utc};
+use kura_catalog::PageRequest;
+
+use super::form::FormData;
+use super::text::Text;
+use super::{Ctx, Nav, day, see_other, state_label, visible_name};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug)]
+pub struct MyDataset {
+    pub name: String,
+    pub title: String,
+    pub version: i32,
+    pub state: String,
+    pub editable: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct MyRequest {
+    pub dataset: String,
+    pub reason: String,
+    pub state: String,
+    pub created: String,
+    pub answer: String,
+}
+
+#[derive(Debug)]
+pub struct MyToken {
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+    pub revoked: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/me.html")]
+struct MePage {
+    t: &'static Text,
+    nav: Nav,
+    datasets: Vec<MyDataset>,
+    requests: Vec<MyRequest>,
+    tokens: Vec<MyToken>,
+    groups: Vec<(String, String)>,
+    new_secret: Option<String>,
+    error: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    new_secret: Option<String>,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let user = ctx.user()?;
+    let subject = &ctx.caller.0.subject;
+    let group_ids: Vec<uuid::Uuid> = subject.groups.iter().map(|(g, _)| *g).collect();
+    let vis = ctx.caller.visibility();
+    let mut datasets = Vec::new();
+    for d in state.catalog.datasets_of_groups(&group_ids).await? {
+        if let Some(v) = state.catalog.versions(d.id, &vis).await?.pop() {
+            datasets.push(MyDataset {
+                editable: !matches!(v.state.as_str(), "published" | "deaccessioned"),
+                name: d.name,
+                title: v.title,
+                version: v.number,
+                state: state_label(ctx.t, &v.state),
+                comment: v.review_comment,
+            });
+        }
+    }
+    let mut requests = Vec::new();
+    for r in state.catalog.requests_page(None, Some(user), None, PageRequest { offset: 0, limit: 100 }).await?.items {
+        let Some(dataset) = visible_name(state, &ctx.caller, r.dataset_id).await? else { continue };
+        requests.push(MyRequest {
+            dataset,
+            reason: r.reason,
+            state: state_label(ctx.t, &r.state),
+            created: day(&r.created_at),
+            answer: r.decision_reason.unwrap_or_default(),
+        });
+    }
+    let tokens = state
+        .catalog
+        .user_tokens(user)
+        .await?
+        .into_iter()
+        .map(|k| MyToken {
+            id: k.id.to_string(),
+            name: k.name,
+            scope: k.scope,
+            created: day(&k.created_at),
+            expires: k.expires_at.map(|e| day(&e)).unwrap_or_else(|| ctx.t.never.to_owned()),
+            last_used: k.last_used_at.map(|e| day(&e)).unwrap_or_else(|| ctx.t.never.to_owned()),
+            revoked: k.revoked_at.is_some(),
+        })
+        .collect();
+    let names = state.catalog.group_names(&group_ids).await?;
+    let groups = subject
+        .groups
+        .iter()
+        .map(|(g, r)| {
+            let name = names.iter().find(|n| n.id == *g).map(|n| n.name.clone()).unwrap_or_default();
+            (name, format!("{r:?}").to_lowercase())
+        })
+        .collect();
+    let page = MePage { t: ctx.t, nav: ctx.nav.clone(), datasets, requests, tokens, groups, new_secret, error };
+    ctx.render(&page)
+}
+
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    render(&state, &ctx, None, None).await
+}
+
+/// `POST /me/tokens`: the page again, with the new secret shown once.
+pub async fn create_token(State(state): State<AppState>, ctx: Ctx, form: FormData) -> Result<Response, ApiError> {
+    let user = ctx.user()?;
+    let name = form.get("name");
+    let scope = if form.get("scope") == "read" { "read" } else { "write" };
+    let expires_at = match form.get("days") {
+        "" => None,
+        d => match d.parse::<i64>() {
+            Ok(days) if (1..=3650).contains(&days) => Some(Utc::now() + Duration::days(days)),
+            _ => return render(&state, &ctx, None, Some(format!("{}: 1–3650", ctx.t.expires_in_days))).await,
+        },
+    };
+    if name.is_empty() {
+        return render(&state, &ctx, None, Some(format!("{}?", ctx.t.token_name))).await;
+    }
+    let (_, secret) = state.catalog.create_user_token(user, name, scope, expires_at).await?;
+    render(&state, &ctx, Some(secret), None).await
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let user = ctx.user()?;
+    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found("token"))?;
+    state.catalog.revoke_token(Some(user), id).await?;
+    Ok(see_other("/me#tokens"))
+}

@@ -1,0 +1,347 @@
+//! The steward's desk: `GET /steward` (review queue and access-request inbox of the datasets
+//! the caller manages), `GET /steward/{name}` (policy: level, embargo date, consortia, masked
+//! columns, licence, terms; review; requests; grants) and its forms. Every dataset shown or
+//! changed has passed `authorize(.., ManageAccess)` or `(.., Publish)`. `POST /access/{name}`
+//! is the reader's access request from the landing page.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chrono::{NaiveDate, TimeZone, Utc};
+use kura_catalog::PageRequest;
+use kura_catalog::policies::Policy;
+use kura_catalog::requests::Answer;
+use kura_core::ErrorCode;
+use kura_core::access::{AccessLevel, Action, Role};
+
+use super::form::FormData;
+use super::text::Text;
+use super::{Ctx, Nav, day, see_other, state_label};
+use crate::access::{Which, authorize};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug)]
+pub struct ReviewRow {
+    pub name: String,
+    pub title: String,
+    pub version: i32,
+}
+
+#[derive(Debug)]
+pub struct RequestRow {
+    pub id: String,
+    pub dataset: String,
+    pub requester: String,
+    pub reason: String,
+    pub created: String,
+    pub state: String,
+    pub pending: bool,
+}
+
+#[derive(Debug)]
+pub struct ManagedRow {
+    pub name: String,
+    pub title: String,
+    pub level: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/steward.html")]
+struct DeskPage {
+    t: &'static Text,
+    nav: Nav,
+    queue: Vec<ReviewRow>,
+    requests: Vec<RequestRow>,
+    datasets: Vec<ManagedRow>,
+    default_expiry: String,
+}
+
+fn level_name(level: &AccessLevel) -> &'static str {
+    match level {
+        AccessLevel::Open => "open",
+        AccessLevel::Embargoed { .. } => "embargoed",
+        AccessLevel::Consortium { .. } => "consortium",
+        AccessLevel::Restricted => "restricted",
+        AccessLevel::Closed => "closed",
+    }
+}
+
+async fn requester(state: &AppState, user: uuid::Uuid) -> String {
+    match state.catalog.user(user).await {
+        Ok(u) => u.display_name.unwrap_or(u.subject),
+        Err(_) => user.to_string(),
+    }
+}
+
+async fn request_rows(
+    state: &AppState,
+    ctx: &Ctx,
+    dataset: &kura_catalog::entity::dataset::Model,
+    only_pending: bool,
+) -> Result<Vec<RequestRow>, ApiError> {
+    let filter = only_pending.then_some("pending");
+    let page =
+        state.catalog.requests_page(Some(dataset.id), None, filter, PageRequest { offset: 0, limit: 200 }).await?;
+    let mut rows = Vec::new();
+    for r in page.items {
+        rows.push(RequestRow {
+            id: r.id.to_string(),
+            dataset: dataset.name.clone(),
+            requester: requester(state, r.user_id).await,
+            reason: r.reason,
+            created: day(&r.created_at),
+            pending: r.state == "pending",
+            state: state_label(ctx.t, &r.state),
+        });
+    }
+    Ok(rows)
+}
+
+fn default_expiry() -> String {
+    (Utc::now() + chrono::Duration::days(365)).format("%Y-%m-%d").to_string()
+}
+
+pub async fn desk(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    ctx.user()?;
+    let groups: Vec<uuid::Uuid> =
+        ctx.caller.0.subject.groups.iter().filter(|(_, r)| *r >= Role::Steward).map(|(g, _)| *g).collect();
+    let mut queue = Vec::new();
+    for (d, v) in state.catalog.review_queue(&groups).await? {
+        // The one decision, once more, for each entry.
+        if authorize(&state, &ctx.caller, &d.name, Which::Draft, Action::Publish).await.is_ok() {
+            queue.push(ReviewRow { name: d.name, title: v.title, version: v.number });
+        }
+    }
+    let mut requests = Vec::new();
+    let mut datasets = Vec::new();
+    for d in state.catalog.datasets_of_groups(&groups).await? {
+        let Ok(target) = authorize(&state, &ctx.caller, &d.name, Which::Version("latest"), Action::ManageAccess).await
+        else {
+            continue;
+        };
+        requests.extend(request_rows(&state, &ctx, &d, true).await?);
+        datasets.push(ManagedRow {
+            name: d.name.clone(),
+            title: target.version.title.clone(),
+            level: level_name(&target.policy.level).to_owned(),
+        });
+    }
+    let page = DeskPage { t: ctx.t, nav: ctx.nav.clone(), queue, requests, datasets, default_expiry: default_expiry() };
+    ctx.render(&page)
+}
+
+#[derive(Debug)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+#[derive(Debug)]
+pub struct GrantRow {
+    pub user: String,
+    pub expires: String,
+    pub revoked: bool,
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/steward_dataset.html")]
+struct DatasetPage {
+    t: &'static Text,
+    nav: Nav,
+    name: String,
+    title: String,
+    levels: Vec<Choice>,
+    embargo: String,
+    consortia: Vec<Choice>,
+    columns: Vec<Choice>,
+    license: String,
+    terms: String,
+    review: Option<i32>,
+    requests: Vec<RequestRow>,
+    grants: Vec<GrantRow>,
+    notice: Option<&'static str>,
+    default_expiry: String,
+}
+
+pub async fn dataset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
+    let policy = &target.policy;
+    let current = level_name(&policy.level);
+    let t = ctx.t;
+    let levels = [
+        ("open", t.level_open),
+        ("embargoed", t.level_embargoed),
+        ("consortium", t.level_consortium),
+        ("restricted", t.level_restricted),
+        ("closed", t.level_closed),
+    ]
+    .into_iter()
+    .map(|(v, l)| Choice { value: v.to_owned(), label: l.to_owned(), checked: v == current })
+    .collect();
+    let chosen: Vec<uuid::Uuid> = match &policy.level {
+        AccessLevel::Consortium { consortia } => consortia.clone(),
+        _ => Vec::new(),
+    };
+    let consortia = state
+        .catalog
+        .consortia()
+        .await?
+        .into_iter()
+        .map(|c| Choice { value: c.id.to_string(), label: c.name, checked: chosen.contains(&c.id) })
+        .collect();
+    let mut columns = Vec::new();
+    for table in state.catalog.tables_page(target.version.id, PageRequest { offset: 0, limit: 100 }).await?.items {
+        for c in table.columns {
+            if !columns.iter().any(|x: &Choice| x.value == c.name) {
+                columns.push(Choice {
+                    checked: policy.masked_columns.contains(&c.name),
+                    label: c.name.clone(),
+                    value: c.name,
+                });
+            }
+        }
+    }
+    for m in &policy.masked_columns {
+        if !columns.iter().any(|x| &x.value == m) {
+            columns.push(Choice { value: m.clone(), label: m.clone(), checked: true });
+        }
+    }
+    let review = match authorize(&state, &ctx.caller, &name, Which::Draft, Action::Publish).await {
+        Ok(d) if d.version.state == "in_review" => Some(d.version.number),
+        _ => None,
+    };
+    let grants = {
+        let mut rows = Vec::new();
+        for g in state.catalog.grants(target.dataset.id).await? {
+            rows.push(GrantRow {
+                user: requester(&state, g.user_id).await,
+                expires: day(&g.expires_at),
+                revoked: g.revoked_at.is_some(),
+            });
+        }
+        rows
+    };
+    let page = DatasetPage {
+        t: ctx.t,
+        nav: ctx.nav.clone(),
+        name: name.clone(),
+        title: target.version.title.clone(),
+        levels,
+        embargo: match &policy.level {
+            AccessLevel::Embargoed { until } => until.format("%Y-%m-%d").to_string(),
+            _ => String::new(),
+        },
+        consortia,
+        columns,
+        license: policy.license.clone().unwrap_or_default(),
+        terms: policy.terms.clone().unwrap_or_default(),
+        review,
+        requests: request_rows(&state, &ctx, &target.dataset, false).await?,
+        grants,
+        notice: (uri.query() == Some("saved")).then_some(ctx.t.policy_saved),
+        default_expiry: default_expiry(),
+    };
+    ctx.render(&page)
+}
+
+fn date(text: &str, what: &str) -> Result<chrono::DateTime<Utc>, ApiError> {
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| ApiError::bad_request(format!("{what}: give a date as YYYY-MM-DD")))?;
+    Ok(Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default()))
+}
+
+pub async fn set_policy(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    form: FormData,
+) -> Result<Response, ApiError> {
+    let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
+    let level = match form.get("level") {
+        "open" => AccessLevel::Open,
+        "embargoed" => AccessLevel::Embargoed { until: date(form.get("embargo"), "embargo date")? },
+        "consortium" => AccessLevel::Consortium {
+            consortia: form
+                .all("consortia")
+                .iter()
+                .map(|c| c.parse().map_err(|_| ApiError::bad_request("unknown consortium")))
+                .collect::<Result<_, _>>()?,
+        },
+        "restricted" => AccessLevel::Restricted,
+        "closed" => AccessLevel::Closed,
+        other => return Err(ApiError::bad_request(format!("unknown access level {other:?}"))),
+    };
+    let policy = Policy {
+        level,
+        masked_columns: form.all("masked").iter().map(|c| (*c).to_owned()).collect(),
+        license: Some(form.get("license").to_owned()).filter(|l| !l.is_empty()),
+        terms: Some(form.get("terms").to_owned()).filter(|l| !l.is_empty()),
+    };
+    state.catalog.set_policy(target.dataset.id, &policy, ctx.actor()).await?;
+    Ok(see_other(&format!("/steward/{name}?saved")))
+}
+
+pub async fn publish(State(state): State<AppState>, ctx: Ctx, Path(name): Path<String>) -> Result<Response, ApiError> {
+    let draft = authorize(&state, &ctx.caller, &name, Which::Draft, Action::Publish).await?.version;
+    let published = state.catalog.publish(&draft).await?;
+    Ok(see_other(&format!("/datasets/{name}/{}", published.number)))
+}
+
+pub async fn send_back(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    form: FormData,
+) -> Result<Response, ApiError> {
+    let version = authorize(&state, &ctx.caller, &name, Which::Draft, Action::Publish).await?.version;
+    state.catalog.return_to_draft(&version, form.get("comment"), ctx.actor()).await?;
+    Ok(see_other("/steward"))
+}
+
+pub async fn answer(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((name, id)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, ApiError> {
+    let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
+    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found("access request"))?;
+    let request = state.catalog.access_request(target.dataset.id, id).await?;
+    let answer = match form.get("decision") {
+        "approve" => Answer::Approve { expires_at: date(form.get("expires"), "access until")? },
+        "deny" => Answer::Deny { reason: form.get("reason").to_owned() },
+        _ => return Err(ApiError::bad_request("decide approve or deny")),
+    };
+    state.catalog.answer_request(&request, answer, ctx.caller.0.user_id, ctx.actor()).await?;
+    let back = form.get("back");
+    let back = if back == "dataset" { format!("/steward/{name}") } else { "/steward".to_owned() };
+    Ok(see_other(&back))
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/request_sent.html")]
+struct RequestSent {
+    t: &'static Text,
+    nav: Nav,
+    name: String,
+}
+
+/// `POST /access/{name}`: a signed-in reader asks for the data of a dataset they can see.
+pub async fn request_access(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    form: FormData,
+) -> Result<Response, ApiError> {
+    let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
+    let user =
+        ctx.caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to request access"))?;
+    state.catalog.request_access(target.dataset.id, user, form.get("reason")).await?;
+    ctx.render(&RequestSent { t: ctx.t, nav: ctx.nav.clone(), name })
+}

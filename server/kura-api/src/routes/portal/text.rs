@@ -1,0 +1,266 @@
+//! The portal's interface strings in English and Japanese. One macro line per string, so a
+//! string missing in one language is a compile error, not a blank on the page.
+
+macro_rules! texts {
+    ($($key:ident: $en:literal, $ja:literal;)+) => {
+        /// Every interface string of the portal in one language.
+        #[derive(Debug)]
+        pub struct Text {
+            pub lang: &'static str,
+            pub other_lang: &'static str,
+            pub other_lang_name: &'static str,
+            $(pub $key: &'static str,)+
+        }
+
+        pub static EN: Text = Text { lang: "en", other_lang: "ja", other_lang_name: "日本語", $($key: $en,)+ };
+        pub static JA: Text = Text { lang: "ja", other_lang: "en", other_lang_name: "English", $($key: $ja,)+ };
+    };
+}
+
+texts! {
+    site_tagline: "FAIR research data", "FAIR な研究データ";
+    skip_to_content: "Skip to content", "本文へ移動";
+    nav_main: "Main navigation", "メインナビゲーション";
+    nav_home: "Home", "ホーム";
+    nav_search: "Search", "検索";
+    nav_new: "New dataset", "新規データセット";
+    nav_me: "My page", "マイページ";
+    nav_steward: "Steward", "スチュワード";
+    nav_audit: "Audit log", "監査ログ";
+    nav_consortia: "Consortia", "コンソーシアム";
+    sign_in: "Sign in", "サインイン";
+    sign_out: "Sign out", "サインアウト";
+    signed_in_as: "Signed in as", "サインイン中:";
+    error_title: "Something went wrong", "エラーが発生しました";
+    error_not_found: "Not found. It does not exist, or you may not see it.", "見つかりません。存在しないか、閲覧権限がありません。";
+    error_forbidden: "You may not do this.", "この操作は許可されていません。";
+    error_status: "Status", "ステータス";
+    back_home: "Back to the home page", "ホームに戻る";
+    home_title: "Find and share research data", "研究データを探す・共有する";
+    home_intro: "Kura keeps what labs produce — instrument exports, lab notebooks — as citable datasets with tables, units and provenance.", "Kura は装置の出力や電子実験ノートなどの研究成果を、表・単位・来歴つきの引用可能なデータセットとして保管します。";
+    search_label: "Search datasets", "データセットを検索";
+    search_button: "Search", "検索";
+    search_help: "Free text in English or Japanese, \"phrases\", creator:, unit:, format:, keyword:, license:, access:, year:", "英語・日本語の自由文、\"フレーズ\"、creator:、unit:、format:、keyword:、license:、access:、year: が使えます";
+    counts: "In numbers", "統計";
+    datasets_visible: "datasets you can see", "件の閲覧可能なデータセット";
+    recent: "Recent datasets", "最近のデータセット";
+    most_used: "Most used datasets", "よく使われるデータセット";
+    reads: "data reads", "回のデータ利用";
+    nothing_yet: "Nothing yet.", "まだありません。";
+    results: "results", "件";
+    results_for: "Results for", "検索結果:";
+    sort: "Sort by", "並び順";
+    sort_relevance: "Relevance", "関連度";
+    sort_date: "Newest first", "新しい順";
+    fuzzy: "Forgive typos", "表記ゆれを許容";
+    facets: "Refine", "絞り込み";
+    active_filters: "Active filters", "適用中の絞り込み";
+    remove_filter: "remove", "解除";
+    previous: "Previous", "前へ";
+    next: "Next", "次へ";
+    page: "Page", "ページ";
+    no_results: "No dataset matches.", "該当するデータセットはありません。";
+    facet_access: "Access", "アクセス";
+    facet_format: "Format", "形式";
+    facet_license: "License", "ライセンス";
+    facet_year: "Year", "年";
+    facet_unit: "Unit", "単位";
+    facet_keyword: "Keyword", "キーワード";
+    facet_subject: "Subject", "分野";
+    facet_creator: "Creator", "作成者";
+    facet_group: "Group", "グループ";
+    facet_organization: "Organization", "機関";
+    facet_consortium: "Consortium", "コンソーシアム";
+    username: "Username", "ユーザー名";
+    password: "Password", "パスワード";
+    wrong_credentials: "Wrong username or password.", "ユーザー名またはパスワードが違います。";
+    too_many_attempts: "Too many failed sign-ins. Try again later.", "サインインの失敗が多すぎます。しばらくしてから再度お試しください。";
+    my_datasets: "My datasets", "自分のデータセット";
+    my_requests: "My access requests", "自分のアクセス申請";
+    my_tokens: "My API tokens", "自分の API トークン";
+    name: "Name", "名前";
+    title: "Title", "タイトル";
+    state: "State", "状態";
+    version: "Version", "バージョン";
+    dataset: "Dataset", "データセット";
+    reason: "Reason", "理由";
+    requested: "Requested", "申請日";
+    answer: "Answer", "回答";
+    created: "Created", "作成日";
+    expires: "Expires", "有効期限";
+    last_used: "Last used", "最終使用";
+    scope: "Scope", "スコープ";
+    never: "never", "なし";
+    revoked: "revoked", "失効済み";
+    revoke: "Revoke", "失効させる";
+    create_token: "Create a token", "トークンを作成";
+    token_name: "Token name", "トークン名";
+    expires_in_days: "Expires after (days, empty for never)", "有効日数（空欄で無期限）";
+    token_created: "Your new token. Copy it now: it is shown only once.", "新しいトークンです。今すぐコピーしてください（一度しか表示されません）。";
+    scope_read: "read: read what you may read", "read: 閲覧のみ";
+    scope_write: "write: also change what you may change", "write: 変更も可能";
+    state_draft: "draft", "下書き";
+    state_in_review: "in review", "審査中";
+    state_published: "published", "公開";
+    state_deaccessioned: "deaccessioned", "取り下げ";
+    state_pending: "pending", "審査待ち";
+    state_approved: "approved", "承認";
+    state_denied: "denied", "却下";
+    new_title: "New dataset", "新規データセット";
+    new_intro: "Name the dataset, choose the group that owns it, and add files. Kura keeps every file byte for byte and reads tables out of the ones it knows.", "データセット名と所有グループを指定し、ファイルを追加してください。ファイルはそのまま保存され、対応する形式からは表が読み取られます。";
+    dataset_name: "Name (letters, digits, - _ .; part of the URL)", "名前（英数字と - _ . 、URL の一部になります）";
+    owner_group: "Owner group", "所有グループ";
+    files_to_upload: "Files", "ファイル";
+    drop_here: "Drop files here, or choose them", "ここにファイルをドロップ、または選択";
+    upload_and_ingest: "Upload and read", "アップロードして読み取る";
+    no_group: "You are not a member of any group yet: ask an administrator to add you to your lab's group.", "まだどのグループにも所属していません。管理者に研究室のグループへの追加を依頼してください。";
+    job_title: "Reading the files", "ファイルの読み取り";
+    job_state: "Job state", "ジョブの状態";
+    files_done: "Files done", "処理済みファイル";
+    bytes_done: "Bytes read", "読み取り済みバイト";
+    per_file_errors: "Files that could not be read", "読み取れなかったファイル";
+    file: "File", "ファイル";
+    error: "Error", "エラー";
+    job_running_note: "This page refreshes itself until the job ends.", "ジョブが終わるまでこのページは自動で更新されます。";
+    job_queued: "queued", "待機中";
+    job_running: "running", "実行中";
+    job_succeeded: "succeeded", "成功";
+    job_partially_failed: "partially failed", "一部失敗";
+    job_failed: "failed", "失敗";
+    continue_editing: "Continue to the metadata", "メタデータの編集へ";
+    edit_title: "Edit dataset", "データセットの編集";
+    metadata: "Metadata", "メタデータ";
+    title_en: "Title (English)", "タイトル（英語）";
+    title_ja: "Title (Japanese)", "タイトル（日本語）";
+    description_en: "Description (English)", "説明（英語）";
+    description_ja: "Description (Japanese)", "説明（日本語）";
+    creators_field: "Creators, one per line: Family, Given | ORCID iD | affiliation", "作成者（1 行に 1 人）: 姓, 名 | ORCID iD | 所属";
+    keywords_field: "Keywords, comma-separated", "キーワード（カンマ区切り）";
+    license_field: "License (SPDX id, e.g. CC-BY-4.0)", "ライセンス（SPDX ID、例: CC-BY-4.0）";
+    save: "Save", "保存";
+    saved: "Saved.", "保存しました。";
+    fix_fields: "Some fields do not follow the metadata profile:", "メタデータプロファイルに沿っていない項目があります:";
+    ready_for_review: "The metadata is complete: you can submit it for review.", "メタデータは揃っています。審査に提出できます。";
+    not_ready: "Before submitting, complete:", "提出前に次を補ってください:";
+    submit_review: "Submit for review", "審査に提出";
+    submitted: "Submitted for review: a steward of the owner group will publish it or send it back.", "審査に提出しました。所有グループのスチュワードが公開または差し戻します。";
+    sent_back: "Sent back by the steward", "スチュワードからの差し戻し";
+    add_files: "Add files", "ファイルを追加";
+    jobs: "Ingest jobs", "取り込みジョブ";
+    no_draft: "There is no open draft. Start a new version to change the dataset.", "編集中の下書きはありません。変更するには新しいバージョンを開始してください。";
+    new_version: "Start a new version", "新しいバージョンを開始";
+    view_landing: "View the landing page", "ランディングページを見る";
+    role: "Role", "役割";
+    size: "Size (bytes)", "サイズ（バイト）";
+    steward_title: "Steward desk", "スチュワード";
+    review_queue: "Review queue", "審査待ち";
+    inbox: "Access requests", "アクセス申請";
+    requester: "Requester", "申請者";
+    approve: "Approve", "承認";
+    deny: "Deny", "却下";
+    approve_until: "Access until", "アクセス期限";
+    deny_reason: "Reason for denying", "却下理由";
+    manage: "Manage access", "アクセス管理";
+    managed_datasets: "Datasets of your groups", "所属グループのデータセット";
+    publish: "Publish", "公開";
+    send_back: "Send back", "差し戻す";
+    comment: "Comment for the editors", "編集者へのコメント";
+    policy: "Access policy", "アクセスポリシー";
+    level: "Access level", "アクセスレベル";
+    level_open: "Open", "オープン";
+    level_embargoed: "Embargoed until a date", "期日までエンバーゴ";
+    level_consortium: "Consortium members only", "コンソーシアム会員限定";
+    level_restricted: "Restricted: on request", "制限付き（申請制）";
+    level_closed: "Closed", "非公開";
+    embargo_until: "Embargo date", "エンバーゴ期日";
+    consortia_field: "Consortia", "コンソーシアム";
+    masked_columns: "Masked columns (visible to the owner group only)", "マスクする列（所有グループのみ閲覧可）";
+    terms: "Terms of use", "利用条件";
+    save_policy: "Save the policy", "ポリシーを保存";
+    policy_saved: "The policy is saved.", "ポリシーを保存しました。";
+    grants: "Grants", "付与済みアクセス";
+    audit_title: "Audit log", "監査ログ";
+    filter: "Filter", "絞り込む";
+    actor: "Actor", "操作者";
+    action: "Action", "操作";
+    surface: "Surface", "経路";
+    since: "Since", "開始日";
+    until: "Until", "終了日";
+    at: "When", "日時";
+    target: "Target", "対象";
+    details: "Details", "詳細";
+    consortia_title: "Consortia", "コンソーシアム";
+    members: "Members", "メンバー";
+    organization: "Organization", "機関";
+    group: "Group", "グループ";
+    agreement_versions: "Agreement versions", "協定のバージョン";
+    current_agreement: "current", "現行";
+    accepted_by: "Who accepted the current agreement", "現行協定の同意者";
+    accepted_by_admins_only: "Who accepted is shown to administrators only.", "同意者は管理者にのみ表示されます。";
+    accept_agreement: "Accept the current agreement", "現行の協定に同意する";
+    accepted: "You accepted the current agreement.", "現行の協定に同意済みです。";
+    what_you_can_do: "What you can do", "できること";
+    request_access_title: "Request access", "アクセスを申請";
+    request_reason: "Why do you need the data?", "データが必要な理由";
+    request_sent: "Your request is sent: a steward of the owner group will answer it.", "申請を送信しました。所有グループのスチュワードが回答します。";
+    edit_dataset: "Edit this dataset", "このデータセットを編集";
+    manage_dataset: "Manage access and review", "アクセス管理と審査";
+    sign_in_to_request: "Sign in to request access.", "アクセスを申請するにはサインインしてください。";
+    none: "none", "なし";
+}
+
+/// The table for a language tag.
+pub fn text(lang: &str) -> &'static Text {
+    if lang == "ja" { &JA } else { &EN }
+}
+
+impl Text {
+    /// The label of a version state, job state or request state.
+    pub fn state(&self, state: &str) -> &'static str {
+        match state {
+            "draft" => self.state_draft,
+            "in_review" => self.state_in_review,
+            "published" => self.state_published,
+            "deaccessioned" => self.state_deaccessioned,
+            "pending" => self.state_pending,
+            "approved" => self.state_approved,
+            "denied" => self.state_denied,
+            "queued" => self.job_queued,
+            "running" => self.job_running,
+            "succeeded" => self.job_succeeded,
+            "partially_failed" => self.job_partially_failed,
+            "failed" => self.job_failed,
+            _ => "",
+        }
+    }
+
+    /// The label of an access level (`open`, `embargoed`…), or the value itself.
+    pub fn level<'a>(&self, value: &'a str) -> &'a str {
+        match value {
+            "open" => self.level_open,
+            "embargoed" => self.level_embargoed,
+            "consortium" => self.level_consortium,
+            "restricted" => self.level_restricted,
+            "closed" => self.level_closed,
+            other => other,
+        }
+    }
+
+    /// The heading of a search facet.
+    pub fn facet(&self, name: &str) -> &'static str {
+        match name {
+            "access" => self.facet_access,
+            "format" => self.facet_format,
+            "license" => self.facet_license,
+            "year" => self.facet_year,
+            "unit" => self.facet_unit,
+            "keyword" => self.facet_keyword,
+            "subject" => self.facet_subject,
+            "creator" => self.facet_creator,
+            "group" => self.facet_group,
+            "organization" => self.facet_organization,
+            "consortium" => self.facet_consortium,
+            _ => "",
+        }
+    }
+}

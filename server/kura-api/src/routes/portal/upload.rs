@@ -1,0 +1,175 @@
+//! New datasets and their files: `GET/POST /new` (name, title, owner group and files in one
+//! multipart form, streamed to staging; drag and drop is an enhancement), `POST
+//! /edit/{name}/files` (more files into the draft), and `GET /edit/{name}/jobs/{job}`, the
+//! ingest job's live progress with per-file errors (a refreshing page without JavaScript).
+
+use axum::extract::{Multipart, Path, State};
+use axum::response::Response;
+use kura_catalog::datasets::NewDataset;
+use kura_core::access::Action;
+
+use super::text::Text;
+use super::{Ctx, Nav, see_other, state_label};
+use crate::access::{Which, authorize, editable_dataset};
+use crate::error::ApiError;
+use crate::routes::files::{commit_files, stage_part};
+use crate::routes::jobs::start_job;
+use crate::state::AppState;
+
+#[derive(askama::Template)]
+#[template(path = "portal/new.html")]
+struct NewPage {
+    t: &'static Text,
+    nav: Nav,
+    groups: Vec<(String, String)>,
+}
+
+pub async fn form(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    ctx.user()?;
+    let ids: Vec<uuid::Uuid> = ctx.caller.0.subject.groups.iter().map(|(g, _)| *g).collect();
+    let groups = state.catalog.group_names(&ids).await?.into_iter().map(|g| (g.id.to_string(), g.name)).collect();
+    ctx.render(&NewPage { t: ctx.t, nav: ctx.nav.clone(), groups })
+}
+
+/// Reads the form's text fields up to the first file, then creates the dataset and streams every
+/// file into its draft; redirects to the ingest job (or to the editor when no file was sent).
+pub async fn create(State(state): State<AppState>, ctx: Ctx, mut multipart: Multipart) -> Result<Response, ApiError> {
+    ctx.user()?;
+    let (mut name, mut title, mut group) = (String::new(), String::new(), String::new());
+    let mut draft = None;
+    let mut staged = Vec::new();
+    while let Some(field) = multipart.next_field().await? {
+        let field_name = field.name().unwrap_or("").to_owned();
+        if field_name != "files" {
+            let value = field.text().await?;
+            match field_name.as_str() {
+                "name" => name = value.trim().to_owned(),
+                "title" => title = value.trim().to_owned(),
+                "group" => group = value.trim().to_owned(),
+                _ => {}
+            }
+            continue;
+        }
+        // A file input left empty still sends one part, without a file name.
+        let Some(path) = field.file_name().filter(|f| !f.is_empty()).map(str::to_owned) else { continue };
+        if draft.is_none() {
+            draft = Some(create_dataset(&state, &ctx, &name, &title, &group).await?);
+        }
+        staged.push(stage_part(&state, path, field).await?);
+    }
+    let draft = match draft {
+        Some(d) => d,
+        None => create_dataset(&state, &ctx, &name, &title, &group).await?,
+    };
+    finish_upload(&state, &name, &draft, staged).await
+}
+
+async fn create_dataset(
+    state: &AppState,
+    ctx: &Ctx,
+    name: &str,
+    title: &str,
+    group: &str,
+) -> Result<kura_catalog::entity::dataset_version::Model, ApiError> {
+    let group = group.parse::<uuid::Uuid>().ok();
+    ctx.caller.require_member_of(group)?;
+    let new = NewDataset {
+        name: name.to_owned(),
+        title: title.to_owned(),
+        description: String::new(),
+        metadata: serde_json::Value::Null,
+        group_id: group,
+    };
+    Ok(state.catalog.create_dataset(new).await?.1)
+}
+
+async fn finish_upload(
+    state: &AppState,
+    name: &str,
+    draft: &kura_catalog::entity::dataset_version::Model,
+    staged: Vec<(String, kura_storage::StagedFile)>,
+) -> Result<Response, ApiError> {
+    if staged.is_empty() {
+        return Ok(see_other(&format!("/edit/{name}")));
+    }
+    commit_files(state, draft, staged).await?;
+    let job = start_job(state, draft).await?;
+    Ok(see_other(&format!("/edit/{name}/jobs/{}", job.id)))
+}
+
+/// `POST /edit/{name}/files`: more files for the draft (the CSRF field comes first).
+pub async fn add_files(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let draft = authorize(&state, &ctx.caller, &name, Which::OpenDraft, Action::Edit).await?.version;
+    let mut staged = Vec::new();
+    while let Some(field) = multipart.next_field().await? {
+        if field.name() != Some("files") {
+            continue;
+        }
+        let Some(path) = field.file_name().filter(|f| !f.is_empty()).map(str::to_owned) else { continue };
+        staged.push(stage_part(&state, path, field).await?);
+    }
+    finish_upload(&state, &name, &draft, staged).await
+}
+
+#[derive(Debug)]
+pub struct FileError {
+    pub file: String,
+    pub error: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "portal/job.html")]
+struct JobPage {
+    t: &'static Text,
+    nav: Nav,
+    name: String,
+    api_url: String,
+    state: String,
+    running: bool,
+    files_done: i32,
+    files_total: i32,
+    bytes_done: i64,
+    bytes_total: i64,
+    message: String,
+    errors: Vec<FileError>,
+}
+
+pub async fn job(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((name, job)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let job_id: uuid::Uuid = job.parse().map_err(|_| ApiError::not_found("job"))?;
+    let dataset = editable_dataset(&state, &ctx.caller, &name).await?;
+    let job = state.catalog.job(dataset.id, job_id).await?;
+    let errors = job
+        .errors
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| FileError {
+            file: e["file"].as_str().unwrap_or("").to_owned(),
+            error: e["error"].as_str().unwrap_or("").to_owned(),
+        })
+        .collect();
+    let page = JobPage {
+        t: ctx.t,
+        nav: ctx.nav.clone(),
+        api_url: format!("/api/v1/datasets/{name}/jobs/{job_id}"),
+        name,
+        state: state_label(ctx.t, &job.state),
+        running: job.finished_at.is_none(),
+        files_done: job.files_done,
+        files_total: job.files_total,
+        bytes_done: job.bytes_done,
+        bytes_total: job.bytes_total.max(1),
+        message: job.message.unwrap_or_default(),
+        errors,
+    };
+    ctx.render(&page)
+}

@@ -1,0 +1,393 @@
+//! The web portal over HTTP: pages in English and Japanese, the language cookie, the CSRF form
+//! field (urlencoded and multipart), the forms of every flow (upload, edit with inline
+//! validation, review, policy, access request and answer, tokens), and 404 pages for what a
+//! caller may not see. The browser itself is driven in `tests/test_portal.py`.
+
+mod common;
+
+use common::{TestApp, spawn_app};
+use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+/// A browser-like session: its cookie header and CSRF token.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+impl Browser {
+    fn anonymous(app: &TestApp) -> Browser {
+        Browser { client: no_redirects(), base: app.base.clone(), cookie: String::new(), csrf: String::new() }
+    }
+
+    async fn sign_in(app: &TestApp, user: &str) -> Browser {
+        let client = no_redirects();
+        let r = client
+            .post(format!("{}/signin", app.base))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!("username={user}&password=correct-horse-battery&next=%2Fme"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "sign in {user}: {}", r.text().await.unwrap_or_default());
+        assert_eq!(r.headers()[LOCATION], "/me");
+        let mut cookies = Vec::new();
+        let mut csrf = String::new();
+        for v in r.headers().get_all(SET_COOKIE) {
+            let pair = v.to_str().unwrap().split(';').next().unwrap().to_owned();
+            if let Some(t) = pair.strip_prefix("kura_csrf=") {
+                csrf = t.to_owned();
+            }
+            cookies.push(pair);
+        }
+        assert!(!csrf.is_empty(), "no csrf cookie");
+        Browser { client, base: app.base.clone(), cookie: cookies.join("; "), csrf }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let mut r = self.client.get(format!("{}{path}", self.base)).header(ACCEPT, "text/html");
+        if !self.cookie.is_empty() {
+            r = r.header(COOKIE, &self.cookie);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
+    /// Posts a urlencoded form (with the CSRF field unless `csrf` is false).
+    async fn post(&self, path: &str, fields: &[(&str, &str)], csrf: bool) -> reqwest::Response {
+        let mut body: Vec<String> = Vec::new();
+        if csrf {
+            body.push(format!("csrf_token={}", self.csrf));
+        }
+        body.extend(fields.iter().map(|(k, v)| format!("{k}={}", enc(v))));
+        let mut r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.join("&"));
+        if !self.cookie.is_empty() {
+            r = r.header(COOKIE, &self.cookie);
+        }
+        r.send().await.unwrap()
+    }
+
+    /// Posts a multipart form: the CSRF field first (when asked), then text fields, then files.
+    async fn multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: Vec<(&str, Vec<u8>)>,
+        csrf: bool,
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        if csrf {
+            form = form.text("csrf_token", self.csrf.clone());
+        }
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (name, bytes) in files {
+            form = form.part("files", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+        }
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn enc(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+async fn admin(app: &TestApp, method: &str, path: &str, body: Value) -> Value {
+    let url = app.url(path);
+    let r = match method {
+        "PUT" => app.client.put(url),
+        _ => app.client.post(url),
+    }
+    .bearer_auth(&app.token)
+    .json(&body)
+    .send()
+    .await
+    .unwrap();
+    assert!(r.status().is_success(), "{method} {path}: {}", r.status());
+    r.json().await.unwrap_or(Value::Null)
+}
+
+/// A lab with a member and a steward, an outsider in another lab, all with passwords.
+async fn world(app: &TestApp) -> String {
+    let org = admin(app, "POST", "/organizations", json!({"name": "Uni"})).await;
+    let org = org["id"].as_str().unwrap();
+    let lab = admin(app, "POST", &format!("/organizations/{org}/groups"), json!({"name": "Lab"})).await;
+    let other = admin(app, "POST", &format!("/organizations/{org}/groups"), json!({"name": "Other lab"})).await;
+    let lab = lab["id"].as_str().unwrap().to_owned();
+    for (user, group, role) in [
+        ("rita", lab.as_str(), "member"),
+        ("stella", lab.as_str(), "steward"),
+        ("olga", other["id"].as_str().unwrap(), "member"),
+    ] {
+        let u = admin(app, "POST", "/users", json!({"username": user, "password": "correct-horse-battery"})).await;
+        let id = u["id"].as_str().unwrap();
+        admin(app, "PUT", &format!("/groups/{group}/members/{id}"), json!({"role": role})).await;
+    }
+    lab
+}
+
+async fn wait_for_job(browser: &Browser, location: &str) {
+    for _ in 0..200 {
+        let (status, page) = browser.get(location).await;
+        assert_eq!(status, 200, "{page}");
+        if !page.contains("data-job-url") {
+            assert!(!page.contains("file-errors"), "a file failed: {page}");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("job did not finish");
+}
+
+#[tokio::test]
+async fn pages_render_in_english_and_japanese_and_remember_the_choice() {
+    let app = spawn_app().await;
+    app.create_dataset("ds-open").await;
+    app.publish("ds-open").await;
+    app.index_now().await;
+    let client = no_redirects();
+    for path in ["/", "/search?q=ds", "/signin", "/consortia", "/datasets/ds-open"] {
+        let en = client.get(format!("{}{path}", app.base)).header(ACCEPT, "text/html").send().await.unwrap();
+        assert_eq!(en.status(), 200, "{path}");
+        assert_eq!(en.headers()["content-language"], "en");
+        let en = en.text().await.unwrap();
+        assert!(en.contains("<html lang=\"en\">") && en.contains("Sign in"), "{path}: {en}");
+        let ja = client
+            .get(format!("{}{path}", app.base))
+            .header(ACCEPT, "text/html")
+            .header(ACCEPT_LANGUAGE, "ja-JP,ja;q=0.9,en;q=0.5")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ja.headers()["content-language"], "ja", "{path}");
+        let ja = ja.text().await.unwrap();
+        assert!(ja.contains("<html lang=\"ja\">") && ja.contains("サインイン"), "{path}: {ja}");
+    }
+    // Choosing a language sets a cookie, and the cookie beats Accept-Language afterwards.
+    let r = client.get(format!("{}/?lang=ja", app.base)).send().await.unwrap();
+    let cookie = r.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("lang=ja;"), "{cookie}");
+    let r = client
+        .get(format!("{}/search", app.base))
+        .header(COOKIE, "lang=ja")
+        .header(ACCEPT_LANGUAGE, "en")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("lang=\"ja\""));
+    // The switch link keeps the query and names the other language.
+    let page = client.get(format!("{}/search?q=alumina&lang=en", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("href=\"/search?q=alumina&#38;lang=ja\""), "{page}");
+    // Static assets are served from the binary.
+    let css = client.get(format!("{}/static/portal.css", app.base)).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(css.text().await.unwrap().contains(":focus-visible"));
+}
+
+#[tokio::test]
+async fn forms_need_the_csrf_field_or_header() {
+    let app = spawn_app().await;
+    let lab = world(&app).await;
+    let rita = Browser::sign_in(&app, "rita").await;
+    let (status, page) = rita.get("/me").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("name=\"csrf_token\" value=\"{}\"", rita.csrf)), "forms carry the token");
+    // Urlencoded: missing or wrong field is refused; the right one works.
+    assert_eq!(rita.post("/me/tokens", &[("name", "laptop"), ("scope", "read")], false).await.status(), 403);
+    let wrong = Browser { csrf: "kura_wrong".into(), ..Browser::sign_in(&app, "rita").await };
+    assert_eq!(wrong.post("/me/tokens", &[("name", "laptop"), ("scope", "read")], true).await.status(), 403);
+    let r = rita.post("/me/tokens", &[("name", "laptop"), ("scope", "read"), ("days", "30")], true).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let secret = page.split("id=\"new-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("kura_"), "{secret}");
+    // The token works, and can be revoked from the page.
+    let me = app.client.get(app.url("/me")).bearer_auth(&secret).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    let id = page.split("/me/tokens/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    assert_eq!(rita.post(&format!("/me/tokens/{id}/revoke"), &[], true).await.status(), 303);
+    assert_eq!(app.client.get(app.url("/me")).bearer_auth(&secret).send().await.unwrap().status(), 401);
+    // Multipart: the field must come first.
+    let fields = [("name", "csrf-test"), ("title", "T"), ("group", lab.as_str())];
+    let r = rita.multipart("/new", &fields, vec![("a.csv", b"a\n1\n".to_vec())], false).await;
+    assert_eq!(r.status(), 403);
+    let r = rita.multipart("/new", &fields, vec![("a.csv", b"a\n1\n".to_vec())], true).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    // The header still works for scripts.
+    let r = rita
+        .client
+        .post(format!("{}/api/v1/datasets/csrf-test/draft/ingest", app.base))
+        .header(COOKIE, &rita.cookie)
+        .header("x-csrf-token", &rita.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 403);
+    // Signing out ends the session.
+    assert_eq!(rita.post("/signout", &[], true).await.status(), 303);
+    let (status, _) = rita.get("/me").await;
+    assert_eq!(status, 303, "signed out: /me sends to the sign-in page");
+}
+
+#[tokio::test]
+async fn a_dataset_goes_from_upload_to_review_publication_and_a_granted_download() {
+    let app = spawn_app().await;
+    let lab = world(&app).await;
+    let rita = Browser::sign_in(&app, "rita").await;
+    let stella = Browser::sign_in(&app, "stella").await;
+    let olga = Browser::sign_in(&app, "olga").await;
+
+    // Upload: the dataset is created and its files read in the background.
+    let (status, page) = rita.get("/new").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Lab"));
+    let csv = b"Time [s],Temperature [K]\n0,300\n1,301\n2,302\n".to_vec();
+    let fields = [("name", "xps-feo"), ("title", "XPS of FeO"), ("group", lab.as_str())];
+    let r = rita.multipart("/new", &fields, vec![("log.csv", csv), ("notes.bin", vec![0, 1, 2])], true).await;
+    assert_eq!(r.status(), 303);
+    let job = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(job.starts_with("/edit/xps-feo/jobs/"), "{job}");
+    wait_for_job(&rita, &job).await;
+
+    // Edit: a broken ORCID is shown beside the creators field and nothing is saved.
+    let mut fields = vec![
+        ("title", "XPS of FeO"),
+        ("title_en", "XPS of FeO"),
+        ("title_ja", "FeO の XPS"),
+        (
+            "description_en",
+            "Fe 2p spectra of an FeO film measured with a monochromated Al Ka source at room temperature.",
+        ),
+        ("creators", "Sato, Hanako | 0000-0002-1825-0098 | Uni"),
+        ("keywords", "XPS, FeO"),
+        ("license", "CC-BY-4.0"),
+    ];
+    let r = rita.post("/edit/xps-feo", &fields, true).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=\"err-creators\"") && page.contains("orcid-checksum"), "{page}");
+    // Submitting incomplete metadata is refused with the missing fields.
+    let r = rita.post("/edit/xps-feo/submit", &[], true).await;
+    assert_eq!(r.status(), 422);
+    fields[4] = ("creators", "Sato, Hanako | 0000-0002-1825-0097 | Uni");
+    let r = rita.post("/edit/xps-feo", &fields, true).await;
+    assert_eq!(r.status(), 303);
+    let r = rita.post("/edit/xps-feo/submit", &[], true).await;
+    assert_eq!(r.status(), 303);
+    // A member may not publish.
+    assert_eq!(rita.post("/steward/xps-feo/publish", &[], true).await.status(), 403);
+
+    // Review: the steward sends it back with a comment, the member resubmits, the steward
+    // makes it consortium-only and publishes.
+    let (_, desk) = stella.get("/steward").await;
+    assert!(desk.contains("XPS of FeO"), "{desk}");
+    assert_eq!(stella.post("/steward/xps-feo/return", &[("comment", "add the pass energy")], true).await.status(), 303);
+    let (_, edit) = rita.get("/edit/xps-feo").await;
+    assert!(edit.contains("add the pass energy"));
+    assert_eq!(rita.post("/edit/xps-feo/submit", &[], true).await.status(), 303);
+    let c = admin(&app, "POST", "/consortia", json!({"name": "FeO network", "terms": "cite us"})).await;
+    let cid = c["id"].as_str().unwrap().to_owned();
+    let r = stella
+        .post(
+            "/steward/xps-feo/policy",
+            &[("level", "consortium"), ("consortia", &cid), ("masked", "Temperature"), ("license", "CC-BY-4.0")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = stella.post("/steward/xps-feo/publish", &[], true).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()[LOCATION], "/datasets/xps-feo/1");
+
+    // The landing page: an outsider sees metadata and the request form, no rows, no links.
+    let (status, page) = olga.get("/datasets/xps-feo").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"request-access\"") && !page.contains("class=\"preview\""), "{page}");
+    assert!(
+        page.contains("@misc{") && page.contains("TY  - DATA") && page.contains("&#60;resource"),
+        "three citation styles"
+    );
+    // The owner group sees the first rows with units, masked column included.
+    let (_, page) = rita.get("/datasets/xps-feo").await;
+    assert!(page.contains("class=\"preview\"") && page.contains("Temperature [K]"), "{page}");
+
+    // Request, approval, download.
+    let r = olga.post("/access/xps-feo", &[("reason", "thesis chapter 3")], true).await;
+    assert_eq!(r.status(), 200);
+    let (_, desk) = stella.get("/steward").await;
+    let id = desk.split("/steward/xps-feo/requests/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r = stella
+        .post(&format!("/steward/xps-feo/requests/{id}"), &[("decision", "approve"), ("expires", "2999-01-01")], true)
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = olga.get("/datasets/xps-feo").await;
+    assert!(page.contains("class=\"preview\"") && !page.contains("Temperature [K]"), "masked column hidden: {page}");
+    let link = page.split("rel=\"item\"").next().unwrap().rsplit("href=\"").next().unwrap().split('"').next().unwrap();
+    let r = olga.client.get(link).header(COOKIE, &olga.cookie).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{link}");
+    let (_, mine) = olga.get("/me").await;
+    assert!(mine.contains("xps-feo") && (mine.contains("approved")), "{mine}");
+
+    // The audit log shows the steps, to the steward.
+    let (status, log) = stella.get("/audit?dataset=xps-feo").await;
+    assert_eq!(status, 200);
+    for action in ["version.submit", "version.return", "policy.change", "data.download", "data.preview"] {
+        assert!(log.contains(action), "{action} missing: {log}");
+    }
+    assert_eq!(olga.get("/audit").await.0, 403);
+}
+
+#[tokio::test]
+async fn what_a_caller_may_not_see_is_a_404_page() {
+    let app = spawn_app().await;
+    let lab = world(&app).await;
+    let stella = Browser::sign_in(&app, "stella").await;
+    let fields = [("name", "secret-draft"), ("title", "Unpublished secret"), ("group", lab.as_str())];
+    assert_eq!(stella.multipart("/new", &fields, vec![], true).await.status(), 303);
+    let olga = Browser::sign_in(&app, "olga").await;
+    let anonymous = Browser::anonymous(&app);
+    for who in [&olga, &anonymous] {
+        for path in [
+            "/datasets/secret-draft",
+            "/datasets/secret-draft/1",
+            "/edit/secret-draft",
+            "/steward/secret-draft",
+            "/datasets/never-existed",
+            "/edit/never-existed",
+        ] {
+            let (status, page) = who.get(path).await;
+            assert_eq!(status, 404, "{path}");
+            assert!(page.starts_with("<!DOCTYPE html>") && !page.contains("Unpublished secret"), "{path}: {page}");
+        }
+        let (status, page) = who.get("/search?q=secret").await;
+        assert_eq!(status, 200);
+        assert!(page.contains(">0 results") && !page.contains("secret-draft"), "{page}");
+    }
+    // Forms on it answer the same.
+    assert_eq!(olga.post("/access/secret-draft", &[("reason", "x")], true).await.status(), 404);
+    assert_eq!(olga.post("/steward/secret-draft/publish", &[], true).await.status(), 404);
+    // The owner group sees it.
+    let (status, page) = stella.get("/datasets/secret-draft").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Unpublished secret"));
+}
