@@ -45,15 +45,17 @@ def test_demo_datasets_are_published_and_readable_by_pyarrow(server):
 def test_cli_ingest_publish_and_token_while_the_server_runs(server):
     xy = shared_file("instrument/xps-specs-MgFe2O4_small.xy")
     done = server.cli("ingest", str(xy), "--dataset", "mgfe2o4", "--quiet")
-    assert "table xps-specs-MgFe2O4_small (1351 rows, 2 columns)" in done.stdout, done.stdout
+    # A SPECS export: one table per region (the XPS multi-block reader).
+    assert "table xps-specs-MgFe2O4_small.Survey (1351 rows, 2 columns)" in done.stdout, done.stdout
+    assert "table xps-specs-MgFe2O4_small.Fe2p (56 rows, 2 columns)" in done.stdout, done.stdout
     assert requests.get(server.url("/datasets/mgfe2o4")).status_code == 404, "a draft is not public"
     server.cli("publish", "mgfe2o4")
-    rows = requests.get(server.url("/datasets/mgfe2o4/versions/1/tables/xps-specs-MgFe2O4_small/rows"), params={"limit": 1}).json()
+    rows = requests.get(server.url("/datasets/mgfe2o4/versions/1/tables/xps-specs-MgFe2O4_small.Survey/rows"), params={"limit": 1}).json()
     assert list(rows[0].values()) == [1350, 15598.679]
 
     gc = server.cli("gc", "--grace-seconds", "0").stdout
     assert gc.startswith("removed ") and "kept" in gc, gc
-    rows_after_gc = requests.get(server.url("/datasets/mgfe2o4/versions/1/tables/xps-specs-MgFe2O4_small/rows"), params={"limit": 1}).json()
+    rows_after_gc = requests.get(server.url("/datasets/mgfe2o4/versions/1/tables/xps-specs-MgFe2O4_small.Survey/rows"), params={"limit": 1}).json()
     assert rows_after_gc == rows, "gc keeps everything a version references"
 
     token = server.cli("admin", "token", "--name", "e2e").stdout.strip()

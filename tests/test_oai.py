@@ -88,7 +88,7 @@ def test_a_harvest_returns_every_public_record_once(server):
     published = sorted(d["name"] for d in public["items"] if d["latest_version"]["state"] == "published")
     assert len(published) >= 3
     with Scythe(f"{server.base}/oai") as scythe:
-        records = list(scythe.list_records(metadataPrefix="oai_dc"))
+        records = list(scythe.list_records(metadata_prefix="oai_dc"))
     identifiers = [r.header.identifier for r in records]
     assert len(identifiers) == len(set(identifiers)), "a record came twice"
     harvested = sorted(i.split(":")[-1].split("/")[0] for i in identifiers)
