@@ -97,6 +97,7 @@ mod tests {
             published_at: None,
             deaccessioned_at: None,
             deaccession_reason: None,
+            review_comment: None,
         }
     }
 
