@@ -72,9 +72,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config, &std::path::Path)) 
 }
 
 impl TestApp {
-    /// Brings the search index up to date with the catalog (the worker does this every 300 ms).
+    /// Brings the search index and the RDF store up to date with the catalog (their workers do
+    /// this every 300 ms).
     pub async fn index_now(&self) {
         self.state.search.as_ref().expect("search runs in the server").catch_up().await.expect("catch up");
+        self.state.rdf.as_ref().expect("the RDF store runs in the server").catch_up().await.expect("RDF catch up");
     }
 
     pub fn url(&self, path: &str) -> String {
