@@ -199,11 +199,19 @@ pub struct RdfProjector {
     catalog: Catalog,
     describer: Describer,
     store: Arc<RdfStore>,
+    /// One catch-up at a time: the worker and an explicit call (a test, a rebuild) would
+    /// otherwise describe the same datasets twice.
+    applying: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl RdfProjector {
     pub fn new(catalog: Catalog, describer: Describer) -> Result<Self, StoreError> {
-        Ok(RdfProjector { catalog, describer, store: Arc::new(RdfStore::new()?) })
+        Ok(RdfProjector {
+            catalog,
+            describer,
+            store: Arc::new(RdfStore::new()?),
+            applying: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     pub fn store(&self) -> &Arc<RdfStore> {
@@ -234,6 +242,11 @@ impl RdfProjector {
 
     /// Applies outbox events after the checkpoint until none are left; returns how many.
     pub async fn catch_up(&self) -> Result<usize, StoreError> {
+        let _one_at_a_time = self.applying.lock().await;
+        self.catch_up_locked().await
+    }
+
+    async fn catch_up_locked(&self) -> Result<usize, StoreError> {
         let mut applied = 0;
         loop {
             let events = self.catalog.outbox_after(self.store.checkpoint(), BATCH).await?;
@@ -251,6 +264,7 @@ impl RdfProjector {
 
     /// Builds the store from the catalog alone; returns the number of datasets described.
     pub async fn rebuild(&self) -> Result<usize, StoreError> {
+        let _one_at_a_time = self.applying.lock().await;
         let head = self.catalog.outbox_head().await?;
         let store = self.store.clone();
         blocking(move || store.clear()).await?;
@@ -265,7 +279,7 @@ impl RdfProjector {
         }
         let store = self.store.clone();
         blocking(move || store.apply(Vec::new(), head)).await?;
-        self.catch_up().await?;
+        self.catch_up_locked().await?;
         Ok(ids.len())
     }
 

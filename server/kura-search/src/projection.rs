@@ -31,6 +31,9 @@ pub enum ProjectionError {
 pub struct Projector {
     catalog: Catalog,
     index: Arc<SearchIndex>,
+    /// One catch-up at a time: the worker and an explicit call would otherwise apply the same
+    /// events twice.
+    applying: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -61,7 +64,7 @@ fn subjects(value: &Value) -> Vec<String> {
 
 impl Projector {
     pub fn new(catalog: Catalog, index: Arc<SearchIndex>) -> Self {
-        Projector { catalog, index }
+        Projector { catalog, index, applying: Arc::new(tokio::sync::Mutex::new(())) }
     }
 
     pub fn index(&self) -> &Arc<SearchIndex> {
@@ -176,6 +179,7 @@ impl Projector {
 
     /// Applies outbox events after the index's checkpoint until none are left; returns how many.
     pub async fn catch_up(&self) -> Result<usize, ProjectionError> {
+        let _one_at_a_time = self.applying.lock().await;
         let mut applied = 0;
         loop {
             let n = self.apply_next(BATCH).await?;
