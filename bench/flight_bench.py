@@ -129,19 +129,23 @@ def prepare(kura: pathlib.Path, rows: int) -> tuple[pathlib.Path, pathlib.Path, 
     return csv, data_dir, token_file.read_text().strip()
 
 
-def kura_env(data_dir: pathlib.Path, http=0, flight_port=0) -> dict:
+def kura_env(data_dir: pathlib.Path, http=0, flight_port=0, cache_bytes=None) -> dict:
     env = dict(os.environ, KURA_DATA_DIR=str(data_dir), KURA_LOG=os.environ.get("KURA_LOG", "warn"),
                KURA_HTTP_ADDR=f"127.0.0.1:{http}", KURA_FLIGHT_ADDR=f"127.0.0.1:{flight_port}")
+    if cache_bytes is not None:
+        env["KURA_FLIGHT_CACHE_BYTES"] = str(cache_bytes)
     env.pop("KURA_DATABASE_URL", None)
     env.pop("KURA_CONFIG", None)
     return env
 
 
 class Kura:
-    def __init__(self, kura, data_dir, token):
+    def __init__(self, kura, data_dir, token, cache_bytes):
         self.http, self.flight_port = free_port(), free_port()
+        self.cache = data_dir / "cache" / "flight"
+        shutil.rmtree(self.cache, ignore_errors=True)
         self.log = open(data_dir.parent / f"{data_dir.name}.serve.log", "w")
-        self.proc = subprocess.Popen([kura, "serve"], env=kura_env(data_dir, self.http, self.flight_port),
+        self.proc = subprocess.Popen([kura, "serve"], env=kura_env(data_dir, self.http, self.flight_port, cache_bytes),
                                      stdout=subprocess.DEVNULL, stderr=self.log)
         self.token = token
         self.options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {token}".encode())])
@@ -166,6 +170,11 @@ class Kura:
 
     def url(self, path):
         return f"http://127.0.0.1:{self.http}/api/v1{path}"
+
+    def drop_cache(self):
+        """Empties Kura's encoded-row-group cache, so the next read decodes Parquet again."""
+        for shard in self.cache.glob("*"):
+            shutil.rmtree(shard, ignore_errors=True)
 
     def parquet(self, target: pathlib.Path):
         dataset, version, table = self.path
@@ -276,6 +285,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--large", action="store_true", help="Kura alone on a table larger than a quarter of RAM")
     ap.add_argument("--large-rows", type=int, default=64_000_000)
+    ap.add_argument("--no-cache", action="store_true",
+                    help="Kura with its encoded-row-group cache off (KURA_FLIGHT_CACHE_BYTES=0): every read decodes Parquet")
     ap.add_argument("--python", default=sys.executable)
     args = ap.parse_args()
     kura_bin = kura_binary()
@@ -283,12 +294,16 @@ def main():
         return large(kura_bin, args)
 
     csv, data_dir, token = prepare(kura_bin, args.rows)
-    kura = Kura(kura_bin, data_dir, token)
+    # The cache counts what it stores, not what drop_cache removes: room for every cold read.
+    kura = Kura(kura_bin, data_dir, token, 0 if args.no_cache else 1 << 40)
     parquet = DATA / f"flight-{args.rows}.parquet"
     if not parquet.exists():
         kura.parquet(parquet)
     peer = Peer(parquet, args.python)
     servers = {"kura": kura, "pyarrow": peer}
+    # "kura cold": the cache emptied right before the read (Parquet decoded, entries written).
+    contenders = ["kura", "pyarrow"] if args.no_cache else ["kura", "kura cold", "pyarrow"]
+    server_of = {"kura": "kura", "kura cold": "kura", "pyarrow": "pyarrow"}
     clients = {name: [flight.FlightClient(s.location) for _ in range(2)] for name, s in servers.items()}
     try:
         # Warm-up: page cache, connections, allocators; and both serve the same table.
@@ -307,16 +322,19 @@ def main():
 
         src = np.ones(1 << 30, dtype=np.uint8)
         dst = np.zeros_like(src)
-        samples = {(name, streams): [] for name in servers for streams in (1, 2)}
+        samples = {(name, streams): [] for name in contenders for streams in (1, 2)}
         endpoints = {}
         memcpy = []
         kura_watch = RssWatch(kura.proc.pid)
         for r in range(args.rounds):
             memcpy.append(memcpy_gbps(src, dst))
             for streams in (1, 2):
-                order = ["kura", "pyarrow"] if r % 2 == 0 else ["pyarrow", "kura"]
+                order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
                 for name in order:
-                    secs, n, nbytes, _, n_endpoints = read_table(servers[name], clients[name], streams)
+                    if name == "kura cold":
+                        kura.drop_cache()
+                    server = server_of[name]
+                    secs, n, nbytes, _, n_endpoints = read_table(servers[server], clients[server], streams)
                     if n != rows:
                         sys.exit(f"{name} sent {n} rows, expected {rows}")
                     samples[name, streams].append(nbytes / secs / 1e9)
@@ -331,7 +349,8 @@ def main():
     mem = statistics.median(memcpy)
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} with `python bench/flight_bench.py --rows {args.rows} "
-        f"--rounds {args.rounds}` (release build; {os.cpu_count()} cores, {ram_bytes() / 2**30:.0f} GiB).",
+        f"--rounds {args.rounds}{' --no-cache' if args.no_cache else ''}` "
+        f"(release build; {os.cpu_count()} cores, {ram_bytes() / 2**30:.0f} GiB).",
         f"Table: {rows:,} rows, {len(schema)} columns, {table_bytes / 1e9:.2f} GB in memory "
         f"(CSV {csv.stat().st_size / 1e9:.2f} GB, Kura's Parquet {parquet.stat().st_size / 1e9:.2f} GB).",
         f"memcpy (numpy, 1 GiB, one thread): median {mem:.2f} GB/s "
@@ -342,10 +361,10 @@ def main():
     result = {"rows": rows, "bytes": table_bytes, "memcpy_gbps": memcpy, "samples": {}, "rounds": args.rounds}
     for streams in (1, 2):
         base = statistics.median(samples["pyarrow", streams])
-        for name in servers:
+        for name in contenders:
             s = samples[name, streams]
             med = statistics.median(s)
-            ratio = f"**{med / base:.2f}**" if name == "kura" else ""
+            ratio = f"**{med / base:.2f}**" if name != "pyarrow" else ""
             lines.append(f"| {name} | {streams} | {endpoints[name, streams]} | {med:.2f} | {min(s):.2f}–{max(s):.2f} | "
                          f"{ratio} | {100 * med / mem:.0f} % |")
             result["samples"][f"{name}-{streams}"] = s
@@ -354,32 +373,36 @@ def main():
     report = "\n".join(lines)
     print(report)
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "flight.md").write_text(report)
-    (DATA / "flight-result.json").write_text(json.dumps(result, indent=1))
+    suffix = "-nocache" if args.no_cache else ""
+    (HERE / "results" / f"flight{suffix}.md").write_text(report)
+    (DATA / f"flight-result{suffix}.json").write_text(json.dumps(result, indent=1))
 
 
 def large(kura_bin, args):
     """Kura alone serves a table larger than a quarter of RAM; reports its peak RSS."""
     csv, data_dir, token = prepare(kura_bin, args.large_rows)
-    kura = Kura(kura_bin, data_dir, token)
+    kura = Kura(kura_bin, data_dir, token, 0 if args.no_cache else None)
     clients = [flight.FlightClient(kura.location) for _ in range(2)]
     try:
         watch = RssWatch(kura.proc.pid)
         results = {}
-        for streams in (1, 2):
+        # The first read decodes Parquet (and fills the cache when it is on), the others may not.
+        for label, streams in (("1, first read", 1), ("2", 2), ("1", 1)):
             secs, rows, nbytes, _, n_endpoints = read_table(kura, clients, streams)
-            results[streams] = (secs, rows, nbytes, n_endpoints)
-            print(f"{streams} streams: {rows} rows, {nbytes / 1e9:.2f} GB in {secs:.1f} s", file=sys.stderr)
+            results[label] = (secs, rows, nbytes, n_endpoints)
+            print(f"{label} streams: {rows} rows, {nbytes / 1e9:.2f} GB in {secs:.1f} s", file=sys.stderr)
         sampled = watch.stop()
         hwm = vm(kura.proc.pid, "VmHWM")
     finally:
         kura.stop()
-    nbytes = results[1][2]
+    first = results["1, first read"]
+    nbytes = first[2]
     quarter = ram_bytes() / 4
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} with `python bench/flight_bench.py --large --large-rows "
-        f"{args.large_rows}` (release build; RAM {ram_bytes() / 2**30:.0f} GiB, a quarter {quarter / 1e9:.2f} GB).",
-        f"Table: {results[1][1]:,} rows, {nbytes / 1e9:.2f} GB in memory "
+        f"{args.large_rows}{' --no-cache' if args.no_cache else ''}` (release build; RAM "
+        f"{ram_bytes() / 2**30:.0f} GiB, a quarter {quarter / 1e9:.2f} GB).",
+        f"Table: {first[1]:,} rows, {nbytes / 1e9:.2f} GB in memory "
         f"({'larger' if nbytes > quarter else 'NOT larger'} than a quarter of RAM), CSV {csv.stat().st_size / 1e9:.2f} GB.",
         "",
         "| streams | endpoints | seconds | GB/s |",
@@ -393,7 +416,7 @@ def large(kura_bin, args):
     report = "\n".join(lines)
     print(report)
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "flight-large.md").write_text(report)
+    (HERE / "results" / f"flight-large{'-nocache' if args.no_cache else ''}.md").write_text(report)
 
 
 if __name__ == "__main__":

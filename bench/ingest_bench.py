@@ -41,13 +41,17 @@ def kura_binary() -> pathlib.Path:
 
 def timed(cmd, env=None):
     """Wall seconds and peak RSS (MB) of one child process; fails loudly if it fails."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
-    code = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, code, out, err
+    # Output goes to files, not pipes: a child that fills a pipe nobody reads would block.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return seconds, usage.ru_maxrss / 1024, proc.returncode, out.read().decode(errors="replace"), \
+            err.read().decode(errors="replace")
 
 
 def make_big_mzml(copies: int) -> pathlib.Path:
