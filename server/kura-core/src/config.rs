@@ -33,6 +33,9 @@ pub struct Config {
     pub admin_email: String,
     /// Records per OAI-PMH list response before a resumption token.
     pub oai_page_size: usize,
+    /// Disk the Flight server may fill with row groups it already encoded as Flight messages
+    /// (`data_dir/cache/flight`), so repeated reads skip Parquet decoding; 0 turns it off.
+    pub flight_cache_bytes: u64,
 }
 
 /// A trusted external identity provider.
@@ -65,6 +68,7 @@ impl Default for Config {
             repository_name: "Kura".into(),
             admin_email: "kura-admin@example.org".into(),
             oai_page_size: 100,
+            flight_cache_bytes: 16 << 30,
         }
     }
 }

@@ -21,6 +21,7 @@ const ENV_KEYS: &[&str] = &[
     "repository_name",
     "admin_email",
     "oai_page_size",
+    "flight_cache_bytes",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the
