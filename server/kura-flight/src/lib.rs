@@ -109,7 +109,13 @@ impl FlightServer {
             .max_encoding_message_size(64 * 1024 * 1024);
         tonic::transport::Server::builder()
             .add_service(service)
-            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(self.listener), shutdown)
+            // With an incoming of its own, tonic applies none of its TCP settings: Nagle's algorithm
+            // stays on unless turned off here, and holds back the small HTTP/2 frames that end
+            // each message until the previous segment is acknowledged.
+            .serve_with_incoming_shutdown(
+                tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true)),
+                shutdown,
+            )
             .await
     }
 }
