@@ -13,7 +13,7 @@
 //! whatever the table's size: the producer runs at most [`QUEUE`] messages of about
 //! [`MESSAGE_BYTES`] ahead of the client.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -243,12 +243,11 @@ fn send_stored(
         Ok(v.into())
     };
     loop {
-        let mut lengths = [0; 8];
-        match file.read(&mut lengths[..1]) {
-            Ok(0) => return Ok(true),
-            Ok(_) => file.read_exact(&mut lengths[1..]).map_err(corrupt)?,
-            Err(e) => return Err(corrupt(e)),
+        if file.fill_buf().map_err(corrupt)?.is_empty() {
+            return Ok(true);
         }
+        let mut lengths = [0; 8];
+        file.read_exact(&mut lengths).map_err(corrupt)?;
         let [h0, h1, h2, h3, b0, b1, b2, b3] = lengths;
         let data_header = read(&mut file, u32::from_le_bytes([h0, h1, h2, h3])).map_err(corrupt)?;
         let data_body = read(&mut file, u32::from_le_bytes([b0, b1, b2, b3])).map_err(corrupt)?;
