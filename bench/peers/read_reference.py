@@ -21,7 +21,7 @@ def jcamp_files(paths):
 
     total = 0.0
     for path in paths:
-        data = jcamp.jcamp_readfile(path)
+        data = jcamp.readfile(path)
         for key in ("x", "y"):
             if key in data:
                 total += float(sum(data[key]))

@@ -37,6 +37,9 @@ pub struct Config {
     pub sparql_timeout_ms: u64,
     /// Most solutions or triples in one SPARQL answer (more asks the caller for `LIMIT`).
     pub sparql_max_results: usize,
+    /// Disk the Flight server may fill with row groups it already encoded as Flight messages
+    /// (`data_dir/cache/flight`), so repeated reads skip Parquet decoding; 0 turns it off.
+    pub flight_cache_bytes: u64,
 }
 
 /// A trusted external identity provider.
@@ -71,6 +74,7 @@ impl Default for Config {
             oai_page_size: 100,
             sparql_timeout_ms: 10_000,
             sparql_max_results: 100_000,
+            flight_cache_bytes: 16 << 30,
         }
     }
 }

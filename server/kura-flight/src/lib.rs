@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod encoded;
 pub mod error;
 pub mod filter;
 pub mod server;
@@ -39,11 +40,18 @@ pub struct FlightContext {
     pub login_limiter: Arc<LoginLimiter>,
     pub tickets: ticket::TicketKey,
     pub sql: sql::SqlEngine,
+    /// Row groups already encoded as Flight messages (`data_dir/cache/flight`); `None`: off.
+    pub encoded: Option<Arc<encoded::EncodedCache>>,
+    data_dir: std::path::PathBuf,
 }
+
+/// Default size limit of the encoded-row-group cache: 16 GiB.
+pub const DEFAULT_ENCODED_CACHE_BYTES: u64 = 16 << 30;
 
 impl FlightContext {
     /// A context over the node's catalog and store; the ticket key is created in
-    /// `data_dir/keys/` on first start.
+    /// `data_dir/keys/` on first start, the encoded-row-group cache in `data_dir/cache/flight`
+    /// (up to [`DEFAULT_ENCODED_CACHE_BYTES`]; see [`FlightContext::with_encoded_cache`]).
     pub fn new(
         catalog: Catalog,
         store: ObjectStore,
@@ -55,8 +63,20 @@ impl FlightContext {
         let tickets = ticket::TicketKey::load_or_create(&data_dir.join("keys").join("flight-tickets.key"))
             .map_err(|e| FlightError::internal(format!("ticket key: {e}")))?;
         let sql = sql::SqlEngine::new(&store, limits)?;
-        Ok(FlightContext { catalog, store, auth, login_limiter, tickets, sql })
+        let encoded = open_cache(data_dir, DEFAULT_ENCODED_CACHE_BYTES)?;
+        Ok(FlightContext { catalog, store, auth, login_limiter, tickets, sql, encoded, data_dir: data_dir.to_owned() })
     }
+
+    /// The same context with the encoded-row-group cache limited to `max_bytes` (0: off).
+    pub fn with_encoded_cache(mut self, max_bytes: u64) -> Result<Self, FlightError> {
+        self.encoded = open_cache(&self.data_dir, max_bytes)?;
+        Ok(self)
+    }
+}
+
+fn open_cache(data_dir: &std::path::Path, max_bytes: u64) -> Result<Option<Arc<encoded::EncodedCache>>, FlightError> {
+    encoded::EncodedCache::open(&data_dir.join("cache").join("flight"), max_bytes)
+        .map_err(|e| FlightError::internal(format!("flight cache: {e}")))
 }
 
 /// A bound, ready-to-run Flight server.
@@ -89,7 +109,13 @@ impl FlightServer {
             .max_encoding_message_size(64 * 1024 * 1024);
         tonic::transport::Server::builder()
             .add_service(service)
-            .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(self.listener), shutdown)
+            // With an incoming of its own, tonic applies none of its TCP settings: Nagle's algorithm
+            // stays on unless turned off here, and holds back the small HTTP/2 frames that end
+            // each message until the previous segment is acknowledged.
+            .serve_with_incoming_shutdown(
+                tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true)),
+                shutdown,
+            )
             .await
     }
 }

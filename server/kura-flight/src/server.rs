@@ -127,11 +127,17 @@ impl FlightService for KuraFlight {
         let principal = auth::principal(&self.ctx, request.metadata()).await?;
         let now = chrono::Utc::now().timestamp();
         let work = self.ctx.tickets.open(&request.get_ref().ticket, &principal.actor, now)?;
-        let (schema, batches) = match work {
-            Work::Sql { query } => sql::execute(&self.ctx, &principal, &query).await?,
+        let rows = match work {
+            Work::Sql { query } => {
+                let (schema, batches) = sql::execute(&self.ctx, &principal, &query).await?;
+                tables::Rows::Batches(schema, batches)
+            }
             table => tables::read(&self.ctx, &principal, table).await?,
         };
-        Ok(Response::new(encode(schema, batches)))
+        Ok(Response::new(match rows {
+            tables::Rows::Batches(schema, batches) => encode(schema, batches),
+            tables::Rows::Encoded(messages) => messages.map_err(FlightError::into_status).boxed(),
+        }))
     }
 
     async fn do_put(&self, request: Request<Streaming<FlightData>>) -> Result<Response<Self::DoPutStream>, Status> {

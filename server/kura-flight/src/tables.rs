@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
-use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
+use arrow_flight::{FlightData, FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use kura_catalog::audit::AuditRecord;
@@ -23,6 +23,7 @@ use crate::FlightContext;
 use crate::access::{self, Readable};
 use crate::error::FlightError;
 use crate::filter;
+use crate::encoded;
 use crate::ticket::Work;
 
 /// Most endpoints one GetFlightInfo returns; more row groups are joined into ranges.
@@ -245,14 +246,19 @@ pub async fn info(
     Ok(info)
 }
 
+/// What a DoGet of a table sends.
+pub enum Rows {
+    /// Record batches, to be encoded as Flight messages.
+    Batches(SchemaRef, BoxStream<'static, Result<RecordBatch, FlightError>>),
+    /// Flight messages ready to send, schema first (see [`crate::encoded`]).
+    Encoded(BoxStream<'static, Result<FlightData, FlightError>>),
+}
+
 /// DoGet of a table ticket: access decided again (a policy may have changed since the ticket
 /// was issued), the read audited, then row groups streamed with projection, pruning by
-/// statistics and the row filter; never the whole table in memory.
-pub async fn read(
-    ctx: &FlightContext,
-    principal: &Principal,
-    work: Work,
-) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch, FlightError>>), FlightError> {
+/// statistics and the row filter; never the whole table in memory. Whole row groups (no filter,
+/// no limit) go through the encoded-row-group cache when it is on.
+pub async fn read(ctx: &FlightContext, principal: &Principal, work: Work) -> Result<Rows, FlightError> {
     let Work::Table { dataset, version, table, columns, filter, limit, row_groups } = work else {
         return Err(FlightError::invalid("not a table ticket"));
     };
@@ -284,7 +290,16 @@ pub async fn read(
         .await?;
     let schema = opened.schema.clone();
     if groups.is_empty() {
-        return Ok((schema, futures::stream::empty().boxed()));
+        return Ok(Rows::Batches(schema, futures::stream::empty().boxed()));
+    }
+    if let Some(cache) = &ctx.encoded
+        && opened.filter.is_empty()
+        && req.limit.is_none()
+        && encoded::cacheable(&schema)
+    {
+        let source = group_source(ctx, &opened)?;
+        let object = r.sha256.clone();
+        return Ok(Rows::Encoded(encoded::stream(cache.clone(), schema, object, opened.projection, groups, source)));
     }
     #[allow(deprecated)]
     let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader(ctx, r)?, opened.metadata.clone());
@@ -301,5 +316,22 @@ pub async fn read(
         builder = builder.with_limit(usize::try_from(limit).unwrap_or(usize::MAX));
     }
     let stream = builder.build()?;
-    Ok((schema, stream.map_err(FlightError::from).boxed()))
+    Ok(Rows::Batches(schema, stream.map_err(FlightError::from).boxed()))
+}
+
+/// Decodes one row group of an opened table, projected (a cache miss).
+fn group_source(ctx: &FlightContext, opened: &Opened) -> Result<encoded::GroupSource, FlightError> {
+    let reader = reader(ctx, &opened.readable)?;
+    let metadata = opened.metadata.clone();
+    let projection = opened.projection.clone();
+    Ok(Arc::new(move |group| {
+        let (reader, metadata, projection) = (reader.clone(), metadata.clone(), projection.clone());
+        Box::pin(async move {
+            #[allow(deprecated)]
+            let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata);
+            let mask = ProjectionMask::roots(builder.parquet_schema(), projection);
+            let stream = builder.with_batch_size(BATCH_ROWS).with_row_groups(vec![group]).with_projection(mask).build()?;
+            Ok(stream.map_err(FlightError::from).boxed())
+        })
+    }))
 }

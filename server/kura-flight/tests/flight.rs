@@ -266,3 +266,45 @@ async fn sql_read(
     }
     out
 }
+
+/// Files the encoded-row-group cache holds.
+fn cache_entries(dir: &std::path::Path) -> usize {
+    let Ok(shards) = std::fs::read_dir(dir) else { return 0 };
+    shards
+        .flatten()
+        .flat_map(|s| std::fs::read_dir(s.path()).into_iter().flatten().flatten())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "flight"))
+        .count()
+}
+
+#[tokio::test]
+async fn cached_reads_equal_the_first_and_keep_masked_columns_out() {
+    let World { app, tokens, .. } = build_world().await;
+    let cache = app.dir.path().join("data").join("cache").join("flight");
+    let mut admin = app.flight_client(Some(&tokens["admin"])).await;
+    let info = admin.get_flight_info(table("open")).await.unwrap();
+    let first = read_all(&mut admin, &info).await.unwrap();
+    let stored = cache_entries(&cache);
+    assert!(stored >= 1, "the first whole read stores its row groups");
+    let second = read_all(&mut admin, &info).await.unwrap();
+    assert_eq!(first, second);
+    assert!(first[0].schema().field_with_name("secret").is_ok());
+    assert_eq!(cache_entries(&cache), stored, "the second read is served from the cache");
+
+    // Another projection (the masked column removed) is another entry, never the admin's.
+    let mut outsider = app.flight_client(Some(&tokens["outsider"])).await;
+    let info = outsider.get_flight_info(table("open")).await.unwrap();
+    for _ in 0..2 {
+        let batches = read_all(&mut outsider, &info).await.unwrap();
+        assert_eq!(rows(&batches), 3);
+        assert!(batches[0].schema().field_with_name("secret").is_err());
+    }
+    assert!(cache_entries(&cache) > stored);
+
+    // Filtered reads do not use the cache.
+    let before = cache_entries(&cache);
+    let cmd = serde_json::json!({"dataset": "ds-open", "table": "t", "columns": ["a"], "filter": "a >= 2"});
+    let info = admin.get_flight_info(FlightDescriptor::new_cmd(cmd.to_string())).await.unwrap();
+    assert_eq!(rows(&read_all(&mut admin, &info).await.unwrap()), 2);
+    assert_eq!(cache_entries(&cache), before);
+}

@@ -23,6 +23,7 @@ const ENV_KEYS: &[&str] = &[
     "oai_page_size",
     "sparql_timeout_ms",
     "sparql_max_results",
+    "flight_cache_bytes",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the

@@ -1,0 +1,424 @@
+"""Arrow Flight read throughput (Flight issue): Kura against pyarrow's own Flight server.
+
+    python bench/flight_bench.py --rows 10000000 --rounds 5        # ≥ 1 GB table, 1 and 2 streams
+    python bench/flight_bench.py --large                          # > 1/4 of RAM: Kura's peak RSS
+
+The same table, generated once into bench/data/ as a CSV (timestamps, floats, integers, short and
+longer strings) and ingested with `kura ingest --publish` into a Kura data directory, is served
+by `kura serve` (release build, admin token) and by `bench/peers/flight_peer.py`, a
+`pyarrow.flight.FlightServerBase` holding the table Kura serves (downloaded once as Parquet
+through Kura's REST API) in memory and answering DoGet with a `RecordBatchStream` of it.
+
+One pyarrow client reads both with the same code: GetFlightInfo, then the endpoints split
+round-robin over 1 or 2 streams (a thread and a connection each), every batch received and
+counted. Runs alternate (Kura first in even rounds, the peer first in odd ones) after a warm-up
+round that also checks rows and a column sum are equal; medians of --rounds. memcpy bandwidth
+(numpy copy of 1 GB, best of 3 per round) is measured in the same run. Kura's peak RSS is its
+/proc VmHWM. GB is 10^9 bytes of the Arrow table in memory (the received batches' nbytes).
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import pathlib
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.flight as flight
+import requests
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "data"
+PEER = HERE / "peers" / "flight_peer.py"
+DATASET = "flight-bench"
+
+WORDS = np.array("calibration drift ok baseline shifted detector warm sample replaced lamp aligned noise high "
+                 "low run repeated after maintenance check pressure stable".split())
+
+
+def kura_binary() -> pathlib.Path:
+    if os.environ.get("KURA_BIN"):
+        return pathlib.Path(os.environ["KURA_BIN"])
+    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT,
+                         capture_output=True, text=True, check=True)
+    binary = pathlib.Path(json.loads(out.stdout)["target_directory"]) / "release" / "kura"
+    if not binary.exists():
+        sys.exit(f"{binary} is missing: cargo build --release -p kura")
+    return binary
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gen_csv(path: pathlib.Path, rows: int):
+    """A deterministic instrument table: ~112 bytes a row in memory, 12 columns (a timestamp, six
+    floats, two integers, three strings of 4 to 40 characters)."""
+    rng = np.random.default_rng(11)
+    phrases = pa.array([" ".join(rng.choice(WORDS, k)) for k in rng.integers(1, 5, 4096)])
+    samples = pa.array([f"S-{i}" for i in range(100_000)])
+    channels = pa.array(["ch-a", "ch-b", "ch-c", "ch-d"])
+    chunk = 1_000_000
+    tmp = path.with_suffix(".tmp")
+    writer = None
+    base = np.datetime64("2026-01-01T00:00:00", "us")
+    for start in range(0, rows, chunk):
+        n = min(chunk, rows - start)
+        idx = np.arange(start, start + n, dtype=np.int64)
+        table = pa.table({
+            "time": pa.array(base + (idx * 250_000).astype("timedelta64[us]")),
+            "temperature_K": np.round(290 + rng.random(n) * 40, 3),
+            "setpoint_C": np.round(20 + rng.random(n) * 30, 1),
+            "voltage_mV": np.round(rng.normal(0, 50, n), 4),
+            "current_mA": np.round(rng.random(n) * 3, 5),
+            "pressure_Pa": np.round(101_000 + rng.random(n) * 800, 2),
+            "power_W": np.round(rng.random(n) * 250, 4),
+            "counter": idx,
+            "intensity": rng.integers(0, 65_536, n).astype(np.int64),
+            "sample": samples.take(rng.integers(0, len(samples), n)),
+            "channel": channels.take(rng.integers(0, 4, n)),
+            "note": phrases.take(rng.integers(0, len(phrases), n)),
+        })
+        if writer is None:
+            writer = pacsv.CSVWriter(str(tmp), table.schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        writer.write_table(table)
+    writer.close()
+    tmp.rename(path)
+
+
+def run(cmd, env, **kw):
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-3000:]}")
+    return r.stdout
+
+
+def prepare(kura: pathlib.Path, rows: int) -> tuple[pathlib.Path, pathlib.Path, str]:
+    """CSV, Kura data directory with the published table, and an admin token (cached in data/)."""
+    DATA.mkdir(exist_ok=True)
+    csv = DATA / f"flight-{rows}.csv"
+    if not csv.exists():
+        print(f"generating {csv.name}", file=sys.stderr)
+        t = time.perf_counter()
+        gen_csv(csv, rows)
+        print(f"  {csv.stat().st_size / 1e9:.2f} GB in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    data_dir = DATA / f"flight-kura-{rows}"
+    token_file = data_dir / "bench-token"
+    if not token_file.exists():
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir()
+        env = kura_env(data_dir)
+        print(f"kura ingest {csv.name}", file=sys.stderr)
+        t = time.perf_counter()
+        run([kura, "ingest", csv, "--dataset", DATASET, "--publish", "--quiet"], env)
+        print(f"  ingested in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+        token = run([kura, "admin", "token", "--name", "bench"], env).strip().splitlines()[-1]
+        token_file.write_text(token)
+    return csv, data_dir, token_file.read_text().strip()
+
+
+def kura_env(data_dir: pathlib.Path, http=0, flight_port=0, cache_bytes=None) -> dict:
+    env = dict(os.environ, KURA_DATA_DIR=str(data_dir), KURA_LOG=os.environ.get("KURA_LOG", "warn"),
+               KURA_HTTP_ADDR=f"127.0.0.1:{http}", KURA_FLIGHT_ADDR=f"127.0.0.1:{flight_port}")
+    if cache_bytes is not None:
+        env["KURA_FLIGHT_CACHE_BYTES"] = str(cache_bytes)
+    env.pop("KURA_DATABASE_URL", None)
+    env.pop("KURA_CONFIG", None)
+    return env
+
+
+class Kura:
+    def __init__(self, kura, data_dir, token, cache_bytes):
+        self.http, self.flight_port = free_port(), free_port()
+        self.cache = data_dir / "cache" / "flight"
+        shutil.rmtree(self.cache, ignore_errors=True)
+        self.log = open(data_dir.parent / f"{data_dir.name}.serve.log", "w")
+        self.proc = subprocess.Popen([kura, "serve"], env=kura_env(data_dir, self.http, self.flight_port, cache_bytes),
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
+        self.token = token
+        self.options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {token}".encode())])
+        self.location = f"grpc://127.0.0.1:{self.flight_port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if requests.get(self.url("/health"), timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+            if self.proc.poll() is not None:
+                sys.exit(f"kura serve exited: see {self.log.name}")
+        else:
+            sys.exit("kura serve did not come up")
+        c = flight.FlightClient(self.location)
+        infos = [f for f in c.list_flights(options=self.options) if f.descriptor.path[0].decode() == DATASET]
+        if not infos:
+            sys.exit("kura lists no table of the benchmark dataset")
+        self.path = [p.decode() for p in infos[0].descriptor.path]
+        self.descriptor = {n: flight.FlightDescriptor.for_path(*self.path) for n in (1, 2)}
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.http}/api/v1{path}"
+
+    def drop_cache(self):
+        """Empties Kura's encoded-row-group cache, so the next read decodes Parquet again."""
+        for shard in self.cache.glob("*"):
+            shutil.rmtree(shard, ignore_errors=True)
+
+    def parquet(self, target: pathlib.Path):
+        dataset, version, table = self.path
+        with requests.get(self.url(f"/datasets/{dataset}/versions/{version}/tables/{table}/parquet"),
+                          headers={"Authorization": f"Bearer {self.token}"}, stream=True) as r:
+            r.raise_for_status()
+            with open(target, "wb") as f:
+                for block in r.iter_content(1 << 20):
+                    f.write(block)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+class Peer:
+    def __init__(self, parquet: pathlib.Path, python: str):
+        port = free_port()
+        self.proc = subprocess.Popen([python, str(PEER), str(parquet), str(port)], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready"):
+            sys.exit(f"the pyarrow peer did not start: {line!r}")
+        self.location = f"grpc://127.0.0.1:{port}"
+        self.options = flight.FlightCallOptions()
+        self.descriptor = {n: flight.FlightDescriptor.for_path(str(n)) for n in (1, 2)}
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+
+
+def vm(pid: int, key: str) -> int:
+    """A /proc/PID/status figure in bytes (VmRSS, VmHWM)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class RssWatch:
+    """Samples a process's RSS every 20 ms; `peak` is the largest sample."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self.stop_flag = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop_flag.is_set():
+            self.peak = max(self.peak, vm(self.pid, "VmRSS"))
+            time.sleep(0.02)
+
+    def stop(self):
+        self.stop_flag.set()
+        self.thread.join()
+        return self.peak
+
+
+def read_stream(client, options, endpoints, check_column):
+    rows = nbytes = total = 0
+    for e in endpoints:
+        reader = client.do_get(e.ticket, options)
+        for chunk in reader:
+            batch = chunk.data
+            rows += batch.num_rows
+            nbytes += batch.nbytes
+            if check_column is not None:
+                total += pc.sum(batch.column(check_column)).as_py() or 0
+    return rows, nbytes, total
+
+
+def read_table(server, clients, streams, check_column=None):
+    """Seconds, rows, bytes and a column sum of one full read over `streams` connections."""
+    start = time.perf_counter()
+    info = clients[0].get_flight_info(server.descriptor[streams], server.options)
+    parts = [info.endpoints[i::streams] for i in range(streams)]
+    if streams == 1:
+        results = [read_stream(clients[0], server.options, parts[0], check_column)]
+    else:
+        with concurrent.futures.ThreadPoolExecutor(streams) as pool:
+            results = list(pool.map(lambda i: read_stream(clients[i], server.options, parts[i], check_column),
+                                    range(streams)))
+    seconds = time.perf_counter() - start
+    return seconds, sum(r[0] for r in results), sum(r[1] for r in results), sum(r[2] for r in results), len(info.endpoints)
+
+
+def memcpy_gbps(src, dst) -> float:
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - t)
+    return src.nbytes / best / 1e9
+
+
+def ram_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--large", action="store_true", help="Kura alone on a table larger than a quarter of RAM")
+    ap.add_argument("--large-rows", type=int, default=60_000_000)
+    ap.add_argument("--no-cache", action="store_true",
+                    help="Kura with its encoded-row-group cache off (KURA_FLIGHT_CACHE_BYTES=0): every read decodes Parquet")
+    ap.add_argument("--python", default=sys.executable)
+    args = ap.parse_args()
+    kura_bin = kura_binary()
+    if args.large:
+        return large(kura_bin, args)
+
+    csv, data_dir, token = prepare(kura_bin, args.rows)
+    # The cache counts what it stores, not what drop_cache removes: room for every cold read.
+    kura = Kura(kura_bin, data_dir, token, 0 if args.no_cache else 1 << 40)
+    parquet = DATA / f"flight-{args.rows}.parquet"
+    if not parquet.exists():
+        kura.parquet(parquet)
+    peer = Peer(parquet, args.python)
+    servers = {"kura": kura, "pyarrow": peer}
+    # "kura cold": the cache emptied right before the read (Parquet decoded, entries written).
+    contenders = ["kura", "pyarrow"] if args.no_cache else ["kura", "kura cold", "pyarrow"]
+    server_of = {"kura": "kura", "kura cold": "kura", "pyarrow": "pyarrow"}
+    clients = {name: [flight.FlightClient(s.location) for _ in range(2)] for name, s in servers.items()}
+    try:
+        # Warm-up: page cache, connections, allocators; and both serve the same table.
+        schema = clients["kura"][0].get_flight_info(kura.descriptor[1], kura.options).schema
+        check = schema.get_field_index("counter")
+        warm = {}
+        for name, s in servers.items():
+            for streams in (1, 2):
+                warm[name, streams] = read_table(s, clients[name], streams, check)[1:4]
+        print("warm-up (rows, bytes, sum of counter):", warm, file=sys.stderr)
+        if len({(r, t) for r, _, t in warm.values()}) != 1:
+            sys.exit(f"the servers disagree on the table: {warm}")
+        rows, table_bytes = warm["kura", 1][0], warm["kura", 1][1]
+        if table_bytes < 1e9:
+            sys.exit(f"the table is {table_bytes / 1e9:.2f} GB in memory: raise --rows")
+
+        src = np.ones(1 << 30, dtype=np.uint8)
+        dst = np.zeros_like(src)
+        samples = {(name, streams): [] for name in contenders for streams in (1, 2)}
+        endpoints = {}
+        memcpy = []
+        kura_watch = RssWatch(kura.proc.pid)
+        for r in range(args.rounds):
+            memcpy.append(memcpy_gbps(src, dst))
+            for streams in (1, 2):
+                order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
+                for name in order:
+                    if name == "kura cold":
+                        kura.drop_cache()
+                    server = server_of[name]
+                    secs, n, nbytes, _, n_endpoints = read_table(servers[server], clients[server], streams)
+                    if n != rows:
+                        sys.exit(f"{name} sent {n} rows, expected {rows}")
+                    samples[name, streams].append(nbytes / secs / 1e9)
+                    endpoints[name, streams] = n_endpoints
+                    print(f"round {r} {name} {streams} streams: {nbytes / secs / 1e9:.2f} GB/s", file=sys.stderr)
+        kura_sampled = kura_watch.stop()
+        kura_hwm, peer_hwm = vm(kura.proc.pid, "VmHWM"), vm(peer.proc.pid, "VmHWM")
+    finally:
+        peer.stop()
+        kura.stop()
+
+    mem = statistics.median(memcpy)
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} with `python bench/flight_bench.py --rows {args.rows} "
+        f"--rounds {args.rounds}{' --no-cache' if args.no_cache else ''}` "
+        f"(release build; {os.cpu_count()} cores, {ram_bytes() / 2**30:.0f} GiB).",
+        f"Table: {rows:,} rows, {len(schema)} columns, {table_bytes / 1e9:.2f} GB in memory "
+        f"(CSV {csv.stat().st_size / 1e9:.2f} GB, Kura's Parquet {parquet.stat().st_size / 1e9:.2f} GB).",
+        f"memcpy (numpy, 1 GiB, one thread): median {mem:.2f} GB/s "
+        f"(min–max {min(memcpy):.2f}–{max(memcpy):.2f}).", "",
+        "| server | streams | endpoints | GB/s (median) | min–max | Kura ÷ pyarrow | % of memcpy |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    result = {"rows": rows, "bytes": table_bytes, "memcpy_gbps": memcpy, "samples": {}, "rounds": args.rounds}
+    for streams in (1, 2):
+        base = statistics.median(samples["pyarrow", streams])
+        for name in contenders:
+            s = samples[name, streams]
+            med = statistics.median(s)
+            ratio = f"**{med / base:.2f}**" if name != "pyarrow" else ""
+            lines.append(f"| {name} | {streams} | {endpoints[name, streams]} | {med:.2f} | {min(s):.2f}–{max(s):.2f} | "
+                         f"{ratio} | {100 * med / mem:.0f} % |")
+            result["samples"][f"{name}-{streams}"] = s
+    lines += ["", f"Peak RSS: kura serve {kura_hwm / 1e6:.0f} MB (VmHWM; {kura_sampled / 1e6:.0f} MB sampled during "
+              f"the timed rounds), pyarrow peer {peer_hwm / 1e6:.0f} MB (holds the table).", ""]
+    report = "\n".join(lines)
+    print(report)
+    (HERE / "results").mkdir(exist_ok=True)
+    suffix = "-nocache" if args.no_cache else ""
+    (HERE / "results" / f"flight{suffix}.md").write_text(report)
+    (DATA / f"flight-result{suffix}.json").write_text(json.dumps(result, indent=1))
+
+
+def large(kura_bin, args):
+    """Kura alone serves a table larger than a quarter of RAM; reports its peak RSS."""
+    csv, data_dir, token = prepare(kura_bin, args.large_rows)
+    kura = Kura(kura_bin, data_dir, token, 0 if args.no_cache else None)
+    clients = [flight.FlightClient(kura.location) for _ in range(2)]
+    try:
+        watch = RssWatch(kura.proc.pid)
+        results = {}
+        # The first read decodes Parquet (and fills the cache when it is on), the others may not.
+        for label, streams in (("1, first read", 1), ("2", 2), ("1", 1)):
+            secs, rows, nbytes, _, n_endpoints = read_table(kura, clients, streams)
+            results[label] = (secs, rows, nbytes, n_endpoints)
+            print(f"{label} streams: {rows} rows, {nbytes / 1e9:.2f} GB in {secs:.1f} s", file=sys.stderr)
+        sampled = watch.stop()
+        hwm = vm(kura.proc.pid, "VmHWM")
+    finally:
+        kura.stop()
+    first = results["1, first read"]
+    nbytes = first[2]
+    quarter = ram_bytes() / 4
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} with `python bench/flight_bench.py --large --large-rows "
+        f"{args.large_rows}{' --no-cache' if args.no_cache else ''}` (release build; RAM "
+        f"{ram_bytes() / 2**30:.0f} GiB, a quarter {quarter / 1e9:.2f} GB).",
+        f"Table: {first[1]:,} rows, {nbytes / 1e9:.2f} GB in memory "
+        f"({'larger' if nbytes > quarter else 'NOT larger'} than a quarter of RAM), CSV {csv.stat().st_size / 1e9:.2f} GB.",
+        "",
+        "| streams | endpoints | seconds | GB/s |",
+        "| --- | --- | --- | --- |",
+    ]
+    for streams, (secs, rows, nb, n_endpoints) in results.items():
+        lines.append(f"| {streams} | {n_endpoints} | {secs:.1f} | {nb / secs / 1e9:.2f} |")
+    lines += ["", f"Kura's peak RSS while serving: {hwm / 1e6:.0f} MB (VmHWM over the whole process life; "
+              f"{sampled / 1e6:.0f} MB sampled every 20 ms during the reads), "
+              f"{100 * hwm / nbytes:.1f} % of the table.", ""]
+    report = "\n".join(lines)
+    print(report)
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / f"flight-large{'-nocache' if args.no_cache else ''}.md").write_text(report)
+
+
+if __name__ == "__main__":
+    main()
