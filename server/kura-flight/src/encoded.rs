@@ -184,8 +184,15 @@ pub fn cacheable(schema: &arrow::datatypes::Schema) -> bool {
 }
 
 /// The batches of one row group, decoded from Parquet (what a cache miss reads).
-pub type GroupSource =
-    Arc<dyn Fn(usize) -> futures::future::BoxFuture<'static, Result<BoxStream<'static, Result<RecordBatch, FlightError>>, FlightError>> + Send + Sync>;
+pub type GroupSource = Arc<
+    dyn Fn(
+            usize,
+        ) -> futures::future::BoxFuture<
+            'static,
+            Result<BoxStream<'static, Result<RecordBatch, FlightError>>, FlightError>,
+        > + Send
+        + Sync,
+>;
 
 /// The Flight messages of `groups`: the schema, then every group's batches, from the cache when
 /// an entry exists, otherwise decoded by `source` (and stored, when the cache has room).
@@ -309,10 +316,8 @@ mod tests {
     use arrow::datatypes::{Field, Schema};
 
     fn batch(n: i64) -> RecordBatch {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("i", DataType::Int64, false),
-            Field::new("s", DataType::Utf8, true),
-        ]));
+        let schema =
+            Arc::new(Schema::new(vec![Field::new("i", DataType::Int64, false), Field::new("s", DataType::Utf8, true)]));
         let i = Int64Array::from_iter_values(0..n);
         let s = StringArray::from_iter((0..n).map(|v| (v % 3 != 0).then(|| format!("v{v}"))));
         RecordBatch::try_new(schema, vec![Arc::new(i), Arc::new(s)]).unwrap()
@@ -346,8 +351,10 @@ mod tests {
         let second = read(&cache, vec![0, 2]).await;
         let rows = |b: &[RecordBatch]| b.iter().map(|b| b.num_rows()).sum::<usize>();
         assert_eq!(rows(&first), 1000 + 1002);
-        assert_eq!(arrow::compute::concat_batches(&first[0].schema(), &first).unwrap(),
-                   arrow::compute::concat_batches(&second[0].schema(), &second).unwrap());
+        assert_eq!(
+            arrow::compute::concat_batches(&first[0].schema(), &first).unwrap(),
+            arrow::compute::concat_batches(&second[0].schema(), &second).unwrap()
+        );
         // A reopened cache counts what is stored; a full one still serves, without storing.
         let reopened = EncodedCache::open(dir.path(), 1).unwrap().unwrap();
         assert!(reopened.used.load(Ordering::Relaxed) > 1);

@@ -21,9 +21,9 @@ use serde::Deserialize;
 
 use crate::FlightContext;
 use crate::access::{self, Readable};
+use crate::encoded;
 use crate::error::FlightError;
 use crate::filter;
-use crate::encoded;
 use crate::ticket::Work;
 
 /// Most endpoints one GetFlightInfo returns; more row groups are joined into ranges.
@@ -330,7 +330,8 @@ fn group_source(ctx: &FlightContext, opened: &Opened) -> Result<encoded::GroupSo
             #[allow(deprecated)]
             let builder = ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata);
             let mask = ProjectionMask::roots(builder.parquet_schema(), projection);
-            let stream = builder.with_batch_size(BATCH_ROWS).with_row_groups(vec![group]).with_projection(mask).build()?;
+            let stream =
+                builder.with_batch_size(BATCH_ROWS).with_row_groups(vec![group]).with_projection(mask).build()?;
             Ok(stream.map_err(FlightError::from).boxed())
         })
     }))

@@ -216,7 +216,7 @@ fn stream_back(out: &Path, sink: &mut dyn TableSink) -> Result<ReadReport, ReadE
         metadata: object("metadata"),
         text: json.get("text").and_then(Value::as_str).unwrap_or_default().to_string(),
         warnings: strings("warnings"),
-        sources: Default::default(),
+        ..ReadReport::default()
     })
 }
 

@@ -77,6 +77,6 @@ pub(super) fn read(
         metadata,
         text,
         warnings: walk.warnings,
-        sources: Default::default(),
+        ..ReadReport::default()
     })
 }
