@@ -34,16 +34,6 @@ impl Default for Policy {
     }
 }
 
-fn level_name(level: &AccessLevel) -> &'static str {
-    match level {
-        AccessLevel::Open => "open",
-        AccessLevel::Embargoed { .. } => "embargoed",
-        AccessLevel::Consortium { .. } => "consortium",
-        AccessLevel::Restricted => "restricted",
-        AccessLevel::Closed => "closed",
-    }
-}
-
 impl Catalog {
     /// The dataset's policy (open when none was set).
     pub async fn policy(&self, dataset_id: Uuid) -> Result<Policy, CatalogError> {
@@ -112,7 +102,7 @@ impl Catalog {
             .await?;
         let row = access_policy::ActiveModel {
             dataset_id: Set(dataset_id),
-            level: Set(level_name(&policy.level).into()),
+            level: Set(policy.level.name().into()),
             embargo_until: Set(match &policy.level {
                 AccessLevel::Embargoed { until } => Some(*until),
                 _ => None,

@@ -36,6 +36,19 @@ pub enum AccessLevel {
     Closed,
 }
 
+impl AccessLevel {
+    /// The level's name as stored in the catalog and shown to people.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AccessLevel::Open => "open",
+            AccessLevel::Embargoed { .. } => "embargoed",
+            AccessLevel::Consortium { .. } => "consortium",
+            AccessLevel::Restricted => "restricted",
+            AccessLevel::Closed => "closed",
+        }
+    }
+}
+
 /// A role in a group, in increasing power.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use kura_catalog::entity::dataset_version;
 use kura_catalog::{Catalog, PageRequest};
-use kura_core::access::AccessLevel;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -89,13 +88,7 @@ impl Projector {
             },
             None => (None, None),
         };
-        let level = match &policy.level {
-            AccessLevel::Open => "open",
-            AccessLevel::Embargoed { .. } => "embargoed",
-            AccessLevel::Consortium { .. } => "consortium",
-            AccessLevel::Restricted => "restricted",
-            AccessLevel::Closed => "closed",
-        };
+        let level = policy.level.name();
         let owner_token = dataset.group_id.map(|g| format!("group:{g}"));
         let mut docs = Vec::new();
         for version in published.into_iter().chain(draft) {

@@ -56,16 +56,6 @@ struct DeskPage {
     default_expiry: String,
 }
 
-fn level_name(level: &AccessLevel) -> &'static str {
-    match level {
-        AccessLevel::Open => "open",
-        AccessLevel::Embargoed { .. } => "embargoed",
-        AccessLevel::Consortium { .. } => "consortium",
-        AccessLevel::Restricted => "restricted",
-        AccessLevel::Closed => "closed",
-    }
-}
-
 async fn requester(state: &AppState, user: uuid::Uuid) -> String {
     match state.catalog.user(user).await {
         Ok(u) => u.display_name.unwrap_or(u.subject),
@@ -123,7 +113,7 @@ pub async fn desk(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
         datasets.push(ManagedRow {
             name: d.name.clone(),
             title: target.version.title.clone(),
-            level: level_name(&target.policy.level).to_owned(),
+            level: target.policy.level.name().to_owned(),
         });
     }
     let page = DeskPage { t: ctx.t, nav: ctx.nav.clone(), queue, requests, datasets, default_expiry: default_expiry() };
@@ -172,7 +162,7 @@ pub async fn dataset(
 ) -> Result<Response, ApiError> {
     let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
     let policy = &target.policy;
-    let current = level_name(&policy.level);
+    let current = policy.level.name();
     let t = ctx.t;
     let levels = [
         ("open", t.level_open),
