@@ -1,9 +1,10 @@
 """The web portal in a real browser (Playwright driving Debian's chromium), every flow end to end:
 a researcher uploads an instrument file and an `.eln` archive, watches ingestion, edits metadata
 (the profile's rules shown beside the fields) and submits it for review; a steward makes it
-consortium-only and publishes; a consortium member accepts the agreement and reads the table; an
+consortium-only and publishes, after starting the consortium in the portal (members, a second
+agreement version); a consortium member accepts the agreement and reads the table; an
 outsider sees the landing page but not the data, and asks for access; the steward approves; the
-outsider downloads. Every page is also checked for labelled controls and keyboard focus, and
+outsider downloads; the steward sees who accepted the agreement. Every page is also checked for labelled controls and keyboard focus, and
 saved as a screenshot in both languages under tests/out/screenshots/{page}-{lang}.png."""
 
 import os
@@ -43,10 +44,7 @@ def people(server):
         user = admin(server, "POST", "/users", {"username": name, "password": PASSWORD, "display_name": f"{role.title()} {tag}"})
         admin(server, "PUT", f"/groups/{labs[lab]['id']}/members/{user['id']}", {"role": group_role})
         who[role] = name
-    consortium = admin(server, "POST", "/consortia", {"name": f"XPS network {tag}", "terms": "Cite the source; no redistribution."})
-    admin(server, "POST", f"/consortia/{consortium['id']}/members", {"group": labs["Partner Lab"]["id"]})
-    admin(server, "POST", f"/consortia/{consortium['id']}/agreement", {"terms": "Version 2: cite the source and the node."})
-    return {"users": who, "labs": labs, "consortium": consortium, "tag": tag}
+    return {"users": who, "labs": labs, "tag": tag}
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +101,6 @@ def sign_out(page):
 
 def test_every_portal_flow_in_a_browser(server, people, browser, tmp_path):
     users, tag = people["users"], people["tag"]
-    consortium = people["consortium"]
     name = f"feo-xps-{tag}"
     instrument = shared_file("instrument/xps-scienta-Ag_0001.txt")
     eln = shared_file("eln/kadi4mat-records.eln")
@@ -176,8 +173,29 @@ def test_every_portal_flow_in_a_browser(server, people, browser, tmp_path):
     shoot(page, "me")
     sign_out(page)
 
-    # The steward sets consortium-only access and publishes from the review queue.
+    # The steward starts a consortium coordinated by their lab, adds the partner lab and publishes
+    # a second version of the agreement.
     sign_in(page, server, users["steward"])
+    page.goto(server.base + "/consortia")
+    page.fill("#consortium-name", f"XPS network {tag}")
+    page.fill("#consortium-description", "Surface labs sharing XPS reference spectra.")
+    page.select_option("#coordinator", label=f"Surface Lab {tag} (Portal University {tag})")
+    page.fill("#consortium-terms", "Cite the source; no redistribution.")
+    shoot_new = page.url
+    page.click("form[action='/consortia'] button[type=submit]")
+    page.wait_for_url(re.compile(r".*/consortia/[0-9a-f-]{36}$"))
+    consortium = {"id": page.url.rsplit("/", 1)[1]}
+    page.select_option("#member", label=f"Group: Partner Lab {tag} (Portal University {tag})")
+    page.click(f"form[action='/consortia/{consortium['id']}/members'] button")
+    assert f"Partner Lab {tag}" in page.locator("#members").inner_text()
+    page.fill("#agreement-terms", "Version 2: cite the source and the node.")
+    page.click(f"form[action='/consortia/{consortium['id']}/agreement'] button")
+    assert "2 (current)" in page.locator("#agreements").inner_text()
+    shoot(page, "consortium-coordinator")
+    page.goto(shoot_new)
+    shoot(page, "consortia")
+
+    # The steward sets consortium-only access and publishes from the review queue.
     page.goto(server.base + "/steward")
     assert page.locator(".review-item").filter(has_text=name).count() == 1
     shoot(page, "steward")
@@ -225,8 +243,10 @@ def test_every_portal_flow_in_a_browser(server, people, browser, tmp_path):
     assert "pending" in page.locator("#requests ~ table").first.inner_text()
     sign_out(page)
 
-    # The steward approves in the inbox, with an expiry.
+    # The steward approves in the inbox, with an expiry, and sees who accepted the agreement.
     sign_in(page, server, users["steward"])
+    page.goto(f"{server.base}/consortia/{consortium['id']}")
+    assert f"Member {tag}" in page.locator("#accepted-names").inner_text()
     page.goto(server.base + "/steward")
     row = page.locator("#inbox ~ table tr").filter(has_text=name)
     row.locator("input[type=date]").fill("2999-12-31")

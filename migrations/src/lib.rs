@@ -8,6 +8,7 @@ mod m20261124_000002_access;
 mod m20261125_000003_units;
 mod m20261125_000004_deaccession;
 mod m20261205_000005_review;
+mod m20261205_000006_coordinator;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_units::Migration),
             Box::new(m20261125_000004_deaccession::Migration),
             Box::new(m20261205_000005_review::Migration),
+            Box::new(m20261205_000006_coordinator::Migration),
         ]
     }
 }

@@ -96,7 +96,8 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         }
         Err(e) => {
             tracing::warn!(reason = ?e, path = %request.uri().path(), "credentials refused");
-            e.into_response()
+            let (parts, _) = request.into_parts();
+            crate::routes::portal::refused_page(&parts, e.into_response()).await
         }
     }
 }

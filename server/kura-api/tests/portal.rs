@@ -71,6 +71,7 @@ impl Browser {
             .client
             .post(format!("{}{path}", self.base))
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "text/html")
             .body(body.join("&"));
         if !self.cookie.is_empty() {
             r = r.header(COOKIE, &self.cookie);
@@ -212,8 +213,12 @@ async fn forms_need_the_csrf_field_or_header() {
     let (status, page) = rita.get("/me").await;
     assert_eq!(status, 200);
     assert!(page.contains(&format!("name=\"csrf_token\" value=\"{}\"", rita.csrf)), "forms carry the token");
-    // Urlencoded: missing or wrong field is refused; the right one works.
-    assert_eq!(rita.post("/me/tokens", &[("name", "laptop"), ("scope", "read")], false).await.status(), 403);
+    // Urlencoded: missing or wrong field is refused (a page saying why, for a browser); the right
+    // one works.
+    let refused = rita.post("/me/tokens", &[("name", "laptop"), ("scope", "read")], false).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(refused.text().await.unwrap().contains("CSRF token"), "the page names the reason");
     let wrong = Browser { csrf: "kura_wrong".into(), ..Browser::sign_in(&app, "rita").await };
     assert_eq!(wrong.post("/me/tokens", &[("name", "laptop"), ("scope", "read")], true).await.status(), 403);
     let r = rita.post("/me/tokens", &[("name", "laptop"), ("scope", "read"), ("days", "30")], true).await;
@@ -390,4 +395,60 @@ async fn what_a_caller_may_not_see_is_a_404_page() {
     let (status, page) = stella.get("/datasets/secret-draft").await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Unpublished secret"));
+}
+
+#[tokio::test]
+async fn a_steward_runs_a_consortium_from_the_portal() {
+    let app = spawn_app().await;
+    let lab = world(&app).await;
+    let stella = Browser::sign_in(&app, "stella").await;
+    let rita = Browser::sign_in(&app, "rita").await;
+    let olga = Browser::sign_in(&app, "olga").await;
+    // Only a steward is offered the form, and only for the groups they steward.
+    let (_, page) = rita.get("/consortia").await;
+    assert!(!page.contains("action=\"/consortia\""), "a member cannot start a consortium");
+    let (_, page) = stella.get("/consortia").await;
+    assert!(page.contains(&format!("<option value=\"{lab}\">Lab (Uni)</option>")), "{page}");
+    let fields = [("name", "XPS network"), ("coordinator", lab.as_str()), ("terms", "Cite the source.")];
+    assert_eq!(rita.post("/consortia", &fields, true).await.status(), 403, "a member may not coordinate");
+    let r = stella.post("/consortia", &fields, true).await;
+    assert_eq!(r.status(), 303);
+    let at = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    let id = at.trim_start_matches("/consortia/").to_owned();
+    let (_, page) = stella.get(&at).await;
+    assert!(page.contains("<span id=\"coordinator\">Lab (Uni)</span>"), "{page}");
+    assert!(page.contains("Lab <span class=\"muted\">"), "the coordinating group is the first member");
+    // The coordinator adds the other lab; a second time is a conflict, not a duplicate.
+    let (_, page) = stella.get(&at).await;
+    let other = page.split("value=\"group:").map(|s| s.split('"').next().unwrap()).nth(1).unwrap().to_owned();
+    assert!(page.contains(&format!("<option value=\"group:{other}\">Group: Other lab (Uni)</option>")), "{page}");
+    assert!(!page.contains(&format!("group:{lab}")), "members are not offered again");
+    let member = format!("group:{other}");
+    assert_eq!(olga.post(&format!("{at}/members"), &[("member", &member)], true).await.status(), 403);
+    assert_eq!(stella.post(&format!("{at}/members"), &[("member", &member)], true).await.status(), 303);
+    assert_eq!(stella.post(&format!("{at}/members"), &[("member", &member)], true).await.status(), 409);
+    // Olga (other lab) accepts version 1; the coordinator sees her name, she sees only the count.
+    assert_eq!(olga.post(&format!("{at}/accept"), &[], true).await.status(), 303);
+    let (_, page) = olga.get(&at).await;
+    assert!(page.contains("<strong id=\"accepted-count\">1</strong>") && !page.contains("accepted-names"));
+    assert!(!page.contains(&format!("action=\"{at}/agreement\"")), "members do not manage");
+    let (_, page) = stella.get(&at).await;
+    assert!(page.contains("<ul id=\"accepted-names\"><li>olga"), "{page}");
+    // A new agreement version: acceptance starts over, and REST agrees with the page.
+    let terms = [("terms", "Version 2: cite the node too."), ("url", "")];
+    assert_eq!(olga.post(&format!("{at}/agreement"), &terms, true).await.status(), 403);
+    assert_eq!(stella.post(&format!("{at}/agreement"), &terms, true).await.status(), 303);
+    let (_, page) = stella.get(&at).await;
+    assert!(page.contains("<td>2 <strong>") && page.contains("<strong id=\"accepted-count\">0</strong>"), "{page}");
+    let detail: Value =
+        app.client.get(app.url(&format!("/consortia/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(detail["agreement"]["version"], 2);
+    assert_eq!(detail["members"].as_array().unwrap().len(), 2);
+    // Every change is in the audit log.
+    let audit: Value =
+        app.client.get(app.url("/audit?limit=100")).bearer_auth(&app.token).send().await.unwrap().json().await.unwrap();
+    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    for action in ["consortium.create", "consortium.member_add", "consortium.accept", "consortium.agreement"] {
+        assert!(actions.contains(&action), "{action} audited: {actions:?}");
+    }
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{Actor, AuditRecord, record};
-use crate::entity::{agreement, agreement_acceptance, consortium, consortium_member};
+use crate::entity::{agreement, agreement_acceptance, consortium, consortium_member, group, organization};
 use crate::{Catalog, CatalogError};
 
 /// A consortium with its members, current agreement, and who accepted that agreement.
@@ -39,28 +39,41 @@ fn audit<'a>(actor: Actor<'a>, action: &'a str, consortium_id: Uuid, details: se
 }
 
 impl Catalog {
-    /// Creates a consortium with its first agreement version.
+    /// Creates a consortium with its first agreement version. A `coordinator` group's stewards
+    /// manage it, and the group is its first member.
     pub async fn create_consortium(
         &self,
         name: &str,
         description: &str,
         terms: &str,
         url: Option<&str>,
+        coordinator: Option<Uuid>,
         actor: Actor<'_>,
     ) -> Result<consortium::Model, CatalogError> {
         if name.trim().is_empty() {
             return Err(CatalogError::Invalid("a consortium needs a name".into()));
         }
+        if terms.trim().is_empty() {
+            return Err(CatalogError::Invalid("a consortium needs the terms of its data-sharing agreement".into()));
+        }
         let txn = self.connection().begin().await?;
+        if let Some(g) = coordinator {
+            group::Entity::find_by_id(g).one(&txn).await?.ok_or_else(|| CatalogError::not_found("group"))?;
+        }
         let row = consortium::ActiveModel {
             id: Set(Uuid::now_v7()),
-            name: Set(name.to_owned()),
+            name: Set(name.trim().to_owned()),
             description: Set(description.to_owned()),
+            coordinator_group_id: Set(coordinator),
             created_at: Set(Utc::now()),
         };
         let c = consortium::Entity::insert(row).exec_with_returning(&txn).await?;
         insert_agreement(&txn, c.id, 1, terms, url).await?;
-        record(&txn, audit(actor, "consortium.create", c.id, json!({"name": name}))).await?;
+        if let Some(g) = coordinator {
+            insert_member(&txn, c.id, None, Some(g)).await?;
+        }
+        record(&txn, audit(actor, "consortium.create", c.id, json!({"name": name, "coordinator": coordinator})))
+            .await?;
         txn.commit().await?;
         Ok(c)
     }
@@ -78,17 +91,30 @@ impl Catalog {
             .await?
             .ok_or_else(|| CatalogError::not_found("consortium"))?;
         let (organization_id, group_id) = match member {
-            Member::Organization(o) => (Some(o), None),
-            Member::Group(g) => (None, Some(g)),
+            Member::Organization(o) => {
+                organization::Entity::find_by_id(o)
+                    .one(&txn)
+                    .await?
+                    .ok_or_else(|| CatalogError::not_found("organization"))?;
+                (Some(o), None)
+            }
+            Member::Group(g) => {
+                group::Entity::find_by_id(g).one(&txn).await?.ok_or_else(|| CatalogError::not_found("group"))?;
+                (None, Some(g))
+            }
         };
-        let row = consortium_member::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            consortium_id: Set(consortium_id),
-            organization_id: Set(organization_id),
-            group_id: Set(group_id),
-            created_at: Set(Utc::now()),
-        };
-        consortium_member::Entity::insert(row).exec(&txn).await?;
+        let already = consortium_member::Entity::find()
+            .filter(consortium_member::Column::ConsortiumId.eq(consortium_id))
+            .filter(match member {
+                Member::Organization(o) => consortium_member::Column::OrganizationId.eq(o),
+                Member::Group(g) => consortium_member::Column::GroupId.eq(g),
+            })
+            .one(&txn)
+            .await?;
+        if already.is_some() {
+            return Err(CatalogError::Conflict("already a member of this consortium".into()));
+        }
+        insert_member(&txn, consortium_id, organization_id, group_id).await?;
         record(
             &txn,
             audit(
@@ -111,7 +137,14 @@ impl Catalog {
         url: Option<&str>,
         actor: Actor<'_>,
     ) -> Result<agreement::Model, CatalogError> {
+        if terms.trim().is_empty() {
+            return Err(CatalogError::Invalid("an agreement version needs its terms".into()));
+        }
         let txn = self.connection().begin().await?;
+        consortium::Entity::find_by_id(consortium_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| CatalogError::not_found("consortium"))?;
         let current = current_agreement(&txn, consortium_id).await?;
         let version = current.map_or(1, |a| a.version + 1);
         let a = insert_agreement(&txn, consortium_id, version, terms, url).await?;
@@ -194,12 +227,11 @@ impl Catalog {
         let mut out = Vec::with_capacity(members.len());
         for m in members {
             let named = match (m.organization_id, m.group_id) {
-                (Some(o), _) => crate::entity::organization::Entity::find_by_id(o)
-                    .one(self.connection())
-                    .await?
-                    .map(|o| ("organization", o.name)),
+                (Some(o), _) => {
+                    organization::Entity::find_by_id(o).one(self.connection()).await?.map(|o| ("organization", o.name))
+                }
                 (None, Some(g)) => {
-                    crate::entity::group::Entity::find_by_id(g).one(self.connection()).await?.map(|g| ("group", g.name))
+                    group::Entity::find_by_id(g).one(self.connection()).await?.map(|g| ("group", g.name))
                 }
                 (None, None) => None,
             };
@@ -223,6 +255,23 @@ async fn current_agreement(
         .order_by_desc(agreement::Column::Version)
         .one(conn)
         .await?)
+}
+
+async fn insert_member(
+    conn: &impl sea_orm::ConnectionTrait,
+    consortium_id: Uuid,
+    organization_id: Option<Uuid>,
+    group_id: Option<Uuid>,
+) -> Result<(), CatalogError> {
+    let row = consortium_member::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        consortium_id: Set(consortium_id),
+        organization_id: Set(organization_id),
+        group_id: Set(group_id),
+        created_at: Set(Utc::now()),
+    };
+    consortium_member::Entity::insert(row).exec(conn).await?;
+    Ok(())
 }
 
 async fn insert_agreement(

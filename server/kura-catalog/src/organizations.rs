@@ -1,7 +1,7 @@
 //! Organizations and their groups (labs, projects) that own datasets.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::entity::{group, organization};
@@ -42,6 +42,23 @@ impl Catalog {
             .await?
             .ok_or_else(|| CatalogError::NotFound("organization".into()))?;
         Ok((g, o))
+    }
+
+    /// Every group with its organization, by organization then group name: what a consortium
+    /// coordinator chooses new members from.
+    pub async fn groups_with_organizations(&self) -> Result<Vec<(group::Model, organization::Model)>, CatalogError> {
+        let organizations = self.organizations().await?;
+        let groups = group::Entity::find().order_by_asc(group::Column::Name).all(self.connection()).await?;
+        let mut out = Vec::with_capacity(groups.len());
+        for o in organizations {
+            out.extend(groups.iter().filter(|g| g.organization_id == o.id).map(|g| (g.clone(), o.clone())));
+        }
+        Ok(out)
+    }
+
+    /// Every organization, by name.
+    pub async fn organizations(&self) -> Result<Vec<organization::Model>, CatalogError> {
+        Ok(organization::Entity::find().order_by_asc(organization::Column::Name).all(self.connection()).await?)
     }
 
     /// The group `name` of an organization, created if absent.

@@ -160,5 +160,19 @@ pub fn sees_masked_columns(subject: &Subject, facts: &Facts) -> bool {
     subject.admin || subject.role_in(facts.owner_group).is_some()
 }
 
+/// Whether the subject manages a consortium coordinated by `coordinator`: its members, agreement
+/// versions and who accepted. Platform administrators and the coordinating group's stewards.
+pub fn coordinates(subject: &Subject, coordinator: Option<Uuid>) -> bool {
+    subject.admin || coordinator.is_some_and(|g| subject.role_in(g) >= Some(Role::Steward))
+}
+
+/// The groups in which the subject may start a consortium (as its coordinator): those it stewards.
+pub fn stewarded_groups(subject: &Subject) -> Vec<Uuid> {
+    let mut groups: Vec<Uuid> = subject.groups.iter().filter(|(_, r)| *r >= Role::Steward).map(|(g, _)| *g).collect();
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
 #[cfg(test)]
 mod tests;

@@ -69,6 +69,9 @@ pub enum AdminCommand {
         terms: String,
         #[arg(long)]
         terms_url: Option<String>,
+        /// The group whose stewards manage it in the portal (its first member).
+        #[arg(long)]
+        coordinator: Option<Uuid>,
     },
     /// Invites a group into a consortium.
     Invite { consortium: Uuid, group: Uuid },
@@ -138,8 +141,9 @@ pub async fn run(state: &AppState, command: AdminCommand) -> anyhow::Result<Exit
         AdminCommand::Member { group, user, role } => {
             catalog.set_membership(group, user, parse_role(&role)?, ACTOR).await?;
         }
-        AdminCommand::Consortium { name, terms, terms_url } => {
-            println!("{}", catalog.create_consortium(&name, "", &terms, terms_url.as_deref(), ACTOR).await?.id);
+        AdminCommand::Consortium { name, terms, terms_url, coordinator } => {
+            let c = catalog.create_consortium(&name, "", &terms, terms_url.as_deref(), coordinator, ACTOR).await?;
+            println!("{}", c.id);
         }
         AdminCommand::Invite { consortium, group } => {
             catalog.add_consortium_member(consortium, Member::Group(group), ACTOR).await?;

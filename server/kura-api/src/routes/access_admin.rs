@@ -6,8 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kura_catalog::audit::{Actor, AuditFilter};
-use kura_catalog::consortia::{ConsortiumDetail, Member};
-use kura_catalog::entity::{access_grant, access_request, audit_event, consortium, group, organization, user};
+use kura_catalog::entity::{access_grant, access_request, audit_event, group, organization, user};
 use kura_catalog::policies::Policy;
 use kura_catalog::requests::Answer;
 use kura_catalog::users::NewUser;
@@ -198,122 +197,6 @@ pub async fn set_policy(
     let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
     state.catalog.set_policy(target.dataset.id, &body, Actor::rest(&caller.0.actor)).await?;
     Ok(Json(state.catalog.policy(target.dataset.id).await?))
-}
-
-/// Body of `POST /api/v1/consortia`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateConsortium {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    /// The data-sharing agreement's terms (version 1).
-    pub terms: String,
-    pub terms_url: Option<String>,
-}
-
-#[utoipa::path(post, path = "/api/v1/consortia", tag = "consortia", request_body = CreateConsortium,
-    responses((status = 201, body = consortium::Model)), security(("token" = [])))]
-pub async fn create_consortium(
-    State(state): State<AppState>,
-    caller: Caller,
-    Json(body): Json<CreateConsortium>,
-) -> Result<(StatusCode, Json<consortium::Model>), ApiError> {
-    caller.require_admin()?;
-    let c = state
-        .catalog
-        .create_consortium(
-            &body.name,
-            &body.description,
-            &body.terms,
-            body.terms_url.as_deref(),
-            Actor::rest(&caller.0.actor),
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(c)))
-}
-
-#[utoipa::path(get, path = "/api/v1/consortia/{id}", tag = "consortia", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ConsortiumDetail), (status = 404)))]
-pub async fn get_consortium(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<ConsortiumDetail>, ApiError> {
-    let mut detail = state.catalog.consortium(parse_id(&id, "consortium")?).await?;
-    if !caller.0.is_admin() {
-        // Who accepted is about people: only administrators see it.
-        detail.accepted_by.clear();
-    }
-    Ok(Json(detail))
-}
-
-/// Body of `POST /api/v1/consortia/{id}/members`: exactly one of the two.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddMember {
-    pub organization: Option<Uuid>,
-    pub group: Option<Uuid>,
-}
-
-#[utoipa::path(post, path = "/api/v1/consortia/{id}/members", tag = "consortia", params(("id" = Uuid, Path)), request_body = AddMember,
-    responses((status = 204)), security(("token" = [])))]
-pub async fn add_consortium_member(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Json(body): Json<AddMember>,
-) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
-    let member = match (body.organization, body.group) {
-        (Some(o), None) => Member::Organization(o),
-        (None, Some(g)) => Member::Group(g),
-        _ => return Err(ApiError::bad_request("give exactly one of organization or group")),
-    };
-    state.catalog.add_consortium_member(parse_id(&id, "consortium")?, member, Actor::rest(&caller.0.actor)).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Body of `POST /api/v1/consortia/{id}/agreement`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewAgreement {
-    pub terms: String,
-    pub url: Option<String>,
-}
-
-#[utoipa::path(post, path = "/api/v1/consortia/{id}/agreement", tag = "consortia", params(("id" = Uuid, Path)), request_body = NewAgreement,
-    responses((status = 201, body = kura_catalog::entity::agreement::Model)), security(("token" = [])))]
-pub async fn new_agreement(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Json(body): Json<NewAgreement>,
-) -> Result<(StatusCode, Json<kura_catalog::entity::agreement::Model>), ApiError> {
-    caller.require_admin()?;
-    let a = state
-        .catalog
-        .new_agreement_version(
-            parse_id(&id, "consortium")?,
-            &body.terms,
-            body.url.as_deref(),
-            Actor::rest(&caller.0.actor),
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(a)))
-}
-
-#[utoipa::path(post, path = "/api/v1/consortia/{id}/accept", tag = "consortia", params(("id" = Uuid, Path)),
-    responses((status = 200, body = kura_catalog::entity::agreement::Model, description = "the agreement version accepted")), security(("token" = [])))]
-pub async fn accept_agreement(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<kura_catalog::entity::agreement::Model>, ApiError> {
-    let user =
-        caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to accept an agreement"))?;
-    caller.require_write()?;
-    Ok(Json(state.catalog.accept_agreement(parse_id(&id, "consortium")?, user, Actor::rest(&caller.0.actor)).await?))
 }
 
 /// Body of an access request.

@@ -2,6 +2,7 @@
 //! catalog or the ingestor, and map the result.
 
 pub mod access_admin;
+pub mod consortia;
 pub mod datasets;
 pub mod fair;
 pub mod files;

@@ -13,6 +13,8 @@ pub struct Model {
     pub name: String,
     #[sea_orm(column_type = "Text")]
     pub description: String,
+    /// The group whose stewards manage the consortium (besides platform administrators).
+    pub coordinator_group_id: Option<Uuid>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
 }

@@ -197,3 +197,18 @@ fn deaccessioned_versions_keep_metadata_but_no_data() {
     assert_eq!(decide(&anyone, Action::ReadMetadata, &facts, now), Decision::Allow);
     assert_eq!(decide(&anyone, Action::ReadData, &facts, now), Decision::Forbidden);
 }
+
+#[test]
+fn a_consortium_is_managed_by_admins_and_its_coordinating_groups_stewards() {
+    let (coordinator, other, _, _) = ids();
+    let role = |group, role| Subject { groups: vec![(group, role)], ..Default::default() };
+    assert!(coordinates(&Subject { admin: true, ..Default::default() }, None));
+    assert!(coordinates(&role(coordinator, Role::Steward), Some(coordinator)));
+    assert!(coordinates(&role(coordinator, Role::Admin), Some(coordinator)));
+    assert!(!coordinates(&role(coordinator, Role::Member), Some(coordinator)));
+    assert!(!coordinates(&role(other, Role::Steward), Some(coordinator)));
+    assert!(!coordinates(&role(coordinator, Role::Steward), None));
+    assert!(!coordinates(&Subject::default(), Some(coordinator)));
+    let both = Subject { groups: vec![(coordinator, Role::Member), (other, Role::Steward)], ..Default::default() };
+    assert_eq!(stewarded_groups(&both), vec![other]);
+}

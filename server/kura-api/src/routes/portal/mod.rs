@@ -58,8 +58,10 @@ pub fn router() -> Router<AppState> {
         .route("/steward/{name}/return", post(steward::send_back))
         .route("/steward/{name}/requests/{id}", post(steward::answer))
         .route("/audit", get(audit::log))
-        .route("/consortia", get(consortia::list))
+        .route("/consortia", get(consortia::list).post(consortia::create))
         .route("/consortia/{id}", get(consortia::page))
+        .route("/consortia/{id}/members", post(consortia::add_member))
+        .route("/consortia/{id}/agreement", post(consortia::new_agreement))
         .route("/consortia/{id}/accept", post(consortia::accept))
         .route("/static/portal.css", get(|| static_file("text/css; charset=utf-8", PORTAL_CSS)))
         .route("/static/portal.js", get(|| static_file("text/javascript; charset=utf-8", PORTAL_JS)))
@@ -213,6 +215,18 @@ pub async fn html_errors_for_browsers(request: Request, next: Next) -> Response 
     let wants_html =
         request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     if wants_html { html_errors(request, next).await } else { next.run(request).await }
+}
+
+/// An error answered before any route ran (credentials refused, such as a form posted with a
+/// wrong CSRF token): the portal's error page when a browser asked for HTML, the JSON otherwise.
+pub async fn refused_page(parts: &Parts, response: Response) -> Response {
+    let wants_html =
+        parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    if !wants_html {
+        return response;
+    }
+    let ctx = Ctx::from_parts(parts, Caller(kura_core::Principal::anonymous()));
+    html_error_page(&ctx, false, response).await
 }
 
 async fn html_error_page(ctx: &Ctx, is_get: bool, response: Response) -> Response {
