@@ -21,8 +21,12 @@ use crate::{ColumnInfo, ReadError, ReadReport, TableSink, TableStart};
 pub const IN_PROCESS_FLAG: &str = "--in-process-hdf5";
 
 /// How long a child may take before it is killed: generous, as a multi-gigabyte file takes
-/// minutes, but a library stuck in a loop on a corrupt file must not hold a worker forever.
+/// minutes, but a library stuck in a loop on a corrupt file (fuzzing finds such loops in
+/// `H5HG_read`) must not hold a worker forever. `KURA_HDF5_TIME_LIMIT_SECS` overrides it.
 pub const TIME_LIMIT: Duration = Duration::from_secs(600);
+
+/// The environment variable that overrides [`TIME_LIMIT`], in whole seconds.
+pub const TIME_LIMIT_VAR: &str = "KURA_HDF5_TIME_LIMIT_SECS";
 
 /// Rows per batch streamed back, as readers produce.
 const BATCH_ROWS: usize = 65_536;
@@ -64,9 +68,12 @@ fn malformed(message: impl Into<String>) -> ReadError {
 }
 
 impl ChildProcess {
-    /// A child process of `program` with the default [`TIME_LIMIT`].
+    /// A child process of `program` with [`TIME_LIMIT`], or the whole seconds in
+    /// `KURA_HDF5_TIME_LIMIT_SECS` when that is set to a positive number.
     pub fn new(program: PathBuf) -> Self {
-        ChildProcess { program, time_limit: TIME_LIMIT }
+        let configured =
+            std::env::var(TIME_LIMIT_VAR).ok().and_then(|v| v.trim().parse::<u64>().ok()).filter(|s| *s > 0);
+        ChildProcess { program, time_limit: configured.map_or(TIME_LIMIT, Duration::from_secs) }
     }
 
     /// Reads `path` in a child process and streams its tables into `sink`. The report is the
