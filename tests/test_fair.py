@@ -114,13 +114,14 @@ def test_sitemap_and_robots(server):
     assert "Sitemap: " in robots and "Disallow: /api/" in robots
 
 
-def test_eln_export_is_a_valid_ro_crate(server, tmp_path):
-    r = requests.get(f"{server.base}/datasets/demo-uvvis/1/export.eln", timeout=60)
+@pytest.mark.parametrize("name", DEMO)
+def test_eln_export_is_a_valid_ro_crate(server, tmp_path, name):
+    r = requests.get(f"{server.base}/datasets/{name}/1/export.eln", timeout=60)
     assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.eln+zip"
     archive = zipfile.ZipFile(io.BytesIO(r.content))
     names = archive.namelist()
-    assert "demo-uvvis-v1/ro-crate-metadata.json" in names
-    assert any(n.endswith(".parquet") for n in names) and any(n.startswith("demo-uvvis-v1/files/") for n in names)
+    assert f"{name}-v1/ro-crate-metadata.json" in names
+    assert any(n.endswith(".parquet") for n in names) and any(n.startswith(f"{name}-v1/files/") for n in names)
     archive.extractall(tmp_path)
     # Offline, as CI has no network: the validator's documented `--offline` mode serves HTTP only
     # from its cache, which tests/rocrate_offline_cache.py seeds with the RO-Crate 1.1 context
@@ -134,7 +135,7 @@ def test_eln_export_is_a_valid_ro_crate(server, tmp_path):
     assert seed.returncode == 0, "seeding rocrate-validator's offline cache failed:\n" + seed.stdout + seed.stderr
     proc = subprocess.run(
         [str(validator), "--disable-color", "validate", "--offline", "--cache-path", str(cache),
-         "--profile-identifier", "ro-crate-1.1", "--no-paging", "-f", "json", str(tmp_path / "demo-uvvis-v1")],
+         "--profile-identifier", "ro-crate-1.1", "--no-paging", "-f", "json", str(tmp_path / f"{name}-v1")],
         capture_output=True, text=True, timeout=300,
     )
     out = proc.stdout + proc.stderr

@@ -245,6 +245,11 @@ fn read_hdf5_in_process(files: &[PathBuf], out: &std::path::Path) -> ExitCode {
         eprintln!("error: --in-process-hdf5 reads exactly one file");
         return ExitCode::FAILURE;
     };
+    #[cfg(feature = "hdf5")]
+    if let Err(e) = kura_ingest::hdf5::limit_own_memory() {
+        eprintln!("error: cannot limit the hdf5 reader's memory: {e}");
+        return ExitCode::FAILURE;
+    }
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match kura_ingest::convert::read_with(&kura_ingest::hdf5::Hdf5Reader, file, &name, out) {
         Ok(_) => ExitCode::SUCCESS,

@@ -28,6 +28,18 @@ pub const TIME_LIMIT: Duration = Duration::from_secs(600);
 /// The environment variable that overrides [`TIME_LIMIT`], in whole seconds.
 pub const TIME_LIMIT_VAR: &str = "KURA_HDF5_TIME_LIMIT_SECS";
 
+/// The child's address-space limit: a corrupt dataspace can make the library ask for gigabytes
+/// (fuzzing found a 13 KB file that takes 1.9 GB); past the limit its allocations fail and the
+/// file fails, instead of the machine swapping. `KURA_HDF5_MEMORY_LIMIT_BYTES` overrides it.
+pub const MEMORY_LIMIT: u64 = 4 << 30;
+
+/// The environment variable that overrides [`MEMORY_LIMIT`], in bytes (0: no limit).
+pub const MEMORY_LIMIT_VAR: &str = "KURA_HDF5_MEMORY_LIMIT_BYTES";
+
+/// How the parent tells the child its memory limit; the child applies it to itself before
+/// reading ([`limit_own_memory`]).
+const CHILD_MEMORY_VAR: &str = "KURA_HDF5_CHILD_MEMORY_BYTES";
+
 /// Rows per batch streamed back, as readers produce.
 const BATCH_ROWS: usize = 65_536;
 
@@ -61,6 +73,8 @@ pub struct ChildProcess {
     pub program: PathBuf,
     /// The child is killed after this long and the file fails.
     pub time_limit: Duration,
+    /// The child's address-space limit in bytes (`RLIMIT_AS`), if any.
+    pub memory_limit: Option<u64>,
 }
 
 fn malformed(message: impl Into<String>) -> ReadError {
@@ -68,12 +82,13 @@ fn malformed(message: impl Into<String>) -> ReadError {
 }
 
 impl ChildProcess {
-    /// A child process of `program` with [`TIME_LIMIT`], or the whole seconds in
-    /// `KURA_HDF5_TIME_LIMIT_SECS` when that is set to a positive number.
+    /// A child process of `program` with [`TIME_LIMIT`] and [`MEMORY_LIMIT`], or the values of
+    /// `KURA_HDF5_TIME_LIMIT_SECS` (positive) and `KURA_HDF5_MEMORY_LIMIT_BYTES` (0: none).
     pub fn new(program: PathBuf) -> Self {
-        let configured =
-            std::env::var(TIME_LIMIT_VAR).ok().and_then(|v| v.trim().parse::<u64>().ok()).filter(|s| *s > 0);
-        ChildProcess { program, time_limit: configured.map_or(TIME_LIMIT, Duration::from_secs) }
+        let number = |var: &str| std::env::var(var).ok().and_then(|v| v.trim().parse::<u64>().ok());
+        let time_limit = number(TIME_LIMIT_VAR).filter(|s| *s > 0).map_or(TIME_LIMIT, Duration::from_secs);
+        let memory_limit = number(MEMORY_LIMIT_VAR).map_or(Some(MEMORY_LIMIT), |b| Some(b).filter(|b| *b > 0));
+        ChildProcess { program, time_limit, memory_limit }
     }
 
     /// Reads `path` in a child process and streams its tables into `sink`. The report is the
@@ -87,7 +102,12 @@ impl ChildProcess {
     ) -> Result<ReadReport, ReadError> {
         let dir = tempfile::Builder::new().prefix("kura-hdf5-").tempdir()?;
         let out = dir.path().join("out");
-        let mut child = Command::new(&self.program)
+        let mut command = Command::new(&self.program);
+        match self.memory_limit {
+            Some(bytes) => command.env(CHILD_MEMORY_VAR, bytes.to_string()),
+            None => command.env_remove(CHILD_MEMORY_VAR),
+        };
+        let mut child = command
             .arg("read")
             .arg(IN_PROCESS_FLAG)
             .arg("--out")
@@ -131,6 +151,16 @@ impl ChildProcess {
         progress(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0));
         Ok(report)
     }
+}
+
+/// In the child (`kura read --in-process-hdf5`): applies the address-space limit the parent
+/// passed, so an allocation past it fails (and with it the file) instead of exhausting memory.
+pub fn limit_own_memory() -> std::io::Result<()> {
+    let Some(bytes) = std::env::var(CHILD_MEMORY_VAR).ok().and_then(|v| v.parse::<u64>().ok()) else {
+        return Ok(());
+    };
+    let limit = rustix::process::Rlimit { current: Some(bytes), maximum: Some(bytes) };
+    rustix::process::setrlimit(rustix::process::Resource::As, limit).map_err(std::io::Error::from)
 }
 
 /// Waits for `child` at most `limit`; `None` when it was killed for taking longer.
@@ -318,6 +348,19 @@ mod tests {
         let path = dir.join("a.h5");
         std::fs::write(&path, super::super::SIGNATURE).unwrap();
         path
+    }
+
+    #[test]
+    fn the_child_is_told_its_memory_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "echo \"error: a.h5: malformed hdf5: limit ${KURA_HDF5_CHILD_MEMORY_BYTES:-none}\" >&2; exit 1";
+        let mut child = fake(dir.path(), script);
+        child.memory_limit = Some(1 << 30);
+        let e = child.read(&hdf5_file(dir.path()), &mut Nothing, &mut |_| {}).unwrap_err().to_string();
+        assert_eq!(e, "malformed hdf5: limit 1073741824");
+        child.memory_limit = None;
+        let e = child.read(&hdf5_file(dir.path()), &mut Nothing, &mut |_| {}).unwrap_err().to_string();
+        assert_eq!(e, "malformed hdf5: limit none");
     }
 
     #[test]

@@ -27,7 +27,9 @@ use std::path::Path;
 use crate::{FormatReader, ReadError, ReadReport, TableSink};
 
 #[cfg(feature = "hdf5")]
-pub use isolate::{ChildProcess, IN_PROCESS_FLAG, TIME_LIMIT, TIME_LIMIT_VAR};
+pub use isolate::{
+    ChildProcess, IN_PROCESS_FLAG, MEMORY_LIMIT, MEMORY_LIMIT_VAR, TIME_LIMIT, TIME_LIMIT_VAR, limit_own_memory,
+};
 
 /// Makes every HDF5 read in this process run in a child process of `program` (the `kura`
 /// binary, which reads the file with `kura read --in-process-hdf5`), so a crash of the HDF5 C
