@@ -48,6 +48,8 @@ pub fn to_ro_crate(view: &DatasetView, files: &[&FileView], tables: &[&TableView
         "sdPublisher": {"@id": publisher_id(view)},
     })];
     let name = pick(&md.titles, "en").map(|t| t.value.clone()).unwrap_or_else(|| view.name.clone());
+    // RO-Crate texts carry no language tag: the crate's `inLanguage` says which one the name is in.
+    let language = pick(&md.titles, "en").map(|t| t.lang.clone()).filter(|l| l != "und");
     let description = pick(&md.descriptions, "en").map(|d| d.value.clone()).unwrap_or_else(|| name.clone());
     let mut authors = Vec::new();
     for (i, creator) in md.creators.iter().enumerate() {
@@ -120,6 +122,9 @@ pub fn to_ro_crate(view: &DatasetView, files: &[&FileView], tables: &[&TableView
         "hasPart": parts,
         "conditionsOfAccess": view.access.as_str(),
     });
+    if let Some(language) = language {
+        root["inLanguage"] = json!(language);
+    }
     let keywords: Vec<&str> = md.keywords.iter().map(|k| k.value.as_str()).collect();
     if !keywords.is_empty() {
         root["keywords"] = json!(keywords.join(", "));
@@ -135,8 +140,17 @@ pub fn to_ro_crate(view: &DatasetView, files: &[&FileView], tables: &[&TableView
         }));
     }
     graph.insert(1, root);
-    json!({"@context": "https://w3id.org/ro/crate/1.1/context", "@graph": graph})
+    // `sha256` (the ELN file format's checksum of every file) is not a term of the RO-Crate 1.1
+    // context; compacted JSON-LD needs it defined, so the context adds it with the IRI the
+    // Workflow Run RO-Crate terms give it.
+    json!({"@context": [RO_CRATE_CONTEXT, {"sha256": SHA256_TERM}], "@graph": graph})
 }
+
+/// The RO-Crate version the export conforms to.
+pub const RO_CRATE_CONTEXT: &str = "https://w3id.org/ro/crate/1.1/context";
+
+/// The IRI of the `sha256` property.
+pub const SHA256_TERM: &str = "https://w3id.org/ro/terms/workflow-run#sha256";
 
 fn publisher_id(view: &DatasetView) -> String {
     view.publisher().ror.clone().unwrap_or_else(|| "#publisher".to_string())

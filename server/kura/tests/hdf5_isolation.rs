@@ -251,7 +251,7 @@ fn a_file_that_crashes_the_library_fails_precisely_and_the_reader_survives() {
 }
 
 /// Findings of the hdf5 fuzz target (`tests/fuzz-readers`), mutated from the seeds of
-/// `tests/hdf5-seeds`: a file on which the library segfaults, one on which it loops in
+/// `tests/fuzz-seeds hdf5`: a file on which the library segfaults, one on which it loops in
 /// `H5HG_read` (a vlen string attribute's global heap), one on which it asks for a huge
 /// allocation (1.9 GB for a 13 KB file). Each fails alone with a precise message, within the
 /// child's time and memory limits.
