@@ -163,15 +163,21 @@ def main():
             # The HTTP floor: the same client and connection fetching a tiny static answer.
             for _ in range(20):
                 start = time.perf_counter()
-                session.get(f"{base}/robots.txt").raise_for_status()
+                robots = session.get(f"{base}/robots.txt")
+                robots.raise_for_status()
+                _ = robots.content
                 if round_ > 0:
                     floor.append((time.perf_counter() - start) * 1000)
             for name, q in mix.items():
+                # Both sides are timed up to the serialized answer in the client's hands; parsing
+                # the JSON is outside both timings (requests' `.json()` would also guess the
+                # charset of a media type without one, which costs milliseconds).
                 start = time.perf_counter()
                 response = session.get(f"{base}/sparql", params={"query": q})
                 response.raise_for_status()
-                answer = response.json()
+                body = response.content
                 kura_ms = (time.perf_counter() - start) * 1000
+                answer = json.loads(body)
                 start = time.perf_counter()
                 result = store.query(q, use_default_graph_as_union=True)
                 serialized = result.serialize(format=pyoxigraph.QueryResultsFormat.JSON)
