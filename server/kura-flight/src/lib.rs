@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod coalesce;
 pub mod encoded;
 pub mod error;
 pub mod filter;
@@ -107,15 +108,16 @@ impl FlightServer {
         let service = FlightServiceServer::new(server::KuraFlight::new(self.ctx))
             .max_decoding_message_size(16 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024);
-        tonic::transport::Server::builder()
-            .add_service(service)
-            // With an incoming of its own, tonic applies none of its TCP settings: Nagle's algorithm
-            // stays on unless turned off here, and holds back the small HTTP/2 frames that end
-            // each message until the previous segment is acknowledged.
-            .serve_with_incoming_shutdown(
-                tonic::transport::server::TcpIncoming::from(self.listener).with_nodelay(Some(true)),
-                shutdown,
-            )
-            .await
+        // Nagle's algorithm is turned off (it would hold back the small HTTP/2 frames that end each
+        // message until the previous segment is acknowledged); large writes come from
+        // `coalesce` instead.
+        let incoming = futures::stream::unfold(self.listener, |listener| async move {
+            let accepted = listener.accept().await.map(|(stream, _)| {
+                let _ = stream.set_nodelay(true);
+                coalesce::Coalesced::new(stream)
+            });
+            Some((accepted, listener))
+        });
+        tonic::transport::Server::builder().add_service(service).serve_with_incoming_shutdown(incoming, shutdown).await
     }
 }

@@ -13,7 +13,7 @@
 //! both query a store that holds exactly their graphs, with no list. Only a caller whose view
 //! differs (an owner group of a closed dataset) pays for the list.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -51,11 +51,16 @@ struct DatasetGraphs {
 /// query's snapshot and the facts it was filtered with always agree).
 #[derive(Default)]
 struct Index {
-    facts: HashMap<NamedNode, Facts>,
+    /// Every graph's access facts and whether the public store holds it, sorted by name (so
+    /// the list of visible graphs comes out sorted, with no sort per query).
+    graphs: BTreeMap<NamedNode, GraphFacts>,
     by_dataset: HashMap<Uuid, Vec<NamedNode>>,
-    /// The graphs in the public store, sorted.
-    public: Vec<NamedNode>,
     checkpoint: i64,
+}
+
+struct GraphFacts {
+    facts: Facts,
+    public: bool,
 }
 
 /// Where a query runs: a store and, unless it holds exactly the caller's graphs, the list of
@@ -104,7 +109,7 @@ impl RdfStore {
     }
 
     pub fn graph_count(&self) -> usize {
-        self.read().facts.len()
+        self.read().graphs.len()
     }
 
     /// Number of triples over all graphs.
@@ -114,21 +119,28 @@ impl RdfStore {
 
     /// The graphs `subject` may see now, decided by `decide` on each graph's facts, as the
     /// [`Scope`] to query; `bind` takes its snapshot while those facts hold.
+    ///
+    /// Runs on every query, so it allocates only when the caller's view is neither everything
+    /// nor the public store's (one pass of `decide`, about 10 µs for a thousand graphs).
     pub fn visible<T>(&self, subject: &Subject, bind: impl FnOnce(Scope<'_>) -> T) -> T {
         let index = self.read();
         let now = Utc::now();
-        let mut graphs: Vec<NamedNode> = index
-            .facts
-            .iter()
-            .filter(|(_, facts)| decide(subject, Action::ReadMetadata, facts, now) == Decision::Allow)
-            .map(|(g, _)| g.clone())
-            .collect();
-        graphs.sort();
-        if graphs.len() == index.facts.len() {
+        let allowed = |g: &GraphFacts| decide(subject, Action::ReadMetadata, &g.facts, now) == Decision::Allow;
+        let (mut everything, mut public) = (true, true);
+        for graph in index.graphs.values() {
+            let allow = allowed(graph);
+            everything &= allow;
+            public &= allow == graph.public;
+            if !everything && !public {
+                break;
+            }
+        }
+        if everything {
             bind(Scope { store: &self.all, graphs: None })
-        } else if graphs == index.public {
+        } else if public {
             bind(Scope { store: &self.public, graphs: None })
         } else {
+            let graphs = index.graphs.iter().filter(|(_, g)| allowed(g)).map(|(name, _)| name.clone()).collect();
             bind(Scope { store: &self.all, graphs: Some(graphs) })
         }
     }
@@ -158,24 +170,17 @@ impl RdfStore {
         public.commit()?;
         for (dataset, new) in changes {
             for old in index.by_dataset.remove(&dataset).into_iter().flatten() {
-                index.facts.remove(&old);
+                index.graphs.remove(&old);
             }
             let names: Vec<NamedNode> = new.graphs.iter().map(|(n, _, _)| n.clone()).collect();
             for (name, facts, _) in new.graphs {
-                index.facts.insert(name, facts);
+                let public = decide(&anyone, Action::ReadMetadata, &facts, now) == Decision::Allow;
+                index.graphs.insert(name, GraphFacts { facts, public });
             }
             if !names.is_empty() {
                 index.by_dataset.insert(dataset, names);
             }
         }
-        let mut visible: Vec<NamedNode> = index
-            .facts
-            .iter()
-            .filter(|(_, facts)| decide(&anyone, Action::ReadMetadata, facts, now) == Decision::Allow)
-            .map(|(g, _)| g.clone())
-            .collect();
-        visible.sort();
-        index.public = visible;
         index.checkpoint = index.checkpoint.max(checkpoint);
         Ok(())
     }

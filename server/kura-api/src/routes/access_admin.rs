@@ -1,6 +1,7 @@
 //! Administration of who may do what: organizations, groups and roles, users and their tokens,
 //! consortia and agreements, dataset policies, access requests and grants, the audit log.
 
+use crate::routes::parse_id;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -20,10 +21,6 @@ use crate::access::{Which, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-fn parse_id(text: &str, what: &str) -> Result<Uuid, ApiError> {
-    text.parse().map_err(|_| ApiError::not_found(what))
-}
 
 /// Body of `POST /api/v1/organizations`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

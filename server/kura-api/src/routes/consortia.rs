@@ -3,6 +3,7 @@
 //! its coordinating group ([`kura_core::access::coordinates`]); the portal's pages use the same
 //! rule through [`coordinated`].
 
+use crate::routes::parse_id;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,10 +18,6 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-fn parse_id(text: &str) -> Result<Uuid, ApiError> {
-    text.parse().map_err(|_| ApiError::not_found("consortium"))
-}
 
 fn refused(caller: &Caller, what: &str) -> ApiError {
     let code = if caller.0.is_anonymous() { ErrorCode::Unauthenticated } else { ErrorCode::Forbidden };
@@ -97,7 +94,7 @@ pub async fn get_consortium(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<ConsortiumDetail>, ApiError> {
-    let mut detail = state.catalog.consortium(parse_id(&id)?).await?;
+    let mut detail = state.catalog.consortium(parse_id(&id, "consortium")?).await?;
     if !coordinates(&caller.0.subject, detail.consortium.coordinator_group_id) {
         // Who accepted is about people: only those who manage the consortium see it.
         detail.accepted_by.clear();
@@ -131,7 +128,7 @@ pub async fn add_consortium_member(
     Path(id): Path<String>,
     Json(body): Json<AddMember>,
 ) -> Result<StatusCode, ApiError> {
-    let consortium = coordinated(&state, &caller, parse_id(&id)?, "adding a member").await?;
+    let consortium = coordinated(&state, &caller, parse_id(&id, "consortium")?, "adding a member").await?;
     state.catalog.add_consortium_member(consortium.id, body.member()?, Actor::rest(&caller.0.actor)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -152,7 +149,7 @@ pub async fn new_agreement(
     Path(id): Path<String>,
     Json(body): Json<NewAgreement>,
 ) -> Result<(StatusCode, Json<agreement::Model>), ApiError> {
-    let consortium = coordinated(&state, &caller, parse_id(&id)?, "a new agreement version").await?;
+    let consortium = coordinated(&state, &caller, parse_id(&id, "consortium")?, "a new agreement version").await?;
     let a = state
         .catalog
         .new_agreement_version(consortium.id, &body.terms, body.url.as_deref(), Actor::rest(&caller.0.actor))
@@ -170,5 +167,5 @@ pub async fn accept_agreement(
     let user =
         caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to accept an agreement"))?;
     caller.require_write()?;
-    Ok(Json(state.catalog.accept_agreement(parse_id(&id)?, user, Actor::rest(&caller.0.actor)).await?))
+    Ok(Json(state.catalog.accept_agreement(parse_id(&id, "consortium")?, user, Actor::rest(&caller.0.actor)).await?))
 }

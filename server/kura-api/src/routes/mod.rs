@@ -16,3 +16,8 @@ pub mod search;
 pub mod sparql;
 pub mod tables;
 pub mod versions;
+
+/// An id taken from a path: text that is not an id names nothing, so it answers 404 for `what`.
+pub(crate) fn parse_id(text: &str, what: &str) -> Result<uuid::Uuid, crate::error::ApiError> {
+    text.parse().map_err(|_| crate::error::ApiError::not_found(what))
+}

@@ -8,6 +8,7 @@
 //! (`POST /consortia/{id}/members`), publishes agreement versions (`POST /consortia/{id}/agreement`)
 //! and sees who accepted.
 
+use crate::routes::parse_id;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use kura_catalog::consortia::Member;
@@ -106,12 +107,8 @@ struct ConsortiumPage {
     has_accepted: bool,
 }
 
-fn parse_id(text: &str) -> Result<Uuid, ApiError> {
-    text.parse().map_err(|_| ApiError::not_found("consortium"))
-}
-
 pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
+    let id = parse_id(&id, "consortium")?;
     let detail = state.catalog.consortium(id).await?;
     let manages = coordinates(&ctx.caller.0.subject, detail.consortium.coordinator_group_id);
     let labels = state.catalog.member_names(&detail.members).await?;
@@ -192,7 +189,7 @@ pub async fn add_member(
     Path(id): Path<String>,
     form: FormData,
 ) -> Result<Response, ApiError> {
-    let consortium = coordinated(&state, &ctx.caller, parse_id(&id)?, "adding a member").await?;
+    let consortium = coordinated(&state, &ctx.caller, parse_id(&id, "consortium")?, "adding a member").await?;
     let choice = form.get("member");
     let member = match choice.split_once(':') {
         Some(("group", g)) => g.parse().ok().map(Member::Group),
@@ -210,14 +207,14 @@ pub async fn new_agreement(
     Path(id): Path<String>,
     form: FormData,
 ) -> Result<Response, ApiError> {
-    let consortium = coordinated(&state, &ctx.caller, parse_id(&id)?, "a new agreement version").await?;
+    let consortium = coordinated(&state, &ctx.caller, parse_id(&id, "consortium")?, "a new agreement version").await?;
     let url = Some(form.get("url")).filter(|u| !u.is_empty());
     state.catalog.new_agreement_version(consortium.id, form.get("terms"), url, ctx.actor()).await?;
     Ok(see_other(&format!("/consortia/{}", consortium.id)))
 }
 
 pub async fn accept(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
+    let id = parse_id(&id, "consortium")?;
     let user = ctx.caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to accept"))?;
     ctx.caller.require_write()?;
     state.catalog.accept_agreement(id, user, ctx.actor()).await?;
