@@ -44,6 +44,48 @@ pub struct EncodedCache {
     dir: PathBuf,
     max_bytes: u64,
     used: AtomicU64,
+    buffers: Buffers,
+}
+
+/// Message buffers, reused: a fresh allocation of a few MiB per message costs page faults and
+/// zeroing that are dearer than reading the message from the page cache.
+#[derive(Debug, Default)]
+struct Buffers(std::sync::Mutex<Vec<Vec<u8>>>);
+
+/// Buffers kept for reuse (about [`QUEUE`] per stream in flight, two streams).
+const KEPT_BUFFERS: usize = 4 * QUEUE;
+
+impl Buffers {
+    fn take(&self) -> Vec<u8> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default()
+    }
+
+    fn give_back(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() < KEPT_BUFFERS {
+            kept.push(buffer);
+        }
+    }
+}
+
+/// A message read into a reused buffer; the buffer goes back when the last `Bytes` of it is
+/// dropped (after HTTP/2 has written it out).
+struct Pooled {
+    data: Vec<u8>,
+    cache: Arc<EncodedCache>,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        self.cache.buffers.give_back(std::mem::take(&mut self.data));
+    }
 }
 
 /// One cache entry: row group `group` of object `object`, columns `columns` (a digest).
@@ -88,7 +130,12 @@ impl EncodedCache {
                 }
             }
         }
-        Ok(Some(Arc::new(EncodedCache { dir: dir.to_owned(), max_bytes, used: AtomicU64::new(used) })))
+        Ok(Some(Arc::new(EncodedCache {
+            dir: dir.to_owned(),
+            max_bytes,
+            used: AtomicU64::new(used),
+            buffers: Buffers::default(),
+        })))
     }
 
     fn path(&self, key: &EntryKey) -> PathBuf {
@@ -214,8 +261,8 @@ pub fn stream(
             let key = EntryKey::new(&object, &projection, group);
             let sent = match cache.load(&key) {
                 Some(file) => {
-                    let tx = tx.clone();
-                    tokio::task::spawn_blocking(move || send_stored(file, &tx))
+                    let (tx, cache) = (tx.clone(), cache.clone());
+                    tokio::task::spawn_blocking(move || send_stored(&cache, file, &tx))
                         .await
                         .unwrap_or_else(|e| Err(FlightError::internal(format!("flight cache reader: {e}"))))
                 }
@@ -237,17 +284,21 @@ pub fn stream(
 /// Sends the messages of a stored entry, read one by one on a blocking thread; false if the
 /// client left.
 fn send_stored(
+    cache: &Arc<EncodedCache>,
     mut file: std::io::BufReader<std::fs::File>,
     tx: &mpsc::Sender<Result<FlightData, FlightError>>,
 ) -> Result<bool, FlightError> {
     let corrupt = |e: std::io::Error| FlightError::internal(format!("corrupt flight cache entry: {e}"));
+    // Bodies (a few MiB each) are read into reused buffers.
     let read = |file: &mut std::io::BufReader<std::fs::File>, n: u32| -> std::io::Result<Bytes> {
-        let mut v = Vec::with_capacity(n as usize);
-        file.by_ref().take(u64::from(n)).read_to_end(&mut v)?;
-        if v.len() != n as usize {
+        let mut data = cache.buffers.take();
+        data.reserve_exact(n as usize);
+        file.by_ref().take(u64::from(n)).read_to_end(&mut data)?;
+        if data.len() != n as usize {
+            cache.buffers.give_back(data);
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
-        Ok(v.into())
+        Ok(Bytes::from_owner(Pooled { data, cache: cache.clone() }))
     };
     loop {
         if file.fill_buf().map_err(corrupt)?.is_empty() {
@@ -256,8 +307,15 @@ fn send_stored(
         let mut lengths = [0; 8];
         file.read_exact(&mut lengths).map_err(corrupt)?;
         let [h0, h1, h2, h3, b0, b1, b2, b3] = lengths;
-        let data_header = read(&mut file, u32::from_le_bytes([h0, h1, h2, h3])).map_err(corrupt)?;
-        let data_body = read(&mut file, u32::from_le_bytes([b0, b1, b2, b3])).map_err(corrupt)?;
+        let (header_len, body_len) = (u32::from_le_bytes([h0, h1, h2, h3]), u32::from_le_bytes([b0, b1, b2, b3]));
+        // Entries are Kura's own files, but a damaged one must not make it allocate gigabytes.
+        if header_len > 1 << 20 || body_len as usize > 16 * MESSAGE_BYTES {
+            return Err(corrupt(std::io::Error::other(format!("message lengths {header_len} and {body_len}"))));
+        }
+        let mut data_header = vec![0; header_len as usize];
+        file.read_exact(&mut data_header).map_err(corrupt)?;
+        let data_header = Bytes::from(data_header);
+        let data_body = read(&mut file, body_len).map_err(corrupt)?;
         if tx.blocking_send(Ok(FlightData { data_header, data_body, ..Default::default() })).is_err() {
             return Ok(false);
         }

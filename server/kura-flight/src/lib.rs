@@ -8,6 +8,7 @@
 pub mod access;
 pub mod auth;
 pub mod coalesce;
+pub mod doget;
 pub mod encoded;
 pub mod error;
 pub mod filter;
@@ -105,7 +106,9 @@ impl FlightServer {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), tonic::transport::Error> {
-        let service = FlightServiceServer::new(server::KuraFlight::new(self.ctx))
+        let flight = server::KuraFlight::new(self.ctx);
+        let doget = doget::DoGetLayer::new(flight.clone());
+        let service = FlightServiceServer::new(flight)
             .max_decoding_message_size(16 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024);
         // Nagle's algorithm is turned off (it would hold back the small HTTP/2 frames that end each
@@ -118,6 +121,11 @@ impl FlightServer {
             });
             Some((accepted, listener))
         });
-        tonic::transport::Server::builder().add_service(service).serve_with_incoming_shutdown(incoming, shutdown).await
+        // DoGet is framed by `doget` (no copy of the message bodies); every other call by tonic.
+        tonic::transport::Server::builder()
+            .layer(doget)
+            .add_service(service)
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
     }
 }
