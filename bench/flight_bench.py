@@ -8,6 +8,10 @@ longer strings) and ingested with `kura ingest --publish` into a Kura data direc
 by `kura serve` (release build, admin token) and by `bench/peers/flight_peer.py`, a
 `pyarrow.flight.FlightServerBase` holding the table Kura serves (downloaded once as Parquet
 through Kura's REST API) in memory and answering DoGet with a `RecordBatchStream` of it.
+Kura is measured three ways: "kura" (encoded row groups held in memory after the warm-up reads,
+the default `KURA_FLIGHT_MEMORY_BYTES` of 2 GiB), "kura disk" (a second server on a copy of the
+data directory with that memory set to 0: every read sends the entries stored on disk) and
+"kura cold" (that server with its entries removed before each read: Parquet decoded).
 
 One pyarrow client reads both with the same code: GetFlightInfo, then the endpoints split
 round-robin over 1 or 2 streams (a thread and a connection each), every batch received and
@@ -130,23 +134,25 @@ def prepare(kura: pathlib.Path, rows: int) -> tuple[pathlib.Path, pathlib.Path, 
     return csv, data_dir, token_file.read_text().strip()
 
 
-def kura_env(data_dir: pathlib.Path, http=0, flight_port=0, cache_bytes=None) -> dict:
+def kura_env(data_dir: pathlib.Path, http=0, flight_port=0, cache_bytes=None, memory_bytes=None) -> dict:
     env = dict(os.environ, KURA_DATA_DIR=str(data_dir), KURA_LOG=os.environ.get("KURA_LOG", "warn"),
                KURA_HTTP_ADDR=f"127.0.0.1:{http}", KURA_FLIGHT_ADDR=f"127.0.0.1:{flight_port}")
     if cache_bytes is not None:
         env["KURA_FLIGHT_CACHE_BYTES"] = str(cache_bytes)
+    if memory_bytes is not None:
+        env["KURA_FLIGHT_MEMORY_BYTES"] = str(memory_bytes)
     env.pop("KURA_DATABASE_URL", None)
     env.pop("KURA_CONFIG", None)
     return env
 
 
 class Kura:
-    def __init__(self, kura, data_dir, token, cache_bytes):
+    def __init__(self, kura, data_dir, token, cache_bytes, memory_bytes=None):
         self.http, self.flight_port = free_port(), free_port()
         self.cache = data_dir / "cache" / "flight"
         shutil.rmtree(self.cache, ignore_errors=True)
         self.log = open(data_dir.parent / f"{data_dir.name}.serve.log", "w")
-        self.proc = subprocess.Popen([kura, "serve"], env=kura_env(data_dir, self.http, self.flight_port, cache_bytes),
+        self.proc = subprocess.Popen([kura, "serve"], env=kura_env(data_dir, self.http, self.flight_port, cache_bytes, memory_bytes),
                                      stdout=subprocess.DEVNULL, stderr=self.log)
         self.token = token
         self.options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {token}".encode())])
@@ -302,9 +308,16 @@ def main():
         kura.parquet(parquet)
     peer = Peer(parquet, args.python)
     servers = {"kura": kura, "pyarrow": peer}
-    # "kura cold": the cache emptied right before the read (Parquet decoded, entries written).
-    contenders = ["kura", "pyarrow"] if args.no_cache else ["kura", "kura cold", "pyarrow"]
-    server_of = {"kura": "kura", "kura cold": "kura", "pyarrow": "pyarrow"}
+    # "kura disk": a second Kura (on a copy of the data directory) with no memory for encoded
+    # entries, so every read comes from the entries on disk. "kura cold": that server with its
+    # entries removed right before the read (Parquet decoded, IPC encoded, entries written).
+    if not args.no_cache:
+        disk_dir = data_dir.with_name(data_dir.name + "-disk")
+        shutil.rmtree(disk_dir, ignore_errors=True)
+        shutil.copytree(data_dir, disk_dir, ignore=shutil.ignore_patterns("cache"))
+        servers["kura disk"] = Kura(kura_bin, disk_dir, token, 1 << 40, memory_bytes=0)
+    contenders = ["kura", "pyarrow"] if args.no_cache else ["kura", "kura disk", "kura cold", "pyarrow"]
+    server_of = {"kura": "kura", "kura disk": "kura disk", "kura cold": "kura disk", "pyarrow": "pyarrow"}
     clients = {name: [flight.FlightClient(s.location) for _ in range(2)] for name, s in servers.items()}
     try:
         # Warm-up: page cache, connections, allocators; and both serve the same table.
@@ -333,7 +346,7 @@ def main():
                 order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
                 for name in order:
                     if name == "kura cold":
-                        kura.drop_cache()
+                        servers["kura disk"].drop_cache()
                     server = server_of[name]
                     secs, n, nbytes, _, n_endpoints = read_table(servers[server], clients[server], streams)
                     if n != rows:
@@ -343,9 +356,12 @@ def main():
                     print(f"round {r} {name} {streams} streams: {nbytes / secs / 1e9:.2f} GB/s", file=sys.stderr)
         kura_sampled = kura_watch.stop()
         kura_hwm, peer_hwm = vm(kura.proc.pid, "VmHWM"), vm(peer.proc.pid, "VmHWM")
+        disk_hwm = vm(servers["kura disk"].proc.pid, "VmHWM") if "kura disk" in servers else None
     finally:
         peer.stop()
-        kura.stop()
+        for name in ("kura", "kura disk"):
+            if name in servers:
+                servers[name].stop()
 
     mem = statistics.median(memcpy)
     lines = [
@@ -369,8 +385,9 @@ def main():
             lines.append(f"| {name} | {streams} | {endpoints[name, streams]} | {med:.2f} | {min(s):.2f}–{max(s):.2f} | "
                          f"{ratio} | {100 * med / mem:.0f} % |")
             result["samples"][f"{name}-{streams}"] = s
+    disk_rss = f", kura serve without memory for entries {disk_hwm / 1e6:.0f} MB" if disk_hwm else ""
     lines += ["", f"Peak RSS: kura serve {kura_hwm / 1e6:.0f} MB (VmHWM; {kura_sampled / 1e6:.0f} MB sampled during "
-              f"the timed rounds), pyarrow peer {peer_hwm / 1e6:.0f} MB (holds the table).", ""]
+              f"the timed rounds){disk_rss}, pyarrow peer {peer_hwm / 1e6:.0f} MB (holds the table).", ""]
     report = "\n".join(lines)
     print(report)
     (HERE / "results").mkdir(exist_ok=True)

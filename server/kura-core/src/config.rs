@@ -40,6 +40,9 @@ pub struct Config {
     /// Disk the Flight server may fill with row groups it already encoded as Flight messages
     /// (`data_dir/cache/flight`), so repeated reads skip Parquet decoding; 0 turns it off.
     pub flight_cache_bytes: u64,
+    /// Memory the Flight server may fill with entries of that cache, sent from there without
+    /// reading the disk; admitted while there is room, then kept. 0 turns it off.
+    pub flight_memory_bytes: u64,
 }
 
 /// A trusted external identity provider.
@@ -75,6 +78,7 @@ impl Default for Config {
             sparql_timeout_ms: 10_000,
             sparql_max_results: 100_000,
             flight_cache_bytes: 16 << 30,
+            flight_memory_bytes: 2 << 30,
         }
     }
 }

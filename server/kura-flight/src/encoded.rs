@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use crate::error::FlightError;
+use crate::memory::MemoryTier;
 
 /// First bytes of every cache file; a new layout gets a new magic.
 const MAGIC: &[u8; 8] = b"KURAFD1\n";
@@ -45,6 +46,8 @@ pub struct EncodedCache {
     max_bytes: u64,
     used: AtomicU64,
     buffers: Buffers,
+    /// Entries also held in memory.
+    memory: MemoryTier,
 }
 
 /// Message buffers, reused: a fresh allocation of a few MiB per message costs page faults and
@@ -108,9 +111,10 @@ impl EntryKey {
 }
 
 impl EncodedCache {
-    /// The cache in `dir`, holding at most `max_bytes` (0: no cache). Leftover temporary files
-    /// of an interrupted write are removed.
-    pub fn open(dir: &Path, max_bytes: u64) -> std::io::Result<Option<Arc<Self>>> {
+    /// The cache in `dir`, holding at most `max_bytes` on disk (0: no cache) and at most
+    /// `memory_bytes` of its entries in memory. Leftover temporary files of an interrupted write
+    /// are removed.
+    pub fn open(dir: &Path, max_bytes: u64, memory_bytes: u64) -> std::io::Result<Option<Arc<Self>>> {
         if max_bytes == 0 {
             return Ok(None);
         }
@@ -135,6 +139,7 @@ impl EncodedCache {
             max_bytes,
             used: AtomicU64::new(used),
             buffers: Buffers::default(),
+            memory: MemoryTier::new(memory_bytes),
         })))
     }
 
@@ -259,10 +264,19 @@ pub fn stream(
         }
         for group in groups {
             let key = EntryKey::new(&object, &projection, group);
+            let path = cache.path(&key);
+            if let Some(messages) = cache.memory.get(&path) {
+                for message in messages.iter() {
+                    if tx.send(Ok(message.clone())).await.is_err() {
+                        return; // the client went away
+                    }
+                }
+                continue;
+            }
             let sent = match cache.load(&key) {
                 Some(file) => {
                     let (tx, cache) = (tx.clone(), cache.clone());
-                    tokio::task::spawn_blocking(move || send_stored(&cache, file, &tx))
+                    tokio::task::spawn_blocking(move || send_stored(&cache, &path, file, &tx))
                         .await
                         .unwrap_or_else(|e| Err(FlightError::internal(format!("flight cache reader: {e}"))))
                 }
@@ -285,12 +299,21 @@ pub fn stream(
 /// client left.
 fn send_stored(
     cache: &Arc<EncodedCache>,
+    path: &Path,
     mut file: std::io::BufReader<std::fs::File>,
     tx: &mpsc::Sender<Result<FlightData, FlightError>>,
 ) -> Result<bool, FlightError> {
     let corrupt = |e: std::io::Error| FlightError::internal(format!("corrupt flight cache entry: {e}"));
-    // Bodies (a few MiB each) are read into reused buffers.
-    let read = |file: &mut std::io::BufReader<std::fs::File>, n: u32| -> std::io::Result<Bytes> {
+    // An entry the memory tier has room for is kept there once read whole; bodies of the others
+    // (a few MiB each) are read into reused buffers.
+    let size = file.get_ref().metadata().map_err(corrupt)?.len();
+    let mut kept = cache.memory.has_room(size).then(Vec::new);
+    let read = |file: &mut std::io::BufReader<std::fs::File>, n: u32, keep: bool| -> std::io::Result<Bytes> {
+        if keep {
+            let mut data = vec![0; n as usize];
+            file.read_exact(&mut data)?;
+            return Ok(data.into());
+        }
         let mut data = cache.buffers.take();
         data.reserve_exact(n as usize);
         file.by_ref().take(u64::from(n)).read_to_end(&mut data)?;
@@ -302,6 +325,9 @@ fn send_stored(
     };
     loop {
         if file.fill_buf().map_err(corrupt)?.is_empty() {
+            if let Some(messages) = kept {
+                cache.memory.admit(path, messages);
+            }
             return Ok(true);
         }
         let mut lengths = [0; 8];
@@ -315,8 +341,12 @@ fn send_stored(
         let mut data_header = vec![0; header_len as usize];
         file.read_exact(&mut data_header).map_err(corrupt)?;
         let data_header = Bytes::from(data_header);
-        let data_body = read(&mut file, body_len).map_err(corrupt)?;
-        if tx.blocking_send(Ok(FlightData { data_header, data_body, ..Default::default() })).is_err() {
+        let data_body = read(&mut file, body_len, kept.is_some()).map_err(corrupt)?;
+        let message = FlightData { data_header, data_body, ..Default::default() };
+        if let Some(kept) = kept.as_mut() {
+            kept.push(message.clone());
+        }
+        if tx.blocking_send(Ok(message)).is_err() {
             return Ok(false);
         }
     }
@@ -402,7 +432,7 @@ mod tests {
     #[tokio::test]
     async fn a_cached_read_equals_the_first_and_uses_the_stored_entries() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = EncodedCache::open(dir.path(), 1 << 30).unwrap().unwrap();
+        let cache = EncodedCache::open(dir.path(), 1 << 30, 0).unwrap().unwrap();
         let first = read(&cache, vec![0, 2]).await;
         let entries = std::fs::read_dir(dir.path().join("ab")).unwrap().count();
         assert_eq!(entries, 2, "one entry per group, no temporary file left");
@@ -414,10 +444,26 @@ mod tests {
             arrow::compute::concat_batches(&second[0].schema(), &second).unwrap()
         );
         // A reopened cache counts what is stored; a full one still serves, without storing.
-        let reopened = EncodedCache::open(dir.path(), 1).unwrap().unwrap();
+        let reopened = EncodedCache::open(dir.path(), 1, 0).unwrap().unwrap();
         assert!(reopened.used.load(Ordering::Relaxed) > 1);
         assert_eq!(rows(&read(&reopened, vec![5]).await), 1005);
         assert_eq!(std::fs::read_dir(dir.path().join("ab")).unwrap().count(), 2);
+    }
+
+    #[tokio::test]
+    async fn entries_read_again_are_then_sent_from_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = EncodedCache::open(dir.path(), 1 << 30, 1 << 30).unwrap().unwrap();
+        let first = read(&cache, vec![0, 1]).await; // decoded, stored on disk
+        assert_eq!(cache.memory.used(), 0);
+        let second = read(&cache, vec![0, 1]).await; // read from disk, held in memory
+        assert!(cache.memory.used() > 0);
+        std::fs::remove_dir_all(dir.path().join("ab")).unwrap();
+        let third = read(&cache, vec![0, 1]).await; // from memory: the files are gone
+        let all = |b: &[RecordBatch]| arrow::compute::concat_batches(&b[0].schema(), b).unwrap();
+        assert_eq!(all(&first), all(&second));
+        assert_eq!(all(&first), all(&third));
+        assert!(!dir.path().join("ab").exists(), "a read from memory writes nothing");
     }
 
     #[test]
@@ -429,7 +475,7 @@ mod tests {
         )]);
         assert!(!cacheable(&dict));
         assert!(cacheable(&batch(1).schema()));
-        assert!(EncodedCache::open(Path::new("/nonexistent"), 0).unwrap().is_none());
+        assert!(EncodedCache::open(Path::new("/nonexistent"), 0, 1 << 20).unwrap().is_none());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod doget;
 pub mod encoded;
 pub mod error;
 pub mod filter;
+pub mod memory;
 pub mod server;
 pub mod sql;
 pub mod sql_service;
@@ -50,10 +51,14 @@ pub struct FlightContext {
 /// Default size limit of the encoded-row-group cache: 16 GiB.
 pub const DEFAULT_ENCODED_CACHE_BYTES: u64 = 16 << 30;
 
+/// Default memory for entries of that cache held in memory (see [`memory`]): 2 GiB.
+pub const DEFAULT_MEMORY_CACHE_BYTES: u64 = 2 << 30;
+
 impl FlightContext {
     /// A context over the node's catalog and store; the ticket key is created in
     /// `data_dir/keys/` on first start, the encoded-row-group cache in `data_dir/cache/flight`
-    /// (up to [`DEFAULT_ENCODED_CACHE_BYTES`]; see [`FlightContext::with_encoded_cache`]).
+    /// (up to [`DEFAULT_ENCODED_CACHE_BYTES`] on disk and [`DEFAULT_MEMORY_CACHE_BYTES`] in memory;
+    /// see [`FlightContext::with_encoded_cache`]).
     pub fn new(
         catalog: Catalog,
         store: ObjectStore,
@@ -65,19 +70,23 @@ impl FlightContext {
         let tickets = ticket::TicketKey::load_or_create(&data_dir.join("keys").join("flight-tickets.key"))
             .map_err(|e| FlightError::internal(format!("ticket key: {e}")))?;
         let sql = sql::SqlEngine::new(&store, limits)?;
-        let encoded = open_cache(data_dir, DEFAULT_ENCODED_CACHE_BYTES)?;
+        let encoded = open_cache(data_dir, DEFAULT_ENCODED_CACHE_BYTES, DEFAULT_MEMORY_CACHE_BYTES)?;
         Ok(FlightContext { catalog, store, auth, login_limiter, tickets, sql, encoded, data_dir: data_dir.to_owned() })
     }
 
     /// The same context with the encoded-row-group cache limited to `max_bytes` (0: off).
-    pub fn with_encoded_cache(mut self, max_bytes: u64) -> Result<Self, FlightError> {
-        self.encoded = open_cache(&self.data_dir, max_bytes)?;
+    pub fn with_encoded_cache(mut self, max_bytes: u64, memory_bytes: u64) -> Result<Self, FlightError> {
+        self.encoded = open_cache(&self.data_dir, max_bytes, memory_bytes)?;
         Ok(self)
     }
 }
 
-fn open_cache(data_dir: &std::path::Path, max_bytes: u64) -> Result<Option<Arc<encoded::EncodedCache>>, FlightError> {
-    encoded::EncodedCache::open(&data_dir.join("cache").join("flight"), max_bytes)
+fn open_cache(
+    data_dir: &std::path::Path,
+    max_bytes: u64,
+    memory_bytes: u64,
+) -> Result<Option<Arc<encoded::EncodedCache>>, FlightError> {
+    encoded::EncodedCache::open(&data_dir.join("cache").join("flight"), max_bytes, memory_bytes)
         .map_err(|e| FlightError::internal(format!("flight cache: {e}")))
 }
 

@@ -117,7 +117,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &state.config.data_dir,
                 kura_flight::SqlLimits::default(),
             )
-            .and_then(|ctx| ctx.with_encoded_cache(state.config.flight_cache_bytes))
+            .and_then(|ctx| ctx.with_encoded_cache(state.config.flight_cache_bytes, state.config.flight_memory_bytes))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             let app = Application::build(state).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let flight =

@@ -24,6 +24,7 @@ const ENV_KEYS: &[&str] = &[
     "sparql_timeout_ms",
     "sparql_max_results",
     "flight_cache_bytes",
+    "flight_memory_bytes",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the
