@@ -21,33 +21,7 @@ async fn get(app: &TestApp, path: &str, accept: Option<&str>) -> reqwest::Respon
 
 /// A published dataset with one CSV and profile metadata; returns its id.
 async fn published(app: &TestApp, name: &str, level: &str) -> String {
-    app.create_dataset(name).await;
-    assert_eq!(app.upload(name, vec![("t.csv", b"temp [Cel],x\n1,2\n3,4\n".to_vec())]).await.status(), 201);
-    app.ingest(name).await;
-    let md = serde_json::to_value(kura_metadata::samples::open_uvvis().metadata).unwrap();
-    let r = app
-        .client
-        .patch(app.url(&format!("/datasets/{name}/draft")))
-        .bearer_auth(&app.token)
-        .json(&json!({"metadata": md}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let r = app
-        .client
-        .put(app.url(&format!("/datasets/{name}/policy")))
-        .bearer_auth(&app.token)
-        .json(&json!({"level": level}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
-    if level != "draft" {
-        assert_eq!(app.publish(name).await.status(), 200);
-    }
-    let v: Value = app.get_admin(&format!("/datasets/{name}")).await.json().await.unwrap();
-    v.get("dataset").unwrap_or(&v)["id"].as_str().unwrap().to_owned()
+    app.described_dataset(name, None, level, true).await
 }
 
 #[tokio::test]

@@ -6,45 +6,13 @@
 mod common;
 
 use common::{TestApp, spawn_app, spawn_app_with};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const TITLES: &str = "PREFIX dct: <http://purl.org/dc/terms/> PREFIX dcat: <http://www.w3.org/ns/dcat#>
 SELECT ?g ?ds ?title WHERE { GRAPH ?g { ?ds a dcat:Dataset ; dct:title ?title } } ORDER BY ?title";
 
 async fn dataset(app: &TestApp, name: &str, level: &str, publish: bool) -> String {
-    app.create_dataset(name).await;
-    assert_eq!(app.upload(name, vec![("t.csv", b"temp [Cel],x\n1,2\n3,4\n".to_vec())]).await.status(), 201);
-    app.ingest(name).await;
-    let md = serde_json::to_value(kura_metadata::samples::open_uvvis().metadata).unwrap();
-    let mut md = md;
-    md["titles"] = json!([{"value": format!("Spectra of {name}"), "lang": "en"}]);
-    let r = app
-        .client
-        .patch(app.url(&format!("/datasets/{name}/draft")))
-        .bearer_auth(&app.token)
-        .json(&json!({"title": format!("Spectra of {name}"), "metadata": md}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    set_level(app, name, level).await;
-    if publish {
-        assert_eq!(app.publish(name).await.status(), 200);
-    }
-    let v: Value = app.get_admin(&format!("/datasets/{name}")).await.json().await.unwrap();
-    v.get("dataset").unwrap_or(&v)["id"].as_str().unwrap().to_owned()
-}
-
-async fn set_level(app: &TestApp, name: &str, level: &str) {
-    let r = app
-        .client
-        .put(app.url(&format!("/datasets/{name}/policy")))
-        .bearer_auth(&app.token)
-        .json(&json!({"level": level}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    app.described_dataset(name, Some(&format!("Spectra of {name}")), level, publish).await
 }
 
 async fn rdf_now(app: &TestApp) {
@@ -208,7 +176,7 @@ async fn sparql_answers_over_the_callers_graphs_only() {
     assert!(sd.contains("sd:SPARQL11Query") && sd.contains(&format!("<{}/sparql>", app.base)));
 
     // The projection follows the catalog: closing the open dataset hides it.
-    set_level(&app, "sp-open", "closed").await;
+    app.set_level("sp-open", "closed").await;
     rdf_now(&app).await;
     assert_eq!(titles(&app, None).await, ["Spectra of sp-restricted"]);
     app.assert_healthy().await;

@@ -41,6 +41,9 @@ pub struct Coalesced {
 struct Shared {
     state: Mutex<State>,
     writer: Notify,
+    /// Signalled when the connection is shut down or dropped: a write under way from then on
+    /// has [`LINGER`] to finish.
+    closing: Notify,
 }
 
 #[derive(Default)]
@@ -80,7 +83,8 @@ impl Coalesced {
     pub fn new(stream: TcpStream) -> Self {
         let info = TcpConnectInfo { local_addr: stream.local_addr().ok(), remote_addr: stream.peer_addr().ok() };
         let (read, write) = stream.into_split();
-        let shared = Arc::new(Shared { state: Mutex::new(State::default()), writer: Notify::new() });
+        let shared =
+            Arc::new(Shared { state: Mutex::new(State::default()), writer: Notify::new(), closing: Notify::new() });
         tokio::spawn(send(write, shared.clone()));
         Coalesced { read, shared, info }
     }
@@ -140,11 +144,18 @@ async fn send(mut socket: OwnedWriteHalf, shared: Arc<Shared>) {
                 break;
             }
             Next::Send => {
+                // While the connection lives, a write may wait as long as the client does not
+                // read (a paused pipeline is legitimate); once it is gone, only LINGER.
+                let mut write = std::pin::pin!(socket.write_all(&batch));
+                let linger = |write| async move {
+                    tokio::time::timeout(LINGER, write).await.unwrap_or(Err(io::ErrorKind::TimedOut.into()))
+                };
                 let written = match lingering {
-                    true => tokio::time::timeout(LINGER, socket.write_all(&batch))
-                        .await
-                        .unwrap_or(Err(io::ErrorKind::TimedOut.into())),
-                    false => socket.write_all(&batch).await,
+                    true => linger(write).await,
+                    false => tokio::select! {
+                        written = &mut write => written,
+                        _ = shared.closing.notified() => linger(write).await,
+                    },
                 };
                 if let Err(e) = written {
                     let mut state = shared.lock();
@@ -202,6 +213,7 @@ impl AsyncWrite for Coalesced {
         state.waiting = Some(cx.waker().clone());
         drop(state);
         self.shared.writer.notify_one();
+        self.shared.closing.notify_one();
         Poll::Pending
     }
 }
@@ -210,6 +222,7 @@ impl Drop for Coalesced {
     fn drop(&mut self) {
         self.shared.lock().closing = true;
         self.shared.writer.notify_one();
+        self.shared.closing.notify_one();
     }
 }
 
@@ -259,6 +272,27 @@ mod tests {
         }
         server.shutdown().await.unwrap();
         assert_eq!(reader.await.unwrap(), expected);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dropped_connection_gives_up_on_a_client_that_does_not_read() {
+        let (mut server, _client) = pair().await;
+        let chunk = vec![7u8; 64 << 10];
+        let stalled = tokio::time::timeout(Duration::from_secs(2), async {
+            loop {
+                server.write_all(&chunk).await.unwrap();
+            }
+        })
+        .await;
+        assert!(stalled.is_err(), "writes never waited");
+        let shared = server.shared.clone();
+        drop(server);
+        tokio::time::sleep(LINGER / 2).await;
+        assert!(!shared.lock().closed, "gave up before LINGER");
+        tokio::time::sleep(LINGER).await;
+        let state = shared.lock();
+        assert!(state.closed, "the writer task still waits on a client that never reads");
+        assert_eq!(state.failed.as_ref().map(|(kind, _)| *kind), Some(io::ErrorKind::TimedOut));
     }
 
     #[tokio::test]

@@ -137,6 +137,49 @@ impl TestApp {
         self.post_admin(&format!("/datasets/{dataset}/draft/publish"), serde_json::json!({})).await
     }
 
+    /// Sets the dataset's access level through its policy.
+    pub async fn set_level(&self, name: &str, level: &str) {
+        let r = self
+            .client
+            .put(self.url(&format!("/datasets/{name}/policy")))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({"level": level}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    /// A dataset with one ingested CSV and the sample profile metadata (its English title
+    /// replaced by `title` if given), at access `level`, published if `publish`; returns its id.
+    pub async fn described_dataset(&self, name: &str, title: Option<&str>, level: &str, publish: bool) -> String {
+        self.create_dataset(name).await;
+        assert_eq!(self.upload(name, vec![("t.csv", b"temp [Cel],x\n1,2\n3,4\n".to_vec())]).await.status(), 201);
+        self.ingest(name).await;
+        let mut md = serde_json::to_value(kura_metadata::samples::open_uvvis().metadata).unwrap();
+        let mut draft = serde_json::json!({});
+        if let Some(title) = title {
+            md["titles"] = serde_json::json!([{"value": title, "lang": "en"}]);
+            draft["title"] = title.into();
+        }
+        draft["metadata"] = md;
+        let r = self
+            .client
+            .patch(self.url(&format!("/datasets/{name}/draft")))
+            .bearer_auth(&self.token)
+            .json(&draft)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        self.set_level(name, level).await;
+        if publish {
+            assert_eq!(self.publish(name).await.status(), 200);
+        }
+        let v: serde_json::Value = self.get_admin(&format!("/datasets/{name}")).await.json().await.unwrap();
+        v.get("dataset").unwrap_or(&v)["id"].as_str().unwrap().to_owned()
+    }
+
     pub async fn assert_healthy(&self) {
         let r = self.get("/health").await;
         assert_eq!(r.status(), 200, "server stopped answering");
