@@ -91,14 +91,7 @@ async fn a_projection_stopped_between_events_catches_up_to_the_same_index_as_a_r
             "a,b\n1,2\n",
         )
         .await;
-        let put = app
-            .client
-            .put(app.url(&format!("/datasets/d{i}/policy")))
-            .bearer_auth(&app.token)
-            .json(&policy)
-            .send()
-            .await
-            .unwrap();
+        let put = app.put_policy(&format!("d{i}"), &policy).await;
         assert_eq!(put.status(), 200);
     }
     let dir = tempfile::tempdir().unwrap();

@@ -148,8 +148,10 @@ impl RdfStore {
     /// Replaces every graph of the datasets in `changes` and moves the checkpoint to `checkpoint`.
     fn apply(&self, changes: Vec<(Uuid, DatasetGraphs)>, checkpoint: i64) -> Result<(), StoreError> {
         let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
-        let anyone = Subject { admin: false, groups: Vec::new(), consortia: Vec::new(), grants: Vec::new() };
         let now = Utc::now();
+        // Whether anyone, signed in or not, may see a graph: what the public store holds.
+        let for_anyone =
+            |facts: &Facts| decide(&Subject::default(), Action::ReadMetadata, facts, now) == Decision::Allow;
         let mut all = self.all.start_transaction()?;
         let mut public = self.public.start_transaction()?;
         for (dataset, new) in &changes {
@@ -161,7 +163,7 @@ impl RdfStore {
                 let graph_name = GraphNameRef::NamedNode(name.as_ref());
                 let quads = || graph.iter().map(|t| QuadRef::new(t.subject, t.predicate, t.object, graph_name));
                 all.extend(quads());
-                if decide(&anyone, Action::ReadMetadata, facts, now) == Decision::Allow {
+                if for_anyone(facts) {
                     public.extend(quads());
                 }
             }
@@ -174,8 +176,7 @@ impl RdfStore {
             }
             let names: Vec<NamedNode> = new.graphs.iter().map(|(n, _, _)| n.clone()).collect();
             for (name, facts, _) in new.graphs {
-                let public = decide(&anyone, Action::ReadMetadata, &facts, now) == Decision::Allow;
-                index.graphs.insert(name, GraphFacts { facts, public });
+                index.graphs.insert(name, GraphFacts { public: for_anyone(&facts), facts });
             }
             if !names.is_empty() {
                 index.by_dataset.insert(dataset, names);

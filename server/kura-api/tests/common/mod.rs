@@ -137,16 +137,20 @@ impl TestApp {
         self.post_admin(&format!("/datasets/{dataset}/draft/publish"), serde_json::json!({})).await
     }
 
-    /// Sets the dataset's access level through its policy.
-    pub async fn set_level(&self, name: &str, level: &str) {
-        let r = self
-            .client
+    /// `PUT /datasets/{name}/policy` as the admin.
+    pub async fn put_policy(&self, name: &str, policy: &serde_json::Value) -> reqwest::Response {
+        self.client
             .put(self.url(&format!("/datasets/{name}/policy")))
             .bearer_auth(&self.token)
-            .json(&serde_json::json!({"level": level}))
+            .json(policy)
             .send()
             .await
-            .unwrap();
+            .expect("request")
+    }
+
+    /// Sets the dataset's access level through its policy.
+    pub async fn set_level(&self, name: &str, level: &str) {
+        let r = self.put_policy(name, &serde_json::json!({"level": level})).await;
         assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     }
 
