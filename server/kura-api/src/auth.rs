@@ -34,6 +34,12 @@ const MAX_CSRF_PREFIX: usize = 16 * 1024;
 #[derive(Debug, Clone)]
 pub struct SessionCsrf(pub String);
 
+/// Marks the answer to credentials refused before any route ran (a wrong token, a form posted
+/// with a wrong CSRF token), so that the layer answering browsers around this one
+/// (`portal::refusals_as_pages`) can show it as a page; the answer itself stays the JSON error.
+#[derive(Debug, Clone, Copy)]
+pub struct RefusedCredentials;
+
 /// Builds the node's token authority: its keys (created on first start) and trusted issuers.
 pub fn authority(config: &Config) -> Result<Authority, ApiError> {
     let fault = |e: String| ApiError::new(ErrorCode::Internal, e);
@@ -96,8 +102,9 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         }
         Err(e) => {
             tracing::warn!(reason = ?e, path = %request.uri().path(), "credentials refused");
-            let (parts, _) = request.into_parts();
-            crate::routes::portal::refused_page(&parts, e.into_response()).await
+            let mut response = e.into_response();
+            response.extensions_mut().insert(RefusedCredentials);
+            response
         }
     }
 }

@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/robots.txt", get(fair::catalog::robots))
         .nest("/api/v1", api)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn(portal::refusals_as_pages))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -434,6 +434,18 @@ async fn a_steward_runs_a_consortium_from_the_portal() {
     assert!(!page.contains(&format!("action=\"{at}/agreement\"")), "members do not manage");
     let (_, page) = stella.get(&at).await;
     assert!(page.contains("<ul id=\"accepted-names\"><li>olga"), "{page}");
+    // REST names her the same way, to those who manage the consortium only.
+    let detail = |token: Option<String>| {
+        let mut request = app.client.get(app.url(&format!("/consortia/{id}")));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let managed = detail(Some(app.token.clone())).await;
+    assert_eq!(managed["accepted_by"][0]["name"], "olga", "{managed}");
+    assert!(managed["accepted_by"][0]["user_id"].is_string() && managed["accepted_by"][0]["accepted_at"].is_string());
+    assert_eq!(detail(None).await["accepted_by"], json!([]));
     // A new agreement version: acceptance starts over, and REST agrees with the page.
     let terms = [("terms", "Version 2: cite the node too."), ("url", "")];
     assert_eq!(olga.post(&format!("{at}/agreement"), &terms, true).await.status(), 403);

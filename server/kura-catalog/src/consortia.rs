@@ -1,6 +1,8 @@
 //! Consortia: member organizations or groups, a versioned data-sharing agreement, and who
 //! accepted which version.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use serde::Serialize;
@@ -8,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{Actor, AuditRecord, record};
-use crate::entity::{agreement, agreement_acceptance, consortium, consortium_member, group, organization};
+use crate::entity::{agreement, agreement_acceptance, consortium, consortium_member, group, organization, user};
 use crate::{Catalog, CatalogError};
 
 /// A consortium with its members, current agreement, and who accepted that agreement.
@@ -17,7 +19,17 @@ pub struct ConsortiumDetail {
     pub consortium: consortium::Model,
     pub members: Vec<consortium_member::Model>,
     pub agreement: Option<agreement::Model>,
-    pub accepted_by: Vec<agreement_acceptance::Model>,
+    pub accepted_by: Vec<Acceptance>,
+}
+
+/// One user's acceptance of the current agreement, with the name the portal and REST show.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Acceptance {
+    pub user_id: Uuid,
+    /// The user's display name, or their login subject when they have none.
+    pub name: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub accepted_at: chrono::DateTime<Utc>,
 }
 
 /// Whom to add to a consortium.
@@ -198,15 +210,31 @@ impl Catalog {
             .all(conn)
             .await?;
         let agreement = current_agreement(conn, consortium_id).await?;
-        let accepted_by = match &agreement {
+        let accepted = match &agreement {
             Some(a) => {
                 agreement_acceptance::Entity::find()
                     .filter(agreement_acceptance::Column::AgreementId.eq(a.id))
+                    .order_by_asc(agreement_acceptance::Column::AcceptedAt)
                     .all(conn)
                     .await?
             }
             None => Vec::new(),
         };
+        let names: HashMap<Uuid, String> = user::Entity::find()
+            .filter(user::Column::Id.is_in(accepted.iter().map(|a| a.user_id)))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name.unwrap_or(u.subject)))
+            .collect();
+        let accepted_by = accepted
+            .into_iter()
+            .map(|a| Acceptance {
+                name: names.get(&a.user_id).cloned().unwrap_or_else(|| a.user_id.to_string()),
+                user_id: a.user_id,
+                accepted_at: a.accepted_at,
+            })
+            .collect();
         Ok(ConsortiumDetail { consortium, members, agreement, accepted_by })
     }
 

@@ -41,7 +41,8 @@ pub struct Config {
     /// (`data_dir/cache/flight`), so repeated reads skip Parquet decoding; 0 turns it off.
     pub flight_cache_bytes: u64,
     /// Memory the Flight server may fill with entries of that cache, sent from there without
-    /// reading the disk; admitted while there is room, then kept. 0 turns it off.
+    /// reading the disk; admitted while there is room and kept while read (entries unread for
+    /// ten minutes make room). 0 turns it off.
     pub flight_memory_bytes: u64,
 }
 

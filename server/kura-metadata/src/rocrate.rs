@@ -3,6 +3,7 @@
 //! writes the zip; this module decides what the crate says and where each part lives in it.
 //! [`from_ro_crate`] goes the other way, for `.eln` archives users upload.
 
+pub mod graph;
 mod import;
 
 use serde_json::{Value, json};

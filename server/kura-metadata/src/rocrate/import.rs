@@ -3,10 +3,11 @@
 //! typed as instruments or samples are read; each value is checked against the profile on its
 //! own, so a bad ORCID or an unknown licence drops that value (with a note), never the import.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
+use super::graph::{self, Crate, id_of, ref_id, types, values};
 use crate::fos;
 use crate::spdx;
 
@@ -27,7 +28,7 @@ pub struct Imported {
 /// gives nothing.
 pub fn from_ro_crate(doc: &Value) -> Imported {
     let mut out = Imported::default();
-    let Some(graph) = Graph::new(doc) else { return out };
+    let Some(graph) = Crate::new(doc) else { return out };
     let Some(root) = graph.root() else { return out };
     let lang = language(&graph, root, &mut out);
     let mut import = Import { graph: &graph, lang: &lang, out };
@@ -100,81 +101,11 @@ pub fn is_empty(value: &Value) -> bool {
     }
 }
 
-/// The entities of a crate by `@id`; `./a` and `a` name the same entity.
-struct Graph<'a> {
-    entities: Vec<&'a Map<String, Value>>,
-    by_id: HashMap<String, &'a Map<String, Value>>,
-}
-
-fn normalize(id: &str) -> String {
-    let trimmed = id.strip_prefix("./").unwrap_or(id);
-    if trimmed.is_empty() { "./".into() } else { trimmed.to_string() }
-}
-
-impl<'a> Graph<'a> {
-    fn new(doc: &'a Value) -> Option<Self> {
-        let entities: Vec<_> = doc.get("@graph")?.as_array()?.iter().filter_map(Value::as_object).collect();
-        let mut by_id = HashMap::new();
-        for e in &entities {
-            if let Some(id) = e.get("@id").and_then(Value::as_str) {
-                by_id.entry(normalize(id)).or_insert(*e);
-            }
-        }
-        Some(Graph { entities, by_id })
-    }
-
-    fn get(&self, id: &str) -> Option<&'a Map<String, Value>> {
-        self.by_id.get(&normalize(id)).copied()
-    }
-
-    /// The root data entity: what the metadata descriptor is `about` (RO-Crate 1.2 detached
-    /// descriptors end in `-ro-crate-metadata.json`).
-    fn root(&self) -> Option<&'a Map<String, Value>> {
-        let descriptor = self.get("ro-crate-metadata.json").or_else(|| {
-            self.entities
-                .iter()
-                .copied()
-                .find(|e| e.get("@id").and_then(Value::as_str).is_some_and(|id| id.ends_with("ro-crate-metadata.json")))
-        })?;
-        self.get(ref_id(descriptor.get("about")?)?)
-    }
-
-    /// The entity a value refers to by `{"@id": …}`.
-    fn deref(&self, value: &Value) -> Option<&'a Map<String, Value>> {
-        match value {
-            Value::Object(o) => self.get(o.get("@id")?.as_str()?),
-            _ => None,
-        }
-    }
-}
-
-fn ref_id(value: &Value) -> Option<&str> {
-    match value {
-        Value::Object(o) => o.get("@id").and_then(Value::as_str),
-        Value::String(s) => Some(s),
-        _ => None,
-    }
-}
-
-/// A property as a list. Some exporters write an array as a JSON string; that is read too.
-fn values(entity: &Map<String, Value>, key: &str) -> Vec<Value> {
-    match entity.get(key) {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
-        Some(Value::String(s)) if s.trim_start().starts_with("[{") => match serde_json::from_str(s) {
-            Ok(Value::Array(a)) => a,
-            _ => vec![Value::String(s.clone())],
-        },
-        Some(v) => vec![v.clone()],
-    }
-}
-
+/// A literal as text, trimmed; empty strings and booleans are no value for a profile field.
 fn literal(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Object(o) => o.get("@value").and_then(literal),
-        _ => None,
+        Value::Bool(_) => None,
+        _ => graph::literal(value).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
     }
 }
 
@@ -182,17 +113,9 @@ fn text(entity: &Map<String, Value>, key: &str) -> Option<String> {
     values(entity, key).iter().find_map(literal)
 }
 
-fn types(entity: &Map<String, Value>) -> Vec<String> {
-    values(entity, "@type").iter().filter_map(Value::as_str).map(str::to_string).collect()
-}
-
-fn id_of(entity: &Map<String, Value>) -> Option<&str> {
-    entity.get("@id").and_then(Value::as_str)
-}
-
 /// Literal values of a property and the ids it refers to, and the same of the entities
 /// referred to (`identifier: {"@id": "#pv"}` with the PropertyValue's `value`, `url`…).
-fn strings(graph: &Graph, entity: &Map<String, Value>, key: &str) -> Vec<String> {
+fn strings(graph: &Crate, entity: &Map<String, Value>, key: &str) -> Vec<String> {
     let mut out = Vec::new();
     for v in values(entity, key) {
         out.extend(literal(&v).or_else(|| ref_id(&v).map(str::to_string)));
@@ -297,7 +220,7 @@ fn check(key: &str, value: &Value) -> Result<(), String> {
 
 /// The crate's language (`inLanguage` of the root, a BCP 47 tag or a Language entity), else
 /// `und`: RO-Crate texts carry no language tag of their own.
-fn language(graph: &Graph, root: &Map<String, Value>, out: &mut Imported) -> String {
+fn language(graph: &Crate, root: &Map<String, Value>, out: &mut Imported) -> String {
     let mut tags = Vec::new();
     for v in values(root, "inLanguage") {
         match graph.deref(&v) {
@@ -318,7 +241,7 @@ fn language(graph: &Graph, root: &Map<String, Value>, out: &mut Imported) -> Str
 }
 
 struct Import<'g, 'a> {
-    graph: &'g Graph<'a>,
+    graph: &'g Crate<'a>,
     lang: &'g str,
     out: Imported,
 }

@@ -137,14 +137,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         })
         .collect();
     let (accepted_names, member_choices) = if manages {
-        let mut names = Vec::new();
-        for a in &detail.accepted_by {
-            let who = match state.catalog.user(a.user_id).await {
-                Ok(u) => u.display_name.unwrap_or(u.subject),
-                Err(_) => a.user_id.to_string(),
-            };
-            names.push((who, day(&a.accepted_at)));
-        }
+        let names = detail.accepted_by.iter().map(|a| (a.name.clone(), day(&a.accepted_at))).collect();
         let is_member = |group: Option<Uuid>, org: Option<Uuid>| {
             detail
                 .members

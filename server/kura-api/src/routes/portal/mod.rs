@@ -21,14 +21,14 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kura_core::ErrorCode;
 use kura_core::access::Role;
 
-use crate::auth::{Caller, SessionCsrf};
+use crate::auth::{Caller, RefusedCredentials, SessionCsrf};
 use crate::error::ApiError;
 use crate::state::AppState;
 pub use form::enc;
@@ -203,8 +203,7 @@ pub async fn html_errors(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let ctx = Ctx::from_parts(&parts, caller.unwrap_or_else(|| Caller(kura_core::Principal::anonymous())));
     // Only a browser's page view goes to the sign-in form; other clients get the 401 page.
-    let is_get = parts.method == axum::http::Method::GET
-        && parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let is_get = parts.method == axum::http::Method::GET && wants_html(&parts.headers);
     let response = next.run(Request::from_parts(parts, body)).await;
     html_error_page(&ctx, is_get, response).await
 }
@@ -212,21 +211,28 @@ pub async fn html_errors(request: Request, next: Next) -> Response {
 /// Like [`html_errors`], for pages that also answer machines (landing pages): only when the
 /// client asked for HTML.
 pub async fn html_errors_for_browsers(request: Request, next: Next) -> Response {
-    let wants_html =
-        request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
-    if wants_html { html_errors(request, next).await } else { next.run(request).await }
+    if wants_html(request.headers()) { html_errors(request, next).await } else { next.run(request).await }
 }
 
-/// An error answered before any route ran (credentials refused, such as a form posted with a
-/// wrong CSRF token): the portal's error page when a browser asked for HTML, the JSON otherwise.
-pub async fn refused_page(parts: &Parts, response: Response) -> Response {
-    let wants_html =
-        parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
-    if !wants_html {
+/// Around the whole site: credentials refused before any route ran (marked
+/// [`RefusedCredentials`] by the auth layer inside this one, such as a form posted with a wrong
+/// CSRF token) become the portal's error page when a browser asked for HTML; other answers,
+/// and every answer to other clients, pass unchanged.
+pub async fn refusals_as_pages(request: Request, next: Next) -> Response {
+    if !wants_html(request.headers()) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let ctx = Ctx::from_parts(&parts, Caller(kura_core::Principal::anonymous()));
+    let response = next.run(Request::from_parts(parts, body)).await;
+    if response.extensions().get::<RefusedCredentials>().is_none() {
         return response;
     }
-    let ctx = Ctx::from_parts(parts, Caller(kura_core::Principal::anonymous()));
     html_error_page(&ctx, false, response).await
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
 }
 
 async fn html_error_page(ctx: &Ctx, is_get: bool, response: Response) -> Response {
