@@ -11,7 +11,6 @@ hashes the file, stores the raw bytes, detects the format, reads the header bloc
 writes Parquet and commits the catalog, i.e. everything a user's upload goes through."""
 
 import argparse
-import json
 import os
 import pathlib
 import shutil
@@ -21,15 +20,12 @@ import sys
 import tempfile
 import time
 
+from common import release_binary
+
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / "data"
 ZSTD_LEVEL = 1  # Kura writes zstd level 1; every peer is asked for the same level.
-
-
-def cargo_target() -> pathlib.Path:
-    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT, capture_output=True, text=True, check=True)
-    return pathlib.Path(json.loads(out.stdout)["target_directory"])
 
 
 def ensure_data(size_mb: int) -> tuple[pathlib.Path, pathlib.Path]:
@@ -82,9 +78,7 @@ def main():
     parser.add_argument("--kura-bin", type=pathlib.Path, default=None)
     parser.add_argument("--only", default="", help="comma-separated subset of kura,polars,duckdb,pyarrow")
     args = parser.parse_args()
-    kura = args.kura_bin or cargo_target() / "release" / "kura"
-    if not kura.exists():
-        sys.exit(f"{kura} is missing: build it with `cargo build --release -p kura`")
+    kura = args.kura_bin or release_binary()
     only = set(filter(None, args.only.split(",")))
     full, plain = ensure_data(args.size_mb)
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="kura-bench-"))

@@ -27,7 +27,6 @@ import json
 import os
 import pathlib
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,31 +40,15 @@ import pyarrow.csv as pacsv
 import pyarrow.flight as flight
 import requests
 
+from common import free_port, release_binary
+
 HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent
 DATA = HERE / "data"
 PEER = HERE / "peers" / "flight_peer.py"
 DATASET = "flight-bench"
 
 WORDS = np.array("calibration drift ok baseline shifted detector warm sample replaced lamp aligned noise high "
                  "low run repeated after maintenance check pressure stable".split())
-
-
-def kura_binary() -> pathlib.Path:
-    if os.environ.get("KURA_BIN"):
-        return pathlib.Path(os.environ["KURA_BIN"])
-    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
-    binary = pathlib.Path(json.loads(out.stdout)["target_directory"]) / "release" / "kura"
-    if not binary.exists():
-        sys.exit(f"{binary} is missing: cargo build --release -p kura")
-    return binary
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def gen_csv(path: pathlib.Path, rows: int):
@@ -296,7 +279,7 @@ def main():
                     help="Kura with its encoded-row-group cache off (KURA_FLIGHT_CACHE_BYTES=0): every read decodes Parquet")
     ap.add_argument("--python", default=sys.executable)
     args = ap.parse_args()
-    kura_bin = kura_binary()
+    kura_bin = release_binary()
     if args.large:
         return large(kura_bin, args)
 

@@ -13,7 +13,6 @@ into NumPy arrays, so the ratios are conservative for Kura.
 """
 
 import argparse
-import json
 import os
 import pathlib
 import re
@@ -24,19 +23,12 @@ import sys
 import tempfile
 import time
 
+from common import release_binary
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TESTDATA = ROOT.parent / "shared" / "testdata"
 DATA = ROOT / "bench" / "data"
 PEER = ROOT / "bench" / "peers" / "read_reference.py"
-
-
-def kura_binary() -> pathlib.Path:
-    meta = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT,
-                          capture_output=True, text=True, check=True)
-    binary = pathlib.Path(json.loads(meta.stdout)["target_directory"]) / "release" / "kura"
-    if not binary.exists():
-        sys.exit(f"{binary} is missing: cargo build --release -p kura")
-    return binary
 
 
 def timed(cmd, env=None):
@@ -143,7 +135,7 @@ def main():
     ap.add_argument("--jcamp-points", type=int, default=2_000_000)
     ap.add_argument("--python", default=sys.executable)
     args = ap.parse_args()
-    kura = kura_binary()
+    kura = release_binary()
     results = []
 
     corpus = corpus_links()

@@ -17,7 +17,6 @@ import os
 import pathlib
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,8 +27,9 @@ import uuid
 import requests
 import tantivy
 
+from common import free_port, release_binary
+
 HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent
 DATA = HERE / "data"
 
 EN = ("spectrum spectra thin film oxide iron alumina silicon graphene catalyst polymer crystal lattice temperature pressure "
@@ -77,17 +77,6 @@ def queries(rng: random.Random) -> list[str]:
     mix += ["unit:K", "unit:eV", "format:csv", "format:jcamp", "license:CC0-1.0"]
     mix += rng.sample(JA, 5)
     return mix
-
-
-def cargo_target() -> pathlib.Path:
-    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps"], cwd=ROOT, capture_output=True, text=True, check=True)
-    return pathlib.Path(json.loads(out.stdout)["target_directory"])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values, p):
@@ -185,18 +174,15 @@ def main():
     if not docs.exists():
         print(f"generating {docs.name}", file=sys.stderr)
         generate(args.docs, docs)
-    target = cargo_target() / "release"
-    for binary in ["kura", "search-load"]:
-        if not (target / binary).exists():
-            sys.exit(f"{target / binary} is missing: cargo build --release -p kura -p kura-bench")
+    kura, search_load = release_binary("kura"), release_binary("search-load")
     work = pathlib.Path(tempfile.mkdtemp(prefix="kura-search-bench-"))
     data_dir = work / "kura-data"
-    loaded = json.loads(subprocess.run([str(target / "search-load"), str(docs), str(data_dir)], capture_output=True, text=True, check=True).stdout)
+    loaded = json.loads(subprocess.run([str(search_load), str(docs), str(data_dir)], capture_output=True, text=True, check=True).stdout)
     env = dict(os.environ, KURA_DATA_DIR=str(data_dir), KURA_LOG="warn")
-    admin = subprocess.run([str(target / "kura"), "admin", "token"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    admin = subprocess.run([str(kura), "admin", "token"], env=env, capture_output=True, text=True, check=True).stdout.strip()
     port = free_port()
     peer = TantivyPy(docs, str(work / "tantivy-py"))
-    server = subprocess.Popen([str(target / "kura"), "serve"], env=dict(env, KURA_HTTP_ADDR=f"127.0.0.1:{port}"),
+    server = subprocess.Popen([str(kura), "serve"], env=dict(env, KURA_HTTP_ADDR=f"127.0.0.1:{port}"),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/api/v1/search"
     session = requests.Session()

@@ -93,12 +93,10 @@ async fn raw_files_download_byte_for_byte_and_parquet_is_readable() {
     let files: Value = app.get("/datasets/xps/versions/1/files").await.json().await.unwrap();
     let raw = files["items"].as_array().unwrap().iter().find(|f| f["role"] == "raw").unwrap();
     assert_eq!(raw["format"], "csv");
-    let body = app
-        .get(&format!("/datasets/xps/versions/1/files/{}/content", raw["id"].as_str().unwrap()))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let download = app.get(&format!("/datasets/xps/versions/1/files/{}/content", raw["id"].as_str().unwrap())).await;
+    // The name as RFC 8187 says: percent-encoded UTF-8, unreserved characters as they are.
+    assert_eq!(download.headers()["content-disposition"], "attachment; filename*=UTF-8''FeO_results.csv");
+    let body = download.bytes().await.unwrap();
     assert_eq!(body.as_ref(), casa.as_slice(), "raw bytes come back exactly");
 
     let parquet = app.get("/datasets/xps/versions/1/tables/FeO_results/parquet").await;

@@ -108,7 +108,7 @@ pub async fn download(
 /// Streams an object with its media type, length, checksum and a download file name.
 pub(crate) async fn stream_object(state: &AppState, f: &file::Model, file_name: &str) -> Result<Response, ApiError> {
     let stream = state.store.get_stream(&f.sha256).await?;
-    let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(file_name));
+    let disposition = format!("attachment; filename*=UTF-8''{}", super::percent_encode(file_name));
     Response::builder()
         .header(header::CONTENT_TYPE, &f.media_type)
         .header(header::CONTENT_LENGTH, f.size)
@@ -117,16 +117,4 @@ pub(crate) async fn stream_object(state: &AppState, f: &file::Model, file_name: 
         .header("digest", format!("sha-256={}", f.sha256))
         .body(Body::from_stream(stream))
         .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

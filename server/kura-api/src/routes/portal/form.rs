@@ -70,15 +70,7 @@ fn decode(text: &str) -> String {
 
 /// Percent-encodes a query value.
 pub fn enc(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    crate::routes::percent_encode(text)
 }
 
 #[cfg(test)]
