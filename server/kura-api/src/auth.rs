@@ -35,10 +35,11 @@ const MAX_CSRF_PREFIX: usize = 16 * 1024;
 pub struct SessionCsrf(pub String);
 
 /// Marks the answer to credentials refused before any route ran (a wrong token, a form posted
-/// with a wrong CSRF token), so that the layer answering browsers around this one
-/// (`portal::refusals_as_pages`) can show it as a page; the answer itself stays the JSON error.
-#[derive(Debug, Clone, Copy)]
-pub struct RefusedCredentials;
+/// with a wrong CSRF token) and carries the refused request's head, so that the layer answering
+/// browsers around this one (`portal::refusals_as_pages`) can show it as a page in the reader's
+/// language; the answer itself stays the JSON error.
+#[derive(Debug, Clone)]
+pub struct RefusedCredentials(pub std::sync::Arc<axum::http::request::Parts>);
 
 /// Builds the node's token authority: its keys (created on first start) and trusted issuers.
 pub fn authority(config: &Config) -> Result<Authority, ApiError> {
@@ -102,8 +103,9 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         }
         Err(e) => {
             tracing::warn!(reason = ?e, path = %request.uri().path(), "credentials refused");
+            let (parts, _) = request.into_parts();
             let mut response = e.into_response();
-            response.extensions_mut().insert(RefusedCredentials);
+            response.extensions_mut().insert(RefusedCredentials(std::sync::Arc::new(parts)));
             response
         }
     }

@@ -64,6 +64,14 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// The connection is shut down or dropped: the writer sends what is buffered and ends, a
+    /// write under way from now on has [`LINGER`] to finish.
+    fn close(&self) {
+        self.lock().closing = true;
+        self.writer.notify_one();
+        self.closing.notify_one();
+    }
 }
 
 impl State {
@@ -209,20 +217,16 @@ impl AsyncWrite for Coalesced {
         if state.closed {
             return Poll::Ready(Ok(()));
         }
-        state.closing = true;
         state.waiting = Some(cx.waker().clone());
         drop(state);
-        self.shared.writer.notify_one();
-        self.shared.closing.notify_one();
+        self.shared.close();
         Poll::Pending
     }
 }
 
 impl Drop for Coalesced {
     fn drop(&mut self) {
-        self.shared.lock().closing = true;
-        self.shared.writer.notify_one();
-        self.shared.closing.notify_one();
+        self.shared.close();
     }
 }
 

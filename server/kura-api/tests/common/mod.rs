@@ -139,13 +139,8 @@ impl TestApp {
 
     /// `PUT /datasets/{name}/policy` as the admin.
     pub async fn put_policy(&self, name: &str, policy: &serde_json::Value) -> reqwest::Response {
-        self.client
-            .put(self.url(&format!("/datasets/{name}/policy")))
-            .bearer_auth(&self.token)
-            .json(policy)
-            .send()
-            .await
-            .expect("request")
+        let url = self.url(&format!("/datasets/{name}/policy"));
+        self.client.put(url).bearer_auth(&self.token).json(policy).send().await.expect("request")
     }
 
     /// Sets the dataset's access level through its policy.

@@ -219,15 +219,14 @@ pub async fn html_errors_for_browsers(request: Request, next: Next) -> Response 
 /// CSRF token) become the portal's error page when a browser asked for HTML; other answers,
 /// and every answer to other clients, pass unchanged.
 pub async fn refusals_as_pages(request: Request, next: Next) -> Response {
-    if !wants_html(request.headers()) {
-        return next.run(request).await;
-    }
-    let (parts, body) = request.into_parts();
-    let ctx = Ctx::from_parts(&parts, Caller(kura_core::Principal::anonymous()));
-    let response = next.run(Request::from_parts(parts, body)).await;
-    if response.extensions().get::<RefusedCredentials>().is_none() {
+    let response = next.run(request).await;
+    let Some(RefusedCredentials(parts)) = response.extensions().get::<RefusedCredentials>().cloned() else {
+        return response;
+    };
+    if !wants_html(&parts.headers) {
         return response;
     }
+    let ctx = Ctx::from_parts(&parts, Caller(kura_core::Principal::anonymous()));
     html_error_page(&ctx, false, response).await
 }
 
