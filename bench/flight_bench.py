@@ -228,6 +228,13 @@ class RssWatch:
         return self.peak
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (/proc/PID/stat, all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def read_stream(client, options, endpoints, check_column):
     rows = nbytes = total = 0
     for e in endpoints:
@@ -320,6 +327,8 @@ def main():
         src = np.ones(1 << 30, dtype=np.uint8)
         dst = np.zeros_like(src)
         samples = {(name, streams): [] for name in contenders for streams in (1, 2)}
+        # CPU seconds per GB of the client (this process, all its threads) and of the server.
+        cpu = {(name, streams): [] for name in contenders for streams in (1, 2)}
         endpoints = {}
         memcpy = []
         kura_watch = RssWatch(kura.proc.pid)
@@ -331,10 +340,14 @@ def main():
                     if name == "kura cold":
                         servers["kura disk"].drop_cache()
                     server = server_of[name]
+                    client_cpu, server_cpu = time.process_time(), cpu_seconds(servers[server].proc.pid)
                     secs, n, nbytes, _, n_endpoints = read_table(servers[server], clients[server], streams)
+                    client_cpu = time.process_time() - client_cpu
+                    server_cpu = cpu_seconds(servers[server].proc.pid) - server_cpu
                     if n != rows:
                         sys.exit(f"{name} sent {n} rows, expected {rows}")
                     samples[name, streams].append(nbytes / secs / 1e9)
+                    cpu[name, streams].append((client_cpu / (nbytes / 1e9), server_cpu / (nbytes / 1e9)))
                     endpoints[name, streams] = n_endpoints
                     print(f"round {r} {name} {streams} streams: {nbytes / secs / 1e9:.2f} GB/s", file=sys.stderr)
         kura_sampled = kura_watch.stop()
@@ -355,8 +368,8 @@ def main():
         f"(CSV {csv.stat().st_size / 1e9:.2f} GB, Kura's Parquet {parquet.stat().st_size / 1e9:.2f} GB).",
         f"memcpy (numpy, 1 GiB, one thread): median {mem:.2f} GB/s "
         f"(min–max {min(memcpy):.2f}–{max(memcpy):.2f}).", "",
-        "| server | streams | endpoints | GB/s (median) | min–max | Kura ÷ pyarrow | % of memcpy |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| server | streams | endpoints | GB/s (median) | min–max | Kura ÷ pyarrow | % of memcpy | client CPU s/GB | server CPU s/GB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     result = {"rows": rows, "bytes": table_bytes, "memcpy_gbps": memcpy, "samples": {}, "rounds": args.rounds}
     for streams in (1, 2):
@@ -365,9 +378,22 @@ def main():
             s = samples[name, streams]
             med = statistics.median(s)
             ratio = f"**{med / base:.2f}**" if name != "pyarrow" else ""
+            client_cpu = statistics.median(c for c, _ in cpu[name, streams])
+            server_cpu = statistics.median(c for _, c in cpu[name, streams])
             lines.append(f"| {name} | {streams} | {endpoints[name, streams]} | {med:.2f} | {min(s):.2f}–{max(s):.2f} | "
-                         f"{ratio} | {100 * med / mem:.0f} % |")
+                         f"{ratio} | {100 * med / mem:.0f} % | {client_cpu:.2f} | {server_cpu:.2f} |")
             result["samples"][f"{name}-{streams}"] = s
+            result["samples"][f"{name}-{streams}-cpu"] = cpu[name, streams]
+    # What no server can beat with this client on this machine: the client's own CPU per GB
+    # (the least any contender left it) spread over every core, with a server that costs nothing.
+    cores = os.cpu_count()
+    lines.append("")
+    for streams in (1, 2):
+        least = min(statistics.median(c for c, _ in cpu[name, streams]) for name in contenders)
+        base = statistics.median(samples["pyarrow", streams])
+        lines.append(f"Bound at {streams} stream{'s' if streams > 1 else ''}: the client needs at least {least:.2f} CPU s per GB, so on "
+                     f"{cores} cores with a server that costs nothing it could read at most {cores / least:.2f} GB/s, "
+                     f"{cores / least / base:.2f}× pyarrow's server.")
     disk_rss = f", kura serve without memory for entries {disk_hwm / 1e6:.0f} MB" if disk_hwm else ""
     lines += ["", f"Peak RSS: kura serve {kura_hwm / 1e6:.0f} MB (VmHWM; {kura_sampled / 1e6:.0f} MB sampled during "
               f"the timed rounds){disk_rss}, pyarrow peer {peer_hwm / 1e6:.0f} MB (holds the table).", ""]
