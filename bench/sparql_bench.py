@@ -162,11 +162,12 @@ def main():
     env = dict(os.environ, KURA_DATA_DIR=str(work / "data"), KURA_LOG="warn", KURA_HTTP_ADDR=f"127.0.0.1:{port}",
                KURA_FLIGHT_ADDR=f"127.0.0.1:{flight}", KURA_SPARQL_MAX_RESULTS="1000000", KURA_SPARQL_TIMEOUT_MS="60000")
     server = subprocess.Popen([kura, "serve", "--demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    ox = oxigraph_server(ox_port)
+    ox = None
     base, api = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api/v1"
     session = requests.Session()
     timings = {}
     try:
+        ox = oxigraph_server(ox_port)
         token = None
         for line in server.stdout:
             if line.startswith("KURA_TOKEN="):
@@ -245,10 +246,10 @@ def main():
                 if len(set(answers.values())) != 1:
                     sys.exit(f"{name}: the contenders disagree: {answers}")
     finally:
-        server.terminate()
-        ox.terminate()
-        server.wait()
-        ox.wait()
+        for process in (server, ox):
+            if process is not None:
+                process.terminate()
+                process.wait()
         shutil.rmtree(work, ignore_errors=True)
 
     report = summarize(args, closed, len(graphs), len(store), mix, timings, floor, idle_floor)
