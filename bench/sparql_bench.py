@@ -142,7 +142,7 @@ def oxigraph_server(port: int) -> subprocess.Popen:
     sys.exit("oxigraph serve did not start")
 
 
-def rows(body: bytes) -> int | bool:
+def answer_size(body: bytes) -> int | bool:
     """What the checks compare: the number of solutions, or an ASK's answer."""
     answer = json.loads(body)
     return answer["boolean"] if "boolean" in answer else len(answer["results"]["bindings"])
@@ -240,7 +240,7 @@ def main():
                     start = time.perf_counter()
                     body = ask[who](q)
                     elapsed = (time.perf_counter() - start) * 1000
-                    answers[who] = rows(body)
+                    answers[who] = answer_size(body)
                     if round_ > 0:
                         timings[(name, who)].append(elapsed)
                 if len(set(answers.values())) != 1:
@@ -277,11 +277,11 @@ def summarize(args, closed: int, graph_count: int, quads: int, mix: dict, timing
         return [median[(name, "pyoxigraph")] / median[(name, who)] for name in mix]
 
     lines += ["", "| pyoxigraph ÷ … (≥ 1: faster than pyoxigraph in process) | kura | oxigraph server |", "| --- | --- | --- |"]
-    rows_ = [("whole mix (sum of medians: query mixes per hour, as BSBM counts)", lambda who: whole("pyoxigraph") / whole(who)),
+    measures = [("whole mix (sum of medians: query mixes per hour, as BSBM counts)", lambda who: whole("pyoxigraph") / whole(who)),
              (f"whole mix without its heaviest query ({heaviest})", lambda who: whole("pyoxigraph", heaviest) / whole(who, heaviest)),
              ("geometric mean of the per-query ratios", lambda who: statistics.geometric_mean(ratios(who))),
              ("median of the per-query ratios", lambda who: statistics.median(ratios(who)))]
-    for label, value in rows_:
+    for label, value in measures:
         lines.append(f"| {label} | {value('kura'):.2f} | {value('oxigraph server'):.2f} |")
     lines += ["", f"Sum of medians: kura {whole('kura'):.1f} ms, oxigraph server {whole('oxigraph server'):.1f} ms, "
               f"pyoxigraph {whole('pyoxigraph'):.1f} ms.",
