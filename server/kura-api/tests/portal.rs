@@ -347,7 +347,9 @@ async fn a_dataset_goes_from_upload_to_review_publication_and_a_granted_download
     assert_eq!(r.status(), 303);
     let (_, page) = olga.get("/datasets/xps-feo").await;
     assert!(page.contains("class=\"preview\"") && !page.contains("Temperature [K]"), "masked column hidden: {page}");
-    let link = page.split("rel=\"item\"").next().unwrap().rsplit("href=\"").next().unwrap().split('"').next().unwrap();
+    // The first item link of the page's body (the head announces them as `<link>`s too).
+    let body = page.split("<article").nth(1).unwrap();
+    let link = body.split("rel=\"item\"").next().unwrap().rsplit("href=\"").next().unwrap().split('"').next().unwrap();
     let r = olga.client.get(link).header(COOKIE, &olga.cookie).send().await.unwrap();
     assert_eq!(r.status(), 200, "{link}");
     let (_, mine) = olga.get("/me").await;

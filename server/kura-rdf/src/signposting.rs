@@ -20,6 +20,10 @@ pub const DESCRIBED_BY: &[(&str, &str)] = &[
 /// The RO-Crate profile IRI, for the `.eln` export's links.
 pub const RO_CRATE_PROFILE: &str = "https://w3id.org/ro/crate";
 
+/// The JSON-LD profile of `metadata.jsonld`: expanded form (full IRIs, no context), as the
+/// JSON-LD 1.1 spec names it, so that a client knows which form it gets without reading it.
+pub const JSON_LD_EXPANDED: &str = "http://www.w3.org/ns/json-ld#expanded";
+
 /// Most `item` links put in a `Link` header; the linkset always lists every item.
 pub const MAX_HEADER_ITEMS: usize = 50;
 
@@ -64,7 +68,11 @@ pub fn beside(view: &DatasetView, file: &str) -> String {
 pub fn landing_links(view: &DatasetView, with_items: bool) -> Vec<Link> {
     let mut links = vec![Link::new(cite_as(view), "cite-as")];
     for (file, media_type) in DESCRIBED_BY {
-        links.push(Link::typed(beside(view, file), "describedby", media_type));
+        let mut link = Link::typed(beside(view, file), "describedby", media_type);
+        if *media_type == "application/ld+json" {
+            link.profile = Some(JSON_LD_EXPANDED.to_string());
+        }
+        links.push(link);
     }
     if with_items {
         for f in &view.files {
@@ -91,11 +99,11 @@ pub fn landing_links(view: &DatasetView, with_items: bool) -> Vec<Link> {
     links
 }
 
-/// The `Link` header of the landing page: its links (items capped at [`MAX_HEADER_ITEMS`]) and
-/// the linkset in both forms.
-pub fn landing_header(view: &DatasetView, with_items: bool) -> String {
+/// The links a landing page announces, in its `Link` header and in its HTML `<head>` alike: its
+/// links (items capped at [`MAX_HEADER_ITEMS`]) and the linkset in both forms.
+pub fn announced_links(view: &DatasetView, with_items: bool) -> Vec<Link> {
     let mut items = 0;
-    let mut parts: Vec<String> = landing_links(view, with_items)
+    let mut links: Vec<Link> = landing_links(view, with_items)
         .into_iter()
         .filter(|l| {
             if l.rel != "item" {
@@ -104,12 +112,48 @@ pub fn landing_header(view: &DatasetView, with_items: bool) -> String {
             items += 1;
             items <= MAX_HEADER_ITEMS
         })
-        .map(|l| l.to_header_value())
         .collect();
     let linkset = beside(view, "linkset");
-    parts.push(Link::typed(&linkset, "linkset", "application/linkset+json").to_header_value());
-    parts.push(Link::typed(&linkset, "linkset", "application/linkset").to_header_value());
-    parts.join(", ")
+    links.push(Link::typed(&linkset, "linkset", "application/linkset+json"));
+    links.push(Link::typed(&linkset, "linkset", "application/linkset"));
+    links
+}
+
+/// The `Link` header of the landing page: [`announced_links`].
+pub fn landing_header(view: &DatasetView, with_items: bool) -> String {
+    join(&announced_links(view, with_items))
+}
+
+/// The `Link` header of an item (a file, a table's Parquet, the `.eln` export): it belongs to
+/// the landing page's collection.
+pub fn item_header(landing_url: &str) -> String {
+    collection(landing_url).to_header_value()
+}
+
+/// The `Link` header of a metadata document: it describes the landing page, in `profile` if
+/// the format has one.
+pub fn document_header(landing_url: &str, profile: Option<&str>) -> String {
+    let mut links = vec![Link::typed(landing_url, "describes", "text/html")];
+    if let Some(p) = profile {
+        links.push(Link::new(p, "profile"));
+    }
+    join(&links)
+}
+
+/// The `Link` header of one form of the linkset: the other form, and the negotiating URL as the
+/// canonical one.
+pub fn linkset_header(view: &DatasetView, text: bool) -> String {
+    let (other, media_type) =
+        if text { ("linkset.json", "application/linkset+json") } else { ("linkset.txt", "application/linkset") };
+    join(&[Link::typed(beside(view, other), "alternate", media_type), Link::new(beside(view, "linkset"), "canonical")])
+}
+
+fn collection(landing_url: &str) -> Link {
+    Link::typed(landing_url, "collection", "text/html")
+}
+
+fn join(links: &[Link]) -> String {
+    links.iter().map(Link::to_header_value).collect::<Vec<_>>().join(", ")
 }
 
 /// Every anchor of the linkset: the landing page with its links, each metadata document
@@ -120,7 +164,7 @@ fn anchors(view: &DatasetView, with_items: bool) -> Vec<(String, Vec<Link>)> {
     for l in &links {
         let back = match l.rel {
             "describedby" => Link::typed(&view.landing_url, "describes", "text/html"),
-            "item" => Link::typed(&view.landing_url, "collection", "text/html"),
+            "item" => collection(&view.landing_url),
             _ => continue,
         };
         out.push((l.href.clone(), vec![back]));

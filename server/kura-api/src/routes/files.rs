@@ -10,7 +10,7 @@ use kura_catalog::{Page, PageRequest};
 use kura_core::FileRole;
 use kura_ingest::detect;
 
-use crate::access::{Which, audit_read, authorize};
+use crate::access::{Target, Which, audit_read, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -102,7 +102,16 @@ pub async fn download(
     let f = state.catalog.file(target.version.id, file_id).await?;
     audit_read(&state, &caller, &target, "data.download", &f.path, serde_json::json!({"file": f.id})).await?;
     let file_name = f.path.rsplit('/').next().unwrap_or(&f.path).to_owned();
-    stream_object(&state, &f, &file_name).await
+    in_collection(&state, &target, stream_object(&state, &f, &file_name).await?)
+}
+
+/// Adds the Signposting link from an item back to its landing page (`rel="collection"`).
+pub(crate) fn in_collection(state: &AppState, target: &Target, mut response: Response) -> Result<Response, ApiError> {
+    let landing = kura_rdf::urls::landing(&state.config.base_url(), &target.dataset.name, target.version.number);
+    let link = header::HeaderValue::from_str(&kura_rdf::signposting::item_header(&landing))
+        .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
+    response.headers_mut().append(header::LINK, link);
+    Ok(response)
 }
 
 /// Streams an object with its media type, length, checksum and a download file name.

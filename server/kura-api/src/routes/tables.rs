@@ -7,7 +7,7 @@ use kura_catalog::{Page, PageRequest};
 use crate::access::{Which, audit_read, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::files::stream_object;
+use crate::routes::files::{in_collection, stream_object};
 use crate::state::AppState;
 use kura_core::access::Action;
 
@@ -57,8 +57,10 @@ pub async fn parquet(
     let f = state.catalog.file(target.version.id, t.file_id).await?;
     audit_read(&state, &caller, &target, "data.parquet", &t.name, serde_json::json!({"table": t.id})).await?;
     let hidden = target.hidden_columns(&caller);
-    if hidden.iter().any(|h| t.columns.iter().any(|c| &c.name == h)) {
-        return crate::routes::rows::parquet_without(&state, &f, &t, &hidden).await;
-    }
-    stream_object(&state, &f, &format!("{}.parquet", t.name)).await
+    let response = if hidden.iter().any(|h| t.columns.iter().any(|c| &c.name == h)) {
+        crate::routes::rows::parquet_without(&state, &f, &t, &hidden).await?
+    } else {
+        stream_object(&state, &f, &format!("{}.parquet", t.name)).await?
+    };
+    in_collection(&state, &target, response)
 }

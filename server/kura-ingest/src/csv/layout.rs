@@ -113,8 +113,9 @@ fn find_table(recs: &[Rec], strict: bool) -> Option<Cand> {
         }
         let cand = Cand { start: i, width, rows: rows + 1 };
         // Sentences split at commas are not a table of text: its cells are a word or two.
-        // A text table found without data-like cells needs two rows to be told from prose.
-        if !strict && (words > cells * 3 || rows < 2) {
+        // A text table without data-like cells needs two rows to be told from prose; with one
+        // (`Id,Fruit,Color` over `0,Apple,Green`) a single row is a table.
+        if !strict && (words > cells * 3 || (rows < 2 && data_cells == 0)) {
             continue;
         }
         if strict {
@@ -249,5 +250,14 @@ mod tests {
         assert_eq!(l.delim, Delim::Byte(b';'));
         assert_eq!(l.rows.len(), 2);
         assert!(matches!(detect("just a line\nand another\n"), Err(ReadError::NoTable(_))));
+    }
+
+    #[test]
+    fn one_row_under_a_header_is_a_table_when_a_cell_is_data() {
+        // The Signposting benchmark's `test-apple-data.csv`.
+        let l = detect("Id,Fruit,Color\n0,Apple,Green").unwrap();
+        assert_eq!((l.width, l.header_line, l.rows.len()), (3, Some(1), 1));
+        assert_eq!(l.labels, Some(vec!["Id".to_string(), "Fruit".to_string(), "Color".to_string()]));
+        assert!(matches!(detect("Fruit,Color\nApple,Green\n"), Err(ReadError::NoTable(_))));
     }
 }

@@ -94,8 +94,9 @@ pub(crate) async fn eln(
         .header(
             header::LINK,
             format!(
-                "<https://w3id.org/ro/crate>; rel=\"profile\", <{}>; rel=\"collection\"; type=\"text/html\"",
-                view.landing_url
+                "<{}>; rel=\"profile\", {}",
+                kura_rdf::signposting::RO_CRATE_PROFILE,
+                kura_rdf::signposting::item_header(&view.landing_url)
             ),
         )
         .body(Body::from_stream(stream))

@@ -75,7 +75,11 @@ pub async fn document(
             let text = document == "linkset.txt"
                 || (document == "linkset"
                     && accept(&headers).is_some_and(|a| a.contains("application/linkset") && !a.contains("+json")));
-            return Ok(linkset(&view, is_withdrawn(&target), text));
+            let mut response = linkset(&view, is_withdrawn(&target), text);
+            if document == "linkset" {
+                response.headers_mut().append(header::VARY, HeaderValue::from_static("Accept"));
+            }
+            return Ok(response);
         }
         _ => return Err(ApiError::not_found("route")),
     };
@@ -131,10 +135,16 @@ async fn represent(
             .map_err(metadata_error)?
         }
     };
+    // JSON-LD says which of its forms it is (Signposting scenarios 31 and 32).
+    let profile = (format == Format::JsonLd).then_some(signposting::JSON_LD_EXPANDED);
+    let content_type = match profile {
+        Some(p) => format!("{}; profile=\"{p}\"", format.media_type()),
+        None => format.media_type().to_string(),
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, format.media_type().to_string()),
-            (header::LINK, format!("<{}>; rel=\"describes\"; type=\"text/html\"", view.landing_url)),
+            (header::CONTENT_TYPE, content_type),
+            (header::LINK, signposting::document_header(&view.landing_url, profile)),
         ],
         body,
     )
@@ -211,11 +221,16 @@ async fn html(
     response.body(Body::from(body)).map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))
 }
 
+/// One form of the linkset, linking the other form and the negotiating URL (scenario 14).
 fn linkset(view: &DatasetView, withdrawn: bool, text: bool) -> Response {
-    if text {
-        ([(header::CONTENT_TYPE, "application/linkset")], signposting::linkset_text(view, !withdrawn)).into_response()
+    let (media_type, body) = if text {
+        ("application/linkset", signposting::linkset_text(view, !withdrawn))
     } else {
-        let body = serde_json::to_string_pretty(&signposting::linkset_json(view, !withdrawn)).unwrap_or_default();
-        ([(header::CONTENT_TYPE, "application/linkset+json")], body).into_response()
-    }
+        (
+            "application/linkset+json",
+            serde_json::to_string_pretty(&signposting::linkset_json(view, !withdrawn)).unwrap_or_default(),
+        )
+    };
+    ([(header::CONTENT_TYPE, media_type.to_string()), (header::LINK, signposting::linkset_header(view, text))], body)
+        .into_response()
 }

@@ -104,6 +104,8 @@ pub struct LandingPage {
     pub bibtex: String,
     pub ris: String,
     pub formats: Vec<FormatRow>,
+    /// The Signposting links, as `<link>` elements: the same ones as the `Link` header.
+    pub head_links: Vec<kura_rdf::signposting::Link>,
     pub json_ld: String,
 }
 
@@ -244,6 +246,7 @@ pub fn landing(
         url: kura_rdf::signposting::beside(view, "linkset"),
         media_type: "application/linkset+json",
     });
+    let head_links = kura_rdf::signposting::announced_links(view, tombstone.is_none());
     let json_ld = serde_json::to_string_pretty(&kura_metadata::to_schema_org(view))
         .unwrap_or_default()
         // Nothing in the JSON may close the script element it sits in.
@@ -292,6 +295,7 @@ pub fn landing(
         bibtex: kura_metadata::citation::bibtex(view),
         ris: kura_metadata::citation::ris(view),
         formats,
+        head_links,
         json_ld,
     }
 }
