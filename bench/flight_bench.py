@@ -17,7 +17,8 @@ One pyarrow client reads both with the same code: GetFlightInfo, then the endpoi
 round-robin over 1 or 2 streams (a thread and a connection each), every batch received and
 counted. Runs alternate (Kura first in even rounds, the peer first in odd ones) after a warm-up
 round that also checks rows and a column sum are equal; medians of --rounds. memcpy bandwidth
-(numpy copy of 1 GB, best of 3 per round) is measured in the same run. Kura's peak RSS is its
+(numpy copy of 1 GB, best of 3 per round) and what loopback TCP costs by itself (`tcp_floor`)
+are measured in the same run. Kura's peak RSS is its
 /proc VmHWM. GB is 10^9 bytes of the Arrow table in memory (the received batches' nbytes).
 """
 
@@ -27,6 +28,7 @@ import json
 import os
 import pathlib
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -272,6 +274,41 @@ def memcpy_gbps(src, dst) -> float:
     return src.nbytes / best / 1e9
 
 
+def _tcp_sink(port: int, out):
+    """Reads a loopback connection to its end into one reused buffer; sends back bytes and CPU s."""
+    start = time.process_time()
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        view, n = memoryview(bytearray(4 << 20)), 0
+        while k := s.recv_into(view):
+            n += k
+    out.send((n, time.process_time() - start))
+
+
+def tcp_floor(nbytes: int = 2 * 10**9) -> tuple[float, float, float]:
+    """What sending over loopback TCP costs by itself on this machine: `nbytes` written in 1 MiB
+    `sendall`s to a process that reads and discards them. Returns the sender's and the
+    receiver's CPU seconds per GB and the GB/s. A Flight server cannot cost less per GB than
+    that sender, nor a client less than that receiver (both also frame and parse HTTP/2)."""
+    import multiprocessing
+    import socket as _socket
+    listener = _socket.create_server(("127.0.0.1", 0))
+    parent, child = multiprocessing.Pipe()
+    sink = multiprocessing.Process(target=_tcp_sink, args=(listener.getsockname()[1], child))
+    sink.start()
+    conn, _ = listener.accept()
+    chunk = memoryview(bytearray(os.urandom(1 << 20)))
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(nbytes // len(chunk)):
+        conn.sendall(chunk)
+    conn.close()
+    received, sink_cpu = parent.recv()
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    sink.join()
+    listener.close()
+    gb = received / 1e9
+    return cpu / gb, sink_cpu / gb, gb / seconds
+
+
 def ram_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
@@ -330,10 +367,11 @@ def main():
         # CPU seconds per GB of the client (this process, all its threads) and of the server.
         cpu = {(name, streams): [] for name in contenders for streams in (1, 2)}
         endpoints = {}
-        memcpy = []
+        memcpy, floor = [], []
         kura_watch = RssWatch(kura.proc.pid)
         for r in range(args.rounds):
             memcpy.append(memcpy_gbps(src, dst))
+            floor.append(tcp_floor())
             for streams in (1, 2):
                 order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
                 for name in order:
@@ -367,7 +405,10 @@ def main():
         f"Table: {rows:,} rows, {len(schema)} columns, {table_bytes / 1e9:.2f} GB in memory "
         f"(CSV {csv.stat().st_size / 1e9:.2f} GB, Kura's Parquet {parquet.stat().st_size / 1e9:.2f} GB).",
         f"memcpy (numpy, 1 GiB, one thread): median {mem:.2f} GB/s "
-        f"(min–max {min(memcpy):.2f}–{max(memcpy):.2f}).", "",
+        f"(min–max {min(memcpy):.2f}–{max(memcpy):.2f}).",
+        f"Loopback TCP alone (1 MiB sendall to a reader that discards, 2 GB per round): sender "
+        f"{statistics.median(f[0] for f in floor):.2f} CPU s/GB, receiver {statistics.median(f[1] for f in floor):.2f} CPU s/GB, "
+        f"{statistics.median(f[2] for f in floor):.2f} GB/s (medians).", "",
         "| server | streams | endpoints | GB/s (median) | min–max | Kura ÷ pyarrow | % of memcpy | client CPU s/GB | server CPU s/GB |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -394,6 +435,18 @@ def main():
         lines.append(f"Bound at {streams} stream{'s' if streams > 1 else ''}: the client needs at least {least:.2f} CPU s per GB, so on "
                      f"{cores} cores with a server that costs nothing it could read at most {cores / least:.2f} GB/s, "
                      f"{cores / least / base:.2f}× pyarrow's server.")
+    # And with a server as cheap as the cheapest one measured here, or as loopback TCP's sender
+    # alone, whichever is less: client and server then share the cores.
+    sender = statistics.median(f[0] for f in floor)
+    for streams in (1, 2):
+        least = min(statistics.median(c for c, _ in cpu[name, streams]) for name in contenders)
+        cheapest = min(sender, min(statistics.median(c for _, c in cpu[name, streams]) for name in contenders))
+        base = statistics.median(samples["pyarrow", streams])
+        best = cores / (least + cheapest)
+        lines.append(f"Bound at {streams} stream{'s' if streams > 1 else ''} with a server costing {cheapest:.2f} CPU s/GB "
+                     f"(the cheapest server measured, or TCP's sender alone, whichever is less): at most {best:.2f} GB/s, "
+                     f"{best / base:.2f}× pyarrow's server, {100 * best / mem:.0f} % of memcpy.")
+    result["tcp_floor"] = floor
     disk_rss = f", kura serve without memory for entries {disk_hwm / 1e6:.0f} MB" if disk_hwm else ""
     lines += ["", f"Peak RSS: kura serve {kura_hwm / 1e6:.0f} MB (VmHWM; {kura_sampled / 1e6:.0f} MB sampled during "
               f"the timed rounds){disk_rss}, pyarrow peer {peer_hwm / 1e6:.0f} MB (holds the table).", ""]

@@ -12,6 +12,7 @@ pub mod doget;
 pub mod encoded;
 pub mod error;
 pub mod filter;
+pub mod footers;
 pub mod memory;
 pub mod server;
 pub mod sql;
@@ -45,6 +46,8 @@ pub struct FlightContext {
     pub sql: sql::SqlEngine,
     /// Row groups already encoded as Flight messages (`data_dir/cache/flight`); `None`: off.
     pub encoded: Option<Arc<encoded::EncodedCache>>,
+    /// Parquet footers of the objects read lately.
+    pub footers: Arc<footers::Footers>,
     data_dir: std::path::PathBuf,
 }
 
@@ -71,7 +74,17 @@ impl FlightContext {
             .map_err(|e| FlightError::internal(format!("ticket key: {e}")))?;
         let sql = sql::SqlEngine::new(&store, limits)?;
         let encoded = open_cache(data_dir, DEFAULT_ENCODED_CACHE_BYTES, DEFAULT_MEMORY_CACHE_BYTES)?;
-        Ok(FlightContext { catalog, store, auth, login_limiter, tickets, sql, encoded, data_dir: data_dir.to_owned() })
+        Ok(FlightContext {
+            catalog,
+            store,
+            auth,
+            login_limiter,
+            tickets,
+            sql,
+            encoded,
+            footers: Arc::default(),
+            data_dir: data_dir.to_owned(),
+        })
     }
 
     /// The same context with the encoded-row-group cache limited to `max_bytes` (0: off).

@@ -104,10 +104,16 @@ fn reader(ctx: &FlightContext, r: &Readable) -> Result<ParquetObjectReader, Flig
     Ok(ParquetObjectReader::new(ctx.store.backend(), path).with_file_size(r.size))
 }
 
+/// The object's footer, read once per object while remembered (see [`crate::footers`]).
 async fn footer(ctx: &FlightContext, r: &Readable) -> Result<ArrowReaderMetadata, FlightError> {
+    if let Some(metadata) = ctx.footers.get(&r.sha256) {
+        return Ok(metadata);
+    }
     let mut reader = reader(ctx, r)?;
     let options = ArrowReaderOptions::new().with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
-    Ok(ArrowReaderMetadata::load_async(&mut reader, options).await?)
+    let metadata = ArrowReaderMetadata::load_async(&mut reader, options).await?;
+    ctx.footers.insert(&r.sha256, &metadata);
+    Ok(metadata)
 }
 
 async fn open(
