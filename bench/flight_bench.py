@@ -20,6 +20,13 @@ round that also checks rows and a column sum are equal; medians of --rounds. mem
 (numpy copy of 1 GB, best of 3 per round) and what loopback TCP costs by itself (`tcp_floor`)
 are measured in the same run. Kura's peak RSS is its
 /proc VmHWM. GB is 10^9 bytes of the Arrow table in memory (the received batches' nbytes).
+
+The client's allocator is part of what is measured: with glibc's adaptive malloc thresholds, the
+pyarrow client page-faults on most received bytes until large messages have raised its mmap
+threshold, so one contender's messages change the next contender's speed (1.2-2 million page
+faults per six reads of the table; about 0.3 million with the thresholds fixed). By default
+(`--client-malloc fixed`) the client process therefore runs with the thresholds fixed from the
+start (the servers keep their own defaults); `--client-malloc default` measures the untuned client.
 """
 
 import argparse
@@ -128,7 +135,16 @@ def kura_env(data_dir: pathlib.Path, http=0, flight_port=0, cache_bytes=None, me
         env["KURA_FLIGHT_MEMORY_BYTES"] = str(memory_bytes)
     env.pop("KURA_DATABASE_URL", None)
     env.pop("KURA_CONFIG", None)
-    return env
+    return server_env(env)
+
+
+# glibc's malloc settings that `--client-malloc fixed` gives the client process (this one).
+CLIENT_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+
+
+def server_env(env: dict) -> dict:
+    """A server's environment: the client's malloc settings are the client's alone."""
+    return {k: v for k, v in env.items() if k not in CLIENT_MALLOC}
 
 
 class Kura:
@@ -189,7 +205,8 @@ class Kura:
 class Peer:
     def __init__(self, parquet: pathlib.Path, python: str):
         port = free_port()
-        self.proc = subprocess.Popen([python, str(PEER), str(parquet), str(port)], stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([python, str(PEER), str(parquet), str(port)], stdout=subprocess.PIPE, text=True,
+                                     env=server_env(dict(os.environ)))
         line = self.proc.stdout.readline()
         if not line.startswith("ready"):
             sys.exit(f"the pyarrow peer did not start: {line!r}")
@@ -322,7 +339,15 @@ def main():
     ap.add_argument("--no-cache", action="store_true",
                     help="Kura with its encoded-row-group cache off (KURA_FLIGHT_CACHE_BYTES=0): every read decodes Parquet")
     ap.add_argument("--python", default=sys.executable)
+    ap.add_argument("--client-malloc", choices=["default", "fixed"], default="fixed",
+                    help="fixed (the default): the client's glibc malloc keeps freed memory and its mmap "
+                         "threshold at 32 MiB from the start, so that what one contender's messages did "
+                         "to the client's heap does not speed up or slow down the next contender; "
+                         "default: glibc's adaptive thresholds, as a pipeline gets without tuning")
     args = ap.parse_args()
+    if args.client_malloc == "fixed" and any(os.environ.get(k) != v for k, v in CLIENT_MALLOC.items()):
+        # glibc reads these once, at start: run again with them set.
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **CLIENT_MALLOC})
     kura_bin = release_binary()
     if args.large:
         return large(kura_bin, args)
@@ -400,7 +425,7 @@ def main():
     mem = statistics.median(memcpy)
     lines = [
         f"Measured {time.strftime('%Y-%m-%d')} with `python bench/flight_bench.py --rows {args.rows} "
-        f"--rounds {args.rounds}{' --no-cache' if args.no_cache else ''}` "
+        f"--rounds {args.rounds}{' --no-cache' if args.no_cache else ''} --client-malloc {args.client_malloc}` "
         f"(release build; {os.cpu_count()} cores, {ram_bytes() / 2**30:.0f} GiB).",
         f"Table: {rows:,} rows, {len(schema)} columns, {table_bytes / 1e9:.2f} GB in memory "
         f"(CSV {csv.stat().st_size / 1e9:.2f} GB, Kura's Parquet {parquet.stat().st_size / 1e9:.2f} GB).",
@@ -453,7 +478,7 @@ def main():
     report = "\n".join(lines)
     print(report)
     (HERE / "results").mkdir(exist_ok=True)
-    suffix = "-nocache" if args.no_cache else ""
+    suffix = ("-nocache" if args.no_cache else "") + ("-malloc-default" if args.client_malloc == "default" else "")
     (HERE / "results" / f"flight{suffix}.md").write_text(report)
     (DATA / f"flight-result{suffix}.json").write_text(json.dumps(result, indent=1))
 
