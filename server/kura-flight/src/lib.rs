@@ -7,7 +7,6 @@
 
 pub mod access;
 pub mod auth;
-pub mod coalesce;
 pub mod doget;
 pub mod encoded;
 pub mod error;
@@ -133,13 +132,15 @@ impl FlightServer {
         let service = FlightServiceServer::new(flight)
             .max_decoding_message_size(16 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024);
-        // Nagle's algorithm is turned off (it would hold back the small HTTP/2 frames that end each
-        // message until the previous segment is acknowledged); large writes come from
-        // `coalesce` instead.
+        // Nagle's algorithm is turned off: it would hold back the small HTTP/2 frames that end
+        // each message until the previous segment is acknowledged. The connection is the plain
+        // socket: h2 writes each 16 KiB DATA frame with its own call, which measured cheaper than
+        // gathering the frames into large writes at the price of a copy of every byte (stop 16,
+        // `bench/README.md`).
         let incoming = futures::stream::unfold(self.listener, |listener| async move {
             let accepted = listener.accept().await.map(|(stream, _)| {
                 let _ = stream.set_nodelay(true);
-                coalesce::Coalesced::new(stream)
+                stream
             });
             Some((accepted, listener))
         });
