@@ -307,8 +307,7 @@ def tcp_floor(nbytes: int = 2 * 10**9) -> tuple[float, float, float]:
     receiver's CPU seconds per GB and the GB/s. A Flight server cannot cost less per GB than
     that sender, nor a client less than that receiver (both also frame and parse HTTP/2)."""
     import multiprocessing
-    import socket as _socket
-    listener = _socket.create_server(("127.0.0.1", 0))
+    listener = socket.create_server(("127.0.0.1", 0))
     parent, child = multiprocessing.Pipe()
     sink = multiprocessing.Process(target=_tcp_sink, args=(listener.getsockname()[1], child))
     sink.start()
@@ -451,26 +450,26 @@ def main():
             result["samples"][f"{name}-{streams}"] = s
             result["samples"][f"{name}-{streams}-cpu"] = cpu[name, streams]
     # What no server can beat with this client on this machine: the client's own CPU per GB
-    # (the least any contender left it) spread over every core, with a server that costs nothing.
+    # (the least any contender left it) spread over every core, with a server that costs nothing;
+    # and with a server as cheap as the cheapest one measured here, or as loopback TCP's sender
+    # alone, whichever is less (client and server then share the cores).
     cores = os.cpu_count()
-    lines.append("")
-    for streams in (1, 2):
-        least = min(statistics.median(c for c, _ in cpu[name, streams]) for name in contenders)
-        base = statistics.median(samples["pyarrow", streams])
-        lines.append(f"Bound at {streams} stream{'s' if streams > 1 else ''}: the client needs at least {least:.2f} CPU s per GB, so on "
-                     f"{cores} cores with a server that costs nothing it could read at most {cores / least:.2f} GB/s, "
-                     f"{cores / least / base:.2f}× pyarrow's server.")
-    # And with a server as cheap as the cheapest one measured here, or as loopback TCP's sender
-    # alone, whichever is less: client and server then share the cores.
     sender = statistics.median(f[0] for f in floor)
+    lines.append("")
+    bounds = []
     for streams in (1, 2):
         least = min(statistics.median(c for c, _ in cpu[name, streams]) for name in contenders)
         cheapest = min(sender, min(statistics.median(c for _, c in cpu[name, streams]) for name in contenders))
         base = statistics.median(samples["pyarrow", streams])
         best = cores / (least + cheapest)
-        lines.append(f"Bound at {streams} stream{'s' if streams > 1 else ''} with a server costing {cheapest:.2f} CPU s/GB "
-                     f"(the cheapest server measured, or TCP's sender alone, whichever is less): at most {best:.2f} GB/s, "
-                     f"{best / base:.2f}× pyarrow's server, {100 * best / mem:.0f} % of memcpy.")
+        plural = "s" if streams > 1 else ""
+        lines.append(f"Bound at {streams} stream{plural}: the client needs at least {least:.2f} CPU s per GB, so on "
+                     f"{cores} cores with a server that costs nothing it could read at most {cores / least:.2f} GB/s, "
+                     f"{cores / least / base:.2f}× pyarrow's server.")
+        bounds.append(f"Bound at {streams} stream{plural} with a server costing {cheapest:.2f} CPU s/GB "
+                      f"(the cheapest server measured, or TCP's sender alone, whichever is less): at most {best:.2f} GB/s, "
+                      f"{best / base:.2f}× pyarrow's server, {100 * best / mem:.0f} % of memcpy.")
+    lines += bounds
     result["tcp_floor"] = floor
     disk_rss = f", kura serve without memory for entries {disk_hwm / 1e6:.0f} MB" if disk_hwm else ""
     lines += ["", f"Peak RSS: kura serve {kura_hwm / 1e6:.0f} MB (VmHWM; {kura_sampled / 1e6:.0f} MB sampled during "

@@ -89,6 +89,18 @@ class Server:
     def auth(self) -> dict:
         return {"Authorization": f"Bearer {self.token}"}
 
+    def ingest(self, name: str, headers: dict | None = None, polls: int = 600) -> dict:
+        """Starts the ingest of dataset `name`'s draft and waits for its job; returns the job as
+        it last answered (finished, or still running after `polls` tenths of a second)."""
+        headers = headers or self.auth()
+        job = requests.post(self.url(f"/datasets/{name}/draft/ingest"), headers=headers, timeout=30).json()
+        for _ in range(polls):
+            job = requests.get(self.url(f"/datasets/{name}/jobs/{job['id']}"), headers=headers, timeout=30).json()
+            if job.get("finished_at"):
+                break
+            time.sleep(0.1)
+        return job
+
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run([str(kura_binary()), *args], env=self.env, capture_output=True, text=True, timeout=300)
         if check and result.returncode != 0:

@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -167,12 +166,7 @@ def test_an_eln_export_ingests_back_into_kura(server, tmp_path):
     upload = requests.post(server.url(f"/datasets/{name}/draft/files"), headers=server.auth(), timeout=60,
                            files={"file": ("demo-uvvis-v1.eln", archive.content)})
     assert upload.status_code == 201, upload.text
-    job = requests.post(server.url(f"/datasets/{name}/draft/ingest"), headers=server.auth(), timeout=30).json()
-    for _ in range(600):
-        job = requests.get(server.url(f"/datasets/{name}/jobs/{job['id']}"), headers=server.auth(), timeout=30).json()
-        if job["finished_at"]:
-            break
-        time.sleep(0.1)
+    job = server.ingest(name)
     assert job["state"] == "succeeded", json.dumps(job)
     draft = requests.get(server.url(f"/datasets/{name}/versions/1"), headers=server.auth(), timeout=30).json()
     english = [t for t in original["metadata"]["titles"] if t["lang"] == "en"]

@@ -22,10 +22,8 @@ neither list, so a new scenario in the benchmark is not skipped silently.
 import html.parser
 import json
 import re
-import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -220,12 +218,7 @@ def published_dataset(server, name: str) -> str:
         up = requests.post(server.url(f"/datasets/{name}/draft/files"), headers=auth, timeout=30,
                            files={"file": ("test-apple-data.csv", f.read())})
     assert up.status_code == 201, up.text
-    job = requests.post(server.url(f"/datasets/{name}/draft/ingest"), headers=auth, timeout=30).json()
-    for _ in range(300):
-        job = requests.get(server.url(f"/datasets/{name}/jobs/{job['id']}"), headers=auth, timeout=30).json()
-        if job.get("finished_at"):
-            break
-        time.sleep(0.1)
+    job = server.ingest(name)
     assert job["state"] == "succeeded", json.dumps(job)
     r = requests.patch(server.url(f"/datasets/{name}/draft"), json={"metadata": METADATA}, headers=auth, timeout=30)
     assert r.status_code == 200, r.text

@@ -95,11 +95,7 @@ def test_closed_dataset_graphs_are_absent_for_anonymous_callers(server):
     requests.post(server.url("/datasets"), json={"name": name, "title": "Secret furnace log"}, headers=server.auth()).raise_for_status()
     files = {"file": ("log.csv", b"t [s],T [Cel]\n0,20\n1,21\n")}
     requests.post(server.url(f"/datasets/{name}/draft/files"), files=files, headers=server.auth()).raise_for_status()
-    job = requests.post(server.url(f"/datasets/{name}/draft/ingest"), headers=server.auth()).json()
-    for _ in range(200):
-        if requests.get(server.url(f"/datasets/{name}/jobs/{job['id']}"), headers=server.auth()).json().get("finished_at"):
-            break
-        time.sleep(0.1)
+    server.ingest(name, polls=200)
     metadata = {"titles": [{"lang": "en", "value": "Secret furnace log"}]}
     requests.patch(server.url(f"/datasets/{name}/draft"), json={"metadata": metadata}, headers=server.auth()).raise_for_status()
     requests.put(server.url(f"/datasets/{name}/policy"), json={"level": "closed"}, headers=server.auth()).raise_for_status()

@@ -24,6 +24,13 @@ pub const RO_CRATE_PROFILE: &str = "https://w3id.org/ro/crate";
 /// JSON-LD 1.1 spec names it, so that a client knows which form it gets without reading it.
 pub const JSON_LD_EXPANDED: &str = "http://www.w3.org/ns/json-ld#expanded";
 
+/// The profile a metadata document of `media_type` is served in (the `profile` of its link, of
+/// its `Content-Type` and of its own `Link` header): JSON-LD says its form (Signposting
+/// scenarios 31 and 32); the other formats have none.
+pub fn profile_of(media_type: &str) -> Option<&'static str> {
+    (media_type == "application/ld+json").then_some(JSON_LD_EXPANDED)
+}
+
 /// Most `item` links put in a `Link` header; the linkset always lists every item.
 pub const MAX_HEADER_ITEMS: usize = 50;
 
@@ -68,11 +75,8 @@ pub fn beside(view: &DatasetView, file: &str) -> String {
 pub fn landing_links(view: &DatasetView, with_items: bool) -> Vec<Link> {
     let mut links = vec![Link::new(cite_as(view), "cite-as")];
     for (file, media_type) in DESCRIBED_BY {
-        let mut link = Link::typed(beside(view, file), "describedby", media_type);
-        if *media_type == "application/ld+json" {
-            link.profile = Some(JSON_LD_EXPANDED.to_string());
-        }
-        links.push(link);
+        let link = Link::typed(beside(view, file), "describedby", media_type);
+        links.push(Link { profile: profile_of(media_type).map(str::to_string), ..link });
     }
     if with_items {
         for f in &view.files {
@@ -125,15 +129,19 @@ pub fn landing_header(view: &DatasetView, with_items: bool) -> String {
 }
 
 /// The `Link` header of an item (a file, a table's Parquet, the `.eln` export): it belongs to
-/// the landing page's collection.
-pub fn item_header(landing_url: &str) -> String {
-    collection(landing_url).to_header_value()
+/// the landing page's collection, in `profile` if it has one.
+pub fn item_header(landing_url: &str, profile: Option<&str>) -> String {
+    with_profile(collection(landing_url), profile)
 }
 
 /// The `Link` header of a metadata document: it describes the landing page, in `profile` if
 /// the format has one.
 pub fn document_header(landing_url: &str, profile: Option<&str>) -> String {
-    let mut links = vec![Link::typed(landing_url, "describes", "text/html")];
+    with_profile(describes(landing_url), profile)
+}
+
+fn with_profile(link: Link, profile: Option<&str>) -> String {
+    let mut links = vec![link];
     if let Some(p) = profile {
         links.push(Link::new(p, "profile"));
     }
@@ -152,6 +160,10 @@ fn collection(landing_url: &str) -> Link {
     Link::typed(landing_url, "collection", "text/html")
 }
 
+fn describes(landing_url: &str) -> Link {
+    Link::typed(landing_url, "describes", "text/html")
+}
+
 fn join(links: &[Link]) -> String {
     links.iter().map(Link::to_header_value).collect::<Vec<_>>().join(", ")
 }
@@ -163,7 +175,7 @@ fn anchors(view: &DatasetView, with_items: bool) -> Vec<(String, Vec<Link>)> {
     let mut out = Vec::new();
     for l in &links {
         let back = match l.rel {
-            "describedby" => Link::typed(&view.landing_url, "describes", "text/html"),
+            "describedby" => describes(&view.landing_url),
             "item" => collection(&view.landing_url),
             _ => continue,
         };

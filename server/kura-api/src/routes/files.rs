@@ -108,7 +108,7 @@ pub async fn download(
 /// Adds the Signposting link from an item back to its landing page (`rel="collection"`).
 pub(crate) fn in_collection(state: &AppState, target: &Target, mut response: Response) -> Result<Response, ApiError> {
     let landing = kura_rdf::urls::landing(&state.config.base_url(), &target.dataset.name, target.version.number);
-    let link = header::HeaderValue::from_str(&kura_rdf::signposting::item_header(&landing))
+    let link = header::HeaderValue::from_str(&kura_rdf::signposting::item_header(&landing, None))
         .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
     response.headers_mut().append(header::LINK, link);
     Ok(response)

@@ -93,11 +93,7 @@ pub(crate) async fn eln(
         .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\""))
         .header(
             header::LINK,
-            format!(
-                "<{}>; rel=\"profile\", {}",
-                kura_rdf::signposting::RO_CRATE_PROFILE,
-                kura_rdf::signposting::item_header(&view.landing_url)
-            ),
+            kura_rdf::signposting::item_header(&view.landing_url, Some(kura_rdf::signposting::RO_CRATE_PROFILE)),
         )
         .body(Body::from_stream(stream))
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))

@@ -135,8 +135,7 @@ async fn represent(
             .map_err(metadata_error)?
         }
     };
-    // JSON-LD says which of its forms it is (Signposting scenarios 31 and 32).
-    let profile = (format == Format::JsonLd).then_some(signposting::JSON_LD_EXPANDED);
+    let profile = signposting::profile_of(format.media_type());
     let content_type = match profile {
         Some(p) => format!("{}; profile=\"{p}\"", format.media_type()),
         None => format.media_type().to_string(),
