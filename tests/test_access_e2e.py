@@ -29,11 +29,7 @@ def test_consortium_and_request_walkthrough(server):
     up = requests.post(server.url("/datasets/xrd-shared/draft/files"), files={"file": ("scan.csv", b"2theta (deg),I\n10,5\n20,7\n")},
                        headers=bearer(tokens["steward"]))
     assert up.status_code == 201, up.text
-    job = requests.post(server.url("/datasets/xrd-shared/draft/ingest"), headers=bearer(tokens["steward"])).json()
-    for _ in range(200):
-        job = requests.get(server.url(f"/datasets/xrd-shared/jobs/{job['id']}"), headers=bearer(tokens["steward"])).json()
-        if job["finished_at"]:
-            break
+    job = server.ingest("xrd-shared", bearer(tokens["steward"]))
     assert job["state"] == "succeeded", job
     assert requests.post(server.url("/datasets/xrd-shared/draft/publish"), headers=bearer(tokens["steward"])).status_code == 200
 

@@ -103,14 +103,7 @@ def test_streaming_upload_of_a_larger_file(server):
     )
     assert response.status_code == 201, response.text
     assert response.json()[0]["size"] == len(data)
-    job = requests.post(server.url("/datasets/big-upload/draft/ingest"), headers=server.auth()).json()
-    for _ in range(600):
-        job = requests.get(server.url(f"/datasets/big-upload/jobs/{job['id']}"), headers=server.auth()).json()
-        if job["finished_at"]:
-            break
-        import time
-
-        time.sleep(0.1)
+    job = server.ingest("big-upload")
     assert job["state"] == "succeeded", json.dumps(job)
     table = requests.get(server.url("/datasets/big-upload/versions/1/tables/signal"), headers=server.auth()).json()
     assert table["row_count"] == 200_000

@@ -46,14 +46,7 @@ def world(server):
         assert requests.post(server.url("/datasets"), json={"name": name, "title": name}, headers=admin).status_code == 201
         r = requests.post(server.url(f"/datasets/{name}/draft/files"), files={"file": ("t.csv", csv)}, headers=admin)
         assert r.status_code == 201, r.text
-        job = requests.post(server.url(f"/datasets/{name}/draft/ingest"), json={}, headers=admin).json()
-        for _ in range(1200):
-            job = requests.get(server.url(f"/datasets/{name}/jobs/{job['id']}"), headers=admin).json()
-            if job.get("finished_at"):
-                break
-            import time
-
-            time.sleep(0.1)
+        job = server.ingest(name, admin, polls=1200)
         assert job["state"] == "succeeded", job
         assert requests.put(server.url(f"/datasets/{name}/policy"), json=policy, headers=admin).status_code < 300
         assert requests.post(server.url(f"/datasets/{name}/draft/publish"), json={}, headers=admin).status_code < 300
