@@ -174,7 +174,13 @@ class Kura:
         if not infos:
             sys.exit("kura lists no table of the benchmark dataset")
         self.path = [p.decode() for p in infos[0].descriptor.path]
-        self.descriptor = {n: flight.FlightDescriptor.for_path(*self.path) for n in (1, 2)}
+        # The reader says how many streams it runs, as it does to the peer (its paths "1", "2").
+        dataset, version, table = self.path
+        self.descriptor = {
+            n: flight.FlightDescriptor.for_command(
+                json.dumps({"dataset": dataset, "version": version, "table": table, "endpoints": n}))
+            for n in (1, 2)
+        }
 
     def url(self, path):
         return f"http://127.0.0.1:{self.http}/api/v1{path}"

@@ -112,6 +112,21 @@ def test_all_endpoints_in_parallel(server, world):
     assert got.equals(rest_parquet(server, "py-big", "t").sort_by("i"))
 
 
+def test_a_reader_asks_for_as_many_endpoints_as_it_runs(server, world):
+    c, options = client(server, world["outsider"])
+    whole = c.get_flight_info(flight.FlightDescriptor.for_path("py-big", "latest", "t"), options)
+    assert len(whole.endpoints) >= 3
+    want = rest_parquet(server, "py-big", "t")
+    for wanted in (1, 2, 1000):
+        cmd = {"dataset": "py-big", "table": "t", "endpoints": wanted}
+        info = c.get_flight_info(flight.FlightDescriptor.for_command(json.dumps(cmd)), options)
+        # One endpoint per row group at most: the whole table has one per group (3 groups).
+        assert len(info.endpoints) == min(wanted, len(whole.endpoints)), wanted
+        assert read_info(c, options, info).equals(want)
+    with pytest.raises(pa.ArrowInvalid, match="endpoints"):
+        c.get_flight_info(flight.FlightDescriptor.for_command(json.dumps({"dataset": "py-big", "table": "t", "endpoints": 0})), options)
+
+
 def test_forbidden_is_not_found_and_bad_token_unauthenticated(server, world):
     c, options = client(server, world["outsider"])
     # pyarrow raises NOT_FOUND as ArrowKeyError.

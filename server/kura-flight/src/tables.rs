@@ -54,6 +54,11 @@ pub struct TableRequest {
     pub filter: Option<String>,
     #[serde(default)]
     pub limit: Option<u64>,
+    /// How many endpoints the caller wants, usually the number of readers it runs: a
+    /// one-stream reader pays each DoGet's set-up only once. At most one per row group and
+    /// [`MAX_ENDPOINTS`]; when absent, see [`endpoint_count`].
+    #[serde(default)]
+    pub endpoints: Option<usize>,
 }
 
 fn latest() -> String {
@@ -80,11 +85,15 @@ impl TableRequest {
                 _ => Err(FlightError::invalid("a descriptor path is [dataset, version, table]")),
             };
         }
-        serde_json::from_slice(&d.cmd).map_err(|e| {
+        let req: TableRequest = serde_json::from_slice(&d.cmd).map_err(|e| {
             FlightError::invalid(format!(
-                "a command is JSON {{\"dataset\", \"version\", \"table\", \"columns\", \"filter\", \"limit\"}}: {e}"
+                "a command is JSON {{\"dataset\", \"version\", \"table\", \"columns\", \"filter\", \"limit\", \"endpoints\"}}: {e}"
             ))
-        })
+        })?;
+        if req.endpoints == Some(0) {
+            return Err(FlightError::invalid("\"endpoints\" is at least 1"));
+        }
+        Ok(req)
     }
 }
 
@@ -207,6 +216,14 @@ fn endpoint_count(groups: usize, bytes: i64) -> usize {
     by_size.clamp(MIN_ENDPOINTS, MAX_ENDPOINTS).min(groups).max(1)
 }
 
+/// `groups` (ascending, not empty) in `wanted` ranges of consecutive row groups, as even as
+/// possible; at most one per group and [`MAX_ENDPOINTS`]. A range may span groups the filter ruled
+/// out: DoGet skips them again.
+fn endpoint_ranges(groups: &[usize], wanted: usize) -> Vec<(usize, usize)> {
+    let per = groups.len().div_ceil(wanted.clamp(1, MAX_ENDPOINTS.min(groups.len())));
+    groups.chunks(per).map(|c| (c[0], c[c.len() - 1] + 1)).collect()
+}
+
 /// GetFlightInfo: schema, rows and bytes, and endpoints for the row groups that may hold
 /// matching rows (see [`endpoint_count`]; one endpoint when a limit is given).
 pub async fn info(
@@ -233,8 +250,7 @@ pub async fn info(
     } else if req.limit.is_some() {
         vec![(groups[0], groups[groups.len() - 1] + 1)]
     } else {
-        let per = groups.len().div_ceil(endpoint_count(groups.len(), uncompressed));
-        groups.chunks(per).map(|c| (c[0], c[c.len() - 1] + 1)).collect()
+        endpoint_ranges(&groups, req.endpoints.unwrap_or_else(|| endpoint_count(groups.len(), uncompressed)))
     };
     let now = chrono::Utc::now().timestamp();
     let r = &opened.readable;
@@ -281,7 +297,7 @@ pub async fn read(ctx: &FlightContext, principal: &Principal, work: Work) -> Res
     let Work::Table { dataset, version, table, columns, filter, limit, row_groups } = work else {
         return Err(FlightError::invalid("not a table ticket"));
     };
-    let req = TableRequest { dataset, version: version.to_string(), table, columns, filter, limit };
+    let req = TableRequest { dataset, version: version.to_string(), table, columns, filter, limit, endpoints: None };
     let opened = opened_for(ctx, principal, &req).await?;
     let n_groups = opened.metadata.metadata().num_row_groups();
     let (first, end) = row_groups;
@@ -373,5 +389,20 @@ mod tests {
         // Never more endpoints than row groups, nor more than the cap.
         assert_eq!(endpoint_count(39, 20 * GIB), 39);
         assert_eq!(endpoint_count(500, 100 * GIB), MAX_ENDPOINTS);
+    }
+
+    #[test]
+    fn endpoint_ranges_cover_the_groups_in_as_many_ranges_as_wanted() {
+        let all: Vec<usize> = (0..39).collect();
+        assert_eq!(endpoint_ranges(&all, 1), vec![(0, 39)]);
+        assert_eq!(endpoint_ranges(&all, 2), vec![(0, 20), (20, 39)]);
+        assert_eq!(endpoint_ranges(&all, 8).len(), 8);
+        assert_eq!(endpoint_ranges(&all, 1000).len(), 39);
+        let many: Vec<usize> = (0..500).collect();
+        let capped = endpoint_ranges(&many, 1000);
+        assert!(capped.len() <= MAX_ENDPOINTS && capped.len() > MAX_ENDPOINTS / 2, "{}", capped.len());
+        assert_eq!((capped[0].0, capped[capped.len() - 1].1), (0, 500));
+        // Groups the statistics ruled out stay inside a range or fall outside all of them.
+        assert_eq!(endpoint_ranges(&[2, 3, 7, 9], 2), vec![(2, 4), (7, 10)]);
     }
 }
