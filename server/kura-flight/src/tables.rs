@@ -225,7 +225,8 @@ fn endpoint_ranges(groups: &[usize], wanted: usize) -> Vec<(usize, usize)> {
 }
 
 /// GetFlightInfo: schema, rows and bytes, and endpoints for the row groups that may hold
-/// matching rows (see [`endpoint_count`]; one endpoint when a limit is given).
+/// matching rows: as many as the command's `endpoints`, else see [`endpoint_count`]; one
+/// endpoint when a limit is given.
 pub async fn info(
     ctx: &FlightContext,
     principal: &Principal,
