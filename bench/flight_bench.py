@@ -261,20 +261,26 @@ def cpu_seconds(pid: int) -> float:
 
 
 def read_stream(client, options, endpoints, check_column):
+    """Rows, bytes, a column sum, and per endpoint the milliseconds from `do_get` to its first batch."""
     rows = nbytes = total = 0
+    first_ms = []
     for e in endpoints:
+        start = time.perf_counter()
         reader = client.do_get(e.ticket, options)
-        for chunk in reader:
+        for i, chunk in enumerate(reader):
+            if i == 0:
+                first_ms.append((time.perf_counter() - start) * 1e3)
             batch = chunk.data
             rows += batch.num_rows
             nbytes += batch.nbytes
             if check_column is not None:
                 total += pc.sum(batch.column(check_column)).as_py() or 0
-    return rows, nbytes, total
+    return rows, nbytes, total, first_ms
 
 
 def read_table(server, clients, streams, check_column=None):
-    """Seconds, rows, bytes and a column sum of one full read over `streams` connections."""
+    """Seconds, rows, bytes, a column sum, the endpoints and every endpoint's milliseconds to its
+    first batch, of one full read over `streams` connections."""
     start = time.perf_counter()
     info = clients[0].get_flight_info(server.descriptor[streams], server.options)
     parts = [info.endpoints[i::streams] for i in range(streams)]
@@ -285,7 +291,8 @@ def read_table(server, clients, streams, check_column=None):
             results = list(pool.map(lambda i: read_stream(clients[i], server.options, parts[i], check_column),
                                     range(streams)))
     seconds = time.perf_counter() - start
-    return seconds, sum(r[0] for r in results), sum(r[1] for r in results), sum(r[2] for r in results), len(info.endpoints)
+    return (seconds, sum(r[0] for r in results), sum(r[1] for r in results), sum(r[2] for r in results),
+            len(info.endpoints), [ms for r in results for ms in r[3]])
 
 
 def memcpy_gbps(src, dst) -> float:
@@ -409,7 +416,7 @@ def main():
                         servers["kura disk"].drop_cache()
                     server = server_of[name]
                     client_cpu, server_cpu = time.process_time(), cpu_seconds(servers[server].proc.pid)
-                    secs, n, nbytes, _, n_endpoints = read_table(servers[server], clients[server], streams)
+                    secs, n, nbytes, _, n_endpoints, _ = read_table(servers[server], clients[server], streams)
                     client_cpu = time.process_time() - client_cpu
                     server_cpu = cpu_seconds(servers[server].proc.pid) - server_cpu
                     if n != rows:
@@ -498,7 +505,7 @@ def large(kura_bin, args):
         results = {}
         # The first read decodes Parquet (and fills the cache when it is on), the others may not.
         for label, streams in (("1, first read", 1), ("2", 2), ("1", 1)):
-            secs, rows, nbytes, _, n_endpoints = read_table(kura, clients, streams)
+            secs, rows, nbytes, _, n_endpoints, _ = read_table(kura, clients, streams)
             results[label] = (secs, rows, nbytes, n_endpoints)
             print(f"{label} streams: {rows} rows, {nbytes / 1e9:.2f} GB in {secs:.1f} s", file=sys.stderr)
         sampled = watch.stop()

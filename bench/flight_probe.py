@@ -18,7 +18,6 @@ Writes `bench/results/flight-probe.md`.
 
 import argparse
 import collections
-import concurrent.futures
 import os
 import statistics
 import sys
@@ -44,31 +43,11 @@ def thread_cpu() -> dict:
     return out
 
 
-def read_endpoints(client, options, endpoints) -> tuple[int, list[float]]:
-    """Bytes read and, per endpoint, milliseconds from `do_get` to its first batch."""
-    nbytes, first = 0, []
-    for e in endpoints:
-        start = time.perf_counter()
-        reader = client.do_get(e.ticket, options)
-        for i, chunk in enumerate(reader):
-            if i == 0:
-                first.append((time.perf_counter() - start) * 1e3)
-            nbytes += chunk.data.nbytes
-    return nbytes, first
-
-
 def one_read(server, clients, streams) -> dict:
+    """One read of the whole table (`flight_bench.read_table`) with its CPU accounted."""
     before, server_before = thread_cpu(), fb.cpu_seconds(server.proc.pid)
     client_before = fb.cpu_seconds(os.getpid())
-    start = time.perf_counter()
-    info = clients[0].get_flight_info(server.descriptor[streams], server.options)
-    parts = [info.endpoints[i::streams] for i in range(streams)]
-    if streams == 1:
-        results = [read_endpoints(clients[0], server.options, parts[0])]
-    else:
-        with concurrent.futures.ThreadPoolExecutor(streams) as pool:
-            results = list(pool.map(lambda i: read_endpoints(clients[i], server.options, parts[i]), range(streams)))
-    wall = time.perf_counter() - start
+    wall, _, nbytes, _, endpoints, first_ms = fb.read_table(server, clients, streams)
     after = thread_cpu()
     client_cpu = fb.cpu_seconds(os.getpid()) - client_before
     by_kind = collections.Counter()
@@ -76,12 +55,12 @@ def one_read(server, clients, streams) -> dict:
         by_kind[name] += seconds - before.get(tid, (name, 0.0))[1]
     # The reading pool's threads end with the read: what the live threads do not account for.
     by_kind["ended threads"] = max(0.0, client_cpu - sum(by_kind.values()))
-    gb = sum(r[0] for r in results) / 1e9
+    gb = nbytes / 1e9
     server_cpu = fb.cpu_seconds(server.proc.pid) - server_before
     return {
         "gbps": gb / wall,
-        "first_ms": [ms for r in results for ms in r[1]],
-        "endpoints": len(info.endpoints),
+        "first_ms": first_ms,
+        "endpoints": endpoints,
         "client_threads": {k: v / gb for k, v in by_kind.items()},
         "client": client_cpu / gb,
         "server": server_cpu / gb,
