@@ -161,3 +161,22 @@ pub async fn audit_read(
         .await?;
     Ok(())
 }
+
+/// Changes a dataset's access policy, and answers only once search and SPARQL show the change:
+/// a dataset closed a moment ago is not found there by anyone outside its group after this
+/// returns (the projections would otherwise follow within their polling interval).
+pub async fn change_policy(
+    state: &AppState,
+    target: &Target,
+    policy: &Policy,
+    actor: kura_catalog::audit::Actor<'_>,
+) -> Result<Policy, ApiError> {
+    state.catalog.set_policy(target.dataset.id, policy, actor).await?;
+    if let Some(search) = &state.search {
+        search.catch_up().await.map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    }
+    if let Some(rdf) = &state.rdf {
+        rdf.catch_up().await.map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    }
+    Ok(state.catalog.policy(target.dataset.id).await?)
+}

@@ -152,7 +152,11 @@ async fn principal_for_token(state: &AppState, secret: &str) -> Result<Principal
 /// The principal behind a JWT. Kura's own tokens name a Kura user; a trusted identity provider's
 /// name a person Kura may not know yet, who is then recorded on first use.
 async fn principal_for_jwt(state: &AppState, token: &str) -> Result<Principal, ApiError> {
-    let identity = state.auth.verify(token).map_err(|e| refused(&format!("invalid token: {e}")))?;
+    // Which check failed is logged, not told: the caller learns only that the token was refused.
+    let identity = state.auth.verify(token).map_err(|e| {
+        tracing::info!(reason = %e, "token refused");
+        refused("invalid or expired token")
+    })?;
     let can_write = identity.scope != "read";
     let user_id = if identity.kura_issued {
         identity.subject.parse::<Uuid>().map_err(|_| refused("invalid token: subject is not a user id"))?
@@ -283,7 +287,8 @@ fn csrf_part(prefix: &[u8], boundary: &str, delimiter: &str) -> Option<Option<St
     Some(named.then(|| value[..end].to_owned()))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets in time independent of where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -334,6 +339,20 @@ impl Caller {
             None => Err(ApiError::bad_request("name the owner group of the dataset (\"group\")")),
             Some(g) if self.0.subject.groups.iter().any(|(id, _)| *id == g) => Ok(()),
             Some(_) => Err(ApiError::new(ErrorCode::Forbidden, "you are not a member of that group")),
+        }
+    }
+
+    /// The scope of a token this caller asks to create, refused when it is unknown or wider
+    /// than the caller's own credential (a read token mints read tokens only).
+    pub fn mintable_scope(&self, wanted: &str) -> Result<kura_core::Scope, ApiError> {
+        let wanted: kura_core::Scope = wanted.parse().map_err(ApiError::bad_request)?;
+        if self.0.scope().may_mint(wanted) {
+            Ok(wanted)
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!("a {} credential cannot create a {} token", self.0.scope().name(), wanted.name()),
+            ))
         }
     }
 

@@ -11,6 +11,7 @@ pub mod openapi;
 mod routes;
 mod session;
 pub mod state;
+mod write_scope;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,12 +32,13 @@ pub use state::AppState;
 /// Builds the router for `state`.
 pub fn router(state: AppState) -> Router {
     use routes::*;
+    let upload_limit = upload_body_limit(&state.config);
     let api = Router::new()
         .route("/health", get(health::health))
         .route("/datasets", get(datasets::list).post(datasets::create))
         .route("/datasets/{name}", get(datasets::get))
         .route("/datasets/{name}/draft", post(versions::draft).patch(versions::update))
-        .route("/datasets/{name}/draft/files", post(files::upload).layer(DefaultBodyLimit::disable()))
+        .route("/datasets/{name}/draft/files", post(files::upload).layer(upload_limit.clone()))
         .route("/datasets/{name}/draft/ingest", post(jobs::start))
         .route("/datasets/{name}/draft/publish", post(versions::publish))
         .route("/datasets/{name}/draft/submit", post(versions::submit))
@@ -91,15 +93,34 @@ pub fn router(state: AppState) -> Router {
         .route("/oai", get(oai::get).post(oai::post))
         .route("/sparql", get(sparql::get).post(sparql::post))
         .merge(pages)
-        .merge(portal::router())
+        .merge(portal::router(upload_limit))
         .route("/catalog", get(fair::catalog::catalog))
         .route("/sitemap.xml", get(fair::catalog::sitemap))
         .route("/robots.txt", get(fair::catalog::robots))
         .nest("/api/v1", api)
+        .layer(axum::middleware::from_fn(write_scope::writes_need_write_scope))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(portal::refusals_as_pages))
+        .layer(axum::middleware::map_response(no_sniffing))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every answer is read as the media type it declares: a raw file uploaded as `text/html` (or
+/// claiming to be an image) is never sniffed into something a browser would run.
+async fn no_sniffing(mut response: axum::response::Response) -> axum::response::Response {
+    response
+        .headers_mut()
+        .insert(axum::http::header::X_CONTENT_TYPE_OPTIONS, axum::http::HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// The body limit of the upload routes: the upload limit covers the whole request, with room
+/// for the multipart framing and the form's small fields. Every other body keeps axum's default
+/// limit (2 MiB).
+fn upload_body_limit(config: &Config) -> DefaultBodyLimit {
+    const FRAMING: u64 = 1 << 20;
+    DefaultBodyLimit::max(usize::try_from(config.max_upload_bytes.saturating_add(FRAMING)).unwrap_or(usize::MAX))
 }
 
 /// Opens the catalog (migrating it) and the object store described by `config`.

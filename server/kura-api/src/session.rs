@@ -2,7 +2,6 @@
 //! or an API token, and the JWKS that lets others verify Kura's tokens.
 
 use std::net::SocketAddr;
-use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
@@ -53,38 +52,27 @@ pub(crate) async fn check_password(
     credentials: &Credentials,
     address: Option<std::net::IpAddr>,
 ) -> Result<uuid::Uuid, ApiError> {
-    let now = Instant::now();
-    if let Err(wait) = state.login_limiter.check(&credentials.username, address, now) {
-        return Err(ApiError::new(
+    use kura_auth::login_limit::{SignInRefused, check_sign_in};
+    let user = state.catalog.user_by_identity(kura_catalog::users::LOCAL_ISSUER, &credentials.username).await?;
+    let stored = user.as_ref().filter(|u| u.disabled_at.is_none()).and_then(|u| u.password_hash.clone());
+    let (limiter, account, password) =
+        (state.login_limiter.clone(), credentials.username.clone(), credentials.password.clone());
+    let checked =
+        tokio::task::spawn_blocking(move || check_sign_in(&limiter, &account, address, &password, stored.as_deref()))
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    match (checked, user) {
+        (Ok(()), Some(u)) => Ok(u.id),
+        (Err(SignInRefused::Wait(wait)), _) => Err(ApiError::new(
             ErrorCode::ResourceExhausted,
             format!("too many failed sign-ins: try again in {} s", wait.as_secs().max(1)),
-        ));
-    }
-    let user = state.catalog.user_by_identity(kura_catalog::users::LOCAL_ISSUER, &credentials.username).await?;
-    let verified = match &user {
-        Some(u) => u.password_hash.as_deref().is_some_and(|h| kura_auth::verify_password(&credentials.password, h)),
-        None => {
-            // Spend the same time as a real check so that timing does not reveal which names exist.
-            let _ = kura_auth::verify_password(&credentials.password, &DUMMY_HASH);
-            false
-        }
-    };
-    match user {
-        Some(u) if verified && u.disabled_at.is_none() => {
-            state.login_limiter.succeeded(&credentials.username, address);
-            Ok(u.id)
-        }
+        )),
         _ => {
-            state.login_limiter.failed(&credentials.username, address, now);
             tracing::warn!(account = %credentials.username, "sign-in failed");
             Err(ApiError::new(ErrorCode::Unauthenticated, "wrong username or password"))
         }
     }
 }
-
-/// An Argon2id hash of a random password, checked against when the account does not exist.
-static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| kura_auth::hash_password(&uuid::Uuid::new_v4().to_string()).unwrap_or_default());
 
 fn secure(state: &AppState) -> bool {
     state.config.base_url().starts_with("https://")

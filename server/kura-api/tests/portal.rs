@@ -28,10 +28,21 @@ impl Browser {
 
     async fn sign_in(app: &TestApp, user: &str) -> Browser {
         let client = no_redirects();
+        // As a browser: the form first, for its login CSRF cookie and field.
+        let form = client.get(format!("{}/signin", app.base)).send().await.unwrap();
+        let login_cookie = form
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .find(|c| c.starts_with("kura_login_csrf="))
+            .expect("login CSRF cookie");
+        let token = login_cookie.split_once('=').unwrap().1.to_owned();
         let r = client
             .post(format!("{}/signin", app.base))
+            .header(COOKIE, &login_cookie)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(format!("username={user}&password=correct-horse-battery&next=%2Fme"))
+            .body(format!("csrf_token={token}&username={user}&password=correct-horse-battery&next=%2Fme"))
             .send()
             .await
             .unwrap();
@@ -41,6 +52,9 @@ impl Browser {
         let mut csrf = String::new();
         for v in r.headers().get_all(SET_COOKIE) {
             let pair = v.to_str().unwrap().split(';').next().unwrap().to_owned();
+            if pair.starts_with("kura_login_csrf=") {
+                continue;
+            }
             if let Some(t) = pair.strip_prefix("kura_csrf=") {
                 csrf = t.to_owned();
             }

@@ -118,6 +118,19 @@ impl Catalog {
     }
 
     /// Raw files of a version that no ingest job has looked at yet.
+    /// Bytes of the raw files a version holds (what its quota counts).
+    pub async fn raw_bytes(&self, version_id: Uuid) -> Result<u64, CatalogError> {
+        let sizes: Vec<i64> = file::Entity::find()
+            .select_only()
+            .column(file::Column::Size)
+            .filter(file::Column::VersionId.eq(version_id))
+            .filter(file::Column::Role.eq(FileRole::Raw.as_str()))
+            .into_tuple()
+            .all(self.connection())
+            .await?;
+        Ok(sizes.into_iter().map(|s| u64::try_from(s).unwrap_or(0)).sum())
+    }
+
     pub async fn pending_raw_files(&self, version_id: Uuid) -> Result<Vec<file::Model>, CatalogError> {
         Ok(file::Entity::find()
             .filter(file::Column::VersionId.eq(version_id))

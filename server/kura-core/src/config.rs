@@ -15,8 +15,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; defaults to `kura.db` in the data directory.
     pub database_url: Option<String>,
-    /// Largest accepted upload, per file, in bytes.
+    /// Largest accepted upload request in bytes: all its files together (the body limit of the
+    /// upload routes, with a little room for the multipart framing).
     pub max_upload_bytes: u64,
+    /// Most bytes of raw files one draft may hold (a quota per dataset version); 0: no quota.
+    pub max_dataset_bytes: u64,
     /// Largest accepted page size for lists and rows.
     pub max_page_size: u64,
     /// Public base URL used in links (defaults to `http://{http_addr}`).
@@ -68,6 +71,7 @@ impl Default for Config {
             data_dir: PathBuf::from("kura-data"),
             database_url: None,
             max_upload_bytes: 64 * 1024 * 1024 * 1024,
+            max_dataset_bytes: 0,
             max_page_size: 10_000,
             base_url: None,
             jwt_issuer: None,

@@ -12,4 +12,4 @@ pub mod principal;
 pub use config::Config;
 pub use domain::{FileRole, JobState, VersionState};
 pub use error::ErrorCode;
-pub use principal::Principal;
+pub use principal::{Principal, Scope};

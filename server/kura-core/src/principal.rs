@@ -42,4 +42,71 @@ impl Principal {
     pub fn is_anonymous(&self) -> bool {
         self.user_id.is_none() && !self.subject.admin
     }
+
+    /// How far this credential reaches: what any token it mints may reach at most.
+    pub fn scope(&self) -> Scope {
+        if self.subject.admin {
+            Scope::Admin
+        } else if self.can_write {
+            Scope::Write
+        } else {
+            Scope::Read
+        }
+    }
+}
+
+/// What a credential may do, in increasing reach. A credential never mints a wider one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Reads only: every state-changing request is refused.
+    Read,
+    /// Reads and changes what the user may change.
+    Write,
+    /// Platform administration.
+    Admin,
+}
+
+impl Scope {
+    /// The scope's name as stored with tokens and carried in JWTs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+            Scope::Admin => "admin",
+        }
+    }
+
+    /// Whether a credential of this scope may create one of scope `wanted`.
+    pub fn may_mint(self, wanted: Scope) -> bool {
+        wanted <= self
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "read" => Ok(Scope::Read),
+            "write" => Ok(Scope::Write),
+            "admin" => Ok(Scope::Admin),
+            other => Err(format!("unknown token scope {other:?}: use read, write or admin")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_credential_mints_a_wider_one() {
+        let read = Principal { can_write: false, user_id: Some(uuid::Uuid::nil()), ..Principal::anonymous() };
+        let write = Principal { can_write: true, ..read.clone() };
+        assert_eq!(read.scope(), Scope::Read);
+        assert_eq!(write.scope(), Scope::Write);
+        assert_eq!(Principal::admin("t").scope(), Scope::Admin);
+        assert!(!Scope::Read.may_mint(Scope::Write));
+        assert!(!Scope::Write.may_mint(Scope::Admin));
+        assert!(Scope::Write.may_mint(Scope::Read) && Scope::Admin.may_mint(Scope::Admin));
+    }
 }

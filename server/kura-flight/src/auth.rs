@@ -4,7 +4,6 @@
 //! a short-lived Kura JWT. Every refusal is UNAUTHENTICATED with the reason logged.
 
 use std::net::IpAddr;
-use std::time::Instant;
 
 use base64::Engine;
 use kura_core::{ErrorCode, Principal};
@@ -88,7 +87,11 @@ async fn principal_for_token(ctx: &FlightContext, secret: &str) -> Result<Princi
 }
 
 async fn principal_for_jwt(ctx: &FlightContext, token: &str) -> Result<Principal, FlightError> {
-    let identity = ctx.auth.verify(token).map_err(|e| refused(&format!("invalid token: {e}")))?;
+    // Which check failed is logged, not told (as over REST).
+    let identity = ctx.auth.verify(token).map_err(|e| {
+        tracing::info!(reason = %e, "token refused");
+        refused("invalid or expired token")
+    })?;
     let can_write = identity.scope != "read";
     let user_id = if identity.kura_issued {
         identity.subject.parse::<Uuid>().map_err(|_| refused("invalid token: subject is not a user id"))?
@@ -147,39 +150,23 @@ async fn check_password(
     password: &str,
     address: Option<IpAddr>,
 ) -> Result<Uuid, FlightError> {
-    let now = Instant::now();
-    if let Err(wait) = ctx.login_limiter.check(username, address, now) {
-        return Err(FlightError::new(
+    use kura_auth::login_limit::{SignInRefused, check_sign_in};
+    let user = ctx.catalog.user_by_identity(kura_catalog::users::LOCAL_ISSUER, username).await?;
+    let stored = user.as_ref().filter(|u| u.disabled_at.is_none()).and_then(|u| u.password_hash.clone());
+    let (limiter, account, password) = (ctx.login_limiter.clone(), username.to_owned(), password.to_owned());
+    let checked =
+        tokio::task::spawn_blocking(move || check_sign_in(&limiter, &account, address, &password, stored.as_deref()))
+            .await
+            .map_err(|e| FlightError::internal(e.to_string()))?;
+    match (checked, user) {
+        (Ok(()), Some(u)) => Ok(u.id),
+        (Err(SignInRefused::Wait(wait)), _) => Err(FlightError::new(
             ErrorCode::ResourceExhausted,
             format!("too many failed sign-ins: try again in {} s", wait.as_secs().max(1)),
-        ));
-    }
-    let user = ctx.catalog.user_by_identity(kura_catalog::users::LOCAL_ISSUER, username).await?;
-    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let pw = password.to_owned();
-    // Argon2 is slow on purpose: off the async threads. A missing account is checked against a
-    // throwaway hash so that timing does not reveal which names exist.
-    let verified = tokio::task::spawn_blocking(move || match hash {
-        Some(h) => kura_auth::verify_password(&pw, &h),
-        None => {
-            let _ = kura_auth::verify_password(&pw, &DUMMY_HASH);
-            false
-        }
-    })
-    .await
-    .unwrap_or(false);
-    match user {
-        Some(u) if verified && u.disabled_at.is_none() => {
-            ctx.login_limiter.succeeded(username, address);
-            Ok(u.id)
-        }
+        )),
         _ => {
-            ctx.login_limiter.failed(username, address, now);
             tracing::warn!(account = %username, surface = "flight", "sign-in failed");
             Err(refused("wrong username or password"))
         }
     }
 }
-
-static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| kura_auth::hash_password(&Uuid::new_v4().to_string()).unwrap_or_default());

@@ -49,11 +49,52 @@ pub struct SqlLimits {
     pub time: Duration,
     /// Memory all running queries share (sorts, joins and aggregates fail beyond it).
     pub memory_bytes: usize,
+    /// Queries one caller may run at once; every anonymous caller together counts as one, so
+    /// that nobody without credentials can keep the query threads busy.
+    pub per_caller: usize,
 }
 
 impl Default for SqlLimits {
     fn default() -> Self {
-        SqlLimits { time: Duration::from_secs(120), memory_bytes: 1 << 30 }
+        SqlLimits { time: Duration::from_secs(120), memory_bytes: 1 << 30, per_caller: 2 }
+    }
+}
+
+/// How many queries each caller runs now.
+#[derive(Debug, Default)]
+struct Running(std::sync::Mutex<std::collections::HashMap<String, usize>>);
+
+/// One running query of a caller, given back when its stream ends or is dropped.
+#[derive(Debug)]
+struct QuerySlot {
+    running: Arc<Running>,
+    actor: String,
+}
+
+impl Running {
+    fn take(self: &Arc<Self>, actor: &str, limit: usize) -> Result<QuerySlot, FlightError> {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(actor.to_owned()).or_default();
+        if *count >= limit {
+            return Err(FlightError::new(
+                kura_core::ErrorCode::ResourceExhausted,
+                format!("at most {limit} queries of one caller run at once: wait for one to end"),
+            ));
+        }
+        *count += 1;
+        Ok(QuerySlot { running: self.clone(), actor: actor.to_owned() })
+    }
+}
+
+impl Drop for QuerySlot {
+    fn drop(&mut self) {
+        let mut counts = self.running.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = counts.get_mut(&self.actor) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.actor);
+            }
+        }
     }
 }
 
@@ -63,6 +104,7 @@ impl Default for SqlLimits {
 pub struct SqlEngine {
     runtime: Arc<RuntimeEnv>,
     threads: Arc<QueryThreads>,
+    running: Arc<Running>,
     pub limits: SqlLimits,
 }
 
@@ -104,7 +146,7 @@ impl SqlEngine {
             .enable_all()
             .build()
             .map_err(|e| FlightError::internal(format!("query threads: {e}")))?;
-        Ok(SqlEngine { runtime, threads: Arc::new(QueryThreads(Some(rt))), limits })
+        Ok(SqlEngine { runtime, threads: Arc::new(QueryThreads(Some(rt))), running: Arc::default(), limits })
     }
 }
 
@@ -240,6 +282,7 @@ pub async fn execute(
     query: &str,
 ) -> Result<(SchemaRef, BoxStream<'static, Result<RecordBatch, FlightError>>), FlightError> {
     let deadline = tokio::time::Instant::now() + ctx.sql.limits.time;
+    let slot = ctx.sql.running.take(&principal.actor, ctx.sql.limits.per_caller)?;
     let (session, df) = plan(ctx, principal, query).await?;
     let used: Vec<Readable> = session.used.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for r in &used {
@@ -287,7 +330,8 @@ pub async fn execute(
             }
         }
     });
-    let abort = AbortOnDrop(task);
+    // The caller's slot is held as long as the stream lives.
+    let abort = (AbortOnDrop(task), slot);
     let late = timed_out(ctx);
     let limited = futures::stream::unfold((rx, Some(late), abort), move |(mut rx, late, abort)| async move {
         let late = late?;

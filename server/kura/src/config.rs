@@ -14,6 +14,7 @@ const ENV_KEYS: &[&str] = &[
     "data_dir",
     "database_url",
     "max_upload_bytes",
+    "max_dataset_bytes",
     "max_page_size",
     "base_url",
     "jwt_issuer",

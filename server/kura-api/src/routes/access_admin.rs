@@ -156,7 +156,8 @@ pub async fn create_user_token(
     if caller.0.user_id != Some(user) {
         caller.require_admin()?;
     }
-    let (token, secret) = state.catalog.create_user_token(user, &body.name, &body.scope, body.expires_at).await?;
+    let scope = caller.mintable_scope(&body.scope)?;
+    let (token, secret) = state.catalog.create_user_token(user, &body.name, scope.name(), body.expires_at).await?;
     Ok((StatusCode::CREATED, Json(NewToken { token, secret })))
 }
 
@@ -192,8 +193,7 @@ pub async fn set_policy(
     Json(body): Json<Policy>,
 ) -> Result<Json<Policy>, ApiError> {
     let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
-    state.catalog.set_policy(target.dataset.id, &body, Actor::rest(&caller.0.actor)).await?;
-    Ok(Json(state.catalog.policy(target.dataset.id).await?))
+    Ok(Json(crate::access::change_policy(&state, &target, &body, Actor::rest(&caller.0.actor)).await?))
 }
 
 /// Body of an access request.

@@ -27,6 +27,7 @@ pub async fn upload(
 ) -> Result<(StatusCode, Json<Vec<file::Model>>), ApiError> {
     let draft = authorize(&state, &caller, &name, Which::OpenDraft, Action::Edit).await?.version;
     let mut staged = Vec::new();
+    let mut budget = UploadBudget::of(&state);
     while let Some(field) = multipart.next_field().await? {
         let Some(path) = field.file_name().map(str::to_owned) else {
             return Err(ApiError::bad_request(format!(
@@ -34,7 +35,7 @@ pub async fn upload(
                 field.name().unwrap_or("")
             )));
         };
-        staged.push(stage_part(&state, path, field).await?);
+        staged.push(stage_part(&state, &mut budget, path, field).await?);
     }
     if staged.is_empty() {
         return Err(ApiError::bad_request("no file in the upload"));
@@ -42,24 +43,58 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(commit_files(&state, &draft, staged).await?)))
 }
 
-/// Streams one uploaded part to staging while hashing it, after checking its path.
+/// What is left of one request's upload limit (`max_upload_bytes` covers all its files
+/// together, not each part alone).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UploadBudget {
+    remaining: u64,
+}
+
+impl UploadBudget {
+    pub(crate) fn of(state: &AppState) -> Self {
+        UploadBudget { remaining: state.config.max_upload_bytes }
+    }
+}
+
+/// Streams one uploaded part to staging while hashing it, after checking its path; the part
+/// may use what is left of the request's budget.
 pub(crate) async fn stage_part(
     state: &AppState,
+    budget: &mut UploadBudget,
     path: String,
     field: axum::extract::multipart::Field<'_>,
 ) -> Result<(String, kura_storage::StagedFile), ApiError> {
     kura_catalog::files::validate_path(&path)?;
     let stream = field.map_err(|e| e.body_text());
-    let file = state.store.stage(Box::pin(stream), state.config.max_upload_bytes).await?;
+    let file = state.store.stage(Box::pin(stream), budget.remaining).await.map_err(|e| match e {
+        kura_storage::StorageError::TooLarge { .. } => ApiError::new(
+            kura_core::ErrorCode::PayloadTooLarge,
+            format!("the upload is larger than {} bytes in all", state.config.max_upload_bytes),
+        ),
+        other => other.into(),
+    })?;
+    budget.remaining = budget.remaining.saturating_sub(file.size);
     Ok((path, file))
 }
 
-/// Commits staged uploads as objects and raw files of the draft.
+/// Commits staged uploads as objects and raw files of the draft, within the dataset's quota
+/// (nothing is committed when the upload would exceed it).
 pub(crate) async fn commit_files(
     state: &AppState,
     draft: &kura_catalog::entity::dataset_version::Model,
     staged: Vec<(String, kura_storage::StagedFile)>,
 ) -> Result<Vec<file::Model>, ApiError> {
+    let quota = state.config.max_dataset_bytes;
+    if quota > 0 {
+        let adding: u64 = staged.iter().map(|(_, f)| f.size).sum();
+        let held = state.catalog.raw_bytes(draft.id).await?;
+        if held.saturating_add(adding) > quota {
+            return Err(ApiError::new(
+                kura_core::ErrorCode::PayloadTooLarge,
+                format!("the dataset would hold {} bytes of files, more than its quota of {quota}", held + adding),
+            ));
+        }
+    }
     let mut rows = Vec::with_capacity(staged.len());
     for (path, file) in staged {
         let object = state.store.commit(file).await?;

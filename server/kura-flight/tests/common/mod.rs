@@ -24,7 +24,12 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(kura_flight::SqlLimits { time: std::time::Duration::from_secs(30), memory_bytes: 256 << 20 }).await
+    spawn_app_with(kura_flight::SqlLimits {
+        time: std::time::Duration::from_secs(30),
+        memory_bytes: 256 << 20,
+        per_caller: 2,
+    })
+    .await
 }
 
 /// Like [`spawn_app`], with SQL limits of the test's choosing.

@@ -125,7 +125,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
 pub async fn create_token(State(state): State<AppState>, ctx: Ctx, form: FormData) -> Result<Response, ApiError> {
     let user = ctx.user()?;
     let name = form.get("name");
-    let scope = if form.get("scope") == "read" { "read" } else { "write" };
+    let scope = ctx.caller.mintable_scope(if form.get("scope") == "read" { "read" } else { "write" })?.name();
     let expires_at = match form.get("days") {
         "" => None,
         d => match d.parse::<i64>() {

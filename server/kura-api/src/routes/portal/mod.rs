@@ -35,7 +35,7 @@ pub use form::enc;
 use text::Text;
 
 /// The portal's routes (at the site root, beside the landing pages).
-pub fn router() -> Router<AppState> {
+pub fn router(upload_limit: DefaultBodyLimit) -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/search", get(search::search))
@@ -44,9 +44,9 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me::page))
         .route("/me/tokens", post(me::create_token))
         .route("/me/tokens/{id}/revoke", post(me::revoke_token))
-        .route("/new", get(upload::form).post(upload::create).layer(DefaultBodyLimit::disable()))
+        .route("/new", get(upload::form).post(upload::create).layer(upload_limit.clone()))
         .route("/edit/{name}", get(edit::page).post(edit::save))
-        .route("/edit/{name}/files", post(upload::add_files).layer(DefaultBodyLimit::disable()))
+        .route("/edit/{name}/files", post(upload::add_files).layer(upload_limit))
         .route("/edit/{name}/draft", post(edit::open_draft))
         .route("/edit/{name}/submit", post(edit::submit))
         .route("/edit/{name}/jobs/{job}", get(upload::job))

@@ -4,13 +4,14 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use kura_core::ErrorCode;
 
 use super::form::{FormData, parse};
 use super::text::Text;
 use super::{Ctx, Nav, see_other};
+use crate::auth::{constant_time_eq, cookie};
 use crate::error::ApiError;
 use crate::session::{Credentials, check_password, end_session, session_cookies};
 use crate::state::AppState;
@@ -25,33 +26,86 @@ struct SignInPage {
     error: Option<&'static str>,
 }
 
-/// Where to go after signing in: a path of this site only (never `//host`).
+/// Where to go after signing in: a path of this site only. Anything that is not a plain
+/// absolute path — another origin (`//host`, `/\host`), a control character or space that a
+/// browser would strip (`/\t/host` reads as `//host`), a scheme — falls back to `/me`.
 fn local(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.starts_with("/signin") {
-        next.to_owned()
-    } else {
-        "/me".to_owned()
-    }
+    let plain = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/signin")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+        && next.parse::<axum::http::uri::PathAndQuery>().is_ok_and(|p| p.as_str() == next);
+    if plain { next.to_owned() } else { "/me".to_owned() }
 }
 
-pub async fn form(ctx: Ctx, uri: axum::http::Uri) -> Result<Response, ApiError> {
+/// Cookie holding the sign-in form's CSRF token before there is a session (double submit: a
+/// cross-site page can post the form but can neither read nor set this cookie).
+const LOGIN_CSRF_COOKIE: &str = "kura_login_csrf";
+
+pub async fn form(State(state): State<AppState>, ctx: Ctx, uri: axum::http::Uri) -> Result<Response, ApiError> {
     let query = FormData(parse(uri.query().unwrap_or("")));
-    let page = SignInPage {
-        t: ctx.t,
-        nav: ctx.nav.clone(),
-        next: local(query.get("next")),
-        username: String::new(),
-        error: None,
-    };
-    ctx.render(&page)
+    signin_page(&state, &ctx, StatusCode::OK, local(query.get("next")), String::new(), None)
+}
+
+/// The sign-in form. Signed out, it carries a fresh login CSRF token in its form and cookie;
+/// signed in, the session's token (which the auth layer checks).
+fn signin_page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    next: String,
+    username: String,
+    error: Option<&'static str>,
+) -> Result<Response, ApiError> {
+    let mut nav = ctx.nav.clone();
+    let fresh = nav.csrf.is_empty().then(|| format!("login_{}", uuid::Uuid::new_v4().simple()));
+    if let Some(token) = &fresh {
+        nav.csrf = token.clone();
+    }
+    let mut response = ctx.render_status(status, &SignInPage { t: ctx.t, nav, next, username, error })?;
+    if let Some(token) = fresh {
+        let secure = if state.config.base_url().starts_with("https://") { "; Secure" } else { "" };
+        let cookie =
+            format!("{LOGIN_CSRF_COOKIE}={token}; Path=/signin; HttpOnly; SameSite=Strict; Max-Age=3600{secure}");
+        let value = HeaderValue::from_str(&cookie).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// Login CSRF: a form posted from another site must not sign the browser in (into the
+/// attacker's account). With a session, the auth layer has checked the session's token; without
+/// one, the form must echo the login cookie's token, and a browser's `Origin`, when sent, must be
+/// this site.
+fn check_login_csrf(state: &AppState, ctx: &Ctx, headers: &HeaderMap, form: &FormData) -> Result<(), ApiError> {
+    let refused = || ApiError::new(ErrorCode::Forbidden, "missing or wrong CSRF token: reload the sign-in page");
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    if let Some(origin) = origin {
+        let same = state.config.base_url().trim_end_matches('/') == origin
+            || host.is_some_and(|h| origin.split_once("://").is_some_and(|(_, rest)| rest == h));
+        if !same {
+            return Err(refused());
+        }
+    }
+    if !ctx.nav.csrf.is_empty() {
+        return Ok(());
+    }
+    let echoed = form.0.iter().find(|(k, _)| k == crate::auth::CSRF_FIELD).map(|(_, v)| v.as_str());
+    match (cookie(headers, LOGIN_CSRF_COOKIE), echoed) {
+        (Some(expected), Some(echoed)) if constant_time_eq(expected.as_bytes(), echoed.as_bytes()) => Ok(()),
+        _ => Err(refused()),
+    }
 }
 
 pub async fn sign_in(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ctx: Ctx,
+    headers: HeaderMap,
     form: FormData,
 ) -> Result<Response, ApiError> {
+    check_login_csrf(&state, &ctx, &headers, &form)?;
     let credentials = Credentials {
         username: form.get("username").to_owned(),
         password: form.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.clone()).unwrap_or_default(),
@@ -64,6 +118,11 @@ pub async fn sign_in(
             for value in session_cookies(&state, &session)? {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }
+            // The login token has done its work.
+            let cleared = format!("{LOGIN_CSRF_COOKIE}=; Path=/signin; Max-Age=0");
+            if let Ok(value) = HeaderValue::from_str(&cleared) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
             ctx.decorate(&mut response);
             Ok(response)
         }
@@ -73,9 +132,7 @@ pub async fn sign_in(
             } else {
                 (StatusCode::UNAUTHORIZED, ctx.t.wrong_credentials)
             };
-            let page =
-                SignInPage { t: ctx.t, nav: ctx.nav.clone(), next, username: credentials.username, error: Some(error) };
-            ctx.render_status(status, &page)
+            signin_page(&state, &ctx, status, next, credentials.username, Some(error))
         }
         Err(e) => Err(e),
     }

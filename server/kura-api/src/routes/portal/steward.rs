@@ -273,7 +273,7 @@ pub async fn set_policy(
         license: Some(form.get("license").to_owned()).filter(|l| !l.is_empty()),
         terms: Some(form.get("terms").to_owned()).filter(|l| !l.is_empty()),
     };
-    state.catalog.set_policy(target.dataset.id, &policy, ctx.actor()).await?;
+    crate::access::change_policy(&state, &target, &policy, ctx.actor()).await?;
     Ok(see_other(&format!("/steward/{name}?saved")))
 }
 

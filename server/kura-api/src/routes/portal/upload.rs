@@ -12,7 +12,7 @@ use super::text::Text;
 use super::{Ctx, Nav, see_other, state_label};
 use crate::access::{Which, authorize, editable_dataset};
 use crate::error::ApiError;
-use crate::routes::files::{commit_files, stage_part};
+use crate::routes::files::{UploadBudget, commit_files, stage_part};
 use crate::routes::jobs::start_job;
 use crate::state::AppState;
 
@@ -38,10 +38,11 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, mut multipart: Mult
     let (mut name, mut title, mut group) = (String::new(), String::new(), String::new());
     let mut draft = None;
     let mut staged = Vec::new();
-    while let Some(field) = multipart.next_field().await? {
+    let mut budget = UploadBudget::of(&state);
+    while let Some(mut field) = multipart.next_field().await? {
         let field_name = field.name().unwrap_or("").to_owned();
         if field_name != "files" {
-            let value = field.text().await?;
+            let value = bounded_text(&mut field).await?;
             match field_name.as_str() {
                 "name" => name = value.trim().to_owned(),
                 "title" => title = value.trim().to_owned(),
@@ -55,13 +56,31 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, mut multipart: Mult
         if draft.is_none() {
             draft = Some(create_dataset(&state, &ctx, &name, &title, &group).await?);
         }
-        staged.push(stage_part(&state, path, field).await?);
+        staged.push(stage_part(&state, &mut budget, path, field).await?);
     }
     let draft = match draft {
         Some(d) => d,
         None => create_dataset(&state, &ctx, &name, &title, &group).await?,
     };
     finish_upload(&state, &name, &draft, staged).await
+}
+
+/// Longest text field of the upload form (a name, a title, a group id): read in chunks and
+/// refused beyond this, so that a huge field cannot fill the server's memory.
+const MAX_TEXT_FIELD_BYTES: usize = 64 * 1024;
+
+async fn bounded_text(field: &mut axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
+            return Err(ApiError::new(
+                kura_core::ErrorCode::PayloadTooLarge,
+                format!("form field {:?} is longer than {MAX_TEXT_FIELD_BYTES} bytes", field.name().unwrap_or("")),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::bad_request("a form field is not UTF-8"))
 }
 
 async fn create_dataset(
@@ -106,12 +125,13 @@ pub async fn add_files(
 ) -> Result<Response, ApiError> {
     let draft = authorize(&state, &ctx.caller, &name, Which::OpenDraft, Action::Edit).await?.version;
     let mut staged = Vec::new();
+    let mut budget = UploadBudget::of(&state);
     while let Some(field) = multipart.next_field().await? {
         if field.name() != Some("files") {
             continue;
         }
         let Some(path) = field.file_name().filter(|f| !f.is_empty()).map(str::to_owned) else { continue };
-        staged.push(stage_part(&state, path, field).await?);
+        staged.push(stage_part(&state, &mut budget, path, field).await?);
     }
     finish_upload(&state, &name, &draft, staged).await
 }

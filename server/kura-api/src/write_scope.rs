@@ -1,0 +1,52 @@
+//! One rule for every state-changing request, whatever route it reaches: a read-only credential
+//! (an API token or JWT of scope `read`) is refused before any handler runs, so a handler that
+//! forgets to check the scope cannot be reached with one. Anonymous callers pass through: the
+//! handlers answer 401 for what needs credentials.
+
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use kura_core::{ErrorCode, Principal, Scope};
+
+use crate::auth::RefusedCredentials;
+use crate::error::ApiError;
+
+/// Routes whose POST reads or presents credentials of its own and changes nothing the read
+/// scope protects: queries sent as forms (SPARQL, OAI-PMH), the JWT exchange (which never
+/// widens the caller's scope) and signing in or out with a password.
+const READING_POSTS: [&str; 6] = ["/sparql", "/oai", "/api/v1/auth/token", "/api/v1/session", "/signin", "/signout"];
+
+/// Whether `method` on `path` may change state (and so needs the write scope).
+pub fn changes_state(method: &Method, path: &str) -> bool {
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
+    !safe && !READING_POSTS.contains(&path.trim_end_matches('/'))
+}
+
+/// Refuses state-changing requests made with a read-only credential (403).
+pub async fn writes_need_write_scope(request: Request, next: Next) -> Response {
+    let read_only =
+        request.extensions().get::<Principal>().is_some_and(|p| !p.is_anonymous() && p.scope() < Scope::Write);
+    if read_only && changes_state(request.method(), request.uri().path()) {
+        let (parts, _) = request.into_parts();
+        let mut response = ApiError::new(ErrorCode::Forbidden, "this credential is read-only").into_response();
+        response.extensions_mut().insert(RefusedCredentials(std::sync::Arc::new(parts)));
+        return response;
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_safe_methods_and_reading_posts_pass_a_read_credential() {
+        assert!(!changes_state(&Method::GET, "/api/v1/datasets"));
+        assert!(!changes_state(&Method::POST, "/sparql"));
+        assert!(!changes_state(&Method::POST, "/api/v1/auth/token"));
+        assert!(changes_state(&Method::POST, "/api/v1/users/x/tokens"));
+        assert!(changes_state(&Method::DELETE, "/api/v1/session/x"));
+        assert!(changes_state(&Method::PUT, "/sparql"));
+    }
+}
