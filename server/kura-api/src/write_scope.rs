@@ -12,15 +12,24 @@ use kura_core::{ErrorCode, Principal, Scope};
 use crate::auth::RefusedCredentials;
 use crate::error::ApiError;
 
-/// Routes whose POST reads or presents credentials of its own and changes nothing the read
-/// scope protects: queries sent as forms (SPARQL, OAI-PMH), the JWT exchange (which never
-/// widens the caller's scope) and signing in or out with a password.
-const READING_POSTS: [&str; 6] = ["/sparql", "/oai", "/api/v1/auth/token", "/api/v1/session", "/signin", "/signout"];
+/// Requests that read, or present credentials of their own, and change nothing the read scope
+/// protects: queries sent as forms (SPARQL, OAI-PMH), the JWT exchange (which never widens the
+/// caller's scope), and signing in or out with a password or session.
+const READING_REQUESTS: [(Method, &str); 7] = [
+    (Method::POST, "/sparql"),
+    (Method::POST, "/oai"),
+    (Method::POST, "/api/v1/auth/token"),
+    (Method::POST, "/api/v1/session"),
+    (Method::DELETE, "/api/v1/session"),
+    (Method::POST, "/signin"),
+    (Method::POST, "/signout"),
+];
 
 /// Whether `method` on `path` may change state (and so needs the write scope).
 pub fn changes_state(method: &Method, path: &str) -> bool {
     let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
-    !safe && !READING_POSTS.contains(&path.trim_end_matches('/'))
+    let path = path.trim_end_matches('/');
+    !safe && !READING_REQUESTS.iter().any(|(m, p)| m == method && *p == path)
 }
 
 /// Refuses state-changing requests made with a read-only credential (403).
