@@ -4,11 +4,12 @@
 
 use chrono::Utc;
 use kura_catalog::audit::AuditRecord;
+use kura_catalog::disclosure::Disclosure;
 use kura_catalog::entity::{dataset, dataset_version};
 use kura_catalog::policies::Policy;
 use kura_catalog::versions::VersionSelector;
 use kura_core::ErrorCode;
-use kura_core::access::{Action, Decision, Facts, decide, sees_masked_columns};
+use kura_core::access::{Action, Decision, Facts, decide};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -24,13 +25,10 @@ pub struct Target {
 }
 
 impl Target {
-    /// Columns hidden from this caller on every data path.
-    pub fn hidden_columns(&self, caller: &Caller) -> Vec<String> {
-        if sees_masked_columns(&caller.0.subject, &self.facts) {
-            Vec::new()
-        } else {
-            self.policy.masked_columns.clone()
-        }
+    /// What of this version's tables and files the caller may be shown (masked columns,
+    /// statistics, files holding a masked column): every data path asks this.
+    pub fn disclosure(&self, caller: &Caller) -> Disclosure {
+        Disclosure::of(&caller.0.subject, &self.facts, &self.policy, Utc::now())
     }
 }
 

@@ -11,6 +11,7 @@ mod page;
 pub mod audit;
 pub mod consortia;
 pub mod datasets;
+pub mod disclosure;
 pub mod files;
 pub mod harvest;
 pub mod jobs;

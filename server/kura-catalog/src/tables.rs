@@ -232,7 +232,7 @@ impl Catalog {
         Ok(self.with_columns(vec![table]).await?.remove(0))
     }
 
-    async fn with_columns(&self, tables: Vec<data_table::Model>) -> Result<Vec<TableInfo>, CatalogError> {
+    pub(crate) async fn with_columns(&self, tables: Vec<data_table::Model>) -> Result<Vec<TableInfo>, CatalogError> {
         if tables.is_empty() {
             return Ok(Vec::new());
         }

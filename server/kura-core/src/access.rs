@@ -160,6 +160,12 @@ pub fn sees_masked_columns(subject: &Subject, facts: &Facts) -> bool {
     subject.admin || subject.role_in(facts.owner_group).is_some()
 }
 
+/// The masked columns hidden from the subject (all of `masked`, or none for those who see them):
+/// the one rule every surface applies to schemas, rows, files, statistics and descriptions.
+pub fn hidden_columns(subject: &Subject, facts: &Facts, masked: &[String]) -> Vec<String> {
+    if sees_masked_columns(subject, facts) { Vec::new() } else { masked.to_vec() }
+}
+
 /// Whether the subject manages a consortium coordinated by `coordinator`: its members, agreement
 /// versions and who accepted. Platform administrators and the coordinating group's stewards.
 pub fn coordinates(subject: &Subject, coordinator: Option<Uuid>) -> bool {

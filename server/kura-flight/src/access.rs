@@ -7,7 +7,7 @@ use kura_catalog::Visibility;
 use kura_catalog::entity::{dataset, dataset_version};
 use kura_catalog::tables::TableInfo;
 use kura_catalog::versions::VersionSelector;
-use kura_core::access::{Action, Decision, Facts, decide, sees_masked_columns};
+use kura_core::access::{Action, Decision, Facts, decide, hidden_columns};
 use kura_core::{ErrorCode, Principal};
 
 use crate::FlightContext;
@@ -67,8 +67,7 @@ async fn decide_on(
     let (facts, policy) = ctx.catalog.facts(&dataset, &version).await?;
     match decide(&principal.subject, action, &facts, Utc::now()) {
         Decision::Allow => {
-            let hidden =
-                if sees_masked_columns(&principal.subject, &facts) { Vec::new() } else { policy.masked_columns };
+            let hidden = hidden_columns(&principal.subject, &facts, &policy.masked_columns);
             Ok(Target { dataset, version, facts, hidden })
         }
         Decision::NotFound => Err(FlightError::not_found("dataset")),

@@ -54,7 +54,8 @@ impl Describer {
     }
 
     /// The view of `version` of `dataset`. `include_masked` lists masked columns (for the owner
-    /// group); otherwise they are left out entirely, as on every data path.
+    /// group); otherwise they are left out entirely, as on every data path, and so are the files
+    /// that hold them (`kura_catalog::disclosure::withheld`).
     pub async fn version(
         &self,
         dataset: &dataset::Model,
@@ -69,14 +70,16 @@ impl Describer {
         let files = self.catalog.files_page(version.id, all).await?.items;
         let by_id: HashMap<_, &file::Model> = files.iter().map(|f| (f.id, f)).collect();
         let n = version.number;
-        let tables = self
-            .catalog
-            .tables_page(version.id, all)
-            .await?
-            .items
+        let tables = self.catalog.tables_page(version.id, all).await?.items;
+        // Files holding a masked column are not described to those who may not see it, and a
+        // table's stored Parquet is not offered as such (they get it re-encoded without the column).
+        let hidden: &[String] = if include_masked { &[] } else { &policy.masked_columns };
+        let links: Vec<_> = files.iter().map(|f| (f.id, f.source_file_id)).collect();
+        let withheld = kura_catalog::disclosure::withheld(hidden, &links, &tables);
+        let tables = tables
             .into_iter()
             .map(|t| {
-                let parquet = by_id.get(&t.file_id);
+                let parquet = by_id.get(&t.file_id).filter(|f| !withheld.contains(&f.id));
                 let columns = t
                     .columns
                     .iter()
@@ -108,7 +111,7 @@ impl Describer {
             .collect();
         let files = files
             .iter()
-            .filter(|f| f.role != "derived")
+            .filter(|f| f.role != "derived" && !withheld.contains(&f.id))
             .map(|f| FileView {
                 path: f.path.clone(),
                 media_type: f.media_type.clone(),

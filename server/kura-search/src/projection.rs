@@ -97,7 +97,7 @@ impl Projector {
             if public {
                 visibility.push("public".into());
             }
-            let mut doc = self.version_document(version).await?;
+            let mut doc = self.version_document(version, &policy.masked_columns).await?;
             doc.name = dataset.name.clone();
             doc.access_level = level.into();
             doc.license = policy
@@ -112,7 +112,13 @@ impl Projector {
         Ok(docs)
     }
 
-    async fn version_document(&self, version: &dataset_version::Model) -> Result<SearchDoc, ProjectionError> {
+    /// The searchable text of a version. Masked columns (their names, labels and units) are not
+    /// indexed at all: the document is shared by everyone who may find the version.
+    async fn version_document(
+        &self,
+        version: &dataset_version::Model,
+        masked: &[String],
+    ) -> Result<SearchDoc, ProjectionError> {
         let all = PageRequest { offset: 0, limit: 10_000 };
         let tables = self.catalog.tables_page(version.id, all).await?.items;
         let files = self.catalog.files_page(version.id, all).await?.items;
@@ -127,7 +133,7 @@ impl Projector {
         text.extend(strings(&meta["samples"]));
         text.extend(strings(&meta["identifiers"]));
         for table in &tables {
-            for c in &table.columns {
+            for c in table.columns.iter().filter(|c| !masked.contains(&c.name)) {
                 columns.push(c.name.clone());
                 if c.original_label != c.name {
                     columns.push(c.original_label.clone());

@@ -174,14 +174,15 @@ pub async fn disable_user(
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/policy", tag = "access", params(("name" = String, Path)),
-    responses((status = 200, body = Policy), (status = 404)))]
+    responses((status = 200, body = Policy, description = "the policy; `masked_columns` is empty for callers who may not see masked columns"), (status = 404)))]
 pub async fn get_policy(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<Policy>, ApiError> {
     let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
-    Ok(Json(target.policy))
+    // The masked list is for those who see the columns: others learn nothing of them.
+    Ok(Json(target.disclosure(&caller).policy(target.policy.clone())))
 }
 
 #[utoipa::path(put, path = "/api/v1/datasets/{name}/policy", tag = "access", params(("name" = String, Path)), request_body = Policy,

@@ -113,20 +113,21 @@ pub(crate) async fn commit_files(
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/files", tag = "files",
     params(("name" = String, Path), ("version" = String, Path), PageRequest),
-    responses((status = 200, body = Page<file::Model>), (status = 404)))]
+    responses((status = 200, body = Page<file::Model>, description = "the files the caller may have: a file holding a masked column is left out for callers who may not see it"), (status = 404)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path((name, version)): Path<(String, String)>,
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<file::Model>>, ApiError> {
-    let v = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?.version;
-    Ok(Json(state.catalog.files_page(v.id, page.capped(state.config.max_page_size)).await?))
+    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
+    let page = page.capped(state.config.max_page_size);
+    Ok(Json(state.catalog.visible_files_page(target.version.id, page, &target.disclosure(&caller)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/files/{file_id}/content", tag = "files",
     params(("name" = String, Path), ("version" = String, Path), ("file_id" = uuid::Uuid, Path)),
-    responses((status = 200, description = "the file's bytes, exactly as stored"), (status = 404)))]
+    responses((status = 200, description = "the file's bytes, exactly as stored"), (status = 404, description = "no such file, or one holding a masked column the caller may not see")))]
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,
@@ -134,7 +135,8 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let file_id: uuid::Uuid = file_id.parse().map_err(|_| ApiError::not_found("file"))?;
     let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadData).await?;
-    let f = state.catalog.file(target.version.id, file_id).await?;
+    // A file holding a column hidden from the caller answers as if it did not exist.
+    let f = state.catalog.visible_file(target.version.id, file_id, &target.disclosure(&caller)).await?;
     audit_read(&state, &caller, &target, "data.download", &f.path, serde_json::json!({"file": f.id})).await?;
     let file_name = f.path.rsplit('/').next().unwrap_or(&f.path).to_owned();
     in_collection(&state, &target, stream_object(&state, &f, &file_name).await?)

@@ -26,7 +26,7 @@ const MAX_LIMIT: u64 = 1_000_000;
 /// Query of the rows endpoint.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct RowsQuery {
-    /// Comma-separated column names; all columns when absent.
+    /// Comma-separated column names; all columns the caller may see when absent.
     pub columns: Option<String>,
     /// Rows to skip.
     #[serde(default)]
@@ -56,10 +56,12 @@ pub async fn rows(
     let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadData).await?;
     let t = state.catalog.table(target.version.id, &table).await?;
     let f = state.catalog.file(target.version.id, t.file_id).await?;
-    let hidden = target.hidden_columns(&caller);
     let requested: Option<Vec<String>> =
         query.columns.as_deref().map(|c| c.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
-    let columns = visible_columns(&t, requested, &hidden)?;
+    // Without `columns=`, the columns the caller may see; a hidden column asked for by name is
+    // refused exactly like a column that does not exist.
+    let columns =
+        target.disclosure(&caller).projection(&t, requested).map_err(kura_storage::StorageError::UnknownColumn)?;
     let details = serde_json::json!({"table": t.id, "offset": query.offset, "limit": limit});
     audit_read(&state, &caller, &target, "data.rows", &t.name, details).await?;
     let request = RowsRequest { columns, offset: query.offset, limit: Some(limit) };
@@ -78,31 +80,14 @@ pub async fn rows(
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
 }
 
-/// The projection for a caller: the requested columns (or all), never a hidden one. A hidden
-/// column asked for by name is refused exactly like a column that does not exist.
-fn visible_columns(
-    table: &kura_catalog::tables::TableInfo,
-    requested: Option<Vec<String>>,
-    hidden: &[String],
-) -> Result<Option<Vec<String>>, ApiError> {
-    if hidden.is_empty() {
-        return Ok(requested);
-    }
-    let names = requested.unwrap_or_else(|| table.columns.iter().map(|c| c.name.clone()).collect());
-    if let Some(h) = names.iter().find(|n| hidden.contains(n)) {
-        return Err(ApiError::bad_request(format!("no column named {h:?}")));
-    }
-    Ok(Some(names))
-}
-
 /// The table as Parquet without its hidden columns, re-encoded for this caller.
 pub(crate) async fn parquet_without(
     state: &AppState,
     file: &kura_catalog::entity::file::Model,
     table: &kura_catalog::tables::TableInfo,
-    hidden: &[String],
+    shown: &kura_catalog::disclosure::Disclosure,
 ) -> Result<Response, ApiError> {
-    let keep: Vec<String> = table.columns.iter().map(|c| c.name.clone()).filter(|n| !hidden.contains(n)).collect();
+    let keep: Vec<String> = table.columns.iter().map(|c| c.name.clone()).filter(|n| !shown.hides(n)).collect();
     let request = RowsRequest { columns: Some(keep), offset: 0, limit: None };
     let (schema, mut batches) = read_rows(&state.store, &file.sha256, file.size as u64, &request).await?;
     let scratch = state.store.scratch_path();

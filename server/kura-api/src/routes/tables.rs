@@ -13,7 +13,7 @@ use kura_core::access::Action;
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables", tag = "tables",
     params(("name" = String, Path), ("version" = String, Path), PageRequest),
-    responses((status = 200, body = Page<TableInfo>), (status = 404)))]
+    responses((status = 200, body = Page<TableInfo>, description = "masked columns only for the owner group; column statistics only for callers who may read the data"), (status = 404)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -21,27 +21,22 @@ pub async fn list(
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<TableInfo>>, ApiError> {
     let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
-    let hidden = target.hidden_columns(&caller);
-    let mut page = state.catalog.tables_page(target.version.id, page.capped(state.config.max_page_size)).await?;
-    for table in &mut page.items {
-        table.columns.retain(|c| !hidden.contains(&c.name));
-    }
-    Ok(Json(page))
+    let shown = target.disclosure(&caller);
+    let page = state.catalog.tables_page(target.version.id, page.capped(state.config.max_page_size)).await?;
+    Ok(Json(Page { items: page.items.into_iter().map(|t| shown.table(t)).collect(), ..page }))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}", tag = "tables",
     params(("name" = String, Path), ("version" = String, Path), ("table" = String, Path)),
-    responses((status = 200, body = TableInfo), (status = 404)))]
+    responses((status = 200, body = TableInfo, description = "masked columns only for the owner group; column statistics only for callers who may read the data"), (status = 404)))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path((name, version, table)): Path<(String, String, String)>,
 ) -> Result<Json<TableInfo>, ApiError> {
     let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
-    let hidden = target.hidden_columns(&caller);
-    let mut table = state.catalog.table(target.version.id, &table).await?;
-    table.columns.retain(|c| !hidden.contains(&c.name));
-    Ok(Json(table))
+    let table = state.catalog.table(target.version.id, &table).await?;
+    Ok(Json(target.disclosure(&caller).table(table)))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}/parquet", tag = "tables",
@@ -56,9 +51,9 @@ pub async fn parquet(
     let t = state.catalog.table(target.version.id, &table).await?;
     let f = state.catalog.file(target.version.id, t.file_id).await?;
     audit_read(&state, &caller, &target, "data.parquet", &t.name, serde_json::json!({"table": t.id})).await?;
-    let hidden = target.hidden_columns(&caller);
-    let response = if hidden.iter().any(|h| t.columns.iter().any(|c| &c.name == h)) {
-        crate::routes::rows::parquet_without(&state, &f, &t, &hidden).await?
+    let shown = target.disclosure(&caller);
+    let response = if shown.hides_part_of(&t) {
+        crate::routes::rows::parquet_without(&state, &f, &t, &shown).await?
     } else {
         stream_object(&state, &f, &format!("{}.parquet", t.name)).await?
     };

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod readable;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -187,6 +187,11 @@ fn masked_columns_are_for_the_owner_group_and_admins() {
         &facts
     ));
     assert!(sees_masked_columns(&Subject { admin: true, ..Default::default() }, &facts));
+    // A grant opens the data, never the masked columns.
+    let masked = vec!["secret".to_string()];
+    let grantee = Subject { grants: vec![(facts.dataset, now + Duration::days(1))], ..Default::default() };
+    assert_eq!(hidden_columns(&grantee, &facts, &masked), masked);
+    assert!(hidden_columns(&Subject { admin: true, ..Default::default() }, &facts, &masked).is_empty());
 }
 
 #[test]

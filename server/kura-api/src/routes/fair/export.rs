@@ -49,13 +49,19 @@ pub(crate) async fn eln(
     let mut files: Vec<&FileView> = Vec::new();
     let mut tables: Vec<&TableView> = Vec::new();
     if may_read {
-        files = view.files.iter().collect();
-        let hidden = target.hidden_columns(caller);
+        // A file or stored Parquet holding a column this caller may not see is left out of the
+        // crate (the table's other columns are still described); the rows API serves the rest.
+        let shown = target.disclosure(caller);
+        let withheld = state.catalog.withheld_files(target.version.id, &shown).await?;
+        let base = super::describer(state).base_url().to_owned();
+        let withheld_urls: std::collections::HashSet<String> = withheld
+            .iter()
+            .map(|id| kura_rdf::urls::file_download(&base, &target.dataset.name, target.version.number, id))
+            .collect();
+        files = view.files.iter().filter(|f| !withheld_urls.contains(&f.download_url)).collect();
         for t in &view.tables {
-            // A stored Parquet holding a column this caller may not see is left out of the crate
-            // (its columns are still described on the landing page); the rows API serves the rest.
             let info = state.catalog.table(target.version.id, &t.name).await?;
-            if t.sha256.is_some() && !info.columns.iter().any(|c| hidden.contains(&c.name)) {
+            if t.sha256.is_some() && !withheld.contains(&info.file_id) && !shown.hides_part_of(&info) {
                 tables.push(t);
             }
         }

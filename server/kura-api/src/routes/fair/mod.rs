@@ -48,7 +48,8 @@ pub(crate) async fn latest_target(state: &AppState, caller: &Caller, name: &str)
     authorize(state, caller, name, Which::Version(&chosen), Action::ReadMetadata).await
 }
 
-/// The description of `target` for this caller (masked columns only for the owner group).
+/// The description of `target` for this caller: masked columns, and files holding them, only
+/// for those who see masked columns.
 pub(crate) async fn view_of(state: &AppState, caller: &Caller, target: &Target) -> Result<DatasetView, ApiError> {
     let include_masked = sees_masked_columns(&caller.0.subject, &target.facts);
     Ok(describer(state).version(&target.dataset, &target.version, include_masked, Utc::now()).await?)

@@ -25,9 +25,9 @@ pub struct Preview {
 pub async fn first_rows(state: &AppState, caller: &Caller, target: &Target, name: &str) -> Result<Preview, ApiError> {
     let table = state.catalog.table(target.version.id, name).await?;
     let file = state.catalog.file(target.version.id, table.file_id).await?;
-    let hidden = target.hidden_columns(caller);
+    let shown = target.disclosure(caller);
     let columns: Vec<&kura_catalog::entity::table_column::Model> =
-        table.columns.iter().filter(|c| !hidden.contains(&c.name)).collect();
+        table.columns.iter().filter(|c| !shown.hides(&c.name)).collect();
     let request = RowsRequest {
         columns: Some(columns.iter().map(|c| c.name.clone()).collect()),
         offset: 0,
