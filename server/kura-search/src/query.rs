@@ -1,20 +1,24 @@
 //! Queries: the user's query language, the caller's visibility filter inside the index query,
 //! facets counted over exactly the visible hits, snippets, and suggestions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::AggregationResults;
 use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RegexQuery, TermSetQuery};
+use tantivy::query::{
+    AllQuery, Bm25StatisticsProvider, BooleanQuery, Occur, Query, QueryParser, RegexQuery, TermSetQuery,
+};
 use tantivy::schema::{Field, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, TantivyDocument, Term};
 
 use crate::schema::f;
 use crate::{SearchError, SearchIndex};
+
+mod stats;
 
 /// Facets counted for every search.
 pub const FACETS: [(&str, &str); 10] = [
@@ -64,14 +68,13 @@ pub struct SearchRequest {
     pub fuzzy: bool,
 }
 
-/// One hit.
+/// One hit. No score: hits come best first, and a number would only invite comparing searches.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     pub name: String,
     pub version: u64,
     pub state: String,
     pub title: String,
-    pub score: f32,
     /// Description excerpt with matches in `<b>…</b>` (HTML-escaped otherwise).
     pub snippet: String,
 }
@@ -152,10 +155,19 @@ impl SearchIndex {
         Ok(Box::new(BooleanQuery::new(clauses)))
     }
 
-    /// Runs a search for `viewer`.
+    /// Runs a search for `viewer`. Relevance is computed with statistics over the viewer's
+    /// visible documents only, so what they cannot see never moves what they can.
     pub fn search(&self, request: &SearchRequest, viewer: &Viewer) -> Result<SearchResults, SearchError> {
         let query = self.build_query(request, viewer)?;
         let searcher = self.reader.searcher();
+        let visible_stats = match self.visibility_clause(viewer) {
+            Some(filter) => Some(stats::VisibleStatistics::new(&searcher, filter.as_ref())?),
+            None => None,
+        };
+        let stats: &dyn Bm25StatisticsProvider = match &visible_stats {
+            Some(visible) => visible,
+            None => &searcher,
+        };
         let limit = request.limit.clamp(1, 1000);
         let aggs: Aggregations = serde_json::from_value(serde_json::Value::Object(
             FACETS
@@ -169,31 +181,60 @@ impl SearchIndex {
         match request.sort {
             Sort::Relevance => {
                 let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
-                let (top, counts) = searcher.search(&query, &(top, (Count, collector_aggs)))?;
-                self.finish(&searcher, &query, top, counts)
+                let (top, counts) =
+                    searcher.search_with_statistics_provider(&query, &(top, (Count, collector_aggs)), stats)?;
+                let addresses = top.into_iter().map(|(_, address)| address).collect();
+                self.finish(&searcher, stats, &query, addresses, counts)
             }
             Sort::Date => {
                 let top = TopDocs::with_limit(limit)
                     .and_offset(request.offset)
                     .order_by_fast_field::<tantivy::DateTime>(f::PUBLISHED, Order::Desc);
                 let (top, counts) = searcher.search(&query, &(top, (Count, collector_aggs)))?;
-                let scored = top.into_iter().map(|(_, address)| (0.0, address)).collect();
-                self.finish(&searcher, &query, scored, counts)
+                let addresses = top.into_iter().map(|(_, address)| address).collect();
+                self.finish(&searcher, stats, &query, addresses, counts)
             }
         }
+    }
+
+    /// Snippets of the description weighing each query term by its rarity among `stats`' documents
+    /// (tantivy's `SnippetGenerator::create` would weigh it over the whole index).
+    fn snippets(
+        &self,
+        searcher: &tantivy::Searcher,
+        stats: &dyn Bm25StatisticsProvider,
+        query: &dyn Query,
+    ) -> Result<SnippetGenerator, SearchError> {
+        let field = self.f(f::DESCRIPTION);
+        let mut terms: BTreeSet<Term> = BTreeSet::new();
+        query.query_terms(&mut |term, _| {
+            if term.field() == field {
+                terms.insert(term.clone());
+            }
+        });
+        let mut weights = BTreeMap::new();
+        for term in terms {
+            let Some(text) = term.value().as_str().map(str::to_owned) else { continue };
+            let doc_freq = stats.doc_freq(&term)?;
+            if doc_freq > 0 {
+                weights.insert(text, 1.0 / (1.0 + doc_freq as f32));
+            }
+        }
+        let tokenizer = searcher.index().tokenizer_for_field(field)?;
+        Ok(SnippetGenerator::new(weights, tokenizer, field, 200))
     }
 
     fn finish(
         &self,
         searcher: &tantivy::Searcher,
+        stats: &dyn Bm25StatisticsProvider,
         query: &dyn Query,
-        top: Vec<(f32, DocAddress)>,
+        top: Vec<DocAddress>,
         (total, aggs): (usize, AggregationResults),
     ) -> Result<SearchResults, SearchError> {
-        let mut snippets = SnippetGenerator::create(searcher, query, self.f(f::DESCRIPTION))?;
-        snippets.set_max_num_chars(200);
+        let snippets = self.snippets(searcher, stats, query)?;
         let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
+        for address in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let text = |name: &str| doc.get_first(self.f(name)).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
             let snippet = snippets.snippet_from_doc(&doc);
@@ -207,7 +248,6 @@ impl SearchIndex {
                 version: doc.get_first(self.f(f::VERSION)).and_then(|v| v.as_u64()).unwrap_or_default(),
                 state: text(f::STATE),
                 title: text(f::TITLE),
-                score,
                 snippet,
             });
         }
