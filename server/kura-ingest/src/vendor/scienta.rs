@@ -8,12 +8,11 @@
 //! the intensity, so none is claimed. The dimension 1 `scale` line repeats the first column and
 //! is not copied into the metadata; the row count is checked against its declared `size`.
 
-use std::collections::HashSet;
 use std::io::BufRead;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::table::{Block, header_value, insert, parse_row, table_name};
+use super::table::{Block, Fields, TableNames, header_value, parse_row};
 use super::{Output, malformed};
 use crate::cif::lines::Lines;
 use crate::{ColumnInfo, ReadError, TableSink};
@@ -30,7 +29,7 @@ const MAX_SLICES: u64 = 4096;
 #[derive(Default)]
 struct Region {
     /// Metadata: `[Region N]` keys, `[Info N]` keys, run mode lines.
-    meta: Map<String, Value>,
+    meta: Fields,
     dim1: Option<String>,
     dim1_size: Option<u64>,
     /// Slices along dimension 2, when it is given.
@@ -53,10 +52,10 @@ pub(crate) fn read<R: BufRead>(
     batch_rows: usize,
     out: &mut Output,
 ) -> Result<(), ReadError> {
-    let mut file = Map::new();
+    let mut file = Fields::default();
     let mut regions: Vec<(String, Region)> = Vec::new();
     let mut section = Section::File;
-    let mut used = HashSet::from(["file".to_string()]);
+    let mut names = TableNames::reserving(&["file"]);
     let mut block: Option<(Block, String, u64)> = None;
     let mut line = String::new();
     let mut row = Vec::new();
@@ -75,8 +74,8 @@ pub(crate) fn read<R: BufRead>(
                     .find(|(r, _)| r == id)
                     .map(|(_, r)| r)
                     .ok_or_else(|| malformed(format!("[Data {id}] at line {at} has no [Region {id}] before it")))?;
-                let (b, declared) = begin(region, &mut used, sink, batch_rows, at)?;
-                out.metadata.insert(b.name.clone(), Value::Object(region.meta.clone()));
+                let (b, declared) = begin(region, &mut names, sink, batch_rows, at)?;
+                out.metadata.insert(b.name.clone(), Value::Object(region.meta.map.clone()));
                 block = Some((b, id.clone(), declared));
             }
             if let Section::Region(id) = &section {
@@ -105,7 +104,7 @@ pub(crate) fn read<R: BufRead>(
             }
             Section::File => {
                 if let Some((k, v)) = t.split_once('=') {
-                    insert(&mut file, k, header_value(v));
+                    file.insert(k, header_value(v));
                 } else {
                     out.push_text(t);
                 }
@@ -113,7 +112,7 @@ pub(crate) fn read<R: BufRead>(
             Section::Region(id) | Section::Info(id) => {
                 let r = region_mut(&mut regions, id);
                 let Some((k, v)) = t.split_once('=') else {
-                    insert(&mut r.meta, "note", json!(t));
+                    r.meta.insert("note", json!(t));
                     continue;
                 };
                 let key = k.trim();
@@ -129,17 +128,17 @@ pub(crate) fn read<R: BufRead>(
                 if key == "Comments" {
                     out.push_text(v.trim());
                 }
-                insert(&mut r.meta, key, header_value(v));
+                r.meta.insert(key, header_value(v));
             }
             Section::RunMode(id) => {
                 let r = region_mut(&mut regions, id);
-                let entry = r.meta.entry("Run Mode Information").or_insert_with(|| json!([]));
+                let entry = r.meta.map.entry("Run Mode Information").or_insert_with(|| json!([]));
                 if let Value::Array(a) = entry {
                     a.push(json!(t));
                 }
             }
             Section::Other(name) => {
-                let entry = file.entry(name.clone()).or_insert_with(|| json!([]));
+                let entry = file.map.entry(name.clone()).or_insert_with(|| json!([]));
                 if let Value::Array(a) = entry {
                     a.push(json!(t));
                 }
@@ -152,7 +151,7 @@ pub(crate) fn read<R: BufRead>(
     if out.tables == 0 {
         return Err(ReadError::NoTable("scienta export without a [Data N] section".into()));
     }
-    out.metadata.insert("file".into(), Value::Object(file));
+    out.metadata.insert("file".into(), Value::Object(file.map));
     Ok(())
 }
 
@@ -184,12 +183,12 @@ fn section_of(name: &str) -> Section {
 
 fn begin(
     region: &Region,
-    used: &mut HashSet<String>,
+    names: &mut TableNames,
     sink: &mut dyn TableSink,
     batch_rows: usize,
     at: u64,
 ) -> Result<(Block, u64), ReadError> {
-    let region_name = region.meta.get("Region Name").and_then(Value::as_str).unwrap_or("region").to_string();
+    let region_name = region.meta.map.get("Region Name").and_then(Value::as_str).unwrap_or("region").to_string();
     let dim1 = region
         .dim1
         .clone()
@@ -206,7 +205,7 @@ fn begin(
             );
         }
     }
-    let name = table_name(used, &region_name);
+    let name = names.name(&region_name);
     let block = Block::begin(sink, name, columns, batch_rows)?;
     Ok((block, region.dim1_size.unwrap_or(0)))
 }

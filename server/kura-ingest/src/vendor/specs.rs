@@ -9,12 +9,11 @@
 //! `counts`: the column labels `counts/s` and `counts` are that unit, so the column is named
 //! `intensity` with it, and `energy` gets eV.
 
-use std::collections::HashSet;
 use std::io::BufRead;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::table::{Block, header_value, insert, parse_row, table_name};
+use super::table::{Block, Fields, TableNames, header_value, parse_row};
 use super::{Output, malformed};
 use crate::cif::lines::Lines;
 use crate::{ColumnInfo, ReadError, TableSink};
@@ -62,13 +61,13 @@ pub(crate) fn read<R: BufRead>(
     batch_rows: usize,
     out: &mut Output,
 ) -> Result<(), ReadError> {
-    let mut file = Map::new();
-    let mut region = Map::new();
+    let mut file = Fields::default();
+    let mut region = Fields::default();
     let mut group: Option<Value> = None;
-    let mut header = Map::new();
+    let mut header = Fields::default();
     let mut labels: Vec<String> = Vec::new();
     let mut state = State::File;
-    let mut used = HashSet::from(["file".to_string()]);
+    let mut names = TableNames::reserving(&["file"]);
     let mut block: Option<Block> = None;
     let mut line = String::new();
     let mut row = Vec::new();
@@ -86,18 +85,18 @@ pub(crate) fn read<R: BufRead>(
             match kv {
                 Some(("Group", v)) => {
                     group = Some(header_value(v));
-                    insert(&mut file, "Group", header_value(v));
+                    file.insert("Group", header_value(v));
                     continue;
                 }
                 Some(("Region", _)) => {
-                    region = Map::new();
+                    region = Fields::default();
                     if let Some(g) = &group {
-                        region.insert("Group".into(), g.clone());
+                        region.map.insert("Group".into(), g.clone());
                     }
                     state = State::Region;
                 }
                 Some(("Cycle", v)) if v.contains("Curve") => {
-                    header = Map::new();
+                    header = Fields::default();
                     labels.clear();
                     state = State::BlockHeader;
                 }
@@ -114,13 +113,13 @@ pub(crate) fn read<R: BufRead>(
             match kv {
                 Some(("Comment", v)) if !v.is_empty() => {
                     out.push_text(v);
-                    insert(target, "Comment", json!(v));
+                    target.insert("Comment", json!(v));
                 }
                 Some(("ColumnLabels", v)) => {
                     labels = v.split_whitespace().map(str::to_string).collect();
-                    insert(target, "ColumnLabels", json!(v));
+                    target.insert("ColumnLabels", json!(v));
                 }
-                Some((k, v)) => insert(target, k, header_value(v)),
+                Some((k, v)) => target.insert(k, header_value(v)),
                 None if !body.is_empty() && !matches!(state, State::File) => out.push_text(body),
                 None => {}
             }
@@ -135,7 +134,7 @@ pub(crate) fn read<R: BufRead>(
             continue;
         }
         parse_row(t, &mut row).map_err(|f| {
-            let name = region.get("Region").and_then(Value::as_str).unwrap_or("?");
+            let name = region.map.get("Region").and_then(Value::as_str).unwrap_or("?");
             malformed(format!("line {at} in region {name}: {f:?} is not a number"))
         })?;
         if block.is_none() {
@@ -146,10 +145,10 @@ pub(crate) fn read<R: BufRead>(
                 labels = (1..=row.len()).map(|i| format!("column_{i}")).collect();
             }
             let columns: Vec<ColumnInfo> = labels.iter().map(|l| column(l)).collect();
-            let region_name = region.get("Region").map(|v| v.as_str().map_or(v.to_string(), str::to_string));
-            let name = table_name(&mut used, region_name.as_deref().unwrap_or("region"));
-            let mut meta = region.clone();
-            meta.extend(header.clone());
+            let region_name = region.map.get("Region").map(|v| v.as_str().map_or(v.to_string(), str::to_string));
+            let name = names.name(region_name.as_deref().unwrap_or("region"));
+            let mut meta = region.map.clone();
+            meta.extend(header.map.clone());
             out.metadata.insert(name.clone(), Value::Object(meta));
             block = Some(Block::begin(sink, name, columns, batch_rows)?);
             state = State::Data;
@@ -172,7 +171,7 @@ pub(crate) fn read<R: BufRead>(
     if out.tables == 0 {
         return Err(ReadError::NoTable("specs export without data rows".into()));
     }
-    out.metadata.insert("file".into(), Value::Object(file));
+    out.metadata.insert("file".into(), Value::Object(file.map));
     Ok(())
 }
 

@@ -204,3 +204,19 @@ fn bad_input_fails_precisely() {
     let specs = "# Region: S\n# Cycle: 0\n1 2\nabc def\n";
     assert_eq!(err(specs), "malformed xps-text: line 4 in region S: \"abc\" is not a number");
 }
+
+/// The fuzz finding kept in tests/fuzz-findings: 7,000 lines without `=` in one Scienta section,
+/// each kept as `note`, `note_2`… Naming them probed every earlier suffix again (some 25 M probes,
+/// seconds); the bound is on that work, not on time, so it holds on any machine.
+#[test]
+fn repeated_keys_cost_linear_work() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fuzz-findings/xps-repeated-keys-slow.txt");
+    let lines = std::fs::read(&path).unwrap().split(|b| *b == b'\n').count() as u64;
+    let before = table::probes::made();
+    let result = read_path(&path, table::BATCH_ROWS);
+    let probes = table::probes::made() - before;
+    assert!(matches!(result, Err(ReadError::NoTable(_))), "{:?}", result.err());
+    // Each line names at most one key, and a taken name is probed at most twice (as a base of its
+    // own and as a suffix of another), so three probes a line is a bound with room to spare.
+    assert!(probes > 7_000 && probes <= 3 * lines, "{probes} probes for {lines} lines");
+}
