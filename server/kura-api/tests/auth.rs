@@ -259,7 +259,7 @@ async fn sign_in_attempts_are_limited_per_account() {
         .send()
         .await
         .unwrap();
-    assert_eq!(locked.status(), 429, "even the right password waits once the account is locked");
+    assert_eq!(locked.status(), 429, "even the right password waits (30 s here) from an address that failed 5 times");
     let unknown = app
         .client
         .post(app.url("/session"))

@@ -2,7 +2,7 @@
 //! passwords cannot be guessed at speed while nobody can lock someone else out.
 //!
 //! - Per (account, address) pair: [`FREE_ATTEMPTS`] failures are free, then each further attempt
-//!   waits a delay that doubles per failure (1 s, 2 s, 4 s … at most [`MAX_DELAY`]). A failure
+//!   waits a delay that doubles per failure (30 s, 1 min, 2 min … at most [`MAX_DELAY`]). A failure
 //!   from another address does not delay the account's owner.
 //! - Per address: at most [`PER_ADDRESS`] failures within [`WINDOW`], across accounts (spraying
 //!   one password over many names).
@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 /// Failures per (account, address) before the delay starts.
 pub const FREE_ATTEMPTS: u32 = 5;
+/// The wait after the first failure beyond the free ones; each further failure doubles it.
+pub const FIRST_DELAY: Duration = Duration::from_secs(30);
 /// The longest delay between attempts of one (account, address) pair.
 pub const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 /// Failures allowed per client address within the window (several accounts behind one NAT).
@@ -58,7 +60,7 @@ pub struct Attempt<'a> {
 fn delay_after(count: u32) -> Duration {
     match count.checked_sub(FREE_ATTEMPTS) {
         None => Duration::ZERO,
-        Some(over) => Duration::from_secs(1u64 << over.min(20)).min(MAX_DELAY),
+        Some(over) => (FIRST_DELAY * (1u32 << over.min(16))).min(MAX_DELAY),
     }
 }
 
@@ -172,10 +174,11 @@ mod tests {
         for _ in 0..FREE_ATTEMPTS {
             assert!(fail(&limiter, "Alice", Some(ip), start).is_ok());
         }
-        assert_eq!(limiter.begin("alice", Some(ip), start).unwrap_err(), Duration::from_secs(1));
-        let later = start + Duration::from_secs(1);
+        assert_eq!(limiter.begin("alice", Some(ip), start).unwrap_err(), FIRST_DELAY);
+        let later = start + FIRST_DELAY;
         assert!(fail(&limiter, "alice", Some(ip), later).is_ok());
-        assert_eq!(limiter.begin("alice", Some(ip), later).unwrap_err(), Duration::from_secs(2));
+        assert_eq!(limiter.begin("alice", Some(ip), later).unwrap_err(), 2 * FIRST_DELAY);
+        assert_eq!(delay_after(FREE_ATTEMPTS + 40), MAX_DELAY, "the delay stops growing");
         assert!(limiter.begin("alice", Some(ip), later + WINDOW).is_ok(), "failures are forgotten after the window");
     }
 
