@@ -1,12 +1,16 @@
 //! The authorization matrix: every actor × every access level × every endpoint, table-driven.
 //! Each row asserts the status code, and every response body is searched for the id, name and
 //! title of each dataset the actor may not see: none may appear, in lists, counts or errors.
+//! Every dataset's table has a masked column: its name and values may appear only in bodies for
+//! actors who see masked columns, and the data (values, statistics, previews) only for actors who
+//! may read the data. Bodies are searched as text with archives and Parquet decoded.
 //! A new surface adds its rows to `ENDPOINTS` (and to the README's contributor notes).
 
 mod common;
 
 use std::collections::HashMap;
 
+use common::readable::readable;
 use common::{TestApp, spawn_app};
 use serde_json::{Value, json};
 
@@ -23,6 +27,13 @@ const ACTORS: [&str; 10] = [
     "read_only_steward",
 ];
 const LEVELS: [&str; 7] = ["open", "embargo_active", "embargo_lifted", "consortium", "restricted", "closed", "draft"];
+/// The masked column of every dataset's table, and its value.
+const MASKED_COLUMN: &str = "secretcol";
+const MASKED_VALUE: &str = "zqmasked";
+/// A value of a visible column: data, so it (and statistics showing it) only for data readers.
+const DATA_VALUE: &str = "zqdatum";
+/// The least value of the numeric column: its statistics' `min`.
+const DATA_MIN: &str = "-7.125";
 
 /// Expected outcome per actor and level, four letters: read metadata, read data, edit, manage
 /// access. A = allowed, F = forbidden (existence public), N = answers as if absent.
@@ -43,11 +54,21 @@ fn expected(actor: &str, level: &str) -> &'static str {
     }
 }
 
+/// Whether the actor sees masked columns (the owner group and admins, whatever the level).
+fn sees_masked(actor: &str) -> bool {
+    matches!(actor, "owner_member" | "steward" | "admin" | "read_only_steward")
+}
+
 struct World {
     app: TestApp,
     tokens: HashMap<&'static str, String>,
     /// Per level: dataset name, id, title, raw file id.
     datasets: HashMap<&'static str, (String, String, String, String)>,
+    /// Per level: the id of the Parquet derived from the raw file.
+    derived: HashMap<&'static str, String>,
+    /// Per level: the SHA-256 of the raw file and of the Parquet, both holding the masked column
+    /// (a checksum would let anyone confirm a guessed masked value).
+    checksums: HashMap<&'static str, Vec<String>>,
     consortium: String,
 }
 
@@ -72,7 +93,7 @@ async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body
     }
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();
-    (status, response.text().await.unwrap_or_default())
+    (status, readable(&response.bytes().await.unwrap_or_default()))
 }
 
 async fn ok(app: &TestApp, method: &str, path: &str, token: &str, body: Value) -> Value {
@@ -143,13 +164,16 @@ async fn build_world() -> World {
 
     let steward = tokens["steward"].clone();
     let mut datasets = HashMap::new();
+    let mut derived = HashMap::new();
+    let mut checksums = HashMap::new();
     for level in LEVELS {
         let name = format!("ds-{level}");
         let title = format!("Title {level} {}", uuid::Uuid::new_v4().simple());
         let created =
             ok(&app, "POST", "/datasets", &steward, json!({"name": name, "title": title, "group": owner_id})).await;
         let id = created["dataset"]["id"].as_str().unwrap().to_owned();
-        let csv = format!("a,b\n1,{level}\n2,x\n").into_bytes();
+        let csv =
+            format!("a,b,{MASKED_COLUMN}\n{DATA_MIN},{level},{MASKED_VALUE}\n2,{DATA_VALUE},{MASKED_VALUE}\n").into_bytes();
         let mut form = reqwest::multipart::Form::new();
         form = form.part("file", reqwest::multipart::Part::bytes(csv).file_name("t.csv"));
         let upload = app
@@ -165,15 +189,14 @@ async fn build_world() -> World {
         let file_id = files[0]["id"].as_str().unwrap().to_owned();
         let job = ok(&app, "POST", &format!("/datasets/{name}/draft/ingest"), &steward, json!({})).await;
         wait_for_job(&app, &name, job["id"].as_str().unwrap(), &steward).await;
-        let policy = match level {
-            "embargo_active" => json!({"level": "embargoed", "until": "2999-01-01T00:00:00Z"}),
-            "embargo_lifted" => json!({"level": "embargoed", "until": "2000-01-01T00:00:00Z"}),
-            "consortium" => json!({"level": "consortium", "consortia": [consortium_id]}),
-            "restricted" => json!({"level": "restricted"}),
-            "closed" => json!({"level": "closed"}),
-            _ => json!({"level": "open"}),
-        };
-        ok(&app, "PUT", &format!("/datasets/{name}/policy"), &steward, policy).await;
+        ok(&app, "PUT", &format!("/datasets/{name}/policy"), &steward, policy_for(level, &consortium_id)).await;
+        let (_, files) =
+            call(&app, "GET", &format!("/datasets/{name}/versions/latest/files"), Some(&steward), None).await;
+        let files: Value = serde_json::from_str(&files).unwrap();
+        let parquet = files["items"].as_array().unwrap().iter().find(|f| f["role"] == "derived").expect("derived file");
+        derived.insert(level, parquet["id"].as_str().unwrap().to_owned());
+        let sums = files["items"].as_array().unwrap().iter().map(|f| f["sha256"].as_str().unwrap().to_owned());
+        checksums.insert(level, sums.collect());
         if level != "draft" {
             ok(&app, "POST", &format!("/datasets/{name}/draft/publish"), &steward, json!({})).await;
         }
@@ -199,7 +222,7 @@ async fn build_world() -> World {
         assert_eq!(answered["state"], "approved");
     }
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    World { app, tokens, datasets, consortium: consortium_id }
+    World { app, tokens, datasets, derived, checksums, consortium: consortium_id }
 }
 
 async fn wait_for_job(app: &TestApp, name: &str, id: &str, token: &str) {
@@ -216,8 +239,11 @@ async fn wait_for_job(app: &TestApp, name: &str, id: &str, token: &str) {
 }
 
 /// The endpoints: (kind, method, path template). `{n}` is the dataset name, `{i}` its id, `{f}` a
-/// raw file id; `~` starts a path at the site root instead of `/api/v1`.
-/// Kinds: M = metadata read, D = data read, E = edit, P = manage access.
+/// raw file id, `{p}` the id of the Parquet derived from it; `~` starts a path at the site root
+/// instead of `/api/v1`.
+/// Kinds: M = metadata read, D = data read, E = edit, P = manage access; W = a stored file that
+/// holds the masked column (data readers who may not see it get 404, as if it did not exist);
+/// C = rows naming the masked column (such readers get 400, as for a column that does not exist).
 const ENDPOINTS: &[(char, &str, &str)] = &[
     ('M', "GET", "/datasets/{n}"),
     ('M', "GET", "/datasets/{n}/versions"),
@@ -227,9 +253,12 @@ const ENDPOINTS: &[(char, &str, &str)] = &[
     ('M', "GET", "/datasets/{n}/versions/1/tables"),
     ('M', "GET", "/datasets/{n}/versions/1/tables/t"),
     ('M', "GET", "/datasets/{n}/policy"),
-    ('D', "GET", "/datasets/{n}/versions/1/files/{f}/content"),
+    ('W', "GET", "/datasets/{n}/versions/1/files/{f}/content"),
+    ('W', "GET", "/datasets/{n}/versions/1/files/{p}/content"),
     ('D', "GET", "/datasets/{n}/versions/1/tables/t/parquet"),
     ('D', "GET", "/datasets/{n}/versions/1/tables/t/rows"),
+    ('D', "GET", "/datasets/{n}/versions/1/tables/t/rows?columns=a,b"),
+    ('C', "GET", "/datasets/{n}/versions/1/tables/t/rows?columns=a,secretcol"),
     // FAIR surfaces: landing pages (HTML and negotiated), documents, linkset, PID, export.
     ('M', "GET", "~/datasets/{n}"),
     ('M', "GET", "~/datasets/{n}/1"),
@@ -255,6 +284,15 @@ const ENDPOINTS: &[(char, &str, &str)] = &[
     ('E', "POST", "/datasets/{n}/draft"),
     ('E', "PATCH", "/datasets/{n}/draft"),
 ];
+/// Endpoints whose body carries the masked column's values to actors who see it and may read the data.
+const MASKED_DATA: &[&str] = &[
+    "/datasets/{n}/versions/1/files/{f}/content",
+    "/datasets/{n}/versions/1/files/{p}/content",
+    "/datasets/{n}/versions/1/tables/t/parquet",
+    "/datasets/{n}/versions/1/tables/t/rows",
+    "/datasets/{n}/versions/1/tables/t/rows?columns=a,secretcol",
+    "~/datasets/{n}/1/export.eln",
+];
 // Upload, ingest and publish change versions for every later row; they run in the world's set-up
 // (by the steward) and their refusals for others are in `tests/datasets.rs` and `tests/tokens.rs`.
 
@@ -269,6 +307,11 @@ fn status_for(letter: char, kind: char, actor: &str) -> u16 {
             ('Q', _) => 201,
             _ => 200,
         };
+    }
+    match (letter, kind) {
+        ('A', 'W') if !sees_masked(actor) => return 404,
+        ('A', 'C') if !sees_masked(actor) => return 400,
+        _ => {}
     }
     match letter {
         'A' => 200,
@@ -340,10 +383,15 @@ async fn every_actor_level_and_endpoint_behaves_as_the_table_says() {
         for (kind, method, template) in ENDPOINTS {
             for level in LEVELS {
                 let (name, id, _, file_id) = &world.datasets[level];
-                let path = template.replace("{n}", name).replace("{i}", id).replace("{f}", file_id);
+                let path = template
+                    .replace("{n}", name)
+                    .replace("{i}", id)
+                    .replace("{f}", file_id)
+                    .replace("{p}", &world.derived[level]);
+                let reads_data = expected(actor, level).as_bytes()[1] == b'A';
                 let letter = match kind {
                     'M' | 'L' | 'Q' => expected(actor, level).as_bytes()[0],
-                    'D' => expected(actor, level).as_bytes()[1],
+                    'D' | 'W' | 'C' => expected(actor, level).as_bytes()[1],
                     // Jobs are the owner group's to read, read-only tokens included.
                     'J' if actor == "read_only_steward" => b'A',
                     'E' | 'J' => expected(actor, level).as_bytes()[2],
@@ -364,10 +412,45 @@ async fn every_actor_level_and_endpoint_behaves_as_the_table_says() {
                     ));
                 }
                 leaks(&text, &mut failures, &format!("{method} {path}"));
+                // Refusing `columns=secretcol` echoes the name the caller gave, as for any column.
+                let echo = format!("no column named \\\"{MASKED_COLUMN}\\\"");
+                let shown = if *kind == 'C' { text.replace(&echo, "") } else { text.clone() };
+                masked_leaks(actor, reads_data, &shown, &mut failures, &format!("{method} {path} ({level})"));
+                if !sees_masked(actor) {
+                    let mut withheld = world.checksums[level].clone();
+                    if template.ends_with("/files") {
+                        withheld.extend([file_id.clone(), world.derived[level].clone()]);
+                    }
+                    if let Some(w) = withheld.iter().find(|w| text.contains(w.as_str())) {
+                        failures.push(format!("{actor} {method} {path} ({level}): names the withheld file {w}"));
+                    }
+                }
+                if sees_masked(actor) && reads_data && status == 200 && MASKED_DATA.contains(template) {
+                    if !text.contains(MASKED_VALUE) {
+                        failures.push(format!("{actor} {method} {path} ({level}): the masked values are missing"));
+                    }
+                }
             }
         }
     }
     assert!(failures.is_empty(), "{} matrix failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Masked names and values only for actors who see masked columns; data (values, statistics,
+/// previews) only for actors who may read it.
+fn masked_leaks(actor: &str, reads_data: bool, body: &str, failures: &mut Vec<String>, what: &str) {
+    let mut secrets = Vec::new();
+    if !sees_masked(actor) {
+        secrets.extend([MASKED_COLUMN, MASKED_VALUE]);
+    }
+    if !reads_data {
+        secrets.extend([DATA_VALUE, DATA_MIN, MASKED_VALUE]);
+    }
+    for secret in secrets {
+        if body.contains(secret) {
+            failures.push(format!("{actor}: {what} shows {secret:?}"));
+        }
+    }
 }
 
 /// Search: hits, totals, facets and suggestions show exactly the datasets an actor may see. Run
@@ -428,6 +511,11 @@ async fn search_rows(world: &World, failures: &mut Vec<String>) {
             failures.push(format!("{actor}: home page (status {status}) does not count {visible} datasets"));
         }
         bodies.push(home);
+        bodies.push(call(app, "GET", &format!("/search?q={MASKED_COLUMN}"), token, None).await.1);
+        for body in &bodies {
+            // Search documents never hold masked column names, nor any data.
+            masked_leaks("anyone", false, body, failures, &format!("{actor}: search"));
+        }
         for body in bodies {
             for (name, id, title, _) in &hidden {
                 for secret in [name.as_str(), id.as_str(), title.as_str()] {
@@ -483,17 +571,26 @@ async fn sparql_rows(world: &World, failures: &mut Vec<String>) {
                 }
             }
         }
+        // The store holds public descriptions only: no masked column names, no data.
+        masked_leaks("anyone", false, &body, failures, &format!("{actor}: SPARQL"));
     }
 }
 
 /// The policy each dataset already has, so that allowed PUTs change nothing.
 fn policy_body(level: &str, world: &World) -> Value {
-    match level {
+    policy_for(level, &world.consortium)
+}
+
+/// The policy of the dataset at `level`: its level, and the masked column.
+fn policy_for(level: &str, consortium: &str) -> Value {
+    let mut policy = match level {
         "embargo_active" => json!({"level": "embargoed", "until": "2999-01-01T00:00:00Z"}),
         "embargo_lifted" => json!({"level": "embargoed", "until": "2000-01-01T00:00:00Z"}),
         "restricted" => json!({"level": "restricted"}),
         "closed" => json!({"level": "closed"}),
-        "consortium" => json!({"level": "consortium", "consortia": [world.consortium]}),
+        "consortium" => json!({"level": "consortium", "consortia": [consortium]}),
         _ => json!({"level": "open"}),
-    }
+    };
+    policy["masked_columns"] = json!([MASKED_COLUMN]);
+    policy
 }

@@ -55,12 +55,22 @@ impl Disclosure {
     }
 
     /// The table as this caller may see it: hidden columns removed, statistics emptied (`null`)
-    /// unless the caller may read the data.
-    pub fn table(&self, mut table: TableInfo) -> TableInfo {
+    /// unless the caller may read the data, and, when its source file is `withheld`, the source's
+    /// checksums and sizes dropped from the provenance (a checksum would let anyone confirm a
+    /// guessed masked value).
+    pub fn table(&self, mut table: TableInfo, withheld: &HashSet<Uuid>) -> TableInfo {
         table.columns.retain(|c| !self.hides(&c.name));
         if !self.statistics {
             for c in &mut table.columns {
                 c.statistics = serde_json::Value::Null;
+            }
+        }
+        if withheld.contains(&table.source_file_id) {
+            for part in ["source", "member"] {
+                if let Some(fields) = table.provenance.get_mut(part).and_then(|v| v.as_object_mut()) {
+                    fields.remove("sha256");
+                    fields.remove("size");
+                }
             }
         }
         table
@@ -274,11 +284,15 @@ mod tests {
     #[test]
     fn tables_lose_hidden_columns_and_statistics_without_data_access() {
         let t = table(Uuid::now_v7(), Uuid::now_v7(), &["a", "secret"]);
-        let shown = outsider().table(t.clone());
+        let shown = outsider().table(t.clone(), &HashSet::new());
         assert_eq!(shown.columns.len(), 1);
         assert_eq!(shown.columns[0].statistics, serde_json::Value::Null);
         let reader = Disclosure { hidden: vec!["secret".into()], statistics: true };
-        assert_eq!(reader.table(t.clone()).columns[0].statistics["max"], "y");
+        assert_eq!(reader.table(t.clone(), &HashSet::new()).columns[0].statistics["max"], "y");
+        let mut sourced = t.clone();
+        sourced.provenance = json!({"source": {"path": "t.csv", "sha256": "ab", "size": 3}});
+        let withheld: HashSet<Uuid> = [t.source_file_id].into_iter().collect();
+        assert_eq!(reader.table(sourced, &withheld).provenance, json!({"source": {"path": "t.csv"}}));
         assert_eq!(reader.projection(&t, None), Ok(Some(vec!["a".to_string()])));
         assert_eq!(reader.projection(&t, Some(vec!["secret".into()])), Err("secret".to_string()));
         let owner = Disclosure { hidden: Vec::new(), statistics: true };

@@ -103,7 +103,8 @@ impl Describer {
                     row_count: t.row_count.max(0) as u64,
                     byte_size: parquet.map(|f| f.size.max(0) as u64),
                     sha256: parquet.map(|f| f.sha256.clone()),
-                    provenance: provenance(&t.provenance),
+                    // The source's checksum would let anyone confirm a guessed masked value.
+                    provenance: provenance(&t.provenance).filter(|_| !withheld.contains(&t.source_file_id)),
                     columns,
                     name: t.name,
                 }

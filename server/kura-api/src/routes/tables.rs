@@ -22,8 +22,9 @@ pub async fn list(
 ) -> Result<Json<Page<TableInfo>>, ApiError> {
     let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
     let shown = target.disclosure(&caller);
+    let withheld = state.catalog.withheld_files(target.version.id, &shown).await?;
     let page = state.catalog.tables_page(target.version.id, page.capped(state.config.max_page_size)).await?;
-    Ok(Json(Page { items: page.items.into_iter().map(|t| shown.table(t)).collect(), ..page }))
+    Ok(Json(Page { items: page.items.into_iter().map(|t| shown.table(t, &withheld)).collect(), ..page }))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}", tag = "tables",
@@ -35,8 +36,10 @@ pub async fn get(
     Path((name, version, table)): Path<(String, String, String)>,
 ) -> Result<Json<TableInfo>, ApiError> {
     let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
+    let shown = target.disclosure(&caller);
+    let withheld = state.catalog.withheld_files(target.version.id, &shown).await?;
     let table = state.catalog.table(target.version.id, &table).await?;
-    Ok(Json(target.disclosure(&caller).table(table)))
+    Ok(Json(shown.table(table, &withheld)))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}/parquet", tag = "tables",
