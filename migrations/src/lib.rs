@@ -9,6 +9,7 @@ mod m20261125_000003_units;
 mod m20261125_000004_deaccession;
 mod m20261205_000005_review;
 mod m20261205_000006_coordinator;
+mod m20261207_000007_dataset_names;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_deaccession::Migration),
             Box::new(m20261205_000005_review::Migration),
             Box::new(m20261205_000006_coordinator::Migration),
+            Box::new(m20261207_000007_dataset_names::Migration),
         ]
     }
 }

@@ -52,15 +52,17 @@ impl From<&dataset_version::Model> for VersionBrief {
 
 /// Checks a dataset name: it appears in URLs and file names, so it stays a plain slug.
 pub fn validate_name(name: &str) -> Result<(), CatalogError> {
+    // A name that reads as an id would make `/datasets/{id}` ambiguous.
     let ok = !name.is_empty()
         && name.len() <= 128
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        && name.as_bytes()[0].is_ascii_alphanumeric();
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && Uuid::parse_str(name).is_err();
     if ok {
         Ok(())
     } else {
         Err(CatalogError::Invalid(format!(
-            "invalid dataset name {name:?}: use 1 to 128 letters, digits, '-', '_' or '.', starting with a letter or digit"
+            "invalid dataset name {name:?}: use 1 to 128 letters, digits, '-', '_' or '.', starting with a letter or digit, not shaped like an id"
         )))
     }
 }
@@ -92,11 +94,23 @@ pub(crate) fn visible_datasets(select: Select<dataset::Entity>, vis: &Visibility
     select.filter(visible)
 }
 
+/// Which of several visible datasets sharing a name the name stands for: one owned by a group
+/// of the caller first, then the oldest (then the smallest id). REST, the portal, Flight and
+/// Flight SQL all resolve names by this rule.
+pub fn preferred(candidates: impl IntoIterator<Item = dataset::Model>, vis: &Visibility) -> Option<dataset::Model> {
+    candidates.into_iter().min_by_key(|d| (!d.group_id.is_some_and(|g| vis.groups.contains(&g)), d.created_at, d.id))
+}
+
+fn already_exists(name: &str) -> CatalogError {
+    CatalogError::Conflict(format!("dataset {name:?} already exists"))
+}
+
 /// Version states whose metadata outsiders may see.
 pub(crate) const PUBLIC_STATES: [&str; 2] = ["published", "deaccessioned"];
 
 impl Catalog {
-    /// Creates a dataset and its first draft version in one transaction.
+    /// Creates a dataset and its first draft version in one transaction. Its name must be free
+    /// in its owner group (or among group-less datasets); another group's name is no conflict.
     pub async fn create_dataset(
         &self,
         new: NewDataset,
@@ -112,7 +126,7 @@ impl Catalog {
         };
         let ds =
             dataset::Entity::insert(ds).exec_with_returning(&txn).await.map_err(|e| match CatalogError::from(e) {
-                CatalogError::Conflict(_) => CatalogError::Conflict(format!("dataset {:?} already exists", new.name)),
+                CatalogError::Conflict(_) => already_exists(&new.name),
                 other => other,
             })?;
         let version = dataset_version::ActiveModel {
@@ -135,13 +149,52 @@ impl Catalog {
         Ok((ds, version))
     }
 
-    /// The dataset called `name`, if `vis` lets the caller see it.
-    pub async fn dataset_by_name(&self, name: &str, vis: &Visibility) -> Result<dataset::Model, CatalogError> {
-        visible_datasets(dataset::Entity::find().filter(dataset::Column::Name.eq(name)), vis)
-            .one(self.connection())
-            .await?
-            // The message never repeats the name: "not found" reads the same for every caller.
-            .ok_or_else(|| CatalogError::not_found("dataset"))
+    /// The dataset `handle` stands for among those `vis` lets the caller see: the one with that
+    /// id, else the [`preferred`] one of those with that name (names are unique per owner group
+    /// only, so the caller may see several). Hidden datasets never take part.
+    pub async fn dataset_by_name(&self, handle: &str, vis: &Visibility) -> Result<dataset::Model, CatalogError> {
+        let id = Uuid::parse_str(handle).ok();
+        let mut matching = Condition::any().add(dataset::Column::Name.eq(handle));
+        if let Some(id) = id {
+            matching = matching.add(dataset::Column::Id.eq(id));
+        }
+        let candidates = visible_datasets(dataset::Entity::find().filter(matching), vis).all(self.connection()).await?;
+        let by_id = candidates.iter().position(|d| Some(d.id) == id);
+        let found = match by_id {
+            Some(i) => Some(candidates.into_iter().nth(i).expect("position is in range")),
+            None => preferred(candidates, vis),
+        };
+        // The message never repeats the name: "not found" reads the same for every caller.
+        found.ok_or_else(|| CatalogError::not_found("dataset"))
+    }
+
+    /// How a caller who sees `vis` names `dataset` in URLs and Flight paths: its name when the
+    /// name stands for it (see [`preferred`]), else its id.
+    pub async fn handle(&self, dataset: &dataset::Model, vis: &Visibility) -> Result<String, CatalogError> {
+        let named = visible_datasets(dataset::Entity::find().filter(dataset::Column::Name.eq(&dataset.name)), vis)
+            .all(self.connection())
+            .await?;
+        Ok(match preferred(named, vis) {
+            Some(d) if d.id == dataset.id => d.name,
+            _ => dataset.id.to_string(),
+        })
+    }
+
+    /// Creates a dataset for a caller who sees `vis`: refused (conflict) when a dataset the caller
+    /// can see already has the name, so names stay unambiguous as far as the caller can tell,
+    /// while a name only hidden datasets have is as free as any other.
+    pub async fn create_dataset_visible_to(
+        &self,
+        new: NewDataset,
+        vis: &Visibility,
+    ) -> Result<(dataset::Model, dataset_version::Model), CatalogError> {
+        let seen = visible_datasets(dataset::Entity::find().filter(dataset::Column::Name.eq(&new.name)), vis)
+            .count(self.connection())
+            .await?;
+        if seen > 0 {
+            return Err(already_exists(&new.name));
+        }
+        self.create_dataset(new).await
     }
 
     /// A dataset by id, whatever its state (for projections, which decide visibility themselves).
@@ -206,3 +259,6 @@ impl Catalog {
         Ok(Page::new(items, total, page))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,8 +2,11 @@
 //! dataset and version are found within what the caller may know exists (else NOT_FOUND, as if
 //! absent); then `decide` rules, and PERMISSION_DENIED is only said where existence is public.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use kura_catalog::Visibility;
+use kura_catalog::datasets::preferred;
 use kura_catalog::entity::{dataset, dataset_version};
 use kura_catalog::tables::TableInfo;
 use kura_catalog::versions::VersionSelector;
@@ -92,6 +95,22 @@ pub async fn readable_table(ctx: &FlightContext, target: &Target, table: &str) -
     })
 }
 
+/// Renames each dataset to the handle that finds it again: its name when the name stands for it
+/// (`kura_catalog::datasets::preferred`, as REST resolves names), else its id. So two visible
+/// datasets sharing a name are two flights and two Flight SQL schemas, never one merged.
+fn name_by_handle(datasets: &mut [dataset::Model], vis: &Visibility) {
+    let mut by_name: HashMap<String, Vec<dataset::Model>> = HashMap::new();
+    for d in datasets.iter() {
+        by_name.entry(d.name.clone()).or_default().push(d.clone());
+    }
+    for d in datasets.iter_mut() {
+        let preferred = by_name.get(&d.name).and_then(|same| preferred(same.clone(), vis)).map(|p| p.id);
+        if preferred != Some(d.id) {
+            d.name = d.id.to_string();
+        }
+    }
+}
+
 /// Every table whose data the caller may read, per dataset the caller may see: the tables of the
 /// newest version the caller may see (what REST calls `latest`: drafts count for the owner group)
 /// and, with `all_versions`, of every older version too. Sorted by dataset, version, table.
@@ -105,7 +124,11 @@ pub async fn readable_tables(
     let mut datasets = Vec::new();
     match dataset_name {
         Some(name) => match ctx.catalog.dataset_by_name(name, &vis).await {
-            Ok(d) => datasets.push(d),
+            Ok(mut d) => {
+                // Found by id, and the name means another visible dataset: listed by id.
+                d.name = ctx.catalog.handle(&d, &vis).await?;
+                datasets.push(d)
+            }
             Err(kura_catalog::CatalogError::NotFound(_)) => return Ok(Vec::new()),
             Err(e) => return Err(e.into()),
         },
@@ -124,6 +147,7 @@ pub async fn readable_tables(
             }
         }
     }
+    name_by_handle(&mut datasets, &vis);
     datasets.sort_by(|a, b| a.name.cmp(&b.name));
     let mut out = Vec::new();
     for dataset in datasets {

@@ -15,7 +15,8 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDataset {
-    /// URL-safe name: letters, digits, '-', '_', '.'.
+    /// URL-safe name: letters, digits, '-', '_', '.'. Unique within the owner group; taken (409)
+    /// when a dataset the caller can see already has it.
     pub name: String,
     #[serde(default)]
     pub title: String,
@@ -73,10 +74,13 @@ pub async fn create(
         metadata: body.metadata,
         group_id: body.group,
     };
-    let (dataset, draft) = state.catalog.create_dataset(new).await?;
+    // 409 only for a name the caller can see taken: a hidden dataset's name is as free as any.
+    let (dataset, draft) = state.catalog.create_dataset_visible_to(new, &caller.visibility()).await?;
     Ok((StatusCode::CREATED, Json(Created { dataset, draft })))
 }
 
+/// `{name}` is a dataset's name or id; a name several visible datasets share means the one of the
+/// caller's own groups, else the oldest (`kura_catalog::datasets::preferred`).
 #[utoipa::path(get, path = "/api/v1/datasets/{name}", tag = "datasets", params(("name" = String, Path)),
     responses((status = 200, body = DatasetDetail), (status = 404)))]
 pub async fn get(

@@ -9,8 +9,7 @@ use serde::Serialize;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// Stable, URL-safe name; unique.
-    #[sea_orm(unique)]
+    /// Stable, URL-safe name; unique within the owner group (see `datasets::preferred`).
     pub name: String,
     pub group_id: Option<Uuid>,
     #[schema(value_type = String, format = DateTime)]

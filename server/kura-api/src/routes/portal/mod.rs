@@ -272,11 +272,12 @@ pub fn state_label(t: &Text, state: &str) -> String {
     if label.is_empty() { state.to_owned() } else { label.to_owned() }
 }
 
-/// The name of a dataset by id, when the caller may know it exists (else `None`).
+/// How the caller names a dataset given by id (its name, or its id when the name means another
+/// dataset they see), when the caller may know it exists (else `None`).
 pub async fn visible_name(state: &AppState, caller: &Caller, id: uuid::Uuid) -> Result<Option<String>, ApiError> {
-    let Ok(d) = state.catalog.dataset_by_id(id).await else { return Ok(None) };
-    match state.catalog.dataset_by_name(&d.name, &caller.visibility()).await {
-        Ok(d) => Ok(Some(d.name)),
+    let vis = caller.visibility();
+    match state.catalog.dataset_by_name(&id.to_string(), &vis).await {
+        Ok(d) => Ok(Some(state.catalog.handle(&d, &vis).await?)),
         Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
         Err(e) => Err(e.into()),
     }

@@ -99,7 +99,7 @@ async fn create_dataset(
         metadata: serde_json::Value::Null,
         group_id: group,
     };
-    Ok(state.catalog.create_dataset(new).await?.1)
+    Ok(state.catalog.create_dataset_visible_to(new, &ctx.caller.visibility()).await?.1)
 }
 
 async fn finish_upload(
