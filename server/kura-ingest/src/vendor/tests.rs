@@ -209,7 +209,7 @@ fn bad_input_fails_precisely() {
 /// each kept as `note`, `note_2`… Naming them probed every earlier suffix again (some 25 M probes,
 /// seconds); the bound is on that work, not on time, so it holds on any machine.
 #[test]
-fn repeated_keys_cost_linear_work() {
+fn fuzz_finding_xps_repeated_keys_cost_linear_work() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fuzz-findings/xps-repeated-keys-slow.txt");
     let lines = std::fs::read(&path).unwrap().split(|b| *b == b'\n').count() as u64;
     let before = table::probes::made();
