@@ -172,8 +172,8 @@ async fn build_world() -> World {
         let created =
             ok(&app, "POST", "/datasets", &steward, json!({"name": name, "title": title, "group": owner_id})).await;
         let id = created["dataset"]["id"].as_str().unwrap().to_owned();
-        let csv =
-            format!("a,b,{MASKED_COLUMN}\n{DATA_MIN},{level},{MASKED_VALUE}\n2,{DATA_VALUE},{MASKED_VALUE}\n").into_bytes();
+        let csv = format!("a,b,{MASKED_COLUMN}\n{DATA_MIN},{level},{MASKED_VALUE}\n2,{DATA_VALUE},{MASKED_VALUE}\n")
+            .into_bytes();
         let mut form = reqwest::multipart::Form::new();
         form = form.part("file", reqwest::multipart::Part::bytes(csv).file_name("t.csv"));
         let upload = app
@@ -425,10 +425,9 @@ async fn every_actor_level_and_endpoint_behaves_as_the_table_says() {
                         failures.push(format!("{actor} {method} {path} ({level}): names the withheld file {w}"));
                     }
                 }
-                if sees_masked(actor) && reads_data && status == 200 && MASKED_DATA.contains(template) {
-                    if !text.contains(MASKED_VALUE) {
-                        failures.push(format!("{actor} {method} {path} ({level}): the masked values are missing"));
-                    }
+                let owner_side_read = sees_masked(actor) && reads_data && status == 200;
+                if owner_side_read && MASKED_DATA.contains(template) && !text.contains(MASKED_VALUE) {
+                    failures.push(format!("{actor} {method} {path} ({level}): the masked values are missing"));
                 }
             }
         }
