@@ -22,6 +22,8 @@ pub struct SearchIndex {
     /// None when opened read-only (another process holds the writer).
     writer: Option<Mutex<IndexWriter>>,
     pub(crate) schema: Schema,
+    /// Visible-document statistics per viewer class for relevance (see `query::stats`).
+    pub(crate) stats_cache: crate::query::StatsCache,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -64,7 +66,7 @@ impl SearchIndex {
             other => other.into(),
         })?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, writer: Some(Mutex::new(writer)), schema })
+        Ok(SearchIndex { index, reader, writer: Some(Mutex::new(writer)), schema, stats_cache: Default::default() })
     }
 
     /// Opens an existing index for searching only, alongside a process that writes it.
@@ -73,7 +75,7 @@ impl SearchIndex {
         let schema = index.schema();
         schema::register(&index);
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(SearchIndex { index, reader, writer: None, schema })
+        Ok(SearchIndex { index, reader, writer: None, schema, stats_cache: Default::default() })
     }
 
     fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {

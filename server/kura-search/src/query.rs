@@ -20,6 +20,8 @@ use crate::{SearchError, SearchIndex};
 
 mod stats;
 
+pub(crate) use stats::StatsCache;
+
 /// Facets counted for every search.
 pub const FACETS: [(&str, &str); 10] = [
     ("access", f::ACCESS),
@@ -160,9 +162,12 @@ impl SearchIndex {
     pub fn search(&self, request: &SearchRequest, viewer: &Viewer) -> Result<SearchResults, SearchError> {
         let query = self.build_query(request, viewer)?;
         let searcher = self.reader.searcher();
-        let visible_stats = match self.visibility_clause(viewer) {
-            Some(filter) => Some(stats::VisibleStatistics::new(&searcher, filter.as_ref())?),
-            None => None,
+        let visible_stats = match (viewer, self.visibility_clause(viewer)) {
+            (Viewer::Tokens(tokens), Some(filter)) => {
+                let base = self.stats_cache.base(&searcher, tokens, filter.as_ref())?;
+                Some(stats::VisibleStatistics::new(&searcher, base))
+            }
+            _ => None,
         };
         let stats: &dyn Bm25StatisticsProvider = match &visible_stats {
             Some(visible) => visible,
