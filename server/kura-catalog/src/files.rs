@@ -141,6 +141,27 @@ impl Catalog {
             .await?)
     }
 
+    /// Marks raw files of a draft as not yet ingested, so the next job reads them again (its
+    /// commit replaces their tables). Returns the files; a path that is not a raw file of the
+    /// version is an error.
+    pub async fn reopen_raw_files(&self, version_id: Uuid, paths: &[String]) -> Result<Vec<file::Model>, CatalogError> {
+        let found = file::Entity::find()
+            .filter(file::Column::VersionId.eq(version_id))
+            .filter(file::Column::Role.eq(FileRole::Raw.as_str()))
+            .filter(file::Column::Path.is_in(paths.to_vec()))
+            .all(self.connection())
+            .await?;
+        if let Some(missing) = paths.iter().find(|p| !found.iter().any(|f| &f.path == *p)) {
+            return Err(CatalogError::NotFound(format!("raw file {missing}")));
+        }
+        file::Entity::update_many()
+            .col_expr(file::Column::Format, sea_orm::sea_query::Expr::value(Option::<String>::None))
+            .filter(file::Column::Id.is_in(found.iter().map(|f| f.id).collect::<Vec<_>>()))
+            .exec(self.connection())
+            .await?;
+        Ok(found)
+    }
+
     /// Every object hash any file row references, for garbage collection.
     pub async fn referenced_hashes(&self) -> Result<std::collections::HashSet<String>, CatalogError> {
         let hashes: Vec<String> = file::Entity::find()

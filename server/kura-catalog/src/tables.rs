@@ -77,12 +77,17 @@ pub struct IngestOutcome {
     pub tables: Vec<NewTable>,
     /// Detected format of each raw file looked at (`unknown` when none matched).
     pub formats: Vec<(Uuid, String)>,
-    /// `[{"file": path, "error": message}]` for files that failed.
+    /// `[{"file": path, "error": message}]` for files that failed; entries that also name a
+    /// `member` (an archive member that failed alone) or carry a `warning` instead of an
+    /// `error` are reported without counting the file as failed.
     pub errors: Vec<Value>,
     /// Files found inside raw files (archive members, notebook images), kept byte for byte.
     pub files: Vec<NewFile>,
     /// Fills the draft's metadata from the files, in the same transaction.
     pub draft_filler: Option<DraftFiller>,
+    /// Raw files read again: their earlier tables and derived and extracted files are removed
+    /// in the same transaction, so the new reading replaces them.
+    pub replace: Vec<Uuid>,
 }
 
 /// A table with its columns, as the API shows it.
@@ -128,6 +133,28 @@ impl Catalog {
         let now = Utc::now();
         let txn = self.connection().begin().await?;
         let mut table_names = Vec::new();
+        if !outcome.replace.is_empty() {
+            let old: Vec<Uuid> = data_table::Entity::find()
+                .select_only()
+                .column(data_table::Column::Id)
+                .filter(data_table::Column::VersionId.eq(job.version_id))
+                .filter(data_table::Column::SourceFileId.is_in(outcome.replace.clone()))
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            if !old.is_empty() {
+                table_column::Entity::delete_many()
+                    .filter(table_column::Column::TableId.is_in(old.clone()))
+                    .exec(&txn)
+                    .await?;
+                data_table::Entity::delete_many().filter(data_table::Column::Id.is_in(old)).exec(&txn).await?;
+            }
+            file::Entity::delete_many()
+                .filter(file::Column::VersionId.eq(job.version_id))
+                .filter(file::Column::SourceFileId.is_in(outcome.replace.clone()))
+                .exec(&txn)
+                .await?;
+        }
         for extracted in outcome.files {
             file::Entity::insert(extracted.into_active(job.version_id)).exec(&txn).await?;
         }
@@ -176,7 +203,9 @@ impl Catalog {
             Some(filler) => fill_draft(&txn, job, filler).await?,
             None => Vec::new(),
         };
-        let failed = outcome.errors.len();
+        let failed = outcome.errors.iter().filter(|e| e.get("member").is_none() && e.get("error").is_some()).count();
+        let members = outcome.errors.iter().filter(|e| e.get("member").is_some()).count();
+        let warnings = outcome.errors.iter().filter(|e| e.get("warning").is_some()).count();
         let state = match (failed, outcome.formats.len()) {
             (0, _) => JobState::Succeeded,
             (f, n) if f >= n => JobState::Failed,
@@ -190,6 +219,12 @@ impl Catalog {
         let mut message: Vec<String> = Vec::new();
         if failed > 0 {
             message.push(format!("{} of {} files failed", failed, outcome.formats.len()));
+        }
+        if members > 0 {
+            message.push(format!("{members} archive members could not be read and were kept as raw files"));
+        }
+        if warnings > 0 {
+            message.push(format!("{warnings} warnings: see errors"));
         }
         message.extend(notes);
         active.message = Set(Some(message.join("\n")).filter(|m| !m.is_empty()));

@@ -23,4 +23,7 @@ pub mod vendor;
 
 pub use error::IngestError;
 pub use pipeline::{Ingestor, LocalFile, Progress};
-pub use reader::{ColumnInfo, FormatReader, ReadError, ReadReport, SinkError, SourceMember, TableSink, TableStart};
+pub use reader::{
+    ColumnInfo, ColumnOptions, FormatReader, PartFailure, ReadError, ReadOptions, ReadReport, SinkError, SourceMember,
+    TableSink, TableStart,
+};

@@ -2,6 +2,7 @@
 
 mod profile;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +19,7 @@ use serde_json::json;
 
 use crate::detect::{self, PARQUET_MEDIA_TYPE};
 use crate::sink::{FinishedTable, KeptFile, ParquetSink};
-use crate::{IngestError, ReadReport};
+use crate::{IngestError, ReadOptions, ReadReport};
 
 /// Name recorded for files no reader claims.
 pub const UNKNOWN_FORMAT: &str = "unknown";
@@ -106,7 +107,19 @@ impl Ingestor {
         job: ingest_job::Model,
         progress: Arc<Progress>,
     ) -> Result<ingest_job::Model, IngestError> {
-        let result = self.run_job_inner(&job, progress).await;
+        self.run_job_with(job, progress, BTreeMap::new()).await
+    }
+
+    /// [`Ingestor::run_job`] with read parameters per raw file path (`kura ingest --delimiter`,
+    /// the per-file parameters of `POST …/draft/ingest`). They are recorded in each table's
+    /// provenance with the parameters the reader detected.
+    pub async fn run_job_with(
+        &self,
+        job: ingest_job::Model,
+        progress: Arc<Progress>,
+        options: BTreeMap<String, ReadOptions>,
+    ) -> Result<ingest_job::Model, IngestError> {
+        let result = self.run_job_inner(&job, progress, &options).await;
         if let Err(e) = &result {
             tracing::error!(job = %job.id, error = %e, "ingest job failed");
             let _ = self.catalog.fail_job(job.id, &e.to_string()).await;
@@ -114,10 +127,21 @@ impl Ingestor {
         result
     }
 
+    /// Marks raw files of a draft to be read again (with new parameters): the next job's commit
+    /// replaces their tables.
+    pub async fn reopen(
+        &self,
+        version: &dataset_version::Model,
+        paths: &[String],
+    ) -> Result<Vec<file::Model>, IngestError> {
+        Ok(self.catalog.reopen_raw_files(version.id, paths).await?)
+    }
+
     async fn run_job_inner(
         &self,
         job: &ingest_job::Model,
         progress: Arc<Progress>,
+        options: &BTreeMap<String, ReadOptions>,
     ) -> Result<ingest_job::Model, IngestError> {
         let files = self.catalog.pending_raw_files(job.version_id).await?;
         progress.files_total.store(files.len() as u64, Ordering::Relaxed);
@@ -128,13 +152,16 @@ impl Ingestor {
         let mut imports = Vec::new();
         let mut bytes_before = 0u64;
         for raw in &files {
-            let result = self.ingest_one(job, raw, progress.clone(), bytes_before).await;
+            outcome.replace.push(raw.id);
+            let given = options.get(&raw.path).cloned().unwrap_or_default();
+            let result = self.ingest_one(job, raw, progress.clone(), bytes_before, given).await;
             bytes_before += raw.size.max(0) as u64;
             progress.bytes_done.store(bytes_before, Ordering::Relaxed);
             progress.files_done.fetch_add(1, Ordering::Relaxed);
             match result {
-                Ok((format, tables, kept, profile)) => {
+                Ok((format, tables, kept, profile, notes)) => {
                     outcome.formats.push((raw.id, format));
+                    outcome.errors.extend(notes);
                     imports.extend(profile.map(|p| (raw.path.clone(), p)));
                     outcome.files.extend(kept);
                     for mut table in tables {
@@ -183,6 +210,7 @@ impl Ingestor {
         raw: &file::Model,
         progress: Arc<Progress>,
         bytes_before: u64,
+        options: ReadOptions,
     ) -> Result<Ingested, (String, String)> {
         let unknown = || UNKNOWN_FORMAT.to_string();
         let (local, scratch) = self.local_copy(raw).await.map_err(|e| (unknown(), e.to_string()))?;
@@ -191,7 +219,7 @@ impl Ingestor {
         let name = raw.path.clone();
         let started = std::time::Instant::now();
         let read = tokio::task::spawn_blocking(move || {
-            let result = read_file(&store, &local, &name, &progress, bytes_before, threads);
+            let result = read_file(&store, &local, &name, &progress, bytes_before, threads, &options);
             if scratch {
                 let _ = std::fs::remove_file(&local);
             }
@@ -200,8 +228,9 @@ impl Ingestor {
         .await
         .map_err(|e| (unknown(), format!("reader crashed: {e}")))?;
         let Some((format, mut report, finished, kept)) = read? else {
-            return Ok((unknown(), Vec::new(), Vec::new(), None));
+            return Ok((unknown(), Vec::new(), Vec::new(), None, Vec::new()));
         };
+        let notes = job_notes(&raw.path, &report);
         let is_crate = report.parameters.get("crate").and_then(serde_json::Value::as_bool) == Some(true);
         let profile = report.profile.take().filter(|_| is_crate);
         tracing::info!(file = %raw.path, format = %format, tables = finished.len(),
@@ -217,7 +246,7 @@ impl Ingestor {
         for k in kept {
             files.push(self.store_extracted(raw, k).await.map_err(|e| (format.clone(), e.to_string()))?);
         }
-        Ok((format, tables, files, profile))
+        Ok((format, tables, files, profile, notes))
     }
 
     /// Commits a file found inside `raw` and describes it as an extracted file of the version,
@@ -338,8 +367,29 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// One file's format, tables, extracted files and profile fields.
-type Ingested = (String, Vec<NewTable>, Vec<NewFile>, Option<kura_metadata::Imported>);
+/// One file's format, tables, extracted files, profile fields and job notes.
+type Ingested = (String, Vec<NewTable>, Vec<NewFile>, Option<kura_metadata::Imported>, Vec<serde_json::Value>);
+
+/// Most warnings of one file repeated in the job's report (all stay in its tables' metadata).
+const MAX_JOB_WARNINGS: usize = 20;
+
+/// What the job reports about a file that was read: each part that failed alone (an archive
+/// member, kept as a raw file) as `{"file", "member", "error"}`, and the reader's warnings
+/// (ambiguous dialects, uncertain header blocks, widened types) as `{"file", "warning"}`.
+/// Neither makes the file count as failed.
+fn job_notes(path: &str, report: &ReadReport) -> Vec<serde_json::Value> {
+    let mut notes: Vec<serde_json::Value> = report
+        .failures
+        .iter()
+        .map(|f| json!({"file": path, "member": f.path, "error": f.error, "kept_as": format!("extracted/{path}/{}", f.path)}))
+        .collect();
+    notes.extend(report.warnings.iter().take(MAX_JOB_WARNINGS).map(|w| json!({"file": path, "warning": w})));
+    if report.warnings.len() > MAX_JOB_WARNINGS {
+        let more = report.warnings.len() - MAX_JOB_WARNINGS;
+        notes.push(json!({"file": path, "warning": format!("{more} more warnings in the tables' metadata")}));
+    }
+    notes
+}
 
 type ReadResult = Result<Option<(String, ReadReport, Vec<FinishedTable>, Vec<KeptFile>)>, (String, String)>;
 
@@ -351,6 +401,7 @@ fn read_file(
     progress: &Progress,
     bytes_before: u64,
     threads: usize,
+    options: &ReadOptions,
 ) -> ReadResult {
     let reader =
         detect::detect(path, name).map_err(|e| (UNKNOWN_FORMAT.to_string(), format!("cannot open file: {e}")))?;
@@ -358,7 +409,8 @@ fn read_file(
     let format = reader.name().to_string();
     let mut sink = ParquetSink::new(store, threads);
     let mut on_progress = |bytes: u64| progress.bytes_done.store(bytes_before + bytes, Ordering::Relaxed);
-    let report = reader.read(path, &mut sink, &mut on_progress).map_err(|e| (format.clone(), e.to_string()))?;
+    let report =
+        reader.read_with(path, &mut sink, &mut on_progress, options).map_err(|e| (format.clone(), e.to_string()))?;
     let finished = std::mem::take(&mut sink.finished);
     let kept = std::mem::take(&mut sink.kept);
     Ok(Some((format, report, finished, kept)))

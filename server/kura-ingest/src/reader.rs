@@ -120,9 +120,22 @@ pub struct ReadReport {
     /// For readers of containers (`.eln` archives): table name → the member it was read from.
     /// Tables absent here came from the file itself.
     pub sources: BTreeMap<String, SourceMember>,
+    /// Parts of the file that could not be read while the rest was (an archive member that
+    /// failed alone): the part's path inside the file and why. Each is a per-file error of the
+    /// job; the part itself is kept as a raw file.
+    pub failures: Vec<PartFailure>,
     /// Profile fields the file describes itself with (an `.eln` archive's RO-Crate root
     /// dataset), which fill the draft's metadata where it is still empty.
     pub profile: Option<kura_metadata::Imported>,
+}
+
+/// A part of a file (an archive member) that failed alone.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PartFailure {
+    /// Path inside the container (`crate/data/settings.json`).
+    pub path: String,
+    /// Why it could not be read, for users.
+    pub error: String,
 }
 
 /// A file inside a container that a table was read from, for provenance.
@@ -180,4 +193,70 @@ pub trait FormatReader: Send + Sync {
         sink: &mut dyn TableSink,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ReadReport, ReadError>;
+    /// [`FormatReader::read`] with parameters the user set instead of detection. Readers that
+    /// take none read as usual and say that the parameters were not used.
+    fn read_with(
+        &self,
+        path: &Path,
+        sink: &mut dyn TableSink,
+        progress: &mut dyn FnMut(u64),
+        options: &ReadOptions,
+    ) -> Result<ReadReport, ReadError> {
+        let mut report = self.read(path, sink, progress)?;
+        if !options.is_empty() {
+            report.warnings.push(format!("the {} reader takes no read parameters; they were not used", self.name()));
+        }
+        Ok(report)
+    }
+}
+
+/// Read parameters a user sets for one file (`kura ingest --delimiter ';' --decimal ','`, the
+/// per-file parameters of `POST …/draft/ingest`, the portal's "read it differently" form). Unset
+/// fields are detected. Today the CSV reader takes them.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadOptions {
+    /// `,`, `;`, `|`, `tab` (or a tab character), `space` (or a space), `whitespace` (runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    /// `"` (the default), `'`, or empty for no quoting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    /// `.` or `,`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimal: Option<String>,
+    /// A WHATWG encoding label: `utf-8`, `utf-16le`, `shift_jis`, `windows-1252`, `latin1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// 1-based line of the header; 0 when the file has no header line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_line: Option<u64>,
+    /// Lines at the top that are never table rows (they are read as the header block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_lines: Option<u64>,
+    /// A line starting with this is a comment (`#`, `%`, `//`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment_prefix: Option<String>,
+    /// Per column (by name as read, or `column_N`): its type and unit.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, ColumnOptions>,
+}
+
+/// A column's type and unit, set by the user.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnOptions {
+    /// `integer`, `float`, `boolean`, `timestamp`, `text`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub data_type: Option<String>,
+    /// The unit as written (`mV`, `°C`); normalised to UCUM and QUDT when recognised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+impl ReadOptions {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == ReadOptions::default()
+    }
 }

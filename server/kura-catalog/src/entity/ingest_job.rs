@@ -17,7 +17,10 @@ pub struct Model {
     pub files_done: i32,
     pub bytes_total: i64,
     pub bytes_done: i64,
-    /// `[{"file": "...", "error": "..."}]`: one entry per failed file.
+    /// `[{"file": "...", "error": "..."}]`: one entry per failed file; also
+    /// `{"file", "member", "error", "kept_as"}` per archive member that failed alone and
+    /// `{"file", "warning"}` per reader warning (an ambiguous dialect and its runner-up), which do
+    /// not make the file count as failed.
     pub errors: Json,
     #[sea_orm(column_type = "Text", nullable)]
     pub message: Option<String>,

@@ -5,7 +5,8 @@
 //!
 //! - **Whole archive refused** (an [`ArchiveError`]; nothing of it is ingested, the raw upload is
 //!   still kept): more than [`Limits::max_entries`] entries; an entry name that could escape the
-//!   extraction root (`..`, absolute, backslash, drive letter, NUL, empty or `.` parts); a
+//!   extraction root (`..`, absolute, backslash, drive letter, NUL; empty and `.` parts are
+//!   normalised away); a
 //!   symbolic link; two entries with the same name; more than [`Limits::max_total_bytes`]
 //!   decompressed in total; an entry above [`Limits::ratio_min_bytes`] whose decompressed size is
 //!   more than [`Limits::max_ratio`] times its compressed size (a zip bomb); a central directory
@@ -138,17 +139,24 @@ pub fn extract(path: &Path, limits: &Limits, budget: &mut u64) -> Result<Extract
     let mut names = Vec::with_capacity(archive.len());
     let mut directories = Vec::new();
     let mut declared: u64 = 0;
+    let mut seen = std::collections::HashSet::new();
     for index in 0..archive.len() {
         let entry = archive.by_index_data(index).map_err(|e| ArchiveError::Unreadable(e.to_string()))?;
         let raw = String::from_utf8_lossy(entry.name_raw()).into_owned();
-        let name = check_entry_name(&raw)
-            .map_err(|reason| ArchiveError::UnsafePath { entry: raw.clone(), reason })?
-            .to_string();
+        let name = check_entry_name(&raw).map_err(|reason| ArchiveError::UnsafePath { entry: raw.clone(), reason })?;
         if entry.is_symlink() {
             return Err(ArchiveError::Symlink { entry: raw });
         }
         if entry.is_dir() {
+            if name.is_empty() {
+                continue;
+            }
             directories.push(name);
+        } else if name.is_empty() {
+            return Err(ArchiveError::UnsafePath { entry: raw, reason: "empty name" });
+        } else if !seen.insert(name.clone()) {
+            // `a//b` and `a/b` are one file once normalised.
+            return Err(ArchiveError::DuplicateName);
         } else {
             declared = declared.saturating_add(entry.size());
             if declared > *budget {

@@ -75,15 +75,19 @@ pub(crate) fn schema(plan: &Plan, types: &[ColType]) -> SchemaRef {
 pub(crate) enum ColBuilder {
     Int(Int64Builder),
     Float(Float64Builder),
+    /// A float column written with a decimal comma.
+    FloatComma(Float64Builder),
     Bool(BooleanBuilder),
     Timestamp(TimestampMicrosecondBuilder, bool, values::DateCache),
     Text(StringBuilder),
 }
 
 impl ColBuilder {
-    pub(crate) fn new(t: ColType, rows: usize) -> Self {
+    /// A builder for a column of type `t` whose floats use `decimal` as decimal separator.
+    pub(crate) fn new(t: ColType, rows: usize, decimal: u8) -> Self {
         match t {
             ColType::Int => ColBuilder::Int(Int64Builder::with_capacity(rows)),
+            ColType::Float if decimal != b'.' => ColBuilder::FloatComma(Float64Builder::with_capacity(rows)),
             ColType::Float => ColBuilder::Float(Float64Builder::with_capacity(rows)),
             ColType::Bool => ColBuilder::Bool(BooleanBuilder::with_capacity(rows)),
             ColType::Timestamp { tz } => {
@@ -101,6 +105,7 @@ impl ColBuilder {
         match self {
             ColBuilder::Int(b) => return append(b, values::parse_i64(v)),
             ColBuilder::Float(b) => return append(b, values::parse_f64(v)),
+            ColBuilder::FloatComma(b) => return append(b, values::parse_f64_dec(v, b',')),
             ColBuilder::Bool(b) => match values::parse_bool(v) {
                 Parsed::Value(x) => b.append_value(x),
                 Parsed::Null => b.append_null(),
@@ -124,7 +129,7 @@ impl ColBuilder {
     pub(crate) fn push_null(&mut self) {
         match self {
             ColBuilder::Int(b) => b.append_null(),
-            ColBuilder::Float(b) => b.append_null(),
+            ColBuilder::Float(b) | ColBuilder::FloatComma(b) => b.append_null(),
             ColBuilder::Bool(b) => b.append_null(),
             ColBuilder::Timestamp(b, ..) => b.append_null(),
             ColBuilder::Text(b) => b.append_null(),
@@ -134,7 +139,7 @@ impl ColBuilder {
     pub(crate) fn finish(&mut self) -> ArrayRef {
         match self {
             ColBuilder::Int(b) => Arc::new(b.finish()),
-            ColBuilder::Float(b) => Arc::new(b.finish()),
+            ColBuilder::Float(b) | ColBuilder::FloatComma(b) => Arc::new(b.finish()),
             ColBuilder::Bool(b) => Arc::new(b.finish()),
             ColBuilder::Timestamp(b, ..) => Arc::new(b.finish()),
             ColBuilder::Text(b) => Arc::new(b.finish()),

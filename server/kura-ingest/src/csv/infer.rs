@@ -46,11 +46,12 @@ impl ColType {
         }
     }
 
-    /// Whether a raw cell fits this type (null tokens fit every type).
-    pub(crate) fn accepts(self, v: &[u8]) -> bool {
+    /// Whether a raw cell fits this type (null tokens fit every type), with `decimal` as the
+    /// decimal separator.
+    pub(crate) fn accepts_dec(self, v: &[u8], decimal: u8) -> bool {
         match self {
             ColType::Int => !matches!(values::parse_i64(v), Parsed::Mismatch),
-            ColType::Float => !matches!(values::parse_f64(v), Parsed::Mismatch),
+            ColType::Float => !matches!(values::parse_f64_dec(v, decimal), Parsed::Mismatch),
             ColType::Bool => !matches!(values::parse_bool(v), Parsed::Mismatch),
             ColType::Timestamp { tz } => {
                 let parsed = values::parse_ts(v, tz, &mut values::DateCache::default());
@@ -83,10 +84,15 @@ struct Acc {
 
 /// Infers one type per column from sample rows (`ncols` columns; short rows count as nulls).
 pub(crate) fn infer_types<R: AsRef<[u8]>>(rows: &[Vec<R>], ncols: usize) -> Vec<ColType> {
+    infer_types_dec(rows, ncols, b'.')
+}
+
+/// [`infer_types`] with `decimal` as the decimal separator.
+pub(crate) fn infer_types_dec<R: AsRef<[u8]>>(rows: &[Vec<R>], ncols: usize, decimal: u8) -> Vec<ColType> {
     let mut acc = vec![Acc::default(); ncols];
     for row in rows.iter().take(INFER_ROWS) {
         for (a, cell) in acc.iter_mut().zip(row.iter()) {
-            let k = values::classify(cell.as_ref());
+            let k = values::classify_dec(cell.as_ref(), decimal);
             a.seen = match (a.seen, k) {
                 (s, Kind::Null { numeric }) => {
                     a.numeric_null |= numeric;
@@ -119,10 +125,15 @@ fn first_type(k: Kind) -> ColType {
 /// Whether `first` is a header rather than data: some typed column rejects its cell, or every
 /// column is text (a table of words has a header far more often than not).
 pub(crate) fn looks_like_header<R: AsRef<[u8]>>(first: &[R], types: &[ColType]) -> bool {
+    looks_like_header_dec(first, types, b'.')
+}
+
+/// [`looks_like_header`] with `decimal` as the decimal separator.
+pub(crate) fn looks_like_header_dec<R: AsRef<[u8]>>(first: &[R], types: &[ColType], decimal: u8) -> bool {
     if types.iter().all(|t| *t == ColType::Text) {
         return true;
     }
-    first.iter().zip(types).any(|(cell, t)| *t != ColType::Text && !t.accepts(cell.as_ref()))
+    first.iter().zip(types).any(|(cell, t)| *t != ColType::Text && !t.accepts_dec(cell.as_ref(), decimal))
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ use super::values;
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     pub delim: Delim,
+    /// The decimal separator of float cells: `.` or `,`.
+    pub decimal: u8,
     /// `#` when the preamble had comment lines; such a line then also ends the table.
     pub comment: Option<u8>,
     /// Column labels, from the header line or a `ColumnLabels:` comment.
@@ -36,58 +38,229 @@ pub(crate) struct Layout {
     pub types: Vec<ColType>,
     /// Records before the header (or first data row), for metadata extraction.
     pub preamble: Vec<Rec>,
+    /// Lines skipped at the caller's request.
+    pub skip_lines: u64,
+    /// How the reading was chosen: its score, the runner-up's, and what was uncertain.
+    pub choice: Choice,
 }
+
+/// How sure detection is of the reading it chose (see the module docs for the score).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Choice {
+    /// Score of the chosen dialect: rows explained × share of cells that read as a type.
+    pub score: f64,
+    /// The best other dialect that reads the sample differently, and its score.
+    pub runner_up: Option<(String, f64)>,
+    /// 1 − runner-up score / score: 0 when two readings tie, 1 when there is no other.
+    pub confidence: f64,
+    /// Sentences for the report when a choice was close (dialect, header block boundary).
+    pub warnings: Vec<String>,
+    /// Whether the dialect was given by the caller rather than detected.
+    pub given: bool,
+}
+
+/// What the caller fixes instead of detection (ingest parameters); `None` leaves it to detection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Hints {
+    pub delim: Option<Delim>,
+    pub decimal: Option<u8>,
+    /// `Some(None)`: the file has no header line; `Some(Some(n))`: line `n` is the header.
+    pub header_line: Option<Option<u64>>,
+    /// Lines at the top that are never part of the table (they go to the preamble).
+    pub skip_lines: u64,
+    /// Lines starting with this (after blanks) are comments, besides `#`.
+    pub comment: Option<String>,
+}
+
+/// A reading below this share of the best score is not a close runner-up.
+const CLOSE: f64 = 0.9;
 
 struct Cand {
     start: usize,
     width: usize,
     rows: usize,
+    /// Non-empty cells of the first rows, and how many read as a type or as plain text.
+    cells: usize,
+    typed: usize,
+    /// Cells that read as numbers only with a decimal comma.
+    comma_floats: usize,
+    /// A `key,value` block above the table was skipped although it had the table's width.
+    kv_same_width: Option<(u64, u64)>,
+}
+
+impl Cand {
+    /// Rows explained × the share of cells that read as a type (clevercsv's pattern × type
+    /// score, with the pattern reduced to the table's run of consistent records).
+    fn score(&self) -> f64 {
+        let type_share = if self.cells == 0 { 0.0 } else { self.typed as f64 / self.cells as f64 };
+        self.rows as f64 * type_share
+    }
+}
+
+/// A cell reads as something: a typed value under `decimal`, or plain text holding no quote and
+/// no character that is a delimiter of another dialect (`5000;0` read with `,` does not).
+fn reads_as_typed(v: &str, decimal: u8) -> bool {
+    values::is_data_like_dec(v.as_bytes(), decimal) || !v.contains([',', ';', '|', '\t', '"'])
 }
 
 /// Locates the table in `text`, the decoded sample.
 pub(crate) fn detect(text: &str) -> Result<Layout, ReadError> {
+    detect_with(text, &Hints::default())
+}
+
+/// Locates the table in `text` with what the caller fixed. Every candidate dialect (delimiter ×
+/// decimal separator) finds its table; the highest [`Cand::score`] wins, ties going to the order
+/// of [`Delim::CANDIDATES`] and to `.`. A runner-up within [`CLOSE`] of the winner that reads the
+/// sample differently is reported.
+pub(crate) fn detect_with(text: &str, hints: &Hints) -> Result<Layout, ReadError> {
+    let delims: Vec<Delim> = match hints.delim {
+        Some(d) => vec![d],
+        None => Delim::CANDIDATES.to_vec(),
+    };
+    let split: Vec<(Delim, Vec<Rec>)> =
+        delims.iter().map(|&d| (d, skip_lines(text, dialect::split_records(text, d), hints))).collect();
     for strict in [true, false] {
-        let mut best: Option<(Delim, Vec<Rec>, Cand)> = None;
-        for delim in Delim::CANDIDATES {
+        let mut found: Vec<(usize, u8, Cand)> = Vec::new();
+        for (k, (delim, recs)) in split.iter().enumerate() {
             // Prose splits into words consistently enough to pass for a table of text.
-            if !strict && delim == Delim::Whitespace {
+            if !strict && *delim == Delim::Whitespace && hints.delim.is_none() {
                 continue;
             }
-            let recs = dialect::split_records(text, delim);
-            if let Some(c) = find_table(&recs, strict)
-                && best.as_ref().is_none_or(|(_, _, b)| c.rows > b.rows)
-            {
-                best = Some((delim, recs, c));
+            let decimals: &[u8] = match hints.decimal {
+                Some(b'.') => b".",
+                Some(_) => b",",
+                None if *delim == Delim::Byte(b',') => b".",
+                None => b".,",
+            };
+            for &decimal in decimals {
+                if let Some(c) = find_table(recs, strict, decimal, hints)
+                    // A decimal comma that no cell needs is the same reading as `.`.
+                    && (decimal == b'.' || c.comma_floats > 0 || hints.decimal.is_some())
+                {
+                    found.push((k, decimal, c));
+                }
             }
         }
-        if let Some((delim, recs, cand)) = best {
-            return Ok(build(text, delim, recs, cand));
+        if found.is_empty() {
+            continue;
         }
+        let best = (0..found.len())
+            .max_by(|&a, &b| found[a].2.score().total_cmp(&found[b].2.score()).then(b.cmp(&a)))
+            .unwrap_or(0);
+        let (k, decimal, cand) = found.swap_remove(best);
+        let score = cand.score();
+        let mut choice = Choice { score, confidence: 1.0, given: hints.delim.is_some(), ..Choice::default() };
+        let runner = found
+            .iter()
+            .filter(|(k2, d2, c2)| !same_reading(&split[k].1, &cand, &split[*k2].1, c2) || *d2 != decimal)
+            .max_by(|a, b| a.2.score().total_cmp(&b.2.score()));
+        if let Some((k2, d2, c2)) = runner {
+            let name = dialect_name(split[*k2].0, *d2);
+            choice.confidence = if score > 0.0 { (1.0 - c2.score() / score).max(0.0) } else { 0.0 };
+            if c2.score() >= CLOSE * score && hints.delim.is_none() {
+                choice.warnings.push(format!(
+                    "ambiguous dialect: read with {} (score {:.1}), but {} explains the sample almost as well \
+                     (score {:.1}); set the delimiter and decimal separator to read it differently",
+                    dialect_name(split[k].0, decimal),
+                    score,
+                    name,
+                    c2.score()
+                ));
+            }
+            choice.runner_up = Some((name, c2.score()));
+        }
+        if let Some((from, to)) = cand.kv_same_width {
+            choice.warnings.push(format!(
+                "uncertain header block: lines {from}-{to} were read as key/value metadata, not as rows of the \
+                 table below of the same width; set the header line to read them as rows"
+            ));
+        }
+        let (delim, recs) = split.into_iter().nth(k).unwrap_or((Delim::Whitespace, Vec::new()));
+        return Ok(build(text, delim, decimal, recs, cand, choice, hints));
     }
     Err(ReadError::NoTable("no delimited rows with two or more columns".into()))
+}
+
+/// How a dialect is named in warnings.
+pub(crate) fn dialect_name(delim: Delim, decimal: u8) -> String {
+    let d = match delim {
+        Delim::Byte(b'\t') => "tab".to_string(),
+        Delim::Byte(b' ') => "space".to_string(),
+        Delim::Byte(b) => format!("'{}'", char::from(b)),
+        Delim::Whitespace => "runs of spaces".to_string(),
+    };
+    format!("delimiter {d} with decimal '{}'", char::from(decimal))
+}
+
+/// Whether two candidates cut the sample into the same table (a tab-separated file without
+/// spaces reads the same with tabs and with runs of whitespace).
+fn same_reading(a: &[Rec], ca: &Cand, b: &[Rec], cb: &Cand) -> bool {
+    if ca.width != cb.width || ca.rows != cb.rows {
+        return false;
+    }
+    let fields = |recs: &[Rec], c: &Cand| -> Vec<Vec<String>> {
+        recs[c.start..]
+            .iter()
+            .filter(|r| matches!(r.kind, RecKind::Fields(_)))
+            .take(64)
+            .map(|r| r.fields().to_vec())
+            .collect()
+    };
+    fields(a, ca) == fields(b, cb)
+}
+
+/// Turns the skipped lines, and lines starting with the caller's comment prefix, into comments
+/// so no table starts there.
+fn skip_lines(text: &str, mut recs: Vec<Rec>, hints: &Hints) -> Vec<Rec> {
+    for r in recs.iter_mut() {
+        let commented = hints.comment.as_deref().is_some_and(|c| r.raw(text).trim_start().starts_with(c));
+        if (r.line <= hints.skip_lines || commented) && matches!(r.kind, RecKind::Fields(_)) {
+            r.kind = RecKind::Comment;
+            r.colon_kv = false;
+        }
+    }
+    recs
 }
 
 /// Locates the table among records split elsewhere (a spreadsheet's rows, joined into `text`
 /// with `delim` so that record offsets and `key: value` lines work as for a text file).
 pub(crate) fn detect_in(text: &str, delim: Delim, recs: Vec<Rec>) -> Result<Layout, ReadError> {
+    let hints = Hints::default();
     for strict in [true, false] {
-        if let Some(cand) = find_table(&recs, strict) {
-            return Ok(build(text, delim, recs, cand));
+        if let Some(cand) = find_table(&recs, strict, b'.', &hints) {
+            let choice = Choice { score: cand.score(), confidence: 1.0, ..Choice::default() };
+            return Ok(build(text, delim, b'.', recs, cand, choice, &hints));
         }
     }
     Err(ReadError::NoTable("no rows with two or more columns".into()))
 }
 
-fn find_table(recs: &[Rec], strict: bool) -> Option<Cand> {
-    let mut kv_like = None;
+fn find_table(recs: &[Rec], strict: bool, decimal: u8, hints: &Hints) -> Option<Cand> {
+    let mut kv_like: Option<Cand> = None;
+    let data_like = |v: &str| values::is_data_like_dec(v.as_bytes(), decimal);
     for (i, rec) in recs.iter().enumerate() {
         let RecKind::Fields(head) = &rec.kind else { continue };
-        let width = head.len();
-        if rec.colon_kv || width < 2 || head.iter().filter(|f| !f.trim().is_empty()).count() < 2 {
+        if let Some(Some(line)) = hints.header_line
+            && rec.line != line
+        {
             continue;
         }
-        let (mut rows, mut exact, mut cells, mut data_cells, mut words) = (0, 0, 0, 0, 0);
-        let mut first_col_text = !values::is_data_like(head[0].as_bytes());
+        let width = head.len();
+        // A header line ending in the delimiter has an empty last field its rows do not repeat.
+        let trailing = head.iter().rev().take_while(|f| f.trim().is_empty()).count();
+        let least = (width - trailing).max(2);
+        let given = matches!(hints.header_line, Some(Some(_)));
+        if (rec.colon_kv && !given) || width < 2 || head.iter().filter(|f| !f.trim().is_empty()).count() < 2 {
+            continue;
+        }
+        let (mut rows, mut exact, mut cells, mut data_cells, mut words, mut typed, mut comma_floats) =
+            (0, 0, 0, 0, 0, 0, 0);
+        for v in head.iter().filter(|v| !v.trim().is_empty()) {
+            cells += 1;
+            typed += usize::from(reads_as_typed(v, decimal));
+        }
+        let header_cells = cells;
+        let mut first_col_text = !data_like(&head[0]);
         let mut wider = false;
         for (j, r) in recs.iter().enumerate().skip(i + 1) {
             let RecKind::Fields(f) = &r.kind else { break };
@@ -98,33 +271,56 @@ fn find_table(recs: &[Rec], strict: bool) -> Option<Cand> {
                 break;
             }
             rows += 1;
-            exact += usize::from(f.len() >= width);
+            exact += usize::from(f.len() >= least);
             if rows <= INFER_ROWS {
                 for v in f.iter().filter(|v| !v.trim().is_empty()) {
                     cells += 1;
                     words += v.split_whitespace().count();
-                    data_cells += usize::from(values::is_data_like(v.as_bytes()));
+                    let d = data_like(v);
+                    data_cells += usize::from(d);
+                    typed += usize::from(d || reads_as_typed(v, decimal));
+                    comma_floats += usize::from(
+                        decimal != b'.' && v.contains(char::from(decimal)) && d && !values::is_data_like(v.as_bytes()),
+                    );
                 }
-                first_col_text &= f.first().is_none_or(|v| !values::is_data_like(v.as_bytes()));
+                first_col_text &= f.first().is_none_or(|v| !data_like(v));
             }
         }
         if wider || rows == 0 || exact * 2 < rows {
+            if given {
+                return None;
+            }
             continue;
         }
-        let cand = Cand { start: i, width, rows: rows + 1 };
+        let body_cells = cells - header_cells;
+        let cand = Cand { start: i, width, rows: rows + 1, cells, typed, comma_floats, kv_same_width: None };
+        if given {
+            return Some(cand);
+        }
         // Sentences split at commas are not a table of text: its cells are a word or two.
         // A text table without data-like cells needs two rows to be told from prose; with one
         // (`Id,Fruit,Color` over `0,Apple,Green`) a single row is a table.
-        if !strict && (words > cells * 3 || (rows < 2 && data_cells == 0)) {
+        if !strict && (words > body_cells * 3 || (rows < 2 && data_cells == 0)) {
             continue;
         }
         if strict {
-            if data_cells * 2 < cells {
+            if data_cells * 2 < body_cells {
                 continue;
             }
-            if width == 2 && first_col_text {
-                kv_like.get_or_insert(cand);
+            if width == 2 && first_col_text && kv_like.is_none() {
+                kv_like = Some(cand);
                 continue;
+            }
+            // A `key,value` block is metadata only when the table below differs from it: wider,
+            // or with data where the block has its keys. Otherwise the block is the table.
+            if let Some(kv) = &kv_like {
+                if cand.width < kv.width || (cand.width == kv.width && first_col_text) {
+                    return kv_like;
+                }
+                if cand.width == kv.width {
+                    let (from, to) = (recs[kv.start].line, recs[kv.start + kv.rows - 1].line);
+                    return Some(Cand { kv_same_width: Some((from, to)), ..cand });
+                }
             }
         }
         return Some(cand);
@@ -132,7 +328,7 @@ fn find_table(recs: &[Rec], strict: bool) -> Option<Cand> {
     kv_like.filter(|_| !strict)
 }
 
-fn build(text: &str, delim: Delim, recs: Vec<Rec>, cand: Cand) -> Layout {
+fn build(text: &str, delim: Delim, decimal: u8, recs: Vec<Rec>, cand: Cand, choice: Choice, hints: &Hints) -> Layout {
     let start = cand.start;
     let run_end = recs[start + 1..]
         .iter()
@@ -142,16 +338,31 @@ fn build(text: &str, delim: Delim, recs: Vec<Rec>, cand: Cand) -> Layout {
         recs[from..run_end].iter().take(INFER_ROWS).map(|r| r.fields().to_vec()).collect()
     };
     let after = rows_of(start + 1);
-    let types_after = infer::infer_types(&after, cand.width);
-    let header = infer::looks_like_header(recs[start].fields(), &types_after);
+    let types_after = infer::infer_types_dec(&after, cand.width, decimal);
+    let header = match hints.header_line {
+        Some(line) => line.is_some(),
+        None => infer::looks_like_header_dec(recs[start].fields(), &types_after, decimal),
+    };
+    let mut choice = choice;
+    if hints.header_line.is_none() && run_end > start + 1 && types_after.iter().all(|t| *t == ColType::Text) {
+        // Nothing tells a header from a row in a table of text: say which was chosen.
+        choice.warnings.push(format!(
+            "uncertain header: line {} was taken as the header because every column is text; \
+             set the header line to 0 to read it as a row",
+            recs[start].line
+        ));
+    }
     let preamble: Vec<Rec> = recs[..start].to_vec();
-    let comment = preamble.iter().any(|r| r.kind == RecKind::Comment).then_some(b'#');
+    let comment = match &hints.comment {
+        Some(c) => c.bytes().next(),
+        None => preamble.iter().any(|r| r.kind == RecKind::Comment).then_some(b'#'),
+    };
     let (labels, labels_source, header_line, first, rows, types) = if header {
         let labels = recs[start].fields().to_vec();
         (Some(labels), "header", Some(recs[start].line), start + 1, after, types_after)
     } else {
         let rows = rows_of(start);
-        let types = infer::infer_types(&rows, cand.width);
+        let types = infer::infer_types_dec(&rows, cand.width, decimal);
         let labels = column_labels(text, &preamble, cand.width);
         let source = if labels.is_some() { "comment" } else { "generated" };
         (labels, source, None, start, rows, types)
@@ -162,6 +373,7 @@ fn build(text: &str, delim: Delim, recs: Vec<Rec>, cand: Cand) -> Layout {
     };
     Layout {
         delim,
+        decimal,
         comment,
         labels,
         labels_source,
@@ -172,6 +384,8 @@ fn build(text: &str, delim: Delim, recs: Vec<Rec>, cand: Cand) -> Layout {
         rows,
         types,
         preamble,
+        skip_lines: hints.skip_lines,
+        choice,
     }
 }
 

@@ -40,7 +40,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use crate::reader::{FormatReader, ReadError, ReadReport, TableSink};
+use crate::reader::{FormatReader, ReadError, ReadOptions, ReadReport, TableSink};
 
 use self::infer::ColType;
 use self::stream::{Outcome, Pass};
@@ -94,24 +94,105 @@ impl FormatReader for CsvReader {
         sink: &mut dyn TableSink,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ReadReport, ReadError> {
-        read_table(path, sink, progress, BATCH_ROWS)
+        read_table(path, sink, progress, BATCH_ROWS, &ReadOptions::default())
+    }
+
+    fn read_with(
+        &self,
+        path: &Path,
+        sink: &mut dyn TableSink,
+        progress: &mut dyn FnMut(u64),
+        options: &ReadOptions,
+    ) -> Result<ReadReport, ReadError> {
+        read_table(path, sink, progress, BATCH_ROWS, options)
     }
 }
 
-/// [`CsvReader::read`] with a chosen batch size (tests use small batches).
+fn bad_option(message: String) -> ReadError {
+    ReadError::Unsupported(format!("read parameters: {message}"))
+}
+
+/// The layout hints and the comment prefix the options give.
+fn hints(options: &ReadOptions) -> Result<layout::Hints, ReadError> {
+    let delim = match options.delimiter.as_deref() {
+        None => None,
+        Some("tab" | "\t" | "\\t") => Some(dialect::Delim::Byte(b'\t')),
+        Some("space" | " ") => Some(dialect::Delim::Byte(b' ')),
+        Some("whitespace") => Some(dialect::Delim::Whitespace),
+        Some(d) if d.len() == 1 && !d.as_bytes()[0].is_ascii_alphanumeric() && d != "\"" => {
+            Some(dialect::Delim::Byte(d.as_bytes()[0]))
+        }
+        Some(d) => return Err(bad_option(format!("delimiter {d:?} is not one character, tab, space or whitespace"))),
+    };
+    let decimal = match options.decimal.as_deref() {
+        None => None,
+        Some(".") => Some(b'.'),
+        Some(",") => Some(b','),
+        Some(d) => return Err(bad_option(format!("decimal separator {d:?} is neither '.' nor ','"))),
+    };
+    if delim == Some(dialect::Delim::Byte(b',')) && decimal == Some(b',') {
+        return Err(bad_option("',' cannot be both the delimiter and the decimal separator".into()));
+    }
+    match options.quote.as_deref() {
+        None | Some("\"") => {}
+        Some(q) => return Err(bad_option(format!("quote {q:?}: only '\"' is supported"))),
+    }
+    let comment = match options.comment_prefix.as_deref() {
+        None => None,
+        Some(c) if !c.trim().is_empty() => Some(c.trim().to_string()),
+        Some(_) => return Err(bad_option("empty comment prefix".into())),
+    };
+    Ok(layout::Hints {
+        delim,
+        decimal,
+        header_line: options.header_line.map(|n| (n > 0).then_some(n)),
+        skip_lines: options.skip_lines.unwrap_or(0),
+        comment,
+    })
+}
+
+fn column_type(name: &str) -> Result<ColType, ReadError> {
+    Ok(match name {
+        "integer" | "int" => ColType::Int,
+        "float" | "number" => ColType::Float,
+        "boolean" | "bool" => ColType::Bool,
+        "timestamp" => ColType::Timestamp { tz: false },
+        "timestamp with time zone" => ColType::Timestamp { tz: true },
+        "text" | "string" => ColType::Text,
+        other => {
+            return Err(bad_option(format!("column type {other:?} is not integer, float, boolean, timestamp or text")));
+        }
+    })
+}
+
+/// [`CsvReader::read_with`] with a chosen batch size (tests use small batches).
 fn read_table(
     path: &Path,
     sink: &mut dyn TableSink,
     progress: &mut dyn FnMut(u64),
     batch_rows: usize,
+    options: &ReadOptions,
 ) -> Result<ReadReport, ReadError> {
+    let hints = hints(options)?;
     let mut file = File::open(path)?;
     let mut head = Vec::with_capacity(encoding::HEAD_BYTES);
     (&mut file).take(encoding::HEAD_BYTES as u64).read_to_end(&mut head)?;
     if head.is_empty() {
         return Err(ReadError::Empty);
     }
-    let detected = encoding::detect(&head)?;
+    let detected = match options.encoding.as_deref() {
+        None => encoding::detect(&head)?,
+        Some(label) => {
+            let Some(encoding) = encoding_rs::Encoding::for_label(label.trim().as_bytes()) else {
+                return Err(bad_option(format!("unknown encoding {label:?}")));
+            };
+            let bom_len = match encoding_rs::Encoding::for_bom(&head) {
+                Some((e, len)) if e == encoding => len,
+                _ => 0,
+            };
+            encoding::Detected { encoding, bom_len }
+        }
+    };
     file.seek(SeekFrom::Start(detected.bom_len as u64))?;
     let sample = read_sample(encoding::Decoding::new(file, detected))?;
     if sample.text.trim().is_empty() {
@@ -121,16 +202,30 @@ fn read_table(
             ReadError::NoTable("only blank lines in the first MiB".into())
         });
     }
-    let layout = layout::detect(&sample.text)?;
+    let layout = layout::detect_with(&sample.text, &hints)?;
     let preamble = preamble::extract(&sample.text, &layout.preamble, layout.delim);
-    let plan = columns::plan(layout.labels.as_deref(), &layout.rows, layout.width);
+    let mut plan = columns::plan(layout.labels.as_deref(), &layout.rows, layout.width);
     let mut types: Vec<ColType> = plan.keep.iter().map(|&i| layout.types[i]).collect();
+    for (name, given) in &options.columns {
+        let Some(k) = plan.columns.iter().position(|c| c.name == *name || c.original_label == *name) else {
+            let known: Vec<&str> = plan.columns.iter().map(|c| c.name.as_str()).collect();
+            return Err(bad_option(format!("no column {name:?} (columns: {})", known.join(", "))));
+        };
+        if let Some(t) = &given.data_type {
+            types[k] = column_type(t)?;
+        }
+        if let Some(unit) = given.unit.as_deref() {
+            let c = &plan.columns[k];
+            plan.columns[k] = crate::ColumnInfo::with_unit(c.name.clone(), c.original_label.clone(), Some(unit));
+        }
+    }
 
     let mut report = ReadReport {
         reader: "csv",
         reader_version: env!("CARGO_PKG_VERSION"),
         metadata: preamble.metadata,
         text: preamble.text,
+        warnings: layout.choice.warnings.clone(),
         ..ReadReport::default()
     };
     let mut restarts = 0;
@@ -170,6 +265,9 @@ fn read_table(
         ));
     }
     report.parameters = parameters(detected, &layout, &stats, restarts, &types);
+    if !options.is_empty() {
+        report.parameters.insert("given".into(), serde_json::to_value(options).unwrap_or_default());
+    }
     Ok(report)
 }
 
@@ -184,8 +282,14 @@ fn parameters(
         "encoding": detected.encoding.name(),
         "bom": detected.bom_len > 0,
         "delimiter": layout.delim.name(),
+        "decimal": char::from(layout.decimal).to_string(),
+        "dialect_given": layout.choice.given,
+        "dialect_score": (layout.choice.score * 100.0).round() / 100.0,
+        "dialect_confidence": (layout.choice.confidence * 100.0).round() / 100.0,
+        "dialect_runner_up": layout.choice.runner_up.as_ref().map(|(name, score)| json!({"dialect": name, "score": (score * 100.0).round() / 100.0})),
         "quote": if layout.delim == dialect::Delim::Whitespace { Value::Null } else { "\"".into() },
         "comment_prefix": layout.comment.map(|c| char::from(c).to_string()),
+        "skip_lines": layout.skip_lines,
         "header_line": layout.header_line,
         "column_labels": layout.labels_source,
         "first_data_line": layout.first_data_line,

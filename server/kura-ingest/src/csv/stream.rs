@@ -131,7 +131,8 @@ pub(crate) fn run(
     };
 
     let schema = columns::schema(pass.plan, pass.types);
-    let mut builders: Vec<ColBuilder> = pass.types.iter().map(|t| ColBuilder::new(*t, pass.batch_rows)).collect();
+    let mut builders: Vec<ColBuilder> =
+        pass.types.iter().map(|t| ColBuilder::new(*t, pass.batch_rows, layout.decimal)).collect();
     sink.begin_table(TableStart { name: "data".into(), schema: schema.clone(), columns: pass.plan.columns.clone() })?;
 
     let mut open = true;
@@ -182,7 +183,7 @@ fn pump<R: Read>(
         }
         stats.short_rows += u64::from(found < needed);
         if let Some((types, changes)) = &mut widened {
-            check_row(&rec, keep, types, changes, line);
+            check_row(&rec, keep, types, changes, line, pass.layout.decimal);
             continue;
         }
         for (k, b) in builders.iter_mut().enumerate() {
@@ -191,7 +192,7 @@ fn pump<R: Read>(
                     sink.discard_table();
                     *open = false;
                     let mut state = (pass.types.to_vec(), Vec::new());
-                    check_row(&rec, keep, &mut state.0, &mut state.1, line);
+                    check_row(&rec, keep, &mut state.0, &mut state.1, line, pass.layout.decimal);
                     widened = Some(state);
                     break;
                 }
@@ -223,13 +224,20 @@ fn pump<R: Read>(
 }
 
 /// Checks every kept cell of a row against the (already widened) types, widening further.
-fn check_row(rec: &ByteRecord, keep: &[usize], types: &mut [ColType], changes: &mut Vec<Widening>, line: u64) {
+fn check_row(
+    rec: &ByteRecord,
+    keep: &[usize],
+    types: &mut [ColType],
+    changes: &mut Vec<Widening>,
+    line: u64,
+    decimal: u8,
+) {
     for (k, t) in types.iter_mut().enumerate() {
         let Some(v) = rec.get(keep[k]) else { continue };
-        if t.accepts(v) {
+        if t.accepts_dec(v, decimal) {
             continue;
         }
-        let to = t.join(values::classify(v));
+        let to = t.join(values::classify_dec(v, decimal));
         match changes.iter_mut().find(|w| w.column == k) {
             Some(w) => w.to = to,
             None => changes.push(Widening { column: k, from: *t, to, line }),

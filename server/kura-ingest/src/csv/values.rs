@@ -35,6 +35,11 @@ pub(crate) enum Kind {
 
 /// Classifies one cell; `v` is the raw cell, trimmed here.
 pub(crate) fn classify(v: &[u8]) -> Kind {
+    classify_dec(v, b'.')
+}
+
+/// [`classify`] with `decimal` as the decimal separator (`.` or `,`).
+pub(crate) fn classify_dec(v: &[u8], decimal: u8) -> Kind {
     let v = v.trim_ascii();
     if v.is_empty() {
         return Kind::Null { numeric: false };
@@ -42,7 +47,7 @@ pub(crate) fn classify(v: &[u8]) -> Kind {
     if let Parsed::Value(_) = parse_i64(v) {
         return Kind::Int;
     }
-    match parse_f64(v) {
+    match parse_f64_dec(v, decimal) {
         Parsed::Value(_) => return Kind::Float,
         Parsed::Null => return Kind::Null { numeric: is_numeric_null(v) },
         Parsed::Mismatch => {}
@@ -58,7 +63,12 @@ pub(crate) fn classify(v: &[u8]) -> Kind {
 
 /// Whether the cell carries a value that inference counts as data (numbers, dates, booleans).
 pub(crate) fn is_data_like(v: &[u8]) -> bool {
-    !matches!(classify(v), Kind::Text | Kind::Null { numeric: false })
+    is_data_like_dec(v, b'.')
+}
+
+/// [`is_data_like`] with `decimal` as the decimal separator.
+pub(crate) fn is_data_like_dec(v: &[u8], decimal: u8) -> bool {
+    !matches!(classify_dec(v, decimal), Kind::Text | Kind::Null { numeric: false })
 }
 
 /// Whether the (trimmed) cell is a missing-value token.
@@ -111,6 +121,39 @@ pub(crate) fn parse_f64(v: &[u8]) -> Parsed<f64> {
         Err(_) if is_null_token(v) => Parsed::Null,
         Err(_) => Parsed::Mismatch,
     }
+}
+
+/// Longest float cell read with a decimal comma (longer ones are not numbers people write).
+const MAX_COMMA_FLOAT: usize = 64;
+
+/// Parses a float cell with `decimal` as the decimal separator. With `,` the cell may not also
+/// hold a `.` (no thousands separators are guessed): `0,35` is 0.35, `1.234,5` does not fit.
+pub(crate) fn parse_f64_dec(v: &[u8], decimal: u8) -> Parsed<f64> {
+    if decimal == b'.' {
+        return parse_f64(v);
+    }
+    let v = v.trim_ascii();
+    if v.is_empty() || is_null_token(v) {
+        return Parsed::Null;
+    }
+    if v.len() > MAX_COMMA_FLOAT || v.contains(&b'.') {
+        return Parsed::Mismatch;
+    }
+    let mut buf = [0u8; MAX_COMMA_FLOAT];
+    let buf = &mut buf[..v.len()];
+    let mut commas = 0;
+    for (out, &b) in buf.iter_mut().zip(v) {
+        *out = if b == decimal {
+            commas += 1;
+            b'.'
+        } else {
+            b
+        };
+    }
+    if commas > 1 {
+        return Parsed::Mismatch;
+    }
+    parse_f64(buf)
 }
 
 /// Parses `true`/`false`/`yes`/`no`, case-insensitive.
@@ -301,6 +344,18 @@ mod tests {
         assert_eq!(parse_timestamp(b"2023-02-29"), None);
         assert_eq!(parse_timestamp(b"2023-13-01"), None);
         assert_eq!(parse_timestamp(b"2023-01-01x"), None);
+    }
+
+    #[test]
+    fn decimal_comma() {
+        assert_eq!(parse_f64_dec(b"-0,5000", b','), Parsed::Value(-0.5));
+        assert_eq!(parse_f64_dec(b" 1,5e3 ", b','), Parsed::Value(1500.0));
+        assert_eq!(parse_f64_dec(b"1.5", b','), Parsed::Mismatch);
+        assert_eq!(parse_f64_dec(b"1,2,3", b','), Parsed::Mismatch);
+        assert_eq!(parse_f64_dec(b"n/a", b','), Parsed::Null);
+        assert_eq!(classify_dec(b"0,35", b','), Kind::Float);
+        assert_eq!(classify_dec(b"0,35", b'.'), Kind::Text);
+        assert_eq!(classify_dec(b"12", b','), Kind::Int);
     }
 
     #[test]

@@ -224,6 +224,9 @@ fn read_member(
         Ok(r) => r,
         Err(e) => {
             report.warnings.push(format!("{}: cannot detect format: {e}", member.path));
+            report
+                .failures
+                .push(crate::PartFailure { path: member.path.clone(), error: format!("cannot detect format: {e}") });
             return Ok(member_entry(member, None, &[], Some(&e.to_string())));
         }
     };
@@ -261,6 +264,10 @@ fn read_member(
                 report.sources.insert(outer.clone(), source);
             }
             report.warnings.extend(inner.warnings.iter().map(|w| format!("{}: {w}", member.path)));
+            report.failures.extend(inner.failures.iter().map(|f| crate::PartFailure {
+                path: format!("{}.contents/{}", member.path, f.path),
+                error: f.error.clone(),
+            }));
             if report.text.len() < MAX_TEXT && !inner.text.is_empty() {
                 report.text.push_str(&format!("\n{}: ", member.path));
                 let mut cut = inner.text.len().min(MAX_TEXT - report.text.len().min(MAX_TEXT));
@@ -276,10 +283,8 @@ fn read_member(
             if EXHAUSTED.get() {
                 return Err(malformed(format!("in nested archive {}: {e}", member.path)));
             }
-            if let ReadError::Sink(sink_error) = e {
-                // The archive's own sink failed (disk full): not the member's fault.
-                return Err(ReadError::Sink(sink_error));
-            }
+            // A sink error (Parquet refusing the member's schema) fails the member too; a sink
+            // that is really broken (disk full) fails the archive at the next kept file.
             for (_, outer) in &finished {
                 report.sources.insert(outer.clone(), members::source(member, reader.name(), "", None));
             }
@@ -289,6 +294,10 @@ fn read_member(
                 format!(" ({} tables read before the error are kept)", finished.len())
             };
             report.warnings.push(format!("{}: not read as {}: {e}{kept}", member.path, reader.name()));
+            report.failures.push(crate::PartFailure {
+                path: member.path.clone(),
+                error: format!("not read as {}: {e}{kept}; kept as a raw file", reader.name()),
+            });
             Ok(member_entry(member, Some(reader.name()), &tables, Some(&e.to_string())))
         }
     }

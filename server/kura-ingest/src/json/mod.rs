@@ -10,7 +10,7 @@ use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::datatypes::{Schema, SchemaRef};
+use arrow::datatypes::{DataType, Schema, SchemaRef};
 use arrow::json::reader::{ReaderBuilder, infer_json_schema_from_iterator};
 use serde_json::{Map, Value, json};
 
@@ -139,6 +139,9 @@ fn typed(
     if sampled.fields().is_empty() {
         return Err(ReadError::NoTable("no records with fields".into()));
     }
+    if let Some(field) = empty_struct_field(&sampled) {
+        return empty_structs_as_text(path, sink, progress, warnings, &field);
+    }
     let start = table_start(&sampled);
     sink.begin_table(start.clone())?;
     match decode_all(path, start.schema.clone(), sink, progress) {
@@ -147,6 +150,9 @@ fn typed(
             // A later record disagrees with the sample: infer over every record and start over.
             sink.discard_table();
             let full = infer(path, None)?;
+            if let Some(field) = empty_struct_field(&full) {
+                return empty_structs_as_text(path, sink, progress, warnings, &field);
+            }
             let start = table_start(&full);
             sink.begin_table(start.clone())?;
             warnings.push(format!("types re-inferred over the whole file after: {first}"));
@@ -154,6 +160,37 @@ fn typed(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The first top-level field whose type holds an object that never has a key (`{}`, `[{}]`):
+/// Parquet cannot store an empty struct.
+fn empty_struct_field(schema: &Schema) -> Option<String> {
+    fn empty(t: &DataType) -> bool {
+        match t {
+            DataType::Struct(fields) => fields.is_empty() || fields.iter().any(|f| empty(f.data_type())),
+            DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) | DataType::Map(f, _) => {
+                empty(f.data_type())
+            }
+            _ => false,
+        }
+    }
+    schema.fields().iter().find(|f| empty(f.data_type())).map(|f| f.name().clone())
+}
+
+/// Reads records whose inferred type holds an empty object as JSON text columns (the loose
+/// reading), so the file is written rather than refused.
+fn empty_structs_as_text(
+    path: &Path,
+    sink: &mut dyn TableSink,
+    progress: &mut dyn FnMut(u64),
+    warnings: &mut Vec<String>,
+    field: &str,
+) -> Result<u64, ReadError> {
+    warnings.push(format!(
+        "field {field:?} only ever holds empty objects, which Parquet cannot store as a struct; \
+         fields are kept as JSON text"
+    ));
+    loose::read(path, sink, progress)
 }
 
 impl FormatReader for JsonReader {

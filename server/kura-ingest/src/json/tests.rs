@@ -134,3 +134,15 @@ fn records_without_a_common_shape_become_text_columns() {
     assert!(column::<StringArray>(&sink, "@graph").value(0).contains(r#""@type":["File","x"]"#));
     assert_eq!(column::<StringArray>(&sink, "@graph").value(1), "3");
 }
+
+#[test]
+fn empty_objects_are_written_as_json_text_not_refused() {
+    // One ELN's export: a settings member whose objects are always empty.
+    let (sink, report) =
+        read(r#"[{"id": 1, "settings": {}, "steps": [{}]}, {"id": 2, "settings": {}, "steps": []}]"#).unwrap();
+    assert!(report.warnings.iter().any(|w| w.contains("empty objects")), "{:?}", report.warnings);
+    assert_eq!(sink.finished, 1);
+    assert_eq!(column::<StringArray>(&sink, "settings").value(0), "{}");
+    assert_eq!(column::<StringArray>(&sink, "steps").value(0), "[{}]");
+    assert_eq!(column::<StringArray>(&sink, "id").value(1), "2");
+}

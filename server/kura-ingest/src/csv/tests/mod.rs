@@ -4,6 +4,7 @@ mod dialects;
 mod encodings;
 mod errors;
 mod real_files;
+mod regressions;
 mod robustness;
 mod support;
 mod types;

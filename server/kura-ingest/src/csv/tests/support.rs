@@ -4,7 +4,7 @@ use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
 
 use crate::csv::{BATCH_ROWS, read_table};
-use crate::reader::{ReadError, ReadReport, SinkError, TableSink, TableStart};
+use crate::reader::{ReadError, ReadOptions, ReadReport, SinkError, TableSink, TableStart};
 
 /// Collects every finished table; discarded tables vanish like they would in a real sink.
 #[derive(Default)]
@@ -53,12 +53,23 @@ pub(crate) struct Read {
 pub(crate) fn read_path(path: &std::path::Path, batch_rows: usize) -> Result<Read, ReadError> {
     let mut sink = MemSink::default();
     let mut progress = Vec::new();
-    let report = read_table(path, &mut sink, &mut |n| progress.push(n), batch_rows)?;
+    let report = read_table(path, &mut sink, &mut |n| progress.push(n), batch_rows, &Default::default())?;
     assert!(sink.open.is_none(), "table left open");
     assert_eq!(sink.tables.len(), 1, "expected exactly one table");
     let (table, batches) = sink.tables.remove(0);
     let batch = concat_batches(&table.schema, &batches).expect("concat");
     Ok(Read { report, table, batch, batches: batches.len(), discarded: sink.discarded, progress })
+}
+
+/// Writes `bytes` to a temporary file and reads it with `options`.
+pub(crate) fn read_bytes_options(bytes: &[u8], options: &ReadOptions) -> Result<Read, ReadError> {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), bytes).expect("write temp file");
+    let mut sink = MemSink::default();
+    let report = read_table(file.path(), &mut sink, &mut |_| {}, BATCH_ROWS, options)?;
+    let (table, batches) = sink.tables.remove(0);
+    let batch = concat_batches(&table.schema, &batches).expect("concat");
+    Ok(Read { report, table, batch, batches: batches.len(), discarded: sink.discarded, progress: Vec::new() })
 }
 
 /// Writes `bytes` to a temporary file and reads it with the default reader.

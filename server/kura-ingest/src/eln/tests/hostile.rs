@@ -100,6 +100,31 @@ fn a_member_that_fails_to_parse_fails_alone() {
     assert!(members.iter().any(|m| m["path"] == "crate/bad.json" && m["error"].is_string()));
 }
 
+/// Issue 18: one ELN's export failed whole on a JSON member that inferred to an empty struct,
+/// another ELN's was refused as unsafe for a member path with `//`.
+#[test]
+fn empty_struct_json_and_double_slash_paths_do_not_fail_the_archive() {
+    let zip = eln(&[
+        ("crate/settings.json", br#"[{"id": 1, "options": {}}, {"id": 2, "options": {}}]"#),
+        ("crate/dataXXrun.csv", b"x,y\n1,2\n3,4\n"),
+        ("crate/YYnotes/bad.json", b"{\"a\": [}"),
+    ]);
+    // The zip writer refuses such names: write them into the archive's bytes.
+    let zip = rename(rename(zip, "crate/dataXXrun.csv", "crate/data//run.csv"), "crate/YYnotes", "crate/./notes");
+    let (sink, report) = read_bytes(&zip);
+    let report = report.unwrap();
+    assert_eq!(sink.table("data_run").rows, 2);
+    assert_eq!(sink.table("settings").rows, 2);
+    assert_eq!(
+        sink.kept_paths(),
+        ["crate/ro-crate-metadata.json", "crate/settings.json", "crate/data/run.csv", "crate/notes/bad.json"]
+    );
+    assert_eq!(report.failures.len(), 1, "{:?}", report.failures);
+    assert_eq!(report.failures[0].path, "crate/notes/bad.json");
+    assert!(report.failures[0].error.contains("kept as a raw file"), "{}", report.failures[0].error);
+    assert!(report.warnings.iter().any(|w| w.contains("empty objects")), "{:?}", report.warnings);
+}
+
 #[test]
 fn crate_errors_fail_the_archive_and_warnings_do_not() {
     let no_root = CRATE.replace(r#""@id": "./", "@type": "Dataset""#, r#""@id": "./", "@type": "Thing""#);

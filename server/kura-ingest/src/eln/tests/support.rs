@@ -26,6 +26,12 @@ pub struct Collect {
 
 impl TableSink for Collect {
     fn begin_table(&mut self, table: TableStart) -> Result<(), SinkError> {
+        // As the Parquet sink does.
+        let empty_struct =
+            |t: &arrow::datatypes::DataType| matches!(t, arrow::datatypes::DataType::Struct(f) if f.is_empty());
+        if table.schema.fields().iter().any(|f| empty_struct(f.data_type())) {
+            return Err(SinkError("Parquet does not support writing empty structs".into()));
+        }
         let columns = table.schema.fields().iter().map(|f| f.name().clone()).collect();
         self.open = Some(Table { name: table.name, columns, rows: 0, batches: Vec::new() });
         Ok(())
