@@ -89,6 +89,23 @@ def test_cli_ingest_exits_non_zero_when_a_file_fails(server, tmp_path):
     assert "table good (1 rows, 2 columns)" in result.stdout
 
 
+def test_cli_reads_a_file_again_with_the_parameters_given(server, tmp_path):
+    run = tmp_path / "cv.csv"
+    # Semicolons and decimal commas, as a European potentiostat writes them.
+    run.write_text("E;I\n-0,5000;0,350783\n-0,4990;0,351002\n")
+    first = server.cli("ingest", str(run), "--dataset", "cli-reread", "--quiet", "--delimiter", ";", "--decimal", ",")
+    assert "table cv (2 rows, 2 columns)" in first.stdout, first.stdout
+    table = requests.get(server.url("/datasets/cli-reread/versions/1/tables/cv"), headers=server.auth()).json()
+    assert [c["arrow_type"] for c in table["columns"]] == ["Float64", "Float64"], table["columns"]
+    # The same file again, read as having no header line: its table is replaced, not doubled.
+    again = server.cli("ingest", str(run), "--dataset", "cli-reread", "--quiet", "--header-line", "0")
+    assert again.stdout.count("table ") == 1, again.stdout
+    assert "(3 rows, 2 columns)" in again.stdout, again.stdout
+    bad = server.cli("ingest", str(run), "--dataset", "cli-reread", "--quiet", "--decimal", ";", check=False)
+    assert bad.returncode != 0
+    assert "decimal separator" in bad.stderr, bad.stderr
+
+
 def test_streaming_upload_of_a_larger_file(server):
     requests.post(server.url("/datasets"), json={"name": "big-upload"}, headers=server.auth()).raise_for_status()
 

@@ -152,7 +152,6 @@ impl Ingestor {
         let mut imports = Vec::new();
         let mut bytes_before = 0u64;
         for raw in &files {
-            outcome.replace.push(raw.id);
             let given = options.get(&raw.path).cloned().unwrap_or_default();
             let result = self.ingest_one(job, raw, progress.clone(), bytes_before, given).await;
             bytes_before += raw.size.max(0) as u64;
@@ -160,6 +159,9 @@ impl Ingestor {
             progress.files_done.fetch_add(1, Ordering::Relaxed);
             match result {
                 Ok((format, tables, kept, profile, notes)) => {
+                    // Only a reading that succeeded replaces the file's earlier tables: a failed
+                    // one (bad read parameters, say) keeps them.
+                    outcome.replace.push(raw.id);
                     outcome.formats.push((raw.id, format));
                     outcome.errors.extend(notes);
                     imports.extend(profile.map(|p| (raw.path.clone(), p)));

@@ -1,5 +1,6 @@
 //! `kura ingest`: the same pipeline the API runs, in-process, with a progress bar.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kura_catalog::datasets::NewDataset;
 use kura_catalog::{CatalogError, Visibility};
 use kura_core::Config;
-use kura_ingest::{LocalFile, Progress};
+use kura_ingest::{ColumnOptions, LocalFile, Progress, ReadOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
@@ -33,6 +34,70 @@ pub struct IngestArgs {
     /// No progress bar (also off when stderr is not a terminal).
     #[arg(long)]
     pub quiet: bool,
+    /// How to read the files, instead of detecting it (a file already in the draft is read
+    /// again with these, and its tables are replaced).
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// Read parameters for every file of one `kura ingest`; unset ones are detected.
+#[derive(Debug, Default, clap::Args)]
+pub struct ReadArgs {
+    /// Delimiter: one character, `tab`, `space` or `whitespace`.
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// Quote character (`"`).
+    #[arg(long)]
+    pub quote: Option<String>,
+    /// Decimal separator: `.` or `,`.
+    #[arg(long)]
+    pub decimal: Option<String>,
+    /// Text encoding (a WHATWG label: utf-8, utf-16le, shift_jis, windows-1252, latin1).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// 1-based line of the column header; 0 when there is none.
+    #[arg(long)]
+    pub header_line: Option<u64>,
+    /// Lines at the top that are never table rows (kept as the header block).
+    #[arg(long)]
+    pub skip_lines: Option<u64>,
+    /// Lines starting with this are comments (`#`, `%`, `//`).
+    #[arg(long)]
+    pub comment_prefix: Option<String>,
+    /// A column's type: `NAME=integer|float|boolean|timestamp|text` (repeatable).
+    #[arg(long = "column-type", value_name = "NAME=TYPE")]
+    pub column_types: Vec<String>,
+    /// A column's unit as written: `NAME=UNIT` (repeatable), e.g. `E=mV`.
+    #[arg(long = "column-unit", value_name = "NAME=UNIT")]
+    pub column_units: Vec<String>,
+}
+
+impl ReadArgs {
+    /// The parameters as the pipeline takes them.
+    fn options(&self) -> anyhow::Result<ReadOptions> {
+        let mut columns: BTreeMap<String, ColumnOptions> = BTreeMap::new();
+        for (pairs, is_type) in [(&self.column_types, true), (&self.column_units, false)] {
+            for pair in pairs {
+                let (name, value) = pair.split_once('=').with_context(|| format!("{pair:?}: write NAME=VALUE"))?;
+                let column = columns.entry(name.to_owned()).or_default();
+                if is_type {
+                    column.data_type = Some(value.to_owned());
+                } else {
+                    column.unit = Some(value.to_owned());
+                }
+            }
+        }
+        Ok(ReadOptions {
+            delimiter: self.delimiter.clone(),
+            quote: self.quote.clone(),
+            decimal: self.decimal.clone(),
+            encoding: self.encoding.clone(),
+            header_line: self.header_line,
+            skip_lines: self.skip_lines,
+            comment_prefix: self.comment_prefix.clone(),
+            columns,
+        })
+    }
 }
 
 pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
@@ -63,7 +128,29 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     let draft = catalog.open_draft(dataset.id).await?;
-    state.ingestor.add_local_files(&draft, &files).await?;
+    // Files already in the draft are read again (with the parameters given), not added twice.
+    let held: Vec<String> = catalog
+        .files_page(draft.id, kura_catalog::PageRequest { offset: 0, limit: 1_000_000 })
+        .await?
+        .items
+        .into_iter()
+        .filter(|f| f.role == kura_core::FileRole::Raw.as_str())
+        .map(|f| f.path)
+        .collect();
+    let (again, new): (Vec<LocalFile>, Vec<LocalFile>) = files.into_iter().partition(|f| held.contains(&f.path));
+    if !new.is_empty() {
+        state.ingestor.add_local_files(&draft, &new).await?;
+    }
+    let again: Vec<String> = again.into_iter().map(|f| f.path).collect();
+    if !again.is_empty() {
+        state.ingestor.reopen(&draft, &again).await?;
+    }
+    let read = args.read.options()?;
+    let options: BTreeMap<String, ReadOptions> = if read.is_empty() {
+        BTreeMap::new()
+    } else {
+        new.iter().map(|f| f.path.clone()).chain(again.iter().cloned()).map(|p| (p, read.clone())).collect()
+    };
     let job = state.ingestor.create_job(&draft).await?;
 
     let progress = Arc::new(Progress::default());
@@ -82,7 +169,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
             }
         })
     };
-    let job = state.ingestor.run_job(job, progress).await?;
+    let job = state.ingestor.run_job_with(job, progress, options).await?;
     ticker.abort();
     bar.finish_and_clear();
 
@@ -90,9 +177,28 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     for t in &tables.items {
         println!("table {} ({} rows, {} columns)", t.name, t.row_count, t.columns.len());
     }
-    let errors = job.errors.as_array().cloned().unwrap_or_default();
-    for e in &errors {
-        eprintln!("failed: {}: {}", e["file"].as_str().unwrap_or("?"), e["error"].as_str().unwrap_or("?"));
+    // The job's report holds failures (of a file, or of an archive member that failed alone)
+    // and warnings (an ambiguous reading, with what was chosen and the runner-up).
+    let notes = job.errors.as_array().cloned().unwrap_or_default();
+    let text = |v: &serde_json::Value, key: &str| v[key].as_str().unwrap_or("?").to_owned();
+    let mut errors = Vec::new();
+    for n in &notes {
+        match (n.get("warning"), n.get("member")) {
+            (Some(_), _) => eprintln!("warning: {}: {}", text(n, "file"), text(n, "warning")),
+            (None, Some(_)) => {
+                eprintln!(
+                    "failed: {} in {}: {} (kept as a raw file)",
+                    text(n, "member"),
+                    text(n, "file"),
+                    text(n, "error")
+                );
+                errors.push(n);
+            }
+            (None, None) => {
+                eprintln!("failed: {}: {}", text(n, "file"), text(n, "error"));
+                errors.push(n);
+            }
+        }
     }
     println!("job {} {}: dataset {} version {}", job.id, job.state, dataset.name, draft.number);
     if !errors.is_empty() {

@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -5,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use kura_catalog::entity::ingest_job;
 use kura_catalog::{Page, PageRequest};
-use kura_ingest::Progress;
+use kura_ingest::{Progress, ReadOptions};
 
 use crate::access::{Which, authorize, editable_dataset};
 use crate::auth::Caller;
@@ -13,16 +14,39 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use kura_core::access::Action;
 
+/// Body of `POST …/draft/ingest` (optional): read parameters per raw file path. A file named
+/// here is read again even when it was ingested before, and its tables in the draft are
+/// replaced; unset parameters are detected as usual.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartIngest {
+    /// Raw file path → parameters (`delimiter`, `quote`, `decimal`, `encoding`, `header_line`,
+    /// `skip_lines`, `comment_prefix`, `columns: {name: {type, unit}}`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub files: BTreeMap<String, ReadOptions>,
+}
+
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/ingest", tag = "jobs", params(("name" = String, Path)),
+    request_body(content = Option<StartIngest>, description = "read parameters per file; absent: detect everything"),
     responses((status = 202, body = ingest_job::Model, description = "the job, queued; poll it for progress"),
-        (status = 400, description = "nothing left to ingest"), (status = 404)), security(("token" = [])))]
+        (status = 400, description = "nothing left to ingest, or bad parameters"), (status = 404)), security(("token" = [])))]
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
+    body: Option<Json<StartIngest>>,
 ) -> Result<(StatusCode, Json<ingest_job::Model>), ApiError> {
     let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
-    Ok((StatusCode::ACCEPTED, Json(start_job(&state, &draft).await?)))
+    let options = body.map(|Json(b)| b.files).unwrap_or_default();
+    if !options.is_empty() {
+        let paths: Vec<String> = options.keys().cloned().collect();
+        state.ingestor.reopen(&draft, &paths).await.map_err(|e| match e.code() {
+            kura_core::ErrorCode::NotFound => ApiError::bad_request(format!("{e}: name raw files of the draft")),
+            _ => e.into(),
+        })?;
+    }
+    Ok((StatusCode::ACCEPTED, Json(start_job_with(&state, &draft, options).await?)))
 }
 
 /// Queues an ingest job for the draft's pending raw files and runs it in the background.
@@ -30,12 +54,21 @@ pub(crate) async fn start_job(
     state: &AppState,
     draft: &kura_catalog::entity::dataset_version::Model,
 ) -> Result<ingest_job::Model, ApiError> {
+    start_job_with(state, draft, BTreeMap::new()).await
+}
+
+/// [`start_job`] with read parameters per raw file path.
+async fn start_job_with(
+    state: &AppState,
+    draft: &kura_catalog::entity::dataset_version::Model,
+    options: BTreeMap<String, ReadOptions>,
+) -> Result<ingest_job::Model, ApiError> {
     let job = state.ingestor.create_job(draft).await?;
     let ingestor = state.ingestor.clone();
     let queued = job.clone();
     tokio::spawn(async move {
-        // Failures are recorded on the job itself by `run_job`.
-        let _ = ingestor.run_job(queued, Arc::new(Progress::default())).await;
+        // Failures are recorded on the job itself by `run_job_with`.
+        let _ = ingestor.run_job_with(queued, Arc::new(Progress::default()), options).await;
     });
     Ok(job)
 }

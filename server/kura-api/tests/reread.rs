@@ -1,0 +1,67 @@
+//! Reading a file differently: `POST …/draft/ingest` with read parameters per file reads the
+//! named raw files again and replaces their tables in the draft (issue 18 item 3).
+
+mod common;
+
+use common::spawn_app;
+use serde_json::{Value, json};
+
+/// Every table of the draft as (name, rows, column names).
+async fn tables(app: &common::TestApp, dataset: &str) -> Vec<(String, i64, Vec<String>)> {
+    let page: Value = app.get_admin(&format!("/datasets/{dataset}/versions/1/tables")).await.json().await.unwrap();
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let columns = t["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned());
+            (t["name"].as_str().unwrap().to_owned(), t["row_count"].as_i64().unwrap(), columns.collect())
+        })
+        .collect()
+}
+
+/// Starts a job with `body` and waits for it to end.
+async fn ingest_with(app: &common::TestApp, dataset: &str, body: Value) -> Value {
+    let r = app.post_admin(&format!("/datasets/{dataset}/draft/ingest"), body).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    for _ in 0..600 {
+        let job: Value = app.get_admin(&format!("/datasets/{dataset}/jobs/{id}")).await.json().await.unwrap();
+        if job["finished_at"].is_string() {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("job {id} did not end");
+}
+
+#[tokio::test]
+async fn read_parameters_read_a_file_again_and_replace_its_tables() {
+    let app = spawn_app().await;
+    app.create_dataset("reread").await;
+    let csv = b"x;y\n1,5;2\n3,5;4\n".to_vec();
+    assert_eq!(app.upload("reread", vec![("run.csv", csv)]).await.status(), 201);
+    assert_eq!(app.ingest("reread").await["state"], "succeeded");
+    let first = tables(&app, "reread").await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!((first[0].1, first[0].2.clone()), (2, vec!["x".to_owned(), "y".to_owned()]));
+
+    // Read again as a file without a header line: three rows, generated names, one table.
+    let job = ingest_with(&app, "reread", json!({"files": {"run.csv": {"header_line": 0}}})).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let again = tables(&app, "reread").await;
+    assert_eq!(again.len(), 1, "the file's table is replaced, not doubled: {again:?}");
+    assert_eq!(again[0].1, 3, "{again:?}");
+
+    // A file that is not in the draft, or a parameter that means nothing, is refused up front.
+    let r = app.post_admin("/datasets/reread/draft/ingest", json!({"files": {"nope.csv": {}}})).await;
+    assert_eq!(r.status(), 400);
+    let r = app.post_admin("/datasets/reread/draft/ingest", json!({"files": {"run.csv": {"colour": "red"}}})).await;
+    assert!(r.status().is_client_error());
+    // A parameter the reader cannot use fails that file's job with the reason, and nothing else.
+    let job = ingest_with(&app, "reread", json!({"files": {"run.csv": {"decimal": ";"}}})).await;
+    let report = job["errors"].to_string();
+    assert!(report.contains("decimal separator"), "{job}");
+    assert_eq!(tables(&app, "reread").await, again, "a failed reading keeps the one before");
+    app.assert_healthy().await;
+}
