@@ -172,8 +172,8 @@ async fn build_world() -> World {
         let created =
             ok(&app, "POST", "/datasets", &steward, json!({"name": name, "title": title, "group": owner_id})).await;
         let id = created["dataset"]["id"].as_str().unwrap().to_owned();
-        let csv =
-            format!("a,b,{MASKED_COLUMN}\n{DATA_MIN},{level},{MASKED_VALUE}\n2,{DATA_VALUE},{MASKED_VALUE}\n").into_bytes();
+        let csv = format!("a,b,{MASKED_COLUMN}\n{DATA_MIN},{level},{MASKED_VALUE}\n2,{DATA_VALUE},{MASKED_VALUE}\n")
+            .into_bytes();
         let mut form = reqwest::multipart::Form::new();
         form = form.part("file", reqwest::multipart::Part::bytes(csv).file_name("t.csv"));
         let upload = app
