@@ -38,7 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets", get(datasets::list).post(datasets::create))
         .route("/datasets/{name}", get(datasets::get))
         .route("/datasets/{name}/draft", post(versions::draft).patch(versions::update))
-        .route("/datasets/{name}/draft/files", post(files::upload).layer(upload_limit.clone()))
+        .route("/datasets/{name}/draft/files", post(files::upload).layer(upload_limit))
         .route("/datasets/{name}/draft/ingest", post(jobs::start))
         .route("/datasets/{name}/draft/publish", post(versions::publish))
         .route("/datasets/{name}/draft/submit", post(versions::submit))

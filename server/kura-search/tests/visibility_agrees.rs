@@ -1,6 +1,6 @@
 //! One visibility truth: random worlds in a real SQLite catalog, and for every actor the SQL
 //! filter (dataset listing, dataset lookup, versions per dataset), the harvest listing (OAI-PMH,
-//! DCAT, sitemap) and the search visibility tokens agree with
+//! DCAT, sitemap), the search visibility tokens and the search index's hits agree with
 //! `decide(subject, ReadMetadata, facts, now)`.
 //!
 //! A world has organizations, groups, users with roles, consortia (members, agreement versions,
@@ -9,11 +9,12 @@
 //! are live, expired or revoked. The facts and subjects `decide` gets are the catalog's own
 //! (`Catalog::facts`, `Catalog::subject_for`), and both are checked against the world as built.
 //!
-//! `KURA_VISIBILITY_WORLDS` sets the number of worlds (default 500), `KURA_VISIBILITY_SEED` the
+//! `KURA_VISIBILITY_WORLDS` sets the number of worlds (default 400), `KURA_VISIBILITY_SEED` the
 //! first seed (default 0; world `i` uses seed `first + i`). A failure names its seed: rerun with
 //! `KURA_VISIBILITY_SEED=<seed> KURA_VISIBILITY_WORLDS=1`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use kura_catalog::audit::Actor;
@@ -26,7 +27,7 @@ use kura_catalog::users::NewUser;
 use kura_catalog::{Catalog, PageRequest, Visibility};
 use kura_core::access::{AccessLevel, Action, Decision, Facts, Role, Subject, decide, viewer_tokens};
 use kura_core::{Principal, VersionState};
-use kura_search::{Projector, SearchIndex};
+use kura_search::{Projector, SearchIndex, SearchRequest, Viewer};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -63,7 +64,7 @@ struct World {
 }
 
 /// An in-memory SQLite catalog, migrated once and emptied before each world (migrating takes
-/// longer than building and checking a world).
+/// longer than building and checking a world; so does creating a search index, likewise reused).
 async fn migrated_catalog() -> Catalog {
     let catalog = Catalog::connect("sqlite::memory:").await.expect("in-memory catalog");
     catalog.migrate().await.expect("migrations");
@@ -280,8 +281,9 @@ fn principal(subject: &Subject) -> Principal {
     Principal { actor: "test".into(), user_id: None, can_write: true, subject: subject.clone() }
 }
 
-/// Checks every surface against `decide` for every caller of one world.
-async fn check_world(catalog: Catalog, seed: u64) {
+/// Checks every surface against `decide` for every caller of one world, built in `catalog` and
+/// indexed in `index` where the datasets `previous` were; returns the world's datasets.
+async fn check_world(catalog: Catalog, index: Arc<SearchIndex>, previous: Vec<Uuid>, seed: u64) -> Vec<Uuid> {
     let world = build_world(catalog, seed).await;
     let catalog = &world.catalog;
     let now = world.now;
@@ -323,15 +325,22 @@ async fn check_world(catalog: Catalog, seed: u64) {
         format!("{} (group {:?}, {:?}, versions {states:?})", ds.row.name, ds.row.group_id, ds.level)
     };
 
-    // Search documents as the projection builds them.
-    let projector = Projector::new(catalog.clone(), std::sync::Arc::new(SearchIndex::in_memory().expect("index")));
+    // Search documents as the projection builds them, in an index.
+    let projector = Projector::new(catalog.clone(), index.clone());
+    // The previous world's datasets leave the index as deleted datasets do.
+    for gone in previous {
+        index.replace_dataset(gone, &[]).expect("remove documents");
+    }
     let mut documents = Vec::new();
     for ds in &world.datasets {
-        for doc in projector.documents_for(ds.row.id).await.expect("documents") {
+        let docs = projector.documents_for(ds.row.id).await.expect("documents");
+        index.replace_dataset(ds.row.id, &docs).expect("index documents");
+        for doc in docs {
             let version = ds.versions.iter().find(|v| v.row.number == doc.version).expect("indexed version exists");
             documents.push((ds, version, doc));
         }
     }
+    index.commit(0).expect("index commit");
 
     for caller in &callers {
         let who = &caller.label;
@@ -365,8 +374,20 @@ async fn check_world(catalog: Catalog, seed: u64) {
             assert_eq!(versions, want, "seed {seed}: versions of {} for {who}", describe(ds));
         }
 
-        // (c) Search: the caller's tokens meet a document's exactly when `decide` allows.
+        // (c) Search: the caller's tokens meet a document's exactly when `decide` allows, and the
+        // index query with the caller's filter finds exactly those documents.
         let tokens = viewer_tokens(&caller.subject);
+        let viewer = tokens.clone().map_or(Viewer::Everything, Viewer::Tokens);
+        let results = index.search(&SearchRequest { limit: 100, ..Default::default() }, &viewer).expect("search");
+        let hits: BTreeSet<(String, i32)> =
+            results.hits.iter().map(|h| (h.name.clone(), i32::try_from(h.version).expect("version"))).collect();
+        let want: BTreeSet<(String, i32)> = documents
+            .iter()
+            .filter(|(_, version, _)| may_see(version))
+            .map(|(ds, version, _)| (ds.row.name.clone(), version.row.number))
+            .collect();
+        assert_eq!(hits, want, "seed {seed}: search hits for {who}");
+        assert_eq!(results.total, want.len() as u64, "seed {seed}: search total for {who}");
         for (ds, version, doc) in &documents {
             let found = tokens.as_ref().is_none_or(|mine| mine.iter().any(|t| doc.visibility.contains(t)));
             assert_eq!(
@@ -392,6 +413,7 @@ async fn check_world(catalog: Catalog, seed: u64) {
         .map(|v| v.row.id)
         .collect();
     assert_eq!(harvested, want, "seed {seed}: harvest listing");
+    world.datasets.iter().map(|ds| ds.row.id).collect()
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -401,17 +423,22 @@ fn env_u64(name: &str, default: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_surface_agrees_with_decide() {
     let first = env_u64("KURA_VISIBILITY_SEED", 0);
-    let worlds = env_u64("KURA_VISIBILITY_WORLDS", 500);
+    let worlds = env_u64("KURA_VISIBILITY_WORLDS", 400);
     // Two catalogs, each taking every other seed: the worlds are independent.
     let mut lanes = Vec::new();
     for lane in 0..2 {
         lanes.push(tokio::spawn(async move {
             let catalog = migrated_catalog().await;
+            let index = Arc::new(SearchIndex::in_memory().expect("index"));
+            let mut previous = Vec::new();
             for seed in (first + lane..first + worlds).step_by(2) {
-                let run = tokio::spawn(check_world(catalog.clone(), seed));
-                if let Err(e) = run.await {
-                    let message = e.into_panic().downcast_ref::<String>().cloned().unwrap_or_default();
-                    panic!("rerun with KURA_VISIBILITY_SEED={seed} KURA_VISIBILITY_WORLDS=1: {message}");
+                let run = tokio::spawn(check_world(catalog.clone(), index.clone(), previous, seed));
+                match run.await {
+                    Ok(datasets) => previous = datasets,
+                    Err(e) => {
+                        let message = e.into_panic().downcast_ref::<String>().cloned().unwrap_or_default();
+                        panic!("rerun with KURA_VISIBILITY_SEED={seed} KURA_VISIBILITY_WORLDS=1: {message}");
+                    }
                 }
             }
         }));

@@ -44,7 +44,7 @@ pub fn router(upload_limit: DefaultBodyLimit) -> Router<AppState> {
         .route("/me", get(me::page))
         .route("/me/tokens", post(me::create_token))
         .route("/me/tokens/{id}/revoke", post(me::revoke_token))
-        .route("/new", get(upload::form).post(upload::create).layer(upload_limit.clone()))
+        .route("/new", get(upload::form).post(upload::create).layer(upload_limit))
         .route("/edit/{name}", get(edit::page).post(edit::save))
         .route("/edit/{name}/files", post(upload::add_files).layer(upload_limit))
         .route("/edit/{name}/draft", post(edit::open_draft))
