@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use kura_core::VersionState;
-use sea_orm::sea_query::Query;
+use kura_core::access::AccessLevel;
+use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
     TransactionTrait,
@@ -79,19 +80,22 @@ pub(crate) fn visible_datasets(select: Select<dataset::Entity>, vis: &Visibility
             .and_where(dataset_version::Column::State.is_in(PUBLIC_STATES))
             .to_owned(),
     );
-    let not_closed = dataset::Column::Id.not_in_subquery(
-        Query::select()
-            .column(access_policy::Column::DatasetId)
-            .from(access_policy::Entity)
-            .and_where(access_policy::Column::Level.eq("closed"))
-            .to_owned(),
-    );
+    let not_closed = dataset::Column::Id.not_in_subquery(closed_datasets());
     let public = Condition::all().add(published).add(not_closed);
     let mut visible = Condition::any().add(public);
     if !vis.groups.is_empty() {
         visible = visible.add(dataset::Column::GroupId.is_in(vis.groups.clone()));
     }
     select.filter(visible)
+}
+
+/// The ids of closed datasets: their metadata are for the owner group only, whatever the state.
+pub(crate) fn closed_datasets() -> SelectStatement {
+    Query::select()
+        .column(access_policy::Column::DatasetId)
+        .from(access_policy::Entity)
+        .and_where(access_policy::Column::Level.eq(AccessLevel::Closed.name()))
+        .to_owned()
 }
 
 /// Which of several visible datasets sharing a name the name stands for: one owned by a group

@@ -53,7 +53,11 @@ pub(crate) fn visible_versions(
     if vis.everything {
         return select;
     }
-    let mut visible = Condition::any().add(dataset_version::Column::State.is_in(crate::datasets::PUBLIC_STATES));
+    // Like `decide`: a public state, and not a closed dataset's.
+    let public = Condition::all()
+        .add(dataset_version::Column::State.is_in(crate::datasets::PUBLIC_STATES))
+        .add(dataset_version::Column::DatasetId.not_in_subquery(crate::datasets::closed_datasets()));
+    let mut visible = Condition::any().add(public);
     if !vis.groups.is_empty() {
         visible = visible.add(
             dataset_version::Column::DatasetId.in_subquery(

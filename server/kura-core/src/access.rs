@@ -155,6 +155,36 @@ fn holds_grant(subject: &Subject, facts: &Facts, now: DateTime<Utc>) -> bool {
     subject.grants.iter().any(|(d, expires)| *d == facts.dataset && *expires > now)
 }
 
+/// The search token every caller carries: documents with it are visible to everyone.
+pub const PUBLIC_TOKEN: &str = "public";
+
+/// The search token of the members of `group`.
+pub fn group_token(group: Uuid) -> String {
+    format!("group:{group}")
+}
+
+/// The search index's visibility tokens of a version: a caller may find it exactly when they
+/// carry one of them ([`viewer_tokens`]), which is exactly when [`decide`] lets them read its
+/// metadata.
+pub fn document_tokens(facts: &Facts) -> Vec<String> {
+    let mut tokens = vec![group_token(facts.owner_group)];
+    if metadata_visible(facts, None) {
+        tokens.push(PUBLIC_TOKEN.to_owned());
+    }
+    tokens
+}
+
+/// The visibility tokens a subject's searches carry, or `None` for those who see everything
+/// (platform admins).
+pub fn viewer_tokens(subject: &Subject) -> Option<Vec<String>> {
+    if subject.admin {
+        return None;
+    }
+    let mut tokens = vec![PUBLIC_TOKEN.to_owned()];
+    tokens.extend(subject.groups.iter().map(|(g, _)| group_token(*g)));
+    Some(tokens)
+}
+
 /// Whether masked columns are visible: only to the owner group and admins, on every data path.
 pub fn sees_masked_columns(subject: &Subject, facts: &Facts) -> bool {
     subject.admin || subject.role_in(facts.owner_group).is_some()

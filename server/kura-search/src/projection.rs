@@ -89,14 +89,9 @@ impl Projector {
             None => (None, None),
         };
         let level = policy.level.name();
-        let owner_token = dataset.group_id.map(|g| format!("group:{g}"));
         let mut docs = Vec::new();
         for version in published.into_iter().chain(draft) {
-            let public = version.state == "published" && level != "closed";
-            let mut visibility: Vec<String> = owner_token.iter().cloned().collect();
-            if public {
-                visibility.push("public".into());
-            }
+            let (facts, _) = self.catalog.facts(&dataset, version).await?;
             let mut doc = self.version_document(version, &policy.masked_columns).await?;
             doc.name = dataset.name.clone();
             doc.access_level = level.into();
@@ -106,7 +101,7 @@ impl Projector {
                 .or_else(|| version.metadata.get("license").and_then(Value::as_str).map(String::from));
             doc.group = group.clone();
             doc.organization = organization.clone();
-            doc.visibility = visibility;
+            doc.visibility = kura_core::access::document_tokens(&facts);
             docs.push(doc);
         }
         Ok(docs)

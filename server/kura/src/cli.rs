@@ -184,7 +184,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let viewer = if admin {
                 kura_search::Viewer::Everything
             } else {
-                kura_search::Viewer::Tokens(vec!["public".into()])
+                kura_search::Viewer::Tokens(vec![kura_core::access::PUBLIC_TOKEN.into()])
             };
             let request = kura_search::SearchRequest { query: query.join(" "), limit, ..Default::default() };
             let results = index.search(&request, &viewer)?;

@@ -33,12 +33,7 @@ pub struct SearchQuery {
 
 /// The caller as the index sees it.
 pub(crate) fn viewer(caller: &Caller) -> Viewer {
-    if caller.0.is_admin() {
-        return Viewer::Everything;
-    }
-    let mut tokens = vec!["public".to_owned()];
-    tokens.extend(caller.0.subject.groups.iter().map(|(g, _)| format!("group:{g}")));
-    Viewer::Tokens(tokens)
+    kura_core::access::viewer_tokens(&caller.0.subject).map_or(Viewer::Everything, Viewer::Tokens)
 }
 
 fn projector(state: &AppState) -> Result<&kura_search::Projector, ApiError> {

@@ -116,3 +116,27 @@ async fn the_migration_keeps_every_dataset_and_its_versions() {
     assert!(catalog.create_dataset(new("kept", Some(&b))).await.is_err());
     assert_eq!(catalog.versions(kept.id, &everything).await.unwrap(), before);
 }
+
+/// Found by `kura-search/tests/visibility_agrees.rs` (seed 19): the version filter let an outsider
+/// asking by dataset id list the published and deaccessioned versions of a closed dataset, which
+/// `decide` hides from everyone outside the owner group.
+#[tokio::test]
+async fn a_closed_datasets_versions_are_hidden_from_outsiders_asking_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog(dir.path(), None).await;
+    let [a, b, _] = groups(&catalog).await;
+    let (ds, draft) = catalog.create_dataset(new("secret", Some(&a))).await.unwrap();
+    let published = catalog.publish(&draft).await.unwrap();
+    let policy = crate::policies::Policy { level: AccessLevel::Closed, ..Default::default() };
+    catalog.set_policy(ds.id, &policy, crate::audit::Actor { who: "cli", surface: "test" }).await.unwrap();
+
+    let anonymous = Visibility { everything: false, groups: vec![] };
+    for outsider in [&anonymous, &member_of(&b)] {
+        assert!(catalog.versions(ds.id, outsider).await.unwrap().is_empty());
+        assert!(catalog.version(ds.id, crate::versions::VersionSelector::Latest, outsider).await.is_err());
+    }
+    for insider in [member_of(&a), Visibility::everything()] {
+        let ids: Vec<Uuid> = catalog.versions(ds.id, &insider).await.unwrap().iter().map(|v| v.id).collect();
+        assert_eq!(ids, [published.id]);
+    }
+}

@@ -153,6 +153,30 @@ proptest! {
     }
 }
 
+fn any_state() -> impl Strategy<Value = VersionState> {
+    prop_oneof![
+        Just(VersionState::Draft),
+        Just(VersionState::InReview),
+        Just(VersionState::Published),
+        Just(VersionState::Deaccessioned),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    /// The search visibility tokens are `decide` for reading metadata: a caller's tokens meet a
+    /// document's exactly when the caller may know the version exists.
+    #[test]
+    fn search_tokens_agree_with_decide(subject in subject_strategy(), level in level_strategy(), state in any_state()) {
+        let now = fixed_now();
+        let facts = facts_for(level, state, now);
+        let allowed = decide(&subject, Action::ReadMetadata, &facts, now) == Decision::Allow;
+        let document = document_tokens(&facts);
+        let found = viewer_tokens(&subject).is_none_or(|caller| caller.iter().any(|t| document.contains(t)));
+        prop_assert_eq!(found, allowed, "{:?} {:?} {:?}", subject, level, state);
+    }
+}
+
 #[test]
 fn an_embargo_lifts_exactly_at_its_date() {
     let now = fixed_now();
