@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -68,7 +68,7 @@ impl Catalog {
         if terms.trim().is_empty() {
             return Err(CatalogError::Invalid("a consortium needs the terms of its data-sharing agreement".into()));
         }
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         if let Some(g) = coordinator {
             group::Entity::find_by_id(g).one(&txn).await?.ok_or_else(|| CatalogError::not_found("group"))?;
         }
@@ -97,7 +97,7 @@ impl Catalog {
         member: Member,
         actor: Actor<'_>,
     ) -> Result<(), CatalogError> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         consortium::Entity::find_by_id(consortium_id)
             .one(&txn)
             .await?
@@ -152,7 +152,7 @@ impl Catalog {
         if terms.trim().is_empty() {
             return Err(CatalogError::Invalid("an agreement version needs its terms".into()));
         }
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         consortium::Entity::find_by_id(consortium_id)
             .one(&txn)
             .await?
@@ -172,7 +172,7 @@ impl Catalog {
         user_id: Uuid,
         actor: Actor<'_>,
     ) -> Result<agreement::Model, CatalogError> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let current =
             current_agreement(&txn, consortium_id).await?.ok_or_else(|| CatalogError::not_found("agreement"))?;
         let already = agreement_acceptance::Entity::find()

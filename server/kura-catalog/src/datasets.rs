@@ -6,10 +6,7 @@ use chrono::{DateTime, Utc};
 use kura_core::VersionState;
 use kura_core::access::AccessLevel;
 use sea_orm::sea_query::{Query, SelectStatement};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -121,7 +118,7 @@ impl Catalog {
     ) -> Result<(dataset::Model, dataset_version::Model), CatalogError> {
         validate_name(&new.name)?;
         let now = Utc::now();
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let ds = dataset::ActiveModel {
             id: Set(Uuid::now_v7()),
             name: Set(new.name.clone()),

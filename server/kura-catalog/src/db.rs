@@ -2,7 +2,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kura_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 
 use crate::CatalogError;
 
@@ -62,6 +65,19 @@ impl Catalog {
     /// The underlying connection, for the few queries that live outside this crate's modules.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Starts a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), waiting for it like any write: a deferred transaction that reads first and
+    /// writes later fails at once with "database is locked" when another connection wrote in
+    /// between (SQLite cannot upgrade its stale snapshot), as an ingest commit did while the
+    /// job's progress was being recorded. PostgreSQL ignores the mode.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        self.db.begin_with_options(options).await
     }
 }
 

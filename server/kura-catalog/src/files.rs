@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use kura_core::{FileRole, VersionState};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -73,7 +73,7 @@ impl Catalog {
         for f in &files {
             validate_path(&f.path)?;
         }
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let mut added = Vec::with_capacity(files.len());
         for f in files {
             let path = f.path.clone();

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use kura_core::VersionState;
 use kura_core::access::{AccessLevel, Facts};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -83,7 +83,7 @@ impl Catalog {
 
     /// Replaces a dataset's policy, audited and announced in the outbox, in one transaction.
     pub async fn set_policy(&self, dataset_id: Uuid, policy: &Policy, actor: Actor<'_>) -> Result<(), CatalogError> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let mut consortia = Vec::new();
         if let AccessLevel::Consortium { consortia: ids } = &policy.level {
             if ids.is_empty() {

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -76,7 +76,7 @@ impl Catalog {
             return Err(CatalogError::Conflict(format!("the request is already {}", request.state)));
         }
         let now = Utc::now();
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let (state, reason) = match &answer {
             Answer::Approve { expires_at } => {
                 if *expires_at <= now {
@@ -176,7 +176,7 @@ impl Catalog {
 
     /// Revokes a grant at once, audited.
     pub async fn revoke_grant(&self, dataset_id: Uuid, grant_id: Uuid, actor: Actor<'_>) -> Result<(), CatalogError> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let result = access_grant::Entity::update_many()
             .col_expr(access_grant::Column::RevokedAt, Expr::value(Utc::now()))
             .filter(access_grant::Column::Id.eq(grant_id))

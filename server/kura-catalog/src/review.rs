@@ -3,7 +3,7 @@
 //! audited. Who may do which is decided by the caller through `kura_core::access::decide`.
 
 use kura_core::VersionState;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -58,7 +58,7 @@ impl Catalog {
                 from.as_str()
             )));
         }
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         // The state check is repeated in the UPDATE so that concurrent moves cannot both win.
         let result = dataset_version::Entity::update_many()
             .col_expr(dataset_version::Column::State, to.as_str().into())

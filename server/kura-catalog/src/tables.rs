@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use kura_core::JobState;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -131,7 +131,7 @@ impl Catalog {
         outcome: IngestOutcome,
     ) -> Result<ingest_job::Model, CatalogError> {
         let now = Utc::now();
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let mut table_names = Vec::new();
         if !outcome.replace.is_empty() {
             let old: Vec<Uuid> = data_table::Entity::find()

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use kura_core::access::{Role, Subject};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -97,7 +97,7 @@ impl Catalog {
 
     /// Disables a user: their sessions, tokens and JWTs stop working at once.
     pub async fn disable_user(&self, id: Uuid, actor: Actor<'_>) -> Result<(), CatalogError> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         user::Entity::update_many()
             .col_expr(user::Column::DisabledAt, Expr::value(Utc::now()))
             .filter(user::Column::Id.eq(id))
@@ -124,7 +124,7 @@ impl Catalog {
         role: Role,
         actor: Actor<'_>,
     ) -> Result<(), CatalogError> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         group::Entity::find_by_id(group_id).one(&txn).await?.ok_or_else(|| CatalogError::not_found("group"))?;
         membership::Entity::delete_many()
             .filter(membership::Column::GroupId.eq(group_id))

@@ -7,7 +7,7 @@ use kura_core::{JobState, VersionState};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Select, Set, TransactionTrait,
+    Select, Set,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -113,7 +113,7 @@ impl Catalog {
     /// The dataset's open draft; when there is none, a new draft carrying the files and tables of
     /// the latest version, so that a new version starts from the previous one.
     pub async fn open_draft(&self, dataset_id: Uuid) -> Result<dataset_version::Model, CatalogError> {
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let latest = dataset_version::Entity::find()
             .filter(dataset_version::Column::DatasetId.eq(dataset_id))
             .order_by_desc(dataset_version::Column::Number)
@@ -170,7 +170,7 @@ impl Catalog {
                 version.number, version.state
             )));
         }
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let updated = apply_update(&txn, version, update).await?;
         outbox::append(&txn, "version.updated", Some(version.dataset_id), json!({"version": version.number})).await?;
         txn.commit().await?;
@@ -184,7 +184,7 @@ impl Catalog {
         if state.is_frozen() {
             return Err(CatalogError::Conflict(format!("version {} is already {}", version.number, version.state)));
         }
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let running = ingest_job::Entity::find()
             .filter(ingest_job::Column::VersionId.eq(version.id))
             .filter(ingest_job::Column::State.is_in([JobState::Queued.as_str(), JobState::Running.as_str()]))
@@ -233,7 +233,7 @@ impl Catalog {
         if reason.is_empty() || reason.len() > 4000 {
             return Err(CatalogError::Invalid("a deaccession needs a reason of 1 to 4000 characters".into()));
         }
-        let txn = self.connection().begin().await?;
+        let txn = self.begin_write().await?;
         let result = dataset_version::Entity::update_many()
             .col_expr(dataset_version::Column::State, VersionState::Deaccessioned.as_str().into())
             .col_expr(dataset_version::Column::DeaccessionedAt, Some(Utc::now()).into())

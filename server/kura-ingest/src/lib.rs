@@ -22,7 +22,7 @@ pub mod units;
 pub mod vendor;
 
 pub use error::IngestError;
-pub use pipeline::{Ingestor, LocalFile, Progress};
+pub use pipeline::{Ingestor, LocalFile, Progress, failures};
 pub use reader::{
     ColumnInfo, ColumnOptions, FormatReader, PartFailure, ReadError, ReadOptions, ReadReport, SinkError, SourceMember,
     TableSink, TableStart,

@@ -372,6 +372,12 @@ impl Drop for AbortOnDrop {
 /// One file's format, tables, extracted files, profile fields and job notes.
 type Ingested = (String, Vec<NewTable>, Vec<NewFile>, Option<kura_metadata::Imported>, Vec<serde_json::Value>);
 
+/// The failures among a job's report entries (of a whole file, or of an archive member that
+/// failed alone); the other entries are warnings.
+pub fn failures(report: &serde_json::Value) -> Vec<&serde_json::Value> {
+    report.as_array().map(|notes| notes.iter().filter(|n| n.get("error").is_some()).collect()).unwrap_or_default()
+}
+
 /// Most warnings of one file repeated in the job's report (all stay in its tables' metadata).
 const MAX_JOB_WARNINGS: usize = 20;
 

@@ -181,7 +181,6 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     // and warnings (an ambiguous reading, with what was chosen and the runner-up).
     let notes = job.errors.as_array().cloned().unwrap_or_default();
     let text = |v: &serde_json::Value, key: &str| v[key].as_str().unwrap_or("?").to_owned();
-    let mut errors = Vec::new();
     for n in &notes {
         match (n.get("warning"), n.get("member")) {
             (Some(_), _) => eprintln!("warning: {}: {}", text(n, "file"), text(n, "warning")),
@@ -192,14 +191,11 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
                     text(n, "file"),
                     text(n, "error")
                 );
-                errors.push(n);
             }
-            (None, None) => {
-                eprintln!("failed: {}: {}", text(n, "file"), text(n, "error"));
-                errors.push(n);
-            }
+            (None, None) => eprintln!("failed: {}: {}", text(n, "file"), text(n, "error")),
         }
     }
+    let errors = kura_ingest::failures(&job.errors);
     println!("job {} {}: dataset {} version {}", job.id, job.state, dataset.name, draft.number);
     if !errors.is_empty() {
         return Ok(ExitCode::FAILURE);
