@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kura_catalog::datasets::NewDataset;
 use kura_catalog::{CatalogError, Visibility};
 use kura_core::Config;
-use kura_ingest::{LocalFile, Progress};
+use kura_ingest::{ColumnOptions, LocalFile, Progress, ReadOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
@@ -33,12 +33,74 @@ pub struct IngestArgs {
     /// No progress bar (also off when stderr is not a terminal).
     #[arg(long)]
     pub quiet: bool,
+    /// Read the files with this delimiter (`,` `;` `|` `tab` `space` `whitespace`) instead of
+    /// detecting it. The read parameters below apply to every file given and are recorded in
+    /// each table's provenance.
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// Quote character (only `"` today).
+    #[arg(long)]
+    pub quote: Option<String>,
+    /// Decimal separator: `.` or `,`.
+    #[arg(long)]
+    pub decimal: Option<String>,
+    /// Text encoding (`utf-8`, `utf-16le`, `shift_jis`, `windows-1252`, `latin1`).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// 1-based line of the header; 0 when the files have no header line.
+    #[arg(long)]
+    pub header_line: Option<u64>,
+    /// Lines at the top that are never table rows.
+    #[arg(long)]
+    pub skip_lines: Option<u64>,
+    /// Lines starting with this are comments.
+    #[arg(long)]
+    pub comment_prefix: Option<String>,
+    /// A column's type and unit: `NAME=TYPE`, `NAME=TYPE:UNIT` or `NAME=:UNIT` (repeatable;
+    /// types: integer, float, boolean, timestamp, text).
+    #[arg(long = "column", value_name = "NAME=TYPE[:UNIT]")]
+    pub columns: Vec<String>,
+    /// Read files already in the draft again (with the parameters above), replacing their
+    /// tables, instead of adding them.
+    #[arg(long)]
+    pub reingest: bool,
+}
+
+impl IngestArgs {
+    /// The read parameters given on the command line.
+    fn read_options(&self) -> anyhow::Result<ReadOptions> {
+        let mut columns = std::collections::BTreeMap::new();
+        for spec in &self.columns {
+            let (name, rest) =
+                spec.split_once('=').with_context(|| format!("--column {spec:?}: expected NAME=TYPE[:UNIT]"))?;
+            let (data_type, unit) = match rest.split_once(':') {
+                Some((t, u)) => (t, Some(u)),
+                None => (rest, None),
+            };
+            let column = ColumnOptions {
+                data_type: Some(data_type.trim()).filter(|t| !t.is_empty()).map(str::to_string),
+                unit: unit.map(str::trim).filter(|u| !u.is_empty()).map(str::to_string),
+            };
+            columns.insert(name.trim().to_string(), column);
+        }
+        Ok(ReadOptions {
+            delimiter: self.delimiter.clone(),
+            quote: self.quote.clone(),
+            decimal: self.decimal.clone(),
+            encoding: self.encoding.clone(),
+            header_line: self.header_line,
+            skip_lines: self.skip_lines,
+            comment_prefix: self.comment_prefix.clone(),
+            columns,
+        })
+    }
 }
 
 pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let options = args.read_options()?;
     let mut files = Vec::with_capacity(args.paths.len());
     for source in &args.paths {
-        anyhow::ensure!(source.is_file(), "{} is not a file", source.display());
+        anyhow::ensure!(args.reingest || source.is_file(), "{} is not a file", source.display());
         let name = source
             .file_name()
             .and_then(|n| n.to_str())
@@ -63,8 +125,18 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     let draft = catalog.open_draft(dataset.id).await?;
-    state.ingestor.add_local_files(&draft, &files).await?;
+    if args.reingest {
+        let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+        state.ingestor.reopen(&draft, &paths).await?;
+    } else {
+        state.ingestor.add_local_files(&draft, &files).await?;
+    }
     let job = state.ingestor.create_job(&draft).await?;
+    let per_file = if options.is_empty() {
+        std::collections::BTreeMap::new()
+    } else {
+        files.iter().map(|f| (f.path.clone(), options.clone())).collect()
+    };
 
     let progress = Arc::new(Progress::default());
     let bar = progress_bar(args.quiet, job.bytes_total.max(0) as u64);
@@ -82,7 +154,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
             }
         })
     };
-    let job = state.ingestor.run_job(job, progress).await?;
+    let job = state.ingestor.run_job_with(job, progress, per_file).await?;
     ticker.abort();
     bar.finish_and_clear();
 
@@ -90,9 +162,23 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     for t in &tables.items {
         println!("table {} ({} rows, {} columns)", t.name, t.row_count, t.columns.len());
     }
-    let errors = job.errors.as_array().cloned().unwrap_or_default();
-    for e in &errors {
-        eprintln!("failed: {}: {}", e["file"].as_str().unwrap_or("?"), e["error"].as_str().unwrap_or("?"));
+    let notes = job.errors.as_array().cloned().unwrap_or_default();
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("?").to_string();
+    let mut errors = Vec::new();
+    for e in &notes {
+        if let Some(warning) = e.get("warning") {
+            eprintln!("warning: {}: {}", text(&e["file"]), text(warning));
+        } else if let Some(member) = e.get("member") {
+            eprintln!(
+                "failed member (kept as a raw file): {}: {}: {}",
+                text(&e["file"]),
+                text(member),
+                text(&e["error"])
+            );
+        } else {
+            eprintln!("failed: {}: {}", text(&e["file"]), text(&e["error"]));
+            errors.push(e);
+        }
     }
     println!("job {} {}: dataset {} version {}", job.id, job.state, dataset.name, draft.number);
     if !errors.is_empty() {

@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -5,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use kura_catalog::entity::ingest_job;
 use kura_catalog::{Page, PageRequest};
-use kura_ingest::Progress;
+use kura_ingest::{Progress, ReadOptions};
 
 use crate::access::{Which, authorize, editable_dataset};
 use crate::auth::Caller;
@@ -13,16 +14,38 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use kura_core::access::Action;
 
+/// Optional body of `POST …/draft/ingest`: read parameters per raw file path, and files already
+/// ingested to read again with them (their tables are replaced).
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngestRequest {
+    /// Raw file path → read parameters (`delimiter`, `quote`, `decimal`, `encoding`,
+    /// `header_line` (0: none), `skip_lines`, `comment_prefix`,
+    /// `columns: {name: {type, unit}}`); unset ones are detected.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub files: BTreeMap<String, ReadOptions>,
+    /// Raw files of the draft to read again, replacing their tables.
+    #[serde(default)]
+    pub reingest: Vec<String>,
+}
+
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/ingest", tag = "jobs", params(("name" = String, Path)),
+    request_body(content = Option<IngestRequest>, description = "per-file read parameters; re-ingest"),
     responses((status = 202, body = ingest_job::Model, description = "the job, queued; poll it for progress"),
         (status = 400, description = "nothing left to ingest"), (status = 404)), security(("token" = [])))]
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
+    body: Option<Json<IngestRequest>>,
 ) -> Result<(StatusCode, Json<ingest_job::Model>), ApiError> {
     let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
-    Ok((StatusCode::ACCEPTED, Json(start_job(&state, &draft).await?)))
+    let request = body.map(|Json(b)| b).unwrap_or_default();
+    if !request.reingest.is_empty() {
+        state.ingestor.reopen(&draft, &request.reingest).await?;
+    }
+    Ok((StatusCode::ACCEPTED, Json(start_job_with(&state, &draft, request.files).await?)))
 }
 
 /// Queues an ingest job for the draft's pending raw files and runs it in the background.
@@ -30,12 +53,21 @@ pub(crate) async fn start_job(
     state: &AppState,
     draft: &kura_catalog::entity::dataset_version::Model,
 ) -> Result<ingest_job::Model, ApiError> {
+    start_job_with(state, draft, BTreeMap::new()).await
+}
+
+/// [`start_job`] with read parameters per raw file path.
+async fn start_job_with(
+    state: &AppState,
+    draft: &kura_catalog::entity::dataset_version::Model,
+    options: BTreeMap<String, ReadOptions>,
+) -> Result<ingest_job::Model, ApiError> {
     let job = state.ingestor.create_job(draft).await?;
     let ingestor = state.ingestor.clone();
     let queued = job.clone();
     tokio::spawn(async move {
         // Failures are recorded on the job itself by `run_job`.
-        let _ = ingestor.run_job(queued, Arc::new(Progress::default())).await;
+        let _ = ingestor.run_job_with(queued, Arc::new(Progress::default()), options).await;
     });
     Ok(job)
 }
