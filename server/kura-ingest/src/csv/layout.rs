@@ -169,6 +169,14 @@ pub(crate) fn detect_with(text: &str, hints: &Hints) -> Result<Layout, ReadError
             }
             choice.runner_up = Some((name, c2.score()));
         }
+        if split[k].0 == Delim::Byte(b',') && split_numbers(&split[k].1, &cand) && hints.delim.is_none() {
+            choice.warnings.push(
+                "ambiguous dialect: read with delimiter ',', but most rows hold a number cut at a comma \
+                 (`12,5` as 12 and 5): the file may use decimal commas with another delimiter; set the delimiter \
+                 and decimal separator to read it differently"
+                    .to_string(),
+            );
+        }
         if let Some((from, to)) = cand.kv_same_width {
             choice.warnings.push(format!(
                 "uncertain header block: lines {from}-{to} were read as key/value metadata, not as rows of the \
@@ -179,6 +187,26 @@ pub(crate) fn detect_with(text: &str, hints: &Hints) -> Result<Layout, ReadError
         return Ok(build(text, delim, decimal, recs, cand, choice, hints));
     }
     Err(ReadError::NoTable("no delimited rows with two or more columns".into()))
+}
+
+/// Whether a `,`-split table looks like numbers with decimal commas cut in two: in most rows a
+/// field holding another delimiter (space, `;`, tab, `|`) and ending in digits is followed by one
+/// starting with digits (`alpha beta -186,46800`, `-0,5000;0,35`).
+fn split_numbers(recs: &[Rec], cand: &Cand) -> bool {
+    let rows: Vec<&[String]> = recs[cand.start..]
+        .iter()
+        .filter(|r| matches!(r.kind, RecKind::Fields(_)))
+        .take(cand.rows.min(64))
+        .map(|r| r.fields())
+        .collect();
+    let cut = |f: &[String]| {
+        f.windows(2).any(|w| {
+            w[0].ends_with(|c: char| c.is_ascii_digit())
+                && w[0].contains([' ', ';', '\t', '|'])
+                && w[1].starts_with(|c: char| c.is_ascii_digit())
+        })
+    };
+    !rows.is_empty() && rows.iter().filter(|f| cut(f)).count() * 2 > rows.len()
 }
 
 /// How a dialect is named in warnings.
@@ -277,6 +305,12 @@ fn find_table(recs: &[Rec], delim: Delim, strict: bool, decimal: u8, hints: &Hin
         for v in head.iter().filter(|v| !v.trim().is_empty()) {
             cells += 1;
             typed += usize::from(reads_as_typed(v, decimal));
+            comma_floats += usize::from(
+                decimal != b'.'
+                    && v.contains(char::from(decimal))
+                    && data_like(v)
+                    && !values::is_data_like(v.as_bytes()),
+            );
         }
         let header_cells = cells;
         let mut first_col_text = !data_like(&head[0]);
