@@ -1,14 +1,23 @@
-//! Finding the table in the sample: which delimiter, where the preamble ends, whether there is a
-//! header line, and where the data starts.
+//! Finding the table in the sample: which delimiter and decimal separator, where the preamble
+//! ends, whether there is a header line, and where the data starts.
 //!
-//! A table is a run of records with a consistent field count of at least two, ended by a blank
-//! line, a comment line or the end of the sample; a run that runs into a record with more fields
-//! is part of a preamble (such as CasaXPS's per-peak rows above the spectrum). The first run whose
-//! rows are mostly data-like wins; runs of two columns with a text first column are taken for
-//! `key,value` metadata when a later run qualifies. Without a data-like run, a table of text is
-//! accepted, but never with the whitespace delimiter, which would turn prose into a table.
-//! Delimiters compete on how many rows their
-//! table has, ties going to the order in [`Delim::CANDIDATES`].
+//! A table is a run of records with a consistent field count of at least two (a header line's
+//! trailing delimiter aside), ended by a blank line, a comment line or the end of the sample; a
+//! run that runs into a record with more fields is part of a preamble (such as CasaXPS's per-peak
+//! rows above the spectrum). Within one dialect the first data-like run wins (some column holds
+//! mostly numbers, dates or missing-value tokens; split at runs of spaces, most cells must be
+//! data); a run is judged once, so a run that is not data-like never becomes one by giving up its
+//! first rows to a header block. A run of two columns with a text first column is `key,value`
+//! metadata only above a wider table (above one of its own width, with a warning); with nothing
+//! below, it is the table. Without a data-like run, a table of text is accepted, but never with
+//! the whitespace delimiter, which would turn prose into a table.
+//!
+//! Dialects (delimiter × decimal separator) compete on a score, clevercsv's pattern × type idea:
+//! the rows their table explains times the share of its cells that read as a typed value or as
+//! plain text without another dialect's delimiter in it (`5000;0` read with `,` does not). Ties go
+//! to the order in [`Delim::CANDIDATES`] and to `.`. A runner-up within [`CLOSE`] of the winner
+//! that reads the sample differently is a warning naming both (STYLE: no heuristic without a
+//! confidence); so are an uncertain header block and a header guessed over a table of text.
 
 use crate::reader::ReadError;
 
