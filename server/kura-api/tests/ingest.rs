@@ -328,3 +328,43 @@ async fn what_the_user_wrote_first_is_kept() {
     assert_eq!(md["keywords"][0]["value"], "chemical reaction: structures conditions", "{md} {job}");
     kura_metadata::validate_draft(md).expect("the filled draft is valid");
 }
+
+/// Issue 18: read parameters per file through `POST …/draft/ingest`, and re-ingest replacing
+/// the file's tables; the parameters given are in the provenance.
+#[tokio::test]
+async fn read_parameters_and_reingest_replace_a_files_tables() {
+    let app = spawn_app().await;
+    let file = "# Potentiostat\nE [V];I [mA]\n-0,5000;0,350783\n-0,4990;0,351200\n-0,4980;0,351617\n";
+    let job = ingest_files(&app, "echem", vec![("cv.csv", file.as_bytes().to_vec())]).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let table: Value = app.get_admin("/datasets/echem/versions/1/tables/cv").await.json().await.unwrap();
+    assert_eq!(table["columns"][0]["arrow_type"], "Float64", "{table}");
+    assert_eq!(table["provenance"]["parameters"]["decimal"], ",");
+
+    // Read again as the user says: a decimal point, so the values are text; and a unit.
+    let body = serde_json::json!({
+        "reingest": ["cv.csv"],
+        "files": {"cv.csv": {"delimiter": ";", "decimal": ".", "columns": {"I": {"unit": "A"}}}},
+    });
+    let r = app.post_admin("/datasets/echem/draft/ingest", body).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
+    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    for _ in 0..600 {
+        let job: Value = app.get_admin(&format!("/datasets/echem/jobs/{id}")).await.json().await.unwrap();
+        if job["finished_at"].is_string() {
+            assert_eq!(job["state"], "succeeded", "{job}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let tables: Value = app.get_admin("/datasets/echem/versions/1/tables").await.json().await.unwrap();
+    assert_eq!(tables["items"].as_array().map(Vec::len), Some(1), "replaced, not added: {tables}");
+    let table: Value = app.get_admin("/datasets/echem/versions/1/tables/cv").await.json().await.unwrap();
+    assert_eq!(table["columns"][0]["arrow_type"], "Utf8", "{table}");
+    assert_eq!(table["columns"][1]["unit"], "A");
+    assert_eq!(table["provenance"]["parameters"]["given"]["decimal"], ".");
+    // Unknown parameters are refused.
+    let r =
+        app.post_admin("/datasets/echem/draft/ingest", serde_json::json!({"files": {"cv.csv": {"delim": ";"}}})).await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+}

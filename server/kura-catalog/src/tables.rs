@@ -205,7 +205,6 @@ impl Catalog {
         };
         let failed = outcome.errors.iter().filter(|e| e.get("member").is_none() && e.get("error").is_some()).count();
         let members = outcome.errors.iter().filter(|e| e.get("member").is_some()).count();
-        let warnings = outcome.errors.iter().filter(|e| e.get("warning").is_some()).count();
         let state = match (failed, outcome.formats.len()) {
             (0, _) => JobState::Succeeded,
             (f, n) if f >= n => JobState::Failed,
@@ -220,13 +219,10 @@ impl Catalog {
         if failed > 0 {
             message.push(format!("{} of {} files failed", failed, outcome.formats.len()));
         }
+        message.extend(notes);
         if members > 0 {
             message.push(format!("{members} archive members could not be read and were kept as raw files"));
         }
-        if warnings > 0 {
-            message.push(format!("{warnings} warnings: see errors"));
-        }
-        message.extend(notes);
         active.message = Set(Some(message.join("\n")).filter(|m| !m.is_empty()));
         active.updated_at = Set(now);
         active.finished_at = Set(Some(now));

@@ -25,6 +25,9 @@ pub struct StartIngest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub files: BTreeMap<String, ReadOptions>,
+    /// More raw files of the draft to read again (detecting everything), replacing their tables.
+    #[serde(default)]
+    pub reingest: Vec<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/ingest", tag = "jobs", params(("name" = String, Path)),
@@ -38,9 +41,11 @@ pub async fn start(
     body: Option<Json<StartIngest>>,
 ) -> Result<(StatusCode, Json<ingest_job::Model>), ApiError> {
     let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
-    let options = body.map(|Json(b)| b.files).unwrap_or_default();
-    if !options.is_empty() {
-        let paths: Vec<String> = options.keys().cloned().collect();
+    let StartIngest { files: options, reingest } = body.map(|Json(b)| b).unwrap_or_default();
+    let mut paths: Vec<String> = options.keys().cloned().chain(reingest).collect();
+    paths.sort();
+    paths.dedup();
+    if !paths.is_empty() {
         state.ingestor.reopen(&draft, &paths).await.map_err(|e| match e.code() {
             kura_core::ErrorCode::NotFound => ApiError::bad_request(format!("{e}: name raw files of the draft")),
             _ => e.into(),

@@ -43,6 +43,17 @@ pub(crate) fn detect(head: &[u8]) -> Result<Detected, ReadError> {
     Ok(plain(WINDOWS_1252))
 }
 
+/// When the encoding was a guess between Shift_JIS and windows-1252 on little evidence (fewer
+/// than [`FEW`] Japanese characters), the other one, for a warning.
+pub(crate) fn runner_up(head: &[u8], d: Detected) -> Option<&'static Encoding> {
+    const FEW: usize = 4;
+    if d.bom_len > 0 || d.encoding == UTF_8 {
+        return None;
+    }
+    let (japanese, _) = shift_jis_evidence(head)?;
+    (japanese > 0 && japanese < FEW).then_some(if d.encoding == SHIFT_JIS { WINDOWS_1252 } else { SHIFT_JIS })
+}
+
 /// Refuses binary content: NUL bytes, or more than 2% control characters.
 fn check_text(bytes: &[u8]) -> Result<(), ReadError> {
     if bytes.contains(&0) {
@@ -65,23 +76,40 @@ fn valid_utf8_prefix(head: &[u8]) -> bool {
 }
 
 /// Shift_JIS when the head decodes without error, has Japanese characters, and few half-width
-/// katakana or private-use characters, which is what Latin-1 text decoded as Shift_JIS yields.
+/// katakana, private-use characters or Japanese characters wedged between ASCII letters, which
+/// is what Latin-1 text decoded as Shift_JIS yields (`crème` → `cr` + a kanji + `e`).
 fn reads_as_shift_jis(head: &[u8]) -> bool {
+    shift_jis_evidence(head).is_some_and(|(japanese, suspicious)| japanese > 0 && suspicious * 4 <= japanese)
+}
+
+/// Japanese and suspicious characters of `head` decoded as Shift_JIS; `None` when it does not
+/// decode.
+fn shift_jis_evidence(head: &[u8]) -> Option<(usize, usize)> {
     let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
     let mut out = String::with_capacity(head.len() * 3 / 2 + 16);
     let (res, _) = decoder.decode_to_string_without_replacement(head, &mut out, false);
     if !matches!(res, DecoderResult::InputEmpty) {
-        return false;
+        return None;
     }
     let (mut japanese, mut suspicious) = (0usize, 0usize);
-    for c in out.chars() {
+    let mut prev = ' ';
+    let mut chars = out.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied().unwrap_or(' ');
         match c {
-            '\u{3000}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}' | '\u{ff01}'..='\u{ff5e}' => japanese += 1,
+            '\u{3000}'..='\u{30ff}' | '\u{4e00}'..='\u{9fff}' | '\u{ff01}'..='\u{ff5e}' => {
+                if prev.is_ascii_alphabetic() && next.is_ascii_alphabetic() {
+                    suspicious += 1;
+                } else {
+                    japanese += 1;
+                }
+            }
             '\u{ff61}'..='\u{ff9f}' | '\u{e000}'..='\u{f8ff}' => suspicious += 1,
             _ => {}
         }
+        prev = c;
     }
-    japanese > 0 && suspicious * 4 <= japanese
+    Some((japanese, suspicious))
 }
 
 /// Decodes the head for sniffing, replacing errors; a character cut at the end is dropped.

@@ -1,14 +1,23 @@
-//! Finding the table in the sample: which delimiter, where the preamble ends, whether there is a
-//! header line, and where the data starts.
+//! Finding the table in the sample: which delimiter and decimal separator, where the preamble
+//! ends, whether there is a header line, and where the data starts.
 //!
-//! A table is a run of records with a consistent field count of at least two, ended by a blank
-//! line, a comment line or the end of the sample; a run that runs into a record with more fields
-//! is part of a preamble (such as CasaXPS's per-peak rows above the spectrum). The first run whose
-//! rows are mostly data-like wins; runs of two columns with a text first column are taken for
-//! `key,value` metadata when a later run qualifies. Without a data-like run, a table of text is
-//! accepted, but never with the whitespace delimiter, which would turn prose into a table.
-//! Delimiters compete on how many rows their
-//! table has, ties going to the order in [`Delim::CANDIDATES`].
+//! A table is a run of records with a consistent field count of at least two (a header line's
+//! trailing delimiter aside), ended by a blank line, a comment line or the end of the sample; a
+//! run that runs into a record with more fields is part of a preamble (such as CasaXPS's per-peak
+//! rows above the spectrum). Within one dialect the first data-like run wins (some column holds
+//! mostly numbers, dates or missing-value tokens; split at runs of spaces, most cells must be
+//! data); a run is judged once, so a run that is not data-like never becomes one by giving up its
+//! first rows to a header block. A run of two columns with a text first column is `key,value`
+//! metadata only above a wider table (above one of its own width, with a warning); with nothing
+//! below, it is the table. Without a data-like run, a table of text is accepted, but never with
+//! the whitespace delimiter, which would turn prose into a table.
+//!
+//! Dialects (delimiter × decimal separator) compete on a score, clevercsv's pattern × type idea:
+//! the rows their table explains times the share of its cells that read as a typed value or as
+//! plain text without another dialect's delimiter in it (`5000;0` read with `,` does not). Ties go
+//! to the order in [`Delim::CANDIDATES`] and to `.`. A runner-up within [`CLOSE`] of the winner
+//! that reads the sample differently is a warning naming both (STYLE: no heuristic without a
+//! confidence); so are an uncertain header block and a header guessed over a table of text.
 
 use crate::reader::ReadError;
 
@@ -133,7 +142,7 @@ pub(crate) fn detect_with(text: &str, hints: &Hints) -> Result<Layout, ReadError
                 None => b".,",
             };
             for &decimal in decimals {
-                if let Some(c) = find_table(recs, strict, decimal, hints)
+                if let Some(c) = find_table(recs, *delim, strict, decimal, hints)
                     // A decimal comma that no cell needs is the same reading as `.`.
                     && (decimal == b'.' || c.comma_floats > 0 || hints.decimal.is_some())
                 {
@@ -169,6 +178,14 @@ pub(crate) fn detect_with(text: &str, hints: &Hints) -> Result<Layout, ReadError
             }
             choice.runner_up = Some((name, c2.score()));
         }
+        if split[k].0 == Delim::Byte(b',') && split_numbers(&split[k].1, &cand) && hints.delim.is_none() {
+            choice.warnings.push(
+                "ambiguous dialect: read with delimiter ',', but most rows hold a number cut at a comma \
+                 (`12,5` as 12 and 5): the file may use decimal commas with another delimiter; set the delimiter \
+                 and decimal separator to read it differently"
+                    .to_string(),
+            );
+        }
         if let Some((from, to)) = cand.kv_same_width {
             choice.warnings.push(format!(
                 "uncertain header block: lines {from}-{to} were read as key/value metadata, not as rows of the \
@@ -179,6 +196,26 @@ pub(crate) fn detect_with(text: &str, hints: &Hints) -> Result<Layout, ReadError
         return Ok(build(text, delim, decimal, recs, cand, choice, hints));
     }
     Err(ReadError::NoTable("no delimited rows with two or more columns".into()))
+}
+
+/// Whether a `,`-split table looks like numbers with decimal commas cut in two: in most rows a
+/// field holding another delimiter (space, `;`, tab, `|`) and ending in digits is followed by one
+/// starting with digits (`alpha beta -186,46800`, `-0,5000;0,35`).
+fn split_numbers(recs: &[Rec], cand: &Cand) -> bool {
+    let rows: Vec<&[String]> = recs[cand.start..]
+        .iter()
+        .filter(|r| matches!(r.kind, RecKind::Fields(_)))
+        .take(cand.rows.min(64))
+        .map(|r| r.fields())
+        .collect();
+    let cut = |f: &[String]| {
+        f.windows(2).any(|w| {
+            w[0].ends_with(|c: char| c.is_ascii_digit())
+                && w[0].contains([' ', ';', '\t', '|'])
+                && w[1].starts_with(|c: char| c.is_ascii_digit())
+        })
+    };
+    !rows.is_empty() && rows.iter().filter(|f| cut(f)).count() * 2 > rows.len()
 }
 
 /// How a dialect is named in warnings.
@@ -192,21 +229,29 @@ pub(crate) fn dialect_name(delim: Delim, decimal: u8) -> String {
     format!("delimiter {d} with decimal '{}'", char::from(decimal))
 }
 
-/// Whether two candidates cut the sample into the same table (a tab-separated file without
-/// spaces reads the same with tabs and with runs of whitespace).
+/// Whether two candidates agree wherever both read a record (same fields on the same lines):
+/// then the one explaining more rows is simply better, not a rival reading (a tab-separated file
+/// reads the same with tabs and with runs of whitespace, except for a header with spaces).
 fn same_reading(a: &[Rec], ca: &Cand, b: &[Rec], cb: &Cand) -> bool {
-    if ca.width != cb.width || ca.rows != cb.rows {
-        return false;
-    }
-    let fields = |recs: &[Rec], c: &Cand| -> Vec<Vec<String>> {
+    let run = |recs: &[Rec], c: &Cand| -> Vec<(u64, Vec<String>)> {
         recs[c.start..]
             .iter()
             .filter(|r| matches!(r.kind, RecKind::Fields(_)))
-            .take(64)
-            .map(|r| r.fields().to_vec())
+            .take(c.rows.min(INFER_ROWS))
+            .map(|r| (r.line, r.fields().to_vec()))
             .collect()
     };
-    fields(a, ca) == fields(b, cb)
+    let (ra, rb) = (run(a, ca), run(b, cb));
+    let mut overlap = 0;
+    for (line, fields) in &rb {
+        if let Ok(k) = ra.binary_search_by_key(line, |(l, _)| *l) {
+            if ra[k].1 != *fields {
+                return false;
+            }
+            overlap += 1;
+        }
+    }
+    overlap > 0
 }
 
 /// Turns the skipped lines, and lines starting with the caller's comment prefix, into comments
@@ -227,7 +272,7 @@ fn skip_lines(text: &str, mut recs: Vec<Rec>, hints: &Hints) -> Vec<Rec> {
 pub(crate) fn detect_in(text: &str, delim: Delim, recs: Vec<Rec>) -> Result<Layout, ReadError> {
     let hints = Hints::default();
     for strict in [true, false] {
-        if let Some(cand) = find_table(&recs, strict, b'.', &hints) {
+        if let Some(cand) = find_table(&recs, delim, strict, b'.', &hints) {
             let choice = Choice { score: cand.score(), confidence: 1.0, ..Choice::default() };
             return Ok(build(text, delim, b'.', recs, cand, choice, &hints));
         }
@@ -235,11 +280,21 @@ pub(crate) fn detect_in(text: &str, delim: Delim, recs: Vec<Rec>) -> Result<Layo
     Err(ReadError::NoTable("no rows with two or more columns".into()))
 }
 
-fn find_table(recs: &[Rec], strict: bool, decimal: u8, hints: &Hints) -> Option<Cand> {
+fn find_table(recs: &[Rec], delim: Delim, strict: bool, decimal: u8, hints: &Hints) -> Option<Cand> {
     let mut kv_like: Option<Cand> = None;
+    let whitespace = delim == Delim::Whitespace;
     let data_like = |v: &str| values::is_data_like_dec(v.as_bytes(), decimal);
+    let given = matches!(hints.header_line, Some(Some(_)));
+    // Records of a consistent run already judged are not table starts of their own: a run that
+    // is not data-like enough does not become one by dropping its first rows (which would take
+    // them for a header block).
+    let mut skip_until = 0;
+    let mut lone_record: Option<Cand> = None;
     for (i, rec) in recs.iter().enumerate() {
         let RecKind::Fields(head) = &rec.kind else { continue };
+        if i < skip_until {
+            continue;
+        }
         if let Some(Some(line)) = hints.header_line
             && rec.line != line
         {
@@ -249,31 +304,43 @@ fn find_table(recs: &[Rec], strict: bool, decimal: u8, hints: &Hints) -> Option<
         // A header line ending in the delimiter has an empty last field its rows do not repeat.
         let trailing = head.iter().rev().take_while(|f| f.trim().is_empty()).count();
         let least = (width - trailing).max(2);
-        let given = matches!(hints.header_line, Some(Some(_)));
         if (rec.colon_kv && !given) || width < 2 || head.iter().filter(|f| !f.trim().is_empty()).count() < 2 {
             continue;
         }
         let (mut rows, mut exact, mut cells, mut data_cells, mut words, mut typed, mut comma_floats) =
             (0, 0, 0, 0, 0, 0, 0);
+        // Per column: non-empty cells, cells that are data or a missing-value token, data cells.
+        let mut columns = vec![(0usize, 0usize, 0usize); width];
         for v in head.iter().filter(|v| !v.trim().is_empty()) {
             cells += 1;
             typed += usize::from(reads_as_typed(v, decimal));
+            comma_floats += usize::from(
+                decimal != b'.'
+                    && v.contains(char::from(decimal))
+                    && data_like(v)
+                    && !values::is_data_like(v.as_bytes()),
+            );
         }
         let header_cells = cells;
         let mut first_col_text = !data_like(&head[0]);
         let mut wider = false;
+        let mut end = recs.len();
         for (j, r) in recs.iter().enumerate().skip(i + 1) {
-            let RecKind::Fields(f) = &r.kind else { break };
+            let RecKind::Fields(f) = &r.kind else {
+                end = j;
+                break;
+            };
             if f.len() > width && f[width..].iter().any(|x| !x.trim().is_empty()) {
                 // A wider row that starts a run of its own means this run was preamble; a lone
                 // wider row is a ragged row of this table, refused when streaming.
                 wider = recs.get(j + 1).is_some_and(|n| n.fields().len() == f.len());
+                end = j;
                 break;
             }
             rows += 1;
             exact += usize::from(f.len() >= least);
             if rows <= INFER_ROWS {
-                for v in f.iter().filter(|v| !v.trim().is_empty()) {
+                for (k, v) in f.iter().enumerate().filter(|(_, v)| !v.trim().is_empty()) {
                     cells += 1;
                     words += v.split_whitespace().count();
                     let d = data_like(v);
@@ -282,16 +349,36 @@ fn find_table(recs: &[Rec], strict: bool, decimal: u8, hints: &Hints) -> Option<
                     comma_floats += usize::from(
                         decimal != b'.' && v.contains(char::from(decimal)) && d && !values::is_data_like(v.as_bytes()),
                     );
+                    if let Some(c) = columns.get_mut(k) {
+                        c.0 += 1;
+                        c.1 += usize::from(d || values::is_null_token(v.trim().as_bytes()));
+                        c.2 += usize::from(d);
+                    }
                 }
                 first_col_text &= f.first().is_none_or(|v| !data_like(v));
             }
+        }
+        // A lone record of data (no header, one row, mostly values) is a table of one row when
+        // nothing else in the sample is.
+        let lone = rows == 0
+            && strict
+            && !whitespace
+            && !recs.get(i + 1).is_some_and(|r| matches!(r.kind, RecKind::Fields(_)))
+            && head.iter().filter(|v| data_like(v)).count() * 2 >= head.iter().filter(|v| !v.trim().is_empty()).count();
+        if lone && lone_record.is_none() {
+            let comma_floats = head.iter().filter(|v| data_like(v) && !values::is_data_like(v.as_bytes())).count();
+            lone_record = Some(Cand { start: i, width, rows: 1, cells, typed, comma_floats, kv_same_width: None });
         }
         if wider || rows == 0 || exact * 2 < rows {
             if given {
                 return None;
             }
+            if wider {
+                skip_until = end;
+            }
             continue;
         }
+        skip_until = end;
         let body_cells = cells - header_cells;
         let cand = Cand { start: i, width, rows: rows + 1, cells, typed, comma_floats, kv_same_width: None };
         if given {
@@ -304,28 +391,29 @@ fn find_table(recs: &[Rec], strict: bool, decimal: u8, hints: &Hints) -> Option<
             continue;
         }
         if strict {
-            if data_cells * 2 < body_cells {
+            // Data-like: some column holds mostly data (numbers, dates, missing-value tokens);
+            // split at runs of spaces, where prose splits too, most cells must be data.
+            let data_column = columns.iter().any(|&(n, data_or_null, data)| data > 0 && data_or_null * 2 >= n);
+            if !data_column || (whitespace && data_cells * 2 < body_cells) {
                 continue;
             }
             if width == 2 && first_col_text && kv_like.is_none() {
                 kv_like = Some(cand);
                 continue;
             }
-            // A `key,value` block is metadata only when the table below differs from it: wider,
-            // or with data where the block has its keys. Otherwise the block is the table.
-            if let Some(kv) = &kv_like {
-                if cand.width < kv.width || (cand.width == kv.width && first_col_text) {
-                    return kv_like;
-                }
-                if cand.width == kv.width {
-                    let (from, to) = (recs[kv.start].line, recs[kv.start + kv.rows - 1].line);
-                    return Some(Cand { kv_same_width: Some((from, to)), ..cand });
-                }
+            // A `key,value` block above a wider table is metadata. Above a table of its own
+            // width it may as well be rows of that table: the table below is read, with a warning.
+            if let Some(kv) = &kv_like
+                && cand.width == kv.width
+            {
+                let (from, to) = (recs[kv.start].line, recs[kv.start + kv.rows - 1].line);
+                return Some(Cand { kv_same_width: Some((from, to)), ..cand });
             }
         }
         return Some(cand);
     }
-    kv_like.filter(|_| !strict)
+    // A `key,value`-shaped run with nothing below it is the table.
+    kv_like.or(lone_record)
 }
 
 fn build(text: &str, delim: Delim, decimal: u8, recs: Vec<Rec>, cand: Cand, choice: Choice, hints: &Hints) -> Layout {
@@ -341,6 +429,7 @@ fn build(text: &str, delim: Delim, decimal: u8, recs: Vec<Rec>, cand: Cand, choi
     let types_after = infer::infer_types_dec(&after, cand.width, decimal);
     let header = match hints.header_line {
         Some(line) => line.is_some(),
+        None if run_end == start + 1 => false,
         None => infer::looks_like_header_dec(recs[start].fields(), &types_after, decimal),
     };
     let mut choice = choice;

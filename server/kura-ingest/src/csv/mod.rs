@@ -228,6 +228,16 @@ fn read_table(
         warnings: layout.choice.warnings.clone(),
         ..ReadReport::default()
     };
+    if options.encoding.is_none()
+        && let Some(other) = encoding::runner_up(&head, detected)
+    {
+        report.warnings.push(format!(
+            "uncertain encoding: read as {}, but {} also decodes the file and few characters tell them apart; \
+             set the encoding to read it differently",
+            detected.encoding.name(),
+            other.name()
+        ));
+    }
     let mut restarts = 0;
     let stats = loop {
         let pass = Pass { path, detected, layout: &layout, plan: &plan, types: &types, batch_rows: batch_rows.max(1) };

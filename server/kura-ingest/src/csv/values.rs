@@ -33,12 +33,8 @@ pub(crate) enum Kind {
     Text,
 }
 
-/// Classifies one cell; `v` is the raw cell, trimmed here.
-pub(crate) fn classify(v: &[u8]) -> Kind {
-    classify_dec(v, b'.')
-}
-
-/// [`classify`] with `decimal` as the decimal separator (`.` or `,`).
+/// Classifies one cell with `decimal` as the decimal separator (`.` or `,`); `v` is the raw
+/// cell, trimmed here.
 pub(crate) fn classify_dec(v: &[u8], decimal: u8) -> Kind {
     let v = v.trim_ascii();
     if v.is_empty() {
@@ -331,8 +327,8 @@ mod tests {
         assert_eq!(parse_f64(b" 1.5 "), Parsed::Value(1.5));
         assert_eq!(parse_i64(b"1.5"), Parsed::Mismatch);
         assert_eq!(parse_i64(b"abc"), Parsed::Mismatch);
-        assert_eq!(classify(b"-1.#IND"), Kind::Null { numeric: true });
-        assert_eq!(classify(b"NA"), Kind::Null { numeric: false });
+        assert_eq!(classify_dec(b"-1.#IND", b'.'), Kind::Null { numeric: true });
+        assert_eq!(classify_dec(b"NA", b'.'), Kind::Null { numeric: false });
     }
 
     #[test]
@@ -360,10 +356,10 @@ mod tests {
 
     #[test]
     fn kinds() {
-        assert_eq!(classify(b"42"), Kind::Int);
-        assert_eq!(classify(b"4.2e3"), Kind::Float);
-        assert_eq!(classify(b"Yes"), Kind::Bool);
-        assert_eq!(classify(b"2024-01-01T00:00:00+01:00"), Kind::Timestamp { tz: true });
-        assert_eq!(classify(b"Fe 2p"), Kind::Text);
+        assert_eq!(classify_dec(b"42", b'.'), Kind::Int);
+        assert_eq!(classify_dec(b"4.2e3", b'.'), Kind::Float);
+        assert_eq!(classify_dec(b"Yes", b'.'), Kind::Bool);
+        assert_eq!(classify_dec(b"2024-01-01T00:00:00+01:00", b'.'), Kind::Timestamp { tz: true });
+        assert_eq!(classify_dec(b"Fe 2p", b'.'), Kind::Text);
     }
 }

@@ -172,9 +172,17 @@ pub async fn job(
         .as_array()
         .into_iter()
         .flatten()
+        // Archive members that failed alone name the member; reader warnings (an ambiguous
+        // dialect and its runner-up) are listed with the errors.
         .map(|e| FileError {
-            file: e["file"].as_str().unwrap_or("").to_owned(),
-            error: e["error"].as_str().unwrap_or("").to_owned(),
+            file: match e["member"].as_str() {
+                Some(member) => format!("{} → {member}", e["file"].as_str().unwrap_or("")),
+                None => e["file"].as_str().unwrap_or("").to_owned(),
+            },
+            error: match e["warning"].as_str() {
+                Some(warning) => format!("warning: {warning}"),
+                None => e["error"].as_str().unwrap_or("").to_owned(),
+            },
         })
         .collect();
     let page = JobPage {

@@ -74,3 +74,32 @@ fn trailing_delimiter_header_and_multiline_cells() {
     assert_eq!(r.report.parameters["header_line"], json!(1));
     assert!(r.report.warnings.is_empty(), "{:?}", r.report.warnings);
 }
+
+#[test]
+fn read_parameters_override_detection() {
+    use crate::reader::{ColumnOptions, ReadOptions};
+    let text = potentiostat("\n");
+    // As a user who knows better would set it: no header block guessing, the header on line 5.
+    let options = ReadOptions {
+        delimiter: Some(";".into()),
+        decimal: Some(",".into()),
+        header_line: Some(5),
+        columns: [("Time".to_string(), ColumnOptions { data_type: Some("text".into()), unit: Some("min".into()) })]
+            .into_iter()
+            .collect(),
+        ..ReadOptions::default()
+    };
+    let r = read_bytes_options(text.as_bytes(), &options).unwrap();
+    assert_eq!(names(&r), ["Potential", "Current", "Time"]);
+    assert_eq!(strs(&r, "Time")[1].as_deref(), Some("0,01"));
+    assert_eq!(meta(&r, "Time", META_UNIT), Some("min"));
+    assert_eq!(r.report.parameters["given"]["delimiter"], json!(";"));
+    assert_eq!(r.report.parameters["dialect_given"], json!(true));
+    // Read with a decimal point, the values are text: what the user asked for.
+    let options = ReadOptions { delimiter: Some(";".into()), decimal: Some(".".into()), ..ReadOptions::default() };
+    let r = read_bytes_options(text.as_bytes(), &options).unwrap();
+    assert_eq!(strs(&r, "Potential")[0].as_deref(), Some("-0,5000"));
+    // Bad parameters are refused with the reason.
+    let bad = ReadOptions { delimiter: Some("ab".into()), ..ReadOptions::default() };
+    assert!(read_bytes_options(text.as_bytes(), &bad).is_err());
+}
