@@ -346,17 +346,8 @@ async fn read_parameters_and_reingest_replace_a_files_tables() {
         "reingest": ["cv.csv"],
         "files": {"cv.csv": {"delimiter": ";", "decimal": ".", "columns": {"I": {"unit": "A"}}}},
     });
-    let r = app.post_admin("/datasets/echem/draft/ingest", body).await;
-    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
-    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    for _ in 0..600 {
-        let job: Value = app.get_admin(&format!("/datasets/echem/jobs/{id}")).await.json().await.unwrap();
-        if job["finished_at"].is_string() {
-            assert_eq!(job["state"], "succeeded", "{job}");
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let job = app.ingest_with("echem", body).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
     let tables: Value = app.get_admin("/datasets/echem/versions/1/tables").await.json().await.unwrap();
     assert_eq!(tables["items"].as_array().map(Vec::len), Some(1), "replaced, not added: {tables}");
     let table: Value = app.get_admin("/datasets/echem/versions/1/tables/cv").await.json().await.unwrap();

@@ -20,21 +20,6 @@ async fn tables(app: &common::TestApp, dataset: &str) -> Vec<(String, i64, Vec<S
         .collect()
 }
 
-/// Starts a job with `body` and waits for it to end.
-async fn ingest_with(app: &common::TestApp, dataset: &str, body: Value) -> Value {
-    let r = app.post_admin(&format!("/datasets/{dataset}/draft/ingest"), body).await;
-    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
-    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    for _ in 0..600 {
-        let job: Value = app.get_admin(&format!("/datasets/{dataset}/jobs/{id}")).await.json().await.unwrap();
-        if job["finished_at"].is_string() {
-            return job;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("job {id} did not end");
-}
-
 #[tokio::test]
 async fn read_parameters_read_a_file_again_and_replace_its_tables() {
     let app = spawn_app().await;
@@ -47,7 +32,7 @@ async fn read_parameters_read_a_file_again_and_replace_its_tables() {
     assert_eq!((first[0].1, first[0].2.clone()), (2, vec!["x".to_owned(), "y".to_owned()]));
 
     // Read again as a file without a header line: three rows, generated names, one table.
-    let job = ingest_with(&app, "reread", json!({"files": {"run.csv": {"header_line": 0}}})).await;
+    let job = app.ingest_with("reread", json!({"files": {"run.csv": {"header_line": 0}}})).await;
     assert_eq!(job["state"], "succeeded", "{job}");
     let again = tables(&app, "reread").await;
     assert_eq!(again.len(), 1, "the file's table is replaced, not doubled: {again:?}");
@@ -59,7 +44,7 @@ async fn read_parameters_read_a_file_again_and_replace_its_tables() {
     let r = app.post_admin("/datasets/reread/draft/ingest", json!({"files": {"run.csv": {"colour": "red"}}})).await;
     assert!(r.status().is_client_error());
     // A parameter the reader cannot use fails that file's job with the reason, and nothing else.
-    let job = ingest_with(&app, "reread", json!({"files": {"run.csv": {"decimal": ";"}}})).await;
+    let job = app.ingest_with("reread", json!({"files": {"run.csv": {"decimal": ";"}}})).await;
     let report = job["errors"].to_string();
     assert!(report.contains("decimal separator"), "{job}");
     assert_eq!(tables(&app, "reread").await, again, "a failed reading keeps the one before");

@@ -120,7 +120,12 @@ impl TestApp {
 
     /// Starts an ingest job on the draft and waits for it to end; returns the final job.
     pub async fn ingest(&self, dataset: &str) -> serde_json::Value {
-        let r = self.post_admin(&format!("/datasets/{dataset}/draft/ingest"), serde_json::json!({})).await;
+        self.ingest_with(dataset, serde_json::json!({})).await
+    }
+
+    /// Like [`TestApp::ingest`], with a request body (read parameters per file, files to read again).
+    pub async fn ingest_with(&self, dataset: &str, body: serde_json::Value) -> serde_json::Value {
+        let r = self.post_admin(&format!("/datasets/{dataset}/draft/ingest"), body).await;
         assert_eq!(r.status(), 202, "start ingest: {}", r.text().await.unwrap_or_default());
         let job: serde_json::Value = r.json().await.unwrap();
         let id = job["id"].as_str().unwrap().to_owned();
