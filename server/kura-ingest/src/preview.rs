@@ -107,7 +107,8 @@ pub fn first_rows(path: &Path, name: &str, options: &ReadOptions, limit: usize) 
             warnings: Vec::new(),
         });
     };
-    let mut sink = FirstRows { limit: limit.max(1), rows: 0, table: None, batches: Vec::new(), done: false, stopped: false };
+    let mut sink =
+        FirstRows { limit: limit.max(1), rows: 0, table: None, batches: Vec::new(), done: false, stopped: false };
     let (parameters, warnings) = match reader.read_with(path, &mut sink, &mut |_| {}, options) {
         Ok(report) => (report.parameters, report.warnings),
         Err(_) if sink.stopped => Default::default(),

@@ -39,14 +39,25 @@ pub async fn start(
 ) -> Result<(StatusCode, Json<ingest_job::Model>), ApiError> {
     let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
     let options = body.map(|Json(b)| b.files).unwrap_or_default();
+    Ok((StatusCode::ACCEPTED, Json(read_again(&state, &draft, options).await?)))
+}
+
+/// Reads the named raw files of the draft again with their parameters (and any file still
+/// pending), replacing their tables when the job commits: `POST …/draft/ingest` and the
+/// portal's "read again" button.
+pub(crate) async fn read_again(
+    state: &AppState,
+    draft: &kura_catalog::entity::dataset_version::Model,
+    options: BTreeMap<String, ReadOptions>,
+) -> Result<ingest_job::Model, ApiError> {
     if !options.is_empty() {
         let paths: Vec<String> = options.keys().cloned().collect();
-        state.ingestor.reopen(&draft, &paths).await.map_err(|e| match e.code() {
+        state.ingestor.reopen(draft, &paths).await.map_err(|e| match e.code() {
             kura_core::ErrorCode::NotFound => ApiError::bad_request(format!("{e}: name raw files of the draft")),
             _ => e.into(),
         })?;
     }
-    Ok((StatusCode::ACCEPTED, Json(start_job_with(&state, &draft, options).await?)))
+    start_job_with(state, draft, options).await
 }
 
 /// Queues an ingest job for the draft's pending raw files and runs it in the background.
