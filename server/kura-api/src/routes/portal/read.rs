@@ -268,8 +268,9 @@ fn dialect(t: &Text, p: &Value) -> Vec<(&'static str, String)> {
     lines
 }
 
-/// Warnings and errors the newest job that mentions the file reported for it. Errors of a job
-/// older than the file's tables were superseded by the reading that made them.
+/// Warnings and errors the newest job that mentions the file reported for it, unless the
+/// file's tables are newer: the reading that made them is what the page shows (its warnings are
+/// in the tables' metadata), and a failed reading after it keeps them.
 async fn job_notes(
     state: &AppState,
     target: &Target,
@@ -278,16 +279,17 @@ async fn job_notes(
 ) -> Result<(Vec<String>, Vec<String>), ApiError> {
     let jobs = state.catalog.jobs_page(target.dataset.id, PageRequest { offset: 0, limit: 20 }).await?.items;
     for job in jobs.into_iter().filter(|j| j.version_id == target.version.id) {
+        if read_at.is_some_and(|at| job.created_at < at) {
+            break;
+        }
         let notes: Vec<&Value> =
             job.errors.as_array().into_iter().flatten().filter(|e| e["file"].as_str() == Some(path)).collect();
         if notes.is_empty() {
             continue;
         }
         let warnings = notes.iter().filter_map(|e| e["warning"].as_str()).map(str::to_owned).collect();
-        let superseded = read_at.is_some_and(|at| job.created_at < at);
         let errors = notes
             .iter()
-            .filter(|_| !superseded)
             .filter_map(|e| {
                 let error = e["error"].as_str()?;
                 Some(match e["member"].as_str() {
