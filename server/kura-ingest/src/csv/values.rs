@@ -34,6 +34,7 @@ pub(crate) enum Kind {
 }
 
 /// Classifies one cell; `v` is the raw cell, trimmed here.
+#[cfg(test)]
 pub(crate) fn classify(v: &[u8]) -> Kind {
     classify_dec(v, b'.')
 }

@@ -164,8 +164,7 @@ async fn render(
     name: &str,
     target: &Target,
     file: &file::Model,
-    form: Option<Params>,
-    trial: Option<Trial>,
+    attempt: Option<(Params, Trial)>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let t = ctx.t;
@@ -220,8 +219,11 @@ async fn render(
         warnings,
         errors,
         tables: views,
-        params: form.unwrap_or_else(|| Params::detected(&parameters)),
-        trial,
+        params: match &attempt {
+            Some((params, _)) => params.clone(),
+            None => Params::detected(&parameters),
+        },
+        trial: attempt.map(|(_, trial)| trial),
     };
     ctx.render_status(status, &page)
 }
@@ -310,7 +312,7 @@ pub async fn page(
     Path((name, file_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (target, file) = raw_file(&state, &ctx, &name, &file_id).await?;
-    render(&state, &ctx, &name, &target, &file, None, None, StatusCode::OK).await
+    render(&state, &ctx, &name, &target, &file, None, StatusCode::OK).await
 }
 
 /// `POST /edit/{name}/files/{file}/preview`: the first rows as the form's parameters read them;
@@ -328,7 +330,7 @@ pub async fn preview(
         Err(message) => Trial { error: Some(message), ..Trial::default() },
     };
     let status = if trial.error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    render(&state, &ctx, &name, &target, &file, Some(params), Some(trial), status).await
+    render(&state, &ctx, &name, &target, &file, Some((params, trial)), status).await
 }
 
 /// Reads the raw file's first rows with `options` on a blocking thread, into memory.
@@ -397,8 +399,7 @@ pub async fn read(
                 &name,
                 &target,
                 &file,
-                Some(params),
-                Some(trial),
+                Some((params, trial)),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
