@@ -307,3 +307,38 @@ def test_drag_and_drop_and_reading_without_javascript(server, people, browser):
     page.goto(server.base + "/datasets/demo-uvvis")
     assert page.locator("table.preview").count() == 1
     plain.close()
+
+
+def test_a_file_is_read_differently_from_its_page(server, people, browser, tmp_path):
+    """The job page links a file whose dialect was ambiguous; its page shows what was read, a
+    preview with `;` shows the other reading, and "read again" replaces the table."""
+    users, tag = people["users"], people["tag"]
+    name = f"notes-{tag}"
+    notes = tmp_path / "notes.csv"
+    notes.write_text("name;note,extra\nal;b,c\ndo;e,f\ngi;h,i\n")
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    sign_in(page, server, users["researcher"])
+    page.goto(server.base + "/new")
+    page.fill("#name", name)
+    page.fill("#title", "Notes read two ways")
+    page.select_option("#group", label=f"Surface Lab {tag}")
+    page.set_input_files("#files", [str(notes)])
+    page.click("form[action='/new'] button[type=submit]")
+    page.wait_for_selector("#file-warnings a", timeout=120_000)
+    assert "ambiguous dialect" in page.locator("#file-warnings").inner_text()
+    page.click("#file-warnings a >> nth=0")
+    page.wait_for_url(re.compile(rf".*/edit/{name}/files/[0-9a-f-]{{36}}$"))
+    assert "ambiguous dialect" in page.locator("#read-warnings").inner_text()
+    assert page.locator("#delimiter").input_value() == ","
+    file_page = page.url
+    shoot(page, "read-file")
+    page.fill("#delimiter", ";")
+    page.click("#read-preview")
+    assert "b,c" in page.locator("#read-trial").inner_text(), page.content()
+    page.click("#read-again")
+    page.wait_for_url(re.compile(rf".*/edit/{name}/jobs/.*"))
+    page.wait_for_selector("a[href='/edit/" + name + "']", timeout=120_000)
+    page.goto(file_page)
+    assert "b,c" in page.locator(".read-table").inner_text(), page.content()
+    context.close()

@@ -395,6 +395,7 @@ async fn what_a_caller_may_not_see_is_a_404_page() {
             "/steward/secret-draft",
             "/datasets/never-existed",
             "/edit/never-existed",
+            "/edit/secret-draft/files/00000000-0000-0000-0000-000000000000",
         ] {
             let (status, page) = who.get(path).await;
             assert_eq!(status, 404, "{path}");
@@ -407,6 +408,9 @@ async fn what_a_caller_may_not_see_is_a_404_page() {
     // Forms on it answer the same.
     assert_eq!(olga.post("/access/secret-draft", &[("reason", "x")], true).await.status(), 404);
     assert_eq!(olga.post("/steward/secret-draft/publish", &[], true).await.status(), 404);
+    let file = "/edit/secret-draft/files/00000000-0000-0000-0000-000000000000";
+    assert_eq!(olga.post(&format!("{file}/preview"), &[("delimiter", ";")], true).await.status(), 404);
+    assert_eq!(olga.post(&format!("{file}/read"), &[("delimiter", ";")], true).await.status(), 404);
     // The owner group sees it.
     let (status, page) = stella.get("/datasets/secret-draft").await;
     assert_eq!(status, 200, "{page}");
@@ -479,4 +483,94 @@ async fn a_steward_runs_a_consortium_from_the_portal() {
     for action in ["consortium.create", "consortium.member_add", "consortium.accept", "consortium.agreement"] {
         assert!(actions.contains(&action), "{action} audited: {actions:?}");
     }
+}
+
+/// Every table of the draft's first version as (name, column names), through the REST API.
+async fn table_columns(app: &TestApp, dataset: &str) -> Vec<(String, Vec<String>)> {
+    let page: Value = app.get_admin(&format!("/datasets/{dataset}/versions/1/tables")).await.json().await.unwrap();
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let columns = t["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned());
+            (t["name"].as_str().unwrap().to_owned(), columns.collect())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_editor_sees_how_a_file_was_read_previews_other_parameters_and_reads_it_again() {
+    let app = spawn_app().await;
+    let lab = world(&app).await;
+    let rita = Browser::sign_in(&app, "rita").await;
+    // `,` and `;` explain this file equally well: the reader picks `,` and says so.
+    let csv = b"name;note,extra\nal;b,c\ndo;e,f\ngi;h,i\n".to_vec();
+    let fields = [("name", "notes"), ("title", "Notes"), ("group", lab.as_str())];
+    let r = rita.multipart("/new", &fields, vec![("notes.csv", csv)], true).await;
+    assert_eq!(r.status(), 303);
+    let job = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    wait_for_job(&rita, &job).await;
+
+    // The job page shows the warning apart from errors, linked to the file's page.
+    let (_, page) = rita.get(&job).await;
+    assert!(page.contains("id=\"file-warnings\"") && page.contains("ambiguous dialect"), "{page}");
+    let link = page.split("href=\"/edit/notes/files/").nth(1).unwrap().split(['"', '#']).next().unwrap().to_owned();
+    let file = format!("/edit/notes/files/{link}");
+    let (_, edit) = rita.get("/edit/notes").await;
+    assert!(edit.contains(&format!("href=\"{file}\"")), "the editor links the file: {edit}");
+
+    // The file's page: format, dialect, the highlighted warning, columns and first rows.
+    let (status, page) = rita.get(&file).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"read-format\">csv<"), "{page}");
+    assert!(page.contains("id=\"read-dialect\"") && page.contains("<code>,</code>"), "{page}");
+    assert!(page.contains("id=\"read-warnings\"") && page.contains("ambiguous dialect"), "{page}");
+    assert!(page.contains("<td>al;b</td>"), "first rows as read: {page}");
+    assert!(page.contains("id=\"delimiter\" name=\"delimiter\" value=\",\""), "the form holds what was detected");
+    let (_, ja) = rita.get(&format!("{file}?lang=ja")).await;
+    assert!(ja.contains("読み取り方を変える") && ja.contains("区切り文字"), "{ja}");
+
+    // A preview with `;` shows the other reading and changes nothing.
+    let form = [("delimiter", ";"), ("decimal", "."), ("encoding", "utf-8"), ("header_line", "1"), ("skip_lines", "")];
+    let r = rita.post(&format!("{file}/preview"), &form, true).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let trial = page.split("id=\"read-trial\"").nth(1).expect("a preview");
+    assert!(trial.contains("<td>al</td><td>b,c</td>"), "{trial}");
+    assert!(page.contains("<td>al;b</td>"), "the draft's rows are unchanged: {page}");
+    assert_eq!(table_columns(&app, "notes").await[0].1.len(), 2);
+    let before = table_columns(&app, "notes").await;
+    // A line number that is none, or parameters the reader refuses, are said on the page.
+    let r = rita.post(&format!("{file}/preview"), &[("header_line", "first")], true).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("is not a whole number"));
+    let r = rita.post(&format!("{file}/preview"), &[("delimiter", ","), ("decimal", ",")], true).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("cannot be both"));
+    // Without the CSRF field nothing is read.
+    assert_eq!(rita.post(&format!("{file}/read"), &form, false).await.status(), 403);
+
+    // Reading again replaces the file's table.
+    let r = rita.post(&format!("{file}/read"), &form, true).await;
+    assert_eq!(r.status(), 303);
+    let job = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(job.starts_with("/edit/notes/jobs/"), "{job}");
+    wait_for_job(&rita, &job).await;
+    let after = table_columns(&app, "notes").await;
+    assert_eq!(after.len(), 1, "replaced, not doubled: {after:?}");
+    assert_ne!(after, before);
+    assert_eq!(after[0].1[0], "name", "{after:?}");
+    let (_, page) = rita.get(&file).await;
+    assert!(page.contains("<td>al</td><td>b,c</td>") && !page.contains("<td>al;b</td>"), "{page}");
+    assert!(page.contains("<code>;</code>") && !page.contains("id=\"read-warnings\""), "{page}");
+
+    // Someone outside the group, or signed out, finds nothing there.
+    let olga = Browser::sign_in(&app, "olga").await;
+    for who in [&olga, &Browser::anonymous(&app)] {
+        assert_eq!(who.get(&file).await.0, 404);
+    }
+    assert_eq!(olga.post(&format!("{file}/preview"), &form, true).await.status(), 404);
+    assert_eq!(olga.post(&format!("{file}/read"), &form, true).await.status(), 404);
+    app.assert_healthy().await;
 }

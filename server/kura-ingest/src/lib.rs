@@ -15,6 +15,7 @@ pub mod mgf;
 pub mod mzml;
 pub mod notebook;
 pub mod pipeline;
+pub mod preview;
 pub mod reader;
 pub mod sheet;
 mod sink;

@@ -42,16 +42,28 @@ pub async fn start(
 ) -> Result<(StatusCode, Json<ingest_job::Model>), ApiError> {
     let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
     let StartIngest { files: options, reingest } = body.map(|Json(b)| b).unwrap_or_default();
+    Ok((StatusCode::ACCEPTED, Json(read_again(&state, &draft, options, reingest).await?)))
+}
+
+/// Reads the named raw files of the draft again — those given parameters, and those in
+/// `reingest` (detecting everything) — with any file still pending, replacing their tables when
+/// the job commits: `POST …/draft/ingest` and the portal's "read again" button.
+pub(crate) async fn read_again(
+    state: &AppState,
+    draft: &kura_catalog::entity::dataset_version::Model,
+    options: BTreeMap<String, ReadOptions>,
+    reingest: Vec<String>,
+) -> Result<ingest_job::Model, ApiError> {
     let mut paths: Vec<String> = options.keys().cloned().chain(reingest).collect();
     paths.sort();
     paths.dedup();
     if !paths.is_empty() {
-        state.ingestor.reopen(&draft, &paths).await.map_err(|e| match e.code() {
+        state.ingestor.reopen(draft, &paths).await.map_err(|e| match e.code() {
             kura_core::ErrorCode::NotFound => ApiError::bad_request(format!("{e}: name raw files of the draft")),
             _ => e.into(),
         })?;
     }
-    Ok((StatusCode::ACCEPTED, Json(start_job_with(&state, &draft, options).await?)))
+    start_job_with(state, draft, options).await
 }
 
 /// Queues an ingest job for the draft's pending raw files and runs it in the background.

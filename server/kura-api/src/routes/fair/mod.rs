@@ -11,7 +11,7 @@ mod lang;
 mod negotiate;
 mod page;
 pub mod pid;
-mod preview;
+pub(crate) mod preview;
 
 pub(crate) use lang::choose as choose_lang;
 

@@ -23,16 +23,24 @@ pub struct Preview {
 
 /// The first rows of table `name` of the target version, for this caller.
 pub async fn first_rows(state: &AppState, caller: &Caller, target: &Target, name: &str) -> Result<Preview, ApiError> {
+    first_n_rows(state, caller, target, name, PREVIEW_ROWS).await
+}
+
+/// [`first_rows`] with a chosen number of rows.
+pub async fn first_n_rows(
+    state: &AppState,
+    caller: &Caller,
+    target: &Target,
+    name: &str,
+    limit: u64,
+) -> Result<Preview, ApiError> {
     let table = state.catalog.table(target.version.id, name).await?;
     let file = state.catalog.file(target.version.id, table.file_id).await?;
     let shown = target.disclosure(caller);
     let columns: Vec<&kura_catalog::entity::table_column::Model> =
         table.columns.iter().filter(|c| !shown.hides(&c.name)).collect();
-    let request = RowsRequest {
-        columns: Some(columns.iter().map(|c| c.name.clone()).collect()),
-        offset: 0,
-        limit: Some(PREVIEW_ROWS),
-    };
+    let request =
+        RowsRequest { columns: Some(columns.iter().map(|c| c.name.clone()).collect()), offset: 0, limit: Some(limit) };
     let (_, mut batches) = read_rows(&state.store, &file.sha256, file.size as u64, &request).await?;
     let mut preview = Preview {
         headers: columns
@@ -44,20 +52,22 @@ pub async fn first_rows(state: &AppState, caller: &Caller, target: &Target, name
             .collect(),
         rows: Vec::new(),
     };
-    let options = FormatOptions::default().with_null("");
     while let Some(batch) = batches.next().await {
-        let batch = batch?;
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|a| ArrayFormatter::try_new(a.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
-        for row in 0..batch.num_rows() {
-            preview.rows.push(formatters.iter().map(|f| f.value(row).to_string()).collect());
-        }
+        preview.rows.extend(rows_as_text(&batch?)?);
     }
     Ok(preview)
+}
+
+/// A batch's rows as text, nulls empty.
+pub fn rows_as_text(batch: &arrow::record_batch::RecordBatch) -> Result<Vec<Vec<String>>, ApiError> {
+    let options = FormatOptions::default().with_null("");
+    let formatters = batch
+        .columns()
+        .iter()
+        .map(|a| ArrayFormatter::try_new(a.as_ref(), &options))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
+    Ok((0..batch.num_rows()).map(|row| formatters.iter().map(|f| f.value(row).to_string()).collect()).collect())
 }
 
 /// Records that the page showed data (the first rows of `tables` tables).

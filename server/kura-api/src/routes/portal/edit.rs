@@ -81,6 +81,7 @@ impl Problems {
 
 #[derive(Debug)]
 pub struct FileRow {
+    pub id: String,
     pub path: String,
     pub role: String,
     pub size: i64,
@@ -263,7 +264,7 @@ async fn render(
         .await?
         .items
         .into_iter()
-        .map(|f| FileRow { path: f.path, role: f.role, size: f.size })
+        .map(|f| FileRow { id: f.id.to_string(), path: f.path, role: f.role, size: f.size })
         .collect();
     let jobs = state
         .catalog

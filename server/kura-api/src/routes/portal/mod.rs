@@ -11,6 +11,7 @@ mod edit;
 pub mod form;
 mod home;
 mod me;
+mod read;
 mod search;
 mod signin;
 mod steward;
@@ -50,6 +51,9 @@ pub fn router(upload_limit: DefaultBodyLimit) -> Router<AppState> {
         .route("/edit/{name}/draft", post(edit::open_draft))
         .route("/edit/{name}/submit", post(edit::submit))
         .route("/edit/{name}/jobs/{job}", get(upload::job))
+        .route("/edit/{name}/files/{file}", get(read::page))
+        .route("/edit/{name}/files/{file}/preview", post(read::preview))
+        .route("/edit/{name}/files/{file}/read", post(read::read))
         .route("/access/{name}", post(steward::request_access))
         .route("/steward", get(steward::desk))
         .route("/steward/{name}", get(steward::dataset))

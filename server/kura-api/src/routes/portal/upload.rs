@@ -136,10 +136,13 @@ pub async fn add_files(
     finish_upload(&state, &name, &draft, staged).await
 }
 
+/// One line of the job's report about a file, with the page that shows how it was read.
 #[derive(Debug)]
 pub struct FileError {
     pub file: String,
     pub error: String,
+    /// `/edit/{name}/files/{id}` when the file is a raw file of the draft, else empty.
+    pub link: String,
 }
 
 #[derive(askama::Template)]
@@ -157,6 +160,7 @@ struct JobPage {
     bytes_total: i64,
     message: String,
     errors: Vec<FileError>,
+    warnings: Vec<FileError>,
 }
 
 pub async fn job(
@@ -167,24 +171,31 @@ pub async fn job(
     let job_id: uuid::Uuid = job.parse().map_err(|_| ApiError::not_found("job"))?;
     let dataset = editable_dataset(&state, &ctx.caller, &name).await?;
     let job = state.catalog.job(dataset.id, job_id).await?;
-    let errors = job
-        .errors
-        .as_array()
+    let raw: std::collections::HashMap<String, uuid::Uuid> = state
+        .catalog
+        .files_page(job.version_id, kura_catalog::PageRequest { offset: 0, limit: 500 })
+        .await?
+        .items
         .into_iter()
-        .flatten()
-        // Archive members that failed alone name the member; reader warnings (an ambiguous
-        // dialect and its runner-up) are listed with the errors.
-        .map(|e| FileError {
-            file: match e["member"].as_str() {
-                Some(member) => format!("{} → {member}", e["file"].as_str().unwrap_or("")),
-                None => e["file"].as_str().unwrap_or("").to_owned(),
-            },
-            error: match e["warning"].as_str() {
-                Some(warning) => format!("warning: {warning}"),
-                None => e["error"].as_str().unwrap_or("").to_owned(),
-            },
-        })
+        .filter(|f| f.role == kura_core::FileRole::Raw.as_str())
+        .map(|f| (f.path, f.id))
         .collect();
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    for e in job.errors.as_array().into_iter().flatten() {
+        let file = e["file"].as_str().unwrap_or("").to_owned();
+        let link = raw.get(&file).map(|id| format!("/edit/{name}/files/{id}")).unwrap_or_default();
+        match (e["error"].as_str(), e["warning"].as_str()) {
+            (Some(error), _) => {
+                let error = match e["member"].as_str() {
+                    Some(member) => format!("{member}: {error}"),
+                    None => error.to_owned(),
+                };
+                errors.push(FileError { file, error, link });
+            }
+            (None, Some(warning)) => warnings.push(FileError { file, error: warning.to_owned(), link }),
+            (None, None) => {}
+        }
+    }
     let page = JobPage {
         t: ctx.t,
         nav: ctx.nav.clone(),
@@ -198,6 +209,7 @@ pub async fn job(
         bytes_total: job.bytes_total.max(1),
         message: job.message.unwrap_or_default(),
         errors,
+        warnings,
     };
     ctx.render(&page)
 }

@@ -62,6 +62,7 @@ pub(crate) fn read_path(path: &std::path::Path, batch_rows: usize) -> Result<Rea
 }
 
 /// Writes `bytes` to a temporary file and reads it with `options`.
+#[allow(dead_code)]
 pub(crate) fn read_bytes_options(bytes: &[u8], options: &ReadOptions) -> Result<Read, ReadError> {
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), bytes).expect("write temp file");
