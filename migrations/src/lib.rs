@@ -10,6 +10,7 @@ mod m20261125_000004_deaccession;
 mod m20261205_000005_review;
 mod m20261205_000006_coordinator;
 mod m20261207_000007_dataset_names;
+mod m20261207_000008_file_uploader;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000005_review::Migration),
             Box::new(m20261205_000006_coordinator::Migration),
             Box::new(m20261207_000007_dataset_names::Migration),
+            Box::new(m20261207_000008_file_uploader::Migration),
         ]
     }
 }

@@ -303,3 +303,50 @@ async fn once_a_policy_change_answers_search_and_sparql_show_it() {
     assert_eq!(hits(&app).await, 0, "search still shows a closed dataset");
     assert!(!sparql_mentions(&app).await, "SPARQL still shows a closed dataset");
 }
+
+#[tokio::test]
+async fn a_users_quota_counts_every_upload_of_theirs() {
+    let app = spawn_app_with(|c, _| c.max_user_bytes = 3_000_000).await;
+    let id = user(&app, "uma").await;
+    let write = token(&app, &id, "write").await;
+    let org: Value = app.post_admin("/organizations", json!({"name": "U"})).await.json().await.unwrap();
+    let group: Value = app
+        .post_admin(&format!("/organizations/{}/groups", org["id"].as_str().unwrap()), json!({"name": "L"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let group = group["id"].as_str().unwrap().to_owned();
+    let r = app
+        .client
+        .put(app.url(&format!("/groups/{group}/members/{id}")))
+        .bearer_auth(&app.token)
+        .json(&json!({"role": "member"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let upload = |dataset: &'static str, byte: u8| {
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(vec![byte; 2_000_000]).file_name("f.bin"));
+        app.client.post(app.url(&format!("/datasets/{dataset}/draft/files"))).bearer_auth(&write).multipart(form).send()
+    };
+    for dataset in ["q1", "q2"] {
+        let r = app
+            .client
+            .post(app.url("/datasets"))
+            .bearer_auth(&write)
+            .json(&json!({"name": dataset, "group": group}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    }
+    assert_eq!(upload("q1", 1).await.unwrap().status(), 201);
+    let r = upload("q2", 2).await.unwrap();
+    assert_eq!(r.status(), 413, "the second dataset's upload goes past the user's 3 MB");
+    assert!(r.text().await.unwrap().contains("your uploads"));
+    // Someone else's uploads do not count against this user.
+    app.create_dataset("admin-own").await;
+    assert_eq!(app.upload("admin-own", vec![("a.bin", vec![3; 2_000_000])]).await.status(), 201);
+}

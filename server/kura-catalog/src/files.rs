@@ -19,6 +19,8 @@ pub struct NewFile {
     pub media_type: String,
     pub format: Option<String>,
     pub source_file_id: Option<Uuid>,
+    /// The user who uploaded it (raw uploads only), counted by the per-user quota.
+    pub uploaded_by: Option<Uuid>,
 }
 
 impl NewFile {
@@ -34,6 +36,7 @@ impl NewFile {
             format: Set(self.format),
             source_file_id: Set(self.source_file_id),
             created_at: Set(Utc::now()),
+            uploaded_by: Set(self.uploaded_by),
         }
     }
 }
@@ -125,6 +128,18 @@ impl Catalog {
             .column(file::Column::Size)
             .filter(file::Column::VersionId.eq(version_id))
             .filter(file::Column::Role.eq(FileRole::Raw.as_str()))
+            .into_tuple()
+            .all(self.connection())
+            .await?;
+        Ok(sizes.into_iter().map(|s| u64::try_from(s).unwrap_or(0)).sum())
+    }
+
+    /// Bytes of the raw files a user uploaded, in every version (what the per-user quota counts).
+    pub async fn user_raw_bytes(&self, user: Uuid) -> Result<u64, CatalogError> {
+        let sizes: Vec<i64> = file::Entity::find()
+            .select_only()
+            .column(file::Column::Size)
+            .filter(file::Column::UploadedBy.eq(user))
             .into_tuple()
             .all(self.connection())
             .await?;

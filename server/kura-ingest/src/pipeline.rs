@@ -85,6 +85,7 @@ impl Ingestor {
                 media_type: detect::media_type(&f.path),
                 format: None,
                 source_file_id: None,
+                uploaded_by: None,
             });
         }
         Ok(self.catalog.add_raw_files(version, rows).await?)
@@ -265,11 +266,14 @@ impl Ingestor {
             size: object.size,
             format: None,
             source_file_id: Some(raw.id),
+            uploaded_by: None,
         })
     }
 
     /// A local path holding the raw bytes: the object itself for a local store, else a copy.
-    async fn local_copy(&self, raw: &file::Model) -> Result<(PathBuf, bool), IngestError> {
+    /// A local path to a stored file's bytes: the object itself when the store is a local
+    /// directory, else a scratch copy (`true`: the caller removes it when done).
+    pub async fn local_copy(&self, raw: &file::Model) -> Result<(PathBuf, bool), IngestError> {
         if let Some(path) = self.store.local_path(&raw.sha256)? {
             return Ok((path, false));
         }
@@ -323,6 +327,7 @@ impl Ingestor {
                 media_type: PARQUET_MEDIA_TYPE.into(),
                 format: Some("parquet".into()),
                 source_file_id: Some(raw.id),
+                uploaded_by: None,
             },
             row_count: table.rows,
             metadata: json!({"source_metadata": report.metadata, "text": text, "warnings": report.warnings}),

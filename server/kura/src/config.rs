@@ -15,6 +15,7 @@ const ENV_KEYS: &[&str] = &[
     "database_url",
     "max_upload_bytes",
     "max_dataset_bytes",
+    "max_user_bytes",
     "max_page_size",
     "base_url",
     "jwt_issuer",

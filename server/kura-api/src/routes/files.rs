@@ -40,7 +40,7 @@ pub async fn upload(
     if staged.is_empty() {
         return Err(ApiError::bad_request("no file in the upload"));
     }
-    Ok((StatusCode::CREATED, Json(commit_files(&state, &draft, staged).await?)))
+    Ok((StatusCode::CREATED, Json(commit_files(&state, &draft, caller.0.user_id, staged).await?)))
 }
 
 /// What is left of one request's upload limit (`max_upload_bytes` covers all its files
@@ -77,22 +77,33 @@ pub(crate) async fn stage_part(
     Ok((path, file))
 }
 
-/// Commits staged uploads as objects and raw files of the draft, within the dataset's quota
-/// (nothing is committed when the upload would exceed it).
+/// Commits staged uploads of `uploader` as objects and raw files of the draft, within the
+/// dataset's and the uploader's quotas (nothing is committed when the upload would exceed one).
 pub(crate) async fn commit_files(
     state: &AppState,
     draft: &kura_catalog::entity::dataset_version::Model,
+    uploader: Option<uuid::Uuid>,
     staged: Vec<(String, kura_storage::StagedFile)>,
 ) -> Result<Vec<file::Model>, ApiError> {
+    let adding: u64 = staged.iter().map(|(_, f)| f.size).sum();
+    let over = |whose: &str, held: u64, quota: u64| {
+        ApiError::new(
+            kura_core::ErrorCode::PayloadTooLarge,
+            format!("{whose} would hold {} bytes of files, more than the quota of {quota}", held + adding),
+        )
+    };
     let quota = state.config.max_dataset_bytes;
     if quota > 0 {
-        let adding: u64 = staged.iter().map(|(_, f)| f.size).sum();
         let held = state.catalog.raw_bytes(draft.id).await?;
         if held.saturating_add(adding) > quota {
-            return Err(ApiError::new(
-                kura_core::ErrorCode::PayloadTooLarge,
-                format!("the dataset would hold {} bytes of files, more than its quota of {quota}", held + adding),
-            ));
+            return Err(over("the dataset", held, quota));
+        }
+    }
+    let quota = state.config.max_user_bytes;
+    if let Some(user) = uploader.filter(|_| quota > 0) {
+        let held = state.catalog.user_raw_bytes(user).await?;
+        if held.saturating_add(adding) > quota {
+            return Err(over("your uploads", held, quota));
         }
     }
     let mut rows = Vec::with_capacity(staged.len());
@@ -106,6 +117,7 @@ pub(crate) async fn commit_files(
             size: object.size,
             format: None,
             source_file_id: None,
+            uploaded_by: uploader,
         });
     }
     Ok(state.catalog.add_raw_files(draft, rows).await?)

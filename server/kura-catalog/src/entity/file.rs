@@ -24,6 +24,10 @@ pub struct Model {
     pub source_file_id: Option<Uuid>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    /// The user who uploaded a raw file (for the per-user quota); not shown to callers.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub uploaded_by: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -62,7 +62,7 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, mut multipart: Mult
         Some(d) => d,
         None => create_dataset(&state, &ctx, &name, &title, &group).await?,
     };
-    finish_upload(&state, &name, &draft, staged).await
+    finish_upload(&state, &ctx, &name, &draft, staged).await
 }
 
 /// Longest text field of the upload form (a name, a title, a group id): read in chunks and
@@ -104,6 +104,7 @@ async fn create_dataset(
 
 async fn finish_upload(
     state: &AppState,
+    ctx: &Ctx,
     name: &str,
     draft: &kura_catalog::entity::dataset_version::Model,
     staged: Vec<(String, kura_storage::StagedFile)>,
@@ -111,7 +112,7 @@ async fn finish_upload(
     if staged.is_empty() {
         return Ok(see_other(&format!("/edit/{name}")));
     }
-    commit_files(state, draft, staged).await?;
+    commit_files(state, draft, ctx.caller.0.user_id, staged).await?;
     let job = start_job(state, draft).await?;
     Ok(see_other(&format!("/edit/{name}/jobs/{}", job.id)))
 }
@@ -133,7 +134,7 @@ pub async fn add_files(
         let Some(path) = field.file_name().filter(|f| !f.is_empty()).map(str::to_owned) else { continue };
         staged.push(stage_part(&state, &mut budget, path, field).await?);
     }
-    finish_upload(&state, &name, &draft, staged).await
+    finish_upload(&state, &ctx, &name, &draft, staged).await
 }
 
 /// One line of the job's report about a file, with the page that shows how it was read.
