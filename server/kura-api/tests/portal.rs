@@ -487,16 +487,7 @@ async fn a_steward_runs_a_consortium_from_the_portal() {
 
 /// Every table of the draft's first version as (name, column names), through the REST API.
 async fn table_columns(app: &TestApp, dataset: &str) -> Vec<(String, Vec<String>)> {
-    let page: Value = app.get_admin(&format!("/datasets/{dataset}/versions/1/tables")).await.json().await.unwrap();
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            let columns = t["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned());
-            (t["name"].as_str().unwrap().to_owned(), columns.collect())
-        })
-        .collect()
+    app.draft_tables(dataset).await.into_iter().map(|(name, _, columns)| (name, columns)).collect()
 }
 
 #[tokio::test]

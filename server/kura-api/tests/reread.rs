@@ -6,20 +6,6 @@ mod common;
 use common::spawn_app;
 use serde_json::{Value, json};
 
-/// Every table of the draft as (name, rows, column names).
-async fn tables(app: &common::TestApp, dataset: &str) -> Vec<(String, i64, Vec<String>)> {
-    let page: Value = app.get_admin(&format!("/datasets/{dataset}/versions/1/tables")).await.json().await.unwrap();
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            let columns = t["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned());
-            (t["name"].as_str().unwrap().to_owned(), t["row_count"].as_i64().unwrap(), columns.collect())
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn read_parameters_read_a_file_again_and_replace_its_tables() {
     let app = spawn_app().await;
@@ -27,14 +13,14 @@ async fn read_parameters_read_a_file_again_and_replace_its_tables() {
     let csv = b"x;y\n1,5;2\n3,5;4\n".to_vec();
     assert_eq!(app.upload("reread", vec![("run.csv", csv)]).await.status(), 201);
     assert_eq!(app.ingest("reread").await["state"], "succeeded");
-    let first = tables(&app, "reread").await;
+    let first = app.draft_tables("reread").await;
     assert_eq!(first.len(), 1, "{first:?}");
     assert_eq!((first[0].1, first[0].2.clone()), (2, vec!["x".to_owned(), "y".to_owned()]));
 
     // Read again as a file without a header line: three rows, generated names, one table.
     let job = app.ingest_with("reread", json!({"files": {"run.csv": {"header_line": 0}}})).await;
     assert_eq!(job["state"], "succeeded", "{job}");
-    let again = tables(&app, "reread").await;
+    let again = app.draft_tables("reread").await;
     assert_eq!(again.len(), 1, "the file's table is replaced, not doubled: {again:?}");
     assert_eq!(again[0].1, 3, "{again:?}");
 
@@ -47,6 +33,6 @@ async fn read_parameters_read_a_file_again_and_replace_its_tables() {
     let job = app.ingest_with("reread", json!({"files": {"run.csv": {"decimal": ";"}}})).await;
     let report = job["errors"].to_string();
     assert!(report.contains("decimal separator"), "{job}");
-    assert_eq!(tables(&app, "reread").await, again, "a failed reading keeps the one before");
+    assert_eq!(app.draft_tables("reread").await, again, "a failed reading keeps the one before");
     app.assert_healthy().await;
 }

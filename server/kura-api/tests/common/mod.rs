@@ -140,6 +140,21 @@ impl TestApp {
         panic!("ingest job {id} did not finish within 30 s");
     }
 
+    /// Every table of the dataset's first version as (name, rows, column names), through REST.
+    pub async fn draft_tables(&self, dataset: &str) -> Vec<(String, i64, Vec<String>)> {
+        let page: serde_json::Value =
+            self.get_admin(&format!("/datasets/{dataset}/versions/1/tables")).await.json().await.unwrap();
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let columns = t["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned());
+                (t["name"].as_str().unwrap().to_owned(), t["row_count"].as_i64().unwrap(), columns.collect())
+            })
+            .collect()
+    }
+
     pub async fn publish(&self, dataset: &str) -> reqwest::Response {
         self.post_admin(&format!("/datasets/{dataset}/draft/publish"), serde_json::json!({})).await
     }

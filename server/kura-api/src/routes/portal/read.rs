@@ -335,14 +335,7 @@ pub async fn preview(
 
 /// Reads the raw file's first rows with `options` on a blocking thread, into memory.
 async fn try_reading(state: &AppState, file: &file::Model, options: ReadOptions) -> Result<Trial, ApiError> {
-    let (local, scratch) = match state.store.local_path(&file.sha256)? {
-        Some(path) => (path, false),
-        None => {
-            let target = state.store.scratch_path();
-            state.store.download_to(&file.sha256, &target).await?;
-            (target, true)
-        }
-    };
+    let (local, scratch) = state.ingestor.local_copy(file).await?;
     let name = file.path.clone();
     let read = tokio::task::spawn_blocking(move || {
         let result = kura_ingest::preview::first_rows(&local, &name, &options, ROWS as usize);
