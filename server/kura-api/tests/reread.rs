@@ -4,7 +4,7 @@
 mod common;
 
 use common::spawn_app;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[tokio::test]
 async fn read_parameters_read_a_file_again_and_replace_its_tables() {
