@@ -225,6 +225,9 @@ pub struct ReadOptions {
     /// `.` or `,`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decimal: Option<String>,
+    /// The thousands separator: `,`, `.`, `'`, or empty for none (needs `decimal` too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thousands: Option<String>,
     /// A WHATWG encoding label: `utf-8`, `utf-16le`, `shift_jis`, `windows-1252`, `latin1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,

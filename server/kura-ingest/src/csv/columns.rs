@@ -75,19 +75,25 @@ pub(crate) fn schema(plan: &Plan, types: &[ColType]) -> SchemaRef {
 pub(crate) enum ColBuilder {
     Int(Int64Builder),
     Float(Float64Builder),
-    /// A float column written with a decimal comma.
-    FloatComma(Float64Builder),
+    /// A float column written with a decimal comma or thousands separators.
+    FloatFormatted(Float64Builder, values::Numbers),
+    /// An integer column written with thousands separators.
+    IntGrouped(Int64Builder, values::Numbers),
     Bool(BooleanBuilder),
     Timestamp(TimestampMicrosecondBuilder, bool, values::DateCache),
     Text(StringBuilder),
 }
 
 impl ColBuilder {
-    /// A builder for a column of type `t` whose floats use `decimal` as decimal separator.
-    pub(crate) fn new(t: ColType, rows: usize, decimal: u8) -> Self {
+    /// A builder for a column of type `t` whose numbers are written in `num`'s format; plain
+    /// `.` numbers keep the fast builders.
+    pub(crate) fn new(t: ColType, rows: usize, num: values::Numbers) -> Self {
         match t {
+            ColType::Int if num.group.is_some() => ColBuilder::IntGrouped(Int64Builder::with_capacity(rows), num),
             ColType::Int => ColBuilder::Int(Int64Builder::with_capacity(rows)),
-            ColType::Float if decimal != b'.' => ColBuilder::FloatComma(Float64Builder::with_capacity(rows)),
+            ColType::Float if num != values::Numbers::DOT => {
+                ColBuilder::FloatFormatted(Float64Builder::with_capacity(rows), num)
+            }
             ColType::Float => ColBuilder::Float(Float64Builder::with_capacity(rows)),
             ColType::Bool => ColBuilder::Bool(BooleanBuilder::with_capacity(rows)),
             ColType::Timestamp { tz } => {
@@ -105,7 +111,8 @@ impl ColBuilder {
         match self {
             ColBuilder::Int(b) => return append(b, values::parse_i64(v)),
             ColBuilder::Float(b) => return append(b, values::parse_f64(v)),
-            ColBuilder::FloatComma(b) => return append(b, values::parse_f64_dec(v, b',')),
+            ColBuilder::FloatFormatted(b, num) => return append(b, values::parse_f64_dec(v, *num)),
+            ColBuilder::IntGrouped(b, num) => return append(b, values::parse_i64_num(v, *num)),
             ColBuilder::Bool(b) => match values::parse_bool(v) {
                 Parsed::Value(x) => b.append_value(x),
                 Parsed::Null => b.append_null(),
@@ -128,8 +135,8 @@ impl ColBuilder {
 
     pub(crate) fn push_null(&mut self) {
         match self {
-            ColBuilder::Int(b) => b.append_null(),
-            ColBuilder::Float(b) | ColBuilder::FloatComma(b) => b.append_null(),
+            ColBuilder::Int(b) | ColBuilder::IntGrouped(b, _) => b.append_null(),
+            ColBuilder::Float(b) | ColBuilder::FloatFormatted(b, _) => b.append_null(),
             ColBuilder::Bool(b) => b.append_null(),
             ColBuilder::Timestamp(b, ..) => b.append_null(),
             ColBuilder::Text(b) => b.append_null(),
@@ -138,8 +145,8 @@ impl ColBuilder {
 
     pub(crate) fn finish(&mut self) -> ArrayRef {
         match self {
-            ColBuilder::Int(b) => Arc::new(b.finish()),
-            ColBuilder::Float(b) | ColBuilder::FloatComma(b) => Arc::new(b.finish()),
+            ColBuilder::Int(b) | ColBuilder::IntGrouped(b, _) => Arc::new(b.finish()),
+            ColBuilder::Float(b) | ColBuilder::FloatFormatted(b, _) => Arc::new(b.finish()),
             ColBuilder::Bool(b) => Arc::new(b.finish()),
             ColBuilder::Timestamp(b, ..) => Arc::new(b.finish()),
             ColBuilder::Text(b) => Arc::new(b.finish()),

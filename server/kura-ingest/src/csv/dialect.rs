@@ -47,6 +47,9 @@ pub(crate) struct Rec {
     pub kind: RecKind,
     /// The line reads as `key: value`.
     pub colon_kv: bool,
+    /// The record holds a tab (runs of whitespace: a line split at spaces above rows split at
+    /// tabs is a title, not their header).
+    pub tab: bool,
 }
 
 impl Rec {
@@ -64,8 +67,9 @@ impl Rec {
     }
 }
 
-/// Splits the sample into records for `delim`.
-pub(crate) fn split_records(text: &str, delim: Delim) -> Vec<Rec> {
+/// Splits the sample into records for `delim`, with `quote` as the quote character (`None`: no
+/// quoting).
+pub(crate) fn split_records(text: &str, delim: Delim, quote: Option<u8>) -> Vec<Rec> {
     let mut recs = Vec::new();
     let mut pos = 0;
     let mut line = 1u64;
@@ -83,14 +87,15 @@ pub(crate) fn split_records(text: &str, delim: Delim) -> Vec<Rec> {
                     let f = content.split_whitespace().map(str::to_string).collect();
                     (RecKind::Fields(f), line_end)
                 }
-                Delim::Byte(d) => match split_quoted(&text[pos..], d) {
+                Delim::Byte(d) => match quote.and_then(|q| split_quoted(&text[pos..], d, q)) {
                     Some((f, used)) => (RecKind::Fields(f), pos + used),
                     None => (RecKind::Fields(split_plain(content, d)), line_end),
                 },
             }
         };
         let colon_kv = matches!(kind, RecKind::Fields(_)) && colon_kv(content, delim).is_some();
-        recs.push(Rec { line, start: pos, end, kind, colon_kv });
+        let tab = text[pos..end].contains('\t');
+        recs.push(Rec { line, start: pos, end, kind, colon_kv, tab });
         line += text[pos..end].matches('\n').count() as u64;
         pos = end;
     }
@@ -100,8 +105,9 @@ pub(crate) fn split_records(text: &str, delim: Delim) -> Vec<Rec> {
 /// Newlines allowed inside one quoted field of the sample before the quote is taken literally.
 const MAX_QUOTED_LINES: usize = 64;
 
-/// Splits one record with quoting; `None` when a quote is still open at the end of the sample.
-fn split_quoted(s: &str, d: u8) -> Option<(Vec<String>, usize)> {
+/// Splits one record with quoting by `q`; `None` when a quote is still open at the end of the
+/// sample.
+fn split_quoted(s: &str, d: u8, q: u8) -> Option<(Vec<String>, usize)> {
     let b = s.as_bytes();
     let mut fields = Vec::new();
     let mut cur: Vec<u8> = Vec::new();
@@ -115,9 +121,9 @@ fn split_quoted(s: &str, d: u8) -> Option<(Vec<String>, usize)> {
     while i < b.len() {
         let c = b[i];
         if in_q {
-            if c == b'"' {
-                if b.get(i + 1) == Some(&b'"') {
-                    cur.push(b'"');
+            if c == q {
+                if b.get(i + 1) == Some(&q) {
+                    cur.push(q);
                     i += 1;
                 } else {
                     in_q = false;
@@ -131,7 +137,7 @@ fn split_quoted(s: &str, d: u8) -> Option<(Vec<String>, usize)> {
                 }
                 cur.push(c);
             }
-        } else if c == b'"' && at_start {
+        } else if c == q && at_start {
             in_q = true;
             at_start = false;
         } else if c == d {
@@ -161,6 +167,17 @@ fn split_quoted(s: &str, d: u8) -> Option<(Vec<String>, usize)> {
 
 fn split_plain(content: &str, d: u8) -> Vec<String> {
     content.split(char::from(d)).map(str::to_string).collect()
+}
+
+/// Whether `q` quotes fields of the sample for delimiter `d`: it opens a field
+/// (right after a delimiter or at the start of a line) and closes one before a delimiter or the
+/// end of a line. Only then is it a candidate beside `"`.
+pub(crate) fn quotes_fields(text: &str, d: u8, q: u8) -> bool {
+    let b = text.as_bytes();
+    let opens = memchr::memchr_iter(q, b).any(|i| i == 0 || b[i - 1] == b'\n' || b[i - 1] == d);
+    let closes = memchr::memchr_iter(q, b)
+        .any(|i| matches!(b.get(i + 1), None | Some(b'\r' | b'\n')) || b.get(i + 1) == Some(&d));
+    opens && closes
 }
 
 /// An INI section line such as `[Region 1]`, read as a comment; it holds no delimiter.
@@ -207,7 +224,7 @@ mod tests {
     #[test]
     fn splits_quoted_records_across_lines() {
         let text = "# c\r\na,\"b,\"\"x\"\"\nnext\"\r\n\r\n1 ,2\n";
-        let recs = split_records(text, Delim::Byte(b','));
+        let recs = split_records(text, Delim::Byte(b','), Some(b'"'));
         let kinds: Vec<_> = recs.iter().map(|r| (r.line, r.kind.clone())).collect();
         assert_eq!(
             kinds,
@@ -219,11 +236,15 @@ mod tests {
             ]
         );
         assert_eq!(recs[3].start, text.len() - 5);
+        let single = split_records("'a;b';1\n'c';2\n", Delim::Byte(b';'), Some(b'\''));
+        assert_eq!(single[0].fields(), ["a;b", "1"]);
+        assert!(quotes_fields("'a;b';1\n'c';2\n", b';', b'\''));
+        assert!(!quotes_fields("O'Brien;1\nd'Arc;2\n", b';', b'\''));
     }
 
     #[test]
     fn whitespace_runs() {
-        let recs = split_records("  1350  15598.679\n1349\t15867.872", Delim::Whitespace);
+        let recs = split_records("  1350  15598.679\n1349\t15867.872", Delim::Whitespace, None);
         assert_eq!(recs[0].fields(), ["1350", "15598.679"]);
         assert_eq!(recs[1].fields(), ["1349", "15867.872"]);
     }
@@ -245,6 +266,7 @@ mod tests {
 [a,b]
 ",
             Delim::Byte(b','),
+            Some(b'"'),
         );
         assert_eq!(
             (&recs[0].kind, &recs[1].kind),

@@ -2,7 +2,7 @@
 
 use arrow::datatypes::{DataType, TimeUnit};
 
-use super::values::{self, Kind, Parsed};
+use super::values::{self, Kind, Numbers, Parsed};
 
 /// How many data rows of the sample are used to infer column types.
 pub(crate) const INFER_ROWS: usize = 1000;
@@ -46,12 +46,12 @@ impl ColType {
         }
     }
 
-    /// Whether a raw cell fits this type (null tokens fit every type), with `decimal` as the
-    /// decimal separator.
-    pub(crate) fn accepts_dec(self, v: &[u8], decimal: u8) -> bool {
+    /// Whether a raw cell fits this type (null tokens fit every type), with numbers written in
+    /// `num`'s format.
+    pub(crate) fn accepts_dec(self, v: &[u8], num: Numbers) -> bool {
         match self {
-            ColType::Int => !matches!(values::parse_i64(v), Parsed::Mismatch),
-            ColType::Float => !matches!(values::parse_f64_dec(v, decimal), Parsed::Mismatch),
+            ColType::Int => !matches!(values::parse_i64_num(v, num), Parsed::Mismatch),
+            ColType::Float => !matches!(values::parse_f64_dec(v, num), Parsed::Mismatch),
             ColType::Bool => !matches!(values::parse_bool(v), Parsed::Mismatch),
             ColType::Timestamp { tz } => {
                 let parsed = values::parse_ts(v, tz, &mut values::DateCache::default());
@@ -84,15 +84,15 @@ struct Acc {
 
 /// Infers one type per column from sample rows (`ncols` columns; short rows count as nulls).
 pub(crate) fn infer_types<R: AsRef<[u8]>>(rows: &[Vec<R>], ncols: usize) -> Vec<ColType> {
-    infer_types_dec(rows, ncols, b'.')
+    infer_types_dec(rows, ncols, Numbers::DOT)
 }
 
-/// [`infer_types`] with `decimal` as the decimal separator.
-pub(crate) fn infer_types_dec<R: AsRef<[u8]>>(rows: &[Vec<R>], ncols: usize, decimal: u8) -> Vec<ColType> {
+/// [`infer_types`] with numbers written in `num`'s format.
+pub(crate) fn infer_types_dec<R: AsRef<[u8]>>(rows: &[Vec<R>], ncols: usize, num: Numbers) -> Vec<ColType> {
     let mut acc = vec![Acc::default(); ncols];
     for row in rows.iter().take(INFER_ROWS) {
         for (a, cell) in acc.iter_mut().zip(row.iter()) {
-            let k = values::classify_dec(cell.as_ref(), decimal);
+            let k = values::classify_dec(cell.as_ref(), num);
             a.seen = match (a.seen, k) {
                 (s, Kind::Null { numeric }) => {
                     a.numeric_null |= numeric;
@@ -122,18 +122,32 @@ fn first_type(k: Kind) -> ColType {
     }
 }
 
-/// Whether `first` is a header rather than data: some typed column rejects its cell, or every
-/// column is text (a table of words has a header far more often than not).
+/// Whether `first` is a header rather than data: some typed column rejects its cell and that
+/// cell is a word, not a value (a date over a column typed from one row is still a row), or
+/// every column is text (a table of words has a header far more often than not).
 pub(crate) fn looks_like_header<R: AsRef<[u8]>>(first: &[R], types: &[ColType]) -> bool {
-    looks_like_header_dec(first, types, b'.')
+    looks_like_header_dec(first, types, Numbers::DOT)
 }
 
-/// [`looks_like_header`] with `decimal` as the decimal separator.
-pub(crate) fn looks_like_header_dec<R: AsRef<[u8]>>(first: &[R], types: &[ColType], decimal: u8) -> bool {
+/// [`looks_like_header`] with numbers written in `num`'s format.
+pub(crate) fn looks_like_header_dec<R: AsRef<[u8]>>(first: &[R], types: &[ColType], num: Numbers) -> bool {
     if types.iter().all(|t| *t == ColType::Text) {
         return true;
     }
-    first.iter().zip(types).any(|(cell, t)| *t != ColType::Text && !t.accepts_dec(cell.as_ref(), decimal))
+    first.iter().zip(types).any(|(cell, t)| {
+        let cell = cell.as_ref();
+        *t != ColType::Text && !t.accepts_dec(cell, num) && !values::is_data_like_dec(cell, num)
+    })
+}
+
+/// Whether a line taken as the header also holds cells that read as values of their typed
+/// columns (`Measurement export of run 7` over a table whose last column is numbers): then it
+/// may be a title or a row rather than column names, and the choice is reported.
+pub(crate) fn header_holds_values<R: AsRef<[u8]>>(first: &[R], types: &[ColType], num: Numbers) -> bool {
+    first.iter().zip(types).any(|(cell, t)| {
+        let cell = cell.as_ref().trim_ascii();
+        *t != ColType::Text && !cell.is_empty() && values::is_data_like_dec(cell, num) && t.accepts_dec(cell, num)
+    })
 }
 
 #[cfg(test)]
@@ -169,6 +183,10 @@ mod tests {
         assert!(looks_like_header(&["x", "y"], &types));
         assert!(!looks_like_header(&["1", "2.5"], &types));
         assert!(looks_like_header(&["a", "b"], &[ColType::Text, ColType::Text]));
+        // A date over a float column typed from one `NaN` row is a row, not a header.
+        assert!(!looks_like_header(&["1.5", "2022-06-11"], &types));
+        assert!(header_holds_values(&["run", "7"], &types, Numbers::DOT));
+        assert!(!header_holds_values(&["run", "x"], &types, Numbers::DOT));
     }
 
     #[test]

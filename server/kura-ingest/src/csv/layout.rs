@@ -1,4 +1,4 @@
-//! Finding the table in the sample: which delimiter and decimal separator, where the preamble
+//! Finding the table in the sample: which delimiter, quote and number format, where the preamble
 //! ends, whether there is a header line, and where the data starts.
 //!
 //! A table is a run of records with a consistent field count of at least two (a header line's
@@ -12,10 +12,13 @@
 //! below, it is the table. Without a data-like run, a table of text is accepted, but never with
 //! the whitespace delimiter, which would turn prose into a table.
 //!
-//! Dialects (delimiter × decimal separator) compete on a score, clevercsv's pattern × type idea:
+//! Dialects (delimiter × quote × number format: decimal separator and thousands separator)
+//! compete on a score, clevercsv's pattern × type idea:
 //! the rows their table explains times the share of its cells that read as a typed value or as
 //! plain text without another dialect's delimiter in it (`5000;0` read with `,` does not). Ties go
-//! to the order in [`Delim::CANDIDATES`] and to `.`. A runner-up within [`CLOSE`] of the winner
+//! to the order in [`Delim::CANDIDATES`], to `"` and to [`Numbers::CANDIDATES`]. The quote `'`
+//! and the thousands separators are only tried when the sample shows them (a `'` opening
+//! fields, a number with two groups or a group and a decimal part). A runner-up within [`CLOSE`] of the winner
 //! that reads the sample differently is a warning naming both (STYLE: no heuristic without a
 //! confidence); so are an uncertain header block and a header guessed over a table of text.
 
@@ -23,14 +26,16 @@ use crate::reader::ReadError;
 
 use super::dialect::{self, Delim, Rec, RecKind};
 use super::infer::{self, ColType, INFER_ROWS};
-use super::values;
+use super::values::{self, Numbers};
 
 /// Where the table is and what it looks like.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     pub delim: Delim,
-    /// The decimal separator of float cells: `.` or `,`.
-    pub decimal: u8,
+    /// The quote character (`None`: fields are not quoted).
+    pub quote: Option<u8>,
+    /// How numbers are written: decimal separator and thousands separator.
+    pub numbers: Numbers,
     /// `#` when the preamble had comment lines; such a line then also ends the table.
     pub comment: Option<u8>,
     /// Column labels, from the header line or a `ColumnLabels:` comment.
@@ -72,7 +77,11 @@ pub(crate) struct Choice {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Hints {
     pub delim: Option<Delim>,
+    /// `Some(None)`: no quoting.
+    pub quote: Option<Option<u8>>,
     pub decimal: Option<u8>,
+    /// `Some(None)`: no thousands separator.
+    pub group: Option<Option<u8>>,
     /// `Some(None)`: the file has no header line; `Some(Some(n))`: line `n` is the header.
     pub header_line: Option<Option<u64>>,
     /// Lines at the top that are never part of the table (they go to the preamble).
@@ -93,6 +102,8 @@ struct Cand {
     typed: usize,
     /// Cells that read as numbers only with a decimal comma.
     comma_floats: usize,
+    /// Cells that read as numbers only with the format's thousands separator.
+    grouped: usize,
     /// A `key,value` block above the table was skipped although it had the table's width.
     kv_same_width: Option<(u64, u64)>,
 }
@@ -106,10 +117,57 @@ impl Cand {
     }
 }
 
-/// A cell reads as something: a typed value under `decimal`, or plain text holding no quote and
-/// no character that is a delimiter of another dialect (`5000;0` read with `,` does not).
-fn reads_as_typed(v: &str, decimal: u8) -> bool {
-    values::is_data_like_dec(v.as_bytes(), decimal) || !v.contains([',', ';', '|', '\t', '"'])
+/// A cell reads as something: a typed value under `num`, or plain text that shows no sign of
+/// a wrong split: no delimiter of another dialect (`5000;0` read with `,`; the dialect's own
+/// delimiter inside a quoted cell is fine), no quote left at either end (`'a` and `b'` from
+/// `'a;b'` split at `;`), and no number of another format (`12.5` is no plain text to a
+/// decimal comma, nor `1'234.5` to `.`).
+fn reads_as_typed(v: &str, num: Numbers, delim: Delim) -> bool {
+    let b = v.as_bytes();
+    if values::is_data_like_dec(b, num) {
+        return true;
+    }
+    let own = match delim {
+        Delim::Byte(d) => char::from(d),
+        Delim::Whitespace => ' ',
+    };
+    let foreign = v.chars().any(|c| matches!(c, ',' | ';' | '|' | '\t') && c != own);
+    let quote_left = v.starts_with(['"', '\'']) || v.ends_with(['"', '\'']);
+    let number_elsewhere = b.first().is_some_and(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.'))
+        && Numbers::CANDIDATES.iter().any(|&n| n != num && values::is_data_like_dec(b, n));
+    !(foreign || quote_left || number_elsewhere)
+}
+
+/// Cells that need `num`'s decimal comma or thousands separator to read as numbers.
+fn counts_format(v: &str, num: Numbers) -> (usize, usize) {
+    let b = v.as_bytes();
+    let comma = num.decimal != b'.'
+        && num.group.is_none()
+        && v.contains(char::from(num.decimal))
+        && values::is_data_like_dec(b, num)
+        && !values::is_data_like(b);
+    (usize::from(comma), usize::from(num.needs_group(b)))
+}
+
+/// Whether the sample holds what may be a thousands separator of `num` (a digit, the
+/// separator, three digits and no fourth): only then is the format a candidate.
+fn shows_groups(text: &str, num: Numbers) -> bool {
+    let Some(g) = num.group else { return true };
+    let b = text.as_bytes();
+    memchr::memchr_iter(g, b).any(|i| {
+        let digits = |from: usize, n: usize| b.get(from..from + n).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+        i > 0 && b[i - 1].is_ascii_digit() && digits(i + 1, 3) && !digits(i + 4, 1)
+    })
+}
+
+/// The quote characters to try for `delim`: `"`, and `'` when it opens fields in the sample.
+fn quotes(text: &str, delim: Delim, hints: &Hints) -> Vec<Option<u8>> {
+    match (hints.quote, delim) {
+        (_, Delim::Whitespace) => vec![None],
+        (Some(q), _) => vec![q],
+        (None, Delim::Byte(d)) if dialect::quotes_fields(text, d, b'\'') => vec![Some(b'"'), Some(b'\'')],
+        (None, _) => vec![Some(b'"')],
+    }
 }
 
 /// Locates the table in `text`, the decoded sample.
@@ -118,35 +176,47 @@ pub(crate) fn detect(text: &str) -> Result<Layout, ReadError> {
 }
 
 /// Locates the table in `text` with what the caller fixed. Every candidate dialect (delimiter ×
-/// decimal separator) finds its table; the highest [`Cand::score`] wins, ties going to the order
-/// of [`Delim::CANDIDATES`] and to `.`. A runner-up within [`CLOSE`] of the winner that reads the
-/// sample differently is reported.
+/// quote × number format) finds its table; the highest [`Cand::score`] wins, ties going to the
+/// order of the candidates. A runner-up within [`CLOSE`] of the winner that reads the sample
+/// differently is reported.
 pub(crate) fn detect_with(text: &str, hints: &Hints) -> Result<Layout, ReadError> {
     let delims: Vec<Delim> = match hints.delim {
         Some(d) => vec![d],
         None => Delim::CANDIDATES.to_vec(),
     };
-    let split: Vec<(Delim, Vec<Rec>)> =
-        delims.iter().map(|&d| (d, skip_lines(text, dialect::split_records(text, d), hints))).collect();
+    let split: Vec<(Delim, Option<u8>, Vec<Rec>)> = delims
+        .iter()
+        .flat_map(|&d| quotes(text, d, hints).into_iter().map(move |q| (d, q)))
+        .map(|(d, q)| (d, q, skip_lines(text, dialect::split_records(text, d, q), hints)))
+        .collect();
+    let formats: Vec<Numbers> = Numbers::CANDIDATES
+        .into_iter()
+        .filter(|n| hints.decimal.is_none_or(|d| d == n.decimal))
+        .filter(|n| match hints.group {
+            Some(g) => g == n.group,
+            None => shows_groups(text, *n),
+        })
+        .collect();
     for strict in [true, false] {
-        let mut found: Vec<(usize, u8, Cand)> = Vec::new();
-        for (k, (delim, recs)) in split.iter().enumerate() {
+        let mut found: Vec<(usize, Numbers, Cand)> = Vec::new();
+        for (k, (delim, _, recs)) in split.iter().enumerate() {
             // Prose splits into words consistently enough to pass for a table of text.
             if !strict && *delim == Delim::Whitespace && hints.delim.is_none() {
                 continue;
             }
-            let decimals: &[u8] = match hints.decimal {
-                Some(b'.') => b".",
-                Some(_) => b",",
-                None if *delim == Delim::Byte(b',') => b".",
-                None => b".,",
-            };
-            for &decimal in decimals {
-                if let Some(c) = find_table(recs, *delim, strict, decimal, hints)
-                    // A decimal comma that no cell needs is the same reading as `.`.
-                    && (decimal == b'.' || c.comma_floats > 0 || hints.decimal.is_some())
+            for &num in &formats {
+                if *delim == Delim::Byte(b',') && num.decimal == b',' {
+                    continue;
+                }
+                if let Some(c) = find_table(recs, *delim, strict, num, hints)
+                    // A format that no cell needs is the same reading as plain `.` numbers.
+                    && (num == Numbers::DOT
+                        || (num.group.is_none() && c.comma_floats > 0)
+                        || (num.group.is_some() && c.grouped > 0)
+                        || (hints.decimal.is_some() && num.group.is_none())
+                        || hints.group.is_some())
                 {
-                    found.push((k, decimal, c));
+                    found.push((k, num, c));
                 }
             }
         }
@@ -156,21 +226,22 @@ pub(crate) fn detect_with(text: &str, hints: &Hints) -> Result<Layout, ReadError
         let best = (0..found.len())
             .max_by(|&a, &b| found[a].2.score().total_cmp(&found[b].2.score()).then(b.cmp(&a)))
             .unwrap_or(0);
-        let (k, decimal, cand) = found.swap_remove(best);
+        let (k, num, cand) = found.swap_remove(best);
+        let (delim, quote) = (split[k].0, split[k].1);
         let score = cand.score();
         let mut choice = Choice { score, confidence: 1.0, given: hints.delim.is_some(), ..Choice::default() };
         let runner = found
             .iter()
-            .filter(|(k2, d2, c2)| !same_reading(&split[k].1, &cand, &split[*k2].1, c2) || *d2 != decimal)
+            .filter(|(k2, n2, c2)| !same_reading(&split[k].2, &cand, &split[*k2].2, c2) || *n2 != num)
             .max_by(|a, b| a.2.score().total_cmp(&b.2.score()));
-        if let Some((k2, d2, c2)) = runner {
-            let name = dialect_name(split[*k2].0, *d2);
+        if let Some((k2, n2, c2)) = runner {
+            let name = dialect_name(split[*k2].0, split[*k2].1, *n2);
             choice.confidence = if score > 0.0 { (1.0 - c2.score() / score).max(0.0) } else { 0.0 };
             if c2.score() >= CLOSE * score && hints.delim.is_none() {
                 choice.warnings.push(format!(
                     "ambiguous dialect: read with {} (score {:.1}), but {} explains the sample almost as well \
-                     (score {:.1}); set the delimiter and decimal separator to read it differently",
-                    dialect_name(split[k].0, decimal),
+                     (score {:.1}); set the delimiter, quote, decimal and thousands separators to read it differently",
+                    dialect_name(delim, quote, num),
                     score,
                     name,
                     c2.score()
@@ -178,7 +249,7 @@ pub(crate) fn detect_with(text: &str, hints: &Hints) -> Result<Layout, ReadError
             }
             choice.runner_up = Some((name, c2.score()));
         }
-        if split[k].0 == Delim::Byte(b',') && split_numbers(&split[k].1, &cand) && hints.delim.is_none() {
+        if delim == Delim::Byte(b',') && split_numbers(&split[k].2, &cand) && hints.delim.is_none() {
             choice.warnings.push(
                 "ambiguous dialect: read with delimiter ',', but most rows hold a number cut at a comma \
                  (`12,5` as 12 and 5): the file may use decimal commas with another delimiter; set the delimiter \
@@ -192,8 +263,8 @@ pub(crate) fn detect_with(text: &str, hints: &Hints) -> Result<Layout, ReadError
                  table below of the same width; set the header line to read them as rows"
             ));
         }
-        let (delim, recs) = split.into_iter().nth(k).unwrap_or((Delim::Whitespace, Vec::new()));
-        return Ok(build(text, delim, decimal, recs, cand, choice, hints));
+        let recs = split.into_iter().nth(k).map(|(_, _, r)| r).unwrap_or_default();
+        return Ok(build(text, (delim, quote, num), recs, cand, choice, hints));
     }
     Err(ReadError::NoTable("no delimited rows with two or more columns".into()))
 }
@@ -208,25 +279,35 @@ fn split_numbers(recs: &[Rec], cand: &Cand) -> bool {
         .take(cand.rows.min(64))
         .map(|r| r.fields())
         .collect();
+    // `-382` `4650 Fe 2p` or `alpha -186` `468`: a field ending in digits followed by one
+    // starting with digits, where one of the two holds another delimiter.
     let cut = |f: &[String]| {
         f.windows(2).any(|w| {
             w[0].ends_with(|c: char| c.is_ascii_digit())
-                && w[0].contains([' ', ';', '\t', '|'])
                 && w[1].starts_with(|c: char| c.is_ascii_digit())
+                && (w[0].contains([' ', ';', '\t', '|']) || w[1].contains([' ', ';', '\t', '|']))
         })
     };
     !rows.is_empty() && rows.iter().filter(|f| cut(f)).count() * 2 > rows.len()
 }
 
 /// How a dialect is named in warnings.
-pub(crate) fn dialect_name(delim: Delim, decimal: u8) -> String {
+pub(crate) fn dialect_name(delim: Delim, quote: Option<u8>, num: Numbers) -> String {
     let d = match delim {
         Delim::Byte(b'\t') => "tab".to_string(),
         Delim::Byte(b' ') => "space".to_string(),
         Delim::Byte(b) => format!("'{}'", char::from(b)),
         Delim::Whitespace => "runs of spaces".to_string(),
     };
-    format!("delimiter {d} with decimal '{}'", char::from(decimal))
+    let q = match quote {
+        Some(b'"') | None => String::new(),
+        Some(q) => format!(", quote {}", char::from(q)),
+    };
+    let g = match num.group {
+        Some(g) => format!(" and thousands separator '{}'", char::from(g)),
+        None => String::new(),
+    };
+    format!("delimiter {d}{q} with decimal '{}'{g}", char::from(num.decimal))
 }
 
 /// Whether two candidates agree wherever both read a record (same fields on the same lines):
@@ -272,18 +353,18 @@ fn skip_lines(text: &str, mut recs: Vec<Rec>, hints: &Hints) -> Vec<Rec> {
 pub(crate) fn detect_in(text: &str, delim: Delim, recs: Vec<Rec>) -> Result<Layout, ReadError> {
     let hints = Hints::default();
     for strict in [true, false] {
-        if let Some(cand) = find_table(&recs, delim, strict, b'.', &hints) {
+        if let Some(cand) = find_table(&recs, delim, strict, Numbers::DOT, &hints) {
             let choice = Choice { score: cand.score(), confidence: 1.0, ..Choice::default() };
-            return Ok(build(text, delim, b'.', recs, cand, choice, &hints));
+            return Ok(build(text, (delim, None, Numbers::DOT), recs, cand, choice, &hints));
         }
     }
     Err(ReadError::NoTable("no rows with two or more columns".into()))
 }
 
-fn find_table(recs: &[Rec], delim: Delim, strict: bool, decimal: u8, hints: &Hints) -> Option<Cand> {
+fn find_table(recs: &[Rec], delim: Delim, strict: bool, num: Numbers, hints: &Hints) -> Option<Cand> {
     let mut kv_like: Option<Cand> = None;
     let whitespace = delim == Delim::Whitespace;
-    let data_like = |v: &str| values::is_data_like_dec(v.as_bytes(), decimal);
+    let data_like = |v: &str| values::is_data_like_dec(v.as_bytes(), num);
     let given = matches!(hints.header_line, Some(Some(_)));
     // Records of a consistent run already judged are not table starts of their own: a run that
     // is not data-like enough does not become one by dropping its first rows (which would take
@@ -307,19 +388,19 @@ fn find_table(recs: &[Rec], delim: Delim, strict: bool, decimal: u8, hints: &Hin
         if (rec.colon_kv && !given) || width < 2 || head.iter().filter(|f| !f.trim().is_empty()).count() < 2 {
             continue;
         }
-        let (mut rows, mut exact, mut cells, mut data_cells, mut words, mut typed, mut comma_floats) =
-            (0, 0, 0, 0, 0, 0, 0);
+        // Split at runs of whitespace, a line of words above rows separated by tabs is a title.
+        if whitespace && !given && !rec.tab && recs.get(i + 1).is_some_and(|n| n.tab && !n.fields().is_empty()) {
+            continue;
+        }
+        let (mut rows, mut exact, mut cells, mut data_cells, mut words, mut typed, mut comma_floats, mut grouped) =
+            (0, 0, 0, 0, 0, 0, 0, 0);
         // Per column: non-empty cells, cells that are data or a missing-value token, data cells.
         let mut columns = vec![(0usize, 0usize, 0usize); width];
         for v in head.iter().filter(|v| !v.trim().is_empty()) {
             cells += 1;
-            typed += usize::from(reads_as_typed(v, decimal));
-            comma_floats += usize::from(
-                decimal != b'.'
-                    && v.contains(char::from(decimal))
-                    && data_like(v)
-                    && !values::is_data_like(v.as_bytes()),
-            );
+            typed += usize::from(reads_as_typed(v, num, delim));
+            let (c, g) = counts_format(v, num);
+            (comma_floats, grouped) = (comma_floats + c, grouped + g);
         }
         let header_cells = cells;
         let mut first_col_text = !data_like(&head[0]);
@@ -345,10 +426,9 @@ fn find_table(recs: &[Rec], delim: Delim, strict: bool, decimal: u8, hints: &Hin
                     words += v.split_whitespace().count();
                     let d = data_like(v);
                     data_cells += usize::from(d);
-                    typed += usize::from(d || reads_as_typed(v, decimal));
-                    comma_floats += usize::from(
-                        decimal != b'.' && v.contains(char::from(decimal)) && d && !values::is_data_like(v.as_bytes()),
-                    );
+                    typed += usize::from(d || reads_as_typed(v, num, delim));
+                    let (c, g) = counts_format(v, num);
+                    (comma_floats, grouped) = (comma_floats + c, grouped + g);
                     if let Some(c) = columns.get_mut(k) {
                         c.0 += 1;
                         c.1 += usize::from(d || values::is_null_token(v.trim().as_bytes()));
@@ -366,8 +446,10 @@ fn find_table(recs: &[Rec], delim: Delim, strict: bool, decimal: u8, hints: &Hin
             && !recs.get(i + 1).is_some_and(|r| matches!(r.kind, RecKind::Fields(_)))
             && head.iter().filter(|v| data_like(v)).count() * 2 >= head.iter().filter(|v| !v.trim().is_empty()).count();
         if lone && lone_record.is_none() {
-            let comma_floats = head.iter().filter(|v| data_like(v) && !values::is_data_like(v.as_bytes())).count();
-            lone_record = Some(Cand { start: i, width, rows: 1, cells, typed, comma_floats, kv_same_width: None });
+            let (comma_floats, grouped) =
+                head.iter().map(|v| counts_format(v, num)).fold((0, 0), |(c, g), (c1, g1)| (c + c1, g + g1));
+            let kv_same_width = None;
+            lone_record = Some(Cand { start: i, width, rows: 1, cells, typed, comma_floats, grouped, kv_same_width });
         }
         if wider || rows == 0 || exact * 2 < rows {
             if given {
@@ -380,7 +462,7 @@ fn find_table(recs: &[Rec], delim: Delim, strict: bool, decimal: u8, hints: &Hin
         }
         skip_until = end;
         let body_cells = cells - header_cells;
-        let cand = Cand { start: i, width, rows: rows + 1, cells, typed, comma_floats, kv_same_width: None };
+        let cand = Cand { start: i, width, rows: rows + 1, cells, typed, comma_floats, grouped, kv_same_width: None };
         if given {
             return Some(cand);
         }
@@ -416,7 +498,14 @@ fn find_table(recs: &[Rec], delim: Delim, strict: bool, decimal: u8, hints: &Hin
     kv_like.or(lone_record)
 }
 
-fn build(text: &str, delim: Delim, decimal: u8, recs: Vec<Rec>, cand: Cand, choice: Choice, hints: &Hints) -> Layout {
+fn build(
+    text: &str,
+    (delim, quote, num): (Delim, Option<u8>, Numbers),
+    recs: Vec<Rec>,
+    cand: Cand,
+    choice: Choice,
+    hints: &Hints,
+) -> Layout {
     let start = cand.start;
     let run_end = recs[start + 1..]
         .iter()
@@ -426,13 +515,25 @@ fn build(text: &str, delim: Delim, decimal: u8, recs: Vec<Rec>, cand: Cand, choi
         recs[from..run_end].iter().take(INFER_ROWS).map(|r| r.fields().to_vec()).collect()
     };
     let after = rows_of(start + 1);
-    let types_after = infer::infer_types_dec(&after, cand.width, decimal);
+    let types_after = infer::infer_types_dec(&after, cand.width, num);
     let header = match hints.header_line {
         Some(line) => line.is_some(),
         None if run_end == start + 1 => false,
-        None => infer::looks_like_header_dec(recs[start].fields(), &types_after, decimal),
+        None => infer::looks_like_header_dec(recs[start].fields(), &types_after, num),
     };
     let mut choice = choice;
+    // Split at runs of whitespace, a title line of words reads like the header of a single row.
+    let lone_row = delim == Delim::Whitespace && run_end == start + 2;
+    if hints.header_line.is_none()
+        && header
+        && (lone_row || infer::header_holds_values(recs[start].fields(), &types_after, num))
+    {
+        choice.warnings.push(format!(
+            "uncertain header: line {} was taken as the header, but some of its cells read as values of their \
+             columns (it may be a title or a row); set the header line to read it differently",
+            recs[start].line
+        ));
+    }
     if hints.header_line.is_none() && run_end > start + 1 && types_after.iter().all(|t| *t == ColType::Text) {
         // Nothing tells a header from a row in a table of text: say which was chosen.
         choice.warnings.push(format!(
@@ -451,7 +552,7 @@ fn build(text: &str, delim: Delim, decimal: u8, recs: Vec<Rec>, cand: Cand, choi
         (Some(labels), "header", Some(recs[start].line), start + 1, after, types_after)
     } else {
         let rows = rows_of(start);
-        let types = infer::infer_types_dec(&rows, cand.width, decimal);
+        let types = infer::infer_types_dec(&rows, cand.width, num);
         let labels = column_labels(text, &preamble, cand.width);
         let source = if labels.is_some() { "comment" } else { "generated" };
         (labels, source, None, start, rows, types)
@@ -462,7 +563,8 @@ fn build(text: &str, delim: Delim, decimal: u8, recs: Vec<Rec>, cand: Cand, choi
     };
     Layout {
         delim,
-        decimal,
+        quote,
+        numbers: num,
         comment,
         labels,
         labels_source,

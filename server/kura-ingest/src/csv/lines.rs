@@ -31,7 +31,8 @@ pub(crate) struct TableBytes<R> {
     line: u64,
     /// Bytes of the current line before `checked`.
     line_len: usize,
-    quoting: bool,
+    /// The quote character, when fields are quoted.
+    quote: Option<u8>,
     in_quotes: bool,
     /// Quote characters in `buf[checked..end]`; while zero, lines need no quote counting.
     quotes_ahead: usize,
@@ -42,7 +43,7 @@ pub(crate) struct TableBytes<R> {
 
 impl<R: Read> TableBytes<R> {
     /// `first_line` is the line number of the first byte `inner` yields.
-    pub(crate) fn new(inner: R, first_line: u64, quoting: bool, comment: Option<u8>) -> Self {
+    pub(crate) fn new(inner: R, first_line: u64, quote: Option<u8>, comment: Option<u8>) -> Self {
         TableBytes {
             inner,
             buf: vec![0; CHUNK],
@@ -52,7 +53,7 @@ impl<R: Read> TableBytes<R> {
             eof: false,
             line: first_line,
             line_len: 0,
-            quoting,
+            quote,
             in_quotes: false,
             quotes_ahead: 0,
             comment,
@@ -97,8 +98,8 @@ impl<R: Read> TableBytes<R> {
                 other => break other?,
             }
         };
-        if self.quoting {
-            self.quotes_ahead += memchr::memchr_iter(b'"', &self.buf[self.end..self.end + n]).count();
+        if let Some(q) = self.quote {
+            self.quotes_ahead += memchr::memchr_iter(q, &self.buf[self.end..self.end + n]).count();
         }
         self.end += n;
         self.eof = n == 0;
@@ -139,7 +140,7 @@ impl<R: Read> TableBytes<R> {
                 None => (rest.len(), false),
             };
             if self.quotes_ahead > 0 {
-                let quotes = memchr::memchr_iter(b'"', &rest[..seg]).count();
+                let quotes = self.quote.map_or(0, |q| memchr::memchr_iter(q, &rest[..seg]).count());
                 self.in_quotes ^= quotes % 2 == 1;
                 self.quotes_ahead -= quotes;
             }
@@ -199,7 +200,7 @@ mod tests {
     use crate::csv::encoding::from_io;
 
     fn run(input: &[u8], comment: Option<u8>) -> (String, Option<u64>, u64) {
-        let mut t = TableBytes::new(input, 10, true, comment);
+        let mut t = TableBytes::new(input, 10, Some(b'"'), comment);
         let mut s = String::new();
         t.read_to_string(&mut s).unwrap();
         let rest = t.count_rest().unwrap();
@@ -221,12 +222,12 @@ mod tests {
     #[test]
     fn refuses_long_lines_without_buffering_them() {
         let long = vec![b'x'; LINE_LIMIT + 10];
-        let mut t = TableBytes::new(&long[..], 3, true, None);
+        let mut t = TableBytes::new(&long[..], 3, Some(b'"'), None);
         let mut sink = Vec::new();
         let err = from_io(t.read_to_end(&mut sink).unwrap_err());
         assert!(matches!(err, ReadError::LineTooLong { line: 3, .. }), "{err:?}");
         let spaces = vec![b' '; LINE_LIMIT + 10];
-        let mut t = TableBytes::new(&spaces[..], 1, true, None);
+        let mut t = TableBytes::new(&spaces[..], 1, Some(b'"'), None);
         let err = from_io(t.read_to_end(&mut sink).unwrap_err());
         assert!(matches!(err, ReadError::LineTooLong { line: 1, .. }), "{err:?}");
     }

@@ -133,9 +133,26 @@ fn hints(options: &ReadOptions) -> Result<layout::Hints, ReadError> {
     if delim == Some(dialect::Delim::Byte(b',')) && decimal == Some(b',') {
         return Err(bad_option("',' cannot be both the delimiter and the decimal separator".into()));
     }
-    match options.quote.as_deref() {
-        None | Some("\"") => {}
-        Some(q) => return Err(bad_option(format!("quote {q:?}: only '\"' is supported"))),
+    let quote = match options.quote.as_deref() {
+        None => None,
+        Some("\"") => Some(Some(b'"')),
+        Some("'") => Some(Some(b'\'')),
+        Some("" | "none") => Some(None),
+        Some(q) => return Err(bad_option(format!("quote {q:?} is neither '\"', \"'\" nor empty (no quoting)"))),
+    };
+    let group = match options.thousands.as_deref() {
+        None => None,
+        Some("" | "none") => Some(None),
+        Some(",") => Some(Some(b',')),
+        Some(".") => Some(Some(b'.')),
+        Some("'") => Some(Some(b'\'')),
+        Some(t) => return Err(bad_option(format!("thousands separator {t:?} is not ',', '.', \"'\" or empty"))),
+    };
+    if group.flatten().is_some_and(|g| Some(g) == decimal) {
+        return Err(bad_option("the thousands separator cannot be the decimal separator".into()));
+    }
+    if group.flatten().is_some() && decimal.is_none() {
+        return Err(bad_option("a thousands separator needs the decimal separator too".into()));
     }
     let comment = match options.comment_prefix.as_deref() {
         None => None,
@@ -144,7 +161,9 @@ fn hints(options: &ReadOptions) -> Result<layout::Hints, ReadError> {
     };
     Ok(layout::Hints {
         delim,
+        quote,
         decimal,
+        group,
         header_line: options.header_line.map(|n| (n > 0).then_some(n)),
         skip_lines: options.skip_lines.unwrap_or(0),
         comment,
@@ -292,12 +311,13 @@ fn parameters(
         "encoding": detected.encoding.name(),
         "bom": detected.bom_len > 0,
         "delimiter": layout.delim.name(),
-        "decimal": char::from(layout.decimal).to_string(),
+        "decimal": char::from(layout.numbers.decimal).to_string(),
+        "thousands": layout.numbers.group.map(|g| char::from(g).to_string()),
         "dialect_given": layout.choice.given,
         "dialect_score": (layout.choice.score * 100.0).round() / 100.0,
         "dialect_confidence": (layout.choice.confidence * 100.0).round() / 100.0,
         "dialect_runner_up": layout.choice.runner_up.as_ref().map(|(name, score)| json!({"dialect": name, "score": (score * 100.0).round() / 100.0})),
-        "quote": if layout.delim == dialect::Delim::Whitespace { Value::Null } else { "\"".into() },
+        "quote": layout.quote.map(|q| char::from(q).to_string()),
         "comment_prefix": layout.comment.map(|c| char::from(c).to_string()),
         "skip_lines": layout.skip_lines,
         "header_line": layout.header_line,

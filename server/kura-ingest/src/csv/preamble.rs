@@ -93,7 +93,7 @@ mod tests {
     fn collects_keys_comments_and_text() {
         let text = "C:\\data\\run1.vms\t\n\n# Region:   Survey\n# plain note\nOperator: Ada\n\
                     Gain\t10\nCycle: 0\nCycle: 1\nCycle: 0\nPeaks\ta\tb\n";
-        let recs = split_records(text, Delim::Byte(b'\t'));
+        let recs = split_records(text, Delim::Byte(b'\t'), Some(b'"'));
         let p = extract(text, &recs, Delim::Byte(b'\t'));
         assert_eq!(p.text, "C:\\data\\run1.vms\nRegion:   Survey\nplain note");
         let expected = json!({

@@ -113,12 +113,13 @@ pub(crate) fn run(
     let mut decoded = Decoding::new(file, pass.detected);
     let consumed = decoded.consumed();
     io::copy(&mut (&mut decoded).take(layout.data_start as u64), &mut io::sink()).map_err(encoding::from_io)?;
-    let quoting = layout.delim != Delim::Whitespace;
-    let bytes = TableBytes::new(decoded, layout.first_data_line, quoting, layout.comment);
+    let bytes = TableBytes::new(decoded, layout.first_data_line, layout.quote, layout.comment);
     let mut rows = match layout.delim {
         Delim::Byte(d) => Rows::Csv(
             csv::ReaderBuilder::new()
                 .delimiter(d)
+                .quote(layout.quote.unwrap_or(b'"'))
+                .quoting(layout.quote.is_some())
                 .has_headers(false)
                 .flexible(true)
                 .buffer_capacity(256 * 1024)
@@ -132,7 +133,7 @@ pub(crate) fn run(
 
     let schema = columns::schema(pass.plan, pass.types);
     let mut builders: Vec<ColBuilder> =
-        pass.types.iter().map(|t| ColBuilder::new(*t, pass.batch_rows, layout.decimal)).collect();
+        pass.types.iter().map(|t| ColBuilder::new(*t, pass.batch_rows, layout.numbers)).collect();
     sink.begin_table(TableStart { name: "data".into(), schema: schema.clone(), columns: pass.plan.columns.clone() })?;
 
     let mut open = true;
@@ -183,7 +184,7 @@ fn pump<R: Read>(
         }
         stats.short_rows += u64::from(found < needed);
         if let Some((types, changes)) = &mut widened {
-            check_row(&rec, keep, types, changes, line, pass.layout.decimal);
+            check_row(&rec, keep, types, changes, line, pass.layout.numbers);
             continue;
         }
         for (k, b) in builders.iter_mut().enumerate() {
@@ -192,7 +193,7 @@ fn pump<R: Read>(
                     sink.discard_table();
                     *open = false;
                     let mut state = (pass.types.to_vec(), Vec::new());
-                    check_row(&rec, keep, &mut state.0, &mut state.1, line, pass.layout.decimal);
+                    check_row(&rec, keep, &mut state.0, &mut state.1, line, pass.layout.numbers);
                     widened = Some(state);
                     break;
                 }
@@ -230,14 +231,14 @@ fn check_row(
     types: &mut [ColType],
     changes: &mut Vec<Widening>,
     line: u64,
-    decimal: u8,
+    num: values::Numbers,
 ) {
     for (k, t) in types.iter_mut().enumerate() {
         let Some(v) = rec.get(keep[k]) else { continue };
-        if t.accepts_dec(v, decimal) {
+        if t.accepts_dec(v, num) {
             continue;
         }
-        let to = t.join(values::classify_dec(v, decimal));
+        let to = t.join(values::classify_dec(v, num));
         match changes.iter_mut().find(|w| w.column == k) {
             Some(w) => w.to = to,
             None => changes.push(Widening { column: k, from: *t, to, line }),

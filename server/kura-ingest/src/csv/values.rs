@@ -33,17 +33,48 @@ pub(crate) enum Kind {
     Text,
 }
 
-/// Classifies one cell with `decimal` as the decimal separator (`.` or `,`); `v` is the raw
-/// cell, trimmed here.
-pub(crate) fn classify_dec(v: &[u8], decimal: u8) -> Kind {
+/// How numbers are written: the decimal separator (`.` or `,`) and an optional thousands
+/// separator (`1,234.5`, `1.234,5`, `1'234.5`), a dimension of the dialect like the delimiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Numbers {
+    pub decimal: u8,
+    pub group: Option<u8>,
+}
+
+impl Numbers {
+    pub(crate) const DOT: Numbers = Numbers { decimal: b'.', group: None };
+    pub(crate) const COMMA: Numbers = Numbers { decimal: b',', group: None };
+
+    /// The formats detection tries, in order of preference when they explain a sample equally.
+    pub(crate) const CANDIDATES: [Numbers; 5] = [
+        Numbers::DOT,
+        Numbers::COMMA,
+        Numbers { decimal: b'.', group: Some(b',') },
+        Numbers { decimal: b',', group: Some(b'.') },
+        Numbers { decimal: b'.', group: Some(b'\'') },
+    ];
+
+    /// Whether `v` is a number only with this format's thousands separator: it has one, its
+    /// groups are right, and without grouping it is no number (`1,234` is 1.234 with a decimal
+    /// comma, so with `,` groups and `.` decimals it needs the group; `12,5` never does).
+    pub(crate) fn needs_group(self, v: &[u8]) -> bool {
+        let Some(g) = self.group else { return false };
+        let v = v.trim_ascii();
+        let plain = Numbers { decimal: self.decimal, group: None };
+        v.contains(&g) && ungroup(v, self).is_some() && matches!(parse_f64_dec(v, plain), Parsed::Mismatch)
+    }
+}
+
+/// Classifies one cell with `num` as the number format; `v` is the raw cell, trimmed here.
+pub(crate) fn classify_dec(v: &[u8], num: Numbers) -> Kind {
     let v = v.trim_ascii();
     if v.is_empty() {
         return Kind::Null { numeric: false };
     }
-    if let Parsed::Value(_) = parse_i64(v) {
+    if let Parsed::Value(_) = parse_i64_num(v, num) {
         return Kind::Int;
     }
-    match parse_f64_dec(v, decimal) {
+    match parse_f64_dec(v, num) {
         Parsed::Value(_) => return Kind::Float,
         Parsed::Null => return Kind::Null { numeric: is_numeric_null(v) },
         Parsed::Mismatch => {}
@@ -59,12 +90,12 @@ pub(crate) fn classify_dec(v: &[u8], decimal: u8) -> Kind {
 
 /// Whether the cell carries a value that inference counts as data (numbers, dates, booleans).
 pub(crate) fn is_data_like(v: &[u8]) -> bool {
-    is_data_like_dec(v, b'.')
+    is_data_like_dec(v, Numbers::DOT)
 }
 
-/// [`is_data_like`] with `decimal` as the decimal separator.
-pub(crate) fn is_data_like_dec(v: &[u8], decimal: u8) -> bool {
-    !matches!(classify_dec(v, decimal), Kind::Text | Kind::Null { numeric: false })
+/// [`is_data_like`] with `num` as the number format.
+pub(crate) fn is_data_like_dec(v: &[u8], num: Numbers) -> bool {
+    !matches!(classify_dec(v, num), Kind::Text | Kind::Null { numeric: false })
 }
 
 /// Whether the (trimmed) cell is a missing-value token.
@@ -119,18 +150,38 @@ pub(crate) fn parse_f64(v: &[u8]) -> Parsed<f64> {
     }
 }
 
-/// Longest float cell read with a decimal comma (longer ones are not numbers people write).
+/// Longest number cell rewritten for another format (longer ones are not numbers people write).
 const MAX_COMMA_FLOAT: usize = 64;
 
-/// Parses a float cell with `decimal` as the decimal separator. With `,` the cell may not also
-/// hold a `.` (no thousands separators are guessed): `0,35` is 0.35, `1.234,5` does not fit.
-pub(crate) fn parse_f64_dec(v: &[u8], decimal: u8) -> Parsed<f64> {
-    if decimal == b'.' {
+/// Parses an integer cell in `num`'s format: with a thousands separator, `1,234,567`.
+pub(crate) fn parse_i64_num(v: &[u8], num: Numbers) -> Parsed<i64> {
+    match parse_i64(v) {
+        Parsed::Mismatch if num.group.is_some() => match ungroup(v.trim_ascii(), num) {
+            Some((buf, len)) if !buf[..len].contains(&b'.') => parse_i64(&buf[..len]),
+            _ => Parsed::Mismatch,
+        },
+        parsed => parsed,
+    }
+}
+
+/// Parses a float cell in `num`'s format. With a `,` decimal the cell may not also hold a `.`
+/// unless `.` is the format's thousands separator: `0,35` is 0.35, `1.234,5` is 1234.5 only then.
+pub(crate) fn parse_f64_dec(v: &[u8], num: Numbers) -> Parsed<f64> {
+    if num == Numbers::DOT {
         return parse_f64(v);
     }
     let v = v.trim_ascii();
     if v.is_empty() || is_null_token(v) {
         return Parsed::Null;
+    }
+    if num.group.is_some_and(|g| v.contains(&g)) {
+        return match ungroup(v, num) {
+            Some((buf, len)) => parse_f64(&buf[..len]),
+            None => Parsed::Mismatch,
+        };
+    }
+    if num.decimal == b'.' {
+        return parse_f64(v);
     }
     if v.len() > MAX_COMMA_FLOAT || v.contains(&b'.') {
         return Parsed::Mismatch;
@@ -139,7 +190,7 @@ pub(crate) fn parse_f64_dec(v: &[u8], decimal: u8) -> Parsed<f64> {
     let buf = &mut buf[..v.len()];
     let mut commas = 0;
     for (out, &b) in buf.iter_mut().zip(v) {
-        *out = if b == decimal {
+        *out = if b == num.decimal {
             commas += 1;
             b'.'
         } else {
@@ -150,6 +201,50 @@ pub(crate) fn parse_f64_dec(v: &[u8], decimal: u8) -> Parsed<f64> {
         return Parsed::Mismatch;
     }
     parse_f64(buf)
+}
+
+/// A grouped number (`-1,234,567.5` for `Numbers { decimal: b'.', group: Some(b',') }`) without
+/// its thousands separators and with `.` as decimal point; `None` unless the groups are right:
+/// one to three leading digits, then groups of exactly three, then an optional decimal part.
+fn ungroup(v: &[u8], num: Numbers) -> Option<([u8; MAX_COMMA_FLOAT], usize)> {
+    let g = num.group?;
+    if v.len() > MAX_COMMA_FLOAT {
+        return None;
+    }
+    let (sign, digits) = match v.first() {
+        Some(b'-' | b'+') => (&v[..1], &v[1..]),
+        _ => (&v[..0], v),
+    };
+    let (int, frac) = match digits.iter().position(|&b| b == num.decimal) {
+        Some(p) => (&digits[..p], Some(&digits[p + 1..])),
+        None => (digits, None),
+    };
+    let mut parts = int.split(|&b| b == g);
+    let lead = parts.next()?;
+    let lead_ok = (1..=3).contains(&lead.len()) && lead.iter().all(u8::is_ascii_digit);
+    let mut rest_ok = true;
+    for part in parts {
+        rest_ok &= part.len() == 3 && part.iter().all(u8::is_ascii_digit);
+    }
+    let frac_ok = frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit));
+    if !(lead_ok && rest_ok && frac_ok) {
+        return None;
+    }
+    let mut buf = [0u8; MAX_COMMA_FLOAT];
+    let mut len = 0;
+    for &b in sign.iter().chain(int.iter().filter(|&&b| b != g)) {
+        buf[len] = b;
+        len += 1;
+    }
+    if let Some(f) = frac {
+        buf[len] = b'.';
+        len += 1;
+        for &b in f {
+            buf[len] = b;
+            len += 1;
+        }
+    }
+    Some((buf, len))
 }
 
 /// Parses `true`/`false`/`yes`/`no`, case-insensitive.
@@ -327,8 +422,8 @@ mod tests {
         assert_eq!(parse_f64(b" 1.5 "), Parsed::Value(1.5));
         assert_eq!(parse_i64(b"1.5"), Parsed::Mismatch);
         assert_eq!(parse_i64(b"abc"), Parsed::Mismatch);
-        assert_eq!(classify_dec(b"-1.#IND", b'.'), Kind::Null { numeric: true });
-        assert_eq!(classify_dec(b"NA", b'.'), Kind::Null { numeric: false });
+        assert_eq!(classify_dec(b"-1.#IND", Numbers::DOT), Kind::Null { numeric: true });
+        assert_eq!(classify_dec(b"NA", Numbers::DOT), Kind::Null { numeric: false });
     }
 
     #[test]
@@ -344,22 +439,43 @@ mod tests {
 
     #[test]
     fn decimal_comma() {
-        assert_eq!(parse_f64_dec(b"-0,5000", b','), Parsed::Value(-0.5));
-        assert_eq!(parse_f64_dec(b" 1,5e3 ", b','), Parsed::Value(1500.0));
-        assert_eq!(parse_f64_dec(b"1.5", b','), Parsed::Mismatch);
-        assert_eq!(parse_f64_dec(b"1,2,3", b','), Parsed::Mismatch);
-        assert_eq!(parse_f64_dec(b"n/a", b','), Parsed::Null);
-        assert_eq!(classify_dec(b"0,35", b','), Kind::Float);
-        assert_eq!(classify_dec(b"0,35", b'.'), Kind::Text);
-        assert_eq!(classify_dec(b"12", b','), Kind::Int);
+        assert_eq!(parse_f64_dec(b"-0,5000", Numbers::COMMA), Parsed::Value(-0.5));
+        assert_eq!(parse_f64_dec(b" 1,5e3 ", Numbers::COMMA), Parsed::Value(1500.0));
+        assert_eq!(parse_f64_dec(b"1.5", Numbers::COMMA), Parsed::Mismatch);
+        assert_eq!(parse_f64_dec(b"1,2,3", Numbers::COMMA), Parsed::Mismatch);
+        assert_eq!(parse_f64_dec(b"n/a", Numbers::COMMA), Parsed::Null);
+        assert_eq!(classify_dec(b"0,35", Numbers::COMMA), Kind::Float);
+        assert_eq!(classify_dec(b"0,35", Numbers::DOT), Kind::Text);
+        assert_eq!(classify_dec(b"12", Numbers::COMMA), Kind::Int);
+    }
+
+    #[test]
+    fn thousands_separators() {
+        let us = Numbers { decimal: b'.', group: Some(b',') };
+        let de = Numbers { decimal: b',', group: Some(b'.') };
+        let ch = Numbers { decimal: b'.', group: Some(b'\'') };
+        assert_eq!(parse_i64_num(b"1,234,567", us), Parsed::Value(1_234_567));
+        assert_eq!(parse_i64_num(b"-1,234", us), Parsed::Value(-1234));
+        assert_eq!(parse_f64_dec(b"1,234.5", us), Parsed::Value(1234.5));
+        assert_eq!(parse_f64_dec(b"1.234,5", de), Parsed::Value(1234.5));
+        assert_eq!(parse_i64_num(b"1.234.567", de), Parsed::Value(1_234_567));
+        assert_eq!(parse_f64_dec(b"0,5", de), Parsed::Value(0.5));
+        assert_eq!(parse_f64_dec(b"1'234.5", ch), Parsed::Value(1234.5));
+        assert_eq!(parse_i64_num(b"12,34", us), Parsed::Mismatch, "groups of three only");
+        assert_eq!(parse_i64_num(b"1234,567", us), Parsed::Mismatch, "at most three leading digits");
+        assert_eq!(parse_f64_dec(b"1,234.", us), Parsed::Mismatch);
+        assert_eq!(classify_dec(b"1,234", us), Kind::Int);
+        assert!(us.needs_group(b"1,234.5") && us.needs_group(b"1,234,567") && us.needs_group(b"1,234"));
+        assert!(!us.needs_group(b"12,5") && !us.needs_group(b"12.5") && !Numbers::DOT.needs_group(b"1,234,567"));
+        assert!(de.needs_group(b"12.345") && !de.needs_group(b"12,345"));
     }
 
     #[test]
     fn kinds() {
-        assert_eq!(classify_dec(b"42", b'.'), Kind::Int);
-        assert_eq!(classify_dec(b"4.2e3", b'.'), Kind::Float);
-        assert_eq!(classify_dec(b"Yes", b'.'), Kind::Bool);
-        assert_eq!(classify_dec(b"2024-01-01T00:00:00+01:00", b'.'), Kind::Timestamp { tz: true });
-        assert_eq!(classify_dec(b"Fe 2p", b'.'), Kind::Text);
+        assert_eq!(classify_dec(b"42", Numbers::DOT), Kind::Int);
+        assert_eq!(classify_dec(b"4.2e3", Numbers::DOT), Kind::Float);
+        assert_eq!(classify_dec(b"Yes", Numbers::DOT), Kind::Bool);
+        assert_eq!(classify_dec(b"2024-01-01T00:00:00+01:00", Numbers::DOT), Kind::Timestamp { tz: true });
+        assert_eq!(classify_dec(b"Fe 2p", Numbers::DOT), Kind::Text);
     }
 }

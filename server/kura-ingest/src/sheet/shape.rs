@@ -58,6 +58,7 @@ fn records(scan: &Scan, min_col: u32) -> (String, Vec<Rec>, Vec<u32>) {
                 end: text.len(),
                 kind: RecKind::Blank,
                 colon_kv: false,
+                tab: false,
             });
             rows.push(row - 1);
         }
@@ -85,7 +86,7 @@ fn records(scan: &Scan, min_col: u32) -> (String, Vec<Rec>, Vec<u32>) {
             let kv = dialect::colon_kv(content, TAB).is_some();
             (RecKind::Fields(fields), kv)
         };
-        recs.push(Rec { line: recs.len() as u64 + 1, start, end: text.len(), kind, colon_kv });
+        recs.push(Rec { line: recs.len() as u64 + 1, start, end: text.len(), kind, colon_kv, tab: false });
         rows.push(*row);
     }
     (text, recs, rows)

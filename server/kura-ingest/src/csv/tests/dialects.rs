@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::support::*;
-use crate::reader::{META_ORIGINAL_LABEL, META_UCUM, META_UNIT};
+use crate::reader::{META_ORIGINAL_LABEL, META_UCUM, META_UNIT, ReadOptions};
 
 #[test]
 fn units_in_each_header_form() {
@@ -94,4 +94,53 @@ fn batches_and_progress() {
     assert_eq!(i64s(&r, "i")[999], Some(999));
     assert!(r.progress.len() >= 4);
     assert_eq!(r.progress.last(), Some(&(text.len() as u64)));
+}
+
+#[test]
+fn thousands_separators_are_read_as_numbers() {
+    // `1,234.5` inside quotes of a comma-separated file, as spreadsheets export it.
+    let r = read_bytes(b"site,mass_kg,count\nA,\"1,234.5\",\"12,345,678\"\nB,\"98.25\",\"7,001,002\"\nC,3.75,12\n")
+        .unwrap();
+    assert_eq!(f64s(&r, "mass_kg"), [Some(1234.5), Some(98.25), Some(3.75)]);
+    assert_eq!(i64s(&r, "count"), [Some(12_345_678), Some(7_001_002), Some(12)]);
+    assert_eq!(r.report.parameters["thousands"], serde_json::json!(","));
+    // German: `.` groups and `,` decimals with `;`.
+    let r = read_bytes("Probe;Masse [g];Anzahl\nA;1.234,5;1.000.000\nB;0,25;17\n".as_bytes()).unwrap();
+    assert_eq!(f64s(&r, "Masse"), [Some(1234.5), Some(0.25)]);
+    assert_eq!(i64s(&r, "Anzahl"), [Some(1_000_000), Some(17)]);
+    let p = &r.report.parameters;
+    assert_eq!((p["decimal"].as_str(), p["thousands"].as_str()), (Some(","), Some(".")));
+    // Swiss: `'` groups.
+    let r = read_bytes(b"x;y\n1'234.5;2\n10'000'000.25;3\n").unwrap();
+    assert_eq!(f64s(&r, "x"), [Some(1234.5), Some(10_000_000.25)]);
+    // No evidence of grouping: `1.234` stays a decimal number.
+    let r = read_bytes(b"a;b\n1.234;x\n5.678;y\n").unwrap();
+    assert_eq!(f64s(&r, "a"), [Some(1.234), Some(5.678)]);
+    assert!(r.report.parameters["thousands"].is_null());
+}
+
+#[test]
+fn thousands_separator_can_be_given() {
+    let given = ReadOptions { decimal: Some(".".into()), thousands: Some(",".into()), ..Default::default() };
+    let r = read_bytes_options(b"a;b\n\"1,234\";x\n5,678;y\n", &given).unwrap();
+    assert_eq!(i64s(&r, "a"), [Some(1234), Some(5678)]);
+    let bad = ReadOptions { thousands: Some(",".into()), ..Default::default() };
+    assert!(read_bytes_options(b"a;b\n1;2\n", &bad).is_err(), "a thousands separator needs the decimal");
+}
+
+#[test]
+fn single_quotes_are_detected_and_can_be_given() {
+    let text = "name;note;value\n'Fe; oxidised';'ok';1.5\n'Cu';'two; parts';2.5\n'Zn';'x';3.5\n";
+    let r = read_bytes(text.as_bytes()).unwrap();
+    assert_eq!(strs(&r, "name"), [Some("Fe; oxidised".into()), Some("Cu".into()), Some("Zn".into())]);
+    assert_eq!(f64s(&r, "value"), [Some(1.5), Some(2.5), Some(3.5)]);
+    assert_eq!(r.report.parameters["quote"], serde_json::json!("'"));
+    // Apostrophes inside words are not quotes.
+    let r = read_bytes(b"name,city\nO'Brien,Dublin\nd'Arc,Orleans\n").unwrap();
+    assert_eq!(strs(&r, "name"), [Some("O'Brien".into()), Some("d'Arc".into())]);
+    assert_eq!(r.report.parameters["quote"], serde_json::json!("\""));
+    // No quoting at all: a `"` is a character of the cell.
+    let none = ReadOptions { quote: Some(String::new()), ..Default::default() };
+    let r = read_bytes_options(b"a,b\n\"x,1\n\"y,2\n", &none).unwrap();
+    assert_eq!(strs(&r, "a"), [Some("\"x".into()), Some("\"y".into())]);
 }
