@@ -341,4 +341,15 @@ def test_a_file_is_read_differently_from_its_page(server, people, browser, tmp_p
     page.wait_for_selector("a[href='/edit/" + name + "']", timeout=120_000)
     page.goto(file_page)
     assert "b,c" in page.locator(".read-table").inner_text(), page.content()
+    # Per column: a unit and a type set by hand, previewed, then read into the draft.
+    assert page.locator("#read-columns").count() == 1
+    page.fill("input[name='unit:name']", "mV")
+    page.select_option("select[name='type:note,extra']", "text")
+    page.click("#read-preview")
+    assert "name [mV]" in page.locator("#read-trial").inner_text(), page.content()
+    page.click("#read-again")
+    page.wait_for_url(re.compile(rf".*/edit/{name}/jobs/.*"))
+    page.wait_for_selector("a[href='/edit/" + name + "']", timeout=120_000)
+    page.goto(file_page)
+    assert "mV" in page.locator(".read-table table >> nth=0").inner_text(), page.content()
     context.close()

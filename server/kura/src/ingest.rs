@@ -46,12 +46,15 @@ pub struct ReadArgs {
     /// Delimiter: one character, `tab`, `space` or `whitespace`.
     #[arg(long)]
     pub delimiter: Option<String>,
-    /// Quote character (`"`).
+    /// Quote character: `"`, `'`, or `none` for no quoting.
     #[arg(long)]
     pub quote: Option<String>,
     /// Decimal separator: `.` or `,`.
     #[arg(long)]
     pub decimal: Option<String>,
+    /// Thousands separator: `,`, `.`, `'`, or `none` (with --decimal).
+    #[arg(long)]
+    pub thousands: Option<String>,
     /// Text encoding (a WHATWG label: utf-8, utf-16le, shift_jis, windows-1252, latin1).
     #[arg(long)]
     pub encoding: Option<String>,
@@ -91,6 +94,7 @@ impl ReadArgs {
             delimiter: self.delimiter.clone(),
             quote: self.quote.clone(),
             decimal: self.decimal.clone(),
+            thousands: self.thousands.clone(),
             encoding: self.encoding.clone(),
             header_line: self.header_line,
             skip_lines: self.skip_lines,

@@ -20,8 +20,8 @@ use kura_core::access::Action;
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartIngest {
-    /// Raw file path → parameters (`delimiter`, `quote`, `decimal`, `encoding`, `header_line`,
-    /// `skip_lines`, `comment_prefix`, `columns: {name: {type, unit}}`).
+    /// Raw file path → parameters (`delimiter`, `quote`, `decimal`, `thousands`, `encoding`,
+    /// `header_line`, `skip_lines`, `comment_prefix`, `columns: {name: {type, unit}}`).
     #[serde(default)]
     #[schema(value_type = Object)]
     pub files: BTreeMap<String, ReadOptions>,

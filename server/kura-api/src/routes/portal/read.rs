@@ -14,7 +14,7 @@ use kura_catalog::entity::file;
 use kura_catalog::tables::TableInfo;
 use kura_core::access::Action;
 use kura_core::{ErrorCode, FileRole};
-use kura_ingest::ReadOptions;
+use kura_ingest::{ColumnOptions, ReadOptions};
 use serde_json::Value;
 
 use super::form::FormData;
@@ -29,15 +29,32 @@ use crate::state::AppState;
 /// Rows shown of each table, and of a preview.
 const ROWS: u64 = 10;
 
+/// Column types the form offers (the reader's names); empty is "detect".
+const COLUMN_TYPES: [&str; 5] = ["integer", "float", "boolean", "timestamp", "text"];
+
 /// The read parameters as the form shows them: text, empty for "detect".
 #[derive(Debug, Default, Clone)]
 pub struct Params {
     pub delimiter: String,
+    pub quote: String,
     pub decimal: String,
+    pub thousands: String,
     pub encoding: String,
     pub header_line: String,
     pub skip_lines: String,
     pub comment_prefix: String,
+    /// Per column name: the type and unit set by hand (empty: detect).
+    pub columns: BTreeMap<String, (String, String)>,
+}
+
+/// One column's row of the form: its name, what was read, and what the user set.
+#[derive(Debug)]
+pub struct ColumnField {
+    pub name: String,
+    pub read_type: String,
+    pub read_unit: String,
+    pub set_type: String,
+    pub set_unit: String,
 }
 
 impl Params {
@@ -55,11 +72,14 @@ impl Params {
         };
         Params {
             delimiter,
+            quote: text("quote"),
             decimal: text("decimal"),
+            thousands: text("thousands"),
             encoding: text("encoding"),
             header_line: text("header_line"),
             skip_lines: text("skip_lines"),
             comment_prefix: text("comment_prefix"),
+            columns: BTreeMap::new(),
         }
     }
 
@@ -72,12 +92,32 @@ impl Params {
             } else {
                 delimiter.trim().to_owned()
             },
+            quote: form.get("quote").to_owned(),
             decimal: form.get("decimal").to_owned(),
+            thousands: form.get("thousands").to_owned(),
             encoding: form.get("encoding").to_owned(),
             header_line: form.get("header_line").to_owned(),
             skip_lines: form.get("skip_lines").to_owned(),
             comment_prefix: form.get("comment_prefix").to_owned(),
+            columns: Self::columns_from_form(form),
         }
+    }
+
+    /// `type:NAME` and `unit:NAME` fields with a value.
+    fn columns_from_form(form: &FormData) -> BTreeMap<String, (String, String)> {
+        let mut columns: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for (key, value) in &form.0 {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            if let Some(name) = key.strip_prefix("type:") {
+                columns.entry(name.to_owned()).or_default().0 = value.to_owned();
+            } else if let Some(name) = key.strip_prefix("unit:") {
+                columns.entry(name.to_owned()).or_default().1 = value.to_owned();
+            }
+        }
+        columns
     }
 
     /// The parameters for the reader; a line number that is not one is the user's mistake.
@@ -89,15 +129,42 @@ impl Params {
             }
             s.parse().map(Some).map_err(|_| format!("{label}: {s:?} {}", t.read_not_a_number))
         };
+        let columns = self
+            .columns
+            .iter()
+            .map(|(name, (data_type, unit))| {
+                (name.clone(), ColumnOptions { data_type: some(data_type), unit: some(unit) })
+            })
+            .collect();
         Ok(ReadOptions {
             delimiter: some(&self.delimiter),
+            quote: some(&self.quote),
             decimal: some(&self.decimal),
+            thousands: some(&self.thousands),
             encoding: some(&self.encoding),
             header_line: line(&self.header_line, t.read_header_line)?,
             skip_lines: line(&self.skip_lines, t.read_skip_lines)?,
             comment_prefix: some(&self.comment_prefix),
+            columns,
             ..ReadOptions::default()
         })
+    }
+
+    /// The form's column rows: the columns as last read (the preview's, else the first
+    /// table's), with what the user set for them.
+    fn column_fields(&self, read: &[ColumnView]) -> Vec<ColumnField> {
+        read.iter()
+            .map(|c| {
+                let (set_type, set_unit) = self.columns.get(&c.name).cloned().unwrap_or_default();
+                ColumnField {
+                    name: c.name.clone(),
+                    read_type: c.data_type.clone(),
+                    read_unit: c.unit.clone(),
+                    set_type,
+                    set_unit,
+                }
+            })
+            .collect()
     }
 }
 
@@ -144,6 +211,9 @@ struct ReadPage {
     errors: Vec<String>,
     tables: Vec<TableView>,
     params: Params,
+    /// The form's per-column rows.
+    column_fields: Vec<ColumnField>,
+    column_types: [&'static str; 5],
     trial: Option<Trial>,
 }
 
@@ -207,6 +277,10 @@ async fn render(
             .collect();
         views.push(TableView { name: table.name, rows: table.row_count, columns, first });
     }
+    let params = match &attempt {
+        Some((params, _)) => params.clone(),
+        None => Params::detected(&parameters),
+    };
     let page = ReadPage {
         t,
         nav: ctx.nav.clone(),
@@ -218,11 +292,16 @@ async fn render(
         dialect: dialect(t, &parameters),
         warnings,
         errors,
-        tables: views,
-        params: match &attempt {
-            Some((params, _)) => params.clone(),
-            None => Params::detected(&parameters),
+        column_fields: {
+            let read = match &attempt {
+                Some((_, trial)) if !trial.columns.is_empty() => trial.columns.as_slice(),
+                _ => views.first().map(|v| v.columns.as_slice()).unwrap_or_default(),
+            };
+            params.column_fields(read)
         },
+        column_types: COLUMN_TYPES,
+        tables: views,
+        params,
         trial: attempt.map(|(_, trial)| trial),
     };
     ctx.render_status(status, &page)
@@ -240,7 +319,9 @@ fn dialect(t: &Text, p: &Value) -> Vec<(&'static str, String)> {
     };
     let mut lines: Vec<(&'static str, String)> = [
         (t.read_delimiter, "delimiter"),
+        (t.read_quote, "quote"),
         (t.read_decimal, "decimal"),
+        (t.read_thousands, "thousands"),
         (t.read_encoding, "encoding"),
         (t.read_header_line, "header_line"),
         (t.read_column_labels, "column_labels"),

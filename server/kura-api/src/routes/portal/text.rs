@@ -179,6 +179,12 @@ texts! {
     read_differently_intro: "Change what was detected and preview the first rows; nothing changes until you read the file again. Leave a field empty to detect it.", "検出結果を変更して先頭の行をプレビューできます。もう一度読み取るまで下書きは変わりません。空欄の項目は自動検出されます。";
     read_delimiter_hint: ", ; | tab space whitespace", ", ; | tab space whitespace（連続空白）";
     read_decimal_hint: ". or ,", ". または ,";
+    read_quote: "Quote character", "引用符";
+    read_quote_hint: "\" or ' or none", "\" または ' または none（引用なし）";
+    read_thousands: "Thousands separator", "桁区切り";
+    read_thousands_hint: ", . ' or none; needs the decimal separator", ", . ' または none。小数点の指定も必要";
+    read_columns_legend: "Column types and units (empty: as detected)", "列の型と単位（空欄は検出どおり）";
+    read_detect: "detect", "自動検出";
     read_encoding_hint: "utf-8, shift_jis, windows-1252…", "utf-8、shift_jis、windows-1252 など";
     read_header_line_hint: "1-based; 0 when there is no header line", "1 から数える。見出し行がなければ 0";
     read_preview: "Preview", "プレビュー";
