@@ -334,22 +334,22 @@ def test_a_file_is_read_differently_from_its_page(server, people, browser, tmp_p
     file_page = page.url
     shoot(page, "read-file")
     page.fill("#delimiter", ";")
-    page.click("#read-preview")
-    assert "b,c" in page.locator("#read-trial").inner_text(), page.content()
-    page.click("#read-again")
-    page.wait_for_url(re.compile(rf".*/edit/{name}/jobs/.*"))
-    page.wait_for_selector("a[href='/edit/" + name + "']", timeout=120_000)
-    page.goto(file_page)
-    assert "b,c" in page.locator(".read-table").inner_text(), page.content()
+    preview_and_read_again(page, name, file_page, "b,c", "b,c", ".read-table")
     # Per column: a unit and a type set by hand, previewed, then read into the draft.
     assert page.locator("#read-columns").count() == 1
     page.fill("input[name='unit:name']", "mV")
     page.select_option("select[name='type:note,extra']", "text")
+    preview_and_read_again(page, name, file_page, "name [mV]", "mV", ".read-table table >> nth=0")
+    context.close()
+
+
+def preview_and_read_again(page, name, file_page, previewed, read, where):
+    """Previews the form's parameters (expecting `previewed`), reads the file again with them,
+    waits for the job and finds `read` in `where` on the file's page."""
     page.click("#read-preview")
-    assert "name [mV]" in page.locator("#read-trial").inner_text(), page.content()
+    assert previewed in page.locator("#read-trial").inner_text(), page.content()
     page.click("#read-again")
     page.wait_for_url(re.compile(rf".*/edit/{name}/jobs/.*"))
     page.wait_for_selector("a[href='/edit/" + name + "']", timeout=120_000)
     page.goto(file_page)
-    assert "mV" in page.locator(".read-table table >> nth=0").inner_text(), page.content()
-    context.close()
+    assert read in page.locator(where).inner_text(), page.content()

@@ -146,7 +146,6 @@ impl Params {
             skip_lines: line(&self.skip_lines, t.read_skip_lines)?,
             comment_prefix: some(&self.comment_prefix),
             columns,
-            ..ReadOptions::default()
         })
     }
 
