@@ -65,6 +65,8 @@ string_enum! {
         /// Finished, but at least one file failed.
         PartiallyFailed => "partially_failed",
         Failed => "failed",
+        /// Stopped at a user's request before it committed anything.
+        Cancelled => "cancelled",
     }
 }
 
@@ -78,7 +80,7 @@ impl VersionState {
 impl JobState {
     /// The job has ended and will not change again.
     pub fn is_final(self) -> bool {
-        matches!(self, JobState::Succeeded | JobState::PartiallyFailed | JobState::Failed)
+        matches!(self, JobState::Succeeded | JobState::PartiallyFailed | JobState::Failed | JobState::Cancelled)
     }
 }
 
