@@ -376,7 +376,7 @@ async fn editors_cancel_queued_and_running_jobs_and_nothing_of_them_is_kept() {
     let olga = r.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
     // Big enough to be still running when it is cancelled a few requests later.
     let mut big = String::from("time,value [mV]\n");
-    for i in 0..1_000_000 {
+    for i in 0..3_000_000 {
         big.push_str(&format!("{i},{}\n", i % 977));
     }
     assert_eq!(app.upload("slow", vec![("big.csv", big.into_bytes())]).await.status(), 201);

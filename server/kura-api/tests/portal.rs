@@ -285,6 +285,12 @@ async fn a_dataset_goes_from_upload_to_review_publication_and_a_granted_download
     let job = r.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(job.starts_with("/edit/xps-feo/jobs/"), "{job}");
     wait_for_job(&app, &rita, &job).await;
+    // Cancel (the job page's form) needs the CSRF field; on an ended job it changes nothing and
+    // leads back to the page.
+    assert_eq!(rita.post(&format!("{job}/cancel"), &[], false).await.status(), 403);
+    let r = rita.post(&format!("{job}/cancel"), &[], true).await;
+    assert_eq!((r.status().as_u16(), r.headers()[LOCATION].to_str().unwrap()), (303, job.as_str()));
+    assert!(!rita.get(&job).await.1.contains("cancel-job"), "no Cancel on an ended job");
 
     // Edit: a broken ORCID is shown beside the creators field and nothing is saved.
     let mut fields = vec![

@@ -230,6 +230,8 @@ impl Ingestor {
                         outcome.tables.push(table);
                     }
                 }
+                // A read the sink stopped because the job was cancelled is no failure of the file.
+                Err(_) if cancel.is_cancelled() => return Err(IngestError::Cancelled),
                 Err((format, message)) => {
                     tracing::info!(job = %job.id, file = %raw.path, error = %message, "file failed");
                     outcome.formats.push((raw.id, format));

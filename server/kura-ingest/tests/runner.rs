@@ -94,7 +94,7 @@ async fn a_queued_job_is_cancelled_unrun_and_a_running_one_commits_nothing() {
     let w = world().await;
     let runner = JobRunner::new(w.ingestor.clone(), 1);
     // Big enough to be still running when it is cancelled a few statements later.
-    let (_, big) = w.draft("big", Content::Rows(1_000_000)).await;
+    let (_, big) = w.draft("big", Content::Rows(3_000_000)).await;
     let (_, small) = w.draft("small", Content::Rows(10)).await;
     let running = runner.submit(&big, BTreeMap::new()).await.unwrap();
     runner.wait_until(running.dataset_id, running.id, |j| j.state != "queued").await.unwrap();
