@@ -93,6 +93,17 @@ mod tests {
         for s in [VersionState::Draft, VersionState::InReview, VersionState::Published, VersionState::Deaccessioned] {
             assert_eq!(s.as_str().parse::<VersionState>().unwrap(), s);
         }
+        for s in [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Succeeded,
+            JobState::PartiallyFailed,
+            JobState::Failed,
+            JobState::Cancelled,
+        ] {
+            assert_eq!(s.as_str().parse::<JobState>().unwrap(), s);
+            assert_eq!(s.is_final(), !matches!(s, JobState::Queued | JobState::Running));
+        }
         assert!("bogus".parse::<JobState>().is_err());
         assert!(VersionState::Published.is_frozen());
         assert!(!VersionState::Draft.is_frozen());
