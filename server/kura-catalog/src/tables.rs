@@ -233,9 +233,10 @@ impl Catalog {
             .exec(&txn)
             .await
             .map_err(|e| match e {
-                sea_orm::DbErr::RecordNotUpdated => {
-                    CatalogError::Conflict("the job ended (cancelled) before its results were committed".into())
-                }
+                sea_orm::DbErr::RecordNotUpdated => CatalogError::Conflict(
+                    "the job had ended (cancelled, or failed by a server start) before its results were committed"
+                        .into(),
+                ),
                 e => e.into(),
             })?;
         outbox::append(
