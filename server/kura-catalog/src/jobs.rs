@@ -167,3 +167,48 @@ impl Catalog {
         Ok(Page::new(items, total, page))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use kura_migrations::{Migrator, MigratorTrait};
+
+    use super::*;
+    use crate::datasets::NewDataset;
+    use crate::tables::IngestOutcome;
+
+    /// A job's life in the catalog: it starts once, ends once, and an ended job commits nothing;
+    /// the migration that keeps what the runner needs goes back and forth.
+    #[tokio::test]
+    async fn a_job_starts_once_ends_once_and_commits_only_while_unended() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog =
+            Catalog::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("k.db").display())).await.unwrap();
+        catalog.migrate().await.unwrap();
+        let new = NewDataset { name: "jobs".into(), title: "t".into(), ..Default::default() };
+        let (_, draft) = catalog.create_dataset(new).await.unwrap();
+
+        let options = json!({"a.csv": {"delimiter": ";"}});
+        let job = catalog.create_job(&draft, 1, 10, Some(options.clone())).await.unwrap();
+        assert_eq!((job.state.as_str(), job.started_at, job.read_options), ("queued", None, Some(options)));
+        let started = catalog.start_job(job.id).await.unwrap().expect("a queued job starts");
+        assert_eq!(started.state, "running");
+        assert!(started.started_at.is_some());
+        assert!(catalog.start_job(job.id).await.unwrap().is_none(), "and only once");
+
+        assert!(catalog.cancel_job(job.id).await.unwrap());
+        assert!(!catalog.cancel_job(job.id).await.unwrap(), "an ended job is not cancelled again");
+        catalog.fail_job(job.id, "late failure").await.unwrap();
+        catalog.job_progress(job.id, 1, 10, &[]).await.unwrap();
+        let ended = catalog.job(draft.dataset_id, job.id).await.unwrap();
+        assert_eq!(ended.state, "cancelled", "nothing reopens or rewrites an ended job");
+        let refused = catalog.commit_ingest(&started, IngestOutcome::default()).await.unwrap_err();
+        assert!(matches!(refused, CatalogError::Conflict(_)), "{refused}");
+        assert!(catalog.start_job(job.id).await.unwrap().is_none(), "a cancelled job never starts");
+
+        // Back to before migration 9 (and whatever came after it), and up again.
+        let since_nine = u32::try_from(Migrator::migrations().len()).unwrap() - 8;
+        Migrator::down(catalog.connection(), Some(since_nine)).await.unwrap();
+        Migrator::up(catalog.connection(), None).await.unwrap();
+        assert_eq!(catalog.job(draft.dataset_id, job.id).await.unwrap().read_options, None);
+    }
+}
