@@ -11,6 +11,7 @@ mod m20261205_000005_review;
 mod m20261205_000006_coordinator;
 mod m20261207_000007_dataset_names;
 mod m20261207_000008_file_uploader;
+mod m20261207_000009_job_runner;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000006_coordinator::Migration),
             Box::new(m20261207_000007_dataset_names::Migration),
             Box::new(m20261207_000008_file_uploader::Migration),
+            Box::new(m20261207_000009_job_runner::Migration),
         ]
     }
 }

@@ -131,6 +131,19 @@ pub async fn editable_dataset(state: &AppState, caller: &Caller, name: &str) -> 
     Ok(dataset)
 }
 
+/// A job of a dataset the caller may edit (its page, its JSON, cancelling it); 404 for a job
+/// they may not see, as if it did not exist.
+pub async fn editable_job(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    job_id: &str,
+) -> Result<kura_catalog::entity::ingest_job::Model, ApiError> {
+    let job_id: uuid::Uuid = job_id.parse().map_err(|_| ApiError::not_found("job"))?;
+    let dataset = editable_dataset(state, caller, name).await?;
+    Ok(state.catalog.job(dataset.id, job_id).await?)
+}
+
 fn unauthenticated() -> ApiError {
     ApiError::new(ErrorCode::Unauthenticated, "sign in or present an API token to do this")
 }

@@ -21,7 +21,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use kura_catalog::Catalog;
 use kura_core::Config;
-use kura_ingest::Ingestor;
+use kura_ingest::{Ingestor, JobRunner};
 use kura_storage::ObjectStore;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/draft/return", post(versions::send_back))
         .route("/datasets/{name}/jobs", get(jobs::list))
         .route("/datasets/{name}/jobs/{job_id}", get(jobs::get))
+        .route("/datasets/{name}/jobs/{job_id}/cancel", post(jobs::cancel))
         .route("/datasets/{name}/versions", get(versions::list))
         .route("/datasets/{name}/versions/{version}", get(versions::get))
         .route("/datasets/{name}/versions/{version}/deaccession", post(versions::deaccession))
@@ -143,9 +144,20 @@ pub async fn open_state_with(
     catalog.migrate().await?;
     let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
     let ingestor = Ingestor::new(catalog.clone(), store.clone());
+    let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
     let auth = Arc::new(auth::authority(&config)?);
     let login_limiter = Arc::new(login_limit::LoginLimiter::default());
-    Ok(AppState { config: Arc::new(config), catalog, store, ingestor, auth, login_limiter, search: None, rdf: None })
+    Ok(AppState {
+        config: Arc::new(config),
+        catalog,
+        store,
+        ingestor,
+        jobs,
+        auth,
+        login_limiter,
+        search: None,
+        rdf: None,
+    })
 }
 
 /// A bound, ready-to-run HTTP server.
@@ -157,8 +169,8 @@ pub struct Application {
 
 impl Application {
     /// Binds the HTTP listener for `state` (port 0 picks a free port; see [`Application::address`]).
-    /// Jobs a previous process left unfinished are marked failed first: their results were never
-    /// committed.
+    /// Jobs a previous process left running are marked failed first (their results were never
+    /// committed), and those it left queued are queued again.
     pub async fn build(mut state: AppState) -> Result<Self, ApiError> {
         let index = kura_search::SearchIndex::open(&state.config.data_dir.join("search"))?;
         let projector = kura_search::Projector::new(state.catalog.clone(), Arc::new(index));
@@ -166,9 +178,13 @@ impl Application {
         projector.catch_up().await.map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
         projector.clone().spawn(std::time::Duration::from_millis(300));
         state.search = Some(projector);
-        let interrupted = state.catalog.fail_interrupted_jobs().await?;
-        if interrupted > 0 {
-            tracing::warn!(jobs = interrupted, "marked jobs interrupted by a previous stop as failed");
+        let recovered = state.jobs.recover().await?;
+        if recovered.failed > 0 || recovered.requeued > 0 {
+            tracing::warn!(
+                failed = recovered.failed,
+                requeued = recovered.requeued,
+                "ingest jobs a previous stop left"
+            );
         }
         let listener = TcpListener::bind(&state.config.http_addr).await.map_err(|e| {
             ApiError::new(kura_core::ErrorCode::Internal, format!("cannot listen on {}: {e}", state.config.http_addr))

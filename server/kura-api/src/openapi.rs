@@ -44,6 +44,7 @@ impl Modify for TokenAuth {
         routes::jobs::start,
         routes::jobs::get,
         routes::jobs::list,
+        routes::jobs::cancel,
         routes::tables::list,
         routes::tables::get,
         routes::tables::parquet,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use kura_auth::Authority;
 use kura_catalog::Catalog;
 use kura_core::Config;
-use kura_ingest::Ingestor;
+use kura_ingest::{Ingestor, JobRunner};
 use kura_storage::ObjectStore;
 
 /// Shared application state; cheap to clone.
@@ -15,6 +15,8 @@ pub struct AppState {
     pub catalog: Catalog,
     pub store: ObjectStore,
     pub ingestor: Ingestor,
+    /// Runs ingest jobs in the background, `max_concurrent_ingests` at a time.
+    pub jobs: JobRunner,
     /// Kura's signing keys and the issuers it trusts.
     pub auth: Arc<Authority>,
     pub login_limiter: Arc<crate::login_limit::LoginLimiter>,

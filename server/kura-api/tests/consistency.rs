@@ -56,10 +56,10 @@ async fn a_job_stopped_midway_leaves_nothing_visible_and_can_be_rerun() {
     assert_eq!(files.total, 1, "only the raw file");
 
     // What a restart does: the unfinished job is marked failed, the file is pending again.
-    assert_eq!(catalog.fail_interrupted_jobs().await.unwrap(), 1);
+    assert_eq!(app.state.jobs.recover().await.unwrap(), kura_ingest::Recovered { failed: 1, requeued: 0 });
     let jobs = catalog.jobs_page(ds.id, PageRequest::default()).await.unwrap();
     assert_eq!(jobs.items[0].state, "failed");
-    assert!(jobs.items[0].message.as_deref().unwrap_or("").contains("interrupted"));
+    assert_eq!(jobs.items[0].message.as_deref(), Some(kura_catalog::jobs::INTERRUPTED));
 
     let job = app.state.ingestor.create_job(&draft).await.unwrap();
     let done = app.state.ingestor.run_job(job, Arc::new(Progress::default())).await.unwrap();
@@ -123,7 +123,7 @@ async fn progress_written_after_a_job_ended_does_not_reopen_it() {
         group_id: None,
     };
     let (dataset, draft) = catalog.create_dataset(new).await.unwrap();
-    let job = catalog.create_job(&draft, 1, 10).await.unwrap();
+    let job = catalog.create_job(&draft, 1, 10, None).await.unwrap();
     catalog.job_progress(job.id, 0, 5, &[]).await.unwrap();
     assert_eq!(catalog.job(dataset.id, job.id).await.unwrap().state, "running");
     catalog.fail_job(job.id, "stopped").await.unwrap();

@@ -359,3 +359,73 @@ async fn read_parameters_and_reingest_replace_a_files_tables() {
         app.post_admin("/datasets/echem/draft/ingest", serde_json::json!({"files": {"cv.csv": {"delim": ";"}}})).await;
     assert!(r.status().is_client_error(), "{}", r.status());
 }
+
+/// Issue 19: with one slot, a second job waits `queued`; editors cancel it (it never runs) and
+/// the running one (nothing of it is committed); an ended job answers 409, a job the caller may
+/// not see 404 (as its GET does), and the portal's job page offers Cancel only while it runs.
+#[tokio::test]
+async fn editors_cancel_queued_and_running_jobs_and_nothing_of_them_is_kept() {
+    let app = common::spawn_app_with(|c, _| c.max_concurrent_ingests = 1).await;
+    app.create_dataset("slow").await;
+    app.create_dataset("waits").await;
+    // Someone who may not edit the datasets (made first: hashing a password takes a while).
+    let r =
+        app.post_admin("/users", serde_json::json!({"username": "olga", "password": "correct-horse-battery"})).await;
+    let olga = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let r = app.post_admin(&format!("/users/{olga}/tokens"), serde_json::json!({"name": "w", "scope": "write"})).await;
+    let olga = r.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_owned();
+    // Big enough to be still running when it is cancelled a few requests later.
+    let mut big = String::from("time,value [mV]\n");
+    for i in 0..3_000_000 {
+        big.push_str(&format!("{i},{}\n", i % 977));
+    }
+    assert_eq!(app.upload("slow", vec![("big.csv", big.into_bytes())]).await.status(), 201);
+    assert_eq!(app.upload("waits", vec![("small.csv", THERMAL.as_bytes().to_vec())]).await.status(), 201);
+
+    let running = start(&app, "slow").await;
+    let id = |job: &Value, key: &str| job[key].as_str().unwrap().parse::<uuid::Uuid>().unwrap();
+    let jobs = &app.state.jobs;
+    jobs.wait_until(id(&running, "dataset_id"), id(&running, "id"), |j| j.state != "queued").await.unwrap();
+    let queued = start(&app, "waits").await;
+    assert_eq!(queued["state"], "queued", "the only slot is taken");
+    // The job page offers Cancel while the job has not ended.
+    let page_of = |job: &Value, name: &str| format!("{}/edit/{name}/jobs/{}", app.base, job["id"].as_str().unwrap());
+    let page = app.client.get(page_of(&queued, "waits")).bearer_auth(&app.token).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("id=\"cancel-job\""));
+
+    let cancel_url =
+        |job: &Value, name: &str| app.url(&format!("/datasets/{name}/jobs/{}/cancel", job["id"].as_str().unwrap()));
+    for (job, name) in [(&queued, "waits"), (&running, "slow")] {
+        let r = app.client.post(cancel_url(job, name)).bearer_auth(&app.token).send().await.unwrap();
+        assert_eq!(r.status(), 200, "cancel the job of {name}");
+        let cancelled: Value = r.json().await.unwrap();
+        assert_eq!(cancelled["state"], "cancelled", "{cancelled}");
+        let again = app.client.post(cancel_url(job, name)).bearer_auth(&app.token).send().await.unwrap();
+        assert_eq!(again.status(), 409, "an ended job cannot be cancelled");
+    }
+    // A job the caller may not see is not found, as its GET says; so is a job that never was.
+    let get_url = app.url(&format!("/datasets/waits/jobs/{}", queued["id"].as_str().unwrap()));
+    assert_eq!(app.client.get(&get_url).bearer_auth(&olga).send().await.unwrap().status(), 404);
+    let r = app.client.post(cancel_url(&queued, "waits")).bearer_auth(&olga).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = app.client.post(app.url("/datasets/waits/jobs/not-a-job/cancel")).bearer_auth(&app.token).send().await;
+    assert_eq!(r.unwrap().status(), 404);
+
+    jobs.idle().await;
+    assert_eq!(app.wait_for_job(&queued).await["started_at"], Value::Null, "the queued job never ran");
+    for name in ["slow", "waits"] {
+        assert!(app.draft_tables(name).await.is_empty(), "nothing of a cancelled job is committed");
+    }
+    let page = app.client.get(page_of(&running, "slow")).bearer_auth(&app.token).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(!page.contains("id=\"cancel-job\"") && page.contains("cancelled"), "{page}");
+    // The files stay: a new job reads them.
+    assert_eq!(app.ingest("waits").await["state"], "succeeded");
+}
+
+/// Starts an ingest job through REST and returns it as answered (202).
+async fn start(app: &common::TestApp, name: &str) -> Value {
+    let r = app.post_admin(&format!("/datasets/{name}/draft/ingest"), serde_json::json!({})).await;
+    assert_eq!(r.status(), 202);
+    r.json().await.unwrap()
+}

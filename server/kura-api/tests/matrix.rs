@@ -188,7 +188,8 @@ async fn build_world() -> World {
         let files: Value = upload.json().await.unwrap();
         let file_id = files[0]["id"].as_str().unwrap().to_owned();
         let job = ok(&app, "POST", &format!("/datasets/{name}/draft/ingest"), &steward, json!({})).await;
-        wait_for_job(&app, &name, job["id"].as_str().unwrap(), &steward).await;
+        let job = app.wait_for_job(&job).await;
+        assert_eq!(job["state"], "succeeded", "{job}");
         ok(&app, "PUT", &format!("/datasets/{name}/policy"), &steward, policy_for(level, &consortium_id)).await;
         let (_, files) =
             call(&app, "GET", &format!("/datasets/{name}/versions/latest/files"), Some(&steward), None).await;
@@ -223,19 +224,6 @@ async fn build_world() -> World {
     }
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     World { app, tokens, datasets, derived, checksums, consortium: consortium_id }
-}
-
-async fn wait_for_job(app: &TestApp, name: &str, id: &str, token: &str) {
-    for _ in 0..200 {
-        let (_, text) = call(app, "GET", &format!("/datasets/{name}/jobs/{id}"), Some(token), None).await;
-        let job: Value = serde_json::from_str(&text).unwrap();
-        if job["finished_at"].is_string() {
-            assert_eq!(job["state"], "succeeded", "{job}");
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("job did not finish");
 }
 
 /// The endpoints: (kind, method, path template). `{n}` is the dataset name, `{i}` its id, `{f}` a

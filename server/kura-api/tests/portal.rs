@@ -161,17 +161,15 @@ async fn world(app: &TestApp) -> String {
     lab
 }
 
-async fn wait_for_job(browser: &Browser, location: &str) {
-    for _ in 0..200 {
-        let (status, page) = browser.get(location).await;
-        assert_eq!(status, 200, "{page}");
-        if !page.contains("data-job-url") {
-            assert!(!page.contains("file-errors"), "a file failed: {page}");
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("job did not finish");
+/// Waits for the job a portal form redirected to (`/edit/{name}/jobs/{id}`), then checks that
+/// its page shows it ended with no failed file.
+async fn wait_for_job(app: &TestApp, browser: &Browser, location: &str) {
+    let job: Value = app.get_admin(&location.replacen("/edit/", "/datasets/", 1)).await.json().await.unwrap();
+    app.wait_for_job(&job).await;
+    let (status, page) = browser.get(location).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(!page.contains("data-job-url"), "the page still shows the job running: {page}");
+    assert!(!page.contains("file-errors"), "a file failed: {page}");
 }
 
 #[tokio::test]
@@ -286,7 +284,13 @@ async fn a_dataset_goes_from_upload_to_review_publication_and_a_granted_download
     assert_eq!(r.status(), 303);
     let job = r.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(job.starts_with("/edit/xps-feo/jobs/"), "{job}");
-    wait_for_job(&rita, &job).await;
+    wait_for_job(&app, &rita, &job).await;
+    // Cancel (the job page's form) needs the CSRF field; on an ended job it changes nothing and
+    // leads back to the page.
+    assert_eq!(rita.post(&format!("{job}/cancel"), &[], false).await.status(), 403);
+    let r = rita.post(&format!("{job}/cancel"), &[], true).await;
+    assert_eq!((r.status().as_u16(), r.headers()[LOCATION].to_str().unwrap()), (303, job.as_str()));
+    assert!(!rita.get(&job).await.1.contains("cancel-job"), "no Cancel on an ended job");
 
     // Edit: a broken ORCID is shown beside the creators field and nothing is saved.
     let mut fields = vec![
@@ -501,7 +505,7 @@ async fn an_editor_sees_how_a_file_was_read_previews_other_parameters_and_reads_
     let r = rita.multipart("/new", &fields, vec![("notes.csv", csv)], true).await;
     assert_eq!(r.status(), 303);
     let job = r.headers()[LOCATION].to_str().unwrap().to_owned();
-    wait_for_job(&rita, &job).await;
+    wait_for_job(&app, &rita, &job).await;
 
     // The job page shows the warning apart from errors, linked to the file's page.
     let (_, page) = rita.get(&job).await;
@@ -547,7 +551,7 @@ async fn an_editor_sees_how_a_file_was_read_previews_other_parameters_and_reads_
     assert_eq!(r.status(), 303);
     let job = r.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(job.starts_with("/edit/notes/jobs/"), "{job}");
-    wait_for_job(&rita, &job).await;
+    wait_for_job(&app, &rita, &job).await;
     let after = table_columns(&app, "notes").await;
     assert_eq!(after.len(), 1, "replaced, not doubled: {after:?}");
     assert_ne!(after, before);

@@ -226,7 +226,19 @@ impl Catalog {
         active.message = Set(Some(message.join("\n")).filter(|m| !m.is_empty()));
         active.updated_at = Set(now);
         active.finished_at = Set(Some(now));
-        let job = ingest_job::Entity::update(active).exec(&txn).await?;
+        // Only a job that has not ended commits: one cancelled meanwhile leaves nothing behind.
+        let job = ingest_job::Entity::update(active)
+            .validate()?
+            .filter(ingest_job::Column::FinishedAt.is_null())
+            .exec(&txn)
+            .await
+            .map_err(|e| match e {
+                sea_orm::DbErr::RecordNotUpdated => CatalogError::Conflict(
+                    "the job had ended (cancelled, or failed by a server start) before its results were committed"
+                        .into(),
+                ),
+                e => e.into(),
+            })?;
         outbox::append(
             &txn,
             "version.tables_added",

@@ -22,6 +22,8 @@ pub struct Config {
     pub max_dataset_bytes: u64,
     /// Most bytes of raw files one user may have uploaded, in all datasets; 0: no quota.
     pub max_user_bytes: u64,
+    /// Ingest jobs that run at once; more wait `queued` until one ends (at least 1).
+    pub max_concurrent_ingests: usize,
     /// Largest accepted page size for lists and rows.
     pub max_page_size: u64,
     /// Public base URL used in links (defaults to `http://{http_addr}`).
@@ -75,6 +77,7 @@ impl Default for Config {
             max_upload_bytes: 64 * 1024 * 1024 * 1024,
             max_dataset_bytes: 0,
             max_user_bytes: 0,
+            max_concurrent_ingests: 2,
             max_page_size: 10_000,
             base_url: None,
             jwt_issuer: None,

@@ -65,6 +65,8 @@ string_enum! {
         /// Finished, but at least one file failed.
         PartiallyFailed => "partially_failed",
         Failed => "failed",
+        /// Stopped at a user's request before it committed anything.
+        Cancelled => "cancelled",
     }
 }
 
@@ -78,7 +80,7 @@ impl VersionState {
 impl JobState {
     /// The job has ended and will not change again.
     pub fn is_final(self) -> bool {
-        matches!(self, JobState::Succeeded | JobState::PartiallyFailed | JobState::Failed)
+        matches!(self, JobState::Succeeded | JobState::PartiallyFailed | JobState::Failed | JobState::Cancelled)
     }
 }
 
@@ -90,6 +92,17 @@ mod tests {
     fn states_round_trip_through_strings() {
         for s in [VersionState::Draft, VersionState::InReview, VersionState::Published, VersionState::Deaccessioned] {
             assert_eq!(s.as_str().parse::<VersionState>().unwrap(), s);
+        }
+        for s in [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Succeeded,
+            JobState::PartiallyFailed,
+            JobState::Failed,
+            JobState::Cancelled,
+        ] {
+            assert_eq!(s.as_str().parse::<JobState>().unwrap(), s);
+            assert_eq!(s.is_final(), !matches!(s, JobState::Queued | JobState::Running));
         }
         assert!("bogus".parse::<JobState>().is_err());
         assert!(VersionState::Published.is_frozen());

@@ -9,7 +9,7 @@ use arrow_flight::sql::client::FlightSqlServiceClient;
 use arrow_flight::{FlightDescriptor, FlightInfo};
 use common::build_world;
 use futures::TryStreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(|b| b.num_rows()).sum()
@@ -36,14 +36,7 @@ async fn a_name_two_visible_datasets_share_lists_both() {
         .unwrap();
     assert_eq!(upload.status(), 201);
     let job = app.ok("POST", &format!("/datasets/{id}/draft/ingest"), &tokens["partner"], json!({})).await;
-    let job_id = job["id"].as_str().unwrap().to_owned();
-    for _ in 0..600 {
-        let job = app.ok("GET", &format!("/datasets/{id}/jobs/{job_id}"), &tokens["partner"], Value::Null).await;
-        if job["finished_at"].is_string() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.wait_for_job(&job).await;
     app.ok("POST", &format!("/datasets/{id}/draft/publish"), &tokens["admin"], json!({})).await;
 
     // Lab A's steward sees both: the name is Lab A's closed one, Lab B's goes by its id.

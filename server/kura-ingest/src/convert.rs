@@ -40,7 +40,8 @@ pub fn read_with(reader: &dyn FormatReader, path: &Path, name: &str, out: &Path)
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let staging = out.join(".staging");
     let store = ObjectStore::local(&staging.join("objects"), &staging).map_err(|e| e.to_string())?;
-    let mut sink = ParquetSink::new(&store, 1);
+    // Nothing cancels `kura read`: a token no one fires.
+    let mut sink = ParquetSink::new(&store, 1, tokio_util::sync::CancellationToken::new());
     let result = reader.read(path, &mut sink, &mut |_| {});
     let outcome = result.map_err(|e| e.to_string()).and_then(|report| {
         let mut tables = Vec::new();

@@ -15,6 +15,9 @@ pub enum IngestError {
     NothingToDo(String),
     #[error("ingest worker failed: {0}")]
     Worker(String),
+    /// The job was cancelled: it stopped at a file or batch boundary and committed nothing.
+    #[error("the job was cancelled")]
+    Cancelled,
 }
 
 impl IngestError {
@@ -26,6 +29,7 @@ impl IngestError {
             IngestError::Conflict(_) => ErrorCode::Conflict,
             IngestError::NothingToDo(_) => ErrorCode::BadRequest,
             IngestError::Worker(_) => ErrorCode::Internal,
+            IngestError::Cancelled => ErrorCode::Conflict,
         }
     }
 }

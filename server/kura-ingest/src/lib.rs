@@ -17,6 +17,7 @@ pub mod notebook;
 pub mod pipeline;
 pub mod preview;
 pub mod reader;
+pub mod runner;
 pub mod sheet;
 mod sink;
 pub mod units;
@@ -28,3 +29,4 @@ pub use reader::{
     ColumnInfo, ColumnOptions, FormatReader, PartFailure, ReadError, ReadOptions, ReadReport, SinkError, SourceMember,
     TableSink, TableStart,
 };
+pub use runner::{JobRunner, Recovered};

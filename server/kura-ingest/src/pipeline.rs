@@ -13,9 +13,10 @@ use kura_catalog::Catalog;
 use kura_catalog::entity::{dataset_version, file, ingest_job};
 use kura_catalog::files::NewFile;
 use kura_catalog::tables::{DraftFiller, IngestOutcome, NewColumn, NewTable};
-use kura_core::FileRole;
+use kura_core::{FileRole, JobState};
 use kura_storage::ObjectStore;
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use crate::detect::{self, PARQUET_MEDIA_TYPE};
 use crate::sink::{FinishedTable, KeptFile, ParquetSink};
@@ -58,6 +59,11 @@ impl Ingestor {
         Ingestor { catalog, store, threads }
     }
 
+    /// The catalog the jobs are recorded in (the runner reads and ends jobs there).
+    pub(crate) fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
     /// Limits the threads one file's ingest uses (`kura ingest --threads`).
     pub fn with_threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
@@ -93,12 +99,23 @@ impl Ingestor {
 
     /// Queues a job over the version's raw files that have not been ingested yet.
     pub async fn create_job(&self, version: &dataset_version::Model) -> Result<ingest_job::Model, IngestError> {
+        self.create_job_with(version, &BTreeMap::new()).await
+    }
+
+    /// [`Ingestor::create_job`] recording the read parameters per raw file path it is to use,
+    /// so that it runs as asked even when it starts only after a restart.
+    pub async fn create_job_with(
+        &self,
+        version: &dataset_version::Model,
+        options: &BTreeMap<String, ReadOptions>,
+    ) -> Result<ingest_job::Model, IngestError> {
         let pending = self.catalog.pending_raw_files(version.id).await?;
         if pending.is_empty() {
             return Err(IngestError::NothingToDo("every raw file of this version is already ingested".into()));
         }
         let bytes: u64 = pending.iter().map(|f| f.size.max(0) as u64).sum();
-        Ok(self.catalog.create_job(version, pending.len(), bytes).await?)
+        let recorded = if options.is_empty() { None } else { serde_json::to_value(options).ok() };
+        Ok(self.catalog.create_job(version, pending.len(), bytes, recorded).await?)
     }
 
     /// Runs a queued job to the end and commits its results in one transaction. Files that fail
@@ -120,10 +137,45 @@ impl Ingestor {
         progress: Arc<Progress>,
         options: BTreeMap<String, ReadOptions>,
     ) -> Result<ingest_job::Model, IngestError> {
-        let result = self.run_job_inner(&job, progress, &options).await;
-        if let Err(e) = &result {
-            tracing::error!(job = %job.id, error = %e, "ingest job failed");
-            let _ = self.catalog.fail_job(job.id, &e.to_string()).await;
+        let job = self.start_job(&job).await?;
+        self.run_started(job, progress, options, &CancellationToken::new()).await
+    }
+
+    /// Moves a queued job to running: [`IngestError::Cancelled`] when it was cancelled while it
+    /// waited, a conflict when it has already started.
+    pub async fn start_job(&self, job: &ingest_job::Model) -> Result<ingest_job::Model, IngestError> {
+        if let Some(started) = self.catalog.start_job(job.id).await? {
+            return Ok(started);
+        }
+        let now = self.catalog.job(job.dataset_id, job.id).await?;
+        match now.state.parse::<JobState>() {
+            Ok(JobState::Cancelled) => Err(IngestError::Cancelled),
+            _ => Err(IngestError::Conflict(format!("the job is already {}", now.state))),
+        }
+    }
+
+    /// Runs a started job (see [`Ingestor::start_job`]) with read parameters per raw file path.
+    /// Once `cancel` fires it stops at the next file or batch boundary, commits nothing and
+    /// ends `cancelled`; any other error ends it `failed` with the error as its message.
+    pub async fn run_started(
+        &self,
+        job: ingest_job::Model,
+        progress: Arc<Progress>,
+        options: BTreeMap<String, ReadOptions>,
+        cancel: &CancellationToken,
+    ) -> Result<ingest_job::Model, IngestError> {
+        let result = self.run_job_inner(&job, progress, &options, cancel).await;
+        match &result {
+            Ok(_) => {}
+            Err(IngestError::Cancelled) => {
+                tracing::info!(job = %job.id, "ingest job cancelled");
+                // Already recorded when a user cancelled it; this covers a token fired alone.
+                let _ = self.catalog.cancel_job(job.id).await;
+            }
+            Err(e) => {
+                tracing::error!(job = %job.id, error = %e, "ingest job failed");
+                let _ = self.catalog.fail_job(job.id, &e.to_string()).await;
+            }
         }
         result
     }
@@ -143,6 +195,7 @@ impl Ingestor {
         job: &ingest_job::Model,
         progress: Arc<Progress>,
         options: &BTreeMap<String, ReadOptions>,
+        cancel: &CancellationToken,
     ) -> Result<ingest_job::Model, IngestError> {
         let files = self.catalog.pending_raw_files(job.version_id).await?;
         progress.files_total.store(files.len() as u64, Ordering::Relaxed);
@@ -153,8 +206,12 @@ impl Ingestor {
         let mut imports = Vec::new();
         let mut bytes_before = 0u64;
         for raw in &files {
+            // File boundaries are where a cancelled job stops (the sink stops it between batches).
+            if cancel.is_cancelled() {
+                return Err(IngestError::Cancelled);
+            }
             let given = options.get(&raw.path).cloned().unwrap_or_default();
-            let result = self.ingest_one(job, raw, progress.clone(), bytes_before, given).await;
+            let result = self.ingest_one(job, raw, progress.clone(), bytes_before, given, cancel).await;
             bytes_before += raw.size.max(0) as u64;
             progress.bytes_done.store(bytes_before, Ordering::Relaxed);
             progress.files_done.fetch_add(1, Ordering::Relaxed);
@@ -173,6 +230,8 @@ impl Ingestor {
                         outcome.tables.push(table);
                     }
                 }
+                // A read the sink stopped because the job was cancelled is no failure of the file.
+                Err(_) if cancel.is_cancelled() => return Err(IngestError::Cancelled),
                 Err((format, message)) => {
                     tracing::info!(job = %job.id, file = %raw.path, error = %message, "file failed");
                     outcome.formats.push((raw.id, format));
@@ -184,8 +243,16 @@ impl Ingestor {
             outcome.draft_filler =
                 Some(DraftFiller::new(move |version, dataset_name| profile::fill(version, dataset_name, imports)));
         }
+        if cancel.is_cancelled() {
+            return Err(IngestError::Cancelled);
+        }
         let started = std::time::Instant::now();
-        let job = self.catalog.commit_ingest(job, outcome).await?;
+        // Cancelled between the check above and the commit, which the catalog then refused.
+        let job = self
+            .catalog
+            .commit_ingest(job, outcome)
+            .await
+            .map_err(|e| if cancel.is_cancelled() { IngestError::Cancelled } else { e.into() })?;
         tracing::info!(job = %job.id, state = %job.state, commit_ms = started.elapsed().as_millis() as u64, "ingest committed");
         Ok(job)
     }
@@ -214,6 +281,7 @@ impl Ingestor {
         progress: Arc<Progress>,
         bytes_before: u64,
         options: ReadOptions,
+        cancel: &CancellationToken,
     ) -> Result<Ingested, (String, String)> {
         let unknown = || UNKNOWN_FORMAT.to_string();
         let (local, scratch) = self.local_copy(raw).await.map_err(|e| (unknown(), e.to_string()))?;
@@ -221,8 +289,10 @@ impl Ingestor {
         let threads = self.threads;
         let name = raw.path.clone();
         let started = std::time::Instant::now();
+        let cancel = cancel.clone();
         let read = tokio::task::spawn_blocking(move || {
-            let result = read_file(&store, &local, &name, &progress, bytes_before, threads, &options);
+            let sink = ParquetSink::new(&store, threads, cancel);
+            let result = read_file(sink, &local, &name, &progress, bytes_before, &options);
             if scratch {
                 let _ = std::fs::remove_file(&local);
             }
@@ -408,19 +478,17 @@ type ReadResult = Result<Option<(String, ReadReport, Vec<FinishedTable>, Vec<Kep
 
 /// Detects and reads one file on the current (blocking) thread.
 fn read_file(
-    store: &ObjectStore,
+    mut sink: ParquetSink<'_>,
     path: &Path,
     name: &str,
     progress: &Progress,
     bytes_before: u64,
-    threads: usize,
     options: &ReadOptions,
 ) -> ReadResult {
     let reader =
         detect::detect(path, name).map_err(|e| (UNKNOWN_FORMAT.to_string(), format!("cannot open file: {e}")))?;
     let Some(reader) = reader else { return Ok(None) };
     let format = reader.name().to_string();
-    let mut sink = ParquetSink::new(store, threads);
     let mut on_progress = |bytes: u64| progress.bytes_done.store(bytes_before + bytes, Ordering::Relaxed);
     let report =
         reader.read_with(path, &mut sink, &mut on_progress, options).map_err(|e| (format.clone(), e.to_string()))?;

@@ -11,6 +11,7 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampMicrosecondTyp
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
 
 use kura_storage::{HashingWriter, ObjectStore, StagedFile, parquet_io};
 
@@ -149,12 +150,15 @@ pub struct ParquetSink<'a> {
     threaded: bool,
     pub finished: Vec<FinishedTable>,
     pub kept: Vec<KeptFile>,
+    /// Once fired, the next batch is refused: a cancelled job stops within one batch.
+    cancel: CancellationToken,
 }
 
 impl<'a> ParquetSink<'a> {
-    /// A sink that encodes on a second thread when `threads` > 1.
-    pub fn new(store: &'a ObjectStore, threads: usize) -> Self {
-        ParquetSink { store, open: None, threaded: threads > 1, finished: Vec::new(), kept: Vec::new() }
+    /// A sink that encodes on a second thread when `threads` > 1 and stops taking batches once
+    /// `cancel` fires.
+    pub fn new(store: &'a ObjectStore, threads: usize, cancel: CancellationToken) -> Self {
+        ParquetSink { store, open: None, threaded: threads > 1, finished: Vec::new(), kept: Vec::new(), cancel }
     }
 }
 
@@ -177,6 +181,9 @@ impl TableSink for ParquetSink<'_> {
     }
 
     fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
+        if self.cancel.is_cancelled() {
+            return Err(SinkError("the job was cancelled".into()));
+        }
         let open = self.open.as_mut().ok_or_else(|| SinkError("write_batch without begin_table".into()))?;
         for (stats, column) in open.stats.iter_mut().zip(batch.columns()) {
             stats.update(column);

@@ -16,6 +16,7 @@ const ENV_KEYS: &[&str] = &[
     "max_upload_bytes",
     "max_dataset_bytes",
     "max_user_bytes",
+    "max_concurrent_ingests",
     "max_page_size",
     "base_url",
     "jwt_issuer",

@@ -12,7 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kura_catalog::datasets::NewDataset;
 use kura_catalog::{CatalogError, Visibility};
 use kura_core::Config;
-use kura_ingest::{ColumnOptions, LocalFile, Progress, ReadOptions};
+use kura_ingest::{ColumnOptions, IngestError, LocalFile, Progress, ReadOptions};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
@@ -173,9 +174,29 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
             }
         })
     };
-    let job = state.ingestor.run_job_with(job, progress, options).await?;
+    // Ctrl-C cancels the job: it stops at the next file or batch, commits nothing and ends
+    // `cancelled` instead of being left `running` until the next `kura serve`.
+    let cancel = CancellationToken::new();
+    let on_interrupt = tokio::spawn({
+        let cancel = cancel.clone();
+        async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        }
+    });
+    let job = state.ingestor.start_job(&job).await?;
+    let result = state.ingestor.run_started(job, progress, options, &cancel).await;
+    on_interrupt.abort();
     ticker.abort();
     bar.finish_and_clear();
+    let job = match result {
+        Err(IngestError::Cancelled) => {
+            eprintln!("cancelled: nothing was committed; the files stay in the draft");
+            return Ok(ExitCode::from(130));
+        }
+        other => other?,
+    };
 
     let tables = catalog.tables_page(draft.id, kura_catalog::PageRequest { offset: 0, limit: 1000 }).await?;
     for t in &tables.items {

@@ -1,14 +1,13 @@
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use kura_catalog::entity::ingest_job;
 use kura_catalog::{Page, PageRequest};
-use kura_ingest::{Progress, ReadOptions};
+use kura_ingest::ReadOptions;
 
-use crate::access::{Which, authorize, editable_dataset};
+use crate::access::{Which, authorize, editable_dataset, editable_job};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -66,7 +65,7 @@ pub(crate) async fn read_again(
     start_job_with(state, draft, options).await
 }
 
-/// Queues an ingest job for the draft's pending raw files and runs it in the background.
+/// Queues an ingest job for the draft's pending raw files; the runner runs it when a slot is free.
 pub(crate) async fn start_job(
     state: &AppState,
     draft: &kura_catalog::entity::dataset_version::Model,
@@ -80,14 +79,7 @@ async fn start_job_with(
     draft: &kura_catalog::entity::dataset_version::Model,
     options: BTreeMap<String, ReadOptions>,
 ) -> Result<ingest_job::Model, ApiError> {
-    let job = state.ingestor.create_job(draft).await?;
-    let ingestor = state.ingestor.clone();
-    let queued = job.clone();
-    tokio::spawn(async move {
-        // Failures are recorded on the job itself by `run_job_with`.
-        let _ = ingestor.run_job_with(queued, Arc::new(Progress::default()), options).await;
-    });
-    Ok(job)
+    Ok(state.jobs.submit(draft, options).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/jobs/{job_id}", tag = "jobs",
@@ -98,9 +90,7 @@ pub async fn get(
     caller: Caller,
     Path((name, job_id)): Path<(String, String)>,
 ) -> Result<Json<ingest_job::Model>, ApiError> {
-    let job_id: uuid::Uuid = job_id.parse().map_err(|_| ApiError::not_found("job"))?;
-    let ds = editable_dataset(&state, &caller, &name).await?;
-    Ok(Json(state.catalog.job(ds.id, job_id).await?))
+    Ok(Json(editable_job(&state, &caller, &name, &job_id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/jobs", tag = "jobs", params(("name" = String, Path), PageRequest),
@@ -113,4 +103,19 @@ pub async fn list(
 ) -> Result<Json<Page<ingest_job::Model>>, ApiError> {
     let ds = editable_dataset(&state, &caller, &name).await?;
     Ok(Json(state.catalog.jobs_page(ds.id, page.capped(state.config.max_page_size)).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/datasets/{name}/jobs/{job_id}/cancel", tag = "jobs",
+    params(("name" = String, Path), ("job_id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ingest_job::Model,
+            description = "the job, cancelled: a queued job never runs, a running one stops at its next file or batch and commits nothing"),
+        (status = 404), (status = 409, description = "the job has already ended")),
+    security(("token" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((name, job_id)): Path<(String, String)>,
+) -> Result<Json<ingest_job::Model>, ApiError> {
+    let job = editable_job(&state, &caller, &name, &job_id).await?;
+    Ok(Json(state.jobs.cancel(&job).await?))
 }

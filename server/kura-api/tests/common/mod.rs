@@ -128,16 +128,20 @@ impl TestApp {
         let r = self.post_admin(&format!("/datasets/{dataset}/draft/ingest"), body).await;
         assert_eq!(r.status(), 202, "start ingest: {}", r.text().await.unwrap_or_default());
         let job: serde_json::Value = r.json().await.unwrap();
-        let id = job["id"].as_str().unwrap().to_owned();
-        for _ in 0..600 {
-            let job: serde_json::Value =
-                self.get_admin(&format!("/datasets/{dataset}/jobs/{id}")).await.json().await.unwrap();
-            if job["finished_at"].is_string() {
-                return job;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("ingest job {id} did not finish within 30 s");
+        self.wait_for_job(&job).await
+    }
+
+    /// Waits for a job (its JSON, as `POST …/draft/ingest` answers) to end and returns it as
+    /// `GET …/jobs/{id}` shows it then. The one way tests wait for jobs: woken by the job runner
+    /// whenever a job changes state, without polling; a minute's timeout only stops a hung test.
+    pub async fn wait_for_job(&self, job: &serde_json::Value) -> serde_json::Value {
+        let id = |key: &str| job[key].as_str().and_then(|s| s.parse::<uuid::Uuid>().ok()).expect("a job's ids");
+        let wait = self.state.jobs.wait(id("dataset_id"), id("id"));
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(60), wait)
+            .await
+            .unwrap_or_else(|_| panic!("job {job} did not end within a minute"))
+            .expect("the job");
+        serde_json::to_value(ended).expect("a job as JSON")
     }
 
     /// Every table of the dataset's first version as (name, rows, column names), through REST.

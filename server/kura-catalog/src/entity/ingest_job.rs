@@ -11,7 +11,8 @@ pub struct Model {
     pub id: Uuid,
     pub dataset_id: Uuid,
     pub version_id: Uuid,
-    /// A `kura_core::JobState` as text.
+    /// A `kura_core::JobState` as text: `queued` (waiting for a free slot), `running`,
+    /// `succeeded`, `partially_failed`, `failed` or `cancelled`.
     pub state: String,
     pub files_total: i32,
     pub files_done: i32,
@@ -30,6 +31,14 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<DateTimeUtc>,
+    /// When the job left the queue and began to run (unset while it waits for a free slot).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<DateTimeUtc>,
+    /// The read parameters per raw file path the job was started with, kept so that a job
+    /// queued when the server stopped runs as asked at the next start; not shown to callers.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub read_options: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

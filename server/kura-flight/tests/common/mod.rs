@@ -85,6 +85,15 @@ impl TestApp {
         value
     }
 
+    /// Waits for a job (its JSON, as `POST …/draft/ingest` answers) to end; returns its state.
+    /// Woken by the job runner, no polling (the API tests' `TestApp::wait_for_job` does the same).
+    pub async fn wait_for_job(&self, job: &Value) -> String {
+        let id = |key: &str| job[key].as_str().and_then(|s| s.parse::<uuid::Uuid>().ok()).expect("a job's ids");
+        let wait = self.state.jobs.wait(id("dataset_id"), id("id"));
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(60), wait).await.expect("job ended").unwrap();
+        ended.state
+    }
+
     pub async fn channel(&self) -> Channel {
         Channel::from_shared(self.flight.clone()).unwrap().connect().await.expect("connect to flight")
     }
@@ -162,15 +171,7 @@ pub async fn build_world() -> World {
             .unwrap();
         assert_eq!(upload.status(), 201);
         let job = app.ok("POST", &format!("/datasets/{name}/draft/ingest"), &steward, json!({})).await;
-        let job_id = job["id"].as_str().unwrap().to_owned();
-        for _ in 0..600 {
-            let job = app.ok("GET", &format!("/datasets/{name}/jobs/{job_id}"), &steward, Value::Null).await;
-            if job["finished_at"].is_string() {
-                assert_eq!(job["state"], "succeeded", "{job}");
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        assert_eq!(app.wait_for_job(&job).await, "succeeded");
         let mut policy = match level {
             "embargoed" => json!({"level": "embargoed", "until": "2999-01-01T00:00:00Z"}),
             "consortium" => json!({"level": "consortium", "consortia": [consortium_id]}),

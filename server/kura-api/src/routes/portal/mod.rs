@@ -51,6 +51,7 @@ pub fn router(upload_limit: DefaultBodyLimit) -> Router<AppState> {
         .route("/edit/{name}/draft", post(edit::open_draft))
         .route("/edit/{name}/submit", post(edit::submit))
         .route("/edit/{name}/jobs/{job}", get(upload::job))
+        .route("/edit/{name}/jobs/{job}/cancel", post(upload::cancel_job))
         .route("/edit/{name}/files/{file}", get(read::page))
         .route("/edit/{name}/files/{file}/preview", post(read::preview))
         .route("/edit/{name}/files/{file}/read", post(read::read))

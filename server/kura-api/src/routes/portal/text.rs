@@ -127,6 +127,8 @@ texts! {
     job_succeeded: "succeeded", "成功";
     job_partially_failed: "partially failed", "一部失敗";
     job_failed: "failed", "失敗";
+    job_cancelled: "cancelled", "キャンセル済み";
+    cancel_job: "Cancel the job (nothing of it is kept; the files stay)", "ジョブをキャンセル（結果は保存されず、ファイルは残ります）";
     continue_editing: "Continue to the metadata", "メタデータの編集へ";
     edit_title: "Edit dataset", "データセットの編集";
     metadata: "Metadata", "メタデータ";
@@ -290,6 +292,7 @@ impl Text {
             "succeeded" => self.job_succeeded,
             "partially_failed" => self.job_partially_failed,
             "failed" => self.job_failed,
+            "cancelled" => self.job_cancelled,
             _ => "",
         }
     }

@@ -1,7 +1,8 @@
 //! New datasets and their files: `GET/POST /new` (name, title, owner group and files in one
 //! multipart form, streamed to staging; drag and drop is an enhancement), `POST
 //! /edit/{name}/files` (more files into the draft), and `GET /edit/{name}/jobs/{job}`, the
-//! ingest job's live progress with per-file errors (a refreshing page without JavaScript).
+//! ingest job's live progress with per-file errors (a refreshing page without JavaScript) and a
+//! Cancel button while it has not ended.
 
 use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
@@ -10,7 +11,7 @@ use kura_core::access::Action;
 
 use super::text::Text;
 use super::{Ctx, Nav, see_other, state_label};
-use crate::access::{Which, authorize, editable_dataset};
+use crate::access::{Which, authorize, editable_job};
 use crate::error::ApiError;
 use crate::routes::files::{UploadBudget, commit_files, stage_part};
 use crate::routes::jobs::start_job;
@@ -153,6 +154,8 @@ struct JobPage {
     nav: Nav,
     name: String,
     api_url: String,
+    /// Where the Cancel button posts while the job has not ended.
+    cancel_url: String,
     state: String,
     running: bool,
     files_done: i32,
@@ -169,9 +172,8 @@ pub async fn job(
     ctx: Ctx,
     Path((name, job)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let job_id: uuid::Uuid = job.parse().map_err(|_| ApiError::not_found("job"))?;
-    let dataset = editable_dataset(&state, &ctx.caller, &name).await?;
-    let job = state.catalog.job(dataset.id, job_id).await?;
+    let job = editable_job(&state, &ctx.caller, &name, &job).await?;
+    let job_id = job.id;
     let raw: std::collections::HashMap<String, uuid::Uuid> = state
         .catalog
         .files_page(job.version_id, kura_catalog::PageRequest { offset: 0, limit: 500 })
@@ -201,6 +203,7 @@ pub async fn job(
         t: ctx.t,
         nav: ctx.nav.clone(),
         api_url: format!("/api/v1/datasets/{name}/jobs/{job_id}"),
+        cancel_url: format!("/edit/{name}/jobs/{job_id}/cancel"),
         name,
         state: state_label(ctx.t, &job.state),
         running: job.finished_at.is_none(),
@@ -213,4 +216,21 @@ pub async fn job(
         warnings,
     };
     ctx.render(&page)
+}
+
+/// `POST /edit/{name}/jobs/{job}/cancel`: the job page's Cancel button; back to the job page,
+/// which then shows the job cancelled (or how it ended, when it ended first).
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((name, job)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let job = editable_job(&state, &ctx.caller, &name, &job).await?;
+    // A job that ended before the click arrived is no error: the page says how it ended.
+    if let Err(e) = state.jobs.cancel(&job).await
+        && e.code() != kura_core::ErrorCode::Conflict
+    {
+        return Err(e.into());
+    }
+    Ok(see_other(&format!("/edit/{name}/jobs/{}", job.id)))
 }
