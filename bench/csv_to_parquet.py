@@ -49,15 +49,20 @@ def run(cmd: list[str], env: dict) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss * 1024
 
 
-def contenders(kura: pathlib.Path, full: pathlib.Path, plain: pathlib.Path, threads: int, scratch: pathlib.Path):
-    """(name, input file, command, env) for each tool at `threads`."""
+def contenders(kura: pathlib.Path, full: pathlib.Path, plain: pathlib.Path, threads: int, scratch: pathlib.Path,
+               before: pathlib.Path | None = None):
+    """(name, input file, command, env) for each tool at `threads`; `before` is an older Kura
+    binary measured beside the current one (`kura-before`)."""
     py = sys.executable
     base = dict(os.environ)
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         base.pop(var, None)
     out = str(scratch / "out.parquet")
-    yield "kura", full, [str(kura), "ingest", str(full), "--dataset", "bench", "--threads", str(threads), "--quiet"], dict(
-        base, KURA_DATA_DIR=str(scratch / "kura-data"), KURA_LOG="warn")
+    for name, binary in [("kura", kura), ("kura-before", before)]:
+        if binary is None:
+            continue
+        yield name, full, [str(binary), "ingest", str(full), "--dataset", "bench", "--threads", str(threads), "--quiet"], dict(
+            base, KURA_DATA_DIR=str(scratch / "kura-data"), KURA_LOG="warn")
     yield "polars", plain, [py, str(HERE / "peers/polars_convert.py"), str(plain), out, str(ZSTD_LEVEL)], dict(
         base, POLARS_MAX_THREADS=str(threads))
     yield "duckdb", plain, [py, str(HERE / "peers/duckdb_convert.py"), str(plain), out, str(ZSTD_LEVEL), str(threads)], base
@@ -76,7 +81,9 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rss-size-mb", type=int, default=2048, help="0 skips the RSS run")
     parser.add_argument("--kura-bin", type=pathlib.Path, default=None)
-    parser.add_argument("--only", default="", help="comma-separated subset of kura,polars,duckdb,pyarrow")
+    parser.add_argument("--kura-before", type=pathlib.Path, default=None,
+                        help="an older kura binary, measured beside the current one as kura-before")
+    parser.add_argument("--only", default="", help="comma-separated subset of kura,kura-before,polars,duckdb,pyarrow")
     args = parser.parse_args()
     kura = args.kura_bin or release_binary()
     only = set(filter(None, args.only.split(",")))
@@ -86,7 +93,7 @@ def main():
     times: dict[tuple[str, int], list[float]] = {}
     for round_ in range(args.runs):
         for threads in args.threads:
-            for name, src, cmd, env in contenders(kura, full, plain, threads, scratch):
+            for name, src, cmd, env in contenders(kura, full, plain, threads, scratch, args.kura_before):
                 if only and name not in only:
                     continue
                 fresh(scratch)
@@ -103,7 +110,7 @@ def main():
     ]
     for threads in args.threads:
         kura_median = statistics.median(times.get(("kura", threads), [float("nan")]))
-        for name in ("kura", "polars", "duckdb", "pyarrow"):
+        for name in ("kura", "kura-before", "polars", "duckdb", "pyarrow"):
             runs = times.get((name, threads))
             if not runs:
                 continue
@@ -115,7 +122,7 @@ def main():
         big_full, big_plain = ensure_data(args.rss_size_mb)
         lines += ["", f"Peak RSS, {big_plain.stat().st_size / 1e9:.2f} GB CSV, 1 thread, one run each", "",
                   "| tool | peak RSS (MB) | seconds |", "| --- | --- | --- |"]
-        for name, src, cmd, env in contenders(kura, big_full, big_plain, 1, scratch):
+        for name, src, cmd, env in contenders(kura, big_full, big_plain, 1, scratch, args.kura_before):
             if only and name not in only:
                 continue
             fresh(scratch)
