@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod auth;
+mod cookies;
 pub mod error;
 /// Sign-in limits live in `kura-auth` so that every surface (REST, Flight) counts together.
 pub use kura_auth::login_limit;

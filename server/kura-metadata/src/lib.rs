@@ -7,6 +7,7 @@ pub mod citation;
 mod datacite;
 mod error;
 pub mod fos;
+pub mod percent;
 mod profile;
 mod rdf;
 pub mod rocrate;

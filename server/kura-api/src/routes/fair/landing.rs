@@ -214,8 +214,8 @@ async fn html(
         .header(header::LINK, signposting::landing_header(view, !withdrawn))
         .header(header::VARY, "Accept-Language, Cookie")
         .header(header::CONTENT_LANGUAGE, lang);
-    if let Some(l) = query_lang.filter(|l| *l == lang) {
-        response = response.header(header::SET_COOKIE, crate::routes::portal::lang_cookie(l));
+    if query_lang == Some(lang) {
+        response = response.header(header::SET_COOKIE, crate::routes::portal::lang_cookie(lang).to_string());
     }
     response.body(Body::from(body)).map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))
 }

@@ -2,7 +2,7 @@
 //! `?lang=` wins, then the `lang` cookie, then `Accept-Language`; English otherwise.
 
 use axum::http::HeaderMap;
-use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::header::ACCEPT_LANGUAGE;
 
 /// The interface strings of the pages, one table per language (a missing string is a compile
 /// error, not a blank on the page).
@@ -154,6 +154,9 @@ pub static JA: Messages = Messages {
     first_rows: "先頭の行",
 };
 
+/// The cookie that remembers a reader's choice of language.
+pub const LANG_COOKIE: &str = "lang";
+
 /// The message table for a language tag.
 pub fn messages(lang: &str) -> &'static Messages {
     if lang == "ja" { &JA } else { &EN }
@@ -171,14 +174,7 @@ pub fn choose(query_lang: Option<&str>, headers: &HeaderMap) -> &'static str {
     if let Some(l) = query_lang.and_then(known) {
         return l;
     }
-    let cookie = headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix("lang="))
-        .find_map(known);
-    if let Some(l) = cookie {
+    if let Some(l) = crate::cookies::get(headers, LANG_COOKIE).as_deref().and_then(known) {
         return l;
     }
     let mut best: Option<(f32, &'static str)> = None;
@@ -199,6 +195,7 @@ pub fn choose(query_lang: Option<&str>, headers: &HeaderMap) -> &'static str {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use axum::http::header::COOKIE;
 
     #[test]
     fn query_beats_cookie_beats_accept_language() {

@@ -13,7 +13,7 @@ mod page;
 pub mod pid;
 pub(crate) mod preview;
 
-pub(crate) use lang::choose as choose_lang;
+pub(crate) use lang::{LANG_COOKIE, choose as choose_lang};
 
 use axum::http::{HeaderMap, header};
 use chrono::Utc;
