@@ -3,6 +3,7 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::ACCEPT_LANGUAGE;
+use kura_core::negotiate::choose_language;
 
 /// The interface strings of the pages, one table per language (a missing string is a compile
 /// error, not a blank on the page).
@@ -154,6 +155,9 @@ pub static JA: Messages = Messages {
     first_rows: "先頭の行",
 };
 
+/// The interface languages, the default first.
+const LANGUAGES: &[&str] = &["en", "ja"];
+
 /// The cookie that remembers a reader's choice of language.
 pub const LANG_COOKIE: &str = "lang";
 
@@ -164,31 +168,15 @@ pub fn messages(lang: &str) -> &'static Messages {
 
 /// The language of this request: `?lang=`, the `lang` cookie, `Accept-Language`, else English.
 pub fn choose(query_lang: Option<&str>, headers: &HeaderMap) -> &'static str {
-    let known = |l: &str| -> Option<&'static str> {
-        match l.trim().to_ascii_lowercase().split(['-', '_']).next() {
-            Some("ja") => Some("ja"),
-            Some("en") => Some("en"),
-            _ => None,
-        }
-    };
-    if let Some(l) = query_lang.and_then(known) {
-        return l;
-    }
-    if let Some(l) = crate::cookies::get(headers, LANG_COOKIE).as_deref().and_then(known) {
-        return l;
-    }
-    let mut best: Option<(f32, &'static str)> = None;
-    for range in headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("").split(',') {
-        let mut parts = range.split(';');
-        let tag = parts.next().unwrap_or("");
-        let q = parts.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse().ok()).unwrap_or(1.0f32);
-        if let Some(l) = known(tag).filter(|_| q > 0.0)
-            && best.is_none_or(|(bq, _)| q > bq)
-        {
-            best = Some((q, l));
-        }
-    }
-    best.map_or("en", |(_, l)| l)
+    // `?lang=` and the cookie are read like a one-range `Accept-Language`: `ja-JP` means `ja`.
+    let known = |l: &str| choose_language(l, LANGUAGES);
+    let cookie = crate::cookies::get(headers, LANG_COOKIE);
+    let accept_language = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    query_lang
+        .and_then(known)
+        .or_else(|| cookie.as_deref().and_then(known))
+        .or_else(|| choose_language(accept_language, LANGUAGES))
+        .unwrap_or("en")
 }
 
 #[cfg(test)]
@@ -206,5 +194,13 @@ mod tests {
         assert_eq!(choose(None, &h), "en");
         assert_eq!(choose(Some("ja"), &h), "ja");
         assert_eq!(choose(None, &HeaderMap::new()), "en");
+        assert_eq!(choose(Some("ja-JP"), &HeaderMap::new()), "ja");
+        // q=0 refuses a language and `*` takes what is left (`*` used to be ignored, so a refused
+        // English was still chosen as the default).
+        let mut refused = HeaderMap::new();
+        refused.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("ja;q=0, *"));
+        assert_eq!(choose(None, &refused), "en");
+        refused.insert(ACCEPT_LANGUAGE, HeaderValue::from_static("en;q=0, *;q=0.5"));
+        assert_eq!(choose(None, &refused), "ja");
     }
 }

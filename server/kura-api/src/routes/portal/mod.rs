@@ -235,8 +235,11 @@ pub async fn refusals_as_pages(request: Request, next: Next) -> Response {
     html_error_page(&ctx, false, response).await
 }
 
+/// Whether the client prefers an HTML page to the JSON error: browsers name `text/html`; a client
+/// that sends no `Accept`, `*/*` or `text/html;q=0` gets JSON.
 fn wants_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    kura_core::negotiate::negotiate(accept, &[("application/json", false), ("text/html", true)]).unwrap_or(false)
 }
 
 async fn html_error_page(ctx: &Ctx, is_get: bool, response: Response) -> Response {
