@@ -13,6 +13,7 @@ mod routes;
 mod session;
 pub mod state;
 mod write_scope;
+mod xml;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -18,6 +18,7 @@ pub mod spdx;
 mod validate;
 mod view;
 pub mod vocab;
+pub mod xml;
 
 pub use datacite::to_datacite_xml;
 pub use error::{MetadataError, Violation};
