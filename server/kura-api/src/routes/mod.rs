@@ -8,6 +8,7 @@ pub mod fair;
 pub mod files;
 pub mod health;
 pub mod jobs;
+pub mod lang;
 pub mod me;
 pub mod oai;
 pub mod portal;

@@ -119,7 +119,7 @@ impl Ctx {
     fn from_parts(parts: &Parts, caller: Caller) -> Ctx {
         let query = parts.uri.query().unwrap_or("");
         let query_lang = form::parse(query).into_iter().find(|(k, _)| k == "lang").map(|(_, v)| v);
-        let lang = super::fair::choose_lang(query_lang.as_deref(), &parts.headers);
+        let lang = super::lang::choose(query_lang.as_deref(), &parts.headers);
         let t = text::text(lang);
         let chosen = query_lang.as_deref().filter(|l| *l == lang).map(|_| lang);
         let others = form::parse(query);
@@ -160,7 +160,7 @@ impl Ctx {
         headers.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
         if let Some(lang) = self.chosen {
-            crate::cookies::set(headers, &lang_cookie(lang));
+            crate::cookies::set(headers, &super::lang::lang_cookie(lang));
         }
     }
 
@@ -173,18 +173,6 @@ impl Ctx {
     pub fn actor(&self) -> kura_catalog::audit::Actor<'_> {
         kura_catalog::audit::Actor { who: &self.caller.0.actor, surface: "web" }
     }
-}
-
-/// The cookie remembering a language for a year.
-pub fn lang_cookie(lang: &'static str) -> cookie::Cookie<'static> {
-    crate::cookies::new(
-        crate::routes::fair::LANG_COOKIE,
-        lang.to_owned(),
-        "/",
-        cookie::SameSite::Lax,
-        365 * 24 * 3600,
-        false,
-    )
 }
 
 /// A 303 See Other to a path of this site (after a form).
