@@ -204,9 +204,7 @@ async fn form_field(request: Request) -> (Request, Option<String>) {
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
         Ok(bytes) => {
-            let token = std::str::from_utf8(&bytes).ok().and_then(|text| {
-                crate::routes::portal::form::parse(text).into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v)
-            });
+            let token = form_urlencoded::parse(&bytes).find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.into_owned());
             (Request::from_parts(parts, axum::body::Body::from(bytes)), token)
         }
         Err(_) => (Request::from_parts(parts, axum::body::Body::empty()), None),
