@@ -4,13 +4,14 @@
 //! is logged.
 
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::Method;
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kura_auth::{AuthConfig, Authority, ExternalIssuer, KeyStore};
 use kura_core::{Config, ErrorCode, Principal};
+use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -76,7 +77,7 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
             Some(secret) => principal_for_token(&state, secret).await,
             None => Err(refused("authorization header must be 'Bearer <token>'")),
         },
-        None => match cookie(request.headers(), SESSION_COOKIE) {
+        None => match crate::cookies::get(request.headers(), SESSION_COOKIE) {
             // An unknown or expired session reads as signed out.
             Some(secret) => match state.catalog.session(&secret).await {
                 Ok(Some(session)) => {
@@ -109,18 +110,6 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
             response
         }
     }
-}
-
-/// The value of cookie `name`, if sent.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 /// A user's principal as of now; disabled users are refused.
@@ -187,7 +176,7 @@ async fn check_csrf(request: Request, expected: &str) -> (Request, Result<(), Ap
         return (request, Ok(()));
     }
     if let Some(echoed) = request.headers().get(CSRF_HEADER) {
-        let ok = constant_time_eq(echoed.as_bytes(), expected.as_bytes());
+        let ok = same_secret(echoed.as_bytes(), expected.as_bytes());
         return (request, if ok { Ok(()) } else { refused() });
     }
     // The boundary is case-sensitive; the media type is not.
@@ -205,7 +194,7 @@ async fn check_csrf(request: Request, expected: &str) -> (Request, Result<(), Ap
         (request, None)
     };
     match echoed {
-        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => (request, Ok(())),
+        Some(token) if same_secret(token.as_bytes(), expected.as_bytes()) => (request, Ok(())),
         _ => (request, refused()),
     }
 }
@@ -215,9 +204,7 @@ async fn form_field(request: Request) -> (Request, Option<String>) {
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
         Ok(bytes) => {
-            let token = std::str::from_utf8(&bytes).ok().and_then(|text| {
-                crate::routes::portal::form::parse(text).into_iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v)
-            });
+            let token = form_urlencoded::parse(&bytes).find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.into_owned());
             (Request::from_parts(parts, axum::body::Body::from(bytes)), token)
         }
         Err(_) => (Request::from_parts(parts, axum::body::Body::empty()), None),
@@ -287,9 +274,9 @@ fn csrf_part(prefix: &[u8], boundary: &str, delimiter: &str) -> Option<Option<St
     Some(named.then(|| value[..end].to_owned()))
 }
 
-/// Compares secrets in time independent of where they differ.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Compares secrets in time independent of where they differ (only their lengths may leak).
+pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
 }
 
 /// Extractor for the caller established by [`authenticate`].

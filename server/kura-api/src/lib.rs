@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod auth;
+mod cookies;
 pub mod error;
 /// Sign-in limits live in `kura-auth` so that every surface (REST, Flight) counts together.
 pub use kura_auth::login_limit;
@@ -12,6 +13,7 @@ mod routes;
 mod session;
 pub mod state;
 mod write_scope;
+mod xml;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -5,13 +5,14 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite};
 use kura_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::auth::{CSRF_COOKIE, Caller, SESSION_COOKIE, cookie};
+use crate::auth::{CSRF_COOKIE, Caller, SESSION_COOKIE};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -74,10 +75,6 @@ pub(crate) async fn check_password(
     }
 }
 
-fn secure(state: &AppState) -> bool {
-    state.config.base_url().starts_with("https://")
-}
-
 #[utoipa::path(post, path = "/api/v1/session", tag = "auth", request_body = Credentials,
     responses((status = 200, body = SignedIn, description = "sets the session cookie (HttpOnly, SameSite=Lax) and the CSRF cookie"),
         (status = 401), (status = 429, description = "too many failed attempts for this account or address")))]
@@ -88,50 +85,41 @@ pub async fn sign_in(
 ) -> Result<Response, ApiError> {
     let user_id = check_password(&state, &credentials, Some(peer.ip())).await?;
     let session = state.catalog.create_session(user_id).await?;
-    let cookies = session_cookies(&state, &session)?;
+    let cookies = session_cookies(&state, &session);
     let mut response = Json(SignedIn { user_id, csrf_token: session.csrf_token }).into_response();
-    for value in cookies {
-        response.headers_mut().append(header::SET_COOKIE, value);
+    for cookie in &cookies {
+        crate::cookies::set(response.headers_mut(), cookie);
     }
     Ok(response)
 }
 
-/// The `Set-Cookie` values of a new session: the HttpOnly session cookie and the CSRF cookie.
-pub(crate) fn session_cookies(
-    state: &AppState,
-    session: &kura_catalog::sessions::NewSession,
-) -> Result<[HeaderValue; 2], ApiError> {
-    let secure = if secure(state) { "; Secure" } else { "" };
+/// The cookies of a new session: the HttpOnly session cookie and the CSRF cookie (readable by
+/// the page, which echoes it; `Strict` so no other site's request carries it).
+pub(crate) fn session_cookies(state: &AppState, session: &kura_catalog::sessions::NewSession) -> [Cookie<'static>; 2] {
     let max_age = kura_catalog::sessions::SESSION_HOURS * 3600;
-    let session_cookie =
-        format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", session.secret);
+    let https = crate::cookies::https(state);
+    let mut session_cookie =
+        crate::cookies::new(SESSION_COOKIE, session.secret.clone(), "/", SameSite::Lax, max_age, https);
+    session_cookie.set_http_only(true);
     let csrf_cookie =
-        format!("{CSRF_COOKIE}={}; Path=/; SameSite=Strict; Max-Age={max_age}{secure}", session.csrf_token);
-    let value = |c: String| HeaderValue::from_str(&c).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()));
-    Ok([value(session_cookie)?, value(csrf_cookie)?])
+        crate::cookies::new(CSRF_COOKIE, session.csrf_token.clone(), "/", SameSite::Strict, max_age, https);
+    [session_cookie, csrf_cookie]
 }
 
-/// Ends the session named by the request's cookie, if any; the `Set-Cookie` values that clear
-/// both cookies.
-pub(crate) async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<Vec<HeaderValue>, ApiError> {
-    if let Some(secret) = cookie(headers, SESSION_COOKIE) {
+/// Ends the session named by the request's cookie, if any; the cookies that clear both.
+pub(crate) async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<[Cookie<'static>; 2], ApiError> {
+    if let Some(secret) = crate::cookies::get(headers, SESSION_COOKIE) {
         state.catalog.end_session(&secret).await?;
     }
-    [SESSION_COOKIE, CSRF_COOKIE]
-        .into_iter()
-        .map(|name| {
-            HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0"))
-                .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))
-        })
-        .collect()
+    Ok([SESSION_COOKIE, CSRF_COOKIE].map(|name| crate::cookies::removal(name, "/")))
 }
 
 #[utoipa::path(delete, path = "/api/v1/session", tag = "auth", responses((status = 204, description = "the session is ended and its cookies cleared")))]
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let cleared = end_session(&state, &headers).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    for value in cleared {
-        response.headers_mut().append(header::SET_COOKIE, value);
+    for cookie in &cleared {
+        crate::cookies::set(response.headers_mut(), cookie);
     }
     Ok(response)
 }

@@ -76,17 +76,17 @@ impl Browser {
 
     /// Posts a urlencoded form (with the CSRF field unless `csrf` is false).
     async fn post(&self, path: &str, fields: &[(&str, &str)], csrf: bool) -> reqwest::Response {
-        let mut body: Vec<String> = Vec::new();
+        let mut body = form_urlencoded::Serializer::new(String::new());
         if csrf {
-            body.push(format!("csrf_token={}", self.csrf));
+            body.append_pair("csrf_token", &self.csrf);
         }
-        body.extend(fields.iter().map(|(k, v)| format!("{k}={}", enc(v))));
+        body.extend_pairs(fields);
         let mut r = self
             .client
             .post(format!("{}{path}", self.base))
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(ACCEPT, "text/html")
-            .body(body.join("&"));
+            .body(body.finish());
         if !self.cookie.is_empty() {
             r = r.header(COOKIE, &self.cookie);
         }
@@ -119,12 +119,6 @@ impl Browser {
             .await
             .unwrap()
     }
-}
-
-fn enc(text: &str) -> String {
-    text.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
 }
 
 async fn admin(app: &TestApp, method: &str, path: &str, body: Value) -> Value {

@@ -7,6 +7,7 @@ pub mod access;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod negotiate;
 pub mod principal;
 
 pub use config::Config;

@@ -14,6 +14,7 @@ use crate::fos;
 use crate::profile::{Agent, AgentKind};
 use crate::spdx;
 use crate::view::{AccessLevel, DatasetView};
+use crate::xml::allowed;
 
 type W = Writer<Vec<u8>>;
 
@@ -25,7 +26,8 @@ pub fn to_datacite_xml(view: &DatasetView) -> Result<String, MetadataError> {
 }
 
 fn text<'a>(w: &'a mut W, name: &'a str, attrs: &[(&str, &str)], value: &str) -> io::Result<&'a mut W> {
-    w.create_element(name).with_attributes(attrs.iter().copied()).write_text_content(BytesText::new(value))
+    let attrs = attrs.iter().map(|(k, v)| (*k, allowed(v)));
+    w.create_element(name).with_attributes(attrs).write_text_content(BytesText::new(&allowed(value)))
 }
 
 fn write(w: &mut W, view: &DatasetView) -> io::Result<()> {

@@ -7,6 +7,7 @@ pub mod citation;
 mod datacite;
 mod error;
 pub mod fos;
+pub mod percent;
 mod profile;
 mod rdf;
 pub mod rocrate;
@@ -17,6 +18,7 @@ pub mod spdx;
 mod validate;
 mod view;
 pub mod vocab;
+pub mod xml;
 
 pub use datacite::to_datacite_xml;
 pub use error::{MetadataError, Violation};

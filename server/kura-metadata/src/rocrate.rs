@@ -71,7 +71,7 @@ pub fn to_ro_crate(view: &DatasetView, files: &[&FileView], tables: &[&TableView
     }
     let mut parts = Vec::new();
     for file in files {
-        let id = encode_path(&crate_file_path(file));
+        let id = crate::percent::path(&crate_file_path(file));
         parts.push(json!({"@id": id}));
         graph.push(json!({
             "@id": id,
@@ -84,7 +84,7 @@ pub fn to_ro_crate(view: &DatasetView, files: &[&FileView], tables: &[&TableView
         }));
     }
     for table in tables {
-        let id = encode_path(&crate_table_path(table));
+        let id = crate::percent::path(&crate_table_path(table));
         parts.push(json!({"@id": id}));
         let mut entity = json!({
             "@id": id,
@@ -157,19 +157,6 @@ fn publisher_id(view: &DatasetView) -> String {
     view.publisher().ror.clone().unwrap_or_else(|| "#publisher".to_string())
 }
 
-/// Percent-encodes a relative path for use as an `@id` (slashes kept).
-fn encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +176,5 @@ mod tests {
             let id = part["@id"].as_str().unwrap();
             assert!(graph.iter().any(|e| e["@id"] == id && e["@type"] == "File"), "{id}");
         }
-        assert_eq!(encode_path("files/a b.csv"), "files/a%20b.csv");
     }
 }

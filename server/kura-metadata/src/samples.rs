@@ -94,18 +94,8 @@ fn file(ds: &str, path: &str, media_type: &str, size: u64, sha_byte: char) -> Fi
         media_type: media_type.into(),
         size,
         sha256: sha_byte.to_string().repeat(64),
-        download_url: format!("{BASE}/api/v1/datasets/{ds}/versions/1/files/{}", encode_path(path)),
+        download_url: format!("{BASE}/api/v1/datasets/{ds}/versions/1/files/{}", crate::percent::path(path)),
     }
-}
-
-/// Percent-encodes what may not stand in a URL path (the integration must do the same).
-fn encode_path(path: &str) -> String {
-    path.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn column(name: &str, label: &str, ucum: Option<&str>, qudt: Option<&str>, concept: Option<&str>) -> ColumnView {

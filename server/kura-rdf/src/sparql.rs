@@ -93,41 +93,7 @@ impl ResultFormat {
     /// The best offered format for an `Accept` header (q-values and wildcards); none or an
     /// empty header means the form's default.
     pub fn negotiate(form: Form, accept: Option<&str>) -> Option<ResultFormat> {
-        let offers = offered(form);
-        let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
-            return Some(offers[0].1);
-        };
-        let mut best: Option<(f32, ResultFormat)> = None;
-        for range in accept.split(',') {
-            let mut parts = range.split(';').map(str::trim);
-            let media = parts.next().unwrap_or("").to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.split_once('='))
-                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
-                .map_or(1.0, |(_, v)| v.trim().parse().unwrap_or(0.0));
-            if q <= 0.0 {
-                continue;
-            }
-            let (format, q) = match media.as_str() {
-                "*/*" => (offers[0].1, q),
-                m if m.ends_with("/*") => {
-                    let top = &m[..m.len() - 1];
-                    match offers.iter().find(|(t, _)| t.starts_with(top)) {
-                        Some((_, f)) => (*f, q),
-                        None => continue,
-                    }
-                }
-                // Exact types beat wildcards of the same q.
-                m => match offers.iter().find(|(t, _)| *t == m) {
-                    Some((_, f)) => (*f, q + 0.0001),
-                    None => continue,
-                },
-            };
-            if best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, format));
-            }
-        }
-        best.map(|(_, f)| f)
+        kura_core::negotiate::negotiate(accept, offered(form))
     }
 }
 
@@ -370,4 +336,21 @@ pub fn service_description(endpoint: &str) -> String {
          \x20   dct:description \"Read-only SPARQL 1.1 over the DCAT-AP descriptions of the published dataset versions the caller may see: one named graph per version (named by its PID URL), the default graph their union.\"@en ;\n\
          \x20   sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_formats_are_negotiated_with_q_values() {
+        let pick = |form, accept| ResultFormat::negotiate(form, Some(accept));
+        assert_eq!(ResultFormat::negotiate(Form::Solutions, None), Some(ResultFormat::Json));
+        assert_eq!(pick(Form::Solutions, "text/csv;q=0.5, application/sparql-results+xml"), Some(ResultFormat::Xml));
+        assert_eq!(pick(Form::Solutions, "text/*"), Some(ResultFormat::Csv));
+        assert_eq!(pick(Form::Graph, "*/*"), Some(ResultFormat::Turtle));
+        // q=0 refuses a format even beside a wildcard.
+        assert_eq!(pick(Form::Graph, "text/turtle;q=0, */*"), Some(ResultFormat::NTriples));
+        assert_eq!(pick(Form::Boolean, "text/csv"), None);
+    }
 }

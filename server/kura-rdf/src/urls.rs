@@ -1,6 +1,9 @@
 //! Where things live on a Kura node. Every FAIR surface builds its links here so that the PID,
 //! the landing page and the download URLs agree everywhere.
 
+// Names are slugs already; table names may hold `.` and non-ASCII letters.
+use kura_metadata::percent::segment as encode;
+
 /// The persistent URL of one version; `/pid/{id}` alone resolves to the latest.
 pub fn pid(base: &str, dataset_id: impl std::fmt::Display, version: i32) -> String {
     format!("{base}/pid/{dataset_id}/{version}")
@@ -41,20 +44,6 @@ pub fn table_parquet(base: &str, name: &str, version: i32, table_name: &str) -> 
 /// The DCAT catalog.
 pub fn catalog(base: &str) -> String {
     format!("{base}/catalog")
-}
-
-/// Percent-encodes a path segment (names are slugs already; table names may hold `.` and
-/// non-ASCII letters).
-pub fn encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

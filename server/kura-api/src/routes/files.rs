@@ -166,7 +166,7 @@ pub(crate) fn in_collection(state: &AppState, target: &Target, mut response: Res
 /// Streams an object with its media type, length, checksum and a download file name.
 pub(crate) async fn stream_object(state: &AppState, f: &file::Model, file_name: &str) -> Result<Response, ApiError> {
     let stream = state.store.get_stream(&f.sha256).await?;
-    let disposition = format!("attachment; filename*=UTF-8''{}", super::percent_encode(file_name));
+    let disposition = format!("attachment; filename*=UTF-8''{}", kura_metadata::percent::segment(file_name));
     Response::builder()
         .header(header::CONTENT_TYPE, &f.media_type)
         .header(header::CONTENT_LENGTH, f.size)

@@ -109,14 +109,7 @@ pub(crate) fn blank() -> NamedOrBlankNode {
 /// A fragment of `base` naming a part of the dataset, with the name percent-encoded so any path
 /// makes a valid IRI.
 pub(crate) fn part(base: &str, kind: &str, name: &str) -> Result<NamedOrBlankNode, MetadataError> {
-    let mut encoded = String::new();
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(byte as char);
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
+    let encoded = crate::percent::segment(name);
     let base = base.split('#').next().unwrap_or(base);
     iri(&format!("{base}#{kind}-{encoded}"))
 }

@@ -19,6 +19,7 @@ use super::negotiate::{Format, negotiate};
 use super::{accept, describer, metadata_error, not_acceptable};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::xml::XmlOut;
 
 /// Datasets per catalog page unless `limit` says otherwise.
 const DEFAULT_PAGE: u64 = 20;
@@ -90,19 +91,23 @@ pub async fn catalog(
 /// `GET /sitemap.xml`: the landing page of every public dataset with its last change.
 pub async fn sitemap(State(state): State<AppState>) -> Result<Response, ApiError> {
     let base = state.config.base_url();
-    let mut xml = String::from(concat!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>"#,
-        "\n",
-        r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">"#,
-        "\n"
-    ));
+    let mut xml = XmlOut::default();
+    xml.declaration();
+    xml.open("urlset", &[("xmlns", "http://www.sitemaps.org/schemas/sitemap/0.9")]);
     for item in public_datasets(&state).await? {
         let loc = urls::landing(&base, &item.dataset.name, item.version.number);
         let lastmod = item.datestamp().to_rfc3339_opts(SecondsFormat::Secs, true);
-        xml.push_str(&format!("  <url><loc>{}</loc><lastmod>{lastmod}</lastmod></url>\n", escape(&loc)));
+        // One line per URL: the file stays readable and diffable.
+        xml.line_break();
+        xml.open("url", &[]);
+        xml.element("loc", &loc);
+        xml.element("lastmod", &lastmod);
+        xml.close("url");
     }
-    xml.push_str("</urlset>\n");
-    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response())
+    xml.line_break();
+    xml.close("urlset");
+    xml.line_break();
+    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml.into_string()).into_response())
 }
 
 /// `GET /robots.txt`: landing pages, PIDs and the catalog are for crawlers; the API and data
@@ -113,8 +118,4 @@ pub async fn robots(State(state): State<AppState>) -> Response {
         "User-agent: *\nAllow: /datasets/\nAllow: /pid/\nAllow: /catalog\nDisallow: /api/\nDisallow: /*/export.eln\nDisallow: /oai\n\nSitemap: {base}/sitemap.xml\n"
     );
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }

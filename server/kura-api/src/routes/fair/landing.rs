@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::negotiate::{Format, negotiate};
 use super::page::{CallerView, VersionRow};
-use super::{accept, export, lang, latest_target, metadata_error, not_acceptable, page, preview, view_of};
+use super::{accept, export, latest_target, metadata_error, not_acceptable, page, preview, view_of};
 use crate::access::{Target, Which, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -181,9 +181,10 @@ async fn html(
             state: v.state,
         })
         .collect();
-    let lang = lang::choose(query_lang, headers);
+    let lang = crate::routes::lang::choose(query_lang, headers);
     let tombstone = withdrawn.then(|| target.version.deaccession_reason.clone().unwrap_or_default());
-    let mut page = page::landing(lang::messages(lang), view, &who, versions, &target.version.state, tombstone);
+    let mut page =
+        page::landing(crate::routes::portal::text::text(lang), view, &who, versions, &target.version.state, tombstone);
     page.t = ctx.t;
     page.nav = ctx.nav.clone();
     page.name = target.dataset.name.clone();
@@ -214,8 +215,8 @@ async fn html(
         .header(header::LINK, signposting::landing_header(view, !withdrawn))
         .header(header::VARY, "Accept-Language, Cookie")
         .header(header::CONTENT_LANGUAGE, lang);
-    if let Some(l) = query_lang.filter(|l| *l == lang) {
-        response = response.header(header::SET_COOKIE, crate::routes::portal::lang_cookie(l));
+    if query_lang == Some(lang) {
+        response = response.header(header::SET_COOKIE, crate::routes::lang::lang_cookie(lang).to_string());
     }
     response.body(Body::from(body)).map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))
 }

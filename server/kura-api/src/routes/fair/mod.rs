@@ -7,13 +7,10 @@
 pub mod catalog;
 pub mod export;
 pub mod landing;
-mod lang;
 mod negotiate;
 mod page;
 pub mod pid;
 pub(crate) mod preview;
-
-pub(crate) use lang::choose as choose_lang;
 
 use axum::http::{HeaderMap, header};
 use chrono::Utc;

@@ -1,5 +1,8 @@
-//! Content negotiation for the FAIR documents of a dataset version: the `Accept` header (with
-//! q-values, wildcards and profiles) or `?format=`, against the representations Kura offers.
+//! Content negotiation for the FAIR documents of a dataset version: the `Accept` header (read by
+//! `kura_core::negotiate`, plus DataCite's profile) or `?format=`, against the representations
+//! Kura offers.
+
+use kura_core::negotiate::{choose, media_ranges};
 
 /// A representation of a dataset version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,20 +16,22 @@ pub enum Format {
     Eln,
 }
 
-/// The offered media types, in order of preference for wildcards.
+/// The offered media types, in order of preference for wildcards: `*/*` and `text/*` mean HTML,
+/// `application/*` JSON-LD.
 pub const OFFERED: &[(&str, Format)] = &[
     ("text/html", Format::Html),
-    ("application/xhtml+xml", Format::Html),
     ("text/turtle", Format::Turtle),
     ("application/ld+json", Format::JsonLd),
+    ("application/xhtml+xml", Format::Html),
     ("application/rdf+xml", Format::RdfXml),
     ("application/n-triples", Format::NTriples),
-    ("application/vnd.datacite.datacite+xml", Format::DataCite),
+    (DATACITE_TYPE, Format::DataCite),
     ("application/vnd.eln+zip", Format::Eln),
 ];
 
 /// DataCite XML may also be asked for as `application/xml` with a DataCite profile.
 const DATACITE_PROFILE: &str = "datacite";
+const DATACITE_TYPE: &str = "application/vnd.datacite.datacite+xml";
 
 impl Format {
     /// The `Content-Type` of the representation.
@@ -37,7 +42,7 @@ impl Format {
             Format::JsonLd => "application/ld+json",
             Format::RdfXml => "application/rdf+xml",
             Format::NTriples => "application/n-triples",
-            Format::DataCite => "application/vnd.datacite.datacite+xml",
+            Format::DataCite => DATACITE_TYPE,
             Format::Eln => "application/vnd.eln+zip",
         }
     }
@@ -70,39 +75,15 @@ pub fn negotiate(accept: Option<&str>) -> Option<Format> {
     let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
         return Some(Format::Html);
     };
-    let mut best: Option<(f32, usize, Format)> = None;
-    for (order, range) in accept.split(',').enumerate() {
-        let mut parts = range.split(';').map(str::trim);
-        let media = parts.next().unwrap_or("").to_ascii_lowercase();
-        let mut q = 1.0f32;
-        let mut profile = String::new();
-        for p in parts {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let v = v.trim().trim_matches('"');
-            match k.trim().to_ascii_lowercase().as_str() {
-                "q" => q = v.parse().unwrap_or(0.0),
-                "profile" => profile = v.to_ascii_lowercase(),
-                _ => {}
-            }
-        }
-        if q <= 0.0 {
-            continue;
-        }
-        let format = match media.as_str() {
-            "*/*" | "text/*" => Some(Format::Html),
-            "application/*" => Some(Format::JsonLd),
-            "application/xml" | "text/xml" if profile.contains(DATACITE_PROFILE) => Some(Format::DataCite),
-            m => OFFERED.iter().find(|(t, _)| *t == m).map(|(_, f)| *f),
-        };
-        let Some(format) = format else { continue };
-        // Specific types beat wildcards at the same q.
-        let specific = !media.contains('*');
-        let q = if specific { q + 0.0001 } else { q };
-        if best.is_none_or(|(bq, bo, _)| q > bq || (q == bq && order < bo)) {
-            best = Some((q, order, format));
+    let mut ranges = media_ranges(accept);
+    // Plain XML with a DataCite profile names DataCite XML.
+    for r in &mut ranges {
+        let datacite = r.param("profile").is_some_and(|p| p.to_ascii_lowercase().contains(DATACITE_PROFILE));
+        if matches!(r.media.as_str(), "application/xml" | "text/xml") && datacite {
+            r.media = DATACITE_TYPE.to_owned();
         }
     }
-    best.map(|(_, _, f)| f)
+    choose(&ranges, OFFERED)
 }
 
 #[cfg(test)]
@@ -126,5 +107,13 @@ mod tests {
         assert_eq!(negotiate(Some("image/png")), None);
         assert_eq!(negotiate(Some("text/turtle;q=0")), None);
         assert_eq!(negotiate(Some("*/*;q=0.1, application/n-triples")), Some(Format::NTriples));
+        assert_eq!(negotiate(Some("application/*")), Some(Format::JsonLd));
+        assert_eq!(negotiate(Some("text/*")), Some(Format::Html));
+        // q=0 refuses a representation even when a wildcard would take it.
+        assert_eq!(negotiate(Some("text/html;q=0, */*")), Some(Format::Turtle));
+        assert_eq!(
+            negotiate(Some("application/xml;profile=datacite;q=0, application/rdf+xml;q=0.5")),
+            Some(Format::RdfXml)
+        );
     }
 }

@@ -4,7 +4,6 @@
 use askama::Template;
 use kura_metadata::{AccessLevel, DatasetView, fos, pick, spdx};
 
-use super::lang::Messages;
 use crate::routes::portal::Nav;
 use crate::routes::portal::text::Text;
 
@@ -71,8 +70,7 @@ pub struct CallerView {
 #[derive(Template)]
 #[template(path = "landing.html")]
 pub struct LandingPage {
-    pub m: &'static Messages,
-    /// The portal's strings and navigation (the page sits in the portal's frame).
+    /// The interface strings (the page sits in the portal's frame, with its navigation).
     pub t: &'static Text,
     pub nav: Nav,
     pub name: String,
@@ -111,7 +109,7 @@ pub struct LandingPage {
 
 /// Builds the page. `tombstone` is the deaccession reason of a withdrawn version.
 pub fn landing(
-    m: &'static Messages,
+    t: &'static Text,
     view: &DatasetView,
     caller: &CallerView,
     versions: Vec<VersionRow>,
@@ -119,9 +117,9 @@ pub fn landing(
     tombstone: Option<String>,
 ) -> LandingPage {
     let md = &view.metadata;
-    let title = pick(&md.titles, m.lang).map(|t| t.value.clone()).unwrap_or_else(|| view.name.clone());
+    let title = pick(&md.titles, t.lang).map(|t| t.value.clone()).unwrap_or_else(|| view.name.clone());
     let other_titles = md.titles.iter().filter(|t| t.value != title).map(|t| t.value.clone()).collect();
-    let mut descriptions: Vec<String> = pick(&md.descriptions, m.lang).map(|d| d.value.clone()).into_iter().collect();
+    let mut descriptions: Vec<String> = pick(&md.descriptions, t.lang).map(|d| d.value.clone()).into_iter().collect();
     for d in &md.descriptions {
         if !descriptions.contains(&d.value) {
             descriptions.push(d.value.clone());
@@ -140,41 +138,41 @@ pub fn landing(
         .subjects
         .iter()
         .map(|s| match fos::field(&s.code) {
-            Some(f) => format!("{} {}", s.code, if m.lang == "ja" { f.ja } else { f.en }),
+            Some(f) => format!("{} {}", s.code, if t.lang == "ja" { f.ja } else { f.en }),
             None => format!("{} {}", s.scheme, s.code),
         })
         .collect();
     let (level_class, level_label) = match &view.access {
-        AccessLevel::Open => ("open", m.level_open.to_string()),
+        AccessLevel::Open => ("open", t.open_access.to_string()),
         AccessLevel::Embargoed { until } => {
-            ("embargoed", format!("{} {}", m.level_embargoed, until.format("%Y-%m-%d")))
+            ("embargoed", format!("{} {}", t.embargoed_until, until.format("%Y-%m-%d")))
         }
         AccessLevel::Consortium { consortia } => (
             "consortium",
             format!(
                 "{} ({})",
-                m.level_consortium,
+                t.level_consortium,
                 consortia.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
             ),
         ),
-        AccessLevel::Restricted => ("restricted", m.level_restricted.to_string()),
-        AccessLevel::Closed => ("closed", m.level_closed.to_string()),
+        AccessLevel::Restricted => ("restricted", t.level_restricted.to_string()),
+        AccessLevel::Closed => ("closed", t.level_closed.to_string()),
     };
     let mut conditions = Vec::new();
     if tombstone.is_none() {
         if caller.may_read_data {
-            conditions.push(m.you_can_read.to_string());
+            conditions.push(t.you_can_read.to_string());
         } else {
-            conditions.push(m.you_cannot_read.to_string());
+            conditions.push(t.you_cannot_read.to_string());
             if matches!(view.access, AccessLevel::Restricted | AccessLevel::Consortium { .. }) {
-                conditions.push(m.request_access.replace("{name}", &view.name));
+                conditions.push(t.request_access.replace("{name}", &view.name));
             }
             if caller.anonymous {
-                conditions.push(m.sign_in_hint.to_string());
+                conditions.push(t.sign_in_hint.to_string());
             }
         }
         if caller.may_edit {
-            conditions.push(m.you_can_edit.to_string());
+            conditions.push(t.you_can_edit.to_string());
         }
     }
     if let Some(terms) = &view.terms {
@@ -195,11 +193,11 @@ pub fn landing(
     let tables = view
         .tables
         .iter()
-        .map(|t| TableRow {
-            name: t.name.clone(),
-            rows: t.row_count,
-            url: data_links.then(|| t.parquet_url.clone()),
-            columns: t
+        .map(|table| TableRow {
+            name: table.name.clone(),
+            rows: table.row_count,
+            url: data_links.then(|| table.parquet_url.clone()),
+            columns: table
                 .columns
                 .iter()
                 .map(|c| ColumnRow {
@@ -213,11 +211,11 @@ pub fn landing(
                     },
                 })
                 .collect(),
-            provenance: t.provenance.as_ref().map(|p| {
+            provenance: table.provenance.as_ref().map(|p| {
                 format!(
                     "{} ({} {} {}, {})",
                     p.source_path,
-                    m.provenance_line,
+                    t.provenance_line,
                     p.reader,
                     p.reader_version,
                     p.ended.format("%Y-%m-%d %H:%M UTC")
@@ -252,14 +250,13 @@ pub fn landing(
         // Nothing in the JSON may close the script element it sits in.
         .replace("</", "<\\/");
     LandingPage {
-        m,
-        t: crate::routes::portal::text::text(m.lang),
+        t,
         nav: Nav {
             signed_in: false,
             user: String::new(),
             csrf: String::new(),
             steward: false,
-            lang_url: format!("?lang={}", m.other_lang),
+            lang_url: format!("?lang={}", t.other_lang),
             here: String::new(),
         },
         name: view.name.clone(),
@@ -280,8 +277,8 @@ pub fn landing(
         level_label,
         conditions,
         state_note: match state {
-            "draft" | "in_review" => Some(m.draft),
-            "deaccessioned" => Some(m.deaccessioned),
+            "draft" | "in_review" => Some(t.draft),
+            "deaccessioned" => Some(t.deaccessioned),
             _ => None,
         },
         tombstone,

@@ -4,7 +4,7 @@
 use kura_catalog::harvest::HarvestItem;
 use serde_json::Value;
 
-use super::xml::{XmlOut, escape};
+use crate::xml::XmlOut;
 
 /// Strings found under `key` in the metadata: a string, a list of strings, or objects with one of
 /// the usual label keys (`name`, `label`, `term`, `value`), each with an optional language.
@@ -43,15 +43,21 @@ pub fn texts(metadata: &Value, key: &str) -> Vec<(String, Option<String>)> {
 pub fn write(out: &mut XmlOut, item: &HarvestItem, pid: &str, publisher: &str) {
     let v = &item.version;
     let m = &v.metadata;
-    out.raw(concat!(
-        r#"<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" "#,
-        r#"xmlns:dc="http://purl.org/dc/elements/1.1/" "#,
-        r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" "#,
-        r#"xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/ http://www.openarchives.org/OAI/2.0/oai_dc.xsd">"#
-    ));
+    out.open(
+        "oai_dc:dc",
+        &[
+            ("xmlns:oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
+            ("xmlns:dc", "http://purl.org/dc/elements/1.1/"),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            (
+                "xsi:schemaLocation",
+                "http://www.openarchives.org/OAI/2.0/oai_dc/ http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
+            ),
+        ],
+    );
     let mut element = |name: &str, text: &str, lang: Option<&str>| {
-        let lang = lang.map(|l| format!(r#" xml:lang="{}""#, escape(l))).unwrap_or_default();
-        out.raw(&format!("<dc:{name}{lang}>{}</dc:{name}>", escape(text)));
+        let lang: Vec<(&str, &str)> = lang.map(|l| ("xml:lang", l)).into_iter().collect();
+        out.element_with(&format!("dc:{name}"), &lang, text);
     };
     let mut titles = texts(m, "titles");
     if titles.is_empty() {
@@ -98,7 +104,7 @@ pub fn write(out: &mut XmlOut, item: &HarvestItem, pid: &str, publisher: &str) {
         _ => "info:eu-repo/semantics/restrictedAccess",
     };
     element("rights", access, None);
-    out.raw("</oai_dc:dc>");
+    out.close("oai_dc:dc");
 }
 
 #[cfg(test)]

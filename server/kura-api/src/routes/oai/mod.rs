@@ -6,7 +6,6 @@
 mod args;
 mod dc;
 mod token;
-mod xml;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,9 +17,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use kura_catalog::harvest::HarvestItem;
 
 use crate::state::AppState;
+use crate::xml::XmlOut;
 use args::{OaiError, Request, Verb, date_range};
 use token::Token;
-use xml::{XmlOut, escape};
 
 /// The metadata formats offered: prefix, schema, namespace. `oai_datacite` carries the DataCite
 /// 4.7 `<resource>` itself (kernel-4 namespace), not the older `oai_datacite` payload wrapper.
@@ -48,35 +47,36 @@ async fn respond(state: &AppState, pairs: &[(String, String)]) -> Response {
         Err(e) => Err(e.clone()),
     };
     let mut out = XmlOut::default();
-    out.raw(concat!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>"#,
-        "\n",
-        r#"<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" "#,
-        r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" "#,
-        r#"xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">"#
-    ));
+    out.declaration();
+    out.open(
+        "OAI-PMH",
+        &[
+            ("xmlns", "http://www.openarchives.org/OAI/2.0/"),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            (
+                "xsi:schemaLocation",
+                "http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd",
+            ),
+        ],
+    );
     out.element("responseDate", &stamp(now));
-    let echo = match (&parsed, &body) {
-        (Ok(req), Err(e)) if e.hides_request() => {
-            let _ = req;
-            String::new()
-        }
-        (Ok(req), _) => {
-            let mut attrs = format!(r#" verb="{}""#, req.verb.name());
-            for (k, v) in &req.args {
-                attrs.push_str(&format!(r#" {k}="{}""#, escape(v)));
-            }
-            attrs
-        }
-        (Err(_), _) => String::new(),
+    // The request is echoed with its arguments unless they were the error.
+    let echo: Vec<(&str, &str)> = match (&parsed, &body) {
+        (Ok(_), Err(e)) if e.hides_request() => Vec::new(),
+        (Ok(req), _) => [("verb", req.verb.name())]
+            .into_iter()
+            .chain(req.args.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .collect(),
+        (Err(_), _) => Vec::new(),
     };
-    out.raw(&format!("<request{echo}>{}</request>", escape(&base)));
+    out.element_with("request", &echo, &base);
     match body {
-        Ok(xml) => out.raw(&xml),
-        Err(e) => out.raw(&format!(r#"<error code="{}">{}</error>"#, e.code, escape(&e.message))),
+        Ok(xml) => out.fragment(&xml),
+        Err(e) => out.element_with("error", &[("code", e.code)], &e.message),
     }
-    out.raw("</OAI-PMH>\n");
-    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out.0).into_response()
+    out.close("OAI-PMH");
+    out.line_break();
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out.into_string()).into_response()
 }
 
 /// Datestamps at the seconds granularity the repository declares.
@@ -160,16 +160,16 @@ async fn answer(state: &AppState, req: &Request, now: DateTime<Utc>) -> Result<S
                 find(state, &items, id)?;
             }
             let mut out = XmlOut::default();
-            out.raw("<ListMetadataFormats>");
+            out.open("ListMetadataFormats", &[]);
             for (prefix, schema, ns) in FORMATS {
-                out.raw("<metadataFormat>");
+                out.open("metadataFormat", &[]);
                 out.element("metadataPrefix", prefix);
                 out.element("schema", schema);
                 out.element("metadataNamespace", ns);
-                out.raw("</metadataFormat>");
+                out.close("metadataFormat");
             }
-            out.raw("</ListMetadataFormats>");
-            Ok(out.0)
+            out.close("ListMetadataFormats");
+            Ok(out.into_string())
         }
         Verb::ListSets => {
             if let Some(t) = req.get("resumptionToken") {
@@ -183,10 +183,10 @@ async fn answer(state: &AppState, req: &Request, now: DateTime<Utc>) -> Result<S
             check_prefix(prefix)?;
             let item = find(state, &items, req.get("identifier").unwrap_or_default())?;
             let mut out = XmlOut::default();
-            out.raw("<GetRecord>");
+            out.open("GetRecord", &[]);
             record(state, &mut out, item, Some(prefix), now).await?;
-            out.raw("</GetRecord>");
-            Ok(out.0)
+            out.close("GetRecord");
+            Ok(out.into_string())
         }
         Verb::ListIdentifiers | Verb::ListRecords => list(state, req, &items, now).await,
     }
@@ -210,7 +210,7 @@ fn find<'a>(state: &AppState, items: &'a [HarvestItem], id: &str) -> Result<&'a 
 fn identify(state: &AppState, items: &[HarvestItem]) -> String {
     let earliest = items.iter().map(HarvestItem::datestamp).min().unwrap_or(DateTime::UNIX_EPOCH);
     let mut out = XmlOut::default();
-    out.raw("<Identify>");
+    out.open("Identify", &[]);
     out.element("repositoryName", &state.config.repository_name);
     out.element("baseURL", &format!("{}/oai", state.config.base_url()));
     out.element("protocolVersion", "2.0");
@@ -218,8 +218,8 @@ fn identify(state: &AppState, items: &[HarvestItem]) -> String {
     out.element("earliestDatestamp", &stamp(earliest));
     out.element("deletedRecord", "persistent");
     out.element("granularity", "YYYY-MM-DDThh:mm:ssZ");
-    out.raw("</Identify>");
-    out.0
+    out.close("Identify");
+    out.into_string()
 }
 
 async fn list_sets(state: &AppState, items: &[HarvestItem]) -> Result<String, kura_catalog::CatalogError> {
@@ -248,18 +248,20 @@ async fn list_sets(state: &AppState, items: &[HarvestItem]) -> Result<String, ku
     }
     if sets.is_empty() {
         // The XSD needs at least one set in a ListSets answer.
-        return Ok(r#"<error code="noSetHierarchy">no records belong to any set yet</error>"#.into());
+        let mut out = XmlOut::default();
+        out.element_with("error", &[("code", "noSetHierarchy")], "no records belong to any set yet");
+        return Ok(out.into_string());
     }
     let mut out = XmlOut::default();
-    out.raw("<ListSets>");
+    out.open("ListSets", &[]);
     for (spec, name) in sets {
-        out.raw("<set>");
+        out.open("set", &[]);
         out.element("setSpec", &spec);
         out.element("setName", &name);
-        out.raw("</set>");
+        out.close("set");
     }
-    out.raw("</ListSets>");
-    Ok(out.0)
+    out.close("ListSets");
+    Ok(out.into_string())
 }
 
 async fn list(state: &AppState, req: &Request, items: &[HarvestItem], now: DateTime<Utc>) -> Result<String, OaiError> {
@@ -294,7 +296,7 @@ async fn list(state: &AppState, req: &Request, items: &[HarvestItem], now: DateT
     let end = (cursor + page).min(matching.len());
     let with_metadata = req.verb == Verb::ListRecords;
     let mut out = XmlOut::default();
-    out.raw(&format!("<{}>", req.verb.name()));
+    out.open(req.verb.name(), &[]);
     for item in &matching[cursor..end] {
         if with_metadata {
             record(state, &mut out, item, Some(&prefix), now).await?;
@@ -304,35 +306,31 @@ async fn list(state: &AppState, req: &Request, items: &[HarvestItem], now: DateT
     }
     let split = resumed.is_some() || end < matching.len();
     if split {
-        let attrs = format!(r#" completeListSize="{}" cursor="{cursor}""#, matching.len());
+        let (size, cursor_text) = (matching.len().to_string(), cursor.to_string());
+        let attrs = [("completeListSize", size.as_str()), ("cursor", cursor_text.as_str())];
         if end < matching.len() {
             let next =
                 Token { prefix, from, until, set, cursor: end, total: matching.len(), expires: now + token::LIFETIME };
-            out.raw(&format!(
-                r#"<resumptionToken{attrs} expirationDate="{}">{}</resumptionToken>"#,
-                stamp(next.expires),
-                next.encode()
-            ));
+            let expires = stamp(next.expires);
+            let attrs = [attrs[0], attrs[1], ("expirationDate", expires.as_str())];
+            out.element_with("resumptionToken", &attrs, &next.encode());
         } else {
-            out.raw(&format!("<resumptionToken{attrs}/>"));
+            out.empty("resumptionToken", &attrs);
         }
     }
-    out.raw(&format!("</{}>", req.verb.name()));
-    Ok(out.0)
+    out.close(req.verb.name());
+    Ok(out.into_string())
 }
 
 fn header(state: &AppState, out: &mut XmlOut, item: &HarvestItem) {
-    if item.deleted() {
-        out.raw(r#"<header status="deleted">"#);
-    } else {
-        out.raw("<header>");
-    }
+    let status: &[(&str, &str)] = if item.deleted() { &[("status", "deleted")] } else { &[] };
+    out.open("header", status);
     out.element("identifier", &identifier(state, item));
     out.element("datestamp", &stamp(item.datestamp()));
     for spec in sets_of(item).keys() {
         out.element("setSpec", spec);
     }
-    out.raw("</header>");
+    out.close("header");
 }
 
 async fn record(
@@ -342,19 +340,19 @@ async fn record(
     prefix: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), OaiError> {
-    out.raw("<record>");
+    out.open("record", &[]);
     header(state, out, item);
     if let Some(prefix) = prefix.filter(|_| !item.deleted()) {
-        out.raw("<metadata>");
+        out.open("metadata", &[]);
         let base = state.config.base_url();
         if prefix == "oai_datacite" {
-            out.raw(&datacite(state, item, now).await?);
+            out.fragment(&datacite(state, item, now).await?);
         } else {
             dc::write(out, item, &pid_url(&base, item), &state.config.repository_name);
         }
-        out.raw("</metadata>");
+        out.close("metadata");
     }
-    out.raw("</record>");
+    out.close("record");
     Ok(())
 }
 

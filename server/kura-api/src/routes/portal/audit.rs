@@ -7,9 +7,9 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use kura_catalog::PageRequest;
 use kura_catalog::audit::AuditFilter;
 
-use super::form::{FormData, parse};
+use super::form::{FormData, parse, query};
 use super::text::Text;
-use super::{Ctx, Nav, day, enc, visible_name};
+use super::{Ctx, Nav, day, visible_name};
 use crate::error::ApiError;
 use crate::routes::access_admin::scope_audit;
 use crate::state::AppState;
@@ -87,11 +87,9 @@ pub async fn log(State(state): State<AppState>, ctx: Ctx, uri: axum::http::Uri) 
             details: e.details.to_string(),
         });
     }
-    let base: String = ["actor", "action", "surface", "dataset", "since", "until"]
-        .iter()
-        .filter(|k| !q.get(k).is_empty())
-        .map(|k| format!("{k}={}&", enc(q.get(k))))
-        .collect();
+    let filters = ["actor", "action", "surface", "dataset", "since", "until"].map(|k| (k, q.get(k)));
+    let base = query(filters.into_iter().filter(|(_, v)| !v.is_empty()));
+    let base = if base.is_empty() { base } else { base + "&" };
     let previous = (offset > 0).then(|| format!("/audit?{base}offset={}", offset.saturating_sub(PAGE)));
     let next = (offset + PAGE < page.total).then(|| format!("/audit?{base}offset={}", offset + PAGE));
     let page = AuditPage {

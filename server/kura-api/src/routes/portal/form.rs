@@ -1,5 +1,5 @@
-//! Urlencoded forms and query strings, read by hand: repeated keys (checkbox lists) matter, and
-//! every value is text the page checks itself.
+//! Urlencoded forms and query strings: repeated keys (checkbox lists) matter, and every value is
+//! text the page checks itself, so pages read pairs rather than a typed form.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -33,44 +33,14 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     }
 }
 
-/// Splits `a=1&b=x+y` into decoded pairs.
+/// Splits `a=1&b=x+y` into decoded pairs (invalid escapes stay as written).
 pub fn parse(text: &str) -> Vec<(String, String)> {
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
+    form_urlencoded::parse(text.as_bytes()).into_owned().collect()
 }
 
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Percent-encodes a query value.
-pub fn enc(text: &str) -> String {
-    crate::routes::percent_encode(text)
+/// An urlencoded query string of `pairs`, for links that carry a page's state.
+pub fn query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
 #[cfg(test)]
@@ -85,6 +55,6 @@ mod tests {
         assert_eq!(f.get("d"), "%zz");
         assert_eq!(f.get("e"), "");
         assert_eq!(f.get("missing"), "");
-        assert_eq!(parse(&format!("q={}", enc("a&b=c 蔵"))), vec![("q".to_owned(), "a&b=c 蔵".to_owned())]);
+        assert_eq!(parse(&query([("q", "a&b=c 蔵")])), vec![("q".to_owned(), "a&b=c 蔵".to_owned())]);
     }
 }

@@ -32,7 +32,6 @@ use kura_core::access::Role;
 use crate::auth::{Caller, RefusedCredentials, SessionCsrf};
 use crate::error::ApiError;
 use crate::state::AppState;
-pub use form::enc;
 use text::Text;
 
 /// The portal's routes (at the site root, beside the landing pages).
@@ -121,15 +120,12 @@ impl Ctx {
     fn from_parts(parts: &Parts, caller: Caller) -> Ctx {
         let query = parts.uri.query().unwrap_or("");
         let query_lang = form::parse(query).into_iter().find(|(k, _)| k == "lang").map(|(_, v)| v);
-        let lang = super::fair::choose_lang(query_lang.as_deref(), &parts.headers);
+        let lang = super::lang::choose(query_lang.as_deref(), &parts.headers);
         let t = text::text(lang);
         let chosen = query_lang.as_deref().filter(|l| *l == lang).map(|_| lang);
-        let others: Vec<(String, String)> = form::parse(query).into_iter().filter(|(k, _)| k != "lang").collect();
-        let mut lang_url = format!("{}?", parts.uri.path());
-        for (k, v) in &others {
-            lang_url.push_str(&format!("{}={}&", enc(k), enc(v)));
-        }
-        lang_url.push_str(&format!("lang={}", t.other_lang));
+        let others = form::parse(query);
+        let others = others.iter().filter(|(k, _)| k != "lang").map(|(k, v)| (k.as_str(), v.as_str()));
+        let lang_url = format!("{}?{}", parts.uri.path(), form::query(others.chain([("lang", t.other_lang)])));
         let here = match parts.uri.query() {
             Some(q) => format!("{}?{q}", parts.uri.path()),
             None => parts.uri.path().to_owned(),
@@ -164,10 +160,8 @@ impl Ctx {
         headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(self.t.lang));
         headers.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
-        if let Some(lang) = self.chosen
-            && let Ok(v) = HeaderValue::from_str(&lang_cookie(lang))
-        {
-            headers.append(header::SET_COOKIE, v);
+        if let Some(lang) = self.chosen {
+            crate::cookies::set(headers, &super::lang::lang_cookie(lang));
         }
     }
 
@@ -180,11 +174,6 @@ impl Ctx {
     pub fn actor(&self) -> kura_catalog::audit::Actor<'_> {
         kura_catalog::audit::Actor { who: &self.caller.0.actor, surface: "web" }
     }
-}
-
-/// The `Set-Cookie` value remembering a language for a year.
-pub fn lang_cookie(lang: &str) -> String {
-    format!("lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax")
 }
 
 /// A 303 See Other to a path of this site (after a form).
@@ -235,8 +224,11 @@ pub async fn refusals_as_pages(request: Request, next: Next) -> Response {
     html_error_page(&ctx, false, response).await
 }
 
+/// Whether the client prefers an HTML page to the JSON error: browsers name `text/html`; a client
+/// that sends no `Accept`, `*/*` or `text/html;q=0` gets JSON.
 fn wants_html(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    kura_core::negotiate::negotiate(accept, &[("application/json", false), ("text/html", true)]).unwrap_or(false)
 }
 
 async fn html_error_page(ctx: &Ctx, is_get: bool, response: Response) -> Response {
@@ -250,7 +242,7 @@ async fn html_error_page(ctx: &Ctx, is_get: bool, response: Response) -> Respons
         return response;
     }
     if status == StatusCode::UNAUTHORIZED && is_get {
-        return see_other(&format!("/signin?next={}", enc(&ctx.nav.here)));
+        return see_other(&format!("/signin?{}", form::query([("next", ctx.nav.here.as_str())])));
     }
     let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
     let detail: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();

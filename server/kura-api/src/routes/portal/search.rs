@@ -4,9 +4,9 @@
 use axum::extract::State;
 use axum::response::Response;
 
-use super::form::{FormData, parse};
+use super::form::{FormData, parse, query};
 use super::text::Text;
-use super::{Ctx, Nav, enc};
+use super::{Ctx, Nav};
 use crate::error::ApiError;
 use crate::routes::search::{SearchQuery, run};
 use crate::state::AppState;
@@ -59,20 +59,16 @@ struct SearchPage {
 }
 
 fn url(q: &str, sort: &str, fuzzy: bool, filters: &[String], offset: usize) -> String {
-    let mut u = format!("/search?q={}", enc(q));
-    if sort != "relevance" {
-        u.push_str(&format!("&sort={}", enc(sort)));
-    }
-    if fuzzy {
-        u.push_str("&fuzzy=true");
-    }
-    if !filters.is_empty() {
-        u.push_str(&format!("&filter={}", enc(&filters.join(","))));
-    }
-    if offset > 0 {
-        u.push_str(&format!("&offset={offset}"));
-    }
-    u
+    let filter = filters.join(",");
+    let offset = offset.to_string();
+    let pairs = [
+        Some(("q", q)),
+        (sort != "relevance").then_some(("sort", sort)),
+        fuzzy.then_some(("fuzzy", "true")),
+        (!filters.is_empty()).then_some(("filter", filter.as_str())),
+        (offset != "0").then_some(("offset", offset.as_str())),
+    ];
+    format!("/search?{}", query(pairs.into_iter().flatten()))
 }
 
 pub async fn search(State(state): State<AppState>, ctx: Ctx, uri: axum::http::Uri) -> Result<Response, ApiError> {

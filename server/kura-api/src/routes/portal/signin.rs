@@ -4,14 +4,16 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
+use cookie::SameSite;
 use kura_core::ErrorCode;
 
 use super::form::{FormData, parse};
 use super::text::Text;
 use super::{Ctx, Nav, see_other};
-use crate::auth::{constant_time_eq, cookie};
+use crate::auth::same_secret;
+use crate::cookies;
 use crate::error::ApiError;
 use crate::session::{Credentials, check_password, end_session, session_cookies};
 use crate::state::AppState;
@@ -64,11 +66,10 @@ fn signin_page(
     }
     let mut response = ctx.render_status(status, &SignInPage { t: ctx.t, nav, next, username, error })?;
     if let Some(token) = fresh {
-        let secure = if state.config.base_url().starts_with("https://") { "; Secure" } else { "" };
-        let cookie =
-            format!("{LOGIN_CSRF_COOKIE}={token}; Path=/signin; HttpOnly; SameSite=Strict; Max-Age=3600{secure}");
-        let value = HeaderValue::from_str(&cookie).map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-        response.headers_mut().append(header::SET_COOKIE, value);
+        let https = cookies::https(state);
+        let mut cookie = cookies::new(LOGIN_CSRF_COOKIE, token, "/signin", SameSite::Strict, 3600, https);
+        cookie.set_http_only(true);
+        cookies::set(response.headers_mut(), &cookie);
     }
     Ok(response)
 }
@@ -92,8 +93,8 @@ fn check_login_csrf(state: &AppState, ctx: &Ctx, headers: &HeaderMap, form: &For
         return Ok(());
     }
     let echoed = form.0.iter().find(|(k, _)| k == crate::auth::CSRF_FIELD).map(|(_, v)| v.as_str());
-    match (cookie(headers, LOGIN_CSRF_COOKIE), echoed) {
-        (Some(expected), Some(echoed)) if constant_time_eq(expected.as_bytes(), echoed.as_bytes()) => Ok(()),
+    match (cookies::get(headers, LOGIN_CSRF_COOKIE), echoed) {
+        (Some(expected), Some(echoed)) if same_secret(expected.as_bytes(), echoed.as_bytes()) => Ok(()),
         _ => Err(refused()),
     }
 }
@@ -115,14 +116,11 @@ pub async fn sign_in(
         Ok(user_id) => {
             let session = state.catalog.create_session(user_id).await?;
             let mut response = see_other(&next);
-            for value in session_cookies(&state, &session)? {
-                response.headers_mut().append(header::SET_COOKIE, value);
+            for cookie in &session_cookies(&state, &session) {
+                cookies::set(response.headers_mut(), cookie);
             }
             // The login token has done its work.
-            let cleared = format!("{LOGIN_CSRF_COOKIE}=; Path=/signin; Max-Age=0");
-            if let Ok(value) = HeaderValue::from_str(&cleared) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
+            cookies::set(response.headers_mut(), &cookies::removal(LOGIN_CSRF_COOKIE, "/signin"));
             ctx.decorate(&mut response);
             Ok(response)
         }
@@ -140,8 +138,8 @@ pub async fn sign_in(
 
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let mut response = see_other("/");
-    for value in end_session(&state, &headers).await? {
-        response.headers_mut().append(header::SET_COOKIE, value);
+    for cookie in &end_session(&state, &headers).await? {
+        cookies::set(response.headers_mut(), cookie);
     }
     Ok(response)
 }

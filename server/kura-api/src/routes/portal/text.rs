@@ -1,5 +1,6 @@
-//! The portal's interface strings in English and Japanese. One macro line per string, so a
-//! string missing in one language is a compile error, not a blank on the page.
+//! The interface strings of every HTML page (the portal and the dataset landing pages) in
+//! English and Japanese: one table, so a word is translated once. One macro line per string, so
+//! a string missing in one language is a compile error, not a blank on the page.
 
 macro_rules! texts {
     ($($key:ident: $en:literal, $ja:literal;)+) => {
@@ -269,6 +270,44 @@ texts! {
     manage_dataset: "Manage access and review", "アクセス管理と審査";
     sign_in_to_request: "Sign in to request access.", "アクセスを申請するにはサインインしてください。";
     none: "none", "なし";
+    // The landing page of a dataset version.
+    versions: "Versions", "バージョン一覧";
+    published: "Published", "公開日";
+    draft: "Draft (visible to the owner group only)", "下書き（所有グループのみ閲覧可）";
+    deaccessioned: "Deaccessioned", "公開取り下げ";
+    tombstone_title: "This version has been withdrawn", "このバージョンは取り下げられました";
+    tombstone_reason: "Reason", "理由";
+    description: "Description", "説明";
+    creators: "Creators", "作成者";
+    keywords: "Keywords", "キーワード";
+    subjects: "Subjects", "分野";
+    license: "License", "ライセンス";
+    no_license: "No license given", "ライセンスの指定なし";
+    access: "Access", "アクセス";
+    open_access: "Open access", "オープンアクセス";
+    embargoed_until: "Embargoed until", "エンバーゴ期限";
+    you_can_read: "You may download the data.", "データをダウンロードできます。";
+    you_cannot_read: "You may not download the data yet.", "現在データはダウンロードできません。";
+    request_access: "Signed-in users may request access below (or with POST /api/v1/datasets/{name}/access-requests).", "サインインすると下のフォーム（または POST /api/v1/datasets/{name}/access-requests）でアクセスを申請できます。";
+    sign_in_hint: "Sign in to request access or to use your consortium membership.", "アクセス申請やコンソーシアム会員としての利用にはサインインしてください。";
+    you_can_edit: "You may edit this dataset (you are in its owner group).", "所有グループのメンバーとしてこのデータセットを編集できます。";
+    files: "Files", "ファイル";
+    path: "Path", "パス";
+    media_type: "Media type", "メディアタイプ";
+    download: "Download", "ダウンロード";
+    tables: "Tables", "テーブル";
+    rows: "rows", "行";
+    column: "Column", "列";
+    original_label: "Original label", "元のラベル";
+    data_type: "Type", "型";
+    unit: "Unit", "単位";
+    provenance: "Provenance", "来歴";
+    provenance_line: "read by", "読み取り";
+    citation: "Cite this dataset", "引用";
+    machine_readable: "Machine-readable metadata", "機械可読メタデータ";
+    identifier: "Persistent identifier", "永続識別子";
+    current: "this version", "このバージョン";
+    first_rows: "First rows", "先頭の行";
 }
 
 /// The table for a language tag.

@@ -19,22 +19,19 @@ pub enum Format {
 }
 
 impl Format {
-    /// Picks the first format in `Accept` that Kura serves; JSON when absent or `*/*`.
+    /// The best format for `Accept` (q-values honoured); JSON when absent or `*/*`.
     pub fn from_accept(accept: Option<&str>) -> Result<Self, ApiError> {
-        let Some(accept) = accept else { return Ok(Format::Json) };
-        for item in accept.split(',') {
-            let media = item.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            match media.as_str() {
-                "application/json" | "*/*" | "application/*" => return Ok(Format::Json),
-                "text/csv" | "text/*" => return Ok(Format::Csv),
-                "application/vnd.apache.arrow.stream" => return Ok(Format::ArrowStream),
-                _ => {}
-            }
-        }
-        Err(ApiError::new(
-            ErrorCode::NotAcceptable,
-            "rows are served as application/json, text/csv or application/vnd.apache.arrow.stream",
-        ))
+        const OFFERED: &[(&str, Format)] = &[
+            ("application/json", Format::Json),
+            ("text/csv", Format::Csv),
+            ("application/vnd.apache.arrow.stream", Format::ArrowStream),
+        ];
+        kura_core::negotiate::negotiate(accept, OFFERED).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotAcceptable,
+                "rows are served as application/json, text/csv or application/vnd.apache.arrow.stream",
+            )
+        })
     }
 
     pub fn media_type(self) -> &'static str {
@@ -149,4 +146,23 @@ pub fn encode(
         }
     })
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn row_formats_follow_accept_with_q_values() {
+        let pick = |accept: &str| Format::from_accept(Some(accept)).ok();
+        assert_eq!(Format::from_accept(None).ok(), Some(Format::Json));
+        assert_eq!(pick("*/*"), Some(Format::Json));
+        assert_eq!(pick("text/*"), Some(Format::Csv));
+        assert_eq!(pick("text/csv, application/json"), Some(Format::Csv));
+        assert_eq!(pick("application/vnd.apache.arrow.stream"), Some(Format::ArrowStream));
+        // The first listed type used to win whatever its q; q=0 even meant "this one".
+        assert_eq!(pick("text/csv;q=0, application/json"), Some(Format::Json));
+        assert_eq!(pick("text/csv;q=0.2, application/json;q=0.8"), Some(Format::Json));
+        assert_eq!(pick("image/png"), None);
+    }
 }

@@ -314,32 +314,13 @@ pub fn check_parts(doc: &Value, exists: &dyn Fn(&str) -> bool) -> Vec<Defect> {
         if is_external(&id) || id == "./" {
             continue;
         }
-        let path = percent_decode(&id);
+        // Invalid escapes stay as written.
+        let path = percent_encoding::percent_decode_str(&id).decode_utf8_lossy();
         if !exists(path.trim_start_matches('/')) {
             out.push(warning("part_missing", format!("data entity {id:?} listed in hasPart is not in the crate")));
         }
     }
     out
-}
-
-/// Decodes `%XX` escapes; invalid escapes stay as written.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = s.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// ISO 8601 dates as RO-Crate uses them: `YYYY`, `YYYY-MM`, `YYYY-MM-DD`, optionally followed by

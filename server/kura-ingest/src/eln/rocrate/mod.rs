@@ -5,7 +5,7 @@
 mod check;
 mod map;
 
-pub use check::{Defect, Severity, check, check_bytes, check_parts, is_iso8601, percent_decode};
+pub use check::{Defect, Severity, check, check_bytes, check_parts, is_iso8601};
 pub use kura_metadata::rocrate::graph::{Crate, context_items, literal, normalize_id, ref_id, types, values};
 pub use map::{Mapped, map};
 

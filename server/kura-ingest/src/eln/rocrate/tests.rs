@@ -167,7 +167,6 @@ fn dates_ids_and_escapes() {
     }
     assert_eq!(normalize_id("./a.csv"), "a.csv");
     assert_eq!(normalize_id("./"), "./");
-    assert_eq!(percent_decode("data%20set/%2"), "data set/%2");
     assert!(is_external("https://orcid.org/0000") && is_external("#person") && !is_external("a/b:c.txt"));
 }
 
