@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kura_core::ErrorCode;
+use kura_core::HasErrorCode;
 use serde_json::json;
 
 /// An error as the API reports it.
@@ -40,14 +41,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        // 503s say what is unavailable (a stopped query, a service not running here); they are
-        // written only with such messages, never with an underlying error's text.
-        let body = if self.code.is_client_error() || self.code == ErrorCode::Unavailable {
-            json!({"error": {"code": self.code, "message": self.message}})
-        } else {
-            let id = uuid::Uuid::now_v7();
-            tracing::error!(error_id = %id, error = %self.message, "request failed");
-            json!({"error": {"code": self.code, "message": format!("internal error {id}"), "id": id}})
+        let told = self.code.tell(&self.message);
+        let body = match told.id {
+            None => json!({"error": {"code": self.code, "message": told.message}}),
+            Some(id) => {
+                tracing::error!(error_id = %id, error = %self.message, "request failed");
+                json!({"error": {"code": self.code, "message": told.message, "id": id}})
+            }
         };
         (status, Json(body)).into_response()
     }

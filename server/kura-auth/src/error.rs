@@ -38,10 +38,10 @@ pub enum AuthError {
     KeyStore(String),
 }
 
-impl AuthError {
+impl kura_core::HasErrorCode for AuthError {
     /// Every refusal of a credential is an authentication failure (401 / UNAUTHENTICATED); a
     /// password refused by policy is the caller's mistake, and a broken key store a server fault.
-    pub fn code(&self) -> ErrorCode {
+    fn code(&self) -> ErrorCode {
         match self {
             AuthError::KeyStore(_) => ErrorCode::Internal,
             AuthError::WeakPassword(_) => ErrorCode::BadRequest,
@@ -53,6 +53,7 @@ impl AuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kura_core::HasErrorCode;
 
     #[test]
     fn refusals_are_unauthenticated_and_faults_are_not() {

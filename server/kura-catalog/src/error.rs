@@ -25,9 +25,9 @@ impl From<DbErr> for CatalogError {
     }
 }
 
-impl CatalogError {
+impl kura_core::HasErrorCode for CatalogError {
     /// The transport-independent kind of this error.
-    pub fn code(&self) -> ErrorCode {
+    fn code(&self) -> ErrorCode {
         match self {
             CatalogError::NotFound(_) => ErrorCode::NotFound,
             CatalogError::Conflict(_) => ErrorCode::Conflict,
@@ -35,7 +35,9 @@ impl CatalogError {
             CatalogError::Db(_) => ErrorCode::Internal,
         }
     }
+}
 
+impl CatalogError {
     pub(crate) fn not_found(what: impl Into<String>) -> Self {
         CatalogError::NotFound(what.into())
     }

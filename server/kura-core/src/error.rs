@@ -61,6 +61,33 @@ impl ErrorCode {
     pub fn is_client_error(self) -> bool {
         self.http_status() < 500
     }
+
+    /// What a caller is told of a failure with this code, the one rule for HTTP and gRPC: a
+    /// client error's message, and a 503's (written only to say what is unavailable, never with
+    /// an underlying error's text); for other server errors only an id, under which the
+    /// transport logs the cause.
+    pub fn tell(self, message: &str) -> Told {
+        if self.is_client_error() || self == ErrorCode::Unavailable {
+            Told { message: message.to_owned(), id: None }
+        } else {
+            let id = uuid::Uuid::now_v7();
+            Told { message: format!("internal error {id}"), id: Some(id) }
+        }
+    }
+}
+
+/// What a caller sees of a failure (see [`ErrorCode::tell`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Told {
+    pub message: String,
+    /// Set for server errors: the id the cause is logged under.
+    pub id: Option<uuid::Uuid>,
+}
+
+/// Every crate's error says which kind of failure it is, so transports map errors by kind and
+/// never by message text.
+pub trait HasErrorCode {
+    fn code(&self) -> ErrorCode;
 }
 
 #[cfg(test)]
@@ -73,5 +100,16 @@ mod tests {
         assert!(!ErrorCode::Internal.is_client_error());
         assert_eq!(ErrorCode::Unauthenticated.grpc_code(), 16);
         assert_eq!(ErrorCode::PayloadTooLarge.http_status(), 413);
+    }
+
+    #[test]
+    fn callers_see_client_messages_and_only_an_id_for_server_errors() {
+        let told = ErrorCode::NotFound.tell("dataset not found");
+        assert_eq!((told.message.as_str(), told.id), ("dataset not found", None));
+        let told = ErrorCode::Unavailable.tell("search is not running in this process");
+        assert_eq!(told.id, None);
+        let told = ErrorCode::Internal.tell("/var/lib/kura/secret.db: disk I/O error");
+        let id = told.id.expect("an id");
+        assert_eq!(told.message, format!("internal error {id}"));
     }
 }

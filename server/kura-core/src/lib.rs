@@ -12,5 +12,5 @@ pub mod principal;
 
 pub use config::Config;
 pub use domain::{FileRole, JobState, VersionState};
-pub use error::ErrorCode;
+pub use error::{ErrorCode, HasErrorCode};
 pub use principal::{Principal, Scope};

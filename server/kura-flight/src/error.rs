@@ -1,7 +1,7 @@
 //! One error type for the Flight surface, mapped to gRPC through `kura_core::ErrorCode`, so that
 //! Flight says what REST says for the same failure.
 
-use kura_core::ErrorCode;
+use kura_core::{ErrorCode, HasErrorCode};
 use tonic::Status;
 
 /// A failure of a Flight or Flight SQL call.
@@ -33,17 +33,15 @@ impl FlightError {
         FlightError::new(ErrorCode::Internal, message)
     }
 
-    /// The gRPC status: client errors keep their message; server errors are logged with an id
-    /// and show only that id.
+    /// The gRPC status, by the rule REST follows too ([`ErrorCode::tell`]): server errors are
+    /// logged with an id and show only that id.
     pub fn into_status(self) -> Status {
         let code = tonic::Code::from_i32(self.code.grpc_code());
-        if self.code.is_client_error() {
-            Status::new(code, self.message)
-        } else {
-            let id = uuid::Uuid::new_v4();
+        let told = self.code.tell(&self.message);
+        if let Some(id) = told.id {
             tracing::error!(error_id = %id, error = %self.message, "flight call failed");
-            Status::new(code, format!("internal error {id}"))
         }
+        Status::new(code, told.message)
     }
 }
 

@@ -20,9 +20,9 @@ pub enum IngestError {
     Cancelled,
 }
 
-impl IngestError {
+impl kura_core::HasErrorCode for IngestError {
     /// The transport-independent kind of this error.
-    pub fn code(&self) -> ErrorCode {
+    fn code(&self) -> ErrorCode {
         match self {
             IngestError::Catalog(e) => e.code(),
             IngestError::Storage(e) => e.code(),

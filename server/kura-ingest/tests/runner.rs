@@ -3,6 +3,7 @@
 //! fails what was running and runs what was queued. Tests wait on the runner's own signal
 //! (`wait`, `wait_until`, `idle`), never on a clock.
 
+use kura_core::HasErrorCode;
 use std::collections::BTreeMap;
 use std::io::Write;
 

@@ -11,8 +11,8 @@ pub enum SearchError {
     Directory(String),
 }
 
-impl SearchError {
-    pub fn code(&self) -> ErrorCode {
+impl kura_core::HasErrorCode for SearchError {
+    fn code(&self) -> ErrorCode {
         match self {
             SearchError::InvalidQuery(_) => ErrorCode::BadRequest,
             _ => ErrorCode::Internal,

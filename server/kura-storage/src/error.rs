@@ -23,9 +23,9 @@ pub enum StorageError {
     Arrow(#[from] arrow::error::ArrowError),
 }
 
-impl StorageError {
+impl kura_core::HasErrorCode for StorageError {
     /// The transport-independent kind of this error.
-    pub fn code(&self) -> ErrorCode {
+    fn code(&self) -> ErrorCode {
         match self {
             StorageError::NotFound(_) => ErrorCode::NotFound,
             StorageError::TooLarge { .. } => ErrorCode::PayloadTooLarge,

@@ -13,6 +13,7 @@ use kura_catalog::requests::Answer;
 use kura_catalog::users::NewUser;
 use kura_catalog::{Page, PageRequest};
 use kura_core::ErrorCode;
+use kura_core::HasErrorCode;
 use kura_core::access::{Action, Role};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

@@ -1,3 +1,4 @@
+use kura_core::HasErrorCode;
 use std::collections::BTreeMap;
 
 use axum::Json;

@@ -148,7 +148,7 @@ fn in_set(item: &HarvestItem, set: &str) -> bool {
 
 async fn answer(state: &AppState, req: &Request, now: DateTime<Utc>) -> Result<String, OaiError> {
     let internal = |e: kura_catalog::CatalogError| {
-        let id = uuid::Uuid::new_v4();
+        let id = uuid::Uuid::now_v7();
         tracing::error!(error_id = %id, error = %e, "oai-pmh request failed");
         OaiError::new("badArgument", format!("the repository could not answer (error id {id})"))
     };
@@ -359,7 +359,7 @@ async fn record(
 /// The DataCite resource of a version, without its XML declaration (it sits inside a record).
 async fn datacite(state: &AppState, item: &HarvestItem, now: DateTime<Utc>) -> Result<String, OaiError> {
     let failed = |e: &dyn std::fmt::Display| {
-        let id = uuid::Uuid::new_v4();
+        let id = uuid::Uuid::now_v7();
         tracing::error!(error_id = %id, error = %e, dataset = %item.dataset.name, "oai-pmh datacite record failed");
         OaiError::new("cannotDisseminateFormat", format!("this record cannot be shown as DataCite (error id {id})"))
     };

@@ -27,6 +27,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kura_core::ErrorCode;
+use kura_core::HasErrorCode;
 use kura_core::access::Role;
 
 use crate::auth::{Caller, RefusedCredentials, SessionCsrf};

@@ -7,6 +7,7 @@
 use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
 use kura_catalog::datasets::NewDataset;
+use kura_core::HasErrorCode;
 use kura_core::access::Action;
 
 use super::text::Text;
