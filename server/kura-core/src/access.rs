@@ -202,7 +202,26 @@ pub fn coordinates(subject: &Subject, coordinator: Option<Uuid>) -> bool {
     subject.admin || coordinator.is_some_and(|g| subject.role_in(g) >= Some(Role::Steward))
 }
 
-/// The groups in which the subject may start a consortium (as its coordinator): those it stewards.
+/// Which audit events the subject may read: of every dataset (administrators), of the datasets
+/// its stewarded groups own, or none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditScope {
+    Everything,
+    OwnedBy(Vec<Uuid>),
+    Nothing,
+}
+
+/// The audit events the subject may read (see [`AuditScope`]).
+pub fn audit_scope(subject: &Subject) -> AuditScope {
+    match stewarded_groups(subject) {
+        _ if subject.admin => AuditScope::Everything,
+        groups if groups.is_empty() => AuditScope::Nothing,
+        groups => AuditScope::OwnedBy(groups),
+    }
+}
+
+/// The groups the subject stewards: where it may start a consortium (as its coordinator), whose
+/// review queue and access desk it sees.
 pub fn stewarded_groups(subject: &Subject) -> Vec<Uuid> {
     let mut groups: Vec<Uuid> = subject.groups.iter().filter(|(_, r)| *r >= Role::Steward).map(|(g, _)| *g).collect();
     groups.sort();

@@ -16,7 +16,6 @@ use kura_core::ErrorCode;
 use kura_core::HasErrorCode;
 use kura_core::access::{Action, Role};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::access::{Which, authorize};
 use crate::auth::Caller;
@@ -339,13 +338,10 @@ pub async fn audit_log(
 /// Who reads which part of the audit log: admins all of it, stewards the events of their own
 /// groups' datasets, nobody else any of it.
 pub(crate) fn scope_audit(caller: &Caller, filter: &mut AuditFilter) -> Result<(), ApiError> {
-    if !caller.0.is_admin() {
-        let groups: Vec<Uuid> =
-            caller.0.subject.groups.iter().filter(|(_, r)| *r >= Role::Steward).map(|(g, _)| *g).collect();
-        if groups.is_empty() {
-            caller.require_admin()?;
-        }
-        filter.owner_groups = Some(groups);
+    match kura_core::access::audit_scope(&caller.0.subject) {
+        kura_core::access::AuditScope::Everything => {}
+        kura_core::access::AuditScope::OwnedBy(groups) => filter.owner_groups = Some(groups),
+        kura_core::access::AuditScope::Nothing => caller.require_admin()?,
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use kura_catalog::audit::Actor;
 use kura_catalog::consortia::{ConsortiumDetail, Member};
 use kura_catalog::entity::{agreement, consortium};
 use kura_core::ErrorCode;
-use kura_core::access::{coordinates, stewarded_groups};
+use kura_core::access::coordinates;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -43,8 +43,7 @@ pub async fn coordinated(
 /// Checks that the caller may start a consortium coordinated by `coordinator`: administrators
 /// may start any (or one without a coordinator), stewards one coordinated by a group they steward.
 pub fn may_create(caller: &Caller, coordinator: Option<Uuid>) -> Result<(), ApiError> {
-    let allowed = caller.0.is_admin() || coordinator.is_some_and(|g| stewarded_groups(&caller.0.subject).contains(&g));
-    if !allowed {
+    if !coordinates(&caller.0.subject, coordinator) {
         return Err(refused(caller, "creating a consortium"));
     }
     caller.require_write()

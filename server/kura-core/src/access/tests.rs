@@ -241,3 +241,15 @@ fn a_consortium_is_managed_by_admins_and_its_coordinating_groups_stewards() {
     let both = Subject { groups: vec![(coordinator, Role::Member), (other, Role::Steward)], ..Default::default() };
     assert_eq!(stewarded_groups(&both), vec![other]);
 }
+
+#[test]
+fn the_audit_is_read_by_admins_whole_and_by_stewards_for_their_groups() {
+    let (lab, other, _, _) = ids();
+    let admin = Subject { admin: true, groups: vec![(lab, Role::Member)], ..Default::default() };
+    assert_eq!(audit_scope(&admin), AuditScope::Everything);
+    let steward = Subject { groups: vec![(lab, Role::Steward), (other, Role::Member)], ..Default::default() };
+    assert_eq!(audit_scope(&steward), AuditScope::OwnedBy(vec![lab]));
+    let member = Subject { groups: vec![(lab, Role::Member)], ..Default::default() };
+    assert_eq!(audit_scope(&member), AuditScope::Nothing);
+    assert_eq!(audit_scope(&Subject::default()), AuditScope::Nothing);
+}

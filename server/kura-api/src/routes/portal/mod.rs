@@ -28,7 +28,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kura_core::ErrorCode;
 use kura_core::HasErrorCode;
-use kura_core::access::Role;
 
 use crate::auth::{Caller, RefusedCredentials, SessionCsrf};
 use crate::error::ApiError;
@@ -135,7 +134,7 @@ impl Ctx {
             signed_in: caller.0.user_id.is_some(),
             user: String::new(),
             csrf: parts.extensions.get::<SessionCsrf>().map(|c| c.0.clone()).unwrap_or_default(),
-            steward: caller.0.subject.groups.iter().any(|(_, r)| *r >= Role::Steward),
+            steward: !kura_core::access::stewarded_groups(&caller.0.subject).is_empty(),
             lang_url,
             here,
         };

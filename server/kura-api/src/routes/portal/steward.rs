@@ -11,7 +11,7 @@ use kura_catalog::PageRequest;
 use kura_catalog::policies::Policy;
 use kura_catalog::requests::Answer;
 use kura_core::ErrorCode;
-use kura_core::access::{AccessLevel, Action, Role};
+use kura_core::access::{AccessLevel, Action};
 
 use super::form::FormData;
 use super::text::Text;
@@ -93,8 +93,7 @@ fn default_expiry() -> String {
 
 pub async fn desk(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
     ctx.user()?;
-    let groups: Vec<uuid::Uuid> =
-        ctx.caller.0.subject.groups.iter().filter(|(_, r)| *r >= Role::Steward).map(|(g, _)| *g).collect();
+    let groups = kura_core::access::stewarded_groups(&ctx.caller.0.subject);
     let mut queue = Vec::new();
     for (d, v) in state.catalog.review_queue(&groups).await? {
         // The one decision, once more, for each entry.
