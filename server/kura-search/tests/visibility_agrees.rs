@@ -9,7 +9,7 @@
 //! are live, expired or revoked. The facts and subjects `decide` gets are the catalog's own
 //! (`Catalog::facts`, `Catalog::subject_for`), and both are checked against the world as built.
 //!
-//! `KURA_VISIBILITY_WORLDS` sets the number of worlds (default 400), `KURA_VISIBILITY_SEED` the
+//! `KURA_VISIBILITY_WORLDS` sets the number of worlds (default 2000, what CI runs), `KURA_VISIBILITY_SEED` the
 //! first seed (default 0; world `i` uses seed `first + i`). A failure names its seed: rerun with
 //! `KURA_VISIBILITY_SEED=<seed> KURA_VISIBILITY_WORLDS=1`.
 
@@ -423,7 +423,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_surface_agrees_with_decide() {
     let first = env_u64("KURA_VISIBILITY_SEED", 0);
-    let worlds = env_u64("KURA_VISIBILITY_WORLDS", 400);
+    let worlds = env_u64("KURA_VISIBILITY_WORLDS", 2000);
     // Two catalogs, each taking every other seed: the worlds are independent.
     let mut lanes = Vec::new();
     for lane in 0..2 {
