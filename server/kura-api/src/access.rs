@@ -139,7 +139,7 @@ pub async fn editable_job(
     name: &str,
     job_id: &str,
 ) -> Result<kura_catalog::entity::ingest_job::Model, ApiError> {
-    let job_id: uuid::Uuid = job_id.parse().map_err(|_| ApiError::not_found("job"))?;
+    let job_id = crate::routes::parse_id(job_id, "job")?;
     let dataset = editable_dataset(state, caller, name).await?;
     Ok(state.catalog.job(dataset.id, job_id).await?)
 }

@@ -91,7 +91,7 @@ pub(crate) fn closed_datasets() -> SelectStatement {
     Query::select()
         .column(access_policy::Column::DatasetId)
         .from(access_policy::Entity)
-        .and_where(access_policy::Column::Level.eq(AccessLevel::Closed.name()))
+        .and_where(access_policy::Column::Level.eq(AccessLevel::<Uuid>::Closed.name()))
         .to_owned()
 }
 

@@ -17,10 +17,14 @@ use uuid::Uuid;
 
 use crate::VersionState;
 
-/// How open a dataset is. Stored per dataset in its access policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+mod schema;
+
+/// How open a dataset is. Stored per dataset in its access policy, with consortia by id; the
+/// metadata mappings (`kura_metadata::AccessLevel`) use the same levels with each consortium
+/// described (`C`). Its OpenAPI schema is written out in `access/schema.rs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "level", rename_all = "snake_case")]
-pub enum AccessLevel {
+pub enum AccessLevel<C = Uuid> {
     Open,
     /// Data opens to everyone at `until`; decided at request time, no scheduler involved.
     Embargoed {
@@ -28,7 +32,7 @@ pub enum AccessLevel {
     },
     /// Data for members of any of these consortia who accepted its current agreement.
     Consortium {
-        consortia: Vec<Uuid>,
+        consortia: Vec<C>,
     },
     /// Data for holders of an unexpired grant, given by a steward on request.
     Restricted,
@@ -36,7 +40,7 @@ pub enum AccessLevel {
     Closed,
 }
 
-impl AccessLevel {
+impl<C> AccessLevel<C> {
     /// The level's name as stored in the catalog and shown to people.
     pub fn name(&self) -> &'static str {
         match self {

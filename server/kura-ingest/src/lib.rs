@@ -20,6 +20,8 @@ pub mod reader;
 pub mod runner;
 pub mod sheet;
 mod sink;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod units;
 pub mod vendor;
 

@@ -27,7 +27,8 @@ use std::path::Path;
 use arrow::array::{Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType, TimeUnit};
 use kura_ingest::csv::CsvReader;
-use kura_ingest::{ColumnInfo, FormatReader, ReadReport, SinkError, TableSink, TableStart};
+use kura_ingest::testing::CollectSink;
+use kura_ingest::{ColumnInfo, FormatReader, ReadReport, TableStart};
 use serde_json::{Value, json};
 
 /// splitmix64: small, seedable, good enough to pick variants.
@@ -400,31 +401,6 @@ fn encode(text: &str, enc: Enc) -> Vec<u8> {
     }
 }
 
-/// Collects the single table the reader writes.
-#[derive(Default)]
-struct Collect {
-    tables: Vec<(TableStart, Vec<RecordBatch>)>,
-    open: Option<(TableStart, Vec<RecordBatch>)>,
-}
-
-impl TableSink for Collect {
-    fn begin_table(&mut self, table: TableStart) -> Result<(), SinkError> {
-        self.open = Some((table, Vec::new()));
-        Ok(())
-    }
-    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
-        self.open.as_mut().ok_or_else(|| SinkError("no table".into()))?.1.push(batch.clone());
-        Ok(())
-    }
-    fn finish_table(&mut self) -> Result<(), SinkError> {
-        self.tables.extend(self.open.take());
-        Ok(())
-    }
-    fn discard_table(&mut self) {
-        self.open = None;
-    }
-}
-
 /// Why a reading differs from the generated table, or `None` when it is exact.
 fn compare(columns: &[Column], nrows: usize, header: bool, table: &TableStart, batch: &RecordBatch) -> Option<String> {
     if batch.num_columns() != columns.len() {
@@ -556,7 +532,7 @@ fn generated_corpus_reads_exactly_or_warns() {
         }
         // The replacement above may have changed generated text cells: compare with the file.
         let columns = if v.enc == Enc::Latin1 { reparse_latin1(columns) } else { columns };
-        let mut sink = Collect::default();
+        let mut sink = CollectSink::default();
         let result: Result<ReadReport, _> = CsvReader.read(Path::new(&path), &mut sink, &mut |_| {});
         if std::env::var("KURA_CORPUS_SHOW").is_ok_and(|v| v == n.to_string() || (v == "refused" && result.is_err())) {
             println!("--- variant {n} ---\n{text}\n--- {:?}", result.as_ref().map(|r| (&r.parameters, &r.warnings)));

@@ -121,7 +121,7 @@ pub fn to_ro_crate(view: &DatasetView, files: &[&FileView], tables: &[&TableView
         "author": authors,
         "publisher": {"@id": publisher_id(view)},
         "hasPart": parts,
-        "conditionsOfAccess": view.access.as_str(),
+        "conditionsOfAccess": view.access.name(),
     });
     if let Some(language) = language {
         root["inLanguage"] = json!(language);

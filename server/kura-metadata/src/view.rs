@@ -1,6 +1,6 @@
 //! The input of the mappings: what the catalog knows about a dataset version and a catalog page,
-//! in plain types. The crate does not depend on the catalog (it stays a leaf); the integration
-//! fills these views from it. All URLs are absolute.
+//! in plain types. The crate does not depend on the catalog (it stays a leaf; of Kura it uses only
+//! kura-core's shared types); the integration fills these views from it. All URLs are absolute.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -72,29 +72,9 @@ pub struct OwnerView {
     pub organization: Organization,
 }
 
-/// Who may read the data (metadata is public for every level but `Closed`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "level", rename_all = "snake_case")]
-pub enum AccessLevel {
-    Open,
-    Embargoed { until: DateTime<Utc> },
-    Consortium { consortia: Vec<ConsortiumView> },
-    Restricted,
-    Closed,
-}
-
-impl AccessLevel {
-    /// The level's name as Kura's API spells it.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            AccessLevel::Open => "open",
-            AccessLevel::Embargoed { .. } => "embargoed",
-            AccessLevel::Consortium { .. } => "consortium",
-            AccessLevel::Restricted => "restricted",
-            AccessLevel::Closed => "closed",
-        }
-    }
-}
+/// Who may read the data (metadata is public for every level but `Closed`): the catalog's levels,
+/// each consortium described rather than named by id.
+pub type AccessLevel = kura_core::access::AccessLevel<ConsortiumView>;
 
 /// A consortium whose accepted members may read the data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

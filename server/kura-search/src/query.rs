@@ -8,9 +8,7 @@ use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::aggregation::agg_result::AggregationResults;
 use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{
-    AllQuery, Bm25StatisticsProvider, BooleanQuery, Occur, Query, QueryParser, RegexQuery, TermSetQuery,
-};
+use tantivy::query::{AllQuery, Bm25StatisticsProvider, BooleanQuery, Occur, Query, RegexQuery, TermSetQuery};
 use tantivy::schema::{Field, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, TantivyDocument, Term};
@@ -18,6 +16,7 @@ use tantivy::{DocAddress, Order, TantivyDocument, Term};
 use crate::schema::f;
 use crate::{SearchError, SearchIndex};
 
+mod parser;
 mod stats;
 
 pub(crate) use stats::StatsCache;
@@ -108,23 +107,6 @@ impl SearchIndex {
         self.schema.get_field(name).expect("field in schema")
     }
 
-    fn parser(&self, fuzzy: bool) -> QueryParser {
-        let defaults = [f::TITLE, f::TITLE_CJK, f::DESCRIPTION, f::DESCRIPTION_CJK, f::BODY, f::BODY_CJK, f::CREATOR]
-            .into_iter()
-            .map(|n| self.f(n))
-            .collect();
-        let mut parser = QueryParser::for_index(&self.index, defaults);
-        parser.set_conjunction_by_default();
-        parser.set_field_boost(self.f(f::TITLE), 3.0);
-        parser.set_field_boost(self.f(f::TITLE_CJK), 2.0);
-        if fuzzy {
-            for name in [f::TITLE, f::DESCRIPTION, f::BODY] {
-                parser.set_field_fuzzy(self.f(name), false, 1, true);
-            }
-        }
-        parser
-    }
-
     /// The caller's filter: one more required clause of the index query.
     fn visibility_clause(&self, viewer: &Viewer) -> Option<Box<dyn Query>> {
         match viewer {
@@ -140,7 +122,7 @@ impl SearchIndex {
         let user: Box<dyn Query> = if request.query.trim().is_empty() {
             Box::new(AllQuery)
         } else {
-            self.parser(request.fuzzy).parse_query(&request.query)?
+            parser::query_parser(&self.index, request.fuzzy).parse_query(&request.query)?
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, user)];
         for (facet, value) in &request.filters {

@@ -145,7 +145,7 @@ pub async fn download(
     caller: Caller,
     Path((name, version, file_id)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let file_id: uuid::Uuid = file_id.parse().map_err(|_| ApiError::not_found("file"))?;
+    let file_id = crate::routes::parse_id(&file_id, "file")?;
     let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadData).await?;
     // A file holding a column hidden from the caller answers as if it did not exist.
     let f = state.catalog.visible_file(target.version.id, file_id, &target.disclosure(&caller)).await?;

@@ -64,7 +64,7 @@ pub async fn revoke_my_token(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id: Uuid = id.parse().map_err(|_| ApiError::not_found("token"))?;
+    let id = crate::routes::parse_id(&id, "token")?;
     state.catalog.revoke_token(Some(user_of(&caller)?), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

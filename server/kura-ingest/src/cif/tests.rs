@@ -10,42 +10,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::reader::{META_ORIGINAL_LABEL, META_UCUM};
-use crate::{SinkError, TableStart};
-
-#[derive(Default)]
-struct Collect {
-    tables: Vec<(TableStart, Vec<RecordBatch>)>,
-    finished: usize,
-}
-
-impl TableSink for Collect {
-    fn begin_table(&mut self, table: TableStart) -> Result<(), SinkError> {
-        self.tables.push((table, Vec::new()));
-        Ok(())
-    }
-    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
-        self.tables.last_mut().expect("a table was begun").1.push(batch.clone());
-        Ok(())
-    }
-    fn finish_table(&mut self) -> Result<(), SinkError> {
-        self.finished += 1;
-        Ok(())
-    }
-    fn discard_table(&mut self) {
-        self.tables.pop();
-    }
-}
-
-impl Collect {
-    fn names(&self) -> Vec<&str> {
-        self.tables.iter().map(|(t, _)| t.name.as_str()).collect()
-    }
-
-    fn table(&self, name: &str) -> RecordBatch {
-        let (start, batches) = self.tables.iter().find(|(t, _)| t.name == name).expect(name);
-        arrow::compute::concat_batches(&start.schema, batches).unwrap()
-    }
-}
+use crate::testing::CollectSink;
 
 fn cif_file(name: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/cif").join(name);
@@ -53,14 +18,14 @@ fn cif_file(name: &str) -> PathBuf {
     path
 }
 
-fn read_path(path: &Path, batch_rows: usize) -> Result<(Collect, ReadReport), ReadError> {
-    let mut sink = Collect::default();
+fn read_path(path: &Path, batch_rows: usize) -> Result<(CollectSink, ReadReport), ReadError> {
+    let mut sink = CollectSink::default();
     let report = read_cif(path, &mut sink, &mut |_| {}, batch_rows)?;
     assert_eq!(sink.finished, sink.tables.len());
     Ok((sink, report))
 }
 
-fn read_text(text: &[u8]) -> Result<(Collect, ReadReport), ReadError> {
+fn read_text(text: &[u8]) -> Result<(CollectSink, ReadReport), ReadError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.cif");
     std::fs::write(&path, text).unwrap();

@@ -4,59 +4,21 @@
 use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, Float64Array};
-use arrow::record_batch::RecordBatch;
 
 use super::*;
-use crate::{SinkError, TableStart};
+use crate::testing::CollectSink;
 
-#[derive(Default)]
-struct Collect {
-    started: Vec<TableStart>,
-    batches: Vec<Vec<RecordBatch>>,
-    finished: usize,
+/// A column of a table with nulls as NaN.
+fn column(sink: &CollectSink, table: &str, column: &str) -> Vec<f64> {
+    let batch = sink.table(table);
+    let a = batch.column(batch.schema().index_of(column).unwrap()).as_any().downcast_ref::<Float64Array>().unwrap();
+    (0..a.len()).map(|i| if a.is_null(i) { f64::NAN } else { a.value(i) }).collect()
 }
 
-impl TableSink for Collect {
-    fn begin_table(&mut self, table: TableStart) -> Result<(), SinkError> {
-        self.started.push(table);
-        self.batches.push(Vec::new());
-        Ok(())
-    }
-    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
-        assert!(batch.num_rows() <= 65_536);
-        self.batches.last_mut().expect("begun").push(batch.clone());
-        Ok(())
-    }
-    fn finish_table(&mut self) -> Result<(), SinkError> {
-        self.finished += 1;
-        Ok(())
-    }
-    fn discard_table(&mut self) {
-        self.batches.pop();
-        self.started.pop();
-    }
-}
-
-impl Collect {
-    fn table(&self, name: &str) -> usize {
-        self.started.iter().position(|t| t.name == name).unwrap_or_else(|| panic!("no table {name}"))
-    }
-    fn rows(&self, name: &str) -> usize {
-        self.batches[self.table(name)].iter().map(RecordBatch::num_rows).sum()
-    }
-    /// A column with nulls as NaN.
-    fn column(&self, table: &str, column: &str) -> Vec<f64> {
-        let mut out = Vec::new();
-        for b in &self.batches[self.table(table)] {
-            let a = b.column(b.schema().index_of(column).unwrap()).as_any().downcast_ref::<Float64Array>().unwrap();
-            out.extend((0..a.len()).map(|i| if a.is_null(i) { f64::NAN } else { a.value(i) }));
-        }
-        out
-    }
-    fn unit(&self, table: &str, column: &str) -> (Option<String>, Option<String>, String) {
-        let c = self.started[self.table(table)].columns.iter().find(|c| c.name == column).unwrap();
-        (c.unit.clone(), c.ucum.clone(), c.original_label.clone())
-    }
+/// A column's unit as read, its UCUM code and its original label.
+fn unit(sink: &CollectSink, table: &str, column: &str) -> (Option<String>, Option<String>, String) {
+    let c = sink.get(table).0.columns.iter().find(|c| c.name == column).unwrap();
+    (c.unit.clone(), c.ucum.clone(), c.original_label.clone())
 }
 
 fn testdata() -> PathBuf {
@@ -65,18 +27,19 @@ fn testdata() -> PathBuf {
     dir
 }
 
-fn read_path(path: &Path) -> Result<(Collect, ReadReport), ReadError> {
-    let mut sink = Collect::default();
+fn read_path(path: &Path) -> Result<(CollectSink, ReadReport), ReadError> {
+    let mut sink = CollectSink::default();
     let report = JcampReader.read(path, &mut sink, &mut |_| {})?;
-    assert_eq!(sink.finished, sink.started.len(), "every table begun is finished");
+    assert_eq!(sink.finished, sink.begun, "every table begun is finished");
+    assert!(sink.tables.iter().flat_map(|(_, b)| b).all(|b| b.num_rows() <= 65_536), "batches of at most 65,536 rows");
     Ok((sink, report))
 }
 
-fn read_file(name: &str) -> (Collect, ReadReport) {
+fn read_file(name: &str) -> (CollectSink, ReadReport) {
     read_path(&testdata().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn read_text(text: &[u8]) -> Result<(Collect, ReadReport), ReadError> {
+fn read_text(text: &[u8]) -> Result<(CollectSink, ReadReport), ReadError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("spectrum.jdx");
     std::fs::write(&path, text).unwrap();
@@ -127,7 +90,7 @@ fn every_shared_file_reads_with_the_tables_it_holds() {
     assert_eq!(on_disk, listed, "every shared JCAMP-DX file is checked");
     for (file, tables) in expected {
         let (sink, report) = read_file(file);
-        let names: Vec<&str> = sink.started.iter().map(|t| t.name.as_str()).collect();
+        let names: Vec<&str> = sink.names();
         let want: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
         assert_eq!(names, want, "{file}");
         for (name, rows) in *tables {
@@ -143,12 +106,12 @@ fn the_four_compressions_give_identical_arrays() {
     for prefix in ["compression-jcamp", "compression-small-jcamp"] {
         let read = |form: &str| read_file(&format!("{prefix}-{form}.dx"));
         let (fix, report) = read("fix");
-        let (x, y) = (fix.column("data", "x"), fix.column("data", "y"));
+        let (x, y) = (column(&fix, "data", "x"), column(&fix, "data", "y"));
         assert_eq!(report.parameters["tables"][0]["compression"], "FIX");
         for (form, name) in [("packed", "PACKED"), ("squeezed", "SQUEEZED"), ("difdup", "DIFDUP")] {
             let (other, report) = read(form);
             assert_eq!(report.parameters["tables"][0]["compression"], name, "{prefix}-{form}");
-            let (ox, oy) = (other.column("data", "x"), other.column("data", "y"));
+            let (ox, oy) = (column(&other, "data", "x"), column(&other, "data", "y"));
             let n = x.len().min(ox.len());
             // The small files are cut at different points: compare what they share.
             if prefix == "compression-jcamp" {
@@ -159,14 +122,14 @@ fn the_four_compressions_give_identical_arrays() {
         }
     }
     let (sink, report) = read_file("compression-jcamp-difdup.dx");
-    let (x, y) = (sink.column("data", "x"), sink.column("data", "y"));
+    let (x, y) = (column(&sink, "data", "x"), column(&sink, "data", "y"));
     assert_eq!(x.len(), 16384);
     assert_eq!(block(&report, 0)["NPOINTS"], 16384);
     assert_eq!((x[0], x[16383]), (5592.84116331095, 0.0));
     assert_eq!((y[0], y[1], y[16383]), (-10247.0, 1201.0, 14967.0));
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-    assert_eq!(sink.unit("data", "x"), (Some("HZ".into()), Some("Hz".into()), "X".into()));
-    assert_eq!(sink.unit("data", "y").1.as_deref(), Some("[arb'U]"));
+    assert_eq!(unit(&sink, "data", "x"), (Some("HZ".into()), Some("Hz".into()), "X".into()));
+    assert_eq!(unit(&sink, "data", "y").1.as_deref(), Some("[arb'U]"));
 }
 
 #[test]
@@ -175,11 +138,11 @@ fn a_wrong_y_check_fails_with_its_line() {
     // The second data line (line 8) repeats the first line's last ordinate, -7909 + ...: change it.
     let edited = text.replace("16371f620R", "16371f621R");
     assert_ne!(edited, text);
-    let err = read_text(edited.as_bytes()).err().expect("the edited check must fail").to_string();
+    let err = read_text(edited.as_bytes()).expect_err("the edited check must fail").to_string();
     assert!(err.contains("y check failed at line 8"), "{err}");
     // The check value is dropped, not duplicated.
     let (sink, _) = read_text(text.as_bytes()).unwrap();
-    let y = sink.column("data", "y");
+    let y = column(&sink, "data", "y");
     assert_eq!(y.len(), 30);
     // Line 7 ends with -6620 at index 12; line 8 repeats it (`f620`) and goes on with +9292.
     assert_eq!((y[12], y[13]), (-6620.0, 2672.0));
@@ -190,49 +153,49 @@ fn difdup_decodes_differences_duplicates_and_checks() {
     let text = "##TITLE=t\n##XUNITS=1/CM\n##YUNITS=ABSORBANCE\n##FIRSTX=10\n##LASTX=1\n##NPOINTS=10\n##YFACTOR=0.5\n\
                 ##XYDATA=(X++(Y..Y))\n10A0JT%j\n6A1K%k\n3A1a?\n##END=\n";
     let (sink, report) = read_text(text.as_bytes()).unwrap();
-    assert_eq!(sink.column("data", "x"), (1..=10).rev().map(f64::from).collect::<Vec<_>>());
+    assert_eq!(column(&sink, "data", "x"), (1..=10).rev().map(f64::from).collect::<Vec<_>>());
     // Raw 10 11 12 12 11 | check 11, 13 13 11 | check 11, -1 ?; halved by YFACTOR.
-    let y = sink.column("data", "y");
+    let y = column(&sink, "data", "y");
     assert_eq!(y[..5], [5.0, 5.5, 6.0, 6.0, 5.5]);
     assert_eq!(y[5..9], [6.5, 6.5, 5.5, -0.5]);
     assert!(y[9].is_nan());
-    assert_eq!(sink.unit("data", "x").1.as_deref(), Some("/cm"));
+    assert_eq!(unit(&sink, "data", "x").1.as_deref(), Some("/cm"));
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 }
 
 #[test]
 fn ntuples_pages_fill_one_long_table() {
     let (sink, report) = read_file("structure-reim.jdx");
-    assert_eq!(sink.column("data", "x"), [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
-    let r = sink.column("data", "r");
+    assert_eq!(column(&sink, "data", "x"), [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
+    let r = column(&sink, "data", "r");
     assert_eq!(r[..3], [2.0, 3.0, 4.0]);
     assert!(r[3..].iter().all(|v| v.is_nan()));
-    let i = sink.column("data", "i");
+    let i = column(&sink, "data", "i");
     assert_eq!(i[3..], [3.0, 4.0, 5.0]);
-    assert_eq!(sink.column("data", "n"), [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
+    assert_eq!(column(&sink, "data", "n"), [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
     assert_eq!(block(&report, 0)["PAGE"], json!(["N=1", "N=2"]));
 
     let (sink, _) = read_file("structure-ntuples.jdx");
-    assert_eq!(sink.column("data", "f1")[..4], [0.0, 0.0, 0.0, 1.0]);
-    assert_eq!(sink.column("data", "f2")[..4], [4.0, 5.0, 6.0, 4.0]);
-    assert_eq!(sink.column("data", "y")[9..], [5.0, 6.0, 7.0]);
+    assert_eq!(column(&sink, "data", "f1")[..4], [0.0, 0.0, 0.0, 1.0]);
+    assert_eq!(column(&sink, "data", "f2")[..4], [4.0, 5.0, 6.0, 4.0]);
+    assert_eq!(column(&sink, "data", "y")[9..], [5.0, 6.0, 7.0]);
 
     let (sink, report) = read_file("ethylvinylether-1h.jdx");
-    let x = sink.column("data", "x");
+    let x = column(&sink, "data", "x");
     assert_eq!((x[0], x[16383], x[16384]), (4807.69230769231, 0.0, 4807.69230769231));
-    let (r, i) = (sink.column("data", "r"), sink.column("data", "i"));
+    let (r, i) = (column(&sink, "data", "r"), column(&sink, "data", "i"));
     assert_eq!((r[0], r[16383], i[16384], i[32767]), (-119886.0, -109159.0, -189464.0, -213748.0));
     assert_eq!(
-        sink.unit("data", "r"),
+        unit(&sink, "data", "r"),
         (Some("ARBITRARY UNITS".into()), Some("[arb'U]".into()), "SPECTRUM/REAL".into())
     );
-    assert_eq!(sink.unit("data", "x").1.as_deref(), Some("Hz"));
+    assert_eq!(unit(&sink, "data", "x").1.as_deref(), Some("Hz"));
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 
     let (sink, report) = read_file("misc-multivariable.jdx");
-    assert_eq!(sink.column("data", "t"), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
-    assert_eq!(sink.unit("data", "x"), (Some("mg".into()), Some("mg".into()), "Weight".into()));
-    assert_eq!(sink.unit("data", "y").1.as_deref(), Some("Cel"));
+    assert_eq!(column(&sink, "data", "t"), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(unit(&sink, "data", "x"), (Some("mg".into()), Some("mg".into()), "Weight".into()));
+    assert_eq!(unit(&sink, "data", "y").1.as_deref(), Some("Cel"));
     assert!(report.warnings.iter().any(|w| w.contains("VAR_DIM")), "{:?}", report.warnings);
 }
 
@@ -248,7 +211,7 @@ fn labels_metadata_and_text() {
     assert!(report.text.contains("mm on paper"), "header $$ comments are searchable");
     // The file declares 16385 points (FIRSTX, LASTX and DELTAX agree on it) but holds 16384:
     // X keeps the declared spacing and the shortfall is a warning.
-    let x = sink.column("data", "x");
+    let x = column(&sink, "data", "x");
     assert_eq!(x.len(), 16384);
     assert_eq!(x[0], 16.089531599);
     assert!((x[16383] - (-0.746542441 + 0.001027655)).abs() < 1e-6);
@@ -257,15 +220,15 @@ fn labels_metadata_and_text() {
         "{:?}",
         report.warnings
     );
-    assert_eq!(sink.unit("data", "x").1.as_deref(), Some("[ppm]"));
-    assert!((sink.column("data", "y")[0] - -0.000111519 * 160.199999131).abs() < 1e-12);
+    assert_eq!(unit(&sink, "data", "x").1.as_deref(), Some("[ppm]"));
+    assert!((column(&sink, "data", "y")[0] - -0.000111519 * 160.199999131).abs() < 1e-12);
 
     let (sink, report) = read_file("misc-camelLabels.jdx");
     // `##first X=` is FIRSTX; `##$test=` a private label.
     assert_eq!(block(&report, 0)["FIRST X"], 0.905);
     assert_eq!(block(&report, 0)["$TEST"], "abc");
-    assert_eq!(sink.column("peaks", "x")[0], 0.905);
-    assert_eq!(sink.unit("peaks", "x").1.as_deref(), Some("V"));
+    assert_eq!(column(&sink, "peaks", "x")[0], 0.905);
+    assert_eq!(unit(&sink, "peaks", "x").1.as_deref(), Some("V"));
 
     let (sink, report) = read_file("misc-uv.jdx");
     let link = block(&report, 0);
@@ -275,17 +238,17 @@ fn labels_metadata_and_text() {
     assert_eq!(members.len(), 2);
     assert_eq!(members[1]["YUNITS"], "VARIANCE");
     assert_eq!(members[1]["tables"], json!(["block_2"]));
-    assert_eq!(sink.unit("data", "x"), (Some("NANOMETERS".into()), Some("nm".into()), "X".into()));
-    assert_eq!(sink.column("block_2", "y")[0], 0.209917782629);
+    assert_eq!(unit(&sink, "data", "x"), (Some("NANOMETERS".into()), Some("nm".into()), "X".into()));
+    assert_eq!(column(&sink, "block_2", "y")[0], 0.209917782629);
     assert_eq!(report.metadata["jcamp_version"], 4.24);
 
     let (sink, _) = read_file("misc-mass_ACD.jdx");
-    assert_eq!(sink.column("peaks", "x")[..3], [20.0, 22.0, 23.0]);
-    assert_eq!(sink.column("peaks", "y")[3], 1137.004757);
-    assert_eq!(sink.unit("peaks", "x").1.as_deref(), Some("{m/z}"));
+    assert_eq!(column(&sink, "peaks", "x")[..3], [20.0, 22.0, 23.0]);
+    assert_eq!(column(&sink, "peaks", "y")[3], 1137.004757);
+    assert_eq!(unit(&sink, "peaks", "x").1.as_deref(), Some("{m/z}"));
 
     let (sink, report) = read_file("structure-assigned.jdx");
-    assert_eq!(sink.column("peaks_2", "w"), [3.0, 4.0, 5.0]);
+    assert_eq!(column(&sink, "peaks_2", "w"), [3.0, 4.0, 5.0]);
     let outer = block(&report, 0);
     let inner = outer["blocks"][0]["blocks"].as_array().unwrap();
     assert_eq!(inner[1]["PEAKASSIGNMENTS"], "(XYWA)\n(1, 2, 3, <3>)\n(2, 3, 4, <5>)");
@@ -295,7 +258,7 @@ fn labels_metadata_and_text() {
 #[test]
 fn a_missing_final_end_is_a_warning() {
     let (sink, report) = read_file("structure-noend.jdx");
-    assert_eq!(sink.column("peaks", "y"), [2.0, 3.0]);
+    assert_eq!(column(&sink, "peaks", "y"), [2.0, 3.0]);
     assert!(report.warnings.iter().any(|w| w.contains("without ##END")), "{:?}", report.warnings);
     let (_, report) = read_file("structure-normal.jdx");
     assert!(report.warnings.is_empty());
@@ -318,9 +281,9 @@ fn large_sections_stream_in_batches() {
     text.push_str("##END=\n");
     let (sink, report) = read_text(text.as_bytes()).unwrap();
     assert_eq!(sink.rows("data"), 100_000);
-    assert!(sink.batches[0].len() >= 4);
+    assert!(sink.tables[0].1.len() >= 4);
     assert_eq!(report.parameters["points"], 100_000);
-    assert_eq!(sink.column("data", "x")[99_999], 99_999.0);
+    assert_eq!(column(&sink, "data", "x")[99_999], 99_999.0);
 }
 
 #[test]

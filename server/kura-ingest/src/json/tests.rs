@@ -1,48 +1,21 @@
 //! JSON reading: arrays, NDJSON, nesting, late type changes, and broken input.
 
 use arrow::array::{Array, Float64Array, Int64Array, ListArray, StringArray, StructArray};
-use arrow::record_batch::RecordBatch;
 
 use super::*;
-use crate::SinkError;
+use crate::testing::CollectSink;
 
-#[derive(Default)]
-struct Collect {
-    started: Vec<TableStart>,
-    batches: Vec<RecordBatch>,
-    finished: usize,
-}
-
-impl TableSink for Collect {
-    fn begin_table(&mut self, table: TableStart) -> Result<(), SinkError> {
-        self.started.push(table);
-        self.batches.clear();
-        Ok(())
-    }
-    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
-        self.batches.push(batch.clone());
-        Ok(())
-    }
-    fn finish_table(&mut self) -> Result<(), SinkError> {
-        self.finished += 1;
-        Ok(())
-    }
-    fn discard_table(&mut self) {
-        self.batches.clear();
-    }
-}
-
-fn read(text: &str) -> Result<(Collect, ReadReport), ReadError> {
+fn read(text: &str) -> Result<(CollectSink, ReadReport), ReadError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data.json");
     std::fs::write(&path, text).unwrap();
-    let mut sink = Collect::default();
+    let mut sink = CollectSink::default();
     let report = JsonReader.read(&path, &mut sink, &mut |_| {})?;
     Ok((sink, report))
 }
 
-fn column<'a, T: 'static>(sink: &'a Collect, name: &str) -> &'a T {
-    let batch = &sink.batches[0];
+fn column<'a, T: 'static>(sink: &'a CollectSink, name: &str) -> &'a T {
+    let batch = &sink.tables[0].1[0];
     batch.column(batch.schema().index_of(name).unwrap()).as_any().downcast_ref::<T>().unwrap()
 }
 
@@ -63,7 +36,7 @@ fn an_array_of_records_becomes_a_table_with_structs_and_lists() {
     let peaks = column::<ListArray>(&sink, "peaks");
     assert_eq!(peaks.value_length(0), 2);
     assert_eq!(peaks.value_length(1), 0);
-    assert!(sink.started[0].columns.iter().any(|c| c.original_label == "peaks"));
+    assert!(sink.tables[0].0.columns.iter().any(|c| c.original_label == "peaks"));
 }
 
 #[test]
@@ -78,8 +51,8 @@ fn ndjson_streams_in_batches_and_missing_fields_are_null() {
     }
     let (sink, report) = read(&text).unwrap();
     assert_eq!(report.parameters["rows"], 20_000);
-    assert!(sink.batches.len() >= 3, "batches of at most 8192 rows");
-    let total: usize = sink.batches.iter().map(|b| b.num_rows()).sum();
+    assert!(sink.tables[0].1.len() >= 3, "batches of at most 8192 rows");
+    let total: usize = sink.tables[0].1.iter().map(|b| b.num_rows()).sum();
     assert_eq!(total, 20_000);
     let v = column::<Float64Array>(&sink, "v");
     assert!(v.is_null(1));

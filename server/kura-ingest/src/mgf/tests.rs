@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use arrow::array::{Array, Float64Array, Int64Array, StringArray};
 
 use super::*;
-use crate::mzml::tests::{Collect, column};
+use crate::mzml::tests::column;
+use crate::testing::CollectSink;
 
 fn testdata(name: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/mzml").join(name);
@@ -17,20 +18,20 @@ fn testdata(name: &str) -> PathBuf {
     path
 }
 
-fn read_path(path: &Path) -> Result<(Collect, ReadReport), ReadError> {
-    let mut sink = Collect::default();
+fn read_path(path: &Path) -> Result<(CollectSink, ReadReport), ReadError> {
+    let mut sink = CollectSink::default();
     let report = MgfReader.read(path, &mut sink, &mut |_| {})?;
     Ok((sink, report))
 }
 
-fn read(text: &str) -> Result<(Collect, ReadReport), ReadError> {
+fn read(text: &str) -> Result<(CollectSink, ReadReport), ReadError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.mgf");
     std::fs::write(&path, text).unwrap();
     read_path(&path)
 }
 
-fn message(result: Result<(Collect, ReadReport), ReadError>) -> String {
+fn message(result: Result<(CollectSink, ReadReport), ReadError>) -> String {
     match result {
         Err(ReadError::Malformed { format: "mgf", message }) => message,
         Err(e) => panic!("expected a malformed-mgf error, got {e}"),
@@ -50,7 +51,7 @@ fn the_pyteomics_file_gives_spectra_peaks_and_global_parameters() {
     assert_eq!(report.metadata["global"]["ITOLU"], "Da");
     assert!(report.text.contains("Spectrum 2"));
 
-    let (start, spectra) = sink.table("spectra");
+    let (start, spectra) = (&sink.get("spectra").0, sink.table("spectra"));
     let names: Vec<_> = start.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
@@ -84,7 +85,7 @@ fn the_pyteomics_file_gives_spectra_peaks_and_global_parameters() {
     assert_eq!(start.columns[2].ucum.as_deref(), Some("{m/z}"));
     assert_eq!(column::<Int64Array>(&spectra, "peaks").values(), &[6, 6]);
 
-    let (start, peaks) = sink.table("peaks");
+    let (start, peaks) = (&sink.get("peaks").0, sink.table("peaks"));
     let names: Vec<_> = start.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["spectrum_index", "mz", "intensity", "charge"]);
     assert_eq!(start.columns[1].ucum.as_deref(), Some("{m/z}"));
@@ -118,11 +119,11 @@ fn many_spectra_stream_in_batches_and_repeated_keys_are_kept() {
     assert_eq!(report.parameters["peaks"], 100_000);
     let peaks = &sink.tables.iter().find(|(t, _)| t.name == "peaks").unwrap().1;
     assert_eq!(peaks.len(), 2, "batches of at most 65,536 peaks");
-    let (_, spectra) = sink.table("spectra");
+    let spectra = sink.table("spectra");
     assert_eq!(spectra.num_rows(), 10_000);
     assert_eq!(column::<StringArray>(&spectra, "seq").value(9999), "PEPTIDE");
     assert_eq!(column::<StringArray>(&spectra, "params").value(0), r#"[{"key":"SEQ","value":"PEPTIDES"}]"#);
-    assert!(sink.table("peaks").1.num_columns() == 3, "no charge column without charges");
+    assert!(sink.table("peaks").num_columns() == 3, "no charge column without charges");
 }
 
 #[test]
@@ -153,7 +154,7 @@ fn broken_mgf_gives_precise_errors() {
     ));
 }
 
-fn read_bytes(bytes: &[u8]) -> Result<(Collect, ReadReport), ReadError> {
+fn read_bytes(bytes: &[u8]) -> Result<(CollectSink, ReadReport), ReadError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.mgf");
     std::fs::write(&path, bytes).unwrap();

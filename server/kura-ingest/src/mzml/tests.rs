@@ -8,40 +8,9 @@ use arrow::array::{Array, Float64Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
 
 use super::*;
-use crate::{SinkError, TableStart};
+use crate::testing::CollectSink;
 
 /// Every table a reader writes, with its batches.
-#[derive(Default)]
-pub(crate) struct Collect {
-    pub tables: Vec<(TableStart, Vec<RecordBatch>)>,
-    pub finished: usize,
-}
-
-impl TableSink for Collect {
-    fn begin_table(&mut self, table: TableStart) -> Result<(), SinkError> {
-        self.tables.push((table, Vec::new()));
-        Ok(())
-    }
-    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
-        self.tables.last_mut().expect("a table is open").1.push(batch.clone());
-        Ok(())
-    }
-    fn finish_table(&mut self) -> Result<(), SinkError> {
-        self.finished += 1;
-        Ok(())
-    }
-    fn discard_table(&mut self) {
-        self.tables.pop();
-    }
-}
-
-impl Collect {
-    pub fn table(&self, name: &str) -> (&TableStart, RecordBatch) {
-        let (start, batches) = self.tables.iter().find(|(t, _)| t.name == name).unwrap_or_else(|| panic!("no {name}"));
-        (start, arrow::compute::concat_batches(&start.schema, batches).unwrap())
-    }
-}
-
 pub(crate) fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> &'a T {
     batch.column(batch.schema().index_of(name).unwrap()).as_any().downcast_ref::<T>().unwrap()
 }
@@ -56,17 +25,17 @@ fn testdata(name: &str) -> PathBuf {
     path
 }
 
-fn read_path(path: &std::path::Path, reader: MzmlReader) -> Result<(Collect, ReadReport), ReadError> {
-    let mut sink = Collect::default();
+fn read_path(path: &std::path::Path, reader: MzmlReader) -> Result<(CollectSink, ReadReport), ReadError> {
+    let mut sink = CollectSink::default();
     let report = reader.read(path, &mut sink, &mut |_| {})?;
     Ok((sink, report))
 }
 
-fn read_bytes(bytes: &[u8]) -> Result<(Collect, ReadReport), ReadError> {
+fn read_bytes(bytes: &[u8]) -> Result<(CollectSink, ReadReport), ReadError> {
     read_bytes_with(bytes, MzmlReader::default())
 }
 
-fn read_bytes_with(bytes: &[u8], reader: MzmlReader) -> Result<(Collect, ReadReport), ReadError> {
+fn read_bytes_with(bytes: &[u8], reader: MzmlReader) -> Result<(CollectSink, ReadReport), ReadError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("test.mzML");
     std::fs::write(&path, bytes).unwrap();
@@ -101,7 +70,7 @@ fn test_file() -> Vec<u8> {
     std::fs::read(testdata("pyteomics-test.mzML")).unwrap()
 }
 
-fn message(result: Result<(Collect, ReadReport), ReadError>) -> String {
+fn message(result: Result<(CollectSink, ReadReport), ReadError>) -> String {
     match result {
         Ok(_) => panic!("expected an error"),
         Err(ReadError::Malformed { format, message }) => {
@@ -122,7 +91,7 @@ fn the_pyteomics_file_gives_spectra_and_peaks_equal_to_the_reference_arrays() {
     assert_eq!(report.parameters["peaks"], 2 * 19914);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 
-    let (start, spectra) = sink.table("spectra");
+    let (start, spectra) = (&sink.get("spectra").0, sink.table("spectra"));
     assert_eq!(spectra.num_rows(), 2);
     assert_eq!(column::<Int64Array>(&spectra, "index").values(), &[0, 1]);
     assert_eq!(column::<StringArray>(&spectra, "id").value(1), "controllerType=0 controllerNumber=1 scan=2");
@@ -148,7 +117,7 @@ fn the_pyteomics_file_gives_spectra_and_peaks_equal_to_the_reference_arrays() {
     assert_eq!(unit("base_peak_intensity").unit.as_deref(), Some("number of counts"));
     assert_eq!(unit("base_peak_intensity").ucum.as_deref(), Some("{counts}"));
 
-    let (start, peaks) = sink.table("peaks");
+    let (start, peaks) = (&sink.get("peaks").0, sink.table("peaks"));
     let names: Vec<_> = start.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["spectrum_index", "mz", "intensity"]);
     assert_eq!(start.columns[1].ucum.as_deref(), Some("{m/z}"));
@@ -170,7 +139,7 @@ fn the_pyteomics_file_gives_spectra_and_peaks_equal_to_the_reference_arrays() {
     }
     assert_eq!(&intensity[19914..], &intensity_ref[..]);
 
-    let (start, chromatograms) = sink.table("chromatograms");
+    let (start, chromatograms) = (&sink.get("chromatograms").0, sink.table("chromatograms"));
     assert_eq!(chromatograms.num_rows(), 48);
     assert_eq!(start.columns[1].name, "time");
     assert_eq!(start.columns[1].ucum.as_deref(), Some("min"));
@@ -327,14 +296,14 @@ fn integer_arrays_extra_arrays_precursors_and_derived_values() {
         ],
     );
     let (sink, report) = read_bytes(doc.as_bytes()).unwrap();
-    let (start, peaks) = sink.table("peaks");
+    let (start, peaks) = (&sink.get("peaks").0, sink.table("peaks"));
     let names: Vec<_> = start.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["spectrum_index", "mz", "intensity", "charge"]);
     // An intensity array without a unit is in arbitrary units.
     assert_eq!(start.columns[2].ucum.as_deref(), Some("[arb'U]"));
     assert_eq!(column::<Float64Array>(&peaks, "intensity").values(), &[10.0, 30.0, 20.0]);
     assert_eq!(column::<Float64Array>(&peaks, "charge").values(), &[1.0, 2.0, 3.0]);
-    let (_, spectra) = sink.table("spectra");
+    let spectra = sink.table("spectra");
     assert_eq!(column::<Float64Array>(&spectra, "precursor_mz").value(0), 445.34);
     assert_eq!(column::<Int64Array>(&spectra, "precursor_charge").value(0), 2);
     assert_eq!(column::<Int64Array>(&spectra, "ms_level").value(0), 2);
@@ -387,7 +356,7 @@ fn many_spectra_stream_in_bounded_batches() {
     };
     assert_eq!(batches("spectra"), [8192, 1808]);
     assert_eq!(batches("peaks"), [65_536, 34_464]);
-    let (_, peaks) = sink.table("peaks");
+    let (_, peaks) = (&sink.get("peaks").0, sink.table("peaks"));
     assert_eq!(column::<Int64Array>(&peaks, "spectrum_index").value(99_999), 9999);
     assert_eq!(column::<Float64Array>(&peaks, "mz").value(99_999), 109.0);
     assert_eq!(column::<Float64Array>(&peaks, "intensity").value(99_999), 9.0);

@@ -8,59 +8,22 @@ use base64::Engine;
 use serde_json::json;
 
 use super::*;
-use crate::reader::{SinkError, TableStart};
+use crate::testing::CollectSink;
 
 /// Records tables and kept files.
-#[derive(Default)]
-struct Collect {
-    tables: Vec<(TableStart, Vec<RecordBatch>)>,
-    kept: Vec<(String, Vec<u8>)>,
-}
-
-impl TableSink for Collect {
-    fn begin_table(&mut self, table: TableStart) -> Result<(), SinkError> {
-        self.tables.push((table, Vec::new()));
-        Ok(())
-    }
-    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
-        self.tables.last_mut().expect("begun").1.push(batch.clone());
-        Ok(())
-    }
-    fn finish_table(&mut self) -> Result<(), SinkError> {
-        Ok(())
-    }
-    fn discard_table(&mut self) {
-        self.tables.pop();
-    }
-    fn keep_file(&mut self, path: &str, bytes: &mut dyn std::io::Read) -> Result<(), SinkError> {
-        let mut v = Vec::new();
-        bytes.read_to_end(&mut v).map_err(|e| SinkError(e.to_string()))?;
-        self.kept.push((path.to_string(), v));
-        Ok(())
-    }
-}
-
-impl Collect {
-    fn table(&self, name: &str) -> &RecordBatch {
-        let (_, batches) =
-            self.tables.iter().find(|(t, _)| t.name == name).unwrap_or_else(|| panic!("no table {name}"));
-        &batches[0]
-    }
-}
-
 fn col<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> &'a T {
     batch.column(batch.schema().index_of(name).unwrap()).as_any().downcast_ref::<T>().unwrap()
 }
 
-fn read_bytes(bytes: &[u8]) -> Result<(Collect, ReadReport), ReadError> {
+fn read_bytes(bytes: &[u8]) -> Result<(CollectSink, ReadReport), ReadError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nb.ipynb");
     std::fs::write(&path, bytes).unwrap();
     read_at(&path)
 }
 
-fn read_at(path: &Path) -> Result<(Collect, ReadReport), ReadError> {
-    let mut sink = Collect::default();
+fn read_at(path: &Path) -> Result<(CollectSink, ReadReport), ReadError> {
+    let mut sink = CollectSink::default();
     let report = NotebookReader.read(path, &mut sink, &mut |_| {})?;
     Ok((sink, report))
 }
@@ -150,20 +113,20 @@ fn text_metadata_images_and_tables() {
     assert_eq!(m["tables"]["cell-3-1"]["primaryKey"], json!(["index"]));
     assert_eq!(m["tables"]["cell-2-3"]["source"], "text/csv");
 
-    let kept: Vec<_> = sink.kept.iter().map(|(p, _)| p.as_str()).collect();
+    let kept = sink.kept_paths();
     assert_eq!(kept, ["images/cell-2-2.png", "images/cell-3-2.jpeg", "images/cell-3-2.svg"]);
     assert_eq!(sink.kept[0].1, png());
     assert_eq!(sink.kept[1].1, vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]);
     assert_eq!(sink.kept[2].1, b"<svg></svg>");
     assert_eq!(report.parameters["images"].as_array().unwrap().len(), 3);
 
-    let csv = sink.table("cell-2-3");
+    let csv = &sink.table("cell-2-3");
     assert_eq!(col::<Int64Array>(csv, "time").values(), &[0, 1]);
     assert_eq!(col::<Float64Array>(csv, "T").values(), &[300.5, 301.0]);
-    let (start, _) = sink.tables.iter().find(|(t, _)| t.name == "cell-2-3").unwrap();
+    let (start, _) = sink.get("cell-2-3");
     assert_eq!(start.columns[1].ucum.as_deref(), Some("K"));
 
-    let res = sink.table("cell-3-1");
+    let res = &sink.table("cell-3-1");
     assert_eq!(col::<Int64Array>(res, "index").values(), &[0, 1]);
     let mass = col::<Float64Array>(res, "mass");
     assert_eq!((mass.value(0), mass.is_null(1)), (1.5, true));
@@ -172,7 +135,7 @@ fn text_metadata_images_and_tables() {
     assert_eq!(when.value(1) - when.value(0), 86_400_000_000);
     assert!(col::<StringArray>(res, "label").is_null(1));
     assert_eq!(col::<StringArray>(res, "odd").value(0), "1");
-    let (start, _) = sink.tables.iter().find(|(t, _)| t.name == "cell-3-1").unwrap();
+    let (start, _) = sink.get("cell-3-1");
     assert_eq!((start.columns[1].original_label.as_str(), start.columns[1].ucum.as_deref()), ("mass [mg]", Some("mg")));
     assert!(report.warnings.iter().any(|w| w.contains("column \"odd\" read as text: row 2")), "{:?}", report.warnings);
 }
@@ -208,7 +171,7 @@ fn bad_notebooks_fail_precisely() {
         (Vec::new(), "file is empty"),
     ];
     for (bytes, expected) in cases {
-        let err = read_bytes(&bytes).err().expect("read").to_string();
+        let err = read_bytes(&bytes).expect_err("read").to_string();
         assert!(err.contains(expected), "{expected}: {err}");
     }
 }

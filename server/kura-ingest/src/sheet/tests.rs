@@ -4,52 +4,20 @@
 use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
-use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
 
 use super::*;
-use crate::reader::{META_UCUM, SinkError, TableStart};
-
-#[derive(Default)]
-struct Collect {
-    tables: Vec<(TableStart, Vec<RecordBatch>)>,
-    finished: usize,
-}
-
-impl TableSink for Collect {
-    fn begin_table(&mut self, table: TableStart) -> Result<(), SinkError> {
-        self.tables.push((table, Vec::new()));
-        Ok(())
-    }
-    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
-        self.tables.last_mut().expect("begun").1.push(batch.clone());
-        Ok(())
-    }
-    fn finish_table(&mut self) -> Result<(), SinkError> {
-        self.finished += 1;
-        Ok(())
-    }
-    fn discard_table(&mut self) {
-        self.tables.pop();
-    }
-}
-
-impl Collect {
-    fn table(&self, name: &str) -> RecordBatch {
-        let (start, batches) =
-            self.tables.iter().find(|(t, _)| t.name == name).unwrap_or_else(|| panic!("no table {name}"));
-        concat_batches(&start.schema, batches).unwrap()
-    }
-}
+use crate::reader::META_UCUM;
+use crate::testing::CollectSink;
 
 fn col<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> &'a T {
     batch.column(batch.schema().index_of(name).unwrap()).as_any().downcast_ref::<T>().unwrap()
 }
 
-fn read_path(path: &Path, batch_rows: usize) -> Result<(Collect, ReadReport), ReadError> {
-    let mut sink = Collect::default();
+fn read_path(path: &Path, batch_rows: usize) -> Result<(CollectSink, ReadReport), ReadError> {
+    let mut sink = CollectSink::default();
     let report = read_workbook(path, &mut sink, &mut |_| {}, batch_rows)?;
     Ok((sink, report))
 }

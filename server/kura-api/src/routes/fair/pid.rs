@@ -18,7 +18,7 @@ use crate::state::AppState;
 /// The dataset's name, for an id the caller may know (visibility is checked by the caller of
 /// this function through `authorize`).
 async fn name_of(state: &AppState, id: &str) -> Result<String, ApiError> {
-    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found("dataset"))?;
+    let id = crate::routes::parse_id(id, "dataset")?;
     Ok(state.catalog.dataset_by_id(id).await?.name)
 }
 

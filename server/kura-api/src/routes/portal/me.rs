@@ -146,7 +146,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let user = ctx.user()?;
-    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found("token"))?;
+    let id = crate::routes::parse_id(&id, "token")?;
     state.catalog.revoke_token(Some(user), id).await?;
     Ok(see_other("/me#tokens"))
 }

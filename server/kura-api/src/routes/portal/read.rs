@@ -219,7 +219,7 @@ struct ReadPage {
 /// The draft and its raw file `file_id`, for an editor of the draft; else 404.
 async fn raw_file(state: &AppState, ctx: &Ctx, name: &str, file_id: &str) -> Result<(Target, file::Model), ApiError> {
     let target = authorize(state, &ctx.caller, name, Which::Draft, Action::Edit).await?;
-    let id: uuid::Uuid = file_id.parse().map_err(|_| ApiError::not_found("file"))?;
+    let id = crate::routes::parse_id(file_id, "file")?;
     let file = state.catalog.file(target.version.id, id).await?;
     if file.role != FileRole::Raw.as_str() {
         return Err(ApiError::not_found("file"));

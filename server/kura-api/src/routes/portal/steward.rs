@@ -300,7 +300,7 @@ pub async fn answer(
     form: FormData,
 ) -> Result<Response, ApiError> {
     let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
-    let id: uuid::Uuid = id.parse().map_err(|_| ApiError::not_found("access request"))?;
+    let id = crate::routes::parse_id(&id, "access request")?;
     let request = state.catalog.access_request(target.dataset.id, id).await?;
     let answer = match form.get("decision") {
         "approve" => Answer::Approve { expires_at: date(form.get("expires"), "access until")? },

@@ -1,44 +1,11 @@
-//! An in-memory sink and helpers to write and read temporary files.
+//! Helpers to write temporary files and read them into `testing::CollectSink`.
 
 use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
 
 use crate::csv::{BATCH_ROWS, read_table};
-use crate::reader::{ReadError, ReadOptions, ReadReport, SinkError, TableSink, TableStart};
-
-/// Collects every finished table; discarded tables vanish like they would in a real sink.
-#[derive(Default)]
-pub(crate) struct MemSink {
-    pub tables: Vec<(TableStart, Vec<RecordBatch>)>,
-    open: Option<(TableStart, Vec<RecordBatch>)>,
-    pub discarded: usize,
-}
-
-impl TableSink for MemSink {
-    fn begin_table(&mut self, table: TableStart) -> Result<(), SinkError> {
-        assert!(self.open.is_none(), "begin_table while a table is open");
-        self.open = Some((table, Vec::new()));
-        Ok(())
-    }
-
-    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
-        let Some((start, batches)) = &mut self.open else { panic!("write_batch without a table") };
-        assert_eq!(batch.schema(), start.schema, "batch schema differs from the table's");
-        batches.push(batch.clone());
-        Ok(())
-    }
-
-    fn finish_table(&mut self) -> Result<(), SinkError> {
-        let table = self.open.take().expect("finish_table without a table");
-        self.tables.push(table);
-        Ok(())
-    }
-
-    fn discard_table(&mut self) {
-        assert!(self.open.take().is_some(), "discard_table without a table");
-        self.discarded += 1;
-    }
-}
+use crate::reader::{ReadError, ReadOptions, ReadReport, TableStart};
+use crate::testing::CollectSink;
 
 /// The result of reading one file: the report and the single table as one batch.
 pub(crate) struct Read {
@@ -51,10 +18,10 @@ pub(crate) struct Read {
 }
 
 pub(crate) fn read_path(path: &std::path::Path, batch_rows: usize) -> Result<Read, ReadError> {
-    let mut sink = MemSink::default();
+    let mut sink = CollectSink::default();
     let mut progress = Vec::new();
     let report = read_table(path, &mut sink, &mut |n| progress.push(n), batch_rows, &Default::default())?;
-    assert!(sink.open.is_none(), "table left open");
+    assert_eq!(sink.finished, sink.begun, "table left open");
     assert_eq!(sink.tables.len(), 1, "expected exactly one table");
     let (table, batches) = sink.tables.remove(0);
     let batch = concat_batches(&table.schema, &batches).expect("concat");
@@ -66,7 +33,7 @@ pub(crate) fn read_path(path: &std::path::Path, batch_rows: usize) -> Result<Rea
 pub(crate) fn read_bytes_options(bytes: &[u8], options: &ReadOptions) -> Result<Read, ReadError> {
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), bytes).expect("write temp file");
-    let mut sink = MemSink::default();
+    let mut sink = CollectSink::default();
     let report = read_table(file.path(), &mut sink, &mut |_| {}, BATCH_ROWS, options)?;
     let (table, batches) = sink.tables.remove(0);
     let batch = concat_batches(&table.schema, &batches).expect("concat");

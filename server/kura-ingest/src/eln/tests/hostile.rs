@@ -3,6 +3,7 @@
 
 use super::support::*;
 use crate::archive::tests::{build_zip, rename};
+use crate::testing::CollectSink;
 
 const CRATE: &str = r#"{"@context": "https://w3id.org/ro/crate/1.1/context", "@graph": [
   {"@id": "ro-crate-metadata.json", "@type": "CreativeWork", "about": {"@id": "./"},
@@ -16,7 +17,7 @@ fn eln(extra: &[(&str, &[u8])]) -> Vec<u8> {
     build_zip(&entries, true)
 }
 
-fn error_of(bytes: &[u8]) -> (Collect, String) {
+fn error_of(bytes: &[u8]) -> (CollectSink, String) {
     let (sink, result) = read_bytes(bytes);
     (sink, result.expect_err("archive should be refused").to_string())
 }
@@ -73,7 +74,7 @@ fn nested_archives_are_followed_to_the_depth_limit() {
             "crate/inner.zip.contents/deeper.zip"
         ]
     );
-    assert_eq!(sink.table("inner.b").rows, 1);
+    assert_eq!(sink.rows("inner.b"), 1);
     let source = &report.sources["inner.b"];
     assert_eq!((source.path.as_str(), source.reader), ("crate/inner.zip.contents/b.csv", "csv"));
     assert!(
@@ -90,7 +91,7 @@ fn a_member_that_fails_to_parse_fails_alone() {
         read_bytes(&eln(&[("crate/bad.json", b"{\"a\": 1, \"b\": [}"), ("crate/good.csv", b"x,y\n1,2\n3,4\n")]));
     let report = report.unwrap();
     assert_eq!(sink.kept.len(), 3);
-    assert_eq!(sink.table("good").rows, 2);
+    assert_eq!(sink.rows("good"), 2);
     assert!(
         report.warnings.iter().any(|w| w.starts_with("crate/bad.json: not read as json: ")),
         "{:?}",
@@ -113,8 +114,8 @@ fn empty_struct_json_and_double_slash_paths_do_not_fail_the_archive() {
     let zip = rename(rename(zip, "crate/dataXXrun.csv", "crate/data//run.csv"), "crate/YYnotes", "crate/./notes");
     let (sink, report) = read_bytes(&zip);
     let report = report.unwrap();
-    assert_eq!(sink.table("data_run").rows, 2);
-    assert_eq!(sink.table("settings").rows, 2);
+    assert_eq!(sink.rows("data_run"), 2);
+    assert_eq!(sink.rows("settings"), 2);
     assert_eq!(
         sink.kept_paths(),
         ["crate/ro-crate-metadata.json", "crate/settings.json", "crate/data/run.csv", "crate/notes/bad.json"]
