@@ -34,7 +34,7 @@ impl ApiError {
 
     /// The message a client sees (4xx only carry their text; see `IntoResponse`).
     pub fn message(&self) -> String {
-        if self.code.is_client_error() { self.message.clone() } else { "internal error".to_owned() }
+        if self.code.shows_message() { self.message.clone() } else { "internal error".to_owned() }
     }
 }
 

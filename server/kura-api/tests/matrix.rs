@@ -232,7 +232,8 @@ async fn build_world() -> World {
 /// Kinds: M = metadata read, D = data read, E = edit, P = manage access; W = a stored file that
 /// holds the masked column (data readers who may not see it get 404, as if it did not exist);
 /// C = rows naming the masked column (such readers get 400, as for a column that does not exist);
-/// R = a page of the draft's raw file (the edit letter; a dataset without a draft has no such page).
+/// R = a page of the draft's raw file (the edit letter; a dataset without a draft has no such page);
+/// K = cancelling a job (the edit letter; the job named does not exist, so editors get 404).
 const ENDPOINTS: &[(char, &str, &str)] = &[
     ('M', "GET", "/datasets/{n}"),
     ('M', "GET", "/datasets/{n}/versions"),
@@ -266,6 +267,10 @@ const ENDPOINTS: &[(char, &str, &str)] = &[
     // only, and only where a draft holds the file).
     ('R', "GET", "~/edit/{n}/files/{f}"),
     ('R', "POST", "~/edit/{n}/files/{f}/preview"),
+    // Cancelling a job (here one that never was): editors learn it does not exist, others are
+    // refused by the edit letter before any job is looked up.
+    ('K', "POST", "/datasets/{n}/jobs/00000000-0000-0000-0000-000000000000/cancel"),
+    ('K', "POST", "~/edit/{n}/jobs/00000000-0000-0000-0000-000000000000/cancel"),
     ('P', "GET", "~/steward/{n}"),
     ('P', "GET", "/datasets/{n}/grants"),
     ('P', "PUT", "/datasets/{n}/policy"),
@@ -309,7 +314,7 @@ fn status_for(letter: char, kind: char, actor: &str) -> u16 {
     match letter {
         'A' => 200,
         'N' => 404,
-        _ if actor == "anonymous" && matches!(kind, 'E' | 'P' | 'J' | 'R') => 401,
+        _ if actor == "anonymous" && matches!(kind, 'E' | 'P' | 'J' | 'R' | 'K') => 401,
         _ => 403,
     }
 }
@@ -387,7 +392,7 @@ async fn every_actor_level_and_endpoint_behaves_as_the_table_says() {
                     'D' | 'W' | 'C' => expected(actor, level).as_bytes()[1],
                     // Jobs are the owner group's to read, read-only tokens included.
                     'J' if actor == "read_only_steward" => b'A',
-                    'E' | 'J' | 'R' => expected(actor, level).as_bytes()[2],
+                    'E' | 'J' | 'R' | 'K' => expected(actor, level).as_bytes()[2],
                     _ => expected(actor, level).as_bytes()[3],
                 } as char;
                 let body = match *method {
@@ -400,6 +405,7 @@ async fn every_actor_level_and_endpoint_behaves_as_the_table_says() {
                 let want = match status_for(letter, *kind, actor) {
                     // Only the draft has raw files to read again; published versions have no page.
                     200 if *kind == 'R' && level != "draft" => 404,
+                    200 if *kind == 'K' => 404,
                     want => want,
                 };
                 if status != want {

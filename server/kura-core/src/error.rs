@@ -62,12 +62,17 @@ impl ErrorCode {
         self.http_status() < 500
     }
 
+    /// Whether a failure's own message reaches the caller (see [`ErrorCode::tell`]).
+    pub fn shows_message(self) -> bool {
+        self.is_client_error() || self == ErrorCode::Unavailable
+    }
+
     /// What a caller is told of a failure with this code, the one rule for HTTP and gRPC: a
     /// client error's message, and a 503's (written only to say what is unavailable, never with
     /// an underlying error's text); for other server errors only an id, under which the
     /// transport logs the cause.
     pub fn tell(self, message: &str) -> Told {
-        if self.is_client_error() || self == ErrorCode::Unavailable {
+        if self.shows_message() {
             Told { message: message.to_owned(), id: None }
         } else {
             let id = uuid::Uuid::now_v7();
