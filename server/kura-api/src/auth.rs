@@ -290,6 +290,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// Service functions take the principal: a `&Caller` is one.
+impl std::ops::Deref for Caller {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
 impl Caller {
     /// Platform administration needs an admin token.
     pub fn require_admin(&self) -> Result<(), ApiError> {

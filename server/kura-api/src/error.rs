@@ -5,7 +5,6 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kura_core::ErrorCode;
-use kura_core::HasErrorCode;
 use serde_json::json;
 
 /// An error as the API reports it.
@@ -53,23 +52,11 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Renders an error with its sources, for the log.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 macro_rules! from_domain {
     ($($t:ty),+) => {$(
         impl From<$t> for ApiError {
             fn from(err: $t) -> Self {
-                ApiError::new(err.code(), chain(&err))
+                kura_service::ServiceError::from(err).into()
             }
         }
     )+};
@@ -81,6 +68,12 @@ from_domain!(
     kura_ingest::IngestError,
     kura_search::SearchError
 );
+
+impl From<kura_service::ServiceError> for ApiError {
+    fn from(err: kura_service::ServiceError) -> Self {
+        ApiError::new(err.code, err.message)
+    }
+}
 
 impl From<axum::extract::multipart::MultipartError> for ApiError {
     fn from(err: axum::extract::multipart::MultipartError) -> Self {

@@ -2,7 +2,6 @@
 //! pages, PIDs, content negotiation, DCAT catalog, sitemap, OAI-PMH) at the root. Thin: handlers extract, call the
 //! catalog or the ingestor, and map the result; access decisions live in the services.
 
-pub mod access;
 pub mod auth;
 mod cookies;
 pub mod error;
@@ -21,10 +20,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use kura_catalog::Catalog;
 use kura_core::Config;
-use kura_ingest::{Ingestor, JobRunner};
-use kura_storage::ObjectStore;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -136,30 +132,10 @@ pub async fn open_state_with(
     config: Config,
     on_statement: Option<kura_catalog::StatementHook>,
 ) -> Result<AppState, ApiError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        ApiError::new(
-            kura_core::ErrorCode::Internal,
-            format!("cannot create data directory {}: {e}", config.data_dir.display()),
-        )
-    })?;
-    let catalog = Catalog::connect_with(&config.database_url(), on_statement).await?;
-    catalog.migrate().await?;
-    let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
-    let ingestor = Ingestor::new(catalog.clone(), store.clone());
-    let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
     let auth = Arc::new(auth::authority(&config)?);
+    let services = kura_service::Services::open(config, on_statement).await?;
     let login_limiter = Arc::new(login_limit::LoginLimiter::default());
-    Ok(AppState {
-        config: Arc::new(config),
-        catalog,
-        store,
-        ingestor,
-        jobs,
-        auth,
-        login_limiter,
-        search: None,
-        rdf: None,
-    })
+    Ok(AppState { services, auth, login_limiter })
 }
 
 /// A bound, ready-to-run HTTP server.
@@ -179,7 +155,7 @@ impl Application {
         // Catch up before serving, then keep following the outbox.
         projector.catch_up().await.map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
         projector.clone().spawn(std::time::Duration::from_millis(300));
-        state.search = Some(projector);
+        state.services.search = Some(projector);
         let recovered = state.jobs.recover().await?;
         if recovered.failed > 0 || recovered.requeued > 0 {
             tracing::warn!(
@@ -198,7 +174,7 @@ impl Application {
         {
             let mut config = (*state.config).clone();
             config.base_url = Some(format!("http://{bound}"));
-            state.config = Arc::new(config);
+            state.services.config = Arc::new(config);
         }
         // The RDF store describes versions with their PID URLs, so it is built after the base URL
         // is settled: from the catalog at start, then from the outbox.
@@ -208,7 +184,7 @@ impl Application {
             rdf.rebuild().await.map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
         tracing::info!(datasets = described, graphs = rdf.store().graph_count(), "RDF store built");
         rdf.clone().spawn(std::time::Duration::from_millis(300));
-        state.rdf = Some(rdf);
+        state.services.rdf = Some(rdf);
         let router = router(state.clone());
         Ok(Application { listener, router, state })
     }

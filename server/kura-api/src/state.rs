@@ -1,27 +1,22 @@
-//! What every handler can reach.
+//! What every handler can reach: the use cases ([`Services`]) and what only HTTP needs.
 
 use std::sync::Arc;
 
 use kura_auth::Authority;
-use kura_catalog::Catalog;
-use kura_core::Config;
-use kura_ingest::{Ingestor, JobRunner};
-use kura_storage::ObjectStore;
+use kura_service::Services;
 
-/// Shared application state; cheap to clone.
+/// Shared application state; cheap to clone. Derefs to the [`Services`] handlers call.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pub config: Arc<Config>,
-    pub catalog: Catalog,
-    pub store: ObjectStore,
-    pub ingestor: Ingestor,
-    /// Runs ingest jobs in the background, `max_concurrent_ingests` at a time.
-    pub jobs: JobRunner,
+    pub services: Services,
     /// Kura's signing keys and the issuers it trusts.
     pub auth: Arc<Authority>,
     pub login_limiter: Arc<crate::login_limit::LoginLimiter>,
-    /// The search projection; opened by the server only (it holds the index's writer).
-    pub search: Option<kura_search::Projector>,
-    /// The RDF projection behind `/sparql`; built by the server once its base URL is known.
-    pub rdf: Option<kura_rdf::RdfProjector>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.services
+    }
 }

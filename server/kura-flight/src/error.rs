@@ -51,6 +51,12 @@ impl From<FlightError> for Status {
     }
 }
 
+impl From<kura_service::ServiceError> for FlightError {
+    fn from(e: kura_service::ServiceError) -> Self {
+        FlightError::new(e.code, e.message)
+    }
+}
+
 impl From<kura_catalog::CatalogError> for FlightError {
     fn from(e: kura_catalog::CatalogError) -> Self {
         FlightError::new(e.code(), e.to_string())

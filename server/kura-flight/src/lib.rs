@@ -2,10 +2,9 @@
 //!
 //! Thin over the capability code: [`server`] authenticates each call and dispatches to
 //! [`tables`] (plain Flight over Parquet tables) or [`sql_service`] (Flight SQL on DataFusion,
-//! [`sql`]). Access is decided by `kura_core::access::decide` through [`access`], exactly as the
+//! [`sql`]). Access is decided by `kura_service::access` (which calls `kura_core::access::decide`), exactly as the
 //! REST API decides it; masked columns never leave the server for callers who may not see them.
 
-pub mod access;
 pub mod auth;
 pub mod doget;
 pub mod encoded;
@@ -25,8 +24,7 @@ use std::sync::Arc;
 use arrow_flight::flight_service_server::FlightServiceServer;
 use kura_auth::Authority;
 use kura_auth::login_limit::LoginLimiter;
-use kura_catalog::Catalog;
-use kura_storage::ObjectStore;
+use kura_service::Services;
 use tokio::net::TcpListener;
 
 pub use error::FlightError;
@@ -35,8 +33,8 @@ pub use sql::SqlLimits;
 /// What every Flight call can reach; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct FlightContext {
-    pub catalog: Catalog,
-    pub store: ObjectStore,
+    /// The use cases every transport calls (the catalog and the store behind them).
+    pub services: Services,
     /// Kura's signing keys and the issuers it trusts (shared with the REST API).
     pub auth: Arc<Authority>,
     /// Failed sign-ins, counted together with the REST API's.
@@ -48,6 +46,13 @@ pub struct FlightContext {
     /// Parquet footers of the objects read lately.
     pub footers: Arc<footers::Footers>,
     data_dir: std::path::PathBuf,
+}
+
+impl std::ops::Deref for FlightContext {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.services
+    }
 }
 
 /// Default size limit of the encoded-row-group cache: 16 GiB.
@@ -62,8 +67,7 @@ impl FlightContext {
     /// (up to [`DEFAULT_ENCODED_CACHE_BYTES`] on disk and [`DEFAULT_MEMORY_CACHE_BYTES`] in memory;
     /// see [`FlightContext::with_encoded_cache`]).
     pub fn new(
-        catalog: Catalog,
-        store: ObjectStore,
+        services: Services,
         auth: Arc<Authority>,
         login_limiter: Arc<LoginLimiter>,
         data_dir: &std::path::Path,
@@ -71,11 +75,10 @@ impl FlightContext {
     ) -> Result<Self, FlightError> {
         let tickets = ticket::TicketKey::load_or_create(&data_dir.join("keys").join("flight-tickets.key"))
             .map_err(|e| FlightError::internal(format!("ticket key: {e}")))?;
-        let sql = sql::SqlEngine::new(&store, limits)?;
+        let sql = sql::SqlEngine::new(&services.store, limits)?;
         let encoded = open_cache(data_dir, DEFAULT_ENCODED_CACHE_BYTES, DEFAULT_MEMORY_CACHE_BYTES)?;
         Ok(FlightContext {
-            catalog,
-            store,
+            services,
             auth,
             login_limiter,
             tickets,

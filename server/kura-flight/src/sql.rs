@@ -35,8 +35,8 @@ use kura_catalog::audit::AuditRecord;
 use kura_core::{ErrorCode, Principal};
 
 use crate::FlightContext;
-use crate::access::{Readable, readable_tables};
 use crate::error::FlightError;
+use kura_service::readable::{Readable, readable_tables};
 
 /// The catalog name tables are registered under.
 pub const CATALOG: &str = "kura";

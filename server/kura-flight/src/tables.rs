@@ -20,11 +20,12 @@ use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStream
 use serde::Deserialize;
 
 use crate::FlightContext;
-use crate::access::{self, Readable};
 use crate::encoded;
 use crate::error::FlightError;
 use crate::filter;
 use crate::ticket::Work;
+use kura_service::access::{self, Which};
+use kura_service::readable::{self, Readable};
 
 /// Most endpoints one GetFlightInfo returns; more row groups are joined into ranges.
 pub const MAX_ENDPOINTS: usize = 64;
@@ -164,8 +165,9 @@ fn kept_groups(o: &Opened) -> Result<Vec<usize>, FlightError> {
 }
 
 async fn opened_for(ctx: &FlightContext, principal: &Principal, req: &TableRequest) -> Result<Opened, FlightError> {
-    let target = access::authorize(ctx, principal, &req.dataset, &req.version, Action::ReadData).await?;
-    let readable = access::readable_table(ctx, &target, &req.table).await?;
+    let target =
+        access::authorize(ctx, principal, &req.dataset, Which::Version(&req.version), Action::ReadData).await?;
+    let readable = readable::readable_table(ctx, principal, &target, &req.table).await?;
     open(ctx, readable, req.columns.as_deref(), req.filter.as_deref()).await
 }
 
@@ -179,7 +181,7 @@ fn path_of(r: &Readable) -> FlightDescriptor {
 /// `criteria`, when not empty, is a dataset name.
 pub async fn list(ctx: &FlightContext, principal: &Principal, criteria: &[u8]) -> Result<Vec<FlightInfo>, FlightError> {
     let name = std::str::from_utf8(criteria).map_err(|_| FlightError::invalid("criteria is a dataset name"))?.trim();
-    let tables = access::readable_tables(ctx, principal, (!name.is_empty()).then_some(name), false).await?;
+    let tables = readable::readable_tables(ctx, principal, (!name.is_empty()).then_some(name), false).await?;
     let mut out = Vec::with_capacity(tables.len());
     for (readable, _) in tables {
         let descriptor = path_of(&readable);

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use kura_api::AppState;
 use kura_catalog::Visibility;
 use kura_catalog::audit::Actor;
 use kura_catalog::consortia::Member;
@@ -15,6 +14,7 @@ use kura_catalog::policies::Policy;
 use kura_catalog::requests::Answer;
 use kura_catalog::users::{LOCAL_ISSUER, NewUser};
 use kura_core::access::{AccessLevel, Role};
+use kura_service::Services;
 use uuid::Uuid;
 
 /// Who the audit log says acted, and through which surface.
@@ -122,7 +122,7 @@ fn level(name: &str, until: Option<DateTime<Utc>>, consortia: Vec<Uuid>) -> anyh
     })
 }
 
-pub async fn run(state: &AppState, command: AdminCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(state: &Services, command: AdminCommand) -> anyhow::Result<ExitCode> {
     let catalog = &state.catalog;
     match command {
         AdminCommand::Token { name } => println!("{}", catalog.create_admin_token(&name).await?.1),
@@ -171,7 +171,7 @@ pub async fn run(state: &AppState, command: AdminCommand) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-async fn answer(state: &AppState, dataset: &str, request: Uuid, answer: Answer) -> anyhow::Result<()> {
+async fn answer(state: &Services, dataset: &str, request: Uuid, answer: Answer) -> anyhow::Result<()> {
     let ds = state.catalog.dataset_by_name(dataset, &Visibility::everything()).await?;
     let request = state.catalog.access_request(ds.id, request).await?;
     let answered = state.catalog.answer_request(&request, answer, None, ACTOR).await?;

@@ -106,12 +106,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { demo } => {
             let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             if demo {
-                demo::prepare(&state).await?;
+                demo::prepare(&state.services).await?;
             }
             let flight_addr = state.config.flight_addr.clone();
             let flight_ctx = kura_flight::FlightContext::new(
-                state.catalog.clone(),
-                state.store.clone(),
+                state.services.clone(),
                 state.auth.clone(),
                 state.login_limiter.clone(),
                 &state.config.data_dir,
@@ -141,7 +140,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => ingest::run(config, args).await,
         Command::Read { files, out, in_process_hdf5 } => Ok(read(&files, &out, in_process_hdf5)),
         Command::Publish { dataset } => {
-            let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let state = services(config).await?;
             let ds = state.catalog.dataset_by_name(&dataset, &kura_catalog::Visibility::everything()).await?;
             let draft = state.catalog.existing_draft(ds.id).await?;
             let published = state.catalog.publish(&draft).await?;
@@ -149,12 +148,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            services(config).await?;
             println!("catalog is up to date");
             Ok(ExitCode::SUCCESS)
         }
         Command::Reindex => {
-            let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let state = services(config).await?;
             let index = kura_search::SearchIndex::open(&state.config.data_dir.join("search"))?;
             let projector = kura_search::Projector::new(state.catalog.clone(), std::sync::Arc::new(index));
             let datasets = projector.rebuild().await?;
@@ -195,7 +194,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Gc { grace_seconds } => {
-            let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let state = services(config).await?;
             let referenced = state.catalog.referenced_hashes().await?;
             let report = state.store.collect_garbage(&referenced, Duration::from_secs(grace_seconds)).await?;
             println!(
@@ -205,10 +204,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Admin { command } => {
-            let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let state = services(config).await?;
             admin::run(&state, command).await
         }
     }
+}
+
+/// The use cases on the data directory, as the commands other than `serve` reach them.
+pub async fn services(config: kura_core::Config) -> anyhow::Result<kura_service::Services> {
+    kura_service::Services::open(config, None).await.map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn read(files: &[PathBuf], out: &std::path::Path, in_process_hdf5: bool) -> ExitCode {

@@ -1,10 +1,10 @@
 //! `serve --demo`: a demo organization, an admin token and a few small published datasets, so a
 //! newcomer has something to look at. Sample files are compiled into the binary.
 
-use kura_api::AppState;
 use kura_catalog::Visibility;
 use kura_catalog::datasets::NewDataset;
 use kura_ingest::{LocalFile, Progress};
+use kura_service::Services;
 use serde_json::json;
 
 /// (name, title, file, content, metadata in Kura's profile): each demo dataset carries full
@@ -89,7 +89,7 @@ fn samples() -> Vec<(&'static str, &'static str, &'static str, &'static str, ser
 }
 
 /// Creates what is missing of the demo, prints the admin token, and publishes the samples.
-pub async fn prepare(state: &AppState) -> anyhow::Result<()> {
+pub async fn prepare(state: &Services) -> anyhow::Result<()> {
     let catalog = &state.catalog;
     let org = catalog.ensure_organization("Kura Demo University", None).await?;
     let group = catalog.ensure_group(org.id, "Demo Lab").await?;

@@ -115,7 +115,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{} has no usable file name", source.display()))?;
         files.push(LocalFile { source: source.clone(), path: name.to_owned() });
     }
-    let mut state = kura_api::open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut state = crate::cli::services(config).await?;
     if let Some(threads) = args.threads {
         state.ingestor = state.ingestor.clone().with_threads(threads);
     }

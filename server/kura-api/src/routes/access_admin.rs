@@ -17,10 +17,10 @@ use kura_core::HasErrorCode;
 use kura_core::access::{Action, Role};
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Which, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use kura_service::access::{Which, authorize};
 
 /// Body of `POST /api/v1/organizations`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -194,7 +194,7 @@ pub async fn set_policy(
     Json(body): Json<Policy>,
 ) -> Result<Json<Policy>, ApiError> {
     let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
-    Ok(Json(crate::access::change_policy(&state, &target, &body, Actor::rest(&caller.0.actor)).await?))
+    Ok(Json(kura_service::policy::change_policy(&state, &target, &body, Actor::rest(&caller.0.actor)).await?))
 }
 
 /// Body of an access request.

@@ -10,11 +10,12 @@ use kura_catalog::{Page, PageRequest};
 use kura_core::FileRole;
 use kura_ingest::detect;
 
-use crate::access::{Target, Which, audit_read, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use kura_core::access::Action;
+use kura_service::Surface;
+use kura_service::access::{Target, Which, audit_read, authorize};
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/files", tag = "files", params(("name" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "one part per file; the part's file name is its path in the dataset"),
@@ -149,7 +150,8 @@ pub async fn download(
     let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadData).await?;
     // A file holding a column hidden from the caller answers as if it did not exist.
     let f = state.catalog.visible_file(target.version.id, file_id, &target.disclosure(&caller)).await?;
-    audit_read(&state, &caller, &target, "data.download", &f.path, serde_json::json!({"file": f.id})).await?;
+    audit_read(&state, &caller, Surface::Rest, &target, "data.download", &f.path, serde_json::json!({"file": f.id}))
+        .await?;
     let file_name = f.path.rsplit('/').next().unwrap_or(&f.path).to_owned();
     in_collection(&state, &target, stream_object(&state, &f, &file_name).await?)
 }

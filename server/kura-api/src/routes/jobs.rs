@@ -8,11 +8,11 @@ use kura_catalog::entity::ingest_job;
 use kura_catalog::{Page, PageRequest};
 use kura_ingest::ReadOptions;
 
-use crate::access::{Which, authorize, editable_dataset, editable_job};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use kura_core::access::Action;
+use kura_service::access::{Which, authorize, editable_dataset, editable_job};
 
 /// Body of `POST …/draft/ingest` (optional): read parameters per raw file path. A file named
 /// here is read again even when it was ingested before, and its tables in the draft are
@@ -91,7 +91,7 @@ pub async fn get(
     caller: Caller,
     Path((name, job_id)): Path<(String, String)>,
 ) -> Result<Json<ingest_job::Model>, ApiError> {
-    Ok(Json(editable_job(&state, &caller, &name, &job_id).await?))
+    Ok(Json(editable_job(&state, &caller, &name, super::parse_id(&job_id, "job")?).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/jobs", tag = "jobs", params(("name" = String, Path), PageRequest),
@@ -117,6 +117,6 @@ pub async fn cancel(
     caller: Caller,
     Path((name, job_id)): Path<(String, String)>,
 ) -> Result<Json<ingest_job::Model>, ApiError> {
-    let job = editable_job(&state, &caller, &name, &job_id).await?;
+    let job = editable_job(&state, &caller, &name, super::parse_id(&job_id, "job")?).await?;
     Ok(Json(state.jobs.cancel(&job).await?))
 }

@@ -10,11 +10,12 @@ use kura_core::ErrorCode;
 use kura_storage::parquet_io::{RowsRequest, read_rows};
 use serde::Deserialize;
 
-use crate::access::{Which, audit_read, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use kura_core::access::Action;
+use kura_service::Surface;
+use kura_service::access::{Which, audit_read, authorize};
 
 mod encode;
 
@@ -63,7 +64,7 @@ pub async fn rows(
     let columns =
         target.disclosure(&caller).projection(&t, requested).map_err(kura_storage::StorageError::UnknownColumn)?;
     let details = serde_json::json!({"table": t.id, "offset": query.offset, "limit": limit});
-    audit_read(&state, &caller, &target, "data.rows", &t.name, details).await?;
+    audit_read(&state, &caller, Surface::Rest, &target, "data.rows", &t.name, details).await?;
     let request = RowsRequest { columns, offset: query.offset, limit: Some(limit) };
     let (schema, batches) = read_rows(&state.store, &f.sha256, f.size as u64, &request).await?;
     // The first chunk is taken before answering, so that an early failure is a proper error

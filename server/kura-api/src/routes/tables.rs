@@ -4,12 +4,13 @@ use axum::response::Response;
 use kura_catalog::tables::TableInfo;
 use kura_catalog::{Page, PageRequest};
 
-use crate::access::{Which, audit_read, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::routes::files::{in_collection, stream_object};
 use crate::state::AppState;
 use kura_core::access::Action;
+use kura_service::Surface;
+use kura_service::access::{Which, audit_read, authorize};
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables", tag = "tables",
     params(("name" = String, Path), ("version" = String, Path), PageRequest),
@@ -53,7 +54,8 @@ pub async fn parquet(
     let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadData).await?;
     let t = state.catalog.table(target.version.id, &table).await?;
     let f = state.catalog.file(target.version.id, t.file_id).await?;
-    audit_read(&state, &caller, &target, "data.parquet", &t.name, serde_json::json!({"table": t.id})).await?;
+    audit_read(&state, &caller, Surface::Rest, &target, "data.parquet", &t.name, serde_json::json!({"table": t.id}))
+        .await?;
     let shown = target.disclosure(&caller);
     let response = if shown.hides_part_of(&t) {
         crate::routes::rows::parquet_without(&state, &f, &t, &shown).await?

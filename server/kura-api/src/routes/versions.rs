@@ -5,11 +5,11 @@ use kura_catalog::versions::DraftUpdate;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::access::{Which, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use kura_core::access::Action;
+use kura_service::access::{Which, authorize};
 
 /// Body of `PATCH /api/v1/datasets/{name}/draft`: fields left out stay as they are.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -44,8 +44,7 @@ pub async fn spawn_app_with(limits: kura_flight::SqlLimits) -> TestApp {
     let state = open_state(config).await.expect("open state");
     let (_, token) = state.catalog.create_admin_token("test").await.expect("token");
     let ctx = kura_flight::FlightContext::new(
-        state.catalog.clone(),
-        state.store.clone(),
+        state.services.clone(),
         state.auth.clone(),
         state.login_limiter.clone(),
         &state.config.data_dir,

@@ -19,10 +19,11 @@ use tokio::sync::mpsc;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use crate::access::{Target, audit_read};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use kura_service::Surface;
+use kura_service::access::{Target, audit_read};
 
 /// Bytes buffered before a chunk goes out.
 const CHUNK: usize = 64 * 1024;
@@ -79,7 +80,7 @@ pub(crate) async fn eln(
     );
     if may_read {
         let details = serde_json::json!({"files": files.len(), "tables": tables.len()});
-        audit_read(state, caller, target, "data.export", "export.eln", details).await?;
+        audit_read(state, caller, Surface::Rest, target, "data.export", "export.eln", details).await?;
     }
     let folder = crate_folder(view);
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);

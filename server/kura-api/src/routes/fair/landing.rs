@@ -17,11 +17,11 @@ use serde::Deserialize;
 use super::negotiate::{Format, negotiate};
 use super::page::{CallerView, VersionRow};
 use super::{accept, export, latest_target, metadata_error, not_acceptable, page, preview, view_of};
-use crate::access::{Target, Which, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::routes::portal::Ctx;
 use crate::state::AppState;
+use kura_service::access::{Target, Which, authorize};
 
 /// `?format=` and `?lang=`.
 #[derive(Debug, Default, Deserialize)]

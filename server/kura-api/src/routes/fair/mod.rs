@@ -19,10 +19,10 @@ use kura_core::access::{Action, sees_masked_columns};
 use kura_metadata::{DatasetView, MetadataError};
 use kura_rdf::Describer;
 
-use crate::access::{Target, Which, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use kura_service::access::{Target, Which, authorize};
 
 /// The node's describer (base URL and repository name from the configuration).
 pub(crate) fn describer(state: &AppState) -> Describer {
@@ -42,7 +42,7 @@ pub(crate) async fn latest_target(state: &AppState, caller: &Caller, name: &str)
         .or(versions.last())
         .map(|v| v.number.to_string())
         .ok_or_else(|| ApiError::not_found("dataset"))?;
-    authorize(state, caller, name, Which::Version(&chosen), Action::ReadMetadata).await
+    Ok(authorize(state, caller, name, Which::Version(&chosen), Action::ReadMetadata).await?)
 }
 
 /// The description of `target` for this caller: masked columns, and files holding them, only

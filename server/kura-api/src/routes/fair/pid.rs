@@ -10,10 +10,10 @@ use kura_core::access::Action;
 use kura_rdf::urls;
 
 use super::latest_target;
-use crate::access::{Which, authorize};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use kura_service::access::{Which, authorize};
 
 /// The dataset's name, for an id the caller may know (visibility is checked by the caller of
 /// this function through `authorize`).

@@ -6,10 +6,10 @@ use futures::StreamExt;
 use kura_catalog::audit::AuditRecord;
 use kura_storage::parquet_io::{RowsRequest, read_rows};
 
-use crate::access::Target;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use kura_service::access::Target;
 
 /// Rows shown per table.
 pub const PREVIEW_ROWS: u64 = 5;

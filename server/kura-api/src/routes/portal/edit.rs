@@ -17,9 +17,9 @@ use serde_json::{Value, json};
 use super::form::FormData;
 use super::text::Text;
 use super::{Ctx, Nav, day, see_other, state_label};
-use crate::access::{Which, authorize, editable_dataset};
 use crate::error::ApiError;
 use crate::state::AppState;
+use kura_service::access::{Which, authorize, editable_dataset};
 
 /// The editable fields as the form shows them.
 #[derive(Debug, Default)]
@@ -300,12 +300,12 @@ async fn draft_or_offer(
 ) -> Result<Result<dataset_version::Model, Response>, ApiError> {
     match authorize(state, &ctx.caller, name, Which::Draft, Action::Edit).await {
         Ok(target) => Ok(Ok(target.version)),
-        Err(e) if e.code() == ErrorCode::NotFound => {
+        Err(e) if e.code == ErrorCode::NotFound => {
             // Only the dataset's editors get this far: `Which::Draft` checks them first.
             editable_dataset(state, &ctx.caller, name).await?;
             Ok(Err(ctx.render(&NoDraftPage { t: ctx.t, nav: ctx.nav.clone(), name: name.to_owned() })?))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 

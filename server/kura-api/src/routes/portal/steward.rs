@@ -16,9 +16,9 @@ use kura_core::access::{AccessLevel, Action};
 use super::form::FormData;
 use super::text::Text;
 use super::{Ctx, Nav, day, see_other, state_label};
-use crate::access::{Which, authorize};
 use crate::error::ApiError;
 use crate::state::AppState;
+use kura_service::access::{Which, authorize};
 
 #[derive(Debug)]
 pub struct ReviewRow {
@@ -272,7 +272,7 @@ pub async fn set_policy(
         license: Some(form.get("license").to_owned()).filter(|l| !l.is_empty()),
         terms: Some(form.get("terms").to_owned()).filter(|l| !l.is_empty()),
     };
-    crate::access::change_policy(&state, &target, &policy, ctx.actor()).await?;
+    kura_service::policy::change_policy(&state, &target, &policy, ctx.actor()).await?;
     Ok(see_other(&format!("/steward/{name}?saved")))
 }
 

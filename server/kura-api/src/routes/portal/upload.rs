@@ -12,11 +12,11 @@ use kura_core::access::Action;
 
 use super::text::Text;
 use super::{Ctx, Nav, see_other, state_label};
-use crate::access::{Which, authorize, editable_job};
 use crate::error::ApiError;
 use crate::routes::files::{UploadBudget, commit_files, stage_part};
 use crate::routes::jobs::start_job;
 use crate::state::AppState;
+use kura_service::access::{Which, authorize, editable_job};
 
 #[derive(askama::Template)]
 #[template(path = "portal/new.html")]
@@ -173,7 +173,7 @@ pub async fn job(
     ctx: Ctx,
     Path((name, job)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let job = editable_job(&state, &ctx.caller, &name, &job).await?;
+    let job = editable_job(&state, &ctx.caller, &name, crate::routes::parse_id(&job, "job")?).await?;
     let job_id = job.id;
     let raw: std::collections::HashMap<String, uuid::Uuid> = state
         .catalog
@@ -226,7 +226,7 @@ pub async fn cancel_job(
     ctx: Ctx,
     Path((name, job)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let job = editable_job(&state, &ctx.caller, &name, &job).await?;
+    let job = editable_job(&state, &ctx.caller, &name, crate::routes::parse_id(&job, "job")?).await?;
     // A job that ended before the click arrived is no error: the page says how it ended.
     if let Err(e) = state.jobs.cancel(&job).await
         && e.code() != kura_core::ErrorCode::Conflict
