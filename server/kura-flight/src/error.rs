@@ -105,15 +105,8 @@ impl From<datafusion::error::DataFusionError> for FlightError {
                 let fe = inner.downcast_ref::<FlightError>().expect("checked");
                 FlightError::new(fe.code, fe.message.clone())
             }
-            // A table the caller may not read is not in their session: as if absent.
-            D::Plan(m) if m.contains("failed to resolve") || (m.starts_with("table '") && m.contains("not found")) => {
-                FlightError::new(ErrorCode::NotFound, m.clone())
-            }
             D::SQL(..) | D::Plan(_) | D::SchemaError(..) | D::NotImplemented(_) | D::Configuration(_) => {
                 FlightError::invalid(e.strip_backtrace())
-            }
-            D::Execution(m) if m.contains("not supported") || m.contains("not allowed") => {
-                FlightError::invalid(m.clone())
             }
             _ => FlightError::internal(e.strip_backtrace()),
         }

@@ -31,7 +31,6 @@ use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use kura_catalog::audit::AuditRecord;
 use kura_core::{ErrorCode, Principal};
 
 use crate::FlightContext;
@@ -261,10 +260,35 @@ pub async fn plan(
     query: &str,
 ) -> Result<(Session, DataFrame), FlightError> {
     let session = session(ctx, principal).await?;
+    check_tables_exist(&session, query)?;
     let df = tokio::time::timeout(ctx.sql.limits.time, session.context.sql_with_options(query, read_only()))
         .await
         .map_err(|_| timed_out(ctx))??;
     Ok((session, df))
+}
+
+/// Every table the query names is one the caller may read, else NOT_FOUND — as if absent, which
+/// for the caller it is: a table they may not read is not in their session. Decided on the parsed
+/// statement before planning, so no planner message is ever read for its meaning.
+fn check_tables_exist(session: &Session, query: &str) -> Result<(), FlightError> {
+    let state = session.context.state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let statement = state.sql_to_statement(query, &dialect)?;
+    // Only queries read tables; the planner refuses every other statement (read-only options).
+    let is_query = matches!(&statement, datafusion::sql::parser::Statement::Statement(s)
+        if matches!(**s, datafusion::sql::sqlparser::ast::Statement::Query(_)));
+    if !is_query {
+        return Ok(());
+    }
+    for reference in state.resolve_table_references(&statement)? {
+        let table_function = reference.schema().is_none() && state.table_functions().contains_key(reference.table());
+        let readable =
+            state.schema_for_ref(reference.clone()).is_ok_and(|schema| schema.table_exist(reference.table()));
+        if !readable && !table_function {
+            return Err(FlightError::not_found(&format!("table {reference}")));
+        }
+    }
+    Ok(())
 }
 
 fn timed_out(ctx: &FlightContext) -> FlightError {
@@ -286,15 +310,8 @@ pub async fn execute(
     let (session, df) = plan(ctx, principal, query).await?;
     let used: Vec<Readable> = session.used.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for r in &used {
-        ctx.catalog
-            .audit(AuditRecord {
-                actor: &principal.actor,
-                action: "data.sql",
-                surface: "flight",
-                dataset_id: Some(r.dataset.id),
-                target: Some(r.table.name.clone()),
-                details: serde_json::json!({"table": r.table.id, "version": r.version.number, "query": query}),
-            })
+        let details = serde_json::json!({"query": query});
+        kura_service::readable::audit_table_read(ctx, principal, kura_service::Surface::Flight, r, "data.sql", details)
             .await?;
     }
     // GetFlightInfo announced the logical plan's schema; the physical plan may differ in

@@ -10,7 +10,6 @@ use arrow::record_batch::RecordBatch;
 use arrow_flight::{FlightData, FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use kura_catalog::audit::AuditRecord;
 use kura_core::Principal;
 use kura_core::access::Action;
 use parquet::arrow::ProjectionMask;
@@ -24,6 +23,7 @@ use crate::encoded;
 use crate::error::FlightError;
 use crate::filter;
 use crate::ticket::Work;
+use kura_service::Surface;
 use kura_service::access::{self, Which};
 use kura_service::readable::{self, Readable};
 
@@ -309,23 +309,13 @@ pub async fn read(ctx: &FlightContext, principal: &Principal, work: Work) -> Res
     }
     let groups: Vec<usize> = kept_groups(&opened)?.into_iter().filter(|g| (first..end).contains(g)).collect();
     let r = &opened.readable;
-    ctx.catalog
-        .audit(AuditRecord {
-            actor: &principal.actor,
-            action: "data.flight",
-            surface: "flight",
-            dataset_id: Some(r.dataset.id),
-            target: Some(r.table.name.clone()),
-            details: serde_json::json!({
-                "table": r.table.id,
-                "version": r.version.number,
-                "row_groups": [first, end],
-                "columns": opened.schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
-                "filter": req.filter,
-                "limit": req.limit,
-            }),
-        })
-        .await?;
+    let details = serde_json::json!({
+        "row_groups": [first, end],
+        "columns": opened.schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
+        "filter": req.filter,
+        "limit": req.limit,
+    });
+    readable::audit_table_read(ctx, principal, Surface::Flight, r, "data.flight", details).await?;
     let schema = opened.schema.clone();
     if groups.is_empty() {
         return Ok(Rows::Batches(schema, futures::stream::empty().boxed()));

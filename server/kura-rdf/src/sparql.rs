@@ -136,6 +136,18 @@ pub enum SparqlError {
     Evaluation(String),
 }
 
+impl kura_core::HasErrorCode for SparqlError {
+    fn code(&self) -> kura_core::ErrorCode {
+        match self {
+            SparqlError::Syntax(_)
+            | SparqlError::BadGraph(_)
+            | SparqlError::TooManyResults(_)
+            | SparqlError::Evaluation(_) => kura_core::ErrorCode::BadRequest,
+            SparqlError::Timeout(_) => kura_core::ErrorCode::Unavailable,
+        }
+    }
+}
+
 /// A parsed query with the graphs it asks for (by `FROM`/`FROM NAMED` or the protocol).
 #[derive(Debug, Clone)]
 pub struct ParsedQuery {

@@ -14,4 +14,4 @@ pub use document::SearchDoc;
 pub use error::SearchError;
 pub use index::SearchIndex;
 pub use projection::Projector;
-pub use query::{Facet, FacetBucket, Hit, SearchRequest, SearchResults, Sort, Viewer};
+pub use query::{Facet, FacetBucket, Hit, SearchRequest, SearchResults, Sort, Viewer, parse_filters};

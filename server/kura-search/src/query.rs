@@ -54,6 +54,32 @@ pub enum Sort {
     Date,
 }
 
+impl Sort {
+    /// Reads `relevance` or `date` as a caller wrote it; none is relevance.
+    pub fn parse(text: Option<&str>) -> Result<Sort, crate::SearchError> {
+        match text {
+            None | Some("relevance") => Ok(Sort::Relevance),
+            Some("date") => Ok(Sort::Date),
+            Some(other) => {
+                Err(crate::SearchError::InvalidQuery(format!("unknown sort {other:?}: use relevance or date")))
+            }
+        }
+    }
+}
+
+/// Reads facet filters written as comma-separated `facet:value` (`format:csv,license:CC-BY-4.0`).
+pub fn parse_filters(text: &str) -> Result<Vec<(String, String)>, crate::SearchError> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            let (facet, value) = item
+                .split_once(':')
+                .ok_or_else(|| crate::SearchError::InvalidQuery(format!("filter {item:?} is not facet:value")))?;
+            Ok((facet.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
 /// A search.
 #[derive(Debug, Clone, Default)]
 pub struct SearchRequest {

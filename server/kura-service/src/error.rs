@@ -71,5 +71,6 @@ from_capability!(
     kura_catalog::CatalogError,
     kura_storage::StorageError,
     kura_ingest::IngestError,
-    kura_search::SearchError
+    kura_search::SearchError,
+    kura_rdf::sparql::SparqlError
 );

@@ -6,8 +6,13 @@
 
 pub mod access;
 pub mod error;
+pub mod exports;
+pub mod harvest;
 pub mod policy;
+pub mod preview;
 pub mod readable;
+pub mod search;
+pub mod sparql;
 
 use std::sync::Arc;
 

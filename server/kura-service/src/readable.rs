@@ -153,3 +153,28 @@ pub async fn readable_tables(
 fn hidden_from(principal: &Principal, target: &Target) -> Vec<String> {
     kura_core::access::hidden_columns(&principal.subject, &target.facts, &target.policy.masked_columns)
 }
+
+/// Records a read of `readable` (a stream of its rows, a query over it) in the audit log.
+pub async fn audit_table_read(
+    svc: &Services,
+    principal: &Principal,
+    surface: crate::Surface,
+    readable: &Readable,
+    action: &str,
+    details: serde_json::Value,
+) -> Result<(), ServiceError> {
+    let mut details = details;
+    details["table"] = serde_json::json!(readable.table.id);
+    details["version"] = serde_json::json!(readable.version.number);
+    svc.catalog
+        .audit(kura_catalog::audit::AuditRecord {
+            actor: &principal.actor,
+            action,
+            surface: surface.as_str(),
+            dataset_id: Some(readable.dataset.id),
+            target: Some(readable.table.name.clone()),
+            details,
+        })
+        .await?;
+    Ok(())
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kura_api::{Application, open_state};
+use kura_core::Principal;
 
 use crate::{admin, config, demo, ingest};
 
@@ -180,13 +181,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let index = kura_search::SearchIndex::open_read_only(&dir).with_context(|| {
                 format!("no search index in {}: run `kura serve` or `kura reindex` first", dir.display())
             })?;
-            let viewer = if admin {
-                kura_search::Viewer::Everything
-            } else {
-                kura_search::Viewer::Tokens(vec![kura_core::access::PUBLIC_TOKEN.into()])
-            };
+            let principal = if admin { Principal::admin("cli") } else { Principal::anonymous() };
             let request = kura_search::SearchRequest { query: query.join(" "), limit, ..Default::default() };
-            let results = index.search(&request, &viewer)?;
+            let results = kura_service::search::search_in(std::sync::Arc::new(index), &principal, request).await?;
             println!("{} datasets", results.total);
             for hit in &results.hits {
                 println!("{}\tv{}\t{}", hit.name, hit.version, hit.title);

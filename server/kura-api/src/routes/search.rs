@@ -2,8 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use kura_core::ErrorCode;
-use kura_search::{SearchRequest, SearchResults, Sort, Viewer};
+use kura_search::{SearchRequest, SearchResults, Sort, parse_filters};
 use serde::Deserialize;
 
 use crate::auth::Caller;
@@ -31,15 +30,6 @@ pub struct SearchQuery {
     pub filter: Option<String>,
 }
 
-/// The caller as the index sees it.
-pub(crate) fn viewer(caller: &Caller) -> Viewer {
-    kura_core::access::viewer_tokens(&caller.0.subject).map_or(Viewer::Everything, Viewer::Tokens)
-}
-
-fn projector(state: &AppState) -> Result<&kura_search::Projector, ApiError> {
-    state.search.as_ref().ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "search is not running in this process"))
-}
-
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchQuery),
     responses((status = 200, body = SearchResults), (status = 400, description = "the query does not parse")))]
 pub async fn search(
@@ -47,36 +37,21 @@ pub async fn search(
     caller: Caller,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<SearchResults>, ApiError> {
-    Ok(Json(run(&state, &caller, query).await?))
+    Ok(Json(kura_service::search::search(&state, &caller, query.request()?).await?))
 }
 
-/// Runs a search for the caller: their visibility goes into the index query (REST and portal).
-pub(crate) async fn run(state: &AppState, caller: &Caller, query: SearchQuery) -> Result<SearchResults, ApiError> {
-    let sort = match query.sort.as_deref() {
-        None | Some("relevance") => Sort::Relevance,
-        Some("date") => Sort::Date,
-        Some(other) => return Err(ApiError::bad_request(format!("unknown sort {other:?}: use relevance or date"))),
-    };
-    let mut filters = Vec::new();
-    for item in query.filter.as_deref().unwrap_or("").split(',').filter(|s| !s.is_empty()) {
-        let (facet, value) =
-            item.split_once(':').ok_or_else(|| ApiError::bad_request(format!("filter {item:?} is not facet:value")))?;
-        filters.push((facet.to_owned(), value.to_owned()));
+impl SearchQuery {
+    /// The search this query asks for (REST and the portal's search form).
+    pub fn request(self) -> Result<SearchRequest, ApiError> {
+        Ok(SearchRequest {
+            sort: Sort::parse(self.sort.as_deref())?,
+            filters: parse_filters(self.filter.as_deref().unwrap_or(""))?,
+            query: self.q,
+            offset: self.offset,
+            limit: self.limit.unwrap_or(kura_service::search::DEFAULT_LIMIT),
+            fuzzy: self.fuzzy,
+        })
     }
-    let request = SearchRequest {
-        query: query.q,
-        filters,
-        sort,
-        offset: query.offset,
-        limit: query.limit.unwrap_or(20).min(100),
-        fuzzy: query.fuzzy,
-    };
-    let index = projector(state)?.index().clone();
-    let viewer = viewer(caller);
-    let results = tokio::task::spawn_blocking(move || index.search(&request, &viewer))
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))??;
-    Ok(results)
 }
 
 /// Query of the suggestion endpoint.
@@ -93,10 +68,5 @@ pub async fn suggest(
     caller: Caller,
     Query(query): Query<SuggestQuery>,
 ) -> Result<Json<Vec<String>>, ApiError> {
-    let index = projector(&state)?.index().clone();
-    let viewer = viewer(&caller);
-    let titles = tokio::task::spawn_blocking(move || index.suggest(&query.q, &viewer, 8))
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))??;
-    Ok(Json(titles))
+    Ok(Json(kura_service::search::suggest(&state, &caller, query.q).await?))
 }

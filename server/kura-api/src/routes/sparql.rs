@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use kura_core::ErrorCode;
-use kura_rdf::sparql::{self, Form, Limits, ParsedQuery, ResultFormat, SparqlError};
+use kura_rdf::sparql::{self, Form, ParsedQuery, ResultFormat};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -108,12 +108,8 @@ async fn answer(state: &AppState, caller: Caller, params: Params, headers: &Head
             format!("queries are limited to {MAX_QUERY_BYTES} bytes"),
         ));
     }
-    let rdf = state
-        .rdf
-        .as_ref()
-        .ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "the SPARQL store is not running on this node"))?;
     let query = ParsedQuery::parse(&text, Some(&endpoint), &params.default_graphs, &params.named_graphs)
-        .map_err(sparql_error)?;
+        .map_err(kura_service::ServiceError::from)?;
     let form = query.form();
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = match &params.format {
@@ -121,30 +117,11 @@ async fn answer(state: &AppState, caller: Caller, params: Params, headers: &Head
         None => ResultFormat::negotiate(form, accept),
     }
     .ok_or_else(|| not_acceptable(form))?;
-    let body = sparql::run(rdf.store().clone(), caller.0.subject.clone(), query, format, limits(state))
-        .await
-        .map_err(sparql_error)?;
+    let body = kura_service::sparql::query(state, &caller, query, format).await?;
     Ok(([(header::CONTENT_TYPE, format.media_type()), (header::VARY, "accept")], body).into_response())
 }
 
 fn not_acceptable(form: Form) -> ApiError {
     let offered: Vec<&str> = sparql::offered(form).iter().map(|(t, _)| *t).collect();
     ApiError::new(ErrorCode::NotAcceptable, format!("not acceptable; offered: {}", offered.join(", ")))
-}
-
-fn sparql_error(e: SparqlError) -> ApiError {
-    let code = match e {
-        SparqlError::Syntax(_) | SparqlError::BadGraph(_) | SparqlError::TooManyResults(_) => ErrorCode::BadRequest,
-        SparqlError::Timeout(_) => ErrorCode::Unavailable,
-        SparqlError::Evaluation(_) => ErrorCode::BadRequest,
-    };
-    ApiError::new(code, e.to_string())
-}
-
-/// The limits of this node's endpoint, from its configuration.
-fn limits(state: &AppState) -> Limits {
-    Limits {
-        timeout: std::time::Duration::from_millis(state.config.sparql_timeout_ms),
-        max_results: state.config.sparql_max_results,
-    }
 }

@@ -27,7 +27,7 @@ const DEFAULT_PAGE: u64 = 20;
 /// Each public dataset once, at its newest version that is not withdrawn, by name.
 async fn public_datasets(state: &AppState) -> Result<Vec<HarvestItem>, ApiError> {
     let mut latest: HashMap<uuid::Uuid, HarvestItem> = HashMap::new();
-    for item in state.catalog.harvestable().await? {
+    for item in kura_service::harvest::listing(state).await? {
         if item.deleted() {
             continue;
         }

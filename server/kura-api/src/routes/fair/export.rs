@@ -9,12 +9,10 @@ use axum::body::Body;
 use axum::http::header;
 use axum::response::Response;
 use bytes::Bytes;
-use chrono::Utc;
 use futures::StreamExt;
 use kura_core::ErrorCode;
-use kura_core::access::{Action, Decision, decide};
+use kura_metadata::DatasetView;
 use kura_metadata::rocrate::{crate_file_path, crate_folder, crate_table_path, to_ro_crate};
-use kura_metadata::{DatasetView, FileView, TableView};
 use tokio::sync::mpsc;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
@@ -23,7 +21,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use kura_service::Surface;
-use kura_service::access::{Target, audit_read};
+use kura_service::access::Target;
 
 /// Bytes buffered before a chunk goes out.
 const CHUNK: usize = 64 * 1024;
@@ -43,30 +41,8 @@ pub(crate) async fn eln(
     target: &Target,
     view: &DatasetView,
 ) -> Result<Response, ApiError> {
-    let may_read = decide(&caller.0.subject, Action::ReadData, &target.facts, Utc::now()) == Decision::Allow;
-    if !may_read && target.version.state == "deaccessioned" {
-        return Err(ApiError::new(ErrorCode::Gone, "this version was deaccessioned: its data are no longer available"));
-    }
-    let mut files: Vec<&FileView> = Vec::new();
-    let mut tables: Vec<&TableView> = Vec::new();
-    if may_read {
-        // A file or stored Parquet holding a column this caller may not see is left out of the
-        // crate (the table's other columns are still described); the rows API serves the rest.
-        let shown = target.disclosure(caller);
-        let withheld = state.catalog.withheld_files(target.version.id, &shown).await?;
-        let base = super::describer(state).base_url().to_owned();
-        let withheld_urls: std::collections::HashSet<String> = withheld
-            .iter()
-            .map(|id| kura_rdf::urls::file_download(&base, &target.dataset.name, target.version.number, id))
-            .collect();
-        files = view.files.iter().filter(|f| !withheld_urls.contains(&f.download_url)).collect();
-        for t in &view.tables {
-            let info = state.catalog.table(target.version.id, &t.name).await?;
-            if t.sha256.is_some() && !withheld.contains(&info.file_id) && !shown.hides_part_of(&info) {
-                tables.push(t);
-            }
-        }
-    }
+    let contents = kura_service::exports::contents(state, caller, Surface::Rest, target, view, "export.eln").await?;
+    let (files, tables) = (contents.files, contents.tables);
     let metadata = serde_json::to_vec_pretty(&to_ro_crate(view, &files, &tables))
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
     let mut entries: Vec<Entry> = files
@@ -78,10 +54,6 @@ pub(crate) async fn eln(
             .iter()
             .filter_map(|t| Some(Entry { path: crate_table_path(t), sha256: t.sha256.clone()?, deflate: false })),
     );
-    if may_read {
-        let details = serde_json::json!({"files": files.len(), "tables": tables.len()});
-        audit_read(state, caller, Surface::Rest, target, "data.export", "export.eln", details).await?;
-    }
     let folder = crate_folder(view);
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let store = state.store.clone();

@@ -7,16 +7,15 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use kura_core::VersionState;
-use kura_core::access::{Action, Decision, Facts, decide};
+use kura_core::access::Action;
 use kura_metadata::{DatasetView, dataset_graph, to_datacite_xml, to_jsonld, to_ntriples, to_rdfxml, to_turtle};
 use kura_rdf::{signposting, urls};
 use serde::Deserialize;
 
 use super::negotiate::{Format, negotiate};
 use super::page::{CallerView, VersionRow};
-use super::{accept, export, latest_target, metadata_error, not_acceptable, page, preview, view_of};
+use super::{accept, export, latest_target, metadata_error, not_acceptable, page, view_of};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::routes::portal::Ctx;
@@ -159,13 +158,10 @@ async fn html(
 ) -> Result<Response, ApiError> {
     let caller = &ctx.caller;
     let view = &view_of(state, caller, target).await?;
-    let now = Utc::now();
-    let subject = &caller.0.subject;
     let withdrawn = is_withdrawn(target);
-    let as_draft = Facts { state: VersionState::Draft, ..target.facts.clone() };
     let who = CallerView {
-        may_read_data: decide(subject, Action::ReadData, &target.facts, now) == Decision::Allow,
-        may_edit: caller.0.can_write && decide(subject, Action::Edit, &as_draft, now) == Decision::Allow,
+        may_read_data: target.allows(caller, Action::ReadData),
+        may_edit: target.allows_editing(caller),
         anonymous: caller.0.is_anonymous(),
     };
     let base = state.config.base_url();
@@ -189,8 +185,7 @@ async fn html(
     page.nav = ctx.nav.clone();
     page.name = target.dataset.name.clone();
     page.signed_in = !caller.0.is_anonymous();
-    page.may_manage =
-        caller.0.can_write && decide(subject, Action::ManageAccess, &target.facts, now) == Decision::Allow;
+    page.may_manage = target.allows(caller, Action::ManageAccess);
     page.may_request = !withdrawn
         && !who.may_read_data
         && matches!(
@@ -200,10 +195,10 @@ async fn html(
     page.datacite = to_datacite_xml(view).map_err(metadata_error)?;
     if who.may_read_data && !withdrawn {
         for table in page.tables.iter_mut() {
-            table.preview = Some(preview::first_rows(state, caller, target, &table.name).await?);
+            table.preview = Some(kura_service::preview::first_rows(state, caller, target, &table.name).await?);
         }
         if !page.tables.is_empty() {
-            preview::audit_preview(state, caller, target, page.tables.len()).await?;
+            kura_service::preview::audit_preview(state, caller, target, page.tables.len()).await?;
         }
     }
     let body = askama::Template::render(&page)

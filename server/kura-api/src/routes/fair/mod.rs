@@ -10,7 +10,6 @@ pub mod landing;
 mod negotiate;
 mod page;
 pub mod pid;
-pub(crate) mod preview;
 
 use axum::http::{HeaderMap, header};
 use chrono::Utc;

@@ -40,7 +40,7 @@ pub struct TableRow {
     pub columns: Vec<ColumnRow>,
     pub provenance: Option<String>,
     /// The first rows, for callers who may read the data.
-    pub preview: Option<super::preview::Preview>,
+    pub preview: Option<kura_service::preview::Preview>,
 }
 
 #[derive(Debug)]

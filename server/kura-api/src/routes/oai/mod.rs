@@ -147,12 +147,12 @@ fn in_set(item: &HarvestItem, set: &str) -> bool {
 }
 
 async fn answer(state: &AppState, req: &Request, now: DateTime<Utc>) -> Result<String, OaiError> {
-    let internal = |e: kura_catalog::CatalogError| {
+    let internal = |e: kura_service::ServiceError| {
         let id = uuid::Uuid::now_v7();
         tracing::error!(error_id = %id, error = %e, "oai-pmh request failed");
         OaiError::new("badArgument", format!("the repository could not answer (error id {id})"))
     };
-    let items = state.catalog.harvestable().await.map_err(internal)?;
+    let items = kura_service::harvest::listing(state).await.map_err(internal)?;
     match req.verb {
         Verb::Identify => Ok(identify(state, &items)),
         Verb::ListMetadataFormats => {
@@ -222,7 +222,7 @@ fn identify(state: &AppState, items: &[HarvestItem]) -> String {
     out.into_string()
 }
 
-async fn list_sets(state: &AppState, items: &[HarvestItem]) -> Result<String, kura_catalog::CatalogError> {
+async fn list_sets(state: &AppState, items: &[HarvestItem]) -> Result<String, kura_service::ServiceError> {
     let groups: BTreeSet<uuid::Uuid> = items.iter().filter_map(|i| i.dataset.group_id).collect();
     let consortia: BTreeSet<uuid::Uuid> = items.iter().flat_map(|i| i.consortia.iter().copied()).collect();
     let mut subjects: BTreeMap<String, String> = BTreeMap::new();
@@ -233,13 +233,21 @@ async fn list_sets(state: &AppState, items: &[HarvestItem]) -> Result<String, ku
     if !groups.is_empty() {
         sets.push(("group".into(), "Owner groups".into()));
         let ids: Vec<_> = groups.into_iter().collect();
-        sets.extend(state.catalog.group_names(&ids).await?.into_iter().map(|g| (format!("group:{}", g.id), g.name)));
+        sets.extend(
+            kura_service::harvest::group_sets(state, &ids)
+                .await?
+                .into_iter()
+                .map(|g| (format!("group:{}", g.id), g.name)),
+        );
     }
     if !consortia.is_empty() {
         sets.push(("consortium".into(), "Consortia".into()));
         let ids: Vec<_> = consortia.into_iter().collect();
         sets.extend(
-            state.catalog.consortium_names(&ids).await?.into_iter().map(|c| (format!("consortium:{}", c.id), c.name)),
+            kura_service::harvest::consortium_sets(state, &ids)
+                .await?
+                .into_iter()
+                .map(|c| (format!("consortium:{}", c.id), c.name)),
         );
     }
     if !subjects.is_empty() {

@@ -8,7 +8,6 @@ use kura_catalog::PageRequest;
 use super::text::Text;
 use super::{Ctx, Nav};
 use crate::error::ApiError;
-use crate::routes::search::{SearchQuery, run};
 use crate::state::AppState;
 
 /// A dataset in a list.
@@ -33,7 +32,8 @@ struct HomePage {
 
 pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
     let vis = ctx.caller.visibility();
-    let all = run(&state, &ctx.caller, SearchQuery { limit: Some(0), ..Default::default() }).await?;
+    let counts = kura_search::SearchRequest { limit: 0, ..Default::default() };
+    let all = kura_service::search::search(&state, &ctx.caller, counts).await?;
     let by_access = all
         .facets
         .iter()

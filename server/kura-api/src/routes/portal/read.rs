@@ -21,10 +21,10 @@ use super::form::FormData;
 use super::text::Text;
 use super::{Ctx, Nav, see_other};
 use crate::error::ApiError;
-use crate::routes::fair::preview::{first_n_rows, rows_as_text};
 use crate::routes::jobs::read_again;
 use crate::state::AppState;
 use kura_service::access::{Target, Which, authorize};
+use kura_service::preview::{first_n_rows, rows_as_text};
 
 /// Rows shown of each table, and of a preview.
 const ROWS: u64 = 10;

@@ -8,7 +8,6 @@ use super::form::{FormData, parse, query};
 use super::text::Text;
 use super::{Ctx, Nav};
 use crate::error::ApiError;
-use crate::routes::search::{SearchQuery, run};
 use crate::state::AppState;
 
 const PAGE: usize = 10;
@@ -79,21 +78,21 @@ pub async fn search(State(state): State<AppState>, ctx: Ctx, uri: axum::http::Ur
     let offset: usize = form.get("offset").parse().unwrap_or(0);
     let filters: Vec<String> =
         form.all("filter").iter().flat_map(|f| f.split(',')).filter(|f| f.contains(':')).map(str::to_owned).collect();
-    let query = SearchQuery {
-        q: q.clone(),
-        sort: Some(sort.clone()),
+    let request = kura_search::SearchRequest {
+        query: q.clone(),
+        filters: kura_search::parse_filters(&filters.join(","))?,
+        sort: if sort == "date" { kura_search::Sort::Date } else { kura_search::Sort::Relevance },
         offset,
-        limit: Some(PAGE),
+        limit: PAGE,
         fuzzy,
-        filter: Some(filters.join(",")),
     };
-    let (results, error) = match run(&state, &ctx.caller, query).await {
+    let (results, error) = match kura_service::search::search(&state, &ctx.caller, request).await {
         Ok(r) => (r, None),
         // A query that does not parse is the reader's typo: show it on the page.
-        Err(e) if e.code() == kura_core::ErrorCode::BadRequest => {
-            (kura_search::SearchResults { total: 0, hits: Vec::new(), facets: Vec::new() }, Some(e.message()))
+        Err(e) if e.code == kura_core::ErrorCode::BadRequest => {
+            (kura_search::SearchResults { total: 0, hits: Vec::new(), facets: Vec::new() }, Some(e.message))
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let hits = results
         .hits

@@ -6,10 +6,10 @@ use futures::StreamExt;
 use kura_catalog::audit::AuditRecord;
 use kura_storage::parquet_io::{RowsRequest, read_rows};
 
-use crate::auth::Caller;
-use crate::error::ApiError;
-use crate::state::AppState;
-use kura_service::access::Target;
+use kura_core::Principal;
+
+use crate::access::Target;
+use crate::{ServiceError, Services, Surface};
 
 /// Rows shown per table.
 pub const PREVIEW_ROWS: u64 = 5;
@@ -22,26 +22,31 @@ pub struct Preview {
 }
 
 /// The first rows of table `name` of the target version, for this caller.
-pub async fn first_rows(state: &AppState, caller: &Caller, target: &Target, name: &str) -> Result<Preview, ApiError> {
-    first_n_rows(state, caller, target, name, PREVIEW_ROWS).await
+pub async fn first_rows(
+    svc: &Services,
+    principal: &Principal,
+    target: &Target,
+    name: &str,
+) -> Result<Preview, ServiceError> {
+    first_n_rows(svc, principal, target, name, PREVIEW_ROWS).await
 }
 
 /// [`first_rows`] with a chosen number of rows.
 pub async fn first_n_rows(
-    state: &AppState,
-    caller: &Caller,
+    svc: &Services,
+    principal: &Principal,
     target: &Target,
     name: &str,
     limit: u64,
-) -> Result<Preview, ApiError> {
-    let table = state.catalog.table(target.version.id, name).await?;
-    let file = state.catalog.file(target.version.id, table.file_id).await?;
-    let shown = target.disclosure(caller);
+) -> Result<Preview, ServiceError> {
+    let table = svc.catalog.table(target.version.id, name).await?;
+    let file = svc.catalog.file(target.version.id, table.file_id).await?;
+    let shown = target.disclosure(principal);
     let columns: Vec<&kura_catalog::entity::table_column::Model> =
         table.columns.iter().filter(|c| !shown.hides(&c.name)).collect();
     let request =
         RowsRequest { columns: Some(columns.iter().map(|c| c.name.clone()).collect()), offset: 0, limit: Some(limit) };
-    let (_, mut batches) = read_rows(&state.store, &file.sha256, file.size as u64, &request).await?;
+    let (_, mut batches) = read_rows(&svc.store, &file.sha256, file.size as u64, &request).await?;
     let mut preview = Preview {
         headers: columns
             .iter()
@@ -59,25 +64,29 @@ pub async fn first_n_rows(
 }
 
 /// A batch's rows as text, nulls empty.
-pub fn rows_as_text(batch: &arrow::record_batch::RecordBatch) -> Result<Vec<Vec<String>>, ApiError> {
+pub fn rows_as_text(batch: &arrow::record_batch::RecordBatch) -> Result<Vec<Vec<String>>, ServiceError> {
     let options = FormatOptions::default().with_null("");
     let formatters = batch
         .columns()
         .iter()
         .map(|a| ArrayFormatter::try_new(a.as_ref(), &options))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
+        .map_err(|e| ServiceError::internal(e.to_string()))?;
     Ok((0..batch.num_rows()).map(|row| formatters.iter().map(|f| f.value(row).to_string()).collect()).collect())
 }
 
 /// Records that the page showed data (the first rows of `tables` tables).
-pub async fn audit_preview(state: &AppState, caller: &Caller, target: &Target, tables: usize) -> Result<(), ApiError> {
-    state
-        .catalog
+pub async fn audit_preview(
+    svc: &Services,
+    principal: &Principal,
+    target: &Target,
+    tables: usize,
+) -> Result<(), ServiceError> {
+    svc.catalog
         .audit(AuditRecord {
-            actor: &caller.0.actor,
+            actor: &principal.actor,
             action: "data.preview",
-            surface: "web",
+            surface: Surface::Web.as_str(),
             dataset_id: Some(target.dataset.id),
             target: None,
             details: serde_json::json!({"version": target.version.number, "tables": tables, "rows": PREVIEW_ROWS}),
