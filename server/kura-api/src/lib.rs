@@ -5,9 +5,8 @@
 pub mod access;
 pub mod auth;
 mod cookies;
+mod csrf;
 pub mod error;
-/// Sign-in limits live in `kura-auth` so that every surface (REST, Flight) counts together.
-pub use kura_auth::login_limit;
 pub mod openapi;
 mod routes;
 mod session;
@@ -102,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/robots.txt", get(fair::catalog::robots))
         .nest("/api/v1", api)
         .layer(axum::middleware::from_fn(write_scope::writes_need_write_scope))
+        .layer(axum::middleware::from_fn(csrf::sessions_echo_the_csrf_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(portal::refusals_as_pages))
         .layer(axum::middleware::map_response(no_sniffing))
@@ -147,16 +147,14 @@ pub async fn open_state_with(
     let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
     let ingestor = Ingestor::new(catalog.clone(), store.clone());
     let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
-    let auth = Arc::new(auth::authority(&config)?);
-    let login_limiter = Arc::new(login_limit::LoginLimiter::default());
+    let credentials = Arc::new(kura_auth::CredentialResolver::new(auth::authority(&config)?, Arc::new(catalog.clone())));
     Ok(AppState {
         config: Arc::new(config),
         catalog,
         store,
         ingestor,
         jobs,
-        auth,
-        login_limiter,
+        credentials,
         search: None,
         rdf: None,
     })

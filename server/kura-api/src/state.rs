@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use kura_auth::Authority;
+use kura_auth::CredentialResolver;
 use kura_catalog::Catalog;
 use kura_core::Config;
 use kura_ingest::{Ingestor, JobRunner};
@@ -17,9 +17,9 @@ pub struct AppState {
     pub ingestor: Ingestor,
     /// Runs ingest jobs in the background, `max_concurrent_ingests` at a time.
     pub jobs: JobRunner,
-    /// Kura's signing keys and the issuers it trusts.
-    pub auth: Arc<Authority>,
-    pub login_limiter: Arc<crate::login_limit::LoginLimiter>,
+    /// Turns credentials into principals (with Kura's signing keys, the issuers it trusts and
+    /// the sign-in limiter); shared with the Flight server.
+    pub credentials: Arc<CredentialResolver>,
     /// The search projection; opened by the server only (it holds the index's writer).
     pub search: Option<kura_search::Projector>,
     /// The RDF projection behind `/sparql`; built by the server once its base URL is known.

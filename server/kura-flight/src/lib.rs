@@ -23,8 +23,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use kura_auth::Authority;
-use kura_auth::login_limit::LoginLimiter;
+use kura_auth::CredentialResolver;
 use kura_catalog::Catalog;
 use kura_storage::ObjectStore;
 use tokio::net::TcpListener;
@@ -37,10 +36,9 @@ pub use sql::SqlLimits;
 pub struct FlightContext {
     pub catalog: Catalog,
     pub store: ObjectStore,
-    /// Kura's signing keys and the issuers it trusts (shared with the REST API).
-    pub auth: Arc<Authority>,
-    /// Failed sign-ins, counted together with the REST API's.
-    pub login_limiter: Arc<LoginLimiter>,
+    /// Turns credentials into principals; shared with the REST API (and so are its keys and
+    /// its count of failed sign-ins).
+    pub credentials: Arc<CredentialResolver>,
     pub tickets: ticket::TicketKey,
     pub sql: sql::SqlEngine,
     /// Row groups already encoded as Flight messages (`data_dir/cache/flight`); `None`: off.
@@ -64,8 +62,7 @@ impl FlightContext {
     pub fn new(
         catalog: Catalog,
         store: ObjectStore,
-        auth: Arc<Authority>,
-        login_limiter: Arc<LoginLimiter>,
+        credentials: Arc<CredentialResolver>,
         data_dir: &std::path::Path,
         limits: SqlLimits,
     ) -> Result<Self, FlightError> {
@@ -76,8 +73,7 @@ impl FlightContext {
         Ok(FlightContext {
             catalog,
             store,
-            auth,
-            login_limiter,
+            credentials,
             tickets,
             sql,
             encoded,

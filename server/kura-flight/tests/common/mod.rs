@@ -46,8 +46,7 @@ pub async fn spawn_app_with(limits: kura_flight::SqlLimits) -> TestApp {
     let ctx = kura_flight::FlightContext::new(
         state.catalog.clone(),
         state.store.clone(),
-        state.auth.clone(),
-        state.login_limiter.clone(),
+        state.credentials.clone(),
         &state.config.data_dir,
         limits,
     )
