@@ -147,17 +147,9 @@ pub async fn open_state_with(
     let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
     let ingestor = Ingestor::new(catalog.clone(), store.clone());
     let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
-    let credentials = Arc::new(kura_auth::CredentialResolver::new(auth::authority(&config)?, Arc::new(catalog.clone())));
-    Ok(AppState {
-        config: Arc::new(config),
-        catalog,
-        store,
-        ingestor,
-        jobs,
-        credentials,
-        search: None,
-        rdf: None,
-    })
+    let credentials =
+        Arc::new(kura_auth::CredentialResolver::new(auth::authority(&config)?, Arc::new(catalog.clone())));
+    Ok(AppState { config: Arc::new(config), catalog, store, ingestor, jobs, credentials, search: None, rdf: None })
 }
 
 /// A bound, ready-to-run HTTP server.

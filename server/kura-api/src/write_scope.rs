@@ -37,7 +37,10 @@ pub async fn writes_need_write_scope(request: Request, next: Next) -> Response {
     let read_only =
         request.extensions().get::<Principal>().is_some_and(|p| !p.is_anonymous() && p.scope() < Scope::Write);
     if read_only && changes_state(request.method(), request.uri().path()) {
-        return RefusedCredentials::answer(request, ApiError::new(ErrorCode::Forbidden, "this credential is read-only"));
+        return RefusedCredentials::answer(
+            request,
+            ApiError::new(ErrorCode::Forbidden, "this credential is read-only"),
+        );
     }
     next.run(request).await
 }

@@ -95,7 +95,10 @@ mod tests {
         assert_eq!(AuthError::WeakPassword(12).code(), ErrorCode::BadRequest);
         assert_eq!(AuthError::KeyStore("disk full".into()).code(), ErrorCode::Internal);
         let wait = AuthError::TooManyAttempts(std::time::Duration::from_millis(10));
-        assert_eq!((wait.code(), wait.to_string().as_str()), (ErrorCode::ResourceExhausted, "too many failed sign-ins: try again in 1 s"));
+        assert_eq!(
+            (wait.code(), wait.to_string().as_str()),
+            (ErrorCode::ResourceExhausted, "too many failed sign-ins: try again in 1 s")
+        );
         let jwt = AuthError::RefusedJwt(Box::new(AuthError::Expired));
         assert_eq!(jwt.to_string(), "invalid or expired token", "the reason is not told");
         assert_eq!(std::error::Error::source(&jwt).map(ToString::to_string).as_deref(), Some("token has expired"));

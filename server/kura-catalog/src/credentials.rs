@@ -54,7 +54,8 @@ impl CredentialStore for Catalog {
         if let Some(user) = self.user_by_identity(issuer, subject).await? {
             return Ok(stored(user));
         }
-        let new = NewUser { issuer: issuer.into(), subject: subject.into(), kind: "person".into(), ..Default::default() };
+        let new =
+            NewUser { issuer: issuer.into(), subject: subject.into(), kind: "person".into(), ..Default::default() };
         match self.create_user(new).await {
             Ok(user) => Ok(stored(user)),
             // Two first requests at once: the other one recorded them.

@@ -23,4 +23,3 @@ pub(crate) async fn catalog(dir: &std::path::Path, migrations: Option<u32>) -> C
     Migrator::up(catalog.connection(), migrations).await.unwrap();
     catalog
 }
-

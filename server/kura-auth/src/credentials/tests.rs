@@ -84,8 +84,12 @@ fn resolver(store: Arc<Memory>) -> (CredentialResolver, Authority) {
         jwks: ExternalIssuer::jwks_from_json(&idp.keys.jwks().to_string()).unwrap(),
         algorithms: vec![Algorithm::EdDSA],
     };
-    let config =
-        AuthConfig { issuer: "https://kura.example".into(), audience: "kura".into(), leeway: 30, external: vec![external] };
+    let config = AuthConfig {
+        issuer: "https://kura.example".into(),
+        audience: "kura".into(),
+        leeway: 30,
+        external: vec![external],
+    };
     (CredentialResolver::new(Authority { keys: KeyStore::generate(), config }, store), idp)
 }
 

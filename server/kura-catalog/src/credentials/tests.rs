@@ -25,8 +25,12 @@ fn resolver(catalog: &Catalog) -> (CredentialResolver, Authority) {
         jwks: ExternalIssuer::jwks_from_json(&idp.keys.jwks().to_string()).unwrap(),
         algorithms: vec![jsonwebtoken::Algorithm::EdDSA],
     };
-    let config =
-        AuthConfig { issuer: "https://kura.example".into(), audience: "kura".into(), leeway: 30, external: vec![external] };
+    let config = AuthConfig {
+        issuer: "https://kura.example".into(),
+        audience: "kura".into(),
+        leeway: 30,
+        external: vec![external],
+    };
     let authority = Authority { keys: KeyStore::generate(), config };
     (CredentialResolver::new(authority, Arc::new(catalog.clone())), idp)
 }
