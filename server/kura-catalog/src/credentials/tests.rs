@@ -35,24 +35,35 @@ fn resolver(catalog: &Catalog) -> (CredentialResolver, Authority) {
     (CredentialResolver::new(authority, Arc::new(catalog.clone())), idp)
 }
 
-async fn local_user(catalog: &Catalog, name: &str) -> Uuid {
+/// A fresh catalog with a local account `ann` (password [`PASSWORD`]), and a resolver over it.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    catalog: Catalog,
+    resolver: CredentialResolver,
+    idp: Authority,
+    ann: Uuid,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalog(dir.path(), None).await;
+    let (resolver, idp) = resolver(&catalog);
     let new = NewUser {
         issuer: LOCAL_ISSUER.into(),
-        subject: name.into(),
+        subject: "ann".into(),
         password_hash: Some(kura_auth::hash_password(PASSWORD).unwrap()),
         ..Default::default()
     };
-    catalog.create_user(new).await.unwrap().id
+    let ann = catalog.create_user(new).await.unwrap().id;
+    Fixture { _dir: dir, catalog, resolver, idp, ann }
 }
 
 #[tokio::test]
 async fn tokens_sessions_and_passwords_resolve_with_their_scope() {
-    let dir = tempfile::tempdir().unwrap();
-    let catalog = catalog(dir.path(), None).await;
-    let (resolver, _) = resolver(&catalog);
-    let ann = local_user(&catalog, "ann").await;
+    let Fixture { catalog, resolver, ann, .. } = &fixture().await;
+    let ann = *ann;
 
-    let (_, read) = catalog.create_user_token(ann, "r", "read", None).await.unwrap();
+    let (read_row, read) = catalog.create_user_token(ann, "r", "read", None).await.unwrap();
     let reader = resolver.bearer(&read).await.unwrap();
     assert_eq!((reader.user_id, reader.can_write, reader.scope()), (Some(ann), false, Scope::Read));
     let exchanged = resolver.exchange(&reader).unwrap();
@@ -62,7 +73,7 @@ async fn tokens_sessions_and_passwords_resolve_with_their_scope() {
     assert!(resolver.bearer(&write).await.unwrap().can_write);
     let (_, admin) = catalog.create_admin_token("ops").await.unwrap();
     assert!(resolver.bearer(&admin).await.unwrap().is_admin());
-    catalog.revoke_token(Some(ann), reader_token_id(&catalog, ann, "r").await).await.unwrap();
+    catalog.revoke_token(Some(ann), read_row.id).await.unwrap();
     assert_eq!(resolver.bearer(&read).await, Err(AuthError::InvalidApiToken));
 
     let session = catalog.create_session(ann).await.unwrap();
@@ -75,16 +86,10 @@ async fn tokens_sessions_and_passwords_resolve_with_their_scope() {
     assert_eq!(resolver.password("ann", "not the password", None).await, Err(AuthError::WrongPassword));
 }
 
-async fn reader_token_id(catalog: &Catalog, user: Uuid, name: &str) -> Uuid {
-    catalog.user_tokens(user).await.unwrap().into_iter().find(|t| t.name == name).unwrap().id
-}
-
 #[tokio::test]
 async fn a_disabled_user_is_refused_on_every_credential() {
-    let dir = tempfile::tempdir().unwrap();
-    let catalog = catalog(dir.path(), None).await;
-    let (resolver, _) = resolver(&catalog);
-    let ann = local_user(&catalog, "ann").await;
+    let Fixture { catalog, resolver, ann, .. } = &fixture().await;
+    let ann = *ann;
     let (_, token) = catalog.create_user_token(ann, "w", "write", None).await.unwrap();
     let session = catalog.create_session(ann).await.unwrap();
     let jwt = resolver.exchange(&resolver.bearer(&token).await.unwrap()).unwrap();
@@ -97,9 +102,7 @@ async fn a_disabled_user_is_refused_on_every_credential() {
 
 #[tokio::test]
 async fn an_identity_providers_person_is_recorded_once_on_first_sign_in() {
-    let dir = tempfile::tempdir().unwrap();
-    let catalog = catalog(dir.path(), None).await;
-    let (resolver, idp) = resolver(&catalog);
+    let Fixture { catalog, resolver, idp, .. } = &fixture().await;
     let token = idp.issue("person-7", "read", chrono::Duration::minutes(5), Utc::now()).unwrap();
     assert!(catalog.user_by_identity(IDP, "person-7").await.unwrap().is_none());
     let (first, second) = tokio::join!(resolver.bearer(&token), resolver.bearer(&token));
