@@ -23,16 +23,18 @@ fn authorization(metadata: &MetadataMap) -> Result<Option<Authorization<'_>>, Au
 pub async fn principal(ctx: &FlightContext, metadata: &MetadataMap) -> Result<Principal, FlightError> {
     let resolved = match authorization(metadata) {
         Ok(None) => return Ok(Principal::anonymous()),
-        Ok(Some(Authorization::Bearer(secret))) => ctx.credentials.bearer(secret).await.map_err(FlightError::from),
+        Ok(Some(Authorization::Bearer(secret))) => ctx.credentials.bearer(secret).await,
         Ok(Some(Authorization::Basic { .. })) => {
-            Err(FlightError::unauthenticated("basic credentials are for Handshake: use the token it returns"))
+            tracing::warn!(reason = "basic credentials outside Handshake", surface = "flight", "credentials refused");
+            return Err(FlightError::unauthenticated("basic credentials are for Handshake: use the token it returns"));
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     };
-    if let Err(e) = &resolved {
-        tracing::warn!(reason = %e, surface = "flight", "credentials refused");
-    }
-    resolved
+    // Which check failed is logged, not told (as over REST).
+    resolved.map_err(|e| {
+        tracing::warn!(reason = ?e, surface = "flight", "credentials refused");
+        e.into()
+    })
 }
 
 /// Handshake: basic credentials or a user's API token (in the `authorization` header, or an API
