@@ -75,6 +75,14 @@ impl From<kura_service::ServiceError> for ApiError {
     }
 }
 
+/// A refused credential keeps its own message only: the reason behind it (which check of a JWT
+/// failed) is logged, never told.
+impl From<kura_auth::AuthError> for ApiError {
+    fn from(err: kura_auth::AuthError) -> Self {
+        ApiError::new(kura_core::HasErrorCode::code(&err), err.to_string())
+    }
+}
+
 impl From<axum::extract::multipart::MultipartError> for ApiError {
     fn from(err: axum::extract::multipart::MultipartError) -> Self {
         ApiError::new(ErrorCode::BadRequest, format!("upload interrupted or malformed: {}", err.body_text()))

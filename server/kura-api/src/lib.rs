@@ -4,9 +4,8 @@
 
 pub mod auth;
 mod cookies;
+mod csrf;
 pub mod error;
-/// Sign-in limits live in `kura-auth` so that every surface (REST, Flight) counts together.
-pub use kura_auth::login_limit;
 pub mod openapi;
 mod routes;
 mod session;
@@ -98,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/robots.txt", get(fair::catalog::robots))
         .nest("/api/v1", api)
         .layer(axum::middleware::from_fn(write_scope::writes_need_write_scope))
+        .layer(axum::middleware::from_fn(csrf::sessions_echo_the_csrf_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(portal::refusals_as_pages))
         .layer(axum::middleware::map_response(no_sniffing))
@@ -132,10 +132,10 @@ pub async fn open_state_with(
     config: Config,
     on_statement: Option<kura_catalog::StatementHook>,
 ) -> Result<AppState, ApiError> {
-    let auth = Arc::new(auth::authority(&config)?);
+    let authority = auth::authority(&config)?;
     let services = kura_service::Services::open(config, on_statement).await?;
-    let login_limiter = Arc::new(login_limit::LoginLimiter::default());
-    Ok(AppState { services, auth, login_limiter })
+    let credentials = Arc::new(kura_auth::CredentialResolver::new(authority, Arc::new(services.catalog.clone())));
+    Ok(AppState { services, credentials })
 }
 
 /// A bound, ready-to-run HTTP server.

@@ -12,12 +12,10 @@ use kura_core::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::auth::{CSRF_COOKIE, Caller, SESSION_COOKIE};
+use crate::auth::{Caller, SESSION_COOKIE};
+use crate::csrf::CSRF_COOKIE;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Lifetime of the JWTs `POST /api/v1/auth/token` hands out.
-const TOKEN_MINUTES: i64 = 15;
 
 /// Username and password of a local account.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -44,35 +42,17 @@ pub struct IssuedToken {
 
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth", responses((status = 200, description = "Kura's public signing keys (JWK Set)")))]
 pub async fn jwks(State(state): State<AppState>) -> Json<Value> {
-    Json(state.auth.keys.jwks())
+    Json(state.credentials.authority().keys.jwks())
 }
 
-/// Checks a password against the limiter and the catalog; the user id on success.
+/// The user a local account's password signs in (counted by the sign-in limiter).
 pub(crate) async fn check_password(
     state: &AppState,
     credentials: &Credentials,
     address: Option<std::net::IpAddr>,
 ) -> Result<uuid::Uuid, ApiError> {
-    use kura_auth::login_limit::{SignInRefused, check_sign_in};
-    let user = state.catalog.user_by_identity(kura_catalog::users::LOCAL_ISSUER, &credentials.username).await?;
-    let stored = user.as_ref().filter(|u| u.disabled_at.is_none()).and_then(|u| u.password_hash.clone());
-    let (limiter, account, password) =
-        (state.login_limiter.clone(), credentials.username.clone(), credentials.password.clone());
-    let checked =
-        tokio::task::spawn_blocking(move || check_sign_in(&limiter, &account, address, &password, stored.as_deref()))
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    match (checked, user) {
-        (Ok(()), Some(u)) => Ok(u.id),
-        (Err(SignInRefused::Wait(wait)), _) => Err(ApiError::new(
-            ErrorCode::ResourceExhausted,
-            format!("too many failed sign-ins: try again in {} s", wait.as_secs().max(1)),
-        )),
-        _ => {
-            tracing::warn!(account = %credentials.username, "sign-in failed");
-            Err(ApiError::new(ErrorCode::Unauthenticated, "wrong username or password"))
-        }
-    }
+    let principal = state.credentials.password(&credentials.username, &credentials.password, address).await?;
+    principal.user_id.ok_or_else(|| kura_auth::AuthError::NotAUser.into())
 }
 
 #[utoipa::path(post, path = "/api/v1/session", tag = "auth", request_body = Credentials,
@@ -132,22 +112,20 @@ pub async fn token(
     caller: Caller,
     body: Option<Json<Credentials>>,
 ) -> Result<Json<IssuedToken>, ApiError> {
-    let (user_id, scope) = match body {
-        Some(Json(credentials)) => (check_password(&state, &credentials, Some(peer.ip())).await?, "write"),
-        None => {
-            let user = caller.0.user_id.ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::Unauthenticated,
-                    "send credentials, or call with a user's API token or session",
-                )
-            })?;
-            (user, if caller.0.can_write { "write" } else { "read" })
+    let principal = match body {
+        Some(Json(credentials)) => {
+            state.credentials.password(&credentials.username, &credentials.password, Some(peer.ip())).await?
         }
+        None if caller.0.user_id.is_none() => {
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "send credentials, or call with a user's API token or session",
+            ));
+        }
+        None => caller.0,
     };
-    let now = chrono::Utc::now();
-    let access_token = state
-        .auth
-        .issue(&user_id.to_string(), scope, chrono::Duration::minutes(TOKEN_MINUTES), now)
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    Ok(Json(IssuedToken { access_token, token_type: "Bearer", expires_in: TOKEN_MINUTES * 60 }))
+    // With the caller's own reach: a read-only credential gets a read-only token.
+    let access_token = state.credentials.exchange(&principal)?;
+    let expires_in = kura_auth::credentials::EXCHANGED_TOKEN_MINUTES * 60;
+    Ok(Json(IssuedToken { access_token, token_type: "Bearer", expires_in }))
 }

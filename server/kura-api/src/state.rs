@@ -2,16 +2,16 @@
 
 use std::sync::Arc;
 
-use kura_auth::Authority;
+use kura_auth::CredentialResolver;
 use kura_service::Services;
 
 /// Shared application state; cheap to clone. Derefs to the [`Services`] handlers call.
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub services: Services,
-    /// Kura's signing keys and the issuers it trusts.
-    pub auth: Arc<Authority>,
-    pub login_limiter: Arc<crate::login_limit::LoginLimiter>,
+    /// Turns credentials into principals (with Kura's signing keys, the issuers it trusts and
+    /// the sign-in limiter); shared with the Flight server.
+    pub credentials: Arc<CredentialResolver>,
 }
 
 impl std::ops::Deref for AppState {

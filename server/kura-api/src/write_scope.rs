@@ -6,7 +6,7 @@
 use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use kura_core::{ErrorCode, Principal, Scope};
 
 use crate::auth::RefusedCredentials;
@@ -37,10 +37,10 @@ pub async fn writes_need_write_scope(request: Request, next: Next) -> Response {
     let read_only =
         request.extensions().get::<Principal>().is_some_and(|p| !p.is_anonymous() && p.scope() < Scope::Write);
     if read_only && changes_state(request.method(), request.uri().path()) {
-        let (parts, _) = request.into_parts();
-        let mut response = ApiError::new(ErrorCode::Forbidden, "this credential is read-only").into_response();
-        response.extensions_mut().insert(RefusedCredentials(std::sync::Arc::new(parts)));
-        return response;
+        return RefusedCredentials::answer(
+            request,
+            ApiError::new(ErrorCode::Forbidden, "this credential is read-only"),
+        );
     }
     next.run(request).await
 }

@@ -54,7 +54,7 @@ async fn me(app: &TestApp, token: &str) -> reqwest::Response {
 
 fn claims(app: &TestApp, sub: &str) -> Value {
     let now = chrono::Utc::now().timestamp();
-    let iss = app.state.auth.config.issuer.clone();
+    let iss = app.state.credentials.authority().config.issuer.clone();
     json!({"iss": iss, "sub": sub, "aud": "kura", "exp": now + 300, "iat": now, "nbf": now, "jti": "j", "scope": "write"})
 }
 
@@ -100,7 +100,7 @@ async fn every_bad_jwt_is_a_401_with_a_logged_reason() {
     let logs = logs();
     let app = spawn_app().await;
     let user = local_user(&app, "carl", "a long enough password").await;
-    let keys = &app.state.auth.keys;
+    let keys = &app.state.credentials.authority().keys;
     let good = keys.sign(&claims(&app, &user)).unwrap();
     assert_eq!(me(&app, &good).await.status(), 200, "the baseline token works");
 

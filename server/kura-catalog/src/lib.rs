@@ -10,6 +10,7 @@ mod page;
 
 pub mod audit;
 pub mod consortia;
+mod credentials;
 pub mod datasets;
 pub mod disclosure;
 pub mod files;
@@ -26,6 +27,9 @@ pub mod tokens;
 pub mod usage;
 pub mod users;
 pub mod versions;
+
+#[cfg(test)]
+mod testing;
 
 pub use db::{Catalog, StatementHook};
 pub use error::CatalogError;

@@ -63,6 +63,13 @@ impl From<kura_catalog::CatalogError> for FlightError {
     }
 }
 
+/// A refused credential keeps its own message only (the reason behind it is logged).
+impl From<kura_auth::AuthError> for FlightError {
+    fn from(e: kura_auth::AuthError) -> Self {
+        FlightError::new(e.code(), e.to_string())
+    }
+}
+
 impl From<kura_storage::StorageError> for FlightError {
     fn from(e: kura_storage::StorageError) -> Self {
         let message = match &e {

@@ -22,8 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use arrow_flight::flight_service_server::FlightServiceServer;
-use kura_auth::Authority;
-use kura_auth::login_limit::LoginLimiter;
+use kura_auth::CredentialResolver;
 use kura_service::Services;
 use tokio::net::TcpListener;
 
@@ -35,10 +34,9 @@ pub use sql::SqlLimits;
 pub struct FlightContext {
     /// The use cases every transport calls (the catalog and the store behind them).
     pub services: Services,
-    /// Kura's signing keys and the issuers it trusts (shared with the REST API).
-    pub auth: Arc<Authority>,
-    /// Failed sign-ins, counted together with the REST API's.
-    pub login_limiter: Arc<LoginLimiter>,
+    /// Turns credentials into principals; shared with the REST API (and so are its keys and
+    /// its count of failed sign-ins).
+    pub credentials: Arc<CredentialResolver>,
     pub tickets: ticket::TicketKey,
     pub sql: sql::SqlEngine,
     /// Row groups already encoded as Flight messages (`data_dir/cache/flight`); `None`: off.
@@ -68,8 +66,7 @@ impl FlightContext {
     /// see [`FlightContext::with_encoded_cache`]).
     pub fn new(
         services: Services,
-        auth: Arc<Authority>,
-        login_limiter: Arc<LoginLimiter>,
+        credentials: Arc<CredentialResolver>,
         data_dir: &std::path::Path,
         limits: SqlLimits,
     ) -> Result<Self, FlightError> {
@@ -79,8 +76,7 @@ impl FlightContext {
         let encoded = open_cache(data_dir, DEFAULT_ENCODED_CACHE_BYTES, DEFAULT_MEMORY_CACHE_BYTES)?;
         Ok(FlightContext {
             services,
-            auth,
-            login_limiter,
+            credentials,
             tickets,
             sql,
             encoded,

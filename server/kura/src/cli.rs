@@ -112,8 +112,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let flight_addr = state.config.flight_addr.clone();
             let flight_ctx = kura_flight::FlightContext::new(
                 state.services.clone(),
-                state.auth.clone(),
-                state.login_limiter.clone(),
+                state.credentials.clone(),
                 &state.config.data_dir,
                 kura_flight::SqlLimits::default(),
             )

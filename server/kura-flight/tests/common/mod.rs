@@ -45,8 +45,7 @@ pub async fn spawn_app_with(limits: kura_flight::SqlLimits) -> TestApp {
     let (_, token) = state.catalog.create_admin_token("test").await.expect("token");
     let ctx = kura_flight::FlightContext::new(
         state.services.clone(),
-        state.auth.clone(),
-        state.login_limiter.clone(),
+        state.credentials.clone(),
         &state.config.data_dir,
         limits,
     )

@@ -12,8 +12,8 @@ use kura_core::ErrorCode;
 use super::form::{FormData, parse};
 use super::text::Text;
 use super::{Ctx, Nav, see_other};
-use crate::auth::same_secret;
 use crate::cookies;
+use crate::csrf::{CSRF_FIELD, same_secret};
 use crate::error::ApiError;
 use crate::session::{Credentials, check_password, end_session, session_cookies};
 use crate::state::AppState;
@@ -92,7 +92,7 @@ fn check_login_csrf(state: &AppState, ctx: &Ctx, headers: &HeaderMap, form: &For
     if !ctx.nav.csrf.is_empty() {
         return Ok(());
     }
-    let echoed = form.0.iter().find(|(k, _)| k == crate::auth::CSRF_FIELD).map(|(_, v)| v.as_str());
+    let echoed = form.0.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str());
     match (cookies::get(headers, LOGIN_CSRF_COOKIE), echoed) {
         (Some(expected), Some(echoed)) if same_secret(expected.as_bytes(), echoed.as_bytes()) => Ok(()),
         _ => Err(refused()),

@@ -1,0 +1,147 @@
+//! The one credential resolver of every surface.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::Utc;
+use kura_core::{Principal, Scope};
+use uuid::Uuid;
+
+use super::{Authorization, CredentialStore, StoredUser};
+use crate::login_limit::{LoginLimiter, SignInRefused, check_sign_in};
+use crate::{AuthError, Authority};
+
+/// Lifetime of the JWTs [`CredentialResolver::exchange`] mints (REST `POST /api/v1/auth/token`,
+/// Flight Handshake).
+pub const EXCHANGED_TOKEN_MINUTES: i64 = 15;
+
+/// Turns credentials into principals, for every surface: Kura's keys and trusted issuers, the
+/// sign-in limiter every surface counts with, and the store of users, tokens and sessions.
+#[derive(Debug)]
+pub struct CredentialResolver {
+    authority: Authority,
+    limiter: Arc<LoginLimiter>,
+    store: Arc<dyn CredentialStore>,
+}
+
+/// The caller behind a portal session, and the CSRF token its state-changing requests echo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCaller {
+    pub principal: Principal,
+    pub csrf_token: String,
+}
+
+impl CredentialResolver {
+    /// A resolver over `store` with a fresh sign-in limiter.
+    pub fn new(authority: Authority, store: Arc<dyn CredentialStore>) -> Self {
+        CredentialResolver { authority, limiter: Arc::default(), store }
+    }
+
+    /// Kura's signing keys and the issuers it trusts (for publishing the JWKS).
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// A bearer secret: a JWT (three dot-separated parts) or else an API token.
+    pub async fn bearer(&self, secret: &str) -> Result<Principal, AuthError> {
+        if secret.matches('.').count() == 2 { self.jwt(secret).await } else { self.api_token(secret).await }
+    }
+
+    /// A JWT. Kura's own name a Kura user and carry a scope; a trusted identity provider's name
+    /// a person Kura may not know yet, who is recorded on first use and acts with full rights.
+    pub async fn jwt(&self, token: &str) -> Result<Principal, AuthError> {
+        let identity = self.authority.verify(token).map_err(|e| AuthError::RefusedJwt(Box::new(e)))?;
+        // Anything but a known wider scope reads only.
+        let can_write = identity.scope.parse::<Scope>().is_ok_and(|s| s >= Scope::Write);
+        if identity.kura_issued {
+            let user = identity.subject.parse::<Uuid>().map_err(|_| AuthError::SubjectNotAUser)?;
+            self.principal_of(user, can_write).await
+        } else {
+            let user = self.store.external_user(&identity.issuer, &identity.subject).await?;
+            self.user_principal(user, can_write).await
+        }
+    }
+
+    /// An API token: the platform admin for admin tokens that belong to no user, otherwise the
+    /// token's user, writing only when the token's scope allows it.
+    pub async fn api_token(&self, secret: &str) -> Result<Principal, AuthError> {
+        let token = self.store.api_token(secret).await?.ok_or(AuthError::InvalidApiToken)?;
+        match token.user_id {
+            None if token.scope == Scope::Admin => Ok(Principal::admin(format!("token:{}", token.id))),
+            None => Err(AuthError::InvalidApiToken),
+            Some(user) => self.principal_of(user, token.scope >= Scope::Write).await,
+        }
+    }
+
+    /// A portal session cookie's secret; `None` when the session is unknown or expired (which
+    /// reads as signed out). The CSRF check is the transport's, with the token returned here.
+    pub async fn session(&self, secret: &str) -> Result<Option<SessionCaller>, AuthError> {
+        let Some(session) = self.store.live_session(secret).await? else { return Ok(None) };
+        let principal = self.principal_of(session.user_id, true).await?;
+        Ok(Some(SessionCaller { principal, csrf_token: session.csrf_token }))
+    }
+
+    /// A local account's username and password (signing in). The attempt is counted by the
+    /// limiter shared by every surface; Argon2 runs on the blocking pool.
+    pub async fn password(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Principal, AuthError> {
+        let user = self.store.local_user(username).await?;
+        let stored = user.as_ref().filter(|u| !u.disabled).and_then(|u| u.password_hash.clone());
+        let (limiter, account, password) = (self.limiter.clone(), username.to_owned(), password.to_owned());
+        let checked = tokio::task::spawn_blocking(move || {
+            check_sign_in(&limiter, &account, address, &password, stored.as_deref())
+        })
+        .await
+        .map_err(|e| AuthError::PasswordCheck(e.to_string()))?;
+        match (checked, user) {
+            (Ok(()), Some(user)) => self.user_principal(user, true).await,
+            (Err(SignInRefused::Wait(wait)), _) => Err(AuthError::TooManyAttempts(wait)),
+            _ => {
+                tracing::warn!(account = %username, "sign-in failed");
+                Err(AuthError::WrongPassword)
+            }
+        }
+    }
+
+    /// The credential of a Flight Handshake: basic credentials (a password sign-in) or a bearer
+    /// secret.
+    pub async fn handshake(
+        &self,
+        credential: &Authorization<'_>,
+        address: Option<IpAddr>,
+    ) -> Result<Principal, AuthError> {
+        match credential {
+            Authorization::Basic { username, password } => self.password(username, password, address).await,
+            Authorization::Bearer(secret) => self.bearer(secret).await,
+        }
+    }
+
+    /// A Kura JWT for `principal`'s user, valid for [`EXCHANGED_TOKEN_MINUTES`], with the
+    /// principal's own reach: a read-only principal gets a read-only token, never a wider one.
+    pub fn exchange(&self, principal: &Principal) -> Result<String, AuthError> {
+        let user = principal.user_id.ok_or(AuthError::NotAUser)?;
+        let scope = if principal.can_write { Scope::Write } else { Scope::Read };
+        debug_assert!(principal.scope().may_mint(scope));
+        let ttl = chrono::Duration::minutes(EXCHANGED_TOKEN_MINUTES);
+        self.authority.issue(&user.to_string(), scope.name(), ttl, Utc::now())
+    }
+
+    /// A user's principal as of now, by id.
+    async fn principal_of(&self, user_id: Uuid, can_write: bool) -> Result<Principal, AuthError> {
+        let user = self.store.user_by_id(user_id).await?.ok_or(AuthError::UnknownUser)?;
+        self.user_principal(user, can_write).await
+    }
+
+    /// A user's principal as of now; disabled users are refused.
+    async fn user_principal(&self, user: StoredUser, can_write: bool) -> Result<Principal, AuthError> {
+        if user.disabled {
+            return Err(AuthError::Disabled);
+        }
+        let subject = self.store.subject(user.id, Utc::now()).await?;
+        Ok(Principal { actor: format!("user:{}", user.id), user_id: Some(user.id), can_write, subject })
+    }
+}
