@@ -74,6 +74,10 @@ async fn decide_on(
             Ok(Target { dataset, version, facts, hidden })
         }
         Decision::NotFound => Err(FlightError::not_found("dataset")),
+        // As REST's `authorize`: a withdrawn version's data are gone, not forbidden.
+        Decision::Forbidden if action == Action::ReadData && version.state == "deaccessioned" => {
+            Err(FlightError::new(ErrorCode::Gone, "this version was deaccessioned: its data are no longer available"))
+        }
         Decision::Forbidden => Err(FlightError::new(
             ErrorCode::Forbidden,
             "you may not read this dataset's data: see its access conditions",
