@@ -24,12 +24,15 @@ pub struct TestApp {
     pub base: String,
     /// The Flight endpoint (`http://127.0.0.1:PORT`), when Flight runs.
     pub flight: Option<String>,
+    /// The HTTP client the tests use.
     pub client: reqwest::Client,
     /// An admin's API token.
     pub token: String,
+    /// The server's state (catalog, store, projections, configuration).
     pub state: AppState,
     /// SQL statements run by requests (not by the projections' background workers).
     pub statements: Arc<AtomicUsize>,
+    /// The directory holding the data directory (`data/`), removed when the app is dropped.
     pub dir: tempfile::TempDir,
     _server: tokio::task::JoinHandle<()>,
 }
