@@ -322,6 +322,10 @@ impl Row<'_> {
         let what = format!("{method} {path} ({level})");
         if !answer.is(want) {
             let text: String = text.chars().take(120).collect();
+            let want = match answer {
+                Answer::Grpc(_) => format!("gRPC {} (HTTP {want})", probe::grpc_of(want)),
+                Answer::Http(_) => want.to_string(),
+            };
             failures.push(format!("{actor} {what}: got {answer}, want {want}: {text}"));
         }
         // gRPC has no 410: NOT_FOUND, saying why.
