@@ -1,109 +1,25 @@
-//! Starts a real Kura — REST and Flight, as `kura serve` does — on port 0 with a fresh data
-//! directory, and builds a small world of datasets at every access level through the REST API.
+//! A real Kura — REST and Flight, as `kura serve` runs them — from the shared fixture
+//! (`kura-testkit`), and a small world of datasets at every access level built through the REST
+//! API, each with a table of integers for Flight's commands and SQL.
 
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_flight::FlightClient;
-use kura_api::{AppState, Application, open_state};
-use kura_core::Config;
-use serde_json::{Value, json};
-use tonic::transport::Channel;
+use serde_json::json;
+
+pub use kura_testkit::TestApp;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
-pub struct TestApp {
-    pub base: String,
-    pub flight: String,
-    pub client: reqwest::Client,
-    pub token: String,
-    pub state: AppState,
-    pub dir: tempfile::TempDir,
-}
-
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(kura_flight::SqlLimits {
-        time: std::time::Duration::from_secs(30),
-        memory_bytes: 256 << 20,
-        per_caller: 2,
-    })
-    .await
+    spawn_app_with(kura_testkit::roomy_sql_limits()).await
 }
 
 /// Like [`spawn_app`], with SQL limits of the test's choosing.
 pub async fn spawn_app_with(limits: kura_flight::SqlLimits) -> TestApp {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = Config {
-        http_addr: "127.0.0.1:0".into(),
-        flight_addr: "127.0.0.1:0".into(),
-        data_dir: dir.path().join("data"),
-        ..Config::default()
-    };
-    let state = open_state(config).await.expect("open state");
-    let (_, token) = state.catalog.create_admin_token("test").await.expect("token");
-    let ctx = kura_flight::FlightContext::new(
-        state.services.clone(),
-        state.credentials.clone(),
-        &state.config.data_dir,
-        limits,
-    )
-    .expect("flight context");
-    let flight = kura_flight::FlightServer::bind(ctx, &state.config.flight_addr).await.expect("bind flight");
-    let flight_addr = format!("http://{}", flight.address());
-    tokio::spawn(async move { flight.run_until(std::future::pending()).await.expect("flight server") });
-    let app = Application::build(state).await.expect("build app");
-    let state = app.state().clone();
-    let base = format!("http://{}", app.address());
-    tokio::spawn(async move { app.run_until(std::future::pending()).await.expect("server") });
-    TestApp { base, flight: flight_addr, client: reqwest::Client::new(), token, state, dir }
-}
-
-impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}/api/v1{}", self.base, path)
-    }
-
-    pub async fn call(&self, method: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let request = match method {
-            "GET" => self.client.get(self.url(path)),
-            "POST" => self.client.post(self.url(path)).json(&body),
-            "PUT" => self.client.put(self.url(path)).json(&body),
-            other => panic!("unknown method {other}"),
-        };
-        let response = request.bearer_auth(token).send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn ok(&self, method: &str, path: &str, token: &str, body: Value) -> Value {
-        let (status, value) = self.call(method, path, token, body).await;
-        assert!(status < 300, "{method} {path}: {status} {value}");
-        value
-    }
-
-    /// Waits for a job (its JSON, as `POST …/draft/ingest` answers) to end; returns its state.
-    /// Woken by the job runner, no polling (the API tests' `TestApp::wait_for_job` does the same).
-    pub async fn wait_for_job(&self, job: &Value) -> String {
-        let id = |key: &str| job[key].as_str().and_then(|s| s.parse::<uuid::Uuid>().ok()).expect("a job's ids");
-        let wait = self.state.jobs.wait(id("dataset_id"), id("id"));
-        let ended = tokio::time::timeout(std::time::Duration::from_secs(60), wait).await.expect("job ended").unwrap();
-        ended.state
-    }
-
-    pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.flight.clone()).unwrap().connect().await.expect("connect to flight")
-    }
-
-    /// A Flight client sending `token` (none: anonymous).
-    pub async fn flight_client(&self, token: Option<&str>) -> FlightClient {
-        let mut client = FlightClient::new(self.channel().await);
-        if let Some(t) = token {
-            client.add_header("authorization", &format!("Bearer {t}")).unwrap();
-        }
-        client
-    }
+    kura_testkit::spawn_with_flight(limits).await
 }
 
 /// Actors of the world, and the datasets: one per level, each with a table `t` of three rows
@@ -169,7 +85,7 @@ pub async fn build_world() -> World {
             .unwrap();
         assert_eq!(upload.status(), 201);
         let job = app.ok("POST", &format!("/datasets/{name}/draft/ingest"), &steward, json!({})).await;
-        assert_eq!(app.wait_for_job(&job).await, "succeeded");
+        assert_eq!(app.wait_for_job(&job).await["state"], "succeeded");
         let mut policy = match level {
             "embargoed" => json!({"level": "embargoed", "until": "2999-01-01T00:00:00Z"}),
             "consortium" => json!({"level": "consortium", "consortia": [consortium_id]}),
