@@ -8,8 +8,8 @@ use kura_catalog::disclosure::Disclosure;
 use kura_catalog::entity::{dataset, dataset_version};
 use kura_catalog::policies::Policy;
 use kura_catalog::versions::VersionSelector;
-use kura_core::ErrorCode;
 use kura_core::access::{Action, Decision, Facts, decide};
+use kura_core::{ErrorCode, VersionState};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -94,7 +94,8 @@ pub async fn authorize(
         if decision == Decision::Forbidden && changes && caller.0.is_anonymous() {
             return Err(unauthenticated());
         }
-        if decision == Decision::Forbidden && action == Action::ReadData && version.state == "deaccessioned" {
+        if decision == Decision::Forbidden && action == Action::ReadData && version.state == VersionState::Deaccessioned
+        {
             return Err(ApiError::new(
                 ErrorCode::Gone,
                 "this version was deaccessioned: its data are no longer available",

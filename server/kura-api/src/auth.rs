@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kura_auth::{AuthConfig, Authority, ExternalIssuer, KeyStore};
-use kura_core::{Config, ErrorCode, Principal};
+use kura_core::{Config, ErrorCode, Principal, Scope, UserKind};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -132,9 +132,9 @@ async fn principal_for_token(state: &AppState, secret: &str) -> Result<Principal
     let token =
         state.catalog.token_by_secret(secret).await?.ok_or_else(|| refused("invalid, expired or revoked token"))?;
     match token.user_id {
-        None if token.scope == "admin" => Ok(Principal::admin(format!("token:{}", token.id))),
+        None if token.scope == Scope::Admin => Ok(Principal::admin(format!("token:{}", token.id))),
         None => Err(refused("invalid, expired or revoked token")),
-        Some(user) => principal_for_user(state, user, token.scope != "read").await,
+        Some(user) => principal_for_user(state, user, token.scope != Scope::Read).await,
     }
 }
 
@@ -146,7 +146,7 @@ async fn principal_for_jwt(state: &AppState, token: &str) -> Result<Principal, A
         tracing::info!(reason = %e, "token refused");
         refused("invalid or expired token")
     })?;
-    let can_write = identity.scope != "read";
+    let can_write = identity.scope != Scope::Read;
     let user_id = if identity.kura_issued {
         identity.subject.parse::<Uuid>().map_err(|_| refused("invalid token: subject is not a user id"))?
     } else {
@@ -156,7 +156,7 @@ async fn principal_for_jwt(state: &AppState, token: &str) -> Result<Principal, A
                 let new = kura_catalog::users::NewUser {
                     issuer: identity.issuer.clone(),
                     subject: identity.subject.clone(),
-                    kind: "person".into(),
+                    kind: UserKind::Person,
                     ..Default::default()
                 };
                 state.catalog.create_user(new).await?.id
@@ -329,16 +329,15 @@ impl Caller {
         }
     }
 
-    /// The scope of a token this caller asks to create, refused when it is unknown or wider
-    /// than the caller's own credential (a read token mints read tokens only).
-    pub fn mintable_scope(&self, wanted: &str) -> Result<kura_core::Scope, ApiError> {
-        let wanted: kura_core::Scope = wanted.parse().map_err(ApiError::bad_request)?;
+    /// The scope of a token this caller asks to create, refused when it is wider than the
+    /// caller's own credential (a read token mints read tokens only).
+    pub fn mintable_scope(&self, wanted: Scope) -> Result<Scope, ApiError> {
         if self.0.scope().may_mint(wanted) {
             Ok(wanted)
         } else {
             Err(ApiError::new(
                 ErrorCode::Forbidden,
-                format!("a {} credential cannot create a {} token", self.0.scope().name(), wanted.name()),
+                format!("a {} credential cannot create a {wanted} token", self.0.scope()),
             ))
         }
     }

@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
-use kura_core::ErrorCode;
+use kura_core::{ErrorCode, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -133,7 +133,7 @@ pub async fn token(
     body: Option<Json<Credentials>>,
 ) -> Result<Json<IssuedToken>, ApiError> {
     let (user_id, scope) = match body {
-        Some(Json(credentials)) => (check_password(&state, &credentials, Some(peer.ip())).await?, "write"),
+        Some(Json(credentials)) => (check_password(&state, &credentials, Some(peer.ip())).await?, Scope::Write),
         None => {
             let user = caller.0.user_id.ok_or_else(|| {
                 ApiError::new(
@@ -141,7 +141,7 @@ pub async fn token(
                     "send credentials, or call with a user's API token or session",
                 )
             })?;
-            (user, if caller.0.can_write { "write" } else { "read" })
+            (user, if caller.0.can_write { Scope::Write } else { Scope::Read })
         }
     };
     let now = chrono::Utc::now();

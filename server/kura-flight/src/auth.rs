@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use base64::Engine;
-use kura_core::{ErrorCode, Principal};
+use kura_core::{ErrorCode, Principal, Scope, UserKind};
 use tonic::metadata::MetadataMap;
 use uuid::Uuid;
 
@@ -80,9 +80,9 @@ async fn principal_for_token(ctx: &FlightContext, secret: &str) -> Result<Princi
     let token =
         ctx.catalog.token_by_secret(secret).await?.ok_or_else(|| refused("invalid, expired or revoked token"))?;
     match token.user_id {
-        None if token.scope == "admin" => Ok(Principal::admin(format!("token:{}", token.id))),
+        None if token.scope == Scope::Admin => Ok(Principal::admin(format!("token:{}", token.id))),
         None => Err(refused("invalid, expired or revoked token")),
-        Some(user) => principal_for_user(ctx, user, token.scope != "read").await,
+        Some(user) => principal_for_user(ctx, user, token.scope != Scope::Read).await,
     }
 }
 
@@ -92,7 +92,7 @@ async fn principal_for_jwt(ctx: &FlightContext, token: &str) -> Result<Principal
         tracing::info!(reason = %e, "token refused");
         refused("invalid or expired token")
     })?;
-    let can_write = identity.scope != "read";
+    let can_write = identity.scope != Scope::Read;
     let user_id = if identity.kura_issued {
         identity.subject.parse::<Uuid>().map_err(|_| refused("invalid token: subject is not a user id"))?
     } else {
@@ -102,7 +102,7 @@ async fn principal_for_jwt(ctx: &FlightContext, token: &str) -> Result<Principal
                 let new = kura_catalog::users::NewUser {
                     issuer: identity.issuer.clone(),
                     subject: identity.subject.clone(),
-                    kind: "person".into(),
+                    kind: UserKind::Person,
                     ..Default::default()
                 };
                 ctx.catalog.create_user(new).await?.id
@@ -122,7 +122,7 @@ pub async fn handshake(
 ) -> Result<String, FlightError> {
     let (user_id, scope) = match credential(metadata)? {
         Credential::Basic { username, password } => {
-            (check_password(ctx, &username, &password, address).await?, "write")
+            (check_password(ctx, &username, &password, address).await?, Scope::Write)
         }
         Credential::Bearer(secret) => user_of(principal_for_bearer(ctx, secret).await?)?,
         Credential::None => {
@@ -138,9 +138,9 @@ pub async fn handshake(
         .map_err(|e| FlightError::internal(e.to_string()))
 }
 
-fn user_of(p: Principal) -> Result<(Uuid, &'static str), FlightError> {
+fn user_of(p: Principal) -> Result<(Uuid, Scope), FlightError> {
     let user = p.user_id.ok_or_else(|| refused("only a user's credentials can be exchanged for a token"))?;
-    Ok((user, if p.can_write { "write" } else { "read" }))
+    Ok((user, if p.can_write { Scope::Write } else { Scope::Read }))
 }
 
 /// Checks a password against the shared sign-in limiter and the catalog, as REST does.

@@ -4,6 +4,8 @@
 use kura_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database};
 
+use kura_core::access::AccessLevel;
+
 use super::*;
 use crate::entity::group;
 

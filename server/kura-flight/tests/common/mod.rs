@@ -87,7 +87,7 @@ impl TestApp {
 
     /// Waits for a job (its JSON, as `POST …/draft/ingest` answers) to end; returns its state.
     /// Woken by the job runner, no polling (the API tests' `TestApp::wait_for_job` does the same).
-    pub async fn wait_for_job(&self, job: &Value) -> String {
+    pub async fn wait_for_job(&self, job: &Value) -> kura_core::JobState {
         let id = |key: &str| job[key].as_str().and_then(|s| s.parse::<uuid::Uuid>().ok()).expect("a job's ids");
         let wait = self.state.jobs.wait(id("dataset_id"), id("id"));
         let ended = tokio::time::timeout(std::time::Duration::from_secs(60), wait).await.expect("job ended").unwrap();
@@ -171,7 +171,7 @@ pub async fn build_world() -> World {
             .unwrap();
         assert_eq!(upload.status(), 201);
         let job = app.ok("POST", &format!("/datasets/{name}/draft/ingest"), &steward, json!({})).await;
-        assert_eq!(app.wait_for_job(&job).await, "succeeded");
+        assert_eq!(app.wait_for_job(&job).await, kura_core::JobState::Succeeded);
         let mut policy = match level {
             "embargoed" => json!({"level": "embargoed", "until": "2999-01-01T00:00:00Z"}),
             "consortium" => json!({"level": "consortium", "consortia": [consortium_id]}),

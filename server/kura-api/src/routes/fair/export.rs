@@ -11,8 +11,8 @@ use axum::response::Response;
 use bytes::Bytes;
 use chrono::Utc;
 use futures::StreamExt;
-use kura_core::ErrorCode;
 use kura_core::access::{Action, Decision, decide};
+use kura_core::{ErrorCode, VersionState};
 use kura_metadata::rocrate::{crate_file_path, crate_folder, crate_table_path, to_ro_crate};
 use kura_metadata::{DatasetView, FileView, TableView};
 use tokio::sync::mpsc;
@@ -43,7 +43,7 @@ pub(crate) async fn eln(
     view: &DatasetView,
 ) -> Result<Response, ApiError> {
     let may_read = decide(&caller.0.subject, Action::ReadData, &target.facts, Utc::now()) == Decision::Allow;
-    if !may_read && target.version.state == "deaccessioned" {
+    if !may_read && target.version.state == VersionState::Deaccessioned {
         return Err(ApiError::new(ErrorCode::Gone, "this version was deaccessioned: its data are no longer available"));
     }
     let mut files: Vec<&FileView> = Vec::new();

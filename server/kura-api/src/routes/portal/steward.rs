@@ -10,8 +10,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use kura_catalog::PageRequest;
 use kura_catalog::policies::Policy;
 use kura_catalog::requests::Answer;
-use kura_core::ErrorCode;
 use kura_core::access::{AccessLevel, Action};
+use kura_core::{ErrorCode, RequestState, VersionState};
 
 use super::form::FormData;
 use super::text::Text;
@@ -69,7 +69,7 @@ async fn request_rows(
     dataset: &kura_catalog::entity::dataset::Model,
     only_pending: bool,
 ) -> Result<Vec<RequestRow>, ApiError> {
-    let filter = only_pending.then_some("pending");
+    let filter = only_pending.then_some(RequestState::Pending);
     let page =
         state.catalog.requests_page(Some(dataset.id), None, filter, PageRequest { offset: 0, limit: 200 }).await?;
     let mut rows = Vec::new();
@@ -80,8 +80,8 @@ async fn request_rows(
             requester: requester(state, r.user_id).await,
             reason: r.reason,
             created: day(&r.created_at),
-            pending: r.state == "pending",
-            state: state_label(ctx.t, &r.state),
+            pending: r.state == RequestState::Pending,
+            state: state_label(ctx.t, r.state.as_str()),
         });
     }
     Ok(rows)
@@ -202,7 +202,7 @@ pub async fn dataset(
         }
     }
     let review = match authorize(&state, &ctx.caller, &name, Which::Draft, Action::Publish).await {
-        Ok(d) if d.version.state == "in_review" => Some(d.version.number),
+        Ok(d) if d.version.state == VersionState::InReview => Some(d.version.number),
         _ => None,
     };
     let grants = {
