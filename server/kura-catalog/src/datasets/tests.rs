@@ -11,7 +11,7 @@ use crate::entity::group;
 
 /// A migrated catalog: on the PostgreSQL server `KURA_TEST_DATABASE_URL` names (a fresh
 /// database), else SQLite in `dir`. Not migrated when `migrations` says how many to apply.
-async fn catalog(dir: &std::path::Path, migrations: Option<u32>) -> Catalog {
+pub(crate) async fn catalog(dir: &std::path::Path, migrations: Option<u32>) -> Catalog {
     let url = match std::env::var("KURA_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
         Some(admin) => {
             let name = format!("kura_test_{}", Uuid::new_v4().simple());

@@ -25,3 +25,6 @@ pub mod policy_consortium;
 pub mod session;
 pub mod table_column;
 pub mod user;
+
+#[cfg(test)]
+mod tests;

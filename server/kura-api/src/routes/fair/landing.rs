@@ -183,14 +183,8 @@ async fn html(
         .collect();
     let lang = crate::routes::lang::choose(query_lang, headers);
     let tombstone = withdrawn.then(|| target.version.deaccession_reason.clone().unwrap_or_default());
-    let mut page = page::landing(
-        crate::routes::portal::text::text(lang),
-        view,
-        &who,
-        versions,
-        target.version.state.as_str(),
-        tombstone,
-    );
+    let mut page =
+        page::landing(crate::routes::portal::text::text(lang), view, &who, versions, target.version.state, tombstone);
     page.t = ctx.t;
     page.nav = ctx.nav.clone();
     page.name = target.dataset.name.clone();
