@@ -163,16 +163,15 @@ impl Caller {
         }
     }
 
-    /// The scope of a token this caller asks to create, refused when it is unknown or wider
-    /// than the caller's own credential (a read token mints read tokens only).
-    pub fn mintable_scope(&self, wanted: &str) -> Result<kura_core::Scope, ApiError> {
-        let wanted: kura_core::Scope = wanted.parse().map_err(ApiError::bad_request)?;
+    /// The scope of a token this caller asks to create, refused when it is wider than the
+    /// caller's own credential (a read token mints read tokens only).
+    pub fn mintable_scope(&self, wanted: kura_core::Scope) -> Result<kura_core::Scope, ApiError> {
         if self.0.scope().may_mint(wanted) {
             Ok(wanted)
         } else {
             Err(ApiError::new(
                 ErrorCode::Forbidden,
-                format!("a {} credential cannot create a {} token", self.0.scope().name(), wanted.name()),
+                format!("a {} credential cannot create a {wanted} token", self.0.scope()),
             ))
         }
     }

@@ -58,12 +58,12 @@ async fn a_job_stopped_midway_leaves_nothing_visible_and_can_be_rerun() {
     // What a restart does: the unfinished job is marked failed, the file is pending again.
     assert_eq!(app.state.jobs.recover().await.unwrap(), kura_ingest::Recovered { failed: 1, requeued: 0 });
     let jobs = catalog.jobs_page(ds.id, PageRequest::default()).await.unwrap();
-    assert_eq!(jobs.items[0].state, "failed");
+    assert_eq!(jobs.items[0].state, kura_core::JobState::Failed);
     assert_eq!(jobs.items[0].message.as_deref(), Some(kura_catalog::jobs::INTERRUPTED));
 
     let job = app.state.ingestor.create_job(&draft).await.unwrap();
     let done = app.state.ingestor.run_job(job, Arc::new(Progress::default())).await.unwrap();
-    assert_eq!(done.state, "succeeded");
+    assert_eq!(done.state, kura_core::JobState::Succeeded);
     let table = catalog.table(draft.id, "signal").await.unwrap();
     assert_eq!(table.row_count, 1_500_000);
 
@@ -100,7 +100,7 @@ async fn a_one_gigabyte_line_fails_that_file_quickly_and_keeps_it_raw() {
     let job = app.state.ingestor.create_job(&draft).await.unwrap();
     let started = std::time::Instant::now();
     let done = app.state.ingestor.run_job(job, Arc::new(Progress::default())).await.unwrap();
-    assert_eq!(done.state, "failed");
+    assert_eq!(done.state, kura_core::JobState::Failed);
     let error = done.errors[0]["error"].as_str().unwrap();
     assert!(error.starts_with("line 1 is longer than"), "{error}");
     assert!(started.elapsed() < Duration::from_secs(20), "the reader stops at the limit instead of reading 1 GB");
@@ -125,10 +125,10 @@ async fn progress_written_after_a_job_ended_does_not_reopen_it() {
     let (dataset, draft) = catalog.create_dataset(new).await.unwrap();
     let job = catalog.create_job(&draft, 1, 10, None).await.unwrap();
     catalog.job_progress(job.id, 0, 5, &[]).await.unwrap();
-    assert_eq!(catalog.job(dataset.id, job.id).await.unwrap().state, "running");
+    assert_eq!(catalog.job(dataset.id, job.id).await.unwrap().state, kura_core::JobState::Running);
     catalog.fail_job(job.id, "stopped").await.unwrap();
     catalog.job_progress(job.id, 1, 10, &[]).await.unwrap();
     let ended = catalog.job(dataset.id, job.id).await.unwrap();
-    assert_eq!(ended.state, "failed");
+    assert_eq!(ended.state, kura_core::JobState::Failed);
     assert!(ended.finished_at.is_some());
 }

@@ -385,7 +385,9 @@ async fn editors_cancel_queued_and_running_jobs_and_nothing_of_them_is_kept() {
     let running = start(&app, "slow").await;
     let id = |job: &Value, key: &str| job[key].as_str().unwrap().parse::<uuid::Uuid>().unwrap();
     let jobs = &app.state.jobs;
-    jobs.wait_until(id(&running, "dataset_id"), id(&running, "id"), |j| j.state != "queued").await.unwrap();
+    jobs.wait_until(id(&running, "dataset_id"), id(&running, "id"), |j| j.state != kura_core::JobState::Queued)
+        .await
+        .unwrap();
     let queued = start(&app, "waits").await;
     assert_eq!(queued["state"], "queued", "the only slot is taken");
     // The job page offers Cancel while the job has not ended.

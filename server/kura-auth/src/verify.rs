@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, decode, encode};
+use kura_core::Scope;
 use serde::{Deserialize, Serialize};
 
 use crate::{AuthError, KeyStore};
@@ -16,11 +17,9 @@ mod unverified;
 
 /// Largest clock leeway allowed, whatever the configuration says.
 pub const MAX_LEEWAY_SECONDS: u64 = 30;
-/// The scopes of Kura's own tokens, weakest first.
-pub const SCOPES: [&str; 3] = ["read", "write", "admin"];
 
 /// Claims of the tokens Kura issues. Registered claims keep their RFC 7519 names; `scope` is
-/// one of [`SCOPES`], a single word (RFC 8693 `scope` syntax) that caps what the token may do
+/// a [`Scope`]'s name, a single word (RFC 8693 `scope` syntax) that caps what the token may do
 /// of what its user may do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KuraClaims {
@@ -75,9 +74,9 @@ impl ExternalIssuer {
 pub struct Identity {
     pub issuer: String,
     pub subject: String,
-    /// One of [`SCOPES`] for Kura's own tokens; external tokens act with their user's full
-    /// rights (`write`).
-    pub scope: String,
+    /// The `scope` claim of Kura's own tokens; external tokens act with their user's full
+    /// rights (`Write`).
+    pub scope: Scope,
     /// Kura's own token (subject is a Kura user id) or an external provider's.
     pub kura_issued: bool,
 }
@@ -122,17 +121,14 @@ fn is_hmac(alg: Algorithm) -> bool {
 }
 
 impl Authority {
-    /// Signs a token for `user` with `scope` (one of [`SCOPES`]), valid for `ttl` from `now`.
+    /// Signs a token for `user` with `scope`, valid for `ttl` from `now`.
     pub fn issue(
         &self,
         user: &str,
-        scope: &str,
+        scope: Scope,
         ttl: chrono::Duration,
         now: DateTime<Utc>,
     ) -> Result<String, AuthError> {
-        if !SCOPES.contains(&scope) {
-            return Err(AuthError::InvalidClaims(format!("unknown scope {scope:?}")));
-        }
         let claims = KuraClaims {
             iss: self.config.issuer.clone(),
             sub: user.to_owned(),
@@ -141,7 +137,7 @@ impl Authority {
             iat: now.timestamp(),
             nbf: now.timestamp(),
             jti: uuid::Uuid::new_v4().to_string(),
-            scope: scope.to_owned(),
+            scope: scope.as_str().to_owned(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.keys.kid());
@@ -171,9 +167,11 @@ impl Authority {
         let checked = claims::check(&data.claims, &issuer, &trust.audience, now.timestamp(), leeway)?;
         // A Kura token without a scope may only read; an external one acts with its user's rights.
         let scope = match data.claims.get("scope") {
-            _ if !trust.kura_issued => "write".to_owned(),
-            None => "read".to_owned(),
-            Some(serde_json::Value::String(s)) if SCOPES.contains(&s.as_str()) => s.clone(),
+            _ if !trust.kura_issued => Scope::Write,
+            None => Scope::Read,
+            Some(serde_json::Value::String(s)) => {
+                s.parse().map_err(|_| AuthError::InvalidClaims(format!("unknown scope {s:?}")))?
+            }
             Some(other) => return Err(AuthError::InvalidClaims(format!("unknown scope {other}"))),
         };
         Ok(Identity { issuer, subject: checked.subject, scope, kura_issued: trust.kura_issued })

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use kura_auth::credentials::{CredentialStore, StoreError, StoredSession, StoredToken, StoredUser};
 use kura_core::access::Subject;
-use kura_core::{HasErrorCode, Scope};
+use kura_core::HasErrorCode;
 use uuid::Uuid;
 
 use crate::entity::user;
@@ -30,7 +30,7 @@ impl CredentialStore for Catalog {
     async fn api_token(&self, secret: &str) -> Result<Option<StoredToken>, StoreError> {
         let token = self.token_by_secret(secret).await?;
         // A scope the code does not know reads only.
-        Ok(token.map(|t| StoredToken { id: t.id, user_id: t.user_id, scope: t.scope.parse().unwrap_or(Scope::Read) }))
+        Ok(token.map(|t| StoredToken { id: t.id, user_id: t.user_id, scope: t.scope }))
     }
 
     async fn live_session(&self, secret: &str) -> Result<Option<StoredSession>, StoreError> {
@@ -55,7 +55,7 @@ impl CredentialStore for Catalog {
             return Ok(stored(user));
         }
         let new =
-            NewUser { issuer: issuer.into(), subject: subject.into(), kind: "person".into(), ..Default::default() };
+            NewUser { issuer: issuer.into(), subject: subject.into(), kind: kura_core::UserKind::Person, ..Default::default() };
         match self.create_user(new).await {
             Ok(user) => Ok(stored(user)),
             // Two first requests at once: the other one recorded them.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use kura_core::VersionState;
-use kura_core::access::AccessLevel;
+use kura_core::access::LevelKind;
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set};
 use serde::Serialize;
@@ -37,14 +37,14 @@ pub struct DatasetSummary {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionBrief {
     pub number: i32,
-    pub state: String,
+    pub state: VersionState,
     pub title: String,
     pub published_at: Option<DateTime<Utc>>,
 }
 
 impl From<&dataset_version::Model> for VersionBrief {
     fn from(v: &dataset_version::Model) -> Self {
-        VersionBrief { number: v.number, state: v.state.clone(), title: v.title.clone(), published_at: v.published_at }
+        VersionBrief { number: v.number, state: v.state, title: v.title.clone(), published_at: v.published_at }
     }
 }
 
@@ -74,7 +74,7 @@ pub(crate) fn visible_datasets(select: Select<dataset::Entity>, vis: &Visibility
         Query::select()
             .column(dataset_version::Column::DatasetId)
             .from(dataset_version::Entity)
-            .and_where(dataset_version::Column::State.is_in(PUBLIC_STATES))
+            .and_where(dataset_version::Column::State.is_in(VersionState::PUBLIC))
             .to_owned(),
     );
     let not_closed = dataset::Column::Id.not_in_subquery(closed_datasets());
@@ -91,7 +91,7 @@ pub(crate) fn closed_datasets() -> SelectStatement {
     Query::select()
         .column(access_policy::Column::DatasetId)
         .from(access_policy::Entity)
-        .and_where(access_policy::Column::Level.eq(AccessLevel::<Uuid>::Closed.name()))
+        .and_where(access_policy::Column::Level.eq(LevelKind::Closed))
         .to_owned()
 }
 
@@ -105,9 +105,6 @@ pub fn preferred(candidates: impl IntoIterator<Item = dataset::Model>, vis: &Vis
 fn already_exists(name: &str) -> CatalogError {
     CatalogError::Conflict(format!("dataset {name:?} already exists"))
 }
-
-/// Version states whose metadata outsiders may see.
-pub(crate) const PUBLIC_STATES: [&str; 2] = ["published", "deaccessioned"];
 
 impl Catalog {
     /// Creates a dataset and its first draft version in one transaction. Its name must be free
@@ -134,7 +131,7 @@ impl Catalog {
             id: Set(Uuid::now_v7()),
             dataset_id: Set(ds.id),
             number: Set(1),
-            state: Set(VersionState::Draft.as_str().into()),
+            state: Set(VersionState::Draft),
             title: Set(if new.title.is_empty() { new.name.clone() } else { new.title }),
             description: Set(new.description),
             metadata: Set(if new.metadata.is_null() { json!({}) } else { new.metadata }),
@@ -262,4 +259,4 @@ impl Catalog {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,7 +1,7 @@
 //! Files of a version: raw uploads and the artefacts derived from them.
 
 use chrono::Utc;
-use kura_core::{FileRole, VersionState};
+use kura_core::FileRole;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::json;
 use uuid::Uuid;
@@ -29,7 +29,7 @@ impl NewFile {
             id: Set(Uuid::now_v7()),
             version_id: Set(version_id),
             path: Set(self.path),
-            role: Set(self.role.as_str().into()),
+            role: Set(self.role),
             sha256: Set(self.sha256),
             size: Set(i64::try_from(self.size).unwrap_or(i64::MAX)),
             media_type: Set(self.media_type),
@@ -66,8 +66,7 @@ impl Catalog {
         version: &dataset_version::Model,
         files: Vec<NewFile>,
     ) -> Result<Vec<file::Model>, CatalogError> {
-        let state: VersionState = version.state.parse().map_err(CatalogError::Invalid)?;
-        if state.is_frozen() {
+        if version.state.is_frozen() {
             return Err(CatalogError::Conflict(format!(
                 "version {} is {} and cannot change",
                 version.number, version.state
@@ -127,7 +126,7 @@ impl Catalog {
             .select_only()
             .column(file::Column::Size)
             .filter(file::Column::VersionId.eq(version_id))
-            .filter(file::Column::Role.eq(FileRole::Raw.as_str()))
+            .filter(file::Column::Role.eq(FileRole::Raw))
             .into_tuple()
             .all(self.connection())
             .await?;
@@ -149,7 +148,7 @@ impl Catalog {
     pub async fn pending_raw_files(&self, version_id: Uuid) -> Result<Vec<file::Model>, CatalogError> {
         Ok(file::Entity::find()
             .filter(file::Column::VersionId.eq(version_id))
-            .filter(file::Column::Role.eq(FileRole::Raw.as_str()))
+            .filter(file::Column::Role.eq(FileRole::Raw))
             .filter(file::Column::Format.is_null())
             .order_by_asc(file::Column::Path)
             .all(self.connection())
@@ -162,7 +161,7 @@ impl Catalog {
     pub async fn reopen_raw_files(&self, version_id: Uuid, paths: &[String]) -> Result<Vec<file::Model>, CatalogError> {
         let found = file::Entity::find()
             .filter(file::Column::VersionId.eq(version_id))
-            .filter(file::Column::Role.eq(FileRole::Raw.as_str()))
+            .filter(file::Column::Role.eq(FileRole::Raw))
             .filter(file::Column::Path.is_in(paths.to_vec()))
             .all(self.connection())
             .await?;

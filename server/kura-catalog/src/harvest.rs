@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use kura_core::VersionState;
+use kura_core::access::LevelKind;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -16,8 +18,8 @@ use crate::{Catalog, CatalogError};
 pub struct HarvestItem {
     pub dataset: dataset::Model,
     pub version: dataset_version::Model,
-    /// The access level's name (`open`, `embargoed`, `consortium`, `restricted`).
-    pub level: String,
+    /// The access level (never `Closed`), its data beside it.
+    pub level: LevelKind,
     pub embargo_until: Option<DateTime<Utc>>,
     pub license: Option<String>,
     pub consortia: Vec<Uuid>,
@@ -49,7 +51,7 @@ impl Catalog {
     pub async fn harvestable(&self) -> Result<Vec<HarvestItem>, CatalogError> {
         let conn = self.connection();
         let versions = dataset_version::Entity::find()
-            .filter(dataset_version::Column::State.is_in(crate::datasets::PUBLIC_STATES))
+            .filter(dataset_version::Column::State.is_in(VersionState::PUBLIC))
             .order_by_asc(dataset_version::Column::Id)
             .all(conn)
             .await?;
@@ -82,12 +84,12 @@ impl Catalog {
             .filter_map(|version| {
                 let dataset = datasets.get(&version.dataset_id)?.clone();
                 let policy = policies.get(&dataset.id);
-                let level = policy.map_or("open", |p| p.level.as_str()).to_string();
-                if level == "closed" {
+                let level = policy.map_or(LevelKind::Open, |p| p.level);
+                if level == LevelKind::Closed {
                     return None;
                 }
                 Some(HarvestItem {
-                    consortia: if level == "consortium" {
+                    consortia: if level == LevelKind::Consortium {
                         consortia.get(&dataset.id).cloned().unwrap_or_default()
                     } else {
                         Vec::new()

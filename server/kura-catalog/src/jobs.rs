@@ -28,7 +28,7 @@ impl Catalog {
             id: Set(Uuid::now_v7()),
             dataset_id: Set(version.dataset_id),
             version_id: Set(version.id),
-            state: Set(JobState::Queued.as_str().into()),
+            state: Set(JobState::Queued),
             files_total: Set(i32::try_from(files_total).unwrap_or(i32::MAX)),
             files_done: Set(0),
             bytes_total: Set(i64::try_from(bytes_total).unwrap_or(i64::MAX)),
@@ -49,11 +49,11 @@ impl Catalog {
     pub async fn start_job(&self, job_id: Uuid) -> Result<Option<ingest_job::Model>, CatalogError> {
         let now = Utc::now();
         let result = ingest_job::Entity::update_many()
-            .col_expr(ingest_job::Column::State, Expr::value(JobState::Running.as_str()))
+            .col_expr(ingest_job::Column::State, Expr::value(JobState::Running))
             .col_expr(ingest_job::Column::StartedAt, Expr::value(now))
             .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
             .filter(ingest_job::Column::Id.eq(job_id))
-            .filter(ingest_job::Column::State.eq(JobState::Queued.as_str()))
+            .filter(ingest_job::Column::State.eq(JobState::Queued))
             .exec(self.connection())
             .await?;
         if result.rows_affected == 0 {
@@ -72,7 +72,7 @@ impl Catalog {
         errors: &[Value],
     ) -> Result<(), CatalogError> {
         ingest_job::Entity::update_many()
-            .col_expr(ingest_job::Column::State, Expr::value(JobState::Running.as_str()))
+            .col_expr(ingest_job::Column::State, Expr::value(JobState::Running))
             .col_expr(ingest_job::Column::FilesDone, Expr::value(i32::try_from(files_done).unwrap_or(i32::MAX)))
             .col_expr(ingest_job::Column::BytesDone, Expr::value(i64::try_from(bytes_done).unwrap_or(i64::MAX)))
             .col_expr(ingest_job::Column::Errors, Expr::value(Value::Array(errors.to_vec())))
@@ -102,7 +102,7 @@ impl Catalog {
     async fn end_job(&self, job_id: Uuid, state: JobState, message: &str) -> Result<bool, CatalogError> {
         let now = Utc::now();
         let result = ingest_job::Entity::update_many()
-            .col_expr(ingest_job::Column::State, Expr::value(state.as_str()))
+            .col_expr(ingest_job::Column::State, Expr::value(state))
             .col_expr(ingest_job::Column::Message, Expr::value(message.to_owned()))
             .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
             .col_expr(ingest_job::Column::FinishedAt, Expr::value(now))
@@ -119,11 +119,11 @@ impl Catalog {
     pub async fn fail_interrupted_jobs(&self) -> Result<u64, CatalogError> {
         let now = Utc::now();
         let result = ingest_job::Entity::update_many()
-            .col_expr(ingest_job::Column::State, Expr::value(JobState::Failed.as_str()))
+            .col_expr(ingest_job::Column::State, Expr::value(JobState::Failed))
             .col_expr(ingest_job::Column::Message, Expr::value(INTERRUPTED))
             .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
             .col_expr(ingest_job::Column::FinishedAt, Expr::value(now))
-            .filter(ingest_job::Column::State.eq(JobState::Running.as_str()))
+            .filter(ingest_job::Column::State.eq(JobState::Running))
             .filter(ingest_job::Column::FinishedAt.is_null())
             .exec(self.connection())
             .await?;
@@ -133,7 +133,7 @@ impl Catalog {
     /// Jobs waiting in the queue, oldest first: those a stopped process left are queued again.
     pub async fn queued_jobs(&self) -> Result<Vec<ingest_job::Model>, CatalogError> {
         Ok(ingest_job::Entity::find()
-            .filter(ingest_job::Column::State.eq(JobState::Queued.as_str()))
+            .filter(ingest_job::Column::State.eq(JobState::Queued))
             .order_by_asc(ingest_job::Column::CreatedAt)
             .order_by_asc(ingest_job::Column::Id)
             .all(self.connection())
@@ -189,9 +189,9 @@ mod tests {
 
         let options = json!({"a.csv": {"delimiter": ";"}});
         let job = catalog.create_job(&draft, 1, 10, Some(options.clone())).await.unwrap();
-        assert_eq!((job.state.as_str(), job.started_at, job.read_options), ("queued", None, Some(options)));
+        assert_eq!((job.state, job.started_at, job.read_options), (JobState::Queued, None, Some(options)));
         let started = catalog.start_job(job.id).await.unwrap().expect("a queued job starts");
-        assert_eq!(started.state, "running");
+        assert_eq!(started.state, JobState::Running);
         assert!(started.started_at.is_some());
         assert!(catalog.start_job(job.id).await.unwrap().is_none(), "and only once");
 
@@ -200,7 +200,7 @@ mod tests {
         catalog.fail_job(job.id, "late failure").await.unwrap();
         catalog.job_progress(job.id, 1, 10, &[]).await.unwrap();
         let ended = catalog.job(draft.dataset_id, job.id).await.unwrap();
-        assert_eq!(ended.state, "cancelled", "nothing reopens or rewrites an ended job");
+        assert_eq!(ended.state, JobState::Cancelled, "nothing reopens or rewrites an ended job");
         let refused = catalog.commit_ingest(&started, IngestOutcome::default()).await.unwrap_err();
         assert!(matches!(refused, CatalogError::Conflict(_)), "{refused}");
         assert!(catalog.start_job(job.id).await.unwrap().is_none(), "a cancelled job never starts");

@@ -2,8 +2,7 @@
 //! A dataset without a policy row is open (documented in the README).
 
 use chrono::Utc;
-use kura_core::VersionState;
-use kura_core::access::{AccessLevel, Facts};
+use kura_core::access::{AccessLevel, Facts, LevelKind};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -40,25 +39,21 @@ impl Catalog {
         let Some(row) = access_policy::Entity::find_by_id(dataset_id).one(self.connection()).await? else {
             return Ok(Policy::default());
         };
-        let level = match row.level.as_str() {
-            "open" => AccessLevel::Open,
-            "embargoed" => AccessLevel::Embargoed {
-                until: row.embargo_until.ok_or_else(|| CatalogError::Invalid("embargo without a date".into()))?,
-            },
-            "consortium" => {
-                let consortia = policy_consortium::Entity::find()
-                    .filter(policy_consortium::Column::DatasetId.eq(dataset_id))
-                    .all(self.connection())
-                    .await?
-                    .into_iter()
-                    .map(|p| p.consortium_id)
-                    .collect();
-                AccessLevel::Consortium { consortia }
-            }
-            "restricted" => AccessLevel::Restricted,
-            "closed" => AccessLevel::Closed,
-            other => return Err(CatalogError::Invalid(format!("unknown access level {other:?}"))),
+        let consortia = if row.level == LevelKind::Consortium {
+            policy_consortium::Entity::find()
+                .filter(policy_consortium::Column::DatasetId.eq(dataset_id))
+                .all(self.connection())
+                .await?
+                .into_iter()
+                .map(|p| p.consortium_id)
+                .collect()
+        } else {
+            Vec::new()
         };
+        let level = row
+            .level
+            .with(row.embargo_until, consortia)
+            .ok_or_else(|| CatalogError::Invalid("embargo without a date".into()))?;
         let masked_columns = serde_json::from_value(row.masked_columns).unwrap_or_default();
         Ok(Policy { level, masked_columns, license: row.license, terms: row.terms })
     }
@@ -70,13 +65,12 @@ impl Catalog {
         version: &dataset_version::Model,
     ) -> Result<(Facts, Policy), CatalogError> {
         let policy = self.policy(ds.id).await?;
-        let state: VersionState = version.state.parse().map_err(CatalogError::Invalid)?;
         let facts = Facts {
             dataset: ds.id,
             // A dataset without an owner group is owned by nobody but admins.
             owner_group: ds.group_id.unwrap_or(Uuid::nil()),
             level: policy.level.clone(),
-            state,
+            state: version.state,
         };
         Ok((facts, policy))
     }
@@ -102,7 +96,7 @@ impl Catalog {
             .await?;
         let row = access_policy::ActiveModel {
             dataset_id: Set(dataset_id),
-            level: Set(policy.level.name().into()),
+            level: Set(policy.level.kind()),
             embargo_until: Set(match &policy.level {
                 AccessLevel::Embargoed { until } => Some(*until),
                 _ => None,

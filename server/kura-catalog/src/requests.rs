@@ -1,6 +1,7 @@
 //! Access requests for restricted datasets, and the grants stewards give in answer.
 
 use chrono::{DateTime, Utc};
+use kura_core::RequestState;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::json;
@@ -31,7 +32,7 @@ impl Catalog {
         let pending = access_request::Entity::find()
             .filter(access_request::Column::DatasetId.eq(dataset_id))
             .filter(access_request::Column::UserId.eq(user_id))
-            .filter(access_request::Column::State.eq("pending"))
+            .filter(access_request::Column::State.eq(RequestState::Pending))
             .count(self.connection())
             .await?;
         if pending > 0 {
@@ -42,7 +43,7 @@ impl Catalog {
             dataset_id: Set(dataset_id),
             user_id: Set(user_id),
             reason: Set(reason.to_owned()),
-            state: Set("pending".into()),
+            state: Set(RequestState::Pending),
             decided_by: Set(None),
             decided_at: Set(None),
             decision_reason: Set(None),
@@ -72,7 +73,7 @@ impl Catalog {
         steward: Option<Uuid>,
         actor: Actor<'_>,
     ) -> Result<access_request::Model, CatalogError> {
-        if request.state != "pending" {
+        if request.state != RequestState::Pending {
             return Err(CatalogError::Conflict(format!("the request is already {}", request.state)));
         }
         let now = Utc::now();
@@ -93,13 +94,13 @@ impl Catalog {
                     created_at: Set(now),
                 };
                 access_grant::Entity::insert(grant).exec(&txn).await?;
-                ("approved", None)
+                (RequestState::Approved, None)
             }
             Answer::Deny { reason } => {
                 if reason.trim().is_empty() {
                     return Err(CatalogError::Invalid("a denial needs a reason".into()));
                 }
-                ("denied", Some(reason.clone()))
+                (RequestState::Denied, Some(reason.clone()))
             }
         };
         let updated = access_request::Entity::update_many()
@@ -108,7 +109,7 @@ impl Catalog {
             .col_expr(access_request::Column::DecidedAt, Expr::value(now))
             .col_expr(access_request::Column::DecisionReason, Expr::value(reason.clone()))
             .filter(access_request::Column::Id.eq(request.id))
-            .filter(access_request::Column::State.eq("pending"))
+            .filter(access_request::Column::State.eq(RequestState::Pending))
             .exec(&txn)
             .await?;
         if updated.rows_affected != 1 {
@@ -120,7 +121,7 @@ impl Catalog {
             }
             Answer::Deny { reason } => json!({"request": request.id, "user": request.user_id, "reason": reason}),
         };
-        let action = if state == "approved" { "grant.create" } else { "request.deny" };
+        let action = if state == RequestState::Approved { "grant.create" } else { "request.deny" };
         record(
             &txn,
             AuditRecord {
@@ -142,7 +143,7 @@ impl Catalog {
         &self,
         dataset_id: Option<Uuid>,
         user_id: Option<Uuid>,
-        state: Option<&str>,
+        state: Option<RequestState>,
         page: PageRequest,
     ) -> Result<Page<access_request::Model>, CatalogError> {
         let mut query = access_request::Entity::find();

@@ -50,7 +50,7 @@ impl Catalog {
         action: &str,
         actor: Actor<'_>,
     ) -> Result<dataset_version::Model, CatalogError> {
-        if version.state != from.as_str() {
+        if version.state != from {
             return Err(CatalogError::Conflict(format!(
                 "version {} is {}, not {}",
                 version.number,
@@ -61,10 +61,10 @@ impl Catalog {
         let txn = self.begin_write().await?;
         // The state check is repeated in the UPDATE so that concurrent moves cannot both win.
         let result = dataset_version::Entity::update_many()
-            .col_expr(dataset_version::Column::State, to.as_str().into())
+            .col_expr(dataset_version::Column::State, to.into())
             .col_expr(dataset_version::Column::ReviewComment, comment.map(str::to_owned).into())
             .filter(dataset_version::Column::Id.eq(version.id))
-            .filter(dataset_version::Column::State.eq(from.as_str()))
+            .filter(dataset_version::Column::State.eq(from))
             .exec(&txn)
             .await?;
         if result.rows_affected != 1 {
@@ -106,7 +106,7 @@ impl Catalog {
         let ids: Vec<Uuid> = datasets.iter().map(|d| d.id).collect();
         let versions = dataset_version::Entity::find()
             .filter(dataset_version::Column::DatasetId.is_in(ids))
-            .filter(dataset_version::Column::State.eq(VersionState::InReview.as_str()))
+            .filter(dataset_version::Column::State.eq(VersionState::InReview))
             .order_by_asc(dataset_version::Column::CreatedAt)
             .all(self.connection())
             .await?;

@@ -211,7 +211,7 @@ impl Catalog {
             _ => JobState::PartiallyFailed,
         };
         let mut active: ingest_job::ActiveModel = job.clone().into();
-        active.state = Set(state.as_str().into());
+        active.state = Set(state);
         active.files_done = Set(job.files_total);
         active.bytes_done = Set(job.bytes_total);
         active.errors = Set(Value::Array(outcome.errors));
@@ -308,7 +308,7 @@ async fn fill_draft(
     let Some(version) = dataset_version::Entity::find_by_id(job.version_id).lock_exclusive().one(txn).await? else {
         return Err(CatalogError::not_found("version"));
     };
-    if crate::versions::state_of(&version)?.is_frozen() {
+    if version.state.is_frozen() {
         return Ok(vec![format!(
             "version {} is {}: its metadata were left as they are",
             version.number, version.state

@@ -1,6 +1,7 @@
 //! API tokens: random secrets shown once, stored only as SHA-256 hashes.
 
 use chrono::Utc;
+use kura_core::Scope;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -33,7 +34,7 @@ impl Catalog {
             id: Set(Uuid::now_v7()),
             token_hash: Set(hash_secret(&secret)),
             name: Set(name.to_owned()),
-            scope: Set("admin".into()),
+            scope: Set(Scope::Admin),
             user_id: Set(None),
             created_at: Set(Utc::now()),
             expires_at: Set(None),
@@ -44,18 +45,15 @@ impl Catalog {
         Ok((row, secret))
     }
 
-    /// Creates a personal API token for a user: scope `read`, `write` or `admin` (everything the
+    /// Creates a personal API token for a user: scope `Read`, `Write` or `Admin` (everything the
     /// user may do), optionally expiring. Returns the row and the secret (shown once).
     pub async fn create_user_token(
         &self,
         user_id: Uuid,
         name: &str,
-        scope: &str,
+        scope: Scope,
         expires_at: Option<chrono::DateTime<Utc>>,
     ) -> Result<(api_token::Model, String), CatalogError> {
-        if !["read", "write", "admin"].contains(&scope) {
-            return Err(CatalogError::Invalid(format!("unknown token scope {scope:?}: use read, write or admin")));
-        }
         if expires_at.is_some_and(|at| at <= Utc::now()) {
             return Err(CatalogError::Invalid("a token must expire in the future".into()));
         }
@@ -64,7 +62,7 @@ impl Catalog {
             id: Set(Uuid::now_v7()),
             token_hash: Set(hash_secret(&secret)),
             name: Set(name.to_owned()),
-            scope: Set(scope.to_owned()),
+            scope: Set(scope),
             user_id: Set(Some(user_id)),
             created_at: Set(Utc::now()),
             expires_at: Set(expires_at),

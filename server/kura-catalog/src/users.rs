@@ -1,6 +1,7 @@
 //! Users (people and service accounts), group memberships, and the access subject of a user.
 
 use chrono::{DateTime, Utc};
+use kura_core::UserKind;
 use kura_core::access::{Role, Subject};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -23,26 +24,7 @@ pub struct NewUser {
     pub email: Option<String>,
     pub orcid: Option<String>,
     pub password_hash: Option<String>,
-    /// `person` or `service`.
-    pub kind: String,
-}
-
-fn parse_role(text: &str) -> Option<Role> {
-    match text {
-        "member" => Some(Role::Member),
-        "steward" => Some(Role::Steward),
-        "admin" => Some(Role::Admin),
-        _ => None,
-    }
-}
-
-/// The stored name of a role.
-pub fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Member => "member",
-        Role::Steward => "steward",
-        Role::Admin => "admin",
-    }
+    pub kind: UserKind,
 }
 
 impl Catalog {
@@ -58,7 +40,7 @@ impl Catalog {
             created_at: Set(Utc::now()),
             password_hash: Set(new.password_hash),
             disabled_at: Set(None),
-            kind: Set(if new.kind.is_empty() { "person".into() } else { new.kind }),
+            kind: Set(new.kind),
         };
         user::Entity::insert(row).exec_with_returning(self.connection()).await.map_err(|e| {
             match CatalogError::from(e) {
@@ -135,7 +117,7 @@ impl Catalog {
             id: Set(Uuid::now_v7()),
             group_id: Set(group_id),
             user_id: Set(user_id),
-            role: Set(role_name(role).into()),
+            role: Set(role),
             created_at: Set(Utc::now()),
         };
         membership::Entity::insert(row).exec(&txn).await?;
@@ -145,7 +127,7 @@ impl Catalog {
             surface: actor.surface,
             dataset_id: None,
             target: Some(format!("group:{group_id}")),
-            details: json!({"user": user_id, "role": role_name(role)}),
+            details: json!({"user": user_id, "role": role}),
         };
         record(&txn, entry).await?;
         txn.commit().await?;
@@ -157,8 +139,7 @@ impl Catalog {
     pub async fn subject_for(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<Subject, CatalogError> {
         let conn = self.connection();
         let memberships = membership::Entity::find().filter(membership::Column::UserId.eq(user_id)).all(conn).await?;
-        let groups: Vec<(Uuid, Role)> =
-            memberships.iter().filter_map(|m| parse_role(&m.role).map(|r| (m.group_id, r))).collect();
+        let groups: Vec<(Uuid, Role)> = memberships.iter().map(|m| (m.group_id, m.role)).collect();
         let group_ids: Vec<Uuid> = groups.iter().map(|(g, _)| *g).collect();
         let organizations: Vec<Uuid> = if group_ids.is_empty() {
             Vec::new()

@@ -55,7 +55,7 @@ pub(crate) fn visible_versions(
     }
     // Like `decide`: a public state, and not a closed dataset's.
     let public = Condition::all()
-        .add(dataset_version::Column::State.is_in(crate::datasets::PUBLIC_STATES))
+        .add(dataset_version::Column::State.is_in(VersionState::PUBLIC))
         .add(dataset_version::Column::DatasetId.not_in_subquery(crate::datasets::closed_datasets()));
     let mut visible = Condition::any().add(public);
     if !vis.groups.is_empty() {
@@ -70,10 +70,6 @@ pub(crate) fn visible_versions(
         );
     }
     select.filter(visible)
-}
-
-pub(crate) fn state_of(version: &dataset_version::Model) -> Result<VersionState, CatalogError> {
-    version.state.parse().map_err(CatalogError::Invalid)
 }
 
 impl Catalog {
@@ -120,14 +116,14 @@ impl Catalog {
             .one(&txn)
             .await?
             .ok_or_else(|| CatalogError::not_found("dataset"))?;
-        if !state_of(&latest)?.is_frozen() {
+        if !latest.state.is_frozen() {
             return Ok(latest);
         }
         let draft = dataset_version::ActiveModel {
             id: Set(Uuid::now_v7()),
             dataset_id: Set(dataset_id),
             number: Set(latest.number + 1),
-            state: Set(VersionState::Draft.as_str().into()),
+            state: Set(VersionState::Draft),
             title: Set(latest.title.clone()),
             description: Set(latest.description.clone()),
             metadata: Set(latest.metadata.clone()),
@@ -152,7 +148,7 @@ impl Catalog {
             .one(self.connection())
             .await?
             .ok_or_else(|| CatalogError::not_found("dataset"))?;
-        if state_of(&latest)?.is_frozen() {
+        if latest.state.is_frozen() {
             return Err(CatalogError::not_found("open draft"));
         }
         Ok(latest)
@@ -164,7 +160,7 @@ impl Catalog {
         version: &dataset_version::Model,
         update: DraftUpdate,
     ) -> Result<dataset_version::Model, CatalogError> {
-        if state_of(version)?.is_frozen() {
+        if version.state.is_frozen() {
             return Err(CatalogError::Conflict(format!(
                 "version {} is {} and cannot change",
                 version.number, version.state
@@ -180,8 +176,7 @@ impl Catalog {
     /// Publishes a draft (or in-review) version: from now on it is immutable and public.
     /// Refused while an ingest job is still writing into it.
     pub async fn publish(&self, version: &dataset_version::Model) -> Result<dataset_version::Model, CatalogError> {
-        let state = state_of(version)?;
-        if state.is_frozen() {
+        if version.state.is_frozen() {
             return Err(CatalogError::Conflict(format!("version {} is already {}", version.number, version.state)));
         }
         let txn = self.begin_write().await?;
@@ -191,20 +186,20 @@ impl Catalog {
             .select_only()
             .column(ingest_job::Column::Id)
             .filter(ingest_job::Column::VersionId.eq(version.id))
-            .filter(ingest_job::Column::State.is_in([JobState::Queued.as_str(), JobState::Running.as_str()]))
+            .filter(ingest_job::Column::State.is_in([JobState::Queued, JobState::Running]))
             .count(&txn)
             .await?;
         if running > 0 {
             return Err(CatalogError::Conflict("an ingest job is still running on this version".into()));
         }
         let mut active: dataset_version::ActiveModel = version.clone().into();
-        active.state = Set(VersionState::Published.as_str().into());
+        active.state = Set(VersionState::Published);
         active.published_at = Set(Some(Utc::now()));
         // The state check is repeated in the UPDATE so two concurrent publishes cannot both win.
         let result = dataset_version::Entity::update_many()
             .set(active)
             .filter(dataset_version::Column::Id.eq(version.id))
-            .filter(dataset_version::Column::State.eq(version.state.clone()))
+            .filter(dataset_version::Column::State.eq(version.state))
             .exec(&txn)
             .await?;
         if result.rows_affected != 1 {
@@ -227,7 +222,7 @@ impl Catalog {
         reason: &str,
         actor: crate::audit::Actor<'_>,
     ) -> Result<dataset_version::Model, CatalogError> {
-        if state_of(version)? != VersionState::Published {
+        if version.state != VersionState::Published {
             return Err(CatalogError::Conflict(format!(
                 "only a published version can be deaccessioned; version {} is {}",
                 version.number, version.state
@@ -239,11 +234,11 @@ impl Catalog {
         }
         let txn = self.begin_write().await?;
         let result = dataset_version::Entity::update_many()
-            .col_expr(dataset_version::Column::State, VersionState::Deaccessioned.as_str().into())
+            .col_expr(dataset_version::Column::State, VersionState::Deaccessioned.into())
             .col_expr(dataset_version::Column::DeaccessionedAt, Some(Utc::now()).into())
             .col_expr(dataset_version::Column::DeaccessionReason, Some(reason.to_string()).into())
             .filter(dataset_version::Column::Id.eq(version.id))
-            .filter(dataset_version::Column::State.eq(VersionState::Published.as_str()))
+            .filter(dataset_version::Column::State.eq(VersionState::Published))
             .exec(&txn)
             .await?;
         if result.rows_affected != 1 {

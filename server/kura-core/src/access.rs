@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::VersionState;
+use crate::domain::string_enum;
 
 mod schema;
 
@@ -41,25 +42,57 @@ pub enum AccessLevel<C = Uuid> {
 }
 
 impl<C> AccessLevel<C> {
+    /// The level without its data, as stored in the catalog.
+    pub fn kind(&self) -> LevelKind {
+        match self {
+            AccessLevel::Open => LevelKind::Open,
+            AccessLevel::Embargoed { .. } => LevelKind::Embargoed,
+            AccessLevel::Consortium { .. } => LevelKind::Consortium,
+            AccessLevel::Restricted => LevelKind::Restricted,
+            AccessLevel::Closed => LevelKind::Closed,
+        }
+    }
+
     /// The level's name as stored in the catalog and shown to people.
     pub fn name(&self) -> &'static str {
-        match self {
-            AccessLevel::Open => "open",
-            AccessLevel::Embargoed { .. } => "embargoed",
-            AccessLevel::Consortium { .. } => "consortium",
-            AccessLevel::Restricted => "restricted",
-            AccessLevel::Closed => "closed",
-        }
+        self.kind().as_str()
     }
 }
 
-/// A role in a group, in increasing power.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Member,
-    Steward,
-    Admin,
+string_enum! {
+    /// An [`AccessLevel`] without its data (the embargo's end, the consortia): what the catalog
+    /// stores in the policy row, beside the data in their own columns and rows.
+    LevelKind "access level" {
+        Open => "open",
+        Embargoed => "embargoed",
+        Consortium => "consortium",
+        Restricted => "restricted",
+        Closed => "closed",
+    }
+}
+
+impl LevelKind {
+    /// The level of this kind with its stored data; `None` for an embargo without its end.
+    /// `consortia` is ignored by every kind but `Consortium`.
+    pub fn with<C>(self, embargo_until: Option<DateTime<Utc>>, consortia: Vec<C>) -> Option<AccessLevel<C>> {
+        Some(match self {
+            LevelKind::Open => AccessLevel::Open,
+            LevelKind::Embargoed => AccessLevel::Embargoed { until: embargo_until? },
+            LevelKind::Consortium => AccessLevel::Consortium { consortia },
+            LevelKind::Restricted => AccessLevel::Restricted,
+            LevelKind::Closed => AccessLevel::Closed,
+        })
+    }
+}
+
+string_enum! {
+    /// A role in a group, in increasing power.
+    #[derive(PartialOrd, Ord)]
+    Role "role" {
+        Member => "member",
+        Steward => "steward",
+        Admin => "admin",
+    }
 }
 
 /// What a principal wants to do.

@@ -1,44 +1,69 @@
-//! Lifecycle states stored in the catalog as lowercase strings.
+//! Lifecycle states and kinds stored in the catalog as lowercase strings.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
-
+/// An enum stored in the catalog as one lowercase string per variant: `as_str`, `Display` and
+/// `FromStr` use that string, serde writes it (snake case), and with the `sea-orm` feature the
+/// enum is a sea-orm `ActiveEnum` string column holding it. This table is the one place where the
+/// stored strings are written down.
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+    (
+        $(#[$meta:meta])* $name:ident $label:literal {
+            $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)?
+        }
+    ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
+        #[cfg_attr(feature = "sea-orm", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+        #[cfg_attr(
+            feature = "sea-orm",
+            sea_orm(rs_type = "String", db_type = "String(sea_orm::sea_query::StringLen::None)")
+        )]
+        pub enum $name {
+            $($(#[$vmeta])* #[cfg_attr(feature = "sea-orm", sea_orm(string_value = $text))] $variant),+
+        }
 
         impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
             /// The string stored in the catalog.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
+        impl std::str::FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    other => Err(format!("unknown {} {other:?}", stringify!($name))),
+                    other => Err($crate::domain::unknown($label, other, &[$($text),+])),
                 }
             }
         }
     };
 }
+pub(crate) use string_enum;
+
+/// The error of parsing an unknown name: `unknown token scope "x": use read, write or admin`.
+pub(crate) fn unknown(label: &str, text: &str, names: &[&str]) -> String {
+    let choices = match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    };
+    format!("unknown {label} {text:?}: use {choices}")
+}
 
 string_enum! {
     /// Where a dataset version is in its life: only `Published` is public.
-    VersionState {
+    VersionState "version state" {
         Draft => "draft",
         InReview => "in_review",
         Published => "published",
@@ -48,7 +73,7 @@ string_enum! {
 
 string_enum! {
     /// Whether a file is what the user uploaded or something Kura derived from it.
-    FileRole {
+    FileRole "file role" {
         Raw => "raw",
         Derived => "derived",
         /// Found inside a raw file (an archive member, an image in a notebook), kept byte for byte.
@@ -58,7 +83,7 @@ string_enum! {
 
 string_enum! {
     /// State of a background ingest job.
-    JobState {
+    JobState "job state" {
         Queued => "queued",
         Running => "running",
         Succeeded => "succeeded",
@@ -70,7 +95,29 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Where a request for access to a dataset is: waiting for a steward, or answered.
+    RequestState "access request state" {
+        Pending => "pending",
+        Approved => "approved",
+        Denied => "denied",
+    }
+}
+
+string_enum! {
+    /// Whether an account is a person's or a machine's (a service account, using tokens).
+    #[derive(Default)]
+    UserKind "user kind" {
+        #[default]
+        Person => "person",
+        Service => "service",
+    }
+}
+
 impl VersionState {
+    /// The states whose metadata outsiders may see (subject to the access level).
+    pub const PUBLIC: [VersionState; 2] = [VersionState::Published, VersionState::Deaccessioned];
+
     /// A version in this state can no longer change its files.
     pub fn is_frozen(self) -> bool {
         matches!(self, VersionState::Published | VersionState::Deaccessioned)
@@ -106,6 +153,25 @@ mod tests {
         }
         assert!("bogus".parse::<JobState>().is_err());
         assert!(VersionState::Published.is_frozen());
+        assert_eq!("closed".parse::<crate::access::LevelKind>(), Ok(crate::access::LevelKind::Closed));
         assert!(!VersionState::Draft.is_frozen());
+    }
+
+    /// serde (which the API and the JSON columns use) writes the same strings as the catalog.
+    #[test]
+    fn serde_writes_the_stored_strings() {
+        fn check<T: serde::Serialize + std::fmt::Display>(all: &[T]) {
+            for value in all {
+                assert_eq!(serde_json::to_value(value).unwrap(), serde_json::json!(value.to_string()));
+            }
+        }
+        check(VersionState::ALL);
+        check(FileRole::ALL);
+        check(JobState::ALL);
+        check(RequestState::ALL);
+        check(UserKind::ALL);
+        check(crate::access::LevelKind::ALL);
+        check(crate::access::Role::ALL);
+        check(crate::principal::Scope::ALL);
     }
 }

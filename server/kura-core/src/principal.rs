@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use crate::access::Subject;
+use crate::domain::string_enum;
 
 /// The caller of a service function, as established by authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,42 +56,24 @@ impl Principal {
     }
 }
 
-/// What a credential may do, in increasing reach. A credential never mints a wider one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Scope {
-    /// Reads only: every state-changing request is refused.
-    Read,
-    /// Reads and changes what the user may change.
-    Write,
-    /// Platform administration.
-    Admin,
+string_enum! {
+    /// What a credential may do, in increasing reach. A credential never mints a wider one.
+    /// Stored with tokens and carried in JWTs by its name.
+    #[derive(PartialOrd, Ord)]
+    Scope "token scope" {
+        /// Reads only: every state-changing request is refused.
+        Read => "read",
+        /// Reads and changes what the user may change.
+        Write => "write",
+        /// Platform administration.
+        Admin => "admin",
+    }
 }
 
 impl Scope {
-    /// The scope's name as stored with tokens and carried in JWTs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::Write => "write",
-            Scope::Admin => "admin",
-        }
-    }
-
     /// Whether a credential of this scope may create one of scope `wanted`.
     pub fn may_mint(self, wanted: Scope) -> bool {
         wanted <= self
-    }
-}
-
-impl std::str::FromStr for Scope {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "read" => Ok(Scope::Read),
-            "write" => Ok(Scope::Write),
-            "admin" => Ok(Scope::Admin),
-            other => Err(format!("unknown token scope {other:?}: use read, write or admin")),
-        }
     }
 }
 
@@ -108,5 +91,7 @@ mod tests {
         assert!(!Scope::Read.may_mint(Scope::Write));
         assert!(!Scope::Write.may_mint(Scope::Admin));
         assert!(Scope::Write.may_mint(Scope::Read) && Scope::Admin.may_mint(Scope::Admin));
+        assert_eq!("write".parse::<Scope>(), Ok(Scope::Write));
+        assert_eq!("root".parse::<Scope>(), Err("unknown token scope \"root\": use read, write or admin".to_owned()));
     }
 }

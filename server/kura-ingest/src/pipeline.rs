@@ -148,8 +148,8 @@ impl Ingestor {
             return Ok(started);
         }
         let now = self.catalog.job(job.dataset_id, job.id).await?;
-        match now.state.parse::<JobState>() {
-            Ok(JobState::Cancelled) => Err(IngestError::Cancelled),
+        match now.state {
+            JobState::Cancelled => Err(IngestError::Cancelled),
             _ => Err(IngestError::Conflict(format!("the job is already {}", now.state))),
         }
     }

@@ -3,7 +3,7 @@
 //! fails what was running and runs what was queued. Tests wait on the runner's own signal
 //! (`wait`, `wait_until`, `idle`), never on a clock.
 
-use kura_core::HasErrorCode;
+use kura_core::{HasErrorCode, JobState};
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -73,16 +73,16 @@ async fn with_one_slot_three_jobs_run_one_at_a_time_in_turn() {
     for name in ["first", "second", "third"] {
         let (_, draft) = w.draft(name, Content::Rows(20_000)).await;
         let job = runner.submit(&draft, BTreeMap::new()).await.unwrap();
-        assert_eq!(job.state, "queued", "submit answers at once with the queued job");
+        assert_eq!(job.state, JobState::Queued, "submit answers at once with the queued job");
         jobs.push(job);
     }
     for job in &jobs {
         let ended = runner.wait(job.dataset_id, job.id).await.unwrap();
-        assert_eq!(ended.state, "succeeded", "{ended:?}");
+        assert_eq!(ended.state, JobState::Succeeded, "{ended:?}");
         assert!(ended.started_at.is_some());
         let mut running = 0;
         for other in &jobs {
-            running += usize::from(w.job(other).await.state == "running");
+            running += usize::from(w.job(other).await.state == JobState::Running);
         }
         assert!(running <= 1, "{running} jobs running at once");
     }
@@ -98,14 +98,14 @@ async fn a_queued_job_is_cancelled_unrun_and_a_running_one_commits_nothing() {
     let (_, big) = w.draft("big", Content::Rows(3_000_000)).await;
     let (_, small) = w.draft("small", Content::Rows(10)).await;
     let running = runner.submit(&big, BTreeMap::new()).await.unwrap();
-    runner.wait_until(running.dataset_id, running.id, |j| j.state != "queued").await.unwrap();
+    runner.wait_until(running.dataset_id, running.id, |j| j.state != JobState::Queued).await.unwrap();
     let queued = runner.submit(&small, BTreeMap::new()).await.unwrap();
 
     let cancelled = runner.cancel(&queued).await.unwrap();
-    assert_eq!(cancelled.state, "cancelled");
+    assert_eq!(cancelled.state, JobState::Cancelled);
     assert!(cancelled.finished_at.is_some());
     let cancelled = runner.cancel(&running).await.unwrap();
-    assert_eq!(cancelled.state, "cancelled", "{cancelled:?}");
+    assert_eq!(cancelled.state, JobState::Cancelled, "{cancelled:?}");
     let again = runner.cancel(&running).await.unwrap_err();
     assert_eq!(again.code(), kura_core::ErrorCode::Conflict, "an ended job cannot be cancelled: {again}");
 
@@ -113,8 +113,8 @@ async fn a_queued_job_is_cancelled_unrun_and_a_running_one_commits_nothing() {
     runner.idle().await;
     assert_eq!(runner.peak_running(), 1);
     let small_job = w.job(&queued).await;
-    assert_eq!((small_job.state.as_str(), small_job.started_at), ("cancelled", None), "the queued job never ran");
-    assert_eq!(w.job(&running).await.state, "cancelled");
+    assert_eq!((small_job.state, small_job.started_at), (JobState::Cancelled, None), "the queued job never ran");
+    assert_eq!(w.job(&running).await.state, JobState::Cancelled);
     assert_eq!((w.tables(&big).await, w.tables(&small).await), (0, 0));
     let files = w.catalog.files_page(big.id, PageRequest::default()).await.unwrap();
     assert_eq!(files.total, 1, "only the raw file: no Parquet of the cancelled job");
@@ -122,7 +122,7 @@ async fn a_queued_job_is_cancelled_unrun_and_a_running_one_commits_nothing() {
 
     // A new job over the small draft runs as usual.
     let job = runner.submit(&small, BTreeMap::new()).await.unwrap();
-    assert_eq!(runner.wait(job.dataset_id, job.id).await.unwrap().state, "succeeded");
+    assert_eq!(runner.wait(job.dataset_id, job.id).await.unwrap().state, JobState::Succeeded);
     assert_eq!(w.tables(&small).await, 1);
 }
 
@@ -135,7 +135,7 @@ async fn at_start_a_running_job_fails_and_a_queued_one_runs_with_its_parameters(
     let (_, left_running) = w.draft("left-running", Content::Rows(10)).await;
     let running = w.ingestor.create_job(&left_running).await.unwrap();
     let running = w.ingestor.start_job(&running).await.unwrap();
-    assert_eq!(running.state, "running");
+    assert_eq!(running.state, JobState::Running);
     let (_, left_queued) = w.draft("left-queued", Content::Text("x,y\n1,2\n3,4\n")).await;
     let headless = ReadOptions { header_line: Some(0), ..Default::default() };
     let queued =
@@ -147,17 +147,17 @@ async fn at_start_a_running_job_fails_and_a_queued_one_runs_with_its_parameters(
     assert_eq!(runner.recover().await.unwrap(), Recovered { failed: 2, requeued: 1 });
 
     let failed = w.job(&running).await;
-    assert_eq!(failed.state, "failed");
+    assert_eq!(failed.state, JobState::Failed);
     assert_eq!(failed.message.as_deref(), Some(kura_catalog::jobs::INTERRUPTED));
     assert_eq!(w.catalog.pending_raw_files(left_running.id).await.unwrap().len(), 1, "its file is pending again");
 
     let ran = runner.wait(queued.dataset_id, queued.id).await.unwrap();
-    assert_eq!(ran.state, "succeeded", "{ran:?}");
+    assert_eq!(ran.state, JobState::Succeeded, "{ran:?}");
     let tables = w.catalog.tables_page(left_queued.id, PageRequest::default()).await.unwrap();
     assert_eq!(tables.items[0].row_count, 3, "read with the recorded parameters, not detected");
 
     let odd = w.job(&odd).await;
-    assert_eq!(odd.state, "failed");
+    assert_eq!(odd.state, JobState::Failed);
     assert!(odd.message.unwrap_or_default().contains("read parameters cannot be read back"));
     runner.idle().await;
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use kura_catalog::entity::{dataset, dataset_version, file};
 use kura_catalog::{Catalog, CatalogError, PageRequest};
+use kura_core::FileRole;
 use kura_core::access::AccessLevel as CoreLevel;
 use kura_metadata::{
     AccessLevel, CatalogView, ColumnView, ConsortiumView, DatasetView, FileView, LangString, Metadata, Organization,
@@ -112,7 +113,7 @@ impl Describer {
             .collect();
         let files = files
             .iter()
-            .filter(|f| f.role != "derived" && !withheld.contains(&f.id))
+            .filter(|f| f.role != FileRole::Derived && !withheld.contains(&f.id))
             .map(|f| FileView {
                 path: f.path.clone(),
                 media_type: f.media_type.clone(),
@@ -275,7 +276,7 @@ mod tests {
             id: uuid::Uuid::nil(),
             dataset_id: uuid::Uuid::nil(),
             number: 1,
-            state: "published".into(),
+            state: kura_core::VersionState::Published,
             title: "熱ログ".into(),
             description: "A thermal log of an alumina sample measured every second".into(),
             metadata,

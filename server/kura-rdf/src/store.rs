@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use kura_catalog::{Catalog, CatalogError, Visibility};
+use kura_core::VersionState;
 use kura_core::access::{Action, Decision, Facts, Subject, decide};
 use oxigraph::model::{GraphNameRef, NamedNode, NamedOrBlankNode, QuadRef};
 use oxigraph::store::{StorageError, Store};
@@ -309,7 +310,7 @@ impl RdfProjector {
         };
         let mut graphs = Vec::new();
         for version in self.catalog.versions(dataset_id, &Visibility::everything()).await? {
-            if version.state != "published" {
+            if version.state != VersionState::Published {
                 continue;
             }
             let (facts, _) = self.catalog.facts(&dataset, &version).await?;

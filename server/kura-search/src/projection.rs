@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use kura_catalog::entity::dataset_version;
 use kura_catalog::{Catalog, PageRequest};
+use kura_core::{FileRole, VersionState};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -78,8 +79,8 @@ impl Projector {
             Err(e) => return Err(e.into()),
         };
         let versions = self.catalog.versions(dataset_id, &kura_catalog::Visibility::everything()).await?;
-        let published = versions.iter().rev().find(|v| v.state == "published");
-        let draft = versions.last().filter(|v| v.state == "draft" || v.state == "in_review");
+        let published = versions.iter().rev().find(|v| v.state == VersionState::Published);
+        let draft = versions.last().filter(|v| matches!(v.state, VersionState::Draft | VersionState::InReview));
         let policy = self.catalog.policy(dataset_id).await?;
         let (group, organization) = match dataset.group_id {
             Some(g) => match self.catalog.group_with_organization(g).await {
@@ -141,14 +142,14 @@ impl Projector {
         }
         let formats: BTreeSet<String> = files
             .iter()
-            .filter(|f| f.role == "raw")
+            .filter(|f| f.role == FileRole::Raw)
             .filter_map(|f| f.format.clone())
             .filter(|f| f != "unknown")
             .collect();
         Ok(SearchDoc {
             dataset_id: version.dataset_id,
             version: version.number,
-            state: version.state.clone(),
+            state: version.state.to_string(),
             titles,
             descriptions,
             creators: strings(&meta["creators"]),

@@ -13,7 +13,8 @@ use kura_catalog::consortia::Member;
 use kura_catalog::policies::Policy;
 use kura_catalog::requests::Answer;
 use kura_catalog::users::{LOCAL_ISSUER, NewUser};
-use kura_core::access::{AccessLevel, Role};
+use kura_core::access::{LevelKind, Role};
+use kura_core::{RequestState, Scope, UserKind};
 use kura_service::Services;
 use uuid::Uuid;
 
@@ -35,14 +36,14 @@ pub enum AdminCommand {
         display_name: Option<String>,
         /// `service` for a service account.
         #[arg(long, default_value = "person")]
-        kind: String,
+        kind: UserKind,
     },
     /// Prints a new personal API token for a user.
     UserToken {
         user: Uuid,
         /// read, write or admin.
         #[arg(long, default_value = "write")]
-        scope: String,
+        scope: Scope,
         #[arg(long)]
         expires: Option<DateTime<Utc>>,
     },
@@ -59,7 +60,7 @@ pub enum AdminCommand {
         group: Uuid,
         user: Uuid,
         #[arg(long, default_value = "member")]
-        role: String,
+        role: Role,
     },
     /// Creates a consortium with its first data-sharing agreement and prints its id.
     Consortium {
@@ -80,7 +81,7 @@ pub enum AdminCommand {
         dataset: String,
         /// open, embargoed, consortium, restricted or closed.
         #[arg(long)]
-        level: String,
+        level: LevelKind,
         /// For embargoed: when the data opens.
         #[arg(long)]
         until: Option<DateTime<Utc>>,
@@ -102,26 +103,6 @@ pub enum AdminCommand {
     Deny { dataset: String, request: Uuid, reason: String },
 }
 
-fn parse_role(text: &str) -> anyhow::Result<Role> {
-    Ok(match text {
-        "member" => Role::Member,
-        "steward" => Role::Steward,
-        "admin" => Role::Admin,
-        other => anyhow::bail!("unknown role {other:?}: use member, steward or admin"),
-    })
-}
-
-fn level(name: &str, until: Option<DateTime<Utc>>, consortia: Vec<Uuid>) -> anyhow::Result<AccessLevel> {
-    Ok(match name {
-        "open" => AccessLevel::Open,
-        "embargoed" => AccessLevel::Embargoed { until: until.context("--until is required for an embargo")? },
-        "consortium" => AccessLevel::Consortium { consortia },
-        "restricted" => AccessLevel::Restricted,
-        "closed" => AccessLevel::Closed,
-        other => anyhow::bail!("unknown level {other:?}"),
-    })
-}
-
 pub async fn run(state: &Services, command: AdminCommand) -> anyhow::Result<ExitCode> {
     let catalog = &state.catalog;
     match command {
@@ -132,14 +113,14 @@ pub async fn run(state: &Services, command: AdminCommand) -> anyhow::Result<Exit
             println!("{}", catalog.create_user(new).await?.id);
         }
         AdminCommand::UserToken { user, scope, expires } => {
-            println!("{}", catalog.create_user_token(user, "cli", &scope, expires).await?.1);
+            println!("{}", catalog.create_user_token(user, "cli", scope, expires).await?.1);
         }
         AdminCommand::Group { organization, group, ror } => {
             let org = catalog.ensure_organization(&organization, ror.as_deref()).await?;
             println!("{}", catalog.ensure_group(org.id, &group).await?.id);
         }
         AdminCommand::Member { group, user, role } => {
-            catalog.set_membership(group, user, parse_role(&role)?, ACTOR).await?;
+            catalog.set_membership(group, user, role, ACTOR).await?;
         }
         AdminCommand::Consortium { name, terms, terms_url, coordinator } => {
             let c = catalog.create_consortium(&name, "", &terms, terms_url.as_deref(), coordinator, ACTOR).await?;
@@ -148,16 +129,20 @@ pub async fn run(state: &Services, command: AdminCommand) -> anyhow::Result<Exit
         AdminCommand::Invite { consortium, group } => {
             catalog.add_consortium_member(consortium, Member::Group(group), ACTOR).await?;
         }
-        AdminCommand::Policy { dataset, level: name, until, consortia, masked, license } => {
+        AdminCommand::Policy { dataset, level, until, consortia, masked, license } => {
             let ds = catalog.dataset_by_name(&dataset, &Visibility::everything()).await?;
-            let policy =
-                Policy { level: level(&name, until, consortia)?, masked_columns: masked, license, terms: None };
+            let policy = Policy {
+                level: level.with(until, consortia).context("--until is required for an embargo")?,
+                masked_columns: masked,
+                license,
+                terms: None,
+            };
             catalog.set_policy(ds.id, &policy, ACTOR).await?;
         }
         AdminCommand::Requests { dataset } => {
             let ds = catalog.dataset_by_name(&dataset, &Visibility::everything()).await?;
             let page = kura_catalog::PageRequest { offset: 0, limit: 1000 };
-            for r in catalog.requests_page(Some(ds.id), None, Some("pending"), page).await?.items {
+            for r in catalog.requests_page(Some(ds.id), None, Some(RequestState::Pending), page).await?.items {
                 println!("{}\tuser {}\t{}\t{}", r.id, r.user_id, r.created_at.to_rfc3339(), r.reason);
             }
         }

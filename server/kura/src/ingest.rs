@@ -139,7 +139,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
         .await?
         .items
         .into_iter()
-        .filter(|f| f.role == kura_core::FileRole::Raw.as_str())
+        .filter(|f| f.role == kura_core::FileRole::Raw)
         .map(|f| f.path)
         .collect();
     let (again, new): (Vec<LocalFile>, Vec<LocalFile>) = files.into_iter().partition(|f| held.contains(&f.path));

@@ -13,8 +13,8 @@ use kura_catalog::requests::Answer;
 use kura_catalog::users::NewUser;
 use kura_catalog::{Page, PageRequest};
 use kura_core::ErrorCode;
-use kura_core::HasErrorCode;
 use kura_core::access::{Action, Role};
+use kura_core::{HasErrorCode, UserKind};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
@@ -108,9 +108,10 @@ pub async fn create_user(
     Json(body): Json<CreateUser>,
 ) -> Result<(StatusCode, Json<user::Model>), ApiError> {
     caller.require_admin()?;
-    if !["", "person", "service"].contains(&body.kind.as_str()) {
-        return Err(ApiError::bad_request("kind is person or service"));
-    }
+    let kind = match body.kind.as_str() {
+        "" => UserKind::default(),
+        kind => kind.parse().map_err(|_| ApiError::bad_request("kind is person or service"))?,
+    };
     let new = NewUser {
         issuer: kura_catalog::users::LOCAL_ISSUER.into(),
         subject: body.username,
@@ -121,7 +122,7 @@ pub async fn create_user(
             Some(p) => Some(kura_auth::hash_password(p).map_err(|e| ApiError::new(e.code(), e.to_string()))?),
             None => None,
         },
-        kind: body.kind,
+        kind,
     };
     Ok((StatusCode::CREATED, Json(state.catalog.create_user(new).await?)))
 }
@@ -156,8 +157,8 @@ pub async fn create_user_token(
     if caller.0.user_id != Some(user) {
         caller.require_admin()?;
     }
-    let scope = caller.mintable_scope(&body.scope)?;
-    let (token, secret) = state.catalog.create_user_token(user, &body.name, scope.name(), body.expires_at).await?;
+    let scope = caller.mintable_scope(body.scope.parse().map_err(ApiError::bad_request)?)?;
+    let (token, secret) = state.catalog.create_user_token(user, &body.name, scope, body.expires_at).await?;
     Ok((StatusCode::CREATED, Json(NewToken { token, secret })))
 }
 
@@ -266,8 +267,9 @@ pub async fn list_requests(
                 .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to see your requests"))?,
         )
     };
+    let state_filter = filter.state.as_deref().map(str::parse).transpose().map_err(ApiError::bad_request)?;
     let page = filter.page.request(state.config.max_page_size);
-    Ok(Json(state.catalog.requests_page(Some(target.dataset.id), own, filter.state.as_deref(), page).await?))
+    Ok(Json(state.catalog.requests_page(Some(target.dataset.id), own, state_filter, page).await?))
 }
 
 /// A steward's decision on a request.

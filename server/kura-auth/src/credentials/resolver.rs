@@ -52,7 +52,7 @@ impl CredentialResolver {
     pub async fn jwt(&self, token: &str) -> Result<Principal, AuthError> {
         let identity = self.authority.verify(token).map_err(|e| AuthError::RefusedJwt(Box::new(e)))?;
         // Anything but a known wider scope reads only.
-        let can_write = identity.scope.parse::<Scope>().is_ok_and(|s| s >= Scope::Write);
+        let can_write = identity.scope >= Scope::Write;
         if identity.kura_issued {
             let user = identity.subject.parse::<Uuid>().map_err(|_| AuthError::SubjectNotAUser)?;
             self.principal_of(user, can_write).await
@@ -127,7 +127,7 @@ impl CredentialResolver {
         let scope = if principal.can_write { Scope::Write } else { Scope::Read };
         debug_assert!(principal.scope().may_mint(scope));
         let ttl = chrono::Duration::minutes(EXCHANGED_TOKEN_MINUTES);
-        self.authority.issue(&user.to_string(), scope.name(), ttl, Utc::now())
+        self.authority.issue(&user.to_string(), scope, ttl, Utc::now())
     }
 
     /// A user's principal as of now, by id.

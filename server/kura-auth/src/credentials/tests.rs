@@ -119,12 +119,12 @@ async fn no_credential_mints_a_wider_one() {
     let read = resolver.bearer(&store.add_token(Some(user), Scope::Read)).await.unwrap();
     assert!(!read.scope().may_mint(Scope::Write));
     let exchanged = resolver.exchange(&read).unwrap();
-    assert_eq!(resolver.authority().verify(&exchanged).unwrap().scope, "read");
+    assert_eq!(resolver.authority().verify(&exchanged).unwrap().scope, Scope::Read);
     let again = resolver.jwt(&exchanged).await.unwrap();
     assert!(!again.can_write, "the exchanged token reads only, like the token it came from");
     let write = resolver.bearer(&store.add_token(Some(user), Scope::Admin)).await.unwrap();
     let exchanged = resolver.exchange(&write).unwrap();
-    assert_eq!(resolver.authority().verify(&exchanged).unwrap().scope, "write", "never admin");
+    assert_eq!(resolver.authority().verify(&exchanged).unwrap().scope, Scope::Write, "never admin");
     assert_eq!(resolver.exchange(&kura_core::Principal::admin("token:x")), Err(AuthError::NotAUser));
 }
 
@@ -134,7 +134,7 @@ async fn a_disabled_user_is_refused_whatever_the_credential() {
     let (resolver, _) = resolver(store.clone());
     let user = store.add_user("local", "ann", Some("a long enough password"));
     let token = store.add_token(Some(user), Scope::Write);
-    let jwt = resolver.authority().issue(&user.to_string(), "write", chrono::Duration::minutes(5), Utc::now()).unwrap();
+    let jwt = resolver.authority().issue(&user.to_string(), Scope::Write, chrono::Duration::minutes(5), Utc::now()).unwrap();
     let session = StoredSession { user_id: user, csrf_token: "c".into() };
     store.sessions.lock().unwrap().insert("s".into(), session);
     assert_eq!(resolver.session("s").await.unwrap().unwrap().csrf_token, "c");
@@ -146,7 +146,7 @@ async fn a_disabled_user_is_refused_whatever_the_credential() {
     let refused = resolver.password("ann", "a long enough password", None).await;
     assert_eq!(refused, Err(AuthError::WrongPassword), "a disabled account's password is not checked");
     let unknown = Uuid::now_v7().to_string();
-    let jwt = resolver.authority().issue(&unknown, "write", chrono::Duration::minutes(5), Utc::now()).unwrap();
+    let jwt = resolver.authority().issue(&unknown, Scope::Write, chrono::Duration::minutes(5), Utc::now()).unwrap();
     assert_eq!(resolver.jwt(&jwt).await, Err(AuthError::UnknownUser));
     assert_eq!(AuthError::Disabled.code(), ErrorCode::Unauthenticated);
 }
@@ -155,7 +155,7 @@ async fn a_disabled_user_is_refused_whatever_the_credential() {
 async fn an_identity_providers_person_is_recorded_on_first_sign_in() {
     let store = Arc::new(Memory::default());
     let (resolver, idp) = resolver(store.clone());
-    let token = idp.issue("person-7", "read", chrono::Duration::minutes(5), Utc::now()).unwrap();
+    let token = idp.issue("person-7", Scope::Read, chrono::Duration::minutes(5), Utc::now()).unwrap();
     assert_eq!(store.find(IDP, "person-7"), None);
     let first = resolver.bearer(&token).await.unwrap();
     let recorded = store.find(IDP, "person-7").expect("recorded on first sign-in");

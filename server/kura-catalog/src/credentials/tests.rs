@@ -63,13 +63,13 @@ async fn tokens_sessions_and_passwords_resolve_with_their_scope() {
     let Fixture { catalog, resolver, ann, .. } = &fixture().await;
     let ann = *ann;
 
-    let (read_row, read) = catalog.create_user_token(ann, "r", "read", None).await.unwrap();
+    let (read_row, read) = catalog.create_user_token(ann, "r", Scope::Read, None).await.unwrap();
     let reader = resolver.bearer(&read).await.unwrap();
     assert_eq!((reader.user_id, reader.can_write, reader.scope()), (Some(ann), false, Scope::Read));
     let exchanged = resolver.exchange(&reader).unwrap();
     assert!(!resolver.bearer(&exchanged).await.unwrap().can_write, "a read token mints read tokens only");
 
-    let (_, write) = catalog.create_user_token(ann, "w", "write", None).await.unwrap();
+    let (_, write) = catalog.create_user_token(ann, "w", Scope::Write, None).await.unwrap();
     assert!(resolver.bearer(&write).await.unwrap().can_write);
     let (_, admin) = catalog.create_admin_token("ops").await.unwrap();
     assert!(resolver.bearer(&admin).await.unwrap().is_admin());
@@ -90,7 +90,7 @@ async fn tokens_sessions_and_passwords_resolve_with_their_scope() {
 async fn a_disabled_user_is_refused_on_every_credential() {
     let Fixture { catalog, resolver, ann, .. } = &fixture().await;
     let ann = *ann;
-    let (_, token) = catalog.create_user_token(ann, "w", "write", None).await.unwrap();
+    let (_, token) = catalog.create_user_token(ann, "w", Scope::Write, None).await.unwrap();
     let session = catalog.create_session(ann).await.unwrap();
     let jwt = resolver.exchange(&resolver.bearer(&token).await.unwrap()).unwrap();
     catalog.disable_user(ann, Actor::rest("cli")).await.unwrap();
@@ -103,12 +103,12 @@ async fn a_disabled_user_is_refused_on_every_credential() {
 #[tokio::test]
 async fn an_identity_providers_person_is_recorded_once_on_first_sign_in() {
     let Fixture { catalog, resolver, idp, .. } = &fixture().await;
-    let token = idp.issue("person-7", "read", chrono::Duration::minutes(5), Utc::now()).unwrap();
+    let token = idp.issue("person-7", Scope::Read, chrono::Duration::minutes(5), Utc::now()).unwrap();
     assert!(catalog.user_by_identity(IDP, "person-7").await.unwrap().is_none());
     let (first, second) = tokio::join!(resolver.bearer(&token), resolver.bearer(&token));
     let (first, second) = (first.unwrap(), second.unwrap());
     let recorded = catalog.user_by_identity(IDP, "person-7").await.unwrap().expect("recorded");
     assert_eq!((first.user_id, second.user_id), (Some(recorded.id), Some(recorded.id)), "one person, one record");
-    assert_eq!(recorded.kind, "person");
+    assert_eq!(recorded.kind, kura_core::UserKind::Person);
     assert!(first.can_write, "an identity provider's token acts with its user's rights");
 }

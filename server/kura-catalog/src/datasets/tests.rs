@@ -3,6 +3,8 @@
 
 use kura_migrations::{Migrator, MigratorTrait};
 
+use kura_core::access::AccessLevel;
+
 use super::*;
 use crate::entity::group;
 use crate::testing::catalog;

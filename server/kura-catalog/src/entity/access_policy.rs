@@ -9,8 +9,8 @@ use serde::Serialize;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub dataset_id: Uuid,
-    /// open, embargoed, consortium, restricted or closed.
-    pub level: String,
+    /// The level without its data: those are `embargo_until` and the `policy_consortia` rows.
+    pub level: kura_core::access::LevelKind,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub embargo_until: Option<DateTimeUtc>,
     /// SPDX licence id.

@@ -13,8 +13,7 @@ pub struct Model {
     pub user_id: Uuid,
     #[sea_orm(column_type = "Text")]
     pub reason: String,
-    /// pending, approved, denied or withdrawn.
-    pub state: String,
+    pub state: kura_core::RequestState,
     pub decided_by: Option<Uuid>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<DateTimeUtc>,

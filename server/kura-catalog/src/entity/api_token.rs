@@ -14,8 +14,7 @@ pub struct Model {
     #[serde(skip)]
     pub token_hash: String,
     pub name: String,
-    /// read, write or admin.
-    pub scope: String,
+    pub scope: kura_core::Scope,
     pub user_id: Option<Uuid>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,

@@ -12,8 +12,7 @@ pub struct Model {
     pub dataset_id: Uuid,
     /// 1, 2, 3… within the dataset.
     pub number: i32,
-    /// A `kura_core::VersionState` as text.
-    pub state: String,
+    pub state: kura_core::VersionState,
     pub title: String,
     #[sea_orm(column_type = "Text")]
     pub description: String,

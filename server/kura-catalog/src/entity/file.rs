@@ -12,8 +12,7 @@ pub struct Model {
     pub version_id: Uuid,
     /// Name within the version (`raw/spectrum.csv`, `tables/spectrum.csv/data.parquet`).
     pub path: String,
-    /// A `kura_core::FileRole` as text.
-    pub role: String,
+    pub role: kura_core::FileRole,
     /// Content address in the object store.
     pub sha256: String,
     pub size: i64,

@@ -11,9 +11,8 @@ pub struct Model {
     pub id: Uuid,
     pub dataset_id: Uuid,
     pub version_id: Uuid,
-    /// A `kura_core::JobState` as text: `queued` (waiting for a free slot), `running`,
-    /// `succeeded`, `partially_failed`, `failed` or `cancelled`.
-    pub state: String,
+    /// `queued` while waiting for a free slot.
+    pub state: kura_core::JobState,
     pub files_total: i32,
     pub files_done: i32,
     pub bytes_total: i64,

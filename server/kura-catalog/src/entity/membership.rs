@@ -11,8 +11,7 @@ pub struct Model {
     pub id: Uuid,
     pub group_id: Uuid,
     pub user_id: Uuid,
-    /// member, steward or admin.
-    pub role: String,
+    pub role: kura_core::access::Role,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
 }

@@ -1,4 +1,7 @@
 //! sea-orm entities, one file per catalog table.
+//!
+//! States, levels, scopes, roles and kinds are `kura_core` enums stored as their strings (the
+//! `string_enum!` table in `kura_core::domain`); code compares the enums, never the strings.
 
 pub mod access_grant;
 pub mod access_policy;
@@ -22,3 +25,6 @@ pub mod policy_consortium;
 pub mod session;
 pub mod table_column;
 pub mod user;
+
+#[cfg(test)]
+mod tests;

@@ -19,8 +19,7 @@ pub struct Model {
     pub password_hash: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub disabled_at: Option<DateTimeUtc>,
-    /// person or service.
-    pub kind: String,
+    pub kind: kura_core::UserKind,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
 }

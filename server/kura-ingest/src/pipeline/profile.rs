@@ -89,7 +89,7 @@ mod tests {
             id: uuid::Uuid::now_v7(),
             dataset_id: uuid::Uuid::now_v7(),
             number: 1,
-            state: "draft".into(),
+            state: kura_core::VersionState::Draft,
             title: title.into(),
             description: description.into(),
             metadata,

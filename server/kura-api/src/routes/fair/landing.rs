@@ -105,7 +105,7 @@ async fn negotiated(
 }
 
 fn is_withdrawn(target: &Target) -> bool {
-    target.version.state == VersionState::Deaccessioned.as_str()
+    target.version.state == VersionState::Deaccessioned
 }
 
 async fn represent(
@@ -174,13 +174,13 @@ async fn html(
             number: v.number,
             url: urls::landing(&base, &target.dataset.name, v.number),
             current: v.id == target.version.id,
-            state: v.state,
+            state: v.state.to_string(),
         })
         .collect();
     let lang = crate::routes::lang::choose(query_lang, headers);
     let tombstone = withdrawn.then(|| target.version.deaccession_reason.clone().unwrap_or_default());
     let mut page =
-        page::landing(crate::routes::portal::text::text(lang), view, &who, versions, &target.version.state, tombstone);
+        page::landing(crate::routes::portal::text::text(lang), view, &who, versions, target.version.state, tombstone);
     page.t = ctx.t;
     page.nav = ctx.nav.clone();
     page.name = target.dataset.name.clone();

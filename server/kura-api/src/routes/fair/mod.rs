@@ -13,8 +13,8 @@ pub mod pid;
 
 use axum::http::{HeaderMap, header};
 use chrono::Utc;
-use kura_core::ErrorCode;
 use kura_core::access::{Action, sees_masked_columns};
+use kura_core::{ErrorCode, VersionState};
 use kura_metadata::{DatasetView, MetadataError};
 use kura_rdf::Describer;
 
@@ -37,7 +37,7 @@ pub(crate) async fn latest_target(state: &AppState, caller: &Caller, name: &str)
     let chosen = versions
         .iter()
         .rev()
-        .find(|v| v.state != "deaccessioned")
+        .find(|v| v.state != VersionState::Deaccessioned)
         .or(versions.last())
         .map(|v| v.number.to_string())
         .ok_or_else(|| ApiError::not_found("dataset"))?;

@@ -2,6 +2,7 @@
 //! language. Decisions (what the caller may do) are made by the handler and passed in.
 
 use askama::Template;
+use kura_core::VersionState;
 use kura_metadata::{AccessLevel, DatasetView, fos, pick, spdx};
 
 use crate::routes::portal::Nav;
@@ -113,7 +114,7 @@ pub fn landing(
     view: &DatasetView,
     caller: &CallerView,
     versions: Vec<VersionRow>,
-    state: &str,
+    state: VersionState,
     tombstone: Option<String>,
 ) -> LandingPage {
     let md = &view.metadata;
@@ -277,9 +278,9 @@ pub fn landing(
         level_label,
         conditions,
         state_note: match state {
-            "draft" | "in_review" => Some(t.draft),
-            "deaccessioned" => Some(t.deaccessioned),
-            _ => None,
+            VersionState::Draft | VersionState::InReview => Some(t.draft),
+            VersionState::Deaccessioned => Some(t.deaccessioned),
+            VersionState::Published => None,
         },
         tombstone,
         published: view.published.map(|p| p.format("%Y-%m-%d").to_string()),

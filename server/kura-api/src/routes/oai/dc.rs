@@ -2,6 +2,7 @@
 //! version's profile metadata. Every title and description language is kept (`xml:lang`).
 
 use kura_catalog::harvest::HarvestItem;
+use kura_core::access::LevelKind;
 use serde_json::Value;
 
 use crate::xml::XmlOut;
@@ -98,9 +99,9 @@ pub fn write(out: &mut XmlOut, item: &HarvestItem, pid: &str, publisher: &str) {
     if let Some(license) = item.license.as_deref().or_else(|| m.get("license").and_then(Value::as_str)) {
         element("rights", &format!("https://spdx.org/licenses/{license}"), None);
     }
-    let access = match item.level.as_str() {
-        "open" => "info:eu-repo/semantics/openAccess",
-        "embargoed" => "info:eu-repo/semantics/embargoedAccess",
+    let access = match item.level {
+        LevelKind::Open => "info:eu-repo/semantics/openAccess",
+        LevelKind::Embargoed => "info:eu-repo/semantics/embargoedAccess",
         _ => "info:eu-repo/semantics/restrictedAccess",
     };
     element("rights", access, None);

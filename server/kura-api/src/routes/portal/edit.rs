@@ -9,8 +9,8 @@ use axum::response::Response;
 use kura_catalog::PageRequest;
 use kura_catalog::entity::dataset_version;
 use kura_catalog::versions::DraftUpdate;
-use kura_core::ErrorCode;
 use kura_core::access::Action;
+use kura_core::{ErrorCode, FileRole, VersionState};
 use kura_metadata::MetadataError;
 use serde_json::{Value, json};
 
@@ -84,6 +84,8 @@ pub struct FileRow {
     pub id: String,
     pub path: String,
     pub role: String,
+    /// A raw file: its reading can be adjusted.
+    pub raw: bool,
     pub size: i64,
 }
 
@@ -264,7 +266,13 @@ async fn render(
         .await?
         .items
         .into_iter()
-        .map(|f| FileRow { id: f.id.to_string(), path: f.path, role: f.role, size: f.size })
+        .map(|f| FileRow {
+            id: f.id.to_string(),
+            path: f.path,
+            role: f.role.to_string(),
+            raw: f.role == FileRole::Raw,
+            size: f.size,
+        })
         .collect();
     let jobs = state
         .catalog
@@ -272,15 +280,19 @@ async fn render(
         .await?
         .items
         .into_iter()
-        .map(|j| JobRow { id: j.id.to_string(), state: state_label(ctx.t, &j.state), created: day(&j.created_at) })
+        .map(|j| JobRow {
+            id: j.id.to_string(),
+            state: state_label(ctx.t, j.state.as_str()),
+            created: day(&j.created_at),
+        })
         .collect();
     let page = EditPage {
         t: ctx.t,
         nav: ctx.nav.clone(),
         name: name.to_owned(),
         version: draft.number,
-        state: state_label(ctx.t, &draft.state),
-        in_review: draft.state == "in_review",
+        state: state_label(ctx.t, draft.state.as_str()),
+        in_review: draft.state == VersionState::InReview,
         comment: draft.review_comment.clone(),
         missing: strict(&draft.metadata),
         fields,

@@ -48,7 +48,7 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
         recent.push(Item {
             name: d.name.clone(),
             title: title_in(ctx.t.lang, &v),
-            note: format!("{} · {when}", super::state_label(ctx.t, &v.state)),
+            note: format!("{} · {when}", super::state_label(ctx.t, v.state.as_str())),
         });
     }
     let mut most_used = Vec::new();

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::{Duration, Utc};
 use kura_catalog::PageRequest;
+use kura_core::Scope;
 
 use super::form::FormData;
 use super::text::Text;
@@ -69,11 +70,11 @@ async fn render(
     for d in state.catalog.datasets_of_groups(&group_ids).await? {
         if let Some(v) = state.catalog.versions(d.id, &vis).await?.pop() {
             datasets.push(MyDataset {
-                editable: !matches!(v.state.as_str(), "published" | "deaccessioned"),
+                editable: !v.state.is_frozen(),
                 name: d.name,
                 title: v.title,
                 version: v.number,
-                state: state_label(ctx.t, &v.state),
+                state: state_label(ctx.t, v.state.as_str()),
                 comment: v.review_comment,
             });
         }
@@ -84,7 +85,7 @@ async fn render(
         requests.push(MyRequest {
             dataset,
             reason: r.reason,
-            state: state_label(ctx.t, &r.state),
+            state: state_label(ctx.t, r.state.as_str()),
             created: day(&r.created_at),
             answer: r.decision_reason.unwrap_or_default(),
         });
@@ -97,7 +98,7 @@ async fn render(
         .map(|k| MyToken {
             id: k.id.to_string(),
             name: k.name,
-            scope: k.scope,
+            scope: k.scope.to_string(),
             created: day(&k.created_at),
             expires: k.expires_at.map(|e| day(&e)).unwrap_or_else(|| ctx.t.never.to_owned()),
             last_used: k.last_used_at.map(|e| day(&e)).unwrap_or_else(|| ctx.t.never.to_owned()),
@@ -125,7 +126,9 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
 pub async fn create_token(State(state): State<AppState>, ctx: Ctx, form: FormData) -> Result<Response, ApiError> {
     let user = ctx.user()?;
     let name = form.get("name");
-    let scope = ctx.caller.mintable_scope(if form.get("scope") == "read" { "read" } else { "write" })?.name();
+    // The form offers read and write; anything else asks for write.
+    let wanted = if form.get("scope").parse() == Ok(Scope::Read) { Scope::Read } else { Scope::Write };
+    let scope = ctx.caller.mintable_scope(wanted)?;
     let expires_at = match form.get("days") {
         "" => None,
         d => match d.parse::<i64>() {

@@ -221,7 +221,7 @@ async fn raw_file(state: &AppState, ctx: &Ctx, name: &str, file_id: &str) -> Res
     let target = authorize(state, &ctx.caller, name, Which::Draft, Action::Edit).await?;
     let id = crate::routes::parse_id(file_id, "file")?;
     let file = state.catalog.file(target.version.id, id).await?;
-    if file.role != FileRole::Raw.as_str() {
+    if file.role != FileRole::Raw {
         return Err(ApiError::not_found("file"));
     }
     Ok((target, file))

@@ -10,8 +10,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use kura_catalog::PageRequest;
 use kura_catalog::policies::Policy;
 use kura_catalog::requests::Answer;
-use kura_core::ErrorCode;
-use kura_core::access::{AccessLevel, Action};
+use kura_core::access::{AccessLevel, Action, LevelKind};
+use kura_core::{ErrorCode, RequestState, VersionState};
 
 use super::form::FormData;
 use super::text::Text;
@@ -69,7 +69,7 @@ async fn request_rows(
     dataset: &kura_catalog::entity::dataset::Model,
     only_pending: bool,
 ) -> Result<Vec<RequestRow>, ApiError> {
-    let filter = only_pending.then_some("pending");
+    let filter = only_pending.then_some(RequestState::Pending);
     let page =
         state.catalog.requests_page(Some(dataset.id), None, filter, PageRequest { offset: 0, limit: 200 }).await?;
     let mut rows = Vec::new();
@@ -80,8 +80,8 @@ async fn request_rows(
             requester: requester(state, r.user_id).await,
             reason: r.reason,
             created: day(&r.created_at),
-            pending: r.state == "pending",
-            state: state_label(ctx.t, &r.state),
+            pending: r.state == RequestState::Pending,
+            state: state_label(ctx.t, r.state.as_str()),
         });
     }
     Ok(rows)
@@ -161,17 +161,17 @@ pub async fn dataset(
 ) -> Result<Response, ApiError> {
     let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
     let policy = &target.policy;
-    let current = policy.level.name();
+    let current = policy.level.kind();
     let t = ctx.t;
     let levels = [
-        ("open", t.level_open),
-        ("embargoed", t.level_embargoed),
-        ("consortium", t.level_consortium),
-        ("restricted", t.level_restricted),
-        ("closed", t.level_closed),
+        (LevelKind::Open, t.level_open),
+        (LevelKind::Embargoed, t.level_embargoed),
+        (LevelKind::Consortium, t.level_consortium),
+        (LevelKind::Restricted, t.level_restricted),
+        (LevelKind::Closed, t.level_closed),
     ]
     .into_iter()
-    .map(|(v, l)| Choice { value: v.to_owned(), label: l.to_owned(), checked: v == current })
+    .map(|(v, l)| Choice { value: v.to_string(), label: l.to_owned(), checked: v == current })
     .collect();
     let chosen: Vec<uuid::Uuid> = match &policy.level {
         AccessLevel::Consortium { consortia } => consortia.clone(),
@@ -202,7 +202,7 @@ pub async fn dataset(
         }
     }
     let review = match authorize(&state, &ctx.caller, &name, Which::Draft, Action::Publish).await {
-        Ok(d) if d.version.state == "in_review" => Some(d.version.number),
+        Ok(d) if d.version.state == VersionState::InReview => Some(d.version.number),
         _ => None,
     };
     let grants = {
@@ -252,20 +252,21 @@ pub async fn set_policy(
     form: FormData,
 ) -> Result<Response, ApiError> {
     let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
-    let level = match form.get("level") {
-        "open" => AccessLevel::Open,
-        "embargoed" => AccessLevel::Embargoed { until: date(form.get("embargo"), "embargo date")? },
-        "consortium" => AccessLevel::Consortium {
-            consortia: form
-                .all("consortia")
-                .iter()
-                .map(|c| c.parse().map_err(|_| ApiError::bad_request("unknown consortium")))
-                .collect::<Result<_, _>>()?,
-        },
-        "restricted" => AccessLevel::Restricted,
-        "closed" => AccessLevel::Closed,
-        other => return Err(ApiError::bad_request(format!("unknown access level {other:?}"))),
+    let kind: LevelKind = form.get("level").parse().map_err(ApiError::bad_request)?;
+    // The form carries every level's fields; only the chosen level's are read.
+    let until = match kind {
+        LevelKind::Embargoed => Some(date(form.get("embargo"), "embargo date")?),
+        _ => None,
     };
+    let consortia = match kind {
+        LevelKind::Consortium => form
+            .all("consortia")
+            .iter()
+            .map(|c| c.parse().map_err(|_| ApiError::bad_request("unknown consortium")))
+            .collect::<Result<_, _>>()?,
+        _ => Vec::new(),
+    };
+    let level = kind.with(until, consortia).ok_or_else(|| ApiError::bad_request("an embargo needs a date"))?;
     let policy = Policy {
         level,
         masked_columns: form.all("masked").iter().map(|c| (*c).to_owned()).collect(),

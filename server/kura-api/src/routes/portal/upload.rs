@@ -181,7 +181,7 @@ pub async fn job(
         .await?
         .items
         .into_iter()
-        .filter(|f| f.role == kura_core::FileRole::Raw.as_str())
+        .filter(|f| f.role == kura_core::FileRole::Raw)
         .map(|f| (f.path, f.id))
         .collect();
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
@@ -206,7 +206,7 @@ pub async fn job(
         api_url: format!("/api/v1/datasets/{name}/jobs/{job_id}"),
         cancel_url: format!("/edit/{name}/jobs/{job_id}/cancel"),
         name,
-        state: state_label(ctx.t, &job.state),
+        state: state_label(ctx.t, job.state.as_str()),
         running: job.finished_at.is_none(),
         files_done: job.files_done,
         files_total: job.files_total,

@@ -1,0 +1,139 @@
+//! Architecture rules checked by reading the source.
+//!
+//! Each test reads every Rust file under `server/*/src` and fails with the `file:line` of each
+//! offender. A rule that needs an exception names the file it allows, with the reason.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use kura_core::access::{LevelKind, Role};
+use kura_core::{FileRole, JobState, RequestState, Scope, UserKind, VersionState};
+
+/// `server/`, the parent of this crate.
+fn server_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the kura crate lives in server/").to_path_buf()
+}
+
+/// Every `.rs` file under `server/*/src`, sorted, so reports are stable.
+fn sources() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for krate in fs::read_dir(server_dir()).expect("read server/") {
+        let src = krate.expect("a directory entry").path().join("src");
+        if src.is_dir() {
+            walk(&src, &mut files);
+        }
+    }
+    files.sort();
+    assert!(files.len() > 50, "found only {} source files: is this the Kura tree?", files.len());
+    files
+}
+
+/// `file:line: text` of every line of the sources (comments excluded) that `offends`, except in
+/// the `allowed` files (paths relative to `server/`).
+fn offenders(allowed: &[&str], offends: impl Fn(&str) -> bool) -> Vec<String> {
+    let server = server_dir();
+    let mut found = Vec::new();
+    for file in sources() {
+        let relative = file.strip_prefix(&server).expect("under server/").to_string_lossy().replace('\\', "/");
+        if allowed.contains(&relative.as_str()) {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap_or_else(|e| panic!("read {relative}: {e}"));
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if !code.starts_with("//") && offends(code) {
+                found.push(format!("server/{relative}:{}: {}", n + 1, code));
+            }
+        }
+    }
+    found
+}
+
+/// The strings the catalog stores for states, levels, scopes, roles and kinds, read from the
+/// enums themselves so that a new variant is covered without touching this file.
+fn stored_strings() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = Vec::new();
+    all.extend(VersionState::ALL.iter().map(|v| v.as_str()));
+    all.extend(FileRole::ALL.iter().map(|v| v.as_str()));
+    all.extend(JobState::ALL.iter().map(|v| v.as_str()));
+    all.extend(RequestState::ALL.iter().map(|v| v.as_str()));
+    all.extend(UserKind::ALL.iter().map(|v| v.as_str()));
+    all.extend(LevelKind::ALL.iter().map(|v| v.as_str()));
+    all.extend(Role::ALL.iter().map(|v| v.as_str()));
+    all.extend(Scope::ALL.iter().map(|v| v.as_str()));
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// Whether a line (whitespace removed) compares something with the literal `"text"`: `==`,
+/// `!=` (either side), sea-orm's `.eq`/`.ne`/`.is_in`/`.is_not_in`, or `matches!` on a string.
+fn compares_with(compact: &str, text: &str) -> bool {
+    let lit = format!("\"{text}\"");
+    let comparisons = [
+        format!("=={lit}"),
+        format!("!={lit}"),
+        format!("{lit}=="),
+        format!("{lit}!="),
+        format!(".eq({lit})"),
+        format!(".ne({lit})"),
+        format!(".is_in([{lit}"),
+        format!(".is_not_in([{lit}"),
+    ];
+    comparisons.iter().any(|c| compact.contains(c.as_str()))
+        || (compact.contains("matches!(") && compact.contains(".as_str(),") && compact.contains(lit.as_str()))
+}
+
+/// States, levels, scopes, roles and kinds are enums (`kura_core`), stored as strings by the
+/// entity mapping alone; code compares the enums. A literal comparison such as
+/// `version.state == "published"` or `Column::State.eq("pending")` compiles against a `String`
+/// but silently stops matching when a name changes, so none may remain.
+#[test]
+fn no_state_literals_outside_the_entity_mapping() {
+    // The one table of stored strings (`string_enum!`, which also implements the ActiveEnums).
+    let allowed = ["kura-core/src/domain.rs"];
+    let stored = stored_strings();
+    let found = offenders(&allowed, |code| {
+        let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        stored.iter().any(|text| compares_with(&compact, text))
+    });
+    assert!(
+        found.is_empty(),
+        "compare the kura_core enum instead of its stored string ({} offenders):\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+/// The check itself finds what it is meant to find, and lets enum comparisons through.
+#[test]
+fn the_literal_check_recognises_comparisons() {
+    for offending in [
+        r#"if version.state == "deaccessioned" {"#,
+        r#"if "published" != v.state {"#,
+        r#".filter(access_request::Column::State.eq("pending"))"#,
+        r#".filter(ingest_job::Column::State.is_in(["queued", "running"]))"#,
+        r#"editable: !matches!(v.state.as_str(), "published" | "deaccessioned"),"#,
+    ] {
+        let compact: String = offending.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(stored_strings().iter().any(|t| compares_with(&compact, t)), "missed: {offending}");
+    }
+    for fine in [
+        "if version.state == VersionState::Deaccessioned {",
+        ".filter(access_request::Column::State.eq(RequestState::Pending))",
+        r#"let wanted = "published".parse::<VersionState>();"#,
+    ] {
+        let compact: String = fine.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(!stored_strings().iter().any(|t| compares_with(&compact, t)), "flagged: {fine}");
+    }
+}
