@@ -10,6 +10,7 @@ pub use kura_auth::login_limit;
 pub mod openapi;
 mod routes;
 mod session;
+mod staging;
 pub mod state;
 mod write_scope;
 mod xml;

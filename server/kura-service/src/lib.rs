@@ -5,14 +5,21 @@
 //! projections (search, RDF) in step. No transport reaches the catalog's write functions itself.
 
 pub mod access;
+pub mod datasets;
 pub mod error;
+pub mod files;
+pub mod ingest;
+pub mod jobs;
 pub mod policy;
 pub mod readable;
+pub mod rows;
+pub mod tables;
+pub mod versions;
 
 use std::sync::Arc;
 
 use kura_catalog::Catalog;
-use kura_core::Config;
+use kura_core::{Config, Principal};
 use kura_ingest::{Ingestor, JobRunner};
 use kura_storage::ObjectStore;
 
@@ -83,5 +90,10 @@ impl Surface {
             Surface::Flight => "flight",
             Surface::Cli => "cli",
         }
+    }
+
+    /// `principal` acting through this surface, as the catalog records changes.
+    pub fn actor(self, principal: &Principal) -> kura_catalog::audit::Actor<'_> {
+        kura_catalog::audit::Actor { who: &principal.actor, surface: self.as_str() }
     }
 }

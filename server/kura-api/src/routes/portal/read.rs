@@ -22,9 +22,9 @@ use super::text::Text;
 use super::{Ctx, Nav, see_other};
 use crate::error::ApiError;
 use crate::routes::fair::preview::{first_n_rows, rows_as_text};
-use crate::routes::jobs::read_again;
 use crate::state::AppState;
 use kura_service::access::{Target, Which, authorize};
+use kura_service::ingest::{self, ReadAgain};
 
 /// Rows shown of each table, and of a preview.
 const ROWS: u64 = 10;
@@ -478,6 +478,7 @@ pub async fn read(
             .await;
         }
     };
-    let job = read_again(&state, &target.version, BTreeMap::from([(file.path.clone(), options)]), Vec::new()).await?;
+    let again = ReadAgain { options: BTreeMap::from([(file.path.clone(), options)]), reingest: Vec::new() };
+    let job = ingest::start(&state, &ctx.caller, &name, again).await?;
     Ok(see_other(&format!("/edit/{name}/jobs/{}", job.id)))
 }
