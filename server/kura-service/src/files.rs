@@ -64,6 +64,22 @@ pub async fn download(
     Ok(Download { target, file, bytes })
 }
 
+/// The open draft of dataset `name` and its raw file `file_id`, for an editor of the draft (the
+/// portal's page on how the file was read); 404 for any other file.
+pub async fn draft_raw_file(
+    svc: &Services,
+    principal: &Principal,
+    name: &str,
+    file_id: Uuid,
+) -> Result<(Target, file::Model), ServiceError> {
+    let target = authorize(svc, principal, name, Which::Draft, Action::Edit).await?;
+    let file = svc.catalog.file(target.version.id, file_id).await?;
+    if file.role != FileRole::Raw.as_str() {
+        return Err(ServiceError::not_found("file"));
+    }
+    Ok((target, file))
+}
+
 /// The stored object `sha256` as a stream.
 pub(crate) async fn object_bytes(svc: &Services, sha256: &str) -> Result<ByteStream, ServiceError> {
     Ok(svc.store.get_stream(sha256).await?.boxed())

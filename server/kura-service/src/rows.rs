@@ -7,11 +7,11 @@ use arrow::record_batch::RecordBatch;
 use futures::stream::BoxStream;
 use kura_catalog::tables::TableInfo;
 use kura_core::Principal;
-use kura_core::access::Action;
 use kura_storage::StorageError;
 use kura_storage::parquet_io::{RowsRequest, read_rows};
 
-use crate::access::{Which, audit_read, authorize};
+use crate::access::audit_read;
+use crate::tables::{TableRef, data_of};
 use crate::{ServiceError, Services, Surface};
 
 /// Rows returned when the caller gives no limit.
@@ -46,23 +46,19 @@ impl std::fmt::Debug for Rows {
     }
 }
 
-/// Reads rows of `table` in a version (a number or `latest`).
+/// Reads rows of the table `at` names.
 pub async fn read(
     svc: &Services,
     principal: &Principal,
     surface: Surface,
-    name: &str,
-    version: &str,
-    table: &str,
+    at: TableRef<'_>,
     query: RowsQuery,
 ) -> Result<Rows, ServiceError> {
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if limit > MAX_LIMIT {
         return Err(ServiceError::invalid(format!("limit {limit} is above the maximum of {MAX_LIMIT}")));
     }
-    let target = authorize(svc, principal, name, Which::Version(version), Action::ReadData).await?;
-    let table = svc.catalog.table(target.version.id, table).await?;
-    let file = svc.catalog.file(target.version.id, table.file_id).await?;
+    let (target, table, file) = data_of(svc, principal, at).await?;
     // Without `columns`, the columns the caller may see; a hidden column asked for by name is
     // refused exactly like a column that does not exist.
     let columns =

@@ -15,6 +15,17 @@ use crate::files::{ByteStream, object_bytes};
 use crate::rows::BatchStream;
 use crate::{ServiceError, Services, Surface};
 
+/// A table of a dataset version, as a caller names it.
+#[derive(Debug, Clone, Copy)]
+pub struct TableRef<'a> {
+    /// The dataset's name or id.
+    pub dataset: &'a str,
+    /// A version number or `latest`.
+    pub version: &'a str,
+    /// The table's name.
+    pub table: &'a str,
+}
+
 /// A table the principal may download as Parquet.
 #[derive(Debug)]
 pub struct TableParquet {
@@ -59,17 +70,11 @@ pub async fn list(
 }
 
 /// One table of a version.
-pub async fn get(
-    svc: &Services,
-    principal: &Principal,
-    name: &str,
-    version: &str,
-    table: &str,
-) -> Result<TableInfo, ServiceError> {
-    let target = authorize(svc, principal, name, Which::Version(version), Action::ReadMetadata).await?;
+pub async fn get(svc: &Services, principal: &Principal, at: TableRef<'_>) -> Result<TableInfo, ServiceError> {
+    let target = authorize(svc, principal, at.dataset, Which::Version(at.version), Action::ReadMetadata).await?;
     let shown = target.disclosure(principal);
     let withheld = svc.catalog.withheld_files(target.version.id, &shown).await?;
-    let table = svc.catalog.table(target.version.id, table).await?;
+    let table = svc.catalog.table(target.version.id, at.table).await?;
     Ok(shown.table(table, &withheld))
 }
 
@@ -78,13 +83,9 @@ pub async fn parquet(
     svc: &Services,
     principal: &Principal,
     surface: Surface,
-    name: &str,
-    version: &str,
-    table: &str,
+    at: TableRef<'_>,
 ) -> Result<TableParquet, ServiceError> {
-    let target = authorize(svc, principal, name, Which::Version(version), Action::ReadData).await?;
-    let table = svc.catalog.table(target.version.id, table).await?;
-    let file = svc.catalog.file(target.version.id, table.file_id).await?;
+    let (target, table, file) = data_of(svc, principal, at).await?;
     let details = serde_json::json!({"table": table.id});
     audit_read(svc, principal, surface, &target, "data.parquet", &table.name, details).await?;
     let shown = target.disclosure(principal);
@@ -97,4 +98,16 @@ pub async fn parquet(
         ParquetData::Whole(object_bytes(svc, &file.sha256).await?)
     };
     Ok(TableParquet { target, table, file, data })
+}
+
+/// The table `at` names, with its Parquet file, when the principal may read its data.
+pub(crate) async fn data_of(
+    svc: &Services,
+    principal: &Principal,
+    at: TableRef<'_>,
+) -> Result<(Target, TableInfo, file::Model), ServiceError> {
+    let target = authorize(svc, principal, at.dataset, Which::Version(at.version), Action::ReadData).await?;
+    let table = svc.catalog.table(target.version.id, at.table).await?;
+    let file = svc.catalog.file(target.version.id, table.file_id).await?;
+    Ok((target, table, file))
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use kura_service::tables::TableRef;
 use kura_service::{Surface, rows};
 
 mod encode;
@@ -45,8 +46,14 @@ pub async fn rows(
     let columns =
         query.columns.as_deref().map(|c| c.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
     let request = rows::RowsQuery { columns, offset: query.offset, limit: query.limit };
-    let rows::Rows { table: t, schema, batches } =
-        rows::read(&state, &caller, Surface::Rest, &name, &version, &table, request).await?;
+    let rows::Rows { table: t, schema, batches } = rows::read(
+        &state,
+        &caller,
+        Surface::Rest,
+        TableRef { dataset: &name, version: &version, table: &table },
+        request,
+    )
+    .await?;
     // The first chunk is taken before answering, so that an early failure is a proper error
     // response rather than a connection cut after a 200.
     let mut body = encode::encode(format, schema, batches);

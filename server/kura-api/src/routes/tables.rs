@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::routes::files::{in_collection, stream_object};
 use crate::state::AppState;
 use kura_service::Surface;
-use kura_service::tables::{self, ParquetData, TableParquet};
+use kura_service::tables::{self, ParquetData, TableParquet, TableRef};
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables", tag = "tables",
     params(("name" = String, Path), ("version" = String, Path), PageRequest),
@@ -31,7 +31,7 @@ pub async fn get(
     caller: Caller,
     Path((name, version, table)): Path<(String, String, String)>,
 ) -> Result<Json<TableInfo>, ApiError> {
-    Ok(Json(tables::get(&state, &caller, &name, &version, &table).await?))
+    Ok(Json(tables::get(&state, &caller, TableRef { dataset: &name, version: &version, table: &table }).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}/parquet", tag = "tables",
@@ -43,7 +43,8 @@ pub async fn parquet(
     Path((name, version, table)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
     let TableParquet { target, table, file, data } =
-        tables::parquet(&state, &caller, Surface::Rest, &name, &version, &table).await?;
+        tables::parquet(&state, &caller, Surface::Rest, TableRef { dataset: &name, version: &version, table: &table })
+            .await?;
     let response = match data {
         ParquetData::Without { schema, batches } => {
             crate::routes::rows::parquet_without(&state, &table, schema, batches).await?

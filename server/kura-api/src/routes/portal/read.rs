@@ -12,8 +12,7 @@ use axum::response::Response;
 use kura_catalog::PageRequest;
 use kura_catalog::entity::file;
 use kura_catalog::tables::TableInfo;
-use kura_core::access::Action;
-use kura_core::{ErrorCode, FileRole};
+use kura_core::ErrorCode;
 use kura_ingest::{ColumnOptions, ReadOptions};
 use serde_json::Value;
 
@@ -23,7 +22,7 @@ use super::{Ctx, Nav, see_other};
 use crate::error::ApiError;
 use crate::routes::fair::preview::{first_n_rows, rows_as_text};
 use crate::state::AppState;
-use kura_service::access::{Target, Which, authorize};
+use kura_service::Target;
 use kura_service::ingest::{self, ReadAgain};
 
 /// Rows shown of each table, and of a preview.
@@ -218,13 +217,8 @@ struct ReadPage {
 
 /// The draft and its raw file `file_id`, for an editor of the draft; else 404.
 async fn raw_file(state: &AppState, ctx: &Ctx, name: &str, file_id: &str) -> Result<(Target, file::Model), ApiError> {
-    let target = authorize(state, &ctx.caller, name, Which::Draft, Action::Edit).await?;
     let id = crate::routes::parse_id(file_id, "file")?;
-    let file = state.catalog.file(target.version.id, id).await?;
-    if file.role != FileRole::Raw.as_str() {
-        return Err(ApiError::not_found("file"));
-    }
-    Ok((target, file))
+    Ok(kura_service::files::draft_raw_file(state, &ctx.caller, name, id).await?)
 }
 
 async fn render(
