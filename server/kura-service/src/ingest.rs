@@ -9,6 +9,7 @@ use kura_catalog::entity::{dataset, dataset_version, ingest_job};
 use kura_catalog::{CatalogError, PageRequest, Visibility};
 use kura_core::access::Action;
 use kura_core::{ErrorCode, FileRole, HasErrorCode, Principal};
+use kura_ingest::preview::Previewed;
 use kura_ingest::{IngestError, LocalFile, Progress, ReadOptions};
 use kura_storage::StagedFile;
 use tokio_util::sync::CancellationToken;
@@ -48,6 +49,28 @@ pub async fn upload_and_start(
 ) -> Result<ingest_job::Model, ServiceError> {
     crate::files::add_staged(svc, principal, target, staged).await?;
     queue(svc, &target.version, ReadAgain::default()).await
+}
+
+/// The first `rows` rows of a raw file of the draft (from [`crate::files::draft_raw_file`]) as
+/// `options` would read it, read on a blocking thread without changing the draft: the portal's
+/// preview. `Ok(Err(message))` when the reader refuses the file so read.
+pub async fn preview(
+    svc: &Services,
+    file: &kura_catalog::entity::file::Model,
+    options: ReadOptions,
+    rows: usize,
+) -> Result<Result<Previewed, String>, ServiceError> {
+    let (local, scratch) = svc.ingestor.local_copy(file).await?;
+    let name = file.path.clone();
+    tokio::task::spawn_blocking(move || {
+        let result = kura_ingest::preview::first_rows(&local, &name, &options, rows);
+        if scratch {
+            let _ = std::fs::remove_file(&local);
+        }
+        result
+    })
+    .await
+    .map_err(|e| ServiceError::internal(format!("preview reader crashed: {e}")))
 }
 
 async fn queue(

@@ -1,6 +1,6 @@
 //! A dataset's ingest jobs, for those who may change the dataset: listing, one job's progress
 //! and report, and cancelling one that has not ended. A job the principal may not see answers
-//! 404, as if it did not exist.
+//! 404, as if it did not exist. And, once at start, what a previous process left of them.
 
 use kura_catalog::entity::ingest_job;
 use kura_catalog::{Page, PageRequest};
@@ -42,4 +42,14 @@ pub async fn cancel(
     crate::access::require_write(principal)?;
     let job = editable_job(svc, principal, name, job).await?;
     Ok(svc.jobs.cancel(&job).await?)
+}
+
+/// Run once at start, before jobs are submitted: jobs a previous process left running are
+/// failed (their results were never committed), those it left queued are queued again.
+pub async fn recover(svc: &Services) -> Result<(), ServiceError> {
+    let recovered = svc.jobs.recover().await?;
+    if recovered.failed > 0 || recovered.requeued > 0 {
+        tracing::warn!(failed = recovered.failed, requeued = recovered.requeued, "ingest jobs a previous stop left");
+    }
+    Ok(())
 }

@@ -12,7 +12,6 @@ use axum::response::Response;
 use kura_catalog::PageRequest;
 use kura_catalog::entity::file;
 use kura_catalog::tables::TableInfo;
-use kura_core::ErrorCode;
 use kura_ingest::{ColumnOptions, ReadOptions};
 use serde_json::Value;
 
@@ -407,20 +406,9 @@ pub async fn preview(
     render(&state, &ctx, &name, &target, &file, Some((params, trial)), status).await
 }
 
-/// Reads the raw file's first rows with `options` on a blocking thread, into memory.
+/// The raw file's first rows as `options` read them, as the form shows them.
 async fn try_reading(state: &AppState, file: &file::Model, options: ReadOptions) -> Result<Trial, ApiError> {
-    let (local, scratch) = state.ingestor.local_copy(file).await?;
-    let name = file.path.clone();
-    let read = tokio::task::spawn_blocking(move || {
-        let result = kura_ingest::preview::first_rows(&local, &name, &options, ROWS as usize);
-        if scratch {
-            let _ = std::fs::remove_file(&local);
-        }
-        result
-    })
-    .await
-    .map_err(|e| ApiError::new(ErrorCode::Internal, format!("preview reader crashed: {e}")))?;
-    let previewed = match read {
+    let previewed = match ingest::preview(state, file, options, ROWS as usize).await? {
         Ok(p) => p,
         Err(message) => return Ok(Trial { error: Some(message), ..Trial::default() }),
     };
