@@ -88,9 +88,3 @@ impl From<axum::extract::multipart::MultipartError> for ApiError {
         ApiError::new(ErrorCode::BadRequest, format!("upload interrupted or malformed: {}", err.body_text()))
     }
 }
-
-/// Refuses a metadata document that breaks the profile (a draft may still lack required
-/// fields): 422 naming every field and rule.
-pub fn check_metadata(metadata: &serde_json::Value) -> Result<(), ApiError> {
-    kura_metadata::validate_draft(metadata).map_err(|e| ApiError::new(ErrorCode::Unprocessable, e.to_string()))
-}

@@ -9,6 +9,7 @@ pub mod error;
 pub mod openapi;
 mod routes;
 mod session;
+mod staging;
 pub mod state;
 mod write_scope;
 mod xml;
@@ -156,14 +157,7 @@ impl Application {
         projector.catch_up().await.map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
         projector.clone().spawn(std::time::Duration::from_millis(300));
         state.services.search = Some(projector);
-        let recovered = state.jobs.recover().await?;
-        if recovered.failed > 0 || recovered.requeued > 0 {
-            tracing::warn!(
-                failed = recovered.failed,
-                requeued = recovered.requeued,
-                "ingest jobs a previous stop left"
-            );
-        }
+        kura_service::jobs::recover(&state).await?;
         let listener = TcpListener::bind(&state.config.http_addr).await.map_err(|e| {
             ApiError::new(kura_core::ErrorCode::Internal, format!("cannot listen on {}: {e}", state.config.http_addr))
         })?;

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use kura_auth::credentials::{CredentialStore, StoreError, StoredSession, StoredToken, StoredUser};
-use kura_core::access::Subject;
 use kura_core::HasErrorCode;
+use kura_core::access::Subject;
 use uuid::Uuid;
 
 use crate::entity::user;
@@ -54,8 +54,12 @@ impl CredentialStore for Catalog {
         if let Some(user) = self.user_by_identity(issuer, subject).await? {
             return Ok(stored(user));
         }
-        let new =
-            NewUser { issuer: issuer.into(), subject: subject.into(), kind: kura_core::UserKind::Person, ..Default::default() };
+        let new = NewUser {
+            issuer: issuer.into(),
+            subject: subject.into(),
+            kind: kura_core::UserKind::Person,
+            ..Default::default()
+        };
         match self.create_user(new).await {
             Ok(user) => Ok(stored(user)),
             // Two first requests at once: the other one recorded them.

@@ -5,19 +5,26 @@
 //! projections (search, RDF) in step. No transport reaches the catalog's write functions itself.
 
 pub mod access;
+pub mod datasets;
 pub mod error;
 pub mod exports;
+pub mod files;
 pub mod harvest;
+pub mod ingest;
+pub mod jobs;
 pub mod policy;
 pub mod preview;
 pub mod readable;
+pub mod rows;
 pub mod search;
 pub mod sparql;
+pub mod tables;
+pub mod versions;
 
 use std::sync::Arc;
 
 use kura_catalog::Catalog;
-use kura_core::Config;
+use kura_core::{Config, Principal};
 use kura_ingest::{Ingestor, JobRunner};
 use kura_storage::ObjectStore;
 
@@ -88,5 +95,10 @@ impl Surface {
             Surface::Flight => "flight",
             Surface::Cli => "cli",
         }
+    }
+
+    /// `principal` acting through this surface, as the catalog records changes.
+    pub fn actor(self, principal: &Principal) -> kura_catalog::audit::Actor<'_> {
+        kura_catalog::audit::Actor { who: &principal.actor, surface: self.as_str() }
     }
 }

@@ -141,9 +141,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Read { files, out, in_process_hdf5 } => Ok(read(&files, &out, in_process_hdf5)),
         Command::Publish { dataset } => {
             let state = services(config).await?;
-            let ds = state.catalog.dataset_by_name(&dataset, &kura_catalog::Visibility::everything()).await?;
-            let draft = state.catalog.existing_draft(ds.id).await?;
-            let published = state.catalog.publish(&draft).await?;
+            let published = kura_service::versions::publish(&state, &cli_principal(), &dataset).await?;
             println!("published {dataset} version {}", published.number);
             Ok(ExitCode::SUCCESS)
         }
@@ -204,6 +202,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             admin::run(&state, command).await
         }
     }
+}
+
+/// Who the commands act as: the operator of the data directory, a platform administrator.
+pub fn cli_principal() -> kura_core::Principal {
+    kura_core::Principal::admin("cli")
 }
 
 /// The use cases on the data directory, as the commands other than `serve` reach them.

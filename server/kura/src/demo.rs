@@ -4,8 +4,11 @@
 use kura_catalog::Visibility;
 use kura_catalog::datasets::NewDataset;
 use kura_ingest::{LocalFile, Progress};
-use kura_service::Services;
+use kura_service::ingest::{self, LocalIngest, Ran};
+use kura_service::{Services, datasets, versions};
 use serde_json::json;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 /// (name, title, file, content, metadata in Kura's profile): each demo dataset carries full
 /// FAIR metadata (English and Japanese titles and descriptions, creators with ORCID iDs,
@@ -97,6 +100,7 @@ pub async fn prepare(state: &Services) -> anyhow::Result<()> {
     eprintln!("demo admin token (shown once): {secret}");
     println!("KURA_TOKEN={secret}");
     let scratch = tempfile::tempdir()?;
+    let admin = crate::cli::cli_principal();
     for (name, title, file, content, metadata) in samples() {
         if catalog.dataset_by_name(name, &Visibility::everything()).await.is_ok() {
             continue;
@@ -111,18 +115,23 @@ pub async fn prepare(state: &Services) -> anyhow::Result<()> {
             metadata,
             group_id: Some(group.id),
         };
-        let (_, draft) = catalog.create_dataset(new).await?;
+        let created = datasets::create(state, &admin, new).await?;
         let path = scratch.path().join(file);
         std::fs::write(&path, content)?;
-        state.ingestor.add_local_files(&draft, &[LocalFile { source: path, path: file.into() }]).await?;
-        let job = state.ingestor.create_job(&draft).await?;
-        let job = state.ingestor.run_job(job, std::sync::Arc::new(Progress::default())).await?;
+        let request = LocalIngest {
+            dataset: created.dataset.id.to_string(),
+            files: vec![LocalFile { source: path, path: file.into() }],
+            ..Default::default()
+        };
+        let local = ingest::queue_local(state, &admin, request).await?;
+        let ran = ingest::run_local(state, local, Arc::new(Progress::default()), &CancellationToken::new()).await?;
+        let Ran::Ended(job) = ran else { anyhow::bail!("demo sample {file} was cancelled") };
         // Warnings (an ambiguous reading) do not keep a sample from being published.
         if !kura_ingest::failures(&job.errors).is_empty() {
             eprintln!("demo sample {file} did not ingest: {}", job.errors);
             continue;
         }
-        catalog.publish(&draft).await?;
+        versions::publish(state, &admin, &created.dataset.id.to_string()).await?;
         eprintln!("demo dataset {name} published");
     }
     Ok(())

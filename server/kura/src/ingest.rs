@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kura_catalog::datasets::NewDataset;
-use kura_catalog::{CatalogError, Visibility};
 use kura_core::Config;
-use kura_ingest::{ColumnOptions, IngestError, LocalFile, Progress, ReadOptions};
+use kura_ingest::{ColumnOptions, LocalFile, Progress, ReadOptions};
+use kura_service::ingest::{self, LocalIngest, Ran};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, clap::Args)]
@@ -119,47 +118,18 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     if let Some(threads) = args.threads {
         state.ingestor = state.ingestor.clone().with_threads(threads);
     }
-    let catalog = &state.catalog;
-    let dataset = match catalog.dataset_by_name(&args.dataset, &Visibility::everything()).await {
-        Ok(ds) => ds,
-        Err(CatalogError::NotFound(_)) => {
-            let new = NewDataset {
-                name: args.dataset.clone(),
-                title: args.title.clone().unwrap_or_default(),
-                ..Default::default()
-            };
-            catalog.create_dataset(new).await?.0
-        }
-        Err(e) => return Err(e.into()),
+    let request = LocalIngest {
+        dataset: args.dataset.clone(),
+        title: args.title.clone().unwrap_or_default(),
+        files,
+        read: args.read.options()?,
     };
-    let draft = catalog.open_draft(dataset.id).await?;
-    // Files already in the draft are read again (with the parameters given), not added twice.
-    let held: Vec<String> = catalog
-        .files_page(draft.id, kura_catalog::PageRequest { offset: 0, limit: 1_000_000 })
-        .await?
-        .items
-        .into_iter()
-        .filter(|f| f.role == kura_core::FileRole::Raw)
-        .map(|f| f.path)
-        .collect();
-    let (again, new): (Vec<LocalFile>, Vec<LocalFile>) = files.into_iter().partition(|f| held.contains(&f.path));
-    if !new.is_empty() {
-        state.ingestor.add_local_files(&draft, &new).await?;
-    }
-    let again: Vec<String> = again.into_iter().map(|f| f.path).collect();
-    if !again.is_empty() {
-        state.ingestor.reopen(&draft, &again).await?;
-    }
-    let read = args.read.options()?;
-    let options: BTreeMap<String, ReadOptions> = if read.is_empty() {
-        BTreeMap::new()
-    } else {
-        new.iter().map(|f| f.path.clone()).chain(again.iter().cloned()).map(|p| (p, read.clone())).collect()
-    };
-    let job = state.ingestor.create_job(&draft).await?;
+    let principal = crate::cli::cli_principal();
+    let local = ingest::queue_local(&state, &principal, request).await?;
+    let (dataset, draft) = (local.dataset.clone(), local.draft.clone());
 
     let progress = Arc::new(Progress::default());
-    let bar = progress_bar(args.quiet, job.bytes_total.max(0) as u64);
+    let bar = progress_bar(args.quiet, local.job.bytes_total.max(0) as u64);
     let ticker = {
         let (bar, progress) = (bar.clone(), progress.clone());
         tokio::spawn(async move {
@@ -185,20 +155,19 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
             }
         }
     });
-    let job = state.ingestor.start_job(&job).await?;
-    let result = state.ingestor.run_started(job, progress, options, &cancel).await;
+    let result = ingest::run_local(&state, local, progress, &cancel).await;
     on_interrupt.abort();
     ticker.abort();
     bar.finish_and_clear();
-    let job = match result {
-        Err(IngestError::Cancelled) => {
+    let job = match result? {
+        Ran::Cancelled => {
             eprintln!("cancelled: nothing was committed; the files stay in the draft");
             return Ok(ExitCode::from(130));
         }
-        other => other?,
+        Ran::Ended(job) => job,
     };
 
-    let tables = catalog.tables_page(draft.id, kura_catalog::PageRequest { offset: 0, limit: 1000 }).await?;
+    let tables = state.catalog.tables_page(draft.id, kura_catalog::PageRequest { offset: 0, limit: 1000 }).await?;
     for t in &tables.items {
         println!("table {} ({} rows, {} columns)", t.name, t.row_count, t.columns.len());
     }
@@ -226,7 +195,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     if args.publish {
-        let published = catalog.publish(&draft).await?;
+        let published = kura_service::versions::publish(&state, &principal, &dataset.id.to_string()).await?;
         println!("published {} version {}", dataset.name, published.number);
     }
     Ok(ExitCode::SUCCESS)

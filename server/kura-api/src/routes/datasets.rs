@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use kura_service::{Target, datasets};
 
 /// Body of `POST /api/v1/datasets`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -54,8 +55,7 @@ pub async fn list(
     caller: Caller,
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<DatasetSummary>>, ApiError> {
-    let page = page.capped(state.config.max_page_size);
-    Ok(Json(state.catalog.list_datasets(&caller.visibility(), page).await?))
+    Ok(Json(datasets::list(&state, &caller, page).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets", tag = "datasets", request_body = CreateDataset,
@@ -65,8 +65,6 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<CreateDataset>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    caller.require_member_of(body.group)?;
-    crate::error::check_metadata(&body.metadata)?;
     let new = NewDataset {
         name: body.name,
         title: body.title,
@@ -74,8 +72,7 @@ pub async fn create(
         metadata: body.metadata,
         group_id: body.group,
     };
-    // 409 only for a name the caller can see taken: a hidden dataset's name is as free as any.
-    let (dataset, draft) = state.catalog.create_dataset_visible_to(new, &caller.visibility()).await?;
+    let Target { dataset, version: draft, .. } = datasets::create(&state, &caller, new).await?;
     Ok((StatusCode::CREATED, Json(Created { dataset, draft })))
 }
 
@@ -88,7 +85,6 @@ pub async fn get(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<DatasetDetail>, ApiError> {
-    let ds = state.catalog.dataset_by_name(&name, &caller.visibility()).await?;
-    let versions = state.catalog.versions(ds.id, &caller.visibility()).await?;
+    let datasets::DatasetVersions { dataset: ds, versions } = datasets::get(&state, &caller, &name).await?;
     Ok(Json(DatasetDetail { id: ds.id, name: ds.name, created_at: ds.created_at, versions }))
 }

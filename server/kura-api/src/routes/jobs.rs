@@ -1,4 +1,3 @@
-use kura_core::HasErrorCode;
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -11,8 +10,8 @@ use kura_ingest::ReadOptions;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use kura_core::access::Action;
-use kura_service::access::{Which, authorize, editable_dataset, editable_job};
+use kura_service::ingest::{self, ReadAgain};
+use kura_service::jobs;
 
 /// Body of `POST …/draft/ingest` (optional): read parameters per raw file path. A file named
 /// here is read again even when it was ingested before, and its tables in the draft are
@@ -40,47 +39,9 @@ pub async fn start(
     Path(name): Path<String>,
     body: Option<Json<StartIngest>>,
 ) -> Result<(StatusCode, Json<ingest_job::Model>), ApiError> {
-    let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
     let StartIngest { files: options, reingest } = body.map(|Json(b)| b).unwrap_or_default();
-    Ok((StatusCode::ACCEPTED, Json(read_again(&state, &draft, options, reingest).await?)))
-}
-
-/// Reads the named raw files of the draft again — those given parameters, and those in
-/// `reingest` (detecting everything) — with any file still pending, replacing their tables when
-/// the job commits: `POST …/draft/ingest` and the portal's "read again" button.
-pub(crate) async fn read_again(
-    state: &AppState,
-    draft: &kura_catalog::entity::dataset_version::Model,
-    options: BTreeMap<String, ReadOptions>,
-    reingest: Vec<String>,
-) -> Result<ingest_job::Model, ApiError> {
-    let mut paths: Vec<String> = options.keys().cloned().chain(reingest).collect();
-    paths.sort();
-    paths.dedup();
-    if !paths.is_empty() {
-        state.ingestor.reopen(draft, &paths).await.map_err(|e| match e.code() {
-            kura_core::ErrorCode::NotFound => ApiError::bad_request(format!("{e}: name raw files of the draft")),
-            _ => e.into(),
-        })?;
-    }
-    start_job_with(state, draft, options).await
-}
-
-/// Queues an ingest job for the draft's pending raw files; the runner runs it when a slot is free.
-pub(crate) async fn start_job(
-    state: &AppState,
-    draft: &kura_catalog::entity::dataset_version::Model,
-) -> Result<ingest_job::Model, ApiError> {
-    start_job_with(state, draft, BTreeMap::new()).await
-}
-
-/// [`start_job`] with read parameters per raw file path.
-async fn start_job_with(
-    state: &AppState,
-    draft: &kura_catalog::entity::dataset_version::Model,
-    options: BTreeMap<String, ReadOptions>,
-) -> Result<ingest_job::Model, ApiError> {
-    Ok(state.jobs.submit(draft, options).await?)
+    let job = ingest::start(&state, &caller, &name, ReadAgain { options, reingest }).await?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/jobs/{job_id}", tag = "jobs",
@@ -91,7 +52,7 @@ pub async fn get(
     caller: Caller,
     Path((name, job_id)): Path<(String, String)>,
 ) -> Result<Json<ingest_job::Model>, ApiError> {
-    Ok(Json(editable_job(&state, &caller, &name, super::parse_id(&job_id, "job")?).await?))
+    Ok(Json(jobs::get(&state, &caller, &name, super::parse_id(&job_id, "job")?).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/jobs", tag = "jobs", params(("name" = String, Path), PageRequest),
@@ -102,8 +63,7 @@ pub async fn list(
     Path(name): Path<String>,
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<ingest_job::Model>>, ApiError> {
-    let ds = editable_dataset(&state, &caller, &name).await?;
-    Ok(Json(state.catalog.jobs_page(ds.id, page.capped(state.config.max_page_size)).await?))
+    Ok(Json(jobs::list(&state, &caller, &name, page).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/jobs/{job_id}/cancel", tag = "jobs",
@@ -117,6 +77,5 @@ pub async fn cancel(
     caller: Caller,
     Path((name, job_id)): Path<(String, String)>,
 ) -> Result<Json<ingest_job::Model>, ApiError> {
-    let job = editable_job(&state, &caller, &name, super::parse_id(&job_id, "job")?).await?;
-    Ok(Json(state.jobs.cancel(&job).await?))
+    Ok(Json(jobs::cancel(&state, &caller, &name, super::parse_id(&job_id, "job")?).await?))
 }

@@ -1,5 +1,5 @@
-//! HTTP routes under `/api/v1`. Handlers extract, authorize through `crate::access`, call the
-//! catalog or the ingestor, and map the result.
+//! HTTP routes under `/api/v1`. Handlers extract, call one use case of `kura_service` (which
+//! decides access and changes the catalog), and map the result.
 
 pub mod access_admin;
 pub mod consortia;

@@ -7,22 +7,15 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures::StreamExt;
 use kura_core::ErrorCode;
-use kura_storage::parquet_io::{RowsRequest, read_rows};
 use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use kura_core::access::Action;
-use kura_service::Surface;
-use kura_service::access::{Which, audit_read, authorize};
+use kura_service::tables::TableRef;
+use kura_service::{Surface, rows};
 
 mod encode;
-
-/// Rows returned when the caller gives no limit.
-const DEFAULT_LIMIT: u64 = 1000;
-/// Most rows one request may ask for; larger reads use the Parquet download or Flight.
-const MAX_LIMIT: u64 = 1_000_000;
 
 /// Query of the rows endpoint.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -50,23 +43,17 @@ pub async fn rows(
     Query(query): Query<RowsQuery>,
 ) -> Result<Response, ApiError> {
     let format = encode::Format::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(format!("limit {limit} is above the maximum of {MAX_LIMIT}")));
-    }
-    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadData).await?;
-    let t = state.catalog.table(target.version.id, &table).await?;
-    let f = state.catalog.file(target.version.id, t.file_id).await?;
-    let requested: Option<Vec<String>> =
-        query.columns.as_deref().map(|c| c.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
-    // Without `columns=`, the columns the caller may see; a hidden column asked for by name is
-    // refused exactly like a column that does not exist.
     let columns =
-        target.disclosure(&caller).projection(&t, requested).map_err(kura_storage::StorageError::UnknownColumn)?;
-    let details = serde_json::json!({"table": t.id, "offset": query.offset, "limit": limit});
-    audit_read(&state, &caller, Surface::Rest, &target, "data.rows", &t.name, details).await?;
-    let request = RowsRequest { columns, offset: query.offset, limit: Some(limit) };
-    let (schema, batches) = read_rows(&state.store, &f.sha256, f.size as u64, &request).await?;
+        query.columns.as_deref().map(|c| c.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
+    let request = rows::RowsQuery { columns, offset: query.offset, limit: query.limit };
+    let rows::Rows { table: t, schema, batches } = rows::read(
+        &state,
+        &caller,
+        Surface::Rest,
+        TableRef { dataset: &name, version: &version, table: &table },
+        request,
+    )
+    .await?;
     // The first chunk is taken before answering, so that an early failure is a proper error
     // response rather than a connection cut after a 200.
     let mut body = encode::encode(format, schema, batches);
@@ -84,13 +71,10 @@ pub async fn rows(
 /// The table as Parquet without its hidden columns, re-encoded for this caller.
 pub(crate) async fn parquet_without(
     state: &AppState,
-    file: &kura_catalog::entity::file::Model,
     table: &kura_catalog::tables::TableInfo,
-    shown: &kura_catalog::disclosure::Disclosure,
+    schema: arrow::datatypes::SchemaRef,
+    mut batches: kura_service::rows::BatchStream,
 ) -> Result<Response, ApiError> {
-    let keep: Vec<String> = table.columns.iter().map(|c| c.name.clone()).filter(|n| !shown.hides(n)).collect();
-    let request = RowsRequest { columns: Some(keep), offset: 0, limit: None };
-    let (schema, mut batches) = read_rows(&state.store, &file.sha256, file.size as u64, &request).await?;
     let scratch = state.store.scratch_path();
     let mut writer = parquet::arrow::ArrowWriter::try_new(
         std::fs::File::create(&scratch).map_err(kura_storage::StorageError::from)?,

@@ -8,9 +8,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::routes::files::{in_collection, stream_object};
 use crate::state::AppState;
-use kura_core::access::Action;
 use kura_service::Surface;
-use kura_service::access::{Which, audit_read, authorize};
+use kura_service::tables::{self, ParquetData, TableParquet, TableRef};
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables", tag = "tables",
     params(("name" = String, Path), ("version" = String, Path), PageRequest),
@@ -21,11 +20,7 @@ pub async fn list(
     Path((name, version)): Path<(String, String)>,
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<TableInfo>>, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
-    let shown = target.disclosure(&caller);
-    let withheld = state.catalog.withheld_files(target.version.id, &shown).await?;
-    let page = state.catalog.tables_page(target.version.id, page.capped(state.config.max_page_size)).await?;
-    Ok(Json(Page { items: page.items.into_iter().map(|t| shown.table(t, &withheld)).collect(), ..page }))
+    Ok(Json(tables::list(&state, &caller, &name, &version, page).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}", tag = "tables",
@@ -36,11 +31,7 @@ pub async fn get(
     caller: Caller,
     Path((name, version, table)): Path<(String, String, String)>,
 ) -> Result<Json<TableInfo>, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?;
-    let shown = target.disclosure(&caller);
-    let withheld = state.catalog.withheld_files(target.version.id, &shown).await?;
-    let table = state.catalog.table(target.version.id, &table).await?;
-    Ok(Json(shown.table(table, &withheld)))
+    Ok(Json(tables::get(&state, &caller, TableRef { dataset: &name, version: &version, table: &table }).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}/tables/{table}/parquet", tag = "tables",
@@ -51,16 +42,14 @@ pub async fn parquet(
     caller: Caller,
     Path((name, version, table)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::ReadData).await?;
-    let t = state.catalog.table(target.version.id, &table).await?;
-    let f = state.catalog.file(target.version.id, t.file_id).await?;
-    audit_read(&state, &caller, Surface::Rest, &target, "data.parquet", &t.name, serde_json::json!({"table": t.id}))
-        .await?;
-    let shown = target.disclosure(&caller);
-    let response = if shown.hides_part_of(&t) {
-        crate::routes::rows::parquet_without(&state, &f, &t, &shown).await?
-    } else {
-        stream_object(&state, &f, &format!("{}.parquet", t.name)).await?
+    let TableParquet { target, table, file, data } =
+        tables::parquet(&state, &caller, Surface::Rest, TableRef { dataset: &name, version: &version, table: &table })
+            .await?;
+    let response = match data {
+        ParquetData::Without { schema, batches } => {
+            crate::routes::rows::parquet_without(&state, &table, schema, batches).await?
+        }
+        ParquetData::Whole(bytes) => stream_object(&file, &format!("{}.parquet", table.name), bytes)?,
     };
     in_collection(&state, &target, response)
 }

@@ -8,8 +8,7 @@ use serde_json::Value;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use kura_core::access::Action;
-use kura_service::access::{Which, authorize};
+use kura_service::{Surface, versions};
 
 /// Body of `PATCH /api/v1/datasets/{name}/draft`: fields left out stay as they are.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -27,8 +26,7 @@ pub async fn list(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<Vec<dataset_version::Model>>, ApiError> {
-    let dataset = state.catalog.dataset_by_name(&name, &caller.visibility()).await?;
-    Ok(Json(state.catalog.versions(dataset.id, &caller.visibility()).await?))
+    Ok(Json(versions::list(&state, &caller, &name).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/versions/{version}", tag = "versions",
@@ -39,7 +37,7 @@ pub async fn get(
     caller: Caller,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    Ok(Json(authorize(&state, &caller, &name, Which::Version(&version), Action::ReadMetadata).await?.version))
+    Ok(Json(versions::get(&state, &caller, &name, &version).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft", tag = "versions", params(("name" = String, Path)),
@@ -50,7 +48,7 @@ pub async fn draft(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    Ok(Json(authorize(&state, &caller, &name, Which::OpenDraft, Action::Edit).await?.version))
+    Ok(Json(versions::open_draft(&state, &caller, &name).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/datasets/{name}/draft", tag = "versions", params(("name" = String, Path)),
@@ -61,12 +59,8 @@ pub async fn update(
     Path(name): Path<String>,
     Json(body): Json<UpdateDraft>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
-    if let Some(metadata) = &body.metadata {
-        crate::error::check_metadata(metadata)?;
-    }
     let update = DraftUpdate { title: body.title, description: body.description, metadata: body.metadata };
-    Ok(Json(state.catalog.update_draft(&draft, update).await?))
+    Ok(Json(versions::update_draft(&state, &caller, &name, update).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/publish", tag = "versions", params(("name" = String, Path)),
@@ -77,8 +71,7 @@ pub async fn publish(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    let draft = authorize(&state, &caller, &name, Which::Draft, Action::Publish).await?.version;
-    Ok(Json(state.catalog.publish(&draft).await?))
+    Ok(Json(versions::publish(&state, &caller, &name).await?))
 }
 
 /// Body of `POST /api/v1/datasets/{name}/versions/{version}/deaccession`.
@@ -100,9 +93,7 @@ pub async fn deaccession(
     Path((name, version)): Path<(String, String)>,
     Json(body): Json<Deaccession>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version(&version), Action::Publish).await?;
-    let actor = kura_catalog::audit::Actor::rest(&caller.0.actor);
-    Ok(Json(state.catalog.deaccession(&target.version, &body.reason, actor).await?))
+    Ok(Json(versions::deaccession(&state, &caller, Surface::Rest, &name, &version, &body.reason).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/draft/submit", tag = "versions", params(("name" = String, Path)),
@@ -114,9 +105,7 @@ pub async fn submit(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    let draft = authorize(&state, &caller, &name, Which::Draft, Action::Edit).await?.version;
-    let actor = kura_catalog::audit::Actor::rest(&caller.0.actor);
-    Ok(Json(state.catalog.submit_for_review(&draft, actor).await?))
+    Ok(Json(versions::submit(&state, &caller, Surface::Rest, &name).await?))
 }
 
 /// Body of `POST /api/v1/datasets/{name}/draft/return`.
@@ -138,7 +127,5 @@ pub async fn send_back(
     Path(name): Path<String>,
     Json(body): Json<SendBack>,
 ) -> Result<Json<dataset_version::Model>, ApiError> {
-    let version = authorize(&state, &caller, &name, Which::Draft, Action::Publish).await?.version;
-    let actor = kura_catalog::audit::Actor::rest(&caller.0.actor);
-    Ok(Json(state.catalog.return_to_draft(&version, &body.comment, actor).await?))
+    Ok(Json(versions::return_to_draft(&state, &caller, Surface::Rest, &name, &body.comment).await?))
 }

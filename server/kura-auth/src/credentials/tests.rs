@@ -134,7 +134,8 @@ async fn a_disabled_user_is_refused_whatever_the_credential() {
     let (resolver, _) = resolver(store.clone());
     let user = store.add_user("local", "ann", Some("a long enough password"));
     let token = store.add_token(Some(user), Scope::Write);
-    let jwt = resolver.authority().issue(&user.to_string(), Scope::Write, chrono::Duration::minutes(5), Utc::now()).unwrap();
+    let jwt =
+        resolver.authority().issue(&user.to_string(), Scope::Write, chrono::Duration::minutes(5), Utc::now()).unwrap();
     let session = StoredSession { user_id: user, csrf_token: "c".into() };
     store.sessions.lock().unwrap().insert("s".into(), session);
     assert_eq!(resolver.session("s").await.unwrap().unwrap().csrf_token, "c");

@@ -20,6 +20,7 @@ use super::{Ctx, Nav, day, see_other, state_label};
 use crate::error::ApiError;
 use crate::state::AppState;
 use kura_service::access::{Which, authorize, editable_dataset};
+use kura_service::{Surface, versions};
 
 /// The editable fields as the form shows them.
 #[derive(Debug, Default)]
@@ -358,7 +359,8 @@ pub async fn save(
     let description = (!fields.description_en.is_empty() || !fields.description_ja.is_empty()).then(|| {
         if fields.description_en.is_empty() { fields.description_ja.clone() } else { fields.description_en.clone() }
     });
-    state.catalog.update_draft(&draft, DraftUpdate { title, description, metadata: Some(metadata) }).await?;
+    versions::update_draft(&state, &ctx.caller, &name, DraftUpdate { title, description, metadata: Some(metadata) })
+        .await?;
     Ok(see_other(&format!("/edit/{name}?saved")))
 }
 
@@ -370,7 +372,7 @@ pub async fn submit(State(state): State<AppState>, ctx: Ctx, Path(name): Path<St
         let fields = fields_of(&draft);
         return render(&state, &ctx, &name, &draft, fields, missing, None, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    state.catalog.submit_for_review(&draft, ctx.actor()).await?;
+    versions::submit(&state, &ctx.caller, Surface::Web, &name).await?;
     Ok(see_other(&format!("/edit/{name}?submitted")))
 }
 
@@ -380,6 +382,6 @@ pub async fn open_draft(
     ctx: Ctx,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &ctx.caller, &name, Which::OpenDraft, Action::Edit).await?;
+    versions::open_draft(&state, &ctx.caller, &name).await?;
     Ok(see_other(&format!("/edit/{name}")))
 }

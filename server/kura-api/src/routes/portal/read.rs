@@ -12,8 +12,6 @@ use axum::response::Response;
 use kura_catalog::PageRequest;
 use kura_catalog::entity::file;
 use kura_catalog::tables::TableInfo;
-use kura_core::access::Action;
-use kura_core::{ErrorCode, FileRole};
 use kura_ingest::{ColumnOptions, ReadOptions};
 use serde_json::Value;
 
@@ -21,9 +19,9 @@ use super::form::FormData;
 use super::text::Text;
 use super::{Ctx, Nav, see_other};
 use crate::error::ApiError;
-use crate::routes::jobs::read_again;
 use crate::state::AppState;
-use kura_service::access::{Target, Which, authorize};
+use kura_service::Target;
+use kura_service::ingest::{self, ReadAgain};
 use kura_service::preview::{first_n_rows, rows_as_text};
 
 /// Rows shown of each table, and of a preview.
@@ -218,13 +216,8 @@ struct ReadPage {
 
 /// The draft and its raw file `file_id`, for an editor of the draft; else 404.
 async fn raw_file(state: &AppState, ctx: &Ctx, name: &str, file_id: &str) -> Result<(Target, file::Model), ApiError> {
-    let target = authorize(state, &ctx.caller, name, Which::Draft, Action::Edit).await?;
     let id = crate::routes::parse_id(file_id, "file")?;
-    let file = state.catalog.file(target.version.id, id).await?;
-    if file.role != FileRole::Raw {
-        return Err(ApiError::not_found("file"));
-    }
-    Ok((target, file))
+    Ok(kura_service::files::draft_raw_file(state, &ctx.caller, name, id).await?)
 }
 
 async fn render(
@@ -413,20 +406,9 @@ pub async fn preview(
     render(&state, &ctx, &name, &target, &file, Some((params, trial)), status).await
 }
 
-/// Reads the raw file's first rows with `options` on a blocking thread, into memory.
+/// The raw file's first rows as `options` read them, as the form shows them.
 async fn try_reading(state: &AppState, file: &file::Model, options: ReadOptions) -> Result<Trial, ApiError> {
-    let (local, scratch) = state.ingestor.local_copy(file).await?;
-    let name = file.path.clone();
-    let read = tokio::task::spawn_blocking(move || {
-        let result = kura_ingest::preview::first_rows(&local, &name, &options, ROWS as usize);
-        if scratch {
-            let _ = std::fs::remove_file(&local);
-        }
-        result
-    })
-    .await
-    .map_err(|e| ApiError::new(ErrorCode::Internal, format!("preview reader crashed: {e}")))?;
-    let previewed = match read {
+    let previewed = match ingest::preview(state, file, options, ROWS as usize).await? {
         Ok(p) => p,
         Err(message) => return Ok(Trial { error: Some(message), ..Trial::default() }),
     };
@@ -478,6 +460,7 @@ pub async fn read(
             .await;
         }
     };
-    let job = read_again(&state, &target.version, BTreeMap::from([(file.path.clone(), options)]), Vec::new()).await?;
+    let again = ReadAgain { options: BTreeMap::from([(file.path.clone(), options)]), reingest: Vec::new() };
+    let job = ingest::start(&state, &ctx.caller, &name, again).await?;
     Ok(see_other(&format!("/edit/{name}/jobs/{}", job.id)))
 }

@@ -278,8 +278,7 @@ pub async fn set_policy(
 }
 
 pub async fn publish(State(state): State<AppState>, ctx: Ctx, Path(name): Path<String>) -> Result<Response, ApiError> {
-    let draft = authorize(&state, &ctx.caller, &name, Which::Draft, Action::Publish).await?.version;
-    let published = state.catalog.publish(&draft).await?;
+    let published = kura_service::versions::publish(&state, &ctx.caller, &name).await?;
     Ok(see_other(&format!("/datasets/{name}/{}", published.number)))
 }
 
@@ -289,8 +288,14 @@ pub async fn send_back(
     Path(name): Path<String>,
     form: FormData,
 ) -> Result<Response, ApiError> {
-    let version = authorize(&state, &ctx.caller, &name, Which::Draft, Action::Publish).await?.version;
-    state.catalog.return_to_draft(&version, form.get("comment"), ctx.actor()).await?;
+    kura_service::versions::return_to_draft(
+        &state,
+        &ctx.caller,
+        kura_service::Surface::Web,
+        &name,
+        form.get("comment"),
+    )
+    .await?;
     Ok(see_other("/steward"))
 }
 

@@ -7,16 +7,13 @@
 use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
 use kura_catalog::datasets::NewDataset;
-use kura_core::HasErrorCode;
-use kura_core::access::Action;
 
 use super::text::Text;
 use super::{Ctx, Nav, see_other, state_label};
 use crate::error::ApiError;
-use crate::routes::files::{UploadBudget, commit_files, stage_part};
-use crate::routes::jobs::start_job;
+use crate::staging::{UploadBudget, stage_part};
 use crate::state::AppState;
-use kura_service::access::{Which, authorize, editable_job};
+use kura_service::{Target, datasets, files, ingest, jobs};
 
 #[derive(askama::Template)]
 #[template(path = "portal/new.html")]
@@ -85,37 +82,28 @@ async fn bounded_text(field: &mut axum::extract::multipart::Field<'_>) -> Result
     String::from_utf8(bytes).map_err(|_| ApiError::bad_request("a form field is not UTF-8"))
 }
 
-async fn create_dataset(
-    state: &AppState,
-    ctx: &Ctx,
-    name: &str,
-    title: &str,
-    group: &str,
-) -> Result<kura_catalog::entity::dataset_version::Model, ApiError> {
-    let group = group.parse::<uuid::Uuid>().ok();
-    ctx.caller.require_member_of(group)?;
+async fn create_dataset(state: &AppState, ctx: &Ctx, name: &str, title: &str, group: &str) -> Result<Target, ApiError> {
     let new = NewDataset {
         name: name.to_owned(),
         title: title.to_owned(),
         description: String::new(),
         metadata: serde_json::Value::Null,
-        group_id: group,
+        group_id: group.parse::<uuid::Uuid>().ok(),
     };
-    Ok(state.catalog.create_dataset_visible_to(new, &ctx.caller.visibility()).await?.1)
+    Ok(datasets::create(state, &ctx.caller, new).await?)
 }
 
 async fn finish_upload(
     state: &AppState,
     ctx: &Ctx,
     name: &str,
-    draft: &kura_catalog::entity::dataset_version::Model,
+    draft: &Target,
     staged: Vec<(String, kura_storage::StagedFile)>,
 ) -> Result<Response, ApiError> {
     if staged.is_empty() {
         return Ok(see_other(&format!("/edit/{name}")));
     }
-    commit_files(state, draft, ctx.caller.0.user_id, staged).await?;
-    let job = start_job(state, draft).await?;
+    let job = ingest::upload_and_start(state, &ctx.caller, draft, staged).await?;
     Ok(see_other(&format!("/edit/{name}/jobs/{}", job.id)))
 }
 
@@ -126,7 +114,7 @@ pub async fn add_files(
     Path(name): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let draft = authorize(&state, &ctx.caller, &name, Which::OpenDraft, Action::Edit).await?.version;
+    let draft = files::draft_for_upload(&state, &ctx.caller, &name).await?;
     let mut staged = Vec::new();
     let mut budget = UploadBudget::of(&state);
     while let Some(field) = multipart.next_field().await? {
@@ -173,7 +161,7 @@ pub async fn job(
     ctx: Ctx,
     Path((name, job)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let job = editable_job(&state, &ctx.caller, &name, crate::routes::parse_id(&job, "job")?).await?;
+    let job = jobs::get(&state, &ctx.caller, &name, crate::routes::parse_id(&job, "job")?).await?;
     let job_id = job.id;
     let raw: std::collections::HashMap<String, uuid::Uuid> = state
         .catalog
@@ -226,12 +214,12 @@ pub async fn cancel_job(
     ctx: Ctx,
     Path((name, job)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let job = editable_job(&state, &ctx.caller, &name, crate::routes::parse_id(&job, "job")?).await?;
+    let job = crate::routes::parse_id(&job, "job")?;
     // A job that ended before the click arrived is no error: the page says how it ended.
-    if let Err(e) = state.jobs.cancel(&job).await
-        && e.code() != kura_core::ErrorCode::Conflict
+    if let Err(e) = jobs::cancel(&state, &ctx.caller, &name, job).await
+        && e.code != kura_core::ErrorCode::Conflict
     {
         return Err(e.into());
     }
-    Ok(see_other(&format!("/edit/{name}/jobs/{}", job.id)))
+    Ok(see_other(&format!("/edit/{name}/jobs/{job}")))
 }
