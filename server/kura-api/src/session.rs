@@ -64,7 +64,7 @@ pub async fn sign_in(
     Json(credentials): Json<Credentials>,
 ) -> Result<Response, ApiError> {
     let user_id = check_password(&state, &credentials, Some(peer.ip())).await?;
-    let session = state.catalog.create_session(user_id).await?;
+    let session = kura_service::sessions::open(&state, user_id).await?;
     let cookies = session_cookies(&state, &session);
     let mut response = Json(SignedIn { user_id, csrf_token: session.csrf_token }).into_response();
     for cookie in &cookies {
@@ -89,7 +89,7 @@ pub(crate) fn session_cookies(state: &AppState, session: &kura_catalog::sessions
 /// Ends the session named by the request's cookie, if any; the cookies that clear both.
 pub(crate) async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<[Cookie<'static>; 2], ApiError> {
     if let Some(secret) = crate::cookies::get(headers, SESSION_COOKIE) {
-        state.catalog.end_session(&secret).await?;
+        kura_service::sessions::close(state, &secret).await?;
     }
     Ok([SESSION_COOKIE, CSRF_COOKIE].map(|name| crate::cookies::removal(name, "/")))
 }

@@ -17,6 +17,7 @@ pub mod preview;
 pub mod readable;
 pub mod rows;
 pub mod search;
+pub mod sessions;
 pub mod sparql;
 pub mod tables;
 pub mod versions;

@@ -144,3 +144,131 @@ fn the_literal_check_recognises_comparisons() {
         assert!(!stored_strings().iter().any(|t| compares_with(&compact, t)), "flagged: {fine}");
     }
 }
+
+/// The transports: they parse, call one service function and render (`kura-service`).
+const TRANSPORTS: &[&str] = &["kura-api/src/", "kura-flight/src/", "kura/src/"];
+
+fn in_transport(relative: &str) -> bool {
+    TRANSPORTS.iter().any(|t| relative.starts_with(t))
+}
+
+/// Every file of the sources outside the transports (paths relative to `server/`), for rules
+/// that apply to the transports only.
+fn outside_transports() -> Vec<String> {
+    let server = server_dir();
+    sources()
+        .iter()
+        .map(|f| f.strip_prefix(&server).expect("under server/").to_string_lossy().replace('\\', "/"))
+        .filter(|r| !in_transport(r))
+        .collect()
+}
+
+/// The names of the catalog's functions that change it, read from kura-catalog's source: by the
+/// house naming rule, a function that writes says so with its first word.
+fn catalog_writes() -> Vec<String> {
+    const WRITING_VERBS: &[&str] = &[
+        "create",
+        "add",
+        "set",
+        "update",
+        "ensure",
+        "answer",
+        "revoke",
+        "accept",
+        "submit",
+        "return",
+        "publish",
+        "deaccession",
+        "disable",
+        "start",
+        "fail",
+        "cancel",
+        "commit",
+        "end",
+        "reopen",
+        "new",
+        "request",
+        "open",
+    ];
+    // Writers named by a noun: the audit log's `audit`/`record` (not `audit_page`, a read).
+    const WRITING_NAMES: &[&str] = &["audit", "record", "job_progress"];
+    let catalog = server_dir().join("kura-catalog/src");
+    let mut names = Vec::new();
+    for file in sources().into_iter().filter(|f| f.starts_with(&catalog)) {
+        for line in fs::read_to_string(&file).expect("read a catalog source").lines() {
+            let Some(rest) = line.trim_start().strip_prefix("pub async fn ") else { continue };
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let verb = name.split('_').next().unwrap_or("");
+            if WRITING_VERBS.contains(&verb) || WRITING_NAMES.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    assert!(names.len() > 20, "found only {names:?}: did the catalog's naming change?");
+    names
+}
+
+/// No transport changes the catalog itself, or starts, runs or cancels ingest jobs: every write
+/// is a use case in `kura-service`, where access is decided and projections are kept in step.
+#[test]
+fn transports_never_write_the_catalog() {
+    let writes = catalog_writes();
+    let outside = outside_transports();
+    let allowed: Vec<&str> = outside.iter().map(String::as_str).collect();
+    let found = offenders(&allowed, |code| {
+        let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        let runs_jobs =
+            (compact.contains(".jobs.") || compact.contains(".ingestor.")) && !compact.contains("with_threads(");
+        runs_jobs || writes.iter().any(|w| compact.contains(&format!(".{w}(")))
+    });
+    assert!(
+        found.is_empty(),
+        "call a kura-service use case instead ({} offenders):\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+/// The access decision lives beside `decide` in kura-core and is asked through `kura-service`:
+/// no transport calls `decide` (or its relatives) itself.
+#[test]
+fn transports_decide_nothing_themselves() {
+    let outside = outside_transports();
+    let allowed: Vec<&str> = outside.iter().map(String::as_str).collect();
+    let found = offenders(&allowed, |code| {
+        ["decide(", "decide_on(", "hidden_columns(", "Decision::Allow"].iter().any(|d| code.contains(d))
+    });
+    assert!(
+        found.is_empty(),
+        "ask kura-service (Target::allows, authorize) ({} offenders):\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}
+
+/// Transports do not import each other: the portal's pages never call REST handlers, and the CLI
+/// runs on the services, not on the HTTP crate's state.
+#[test]
+fn transports_do_not_import_each_other() {
+    let rest = ["datasets", "versions", "files", "jobs", "tables", "rows", "search", "access_admin", "consortia", "me"];
+    let mut found = offenders(&[], |_| false);
+    let server = server_dir();
+    for file in sources() {
+        let relative = file.strip_prefix(&server).expect("under server/").to_string_lossy().replace('\\', "/");
+        let text = fs::read_to_string(&file).expect("read a source");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            let portal_uses_rest = relative.starts_with("kura-api/src/routes/portal/")
+                && rest
+                    .iter()
+                    .any(|r| code.contains(&format!("routes::{r}::")) || code.contains(&format!("super::super::{r}")));
+            let cli_uses_http_state = relative.starts_with("kura/src/") && code.contains("AppState");
+            if !code.starts_with("//") && (portal_uses_rest || cli_uses_http_state) {
+                found.push(format!("server/{relative}:{}: {code}", n + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{} imports across transports:\n{}", found.len(), found.join("\n"));
+}

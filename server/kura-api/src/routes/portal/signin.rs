@@ -114,7 +114,7 @@ pub async fn sign_in(
     let next = local(form.get("next"));
     match check_password(&state, &credentials, Some(peer.ip())).await {
         Ok(user_id) => {
-            let session = state.catalog.create_session(user_id).await?;
+            let session = kura_service::sessions::open(&state, user_id).await?;
             let mut response = see_other(&next);
             for cookie in &session_cookies(&state, &session) {
                 cookies::set(response.headers_mut(), cookie);
