@@ -74,7 +74,7 @@ pub(crate) fn visible_datasets(select: Select<dataset::Entity>, vis: &Visibility
         Query::select()
             .column(dataset_version::Column::DatasetId)
             .from(dataset_version::Entity)
-            .and_where(dataset_version::Column::State.is_in(VersionState::PUBLIC))
+            .and_where(dataset_version::Column::State.is_in(kura_core::access::PUBLIC_STATES))
             .to_owned(),
     );
     let not_closed = dataset::Column::Id.not_in_subquery(closed_datasets());
@@ -86,12 +86,13 @@ pub(crate) fn visible_datasets(select: Select<dataset::Entity>, vis: &Visibility
     select.filter(visible)
 }
 
-/// The ids of closed datasets: their metadata are for the owner group only, whatever the state.
+/// The ids of datasets whose metadata are for the owner group only, whatever the state
+/// (`kura_core::access::OWNER_ONLY_LEVELS`).
 pub(crate) fn closed_datasets() -> SelectStatement {
     Query::select()
         .column(access_policy::Column::DatasetId)
         .from(access_policy::Entity)
-        .and_where(access_policy::Column::Level.eq(LevelKind::Closed))
+        .and_where(access_policy::Column::Level.is_in(kura_core::access::OWNER_ONLY_LEVELS))
         .to_owned()
 }
 

@@ -51,7 +51,7 @@ impl Catalog {
     pub async fn harvestable(&self) -> Result<Vec<HarvestItem>, CatalogError> {
         let conn = self.connection();
         let versions = dataset_version::Entity::find()
-            .filter(dataset_version::Column::State.is_in(VersionState::PUBLIC))
+            .filter(dataset_version::Column::State.is_in(kura_core::access::PUBLIC_STATES))
             .order_by_asc(dataset_version::Column::Id)
             .all(conn)
             .await?;
@@ -85,7 +85,7 @@ impl Catalog {
                 let dataset = datasets.get(&version.dataset_id)?.clone();
                 let policy = policies.get(&dataset.id);
                 let level = policy.map_or(LevelKind::Open, |p| p.level);
-                if level == LevelKind::Closed {
+                if !kura_core::access::metadata_public(version.state, level) {
                     return None;
                 }
                 Some(HarvestItem {

@@ -55,7 +55,7 @@ pub(crate) fn visible_versions(
     }
     // Like `decide`: a public state, and not a closed dataset's.
     let public = Condition::all()
-        .add(dataset_version::Column::State.is_in(VersionState::PUBLIC))
+        .add(dataset_version::Column::State.is_in(kura_core::access::PUBLIC_STATES))
         .add(dataset_version::Column::DatasetId.not_in_subquery(crate::datasets::closed_datasets()));
     let mut visible = Condition::any().add(public);
     if !vis.groups.is_empty() {

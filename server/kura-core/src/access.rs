@@ -145,10 +145,22 @@ impl Subject {
     }
 }
 
+/// The version states whose metadata everyone may see, at a level not in
+/// [`OWNER_ONLY_LEVELS`]: the catalog's SQL filter is written with these two lists.
+pub const PUBLIC_STATES: [VersionState; 2] = VersionState::PUBLIC;
+
+/// The access levels whose metadata only the owner group sees, whatever the version's state.
+pub const OWNER_ONLY_LEVELS: [LevelKind; 1] = [LevelKind::Closed];
+
+/// Whether everyone may see the metadata of a version in `state` at `level`: what harvesters
+/// (OAI-PMH, the DCAT catalog, the sitemap) list, and what the public search token marks.
+pub fn metadata_public(state: VersionState, level: LevelKind) -> bool {
+    PUBLIC_STATES.contains(&state) && !OWNER_ONLY_LEVELS.contains(&level)
+}
+
 /// Whether the caller may know the version exists (see its metadata).
 fn metadata_visible(facts: &Facts, owner: Option<Role>) -> bool {
-    let public_state = matches!(facts.state, VersionState::Published | VersionState::Deaccessioned);
-    owner.is_some() || (public_state && facts.level != AccessLevel::Closed)
+    owner.is_some() || metadata_public(facts.state, facts.level.kind())
 }
 
 /// Decides whether `subject` may do `action` on the version described by `facts` at `now`.
