@@ -5,7 +5,11 @@
 //! projections (search, RDF) in step. No transport reaches the catalog's write functions itself.
 
 pub mod access;
+pub mod audit;
+pub mod consortia;
+pub mod directory;
 pub mod error;
+pub mod grants;
 pub mod policy;
 pub mod readable;
 
@@ -75,6 +79,11 @@ pub enum Surface {
 }
 
 impl Surface {
+    /// Who acts, and through this surface, as the catalog writes it to the audit log.
+    pub fn actor(self, principal: &kura_core::Principal) -> kura_catalog::audit::Actor<'_> {
+        kura_catalog::audit::Actor { who: &principal.actor, surface: self.as_str() }
+    }
+
     /// The name stored in the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
