@@ -1,5 +1,7 @@
 //! The access model, "open and close": one pure function decides what a principal may do with a
 //! dataset version. Every surface calls [`decide`]; nothing else grants or refuses access.
+//! What is not a dataset version (the directory, a group's roles, an account's tokens, a
+//! consortium, the audit log) is decided by [`decide_governance`] beside it.
 //!
 //! | level | metadata visible to | data visible to |
 //! | --- | --- | --- |
