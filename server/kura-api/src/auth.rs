@@ -125,17 +125,6 @@ impl std::ops::Deref for Caller {
 }
 
 impl Caller {
-    /// Platform administration needs an admin token.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.0.is_admin() {
-            Ok(())
-        } else if self.0.is_anonymous() {
-            Err(ApiError::new(ErrorCode::Unauthenticated, "this operation needs an admin API token"))
-        } else {
-            Err(ApiError::new(ErrorCode::Forbidden, "this operation needs an admin API token"))
-        }
-    }
-
     /// Changes need credentials that may write (not a read-only token).
     pub fn require_write(&self) -> Result<(), ApiError> {
         if self.0.can_write || self.0.is_anonymous() {
@@ -160,19 +149,6 @@ impl Caller {
             None => Err(ApiError::bad_request("name the owner group of the dataset (\"group\")")),
             Some(g) if self.0.subject.groups.iter().any(|(id, _)| *id == g) => Ok(()),
             Some(_) => Err(ApiError::new(ErrorCode::Forbidden, "you are not a member of that group")),
-        }
-    }
-
-    /// The scope of a token this caller asks to create, refused when it is wider than the
-    /// caller's own credential (a read token mints read tokens only).
-    pub fn mintable_scope(&self, wanted: kura_core::Scope) -> Result<kura_core::Scope, ApiError> {
-        if self.0.scope().may_mint(wanted) {
-            Ok(wanted)
-        } else {
-            Err(ApiError::new(
-                ErrorCode::Forbidden,
-                format!("a {} credential cannot create a {wanted} token", self.0.scope()),
-            ))
         }
     }
 

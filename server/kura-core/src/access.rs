@@ -1,5 +1,7 @@
 //! The access model, "open and close": one pure function decides what a principal may do with a
 //! dataset version. Every surface calls [`decide`]; nothing else grants or refuses access.
+//! What is not a dataset version (the directory, a group's roles, an account's tokens, a
+//! consortium, the audit log) is decided by [`decide_governance`] beside it.
 //!
 //! | level | metadata visible to | data visible to |
 //! | --- | --- | --- |
@@ -245,10 +247,44 @@ pub fn hidden_columns(subject: &Subject, facts: &Facts, masked: &[String]) -> Ve
     if sees_masked_columns(subject, facts) { Vec::new() } else { masked.to_vec() }
 }
 
+/// What is decided besides a dataset version: each variant names the resource acted on and
+/// carries the facts the decision needs. None of these is secret (groups, consortia, one's own
+/// account, the audit log exist for everyone), so the decision is never `NotFound`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Governance {
+    /// Create organizations, groups, user accounts and admin tokens; disable accounts.
+    ManageDirectory,
+    /// Give a user a role in `group`.
+    ManageGroup { group: Uuid },
+    /// Create an API token for an account; `own` when the account is the caller's.
+    MintToken { own: bool },
+    /// Start a consortium coordinated by `coordinator` (none: by nobody), add its members, publish
+    /// its agreement versions, see who accepted.
+    ManageConsortium { coordinator: Option<Uuid> },
+    /// Read the audit log; which part of it is [`audit_scope`].
+    ReadAudit,
+}
+
+/// Decides whether `subject` may do `action`: the one decision for groups, consortia, accounts
+/// and the audit log, as [`decide`] is for dataset versions.
+pub fn decide_governance(subject: &Subject, action: Governance) -> Decision {
+    let allowed = subject.admin
+        || match action {
+            Governance::ManageDirectory => false,
+            Governance::ManageGroup { group } => subject.role_in(group) == Some(Role::Admin),
+            Governance::MintToken { own } => own,
+            Governance::ManageConsortium { coordinator } => {
+                coordinator.is_some_and(|g| subject.role_in(g) >= Some(Role::Steward))
+            }
+            Governance::ReadAudit => !stewarded_groups(subject).is_empty(),
+        };
+    if allowed { Decision::Allow } else { Decision::Forbidden }
+}
+
 /// Whether the subject manages a consortium coordinated by `coordinator`: its members, agreement
 /// versions and who accepted. Platform administrators and the coordinating group's stewards.
 pub fn coordinates(subject: &Subject, coordinator: Option<Uuid>) -> bool {
-    subject.admin || coordinator.is_some_and(|g| subject.role_in(g) >= Some(Role::Steward))
+    decide_governance(subject, Governance::ManageConsortium { coordinator }) == Decision::Allow
 }
 
 /// Which audit events the subject may read: of every dataset (administrators), of the datasets
@@ -260,12 +296,13 @@ pub enum AuditScope {
     Nothing,
 }
 
-/// The audit events the subject may read (see [`AuditScope`]).
+/// The audit events the subject may read (see [`AuditScope`]): none unless
+/// [`decide_governance`] allows [`Governance::ReadAudit`].
 pub fn audit_scope(subject: &Subject) -> AuditScope {
-    match stewarded_groups(subject) {
-        _ if subject.admin => AuditScope::Everything,
-        groups if groups.is_empty() => AuditScope::Nothing,
-        groups => AuditScope::OwnedBy(groups),
+    match decide_governance(subject, Governance::ReadAudit) {
+        Decision::Allow if subject.admin => AuditScope::Everything,
+        Decision::Allow => AuditScope::OwnedBy(stewarded_groups(subject)),
+        Decision::Forbidden | Decision::NotFound => AuditScope::Nothing,
     }
 }
 

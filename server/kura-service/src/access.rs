@@ -10,7 +10,7 @@ use kura_catalog::disclosure::Disclosure;
 use kura_catalog::entity::{dataset, dataset_version, ingest_job};
 use kura_catalog::policies::Policy;
 use kura_catalog::versions::VersionSelector;
-use kura_core::access::{Action, Decision, Facts, decide};
+use kura_core::access::{Action, Decision, Facts, Governance, decide, decide_governance};
 use kura_core::{ErrorCode, Principal, VersionState};
 use uuid::Uuid;
 
@@ -82,6 +82,32 @@ pub fn require_write(principal: &Principal) -> Result<(), ServiceError> {
     } else {
         Err(ServiceError::forbidden("this token is read-only"))
     }
+}
+
+/// What a refusal of a platform administrator's operation says.
+pub const NEEDS_ADMIN: &str = "this operation needs an admin API token";
+
+/// Decides a governance `action` (the directory, a group's roles, an account's tokens, a
+/// consortium, the audit log) for `principal` by `kura_core::access::decide_governance`; `needs`
+/// says on refusal who may do it. What is governed is public, so a refusal is 403 (401 without
+/// credentials), never "not found".
+pub fn govern(principal: &Principal, action: Governance, needs: &str) -> Result<(), ServiceError> {
+    match decide_governance(&principal.subject, action) {
+        Decision::Allow => Ok(()),
+        _ if principal.is_anonymous() => Err(ServiceError::unauthenticated(needs)),
+        _ => Err(ServiceError::forbidden(needs)),
+    }
+}
+
+/// Decides a governance change: allowed by [`govern`], with credentials that may write.
+pub fn govern_change(principal: &Principal, action: Governance, needs: &str) -> Result<(), ServiceError> {
+    govern(principal, action, needs)?;
+    require_write(principal)
+}
+
+/// The signed-in user acting; `needs` says what for when nobody is.
+pub fn signed_in(principal: &Principal, needs: &str) -> Result<Uuid, ServiceError> {
+    principal.user_id.ok_or_else(|| ServiceError::unauthenticated(needs))
 }
 
 /// Looks up `name` and the version `which`, and decides `action` for `principal`.

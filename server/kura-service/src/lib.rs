@@ -5,10 +5,14 @@
 //! projections (search, RDF) in step. No transport reaches the catalog's write functions itself.
 
 pub mod access;
+pub mod audit;
+pub mod consortia;
 pub mod datasets;
+pub mod directory;
 pub mod error;
 pub mod exports;
 pub mod files;
+pub mod grants;
 pub mod harvest;
 pub mod ingest;
 pub mod jobs;
@@ -25,7 +29,7 @@ pub mod versions;
 use std::sync::Arc;
 
 use kura_catalog::Catalog;
-use kura_core::{Config, Principal};
+use kura_core::Config;
 use kura_ingest::{Ingestor, JobRunner};
 use kura_storage::ObjectStore;
 
@@ -88,6 +92,11 @@ pub enum Surface {
 }
 
 impl Surface {
+    /// Who acts, and through this surface, as the catalog writes it to the audit log.
+    pub fn actor(self, principal: &kura_core::Principal) -> kura_catalog::audit::Actor<'_> {
+        kura_catalog::audit::Actor { who: &principal.actor, surface: self.as_str() }
+    }
+
     /// The name stored in the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -96,10 +105,5 @@ impl Surface {
             Surface::Flight => "flight",
             Surface::Cli => "cli",
         }
-    }
-
-    /// `principal` acting through this surface, as the catalog records changes.
-    pub fn actor(self, principal: &Principal) -> kura_catalog::audit::Actor<'_> {
-        kura_catalog::audit::Actor { who: &principal.actor, surface: self.as_str() }
     }
 }

@@ -1,20 +1,32 @@
 //! Access policies: reading one as the principal may see it, and changing it.
 
-use kura_catalog::audit::Actor;
 use kura_catalog::policies::Policy;
+use kura_core::Principal;
+use kura_core::access::Action;
 
-use crate::{ServiceError, Services, Target};
+use crate::access::{Which, authorize};
+use crate::{ServiceError, Services, Surface};
 
-/// Changes a dataset's access policy, and answers only once search and SPARQL show the change:
-/// a dataset closed a moment ago is not found there by anyone outside its group after this
-/// returns (the projections would otherwise follow within their polling interval).
+/// The policy of dataset `name` as `principal` may see it: the masked columns are listed only
+/// for those who see them, so others learn nothing of them.
+pub async fn policy(svc: &Services, principal: &Principal, name: &str) -> Result<Policy, ServiceError> {
+    let target = authorize(svc, principal, name, Which::Version("latest"), Action::ReadMetadata).await?;
+    Ok(target.disclosure(principal).policy(target.policy.clone()))
+}
+
+/// Changes the access policy of dataset `name` (a steward of its owner group, or an admin), and
+/// answers only once search and SPARQL show the change: a dataset closed a moment ago is not
+/// found there by anyone outside its group after this returns (the projections would otherwise
+/// follow within their polling interval).
 pub async fn change_policy(
     svc: &Services,
-    target: &Target,
+    principal: &Principal,
+    surface: Surface,
+    name: &str,
     policy: &Policy,
-    actor: Actor<'_>,
 ) -> Result<Policy, ServiceError> {
-    svc.catalog.set_policy(target.dataset.id, policy, actor).await?;
+    let target = authorize(svc, principal, name, Which::Version("latest"), Action::ManageAccess).await?;
+    svc.catalog.set_policy(target.dataset.id, policy, surface.actor(principal)).await?;
     svc.catch_up_projections().await?;
     Ok(svc.catalog.policy(target.dataset.id).await?)
 }

@@ -99,9 +99,9 @@ async fn an_outsider_finds_no_draft_of_a_closed_dataset() {
     let w = world().await;
     let steward = user(w.group, Role::Steward, true);
     let new = NewDataset { name: "secret".into(), group_id: Some(w.group), ..Default::default() };
-    let target = datasets::create(&w.svc, &steward, new).await.unwrap();
+    datasets::create(&w.svc, &steward, new).await.unwrap();
     let closed = Policy { level: AccessLevel::Closed, ..Policy::default() };
-    kura_service::policy::change_policy(&w.svc, &target, &closed, Surface::Cli.actor(&steward)).await.unwrap();
+    kura_service::policy::change_policy(&w.svc, &steward, Surface::Cli, "secret", &closed).await.unwrap();
 
     let outsider = user(w.other_group, Role::Steward, true);
     let nothing = versions::open_draft(&w.svc, &outsider, "secret").await.unwrap_err();

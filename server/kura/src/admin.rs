@@ -7,19 +7,22 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use kura_catalog::Visibility;
-use kura_catalog::audit::Actor;
 use kura_catalog::consortia::Member;
 use kura_catalog::policies::Policy;
 use kura_catalog::requests::Answer;
-use kura_catalog::users::{LOCAL_ISSUER, NewUser};
+use kura_core::Principal;
 use kura_core::access::{LevelKind, Role};
-use kura_core::{RequestState, Scope, UserKind};
-use kura_service::Services;
+use kura_core::{Scope, UserKind};
+use kura_service::Surface::Cli;
+use kura_service::consortia::NewConsortium;
+use kura_service::directory::NewAccount;
+use kura_service::{Services, consortia, directory, grants, policy};
 use uuid::Uuid;
 
-/// Who the audit log says acted, and through which surface.
-const ACTOR: Actor<'static> = Actor { who: "cli", surface: "cli" };
+/// Who the audit log says acted (through the `cli` surface): a platform administrator.
+pub fn principal() -> Principal {
+    Principal::admin("cli")
+}
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -104,62 +107,56 @@ pub enum AdminCommand {
 }
 
 pub async fn run(state: &Services, command: AdminCommand) -> anyhow::Result<ExitCode> {
-    let catalog = &state.catalog;
+    let me = &principal();
     match command {
-        AdminCommand::Token { name } => println!("{}", catalog.create_admin_token(&name).await?.1),
+        AdminCommand::Token { name } => println!("{}", directory::create_admin_token(state, me, &name).await?.1),
         AdminCommand::User { username, display_name, kind } => {
-            let new =
-                NewUser { issuer: LOCAL_ISSUER.into(), subject: username, display_name, kind, ..NewUser::default() };
-            println!("{}", catalog.create_user(new).await?.id);
+            let account = NewAccount { username, display_name, kind: kind.to_string(), ..NewAccount::default() };
+            println!("{}", directory::create_user(state, me, account).await?.id);
         }
         AdminCommand::UserToken { user, scope, expires } => {
-            println!("{}", catalog.create_user_token(user, "cli", scope, expires).await?.1);
+            println!("{}", directory::create_user_token(state, me, user, "cli", scope.as_str(), expires).await?.1);
         }
         AdminCommand::Group { organization, group, ror } => {
-            let org = catalog.ensure_organization(&organization, ror.as_deref()).await?;
-            println!("{}", catalog.ensure_group(org.id, &group).await?.id);
+            let org = directory::create_organization(state, me, &organization, ror.as_deref()).await?;
+            println!("{}", directory::create_group(state, me, org.id, &group).await?.id);
         }
         AdminCommand::Member { group, user, role } => {
-            catalog.set_membership(group, user, role, ACTOR).await?;
+            directory::set_membership(state, me, Cli, group, user, role).await?;
         }
         AdminCommand::Consortium { name, terms, terms_url, coordinator } => {
-            let c = catalog.create_consortium(&name, "", &terms, terms_url.as_deref(), coordinator, ACTOR).await?;
-            println!("{}", c.id);
+            let new = NewConsortium {
+                name: &name,
+                description: "",
+                terms: &terms,
+                terms_url: terms_url.as_deref(),
+                coordinator,
+            };
+            println!("{}", consortia::create_consortium(state, me, Cli, new).await?.id);
         }
         AdminCommand::Invite { consortium, group } => {
-            catalog.add_consortium_member(consortium, Member::Group(group), ACTOR).await?;
+            consortia::add_member(state, me, Cli, consortium, Member::Group(group)).await?;
         }
         AdminCommand::Policy { dataset, level, until, consortia, masked, license } => {
-            let ds = catalog.dataset_by_name(&dataset, &Visibility::everything()).await?;
-            let policy = Policy {
-                level: level.with(until, consortia).context("--until is required for an embargo")?,
-                masked_columns: masked,
-                license,
-                terms: None,
-            };
-            catalog.set_policy(ds.id, &policy, ACTOR).await?;
+            let level = level.with(until, consortia).context("--until is required for an embargo")?;
+            let new_policy = Policy { level, masked_columns: masked, license, terms: None };
+            policy::change_policy(state, me, Cli, &dataset, &new_policy).await?;
         }
         AdminCommand::Requests { dataset } => {
-            let ds = catalog.dataset_by_name(&dataset, &Visibility::everything()).await?;
             let page = kura_catalog::PageRequest { offset: 0, limit: 1000 };
-            for r in catalog.requests_page(Some(ds.id), None, Some(RequestState::Pending), page).await?.items {
+            for r in grants::requests(state, me, &dataset, Some("pending"), page).await?.items {
                 println!("{}\tuser {}\t{}\t{}", r.id, r.user_id, r.created_at.to_rfc3339(), r.reason);
             }
         }
         AdminCommand::Approve { dataset, request, until } => {
-            answer(state, &dataset, request, Answer::Approve { expires_at: until }).await?;
+            let answered =
+                grants::answer_request(state, me, Cli, &dataset, request, Answer::Approve { expires_at: until });
+            println!("{}", answered.await?.state);
         }
         AdminCommand::Deny { dataset, request, reason } => {
-            answer(state, &dataset, request, Answer::Deny { reason }).await?;
+            let answered = grants::answer_request(state, me, Cli, &dataset, request, Answer::Deny { reason });
+            println!("{}", answered.await?.state);
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-async fn answer(state: &Services, dataset: &str, request: Uuid, answer: Answer) -> anyhow::Result<()> {
-    let ds = state.catalog.dataset_by_name(dataset, &Visibility::everything()).await?;
-    let request = state.catalog.access_request(ds.id, request).await?;
-    let answered = state.catalog.answer_request(&request, answer, None, ACTOR).await?;
-    println!("{}", answered.state);
-    Ok(())
 }

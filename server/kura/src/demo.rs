@@ -94,9 +94,10 @@ fn samples() -> Vec<(&'static str, &'static str, &'static str, &'static str, ser
 /// Creates what is missing of the demo, prints the admin token, and publishes the samples.
 pub async fn prepare(state: &Services) -> anyhow::Result<()> {
     let catalog = &state.catalog;
-    let org = catalog.ensure_organization("Kura Demo University", None).await?;
-    let group = catalog.ensure_group(org.id, "Demo Lab").await?;
-    let (_, secret) = catalog.create_admin_token("demo").await?;
+    let admin = &kura_core::Principal::admin("demo");
+    let org = kura_service::directory::create_organization(state, admin, "Kura Demo University", None).await?;
+    let group = kura_service::directory::create_group(state, admin, org.id, "Demo Lab").await?;
+    let (_, secret) = kura_service::directory::create_admin_token(state, admin, "demo").await?;
     eprintln!("demo admin token (shown once): {secret}");
     println!("KURA_TOKEN={secret}");
     let scratch = tempfile::tempdir()?;

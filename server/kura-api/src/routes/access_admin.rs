@@ -6,21 +6,20 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use kura_catalog::audit::{Actor, AuditFilter};
+use kura_catalog::audit::AuditFilter;
 use kura_catalog::entity::{access_grant, access_request, audit_event, group, organization, user};
 use kura_catalog::policies::Policy;
 use kura_catalog::requests::Answer;
-use kura_catalog::users::NewUser;
 use kura_catalog::{Page, PageRequest};
-use kura_core::ErrorCode;
-use kura_core::access::{Action, Role};
-use kura_core::{HasErrorCode, UserKind};
+use kura_core::access::Role;
+use kura_service::Surface::Rest;
+use kura_service::directory::NewAccount;
+use kura_service::{audit, directory, grants, policy};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use kura_service::access::{Which, authorize};
 
 /// Body of `POST /api/v1/organizations`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -37,8 +36,8 @@ pub async fn create_organization(
     caller: Caller,
     Json(body): Json<NewOrganization>,
 ) -> Result<(StatusCode, Json<organization::Model>), ApiError> {
-    caller.require_admin()?;
-    Ok((StatusCode::CREATED, Json(state.catalog.ensure_organization(&body.name, body.ror_id.as_deref()).await?)))
+    let organization = directory::create_organization(&state, &caller, &body.name, body.ror_id.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(organization)))
 }
 
 /// Body of `POST /api/v1/organizations/{id}/groups`.
@@ -56,8 +55,8 @@ pub async fn create_group(
     Path(id): Path<String>,
     Json(body): Json<NewGroup>,
 ) -> Result<(StatusCode, Json<group::Model>), ApiError> {
-    caller.require_admin()?;
-    Ok((StatusCode::CREATED, Json(state.catalog.ensure_group(parse_id(&id, "organization")?, &body.name).await?)))
+    let group = directory::create_group(&state, &caller, parse_id(&id, "organization")?, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(group)))
 }
 
 /// Body of `PUT /api/v1/groups/{id}/members/{user}`.
@@ -75,12 +74,8 @@ pub async fn set_member(
     Path((id, user)): Path<(String, String)>,
     Json(body): Json<SetRole>,
 ) -> Result<StatusCode, ApiError> {
-    let group = parse_id(&id, "group")?;
-    let group_admin = caller.0.subject.groups.iter().any(|(g, r)| *g == group && *r == Role::Admin);
-    if !group_admin {
-        caller.require_admin()?;
-    }
-    state.catalog.set_membership(group, parse_id(&user, "user")?, body.role, Actor::rest(&caller.0.actor)).await?;
+    let (group, user) = (parse_id(&id, "group")?, parse_id(&user, "user")?);
+    directory::set_membership(&state, &caller, Rest, group, user, body.role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -107,24 +102,15 @@ pub async fn create_user(
     caller: Caller,
     Json(body): Json<CreateUser>,
 ) -> Result<(StatusCode, Json<user::Model>), ApiError> {
-    caller.require_admin()?;
-    let kind = match body.kind.as_str() {
-        "" => UserKind::default(),
-        kind => kind.parse().map_err(|_| ApiError::bad_request("kind is person or service"))?,
-    };
-    let new = NewUser {
-        issuer: kura_catalog::users::LOCAL_ISSUER.into(),
-        subject: body.username,
+    let account = NewAccount {
+        username: body.username,
         display_name: body.display_name,
         email: body.email,
         orcid: body.orcid,
-        password_hash: match &body.password {
-            Some(p) => Some(kura_auth::hash_password(p).map_err(|e| ApiError::new(e.code(), e.to_string()))?),
-            None => None,
-        },
-        kind,
+        kind: body.kind,
+        password: body.password,
     };
-    Ok((StatusCode::CREATED, Json(state.catalog.create_user(new).await?)))
+    Ok((StatusCode::CREATED, Json(directory::create_user(&state, &caller, account).await?)))
 }
 
 /// Body of token creation.
@@ -154,11 +140,8 @@ pub async fn create_user_token(
     Json(body): Json<CreateToken>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     let user = parse_id(&id, "user")?;
-    if caller.0.user_id != Some(user) {
-        caller.require_admin()?;
-    }
-    let scope = caller.mintable_scope(body.scope.parse().map_err(ApiError::bad_request)?)?;
-    let (token, secret) = state.catalog.create_user_token(user, &body.name, scope, body.expires_at).await?;
+    let (token, secret) =
+        directory::create_user_token(&state, &caller, user, &body.name, &body.scope, body.expires_at).await?;
     Ok((StatusCode::CREATED, Json(NewToken { token, secret })))
 }
 
@@ -169,8 +152,7 @@ pub async fn disable_user(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
-    state.catalog.disable_user(parse_id(&id, "user")?, Actor::rest(&caller.0.actor)).await?;
+    directory::disable_user(&state, &caller, Rest, parse_id(&id, "user")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -181,9 +163,7 @@ pub async fn get_policy(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<Policy>, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
-    // The masked list is for those who see the columns: others learn nothing of them.
-    Ok(Json(target.disclosure(&caller).policy(target.policy.clone())))
+    Ok(Json(policy::policy(&state, &caller, &name).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/datasets/{name}/policy", tag = "access", params(("name" = String, Path)), request_body = Policy,
@@ -194,8 +174,7 @@ pub async fn set_policy(
     Path(name): Path<String>,
     Json(body): Json<Policy>,
 ) -> Result<Json<Policy>, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
-    Ok(Json(kura_service::policy::change_policy(&state, &target, &body, Actor::rest(&caller.0.actor)).await?))
+    Ok(Json(policy::change_policy(&state, &caller, Rest, &name, &body).await?))
 }
 
 /// Body of an access request.
@@ -213,12 +192,7 @@ pub async fn request_access(
     Path(name): Path<String>,
     Json(body): Json<RequestAccess>,
 ) -> Result<(StatusCode, Json<access_request::Model>), ApiError> {
-    // Existence first: an invisible dataset is absent for everyone, signed in or not.
-    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
-    let user =
-        caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to request access"))?;
-    caller.require_write()?;
-    Ok((StatusCode::CREATED, Json(state.catalog.request_access(target.dataset.id, user, &body.reason).await?)))
+    Ok((StatusCode::CREATED, Json(grants::request_access(&state, &caller, &name, &body.reason).await?)))
 }
 
 /// Filter of the request list.
@@ -254,22 +228,8 @@ pub async fn list_requests(
     Path(name): Path<String>,
     Query(filter): Query<RequestFilter>,
 ) -> Result<Json<Page<access_request::Model>>, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
-    let steward = kura_core::access::decide(&caller.0.subject, Action::ManageAccess, &target.facts, Utc::now())
-        == kura_core::access::Decision::Allow;
-    let own = if steward {
-        None
-    } else {
-        Some(
-            caller
-                .0
-                .user_id
-                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to see your requests"))?,
-        )
-    };
-    let state_filter = filter.state.as_deref().map(str::parse).transpose().map_err(ApiError::bad_request)?;
     let page = filter.page.request(state.config.max_page_size);
-    Ok(Json(state.catalog.requests_page(Some(target.dataset.id), own, state_filter, page).await?))
+    Ok(Json(grants::requests(&state, &caller, &name, filter.state.as_deref(), page).await?))
 }
 
 /// A steward's decision on a request.
@@ -293,13 +253,12 @@ pub async fn answer_request(
     Path((name, id)): Path<(String, String)>,
     Json(body): Json<Decide>,
 ) -> Result<Json<access_request::Model>, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
-    let request = state.catalog.access_request(target.dataset.id, parse_id(&id, "access request")?).await?;
+    let request = parse_id(&id, "access request")?;
     let answer = match body {
         Decide::Approve { expires_at } => Answer::Approve { expires_at },
         Decide::Deny { reason } => Answer::Deny { reason },
     };
-    Ok(Json(state.catalog.answer_request(&request, answer, caller.0.user_id, Actor::rest(&caller.0.actor)).await?))
+    Ok(Json(grants::answer_request(&state, &caller, Rest, &name, request, answer).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/datasets/{name}/grants", tag = "access", params(("name" = String, Path)),
@@ -309,8 +268,7 @@ pub async fn list_grants(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<Json<Vec<access_grant::Model>>, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
-    Ok(Json(state.catalog.grants(target.dataset.id).await?))
+    Ok(Json(grants::grants(&state, &caller, &name).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/datasets/{name}/grants/{id}", tag = "access", params(("name" = String, Path), ("id" = Uuid, Path)),
@@ -320,8 +278,7 @@ pub async fn revoke_grant(
     caller: Caller,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let target = authorize(&state, &caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
-    state.catalog.revoke_grant(target.dataset.id, parse_id(&id, "grant")?, Actor::rest(&caller.0.actor)).await?;
+    grants::revoke_grant(&state, &caller, Rest, &name, parse_id(&id, "grant")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -330,20 +287,8 @@ pub async fn revoke_grant(
 pub async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,
-    Query(mut filter): Query<AuditFilter>,
+    Query(filter): Query<AuditFilter>,
     Query(page): Query<PageRequest>,
 ) -> Result<Json<Page<audit_event::Model>>, ApiError> {
-    scope_audit(&caller, &mut filter)?;
-    Ok(Json(state.catalog.audit_page(&filter, page.capped(state.config.max_page_size)).await?))
-}
-
-/// Who reads which part of the audit log: admins all of it, stewards the events of their own
-/// groups' datasets, nobody else any of it.
-pub(crate) fn scope_audit(caller: &Caller, filter: &mut AuditFilter) -> Result<(), ApiError> {
-    match kura_core::access::audit_scope(&caller.0.subject) {
-        kura_core::access::AuditScope::Everything => {}
-        kura_core::access::AuditScope::OwnedBy(groups) => filter.owner_groups = Some(groups),
-        kura_core::access::AuditScope::Nothing => caller.require_admin()?,
-    }
-    Ok(())
+    Ok(Json(audit::audit_log(&state, &caller, filter, page.capped(state.config.max_page_size)).await?))
 }

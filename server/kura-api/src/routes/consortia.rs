@@ -1,53 +1,21 @@
 //! Consortia over REST: create one, read it, add members, publish agreement versions, accept the
-//! current agreement. A consortium is managed by platform administrators and by the stewards of
-//! its coordinating group ([`kura_core::access::coordinates`]); the portal's pages use the same
-//! rule through [`coordinated`].
+//! current agreement, each one call of [`kura_service::consortia`] (which the portal's pages
+//! call too).
 
 use crate::routes::parse_id;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use kura_catalog::audit::Actor;
 use kura_catalog::consortia::{ConsortiumDetail, Member};
 use kura_catalog::entity::{agreement, consortium};
-use kura_core::ErrorCode;
-use kura_core::access::coordinates;
+use kura_service::Surface::Rest;
+use kura_service::consortia::{self, NewConsortium};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-fn refused(caller: &Caller, what: &str) -> ApiError {
-    let code = if caller.0.is_anonymous() { ErrorCode::Unauthenticated } else { ErrorCode::Forbidden };
-    ApiError::new(code, format!("{what} needs a platform administrator or a steward of the coordinating group"))
-}
-
-/// The consortium `id` if the caller manages it; consortia are public, so a caller who does not
-/// is told so (403, or 401 without credentials) rather than "not found".
-pub async fn coordinated(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    what: &str,
-) -> Result<consortium::Model, ApiError> {
-    let consortium = state.catalog.consortium(id).await?.consortium;
-    if !coordinates(&caller.0.subject, consortium.coordinator_group_id) {
-        return Err(refused(caller, what));
-    }
-    caller.require_write()?;
-    Ok(consortium)
-}
-
-/// Checks that the caller may start a consortium coordinated by `coordinator`: administrators
-/// may start any (or one without a coordinator), stewards one coordinated by a group they steward.
-pub fn may_create(caller: &Caller, coordinator: Option<Uuid>) -> Result<(), ApiError> {
-    if !coordinates(&caller.0.subject, coordinator) {
-        return Err(refused(caller, "creating a consortium"));
-    }
-    caller.require_write()
-}
 
 /// Body of `POST /api/v1/consortia`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -71,19 +39,14 @@ pub async fn create_consortium(
     caller: Caller,
     Json(body): Json<CreateConsortium>,
 ) -> Result<(StatusCode, Json<consortium::Model>), ApiError> {
-    may_create(&caller, body.coordinator_group)?;
-    let c = state
-        .catalog
-        .create_consortium(
-            &body.name,
-            &body.description,
-            &body.terms,
-            body.terms_url.as_deref(),
-            body.coordinator_group,
-            Actor::rest(&caller.0.actor),
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(c)))
+    let new = NewConsortium {
+        name: &body.name,
+        description: &body.description,
+        terms: &body.terms,
+        terms_url: body.terms_url.as_deref(),
+        coordinator: body.coordinator_group,
+    };
+    Ok((StatusCode::CREATED, Json(consortia::create_consortium(&state, &caller, Rest, new).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/consortia/{id}", tag = "consortia", params(("id" = Uuid, Path)),
@@ -93,12 +56,7 @@ pub async fn get_consortium(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<ConsortiumDetail>, ApiError> {
-    let mut detail = state.catalog.consortium(parse_id(&id, "consortium")?).await?;
-    if !coordinates(&caller.0.subject, detail.consortium.coordinator_group_id) {
-        // Who accepted is about people: only those who manage the consortium see it.
-        detail.accepted_by.clear();
-    }
-    Ok(Json(detail))
+    Ok(Json(consortia::consortium(&state, &caller, parse_id(&id, "consortium")?).await?.detail))
 }
 
 /// Body of `POST /api/v1/consortia/{id}/members`: exactly one of the two.
@@ -127,8 +85,7 @@ pub async fn add_consortium_member(
     Path(id): Path<String>,
     Json(body): Json<AddMember>,
 ) -> Result<StatusCode, ApiError> {
-    let consortium = coordinated(&state, &caller, parse_id(&id, "consortium")?, "adding a member").await?;
-    state.catalog.add_consortium_member(consortium.id, body.member()?, Actor::rest(&caller.0.actor)).await?;
+    consortia::add_member(&state, &caller, Rest, parse_id(&id, "consortium")?, body.member()?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -148,12 +105,10 @@ pub async fn new_agreement(
     Path(id): Path<String>,
     Json(body): Json<NewAgreement>,
 ) -> Result<(StatusCode, Json<agreement::Model>), ApiError> {
-    let consortium = coordinated(&state, &caller, parse_id(&id, "consortium")?, "a new agreement version").await?;
-    let a = state
-        .catalog
-        .new_agreement_version(consortium.id, &body.terms, body.url.as_deref(), Actor::rest(&caller.0.actor))
-        .await?;
-    Ok((StatusCode::CREATED, Json(a)))
+    let id = parse_id(&id, "consortium")?;
+    let agreement =
+        consortia::new_agreement_version(&state, &caller, Rest, id, &body.terms, body.url.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(agreement)))
 }
 
 #[utoipa::path(post, path = "/api/v1/consortia/{id}/accept", tag = "consortia", params(("id" = Uuid, Path)),
@@ -163,8 +118,5 @@ pub async fn accept_agreement(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<agreement::Model>, ApiError> {
-    let user =
-        caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to accept an agreement"))?;
-    caller.require_write()?;
-    Ok(Json(state.catalog.accept_agreement(parse_id(&id, "consortium")?, user, Actor::rest(&caller.0.actor)).await?))
+    Ok(Json(consortia::accept_agreement(&state, &caller, Rest, parse_id(&id, "consortium")?).await?))
 }

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use kura_catalog::entity::{access_request, api_token};
 use kura_catalog::{Page, PageRequest};
-use kura_core::ErrorCode;
+use kura_service::{directory, grants};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -39,23 +39,18 @@ pub async fn me(caller: Caller) -> Json<Me> {
     })
 }
 
-fn user_of(caller: &Caller) -> Result<Uuid, ApiError> {
-    caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to see your own things"))
-}
-
 #[utoipa::path(get, path = "/api/v1/me/access-requests", tag = "me", responses((status = 200, body = Page<access_request::Model>)), security(("token" = [])))]
 pub async fn my_requests(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Page<access_request::Model>>, ApiError> {
-    let user = user_of(&caller)?;
     let page = PageRequest { offset: 0, limit: state.config.max_page_size };
-    Ok(Json(state.catalog.requests_page(None, Some(user), None, page).await?))
+    Ok(Json(grants::my_requests(&state, &caller, page).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", responses((status = 200, body = Vec<api_token::Model>)), security(("token" = [])))]
 pub async fn my_tokens(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<api_token::Model>>, ApiError> {
-    Ok(Json(state.catalog.user_tokens(user_of(&caller)?).await?))
+    Ok(Json(directory::my_tokens(&state, &caller).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "me", params(("id" = Uuid, Path)), responses((status = 204), (status = 404)), security(("token" = [])))]
@@ -64,7 +59,6 @@ pub async fn revoke_my_token(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = crate::routes::parse_id(&id, "token")?;
-    state.catalog.revoke_token(Some(user_of(&caller)?), id).await?;
+    directory::revoke_my_token(&state, &caller, crate::routes::parse_id(&id, "token")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

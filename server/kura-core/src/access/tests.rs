@@ -253,3 +253,75 @@ fn the_audit_is_read_by_admins_whole_and_by_stewards_for_their_groups() {
     assert_eq!(audit_scope(&member), AuditScope::Nothing);
     assert_eq!(audit_scope(&Subject::default()), AuditScope::Nothing);
 }
+
+const GOVERNANCE: usize = 7;
+
+/// The governance actions, about the group `ids().1`.
+fn governance_actions() -> [Governance; GOVERNANCE] {
+    let (_, group, _, _) = ids();
+    [
+        Governance::ManageDirectory,
+        Governance::ManageGroup { group },
+        Governance::MintToken { own: true },
+        Governance::MintToken { own: false },
+        Governance::ManageConsortium { coordinator: Some(group) },
+        Governance::ManageConsortium { coordinator: None },
+        Governance::ReadAudit,
+    ]
+}
+
+/// Governance: (platform admin, strongest role in the group, stewards some group) → the
+/// decision on each of [`governance_actions`].
+fn governance_row(admin: bool, role: Option<Role>, stewards_any: bool) -> [Decision; GOVERNANCE] {
+    match (admin, role, stewards_any) {
+        (true, _, _) => [A, A, A, A, A, A, A],
+        (false, Some(Role::Admin), _) => [F, A, A, F, A, F, A],
+        (false, Some(Role::Steward), _) => [F, F, A, F, A, F, A],
+        (false, _, true) => [F, F, A, F, F, F, A],
+        (false, _, false) => [F, F, A, F, F, F, F],
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    /// Groups, consortia, accounts and the audit log are decided by `decide_governance`, which
+    /// agrees with the table; `coordinates` and `audit_scope` agree with it.
+    #[test]
+    fn decide_governance_agrees_with_the_table(subject in subject_strategy()) {
+        let (_, group, _, _) = ids();
+        let role = subject.groups.iter().filter(|(g, _)| *g == group).map(|(_, r)| *r).max();
+        let stewards_any = subject.groups.iter().any(|(_, r)| *r >= Role::Steward);
+        let expected = governance_row(subject.admin, role, stewards_any);
+        for (action, want) in governance_actions().into_iter().zip(expected) {
+            prop_assert_eq!(decide_governance(&subject, action), want, "{:?} {:?}", subject, action);
+        }
+        for coordinator in [Some(group), None] {
+            let decided = decide_governance(&subject, Governance::ManageConsortium { coordinator });
+            prop_assert_eq!(coordinates(&subject, coordinator), decided == A);
+        }
+        let reads = decide_governance(&subject, Governance::ReadAudit);
+        let scope = audit_scope(&subject);
+        match scope {
+            AuditScope::Everything => prop_assert!(subject.admin),
+            AuditScope::OwnedBy(groups) => {
+                prop_assert!(!subject.admin && reads == A);
+                prop_assert_eq!(groups, stewarded_groups(&subject));
+            }
+            AuditScope::Nothing => prop_assert_eq!(reads, F),
+        }
+    }
+}
+
+#[test]
+fn governance_is_never_not_found() {
+    let (lab, other, _, _) = ids();
+    for subject in [
+        Subject::default(),
+        Subject { groups: vec![(lab, Role::Member), (other, Role::Admin)], ..Default::default() },
+        Subject { admin: true, ..Default::default() },
+    ] {
+        for action in governance_actions() {
+            assert_ne!(decide_governance(&subject, action), N, "{subject:?} {action:?}");
+        }
+    }
+}

@@ -11,7 +11,6 @@ use super::form::{FormData, parse, query};
 use super::text::Text;
 use super::{Ctx, Nav, day, visible_name};
 use crate::error::ApiError;
-use crate::routes::access_admin::scope_audit;
 use crate::state::AppState;
 
 const PAGE: u64 = 50;
@@ -60,7 +59,6 @@ pub async fn log(State(state): State<AppState>, ctx: Ctx, uri: axum::http::Uri) 
         until: date(q.get("until")).map(|d| d + chrono::Duration::days(1)),
         ..Default::default()
     };
-    scope_audit(&ctx.caller, &mut filter)?;
     if !q.get("dataset").is_empty() {
         // A dataset the caller may not see filters to nothing, like one that does not exist.
         filter.dataset_id =
@@ -70,7 +68,7 @@ pub async fn log(State(state): State<AppState>, ctx: Ctx, uri: axum::http::Uri) 
             });
     }
     let offset: u64 = q.get("offset").parse().unwrap_or(0);
-    let page = state.catalog.audit_page(&filter, PageRequest { offset, limit: PAGE }).await?;
+    let page = kura_service::audit::audit_log(&state, &ctx.caller, filter, PageRequest { offset, limit: PAGE }).await?;
     let mut events = Vec::new();
     for e in page.items {
         let dataset = match e.dataset_id {

@@ -3,7 +3,7 @@
 //! `POST /consortia/{id}/accept`.
 //!
 //! Management, for the coordinating group's stewards and platform administrators (the rule of
-//! [`crate::routes::consortia`], shared with REST): a steward starts a consortium coordinated by
+//! [`kura_service::consortia`], shared with REST): a steward starts a consortium coordinated by
 //! a group they steward (`POST /consortia`), adds member groups or organizations
 //! (`POST /consortia/{id}/members`), publishes agreement versions (`POST /consortia/{id}/agreement`)
 //! and sees who accepted.
@@ -12,15 +12,15 @@ use crate::routes::parse_id;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use kura_catalog::consortia::Member;
-use kura_core::ErrorCode;
-use kura_core::access::{coordinates, stewarded_groups};
+use kura_core::access::stewarded_groups;
+use kura_service::Surface::Web;
+use kura_service::consortia::{self, NewConsortium};
 use uuid::Uuid;
 
 use super::form::FormData;
 use super::text::Text;
 use super::{Ctx, Nav, day, see_other};
 use crate::error::ApiError;
-use crate::routes::consortia::{coordinated, may_create};
 use crate::state::AppState;
 
 /// A choice in a select: value and label.
@@ -69,12 +69,14 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, form: FormData) -> 
         "" => None,
         id => Some(id.parse::<Uuid>().map_err(|_| ApiError::bad_request("choose the coordinating group"))?),
     };
-    may_create(&ctx.caller, coordinator)?;
-    let url = Some(form.get("url")).filter(|u| !u.is_empty());
-    let c = state
-        .catalog
-        .create_consortium(form.get("name"), form.get("description"), form.get("terms"), url, coordinator, ctx.actor())
-        .await?;
+    let new = NewConsortium {
+        name: form.get("name"),
+        description: form.get("description"),
+        terms: form.get("terms"),
+        terms_url: Some(form.get("url")).filter(|u| !u.is_empty()),
+        coordinator,
+    };
+    let c = consortia::create_consortium(&state, &ctx.caller, Web, new).await?;
     Ok(see_other(&format!("/consortia/{}", c.id)))
 }
 
@@ -109,8 +111,8 @@ struct ConsortiumPage {
 
 pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = parse_id(&id, "consortium")?;
-    let detail = state.catalog.consortium(id).await?;
-    let manages = coordinates(&ctx.caller.0.subject, detail.consortium.coordinator_group_id);
+    let consortia::ConsortiumView { detail, accepted_count, manages } =
+        consortia::consortium(&state, &ctx.caller, id).await?;
     let labels = state.catalog.member_names(&detail.members).await?;
     let members = labels
         .into_iter()
@@ -167,7 +169,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         coordinator,
         members,
         agreements,
-        accepted_count: detail.accepted_by.len(),
+        accepted_count,
         accepted_names,
         member_choices,
         may_accept: ctx.caller.0.user_id.is_some() && current.is_some(),
@@ -182,7 +184,7 @@ pub async fn add_member(
     Path(id): Path<String>,
     form: FormData,
 ) -> Result<Response, ApiError> {
-    let consortium = coordinated(&state, &ctx.caller, parse_id(&id, "consortium")?, "adding a member").await?;
+    let id = parse_id(&id, "consortium")?;
     let choice = form.get("member");
     let member = match choice.split_once(':') {
         Some(("group", g)) => g.parse().ok().map(Member::Group),
@@ -190,8 +192,8 @@ pub async fn add_member(
         _ => None,
     }
     .ok_or_else(|| ApiError::bad_request("choose a group or an organization to add"))?;
-    state.catalog.add_consortium_member(consortium.id, member, ctx.actor()).await?;
-    Ok(see_other(&format!("/consortia/{}", consortium.id)))
+    consortia::add_member(&state, &ctx.caller, Web, id, member).await?;
+    Ok(see_other(&format!("/consortia/{id}")))
 }
 
 pub async fn new_agreement(
@@ -200,16 +202,14 @@ pub async fn new_agreement(
     Path(id): Path<String>,
     form: FormData,
 ) -> Result<Response, ApiError> {
-    let consortium = coordinated(&state, &ctx.caller, parse_id(&id, "consortium")?, "a new agreement version").await?;
+    let id = parse_id(&id, "consortium")?;
     let url = Some(form.get("url")).filter(|u| !u.is_empty());
-    state.catalog.new_agreement_version(consortium.id, form.get("terms"), url, ctx.actor()).await?;
-    Ok(see_other(&format!("/consortia/{}", consortium.id)))
+    consortia::new_agreement_version(&state, &ctx.caller, Web, id, form.get("terms"), url).await?;
+    Ok(see_other(&format!("/consortia/{id}")))
 }
 
 pub async fn accept(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = parse_id(&id, "consortium")?;
-    let user = ctx.caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to accept"))?;
-    ctx.caller.require_write()?;
-    state.catalog.accept_agreement(id, user, ctx.actor()).await?;
+    consortia::accept_agreement(&state, &ctx.caller, Web, id).await?;
     Ok(see_other(&format!("/consortia/{id}")))
 }

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::{Duration, Utc};
 use kura_catalog::PageRequest;
-use kura_core::Scope;
+use kura_service::{directory, grants};
 
 use super::form::FormData;
 use super::text::Text;
@@ -62,7 +62,7 @@ async fn render(
     new_secret: Option<String>,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
-    let user = ctx.user()?;
+    ctx.user()?;
     let subject = &ctx.caller.0.subject;
     let group_ids: Vec<uuid::Uuid> = subject.groups.iter().map(|(g, _)| *g).collect();
     let vis = ctx.caller.visibility();
@@ -80,7 +80,7 @@ async fn render(
         }
     }
     let mut requests = Vec::new();
-    for r in state.catalog.requests_page(None, Some(user), None, PageRequest { offset: 0, limit: 100 }).await?.items {
+    for r in grants::my_requests(state, &ctx.caller, PageRequest { offset: 0, limit: 100 }).await?.items {
         let Some(dataset) = visible_name(state, &ctx.caller, r.dataset_id).await? else { continue };
         requests.push(MyRequest {
             dataset,
@@ -90,9 +90,7 @@ async fn render(
             answer: r.decision_reason.unwrap_or_default(),
         });
     }
-    let tokens = state
-        .catalog
-        .user_tokens(user)
+    let tokens = directory::my_tokens(state, &ctx.caller)
         .await?
         .into_iter()
         .map(|k| MyToken {
@@ -126,9 +124,12 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
 pub async fn create_token(State(state): State<AppState>, ctx: Ctx, form: FormData) -> Result<Response, ApiError> {
     let user = ctx.user()?;
     let name = form.get("name");
-    // The form offers read and write; anything else asks for write.
-    let wanted = if form.get("scope").parse() == Ok(Scope::Read) { Scope::Read } else { Scope::Write };
-    let scope = ctx.caller.mintable_scope(wanted)?;
+    // The form offers read and write; anything else asks for write (and is refused if wider).
+    let scope = match form.get("scope").parse() {
+        Ok(kura_core::Scope::Read) => kura_core::Scope::Read,
+        _ => kura_core::Scope::Write,
+    }
+    .as_str();
     let expires_at = match form.get("days") {
         "" => None,
         d => match d.parse::<i64>() {
@@ -139,7 +140,7 @@ pub async fn create_token(State(state): State<AppState>, ctx: Ctx, form: FormDat
     if name.is_empty() {
         return render(&state, &ctx, None, Some(format!("{}?", ctx.t.token_name))).await;
     }
-    let (_, secret) = state.catalog.create_user_token(user, name, scope, expires_at).await?;
+    let (_, secret) = directory::create_user_token(&state, &ctx.caller, user, name, scope, expires_at).await?;
     render(&state, &ctx, Some(secret), None).await
 }
 
@@ -148,8 +149,7 @@ pub async fn revoke_token(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let user = ctx.user()?;
-    let id = crate::routes::parse_id(&id, "token")?;
-    state.catalog.revoke_token(Some(user), id).await?;
+    ctx.user()?;
+    directory::revoke_my_token(&state, &ctx.caller, crate::routes::parse_id(&id, "token")?).await?;
     Ok(see_other("/me#tokens"))
 }

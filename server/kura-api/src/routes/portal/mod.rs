@@ -169,11 +169,6 @@ impl Ctx {
     pub fn user(&self) -> Result<uuid::Uuid, ApiError> {
         self.caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to see this page"))
     }
-
-    /// The audit actor of this request: the portal is the `web` surface.
-    pub fn actor(&self) -> kura_catalog::audit::Actor<'_> {
-        kura_catalog::audit::Actor { who: &self.caller.0.actor, surface: "web" }
-    }
 }
 
 /// A 303 See Other to a path of this site (after a form).

@@ -10,8 +10,11 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use kura_catalog::PageRequest;
 use kura_catalog::policies::Policy;
 use kura_catalog::requests::Answer;
+use kura_core::RequestState;
+use kura_core::VersionState;
 use kura_core::access::{AccessLevel, Action, LevelKind};
-use kura_core::{ErrorCode, RequestState, VersionState};
+use kura_service::Surface::Web;
+use kura_service::grants;
 
 use super::form::FormData;
 use super::text::Text;
@@ -67,13 +70,10 @@ async fn request_rows(
     state: &AppState,
     ctx: &Ctx,
     dataset: &kura_catalog::entity::dataset::Model,
-    only_pending: bool,
+    requests: Vec<kura_catalog::entity::access_request::Model>,
 ) -> Result<Vec<RequestRow>, ApiError> {
-    let filter = only_pending.then_some(RequestState::Pending);
-    let page =
-        state.catalog.requests_page(Some(dataset.id), None, filter, PageRequest { offset: 0, limit: 200 }).await?;
     let mut rows = Vec::new();
-    for r in page.items {
+    for r in requests {
         rows.push(RequestRow {
             id: r.id.to_string(),
             dataset: dataset.name.clone(),
@@ -103,14 +103,10 @@ pub async fn desk(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
     }
     let mut requests = Vec::new();
     let mut datasets = Vec::new();
-    for d in state.catalog.datasets_of_groups(&groups).await? {
-        let Ok(target) = authorize(&state, &ctx.caller, &d.name, Which::Version("latest"), Action::ManageAccess).await
-        else {
-            continue;
-        };
-        requests.extend(request_rows(&state, &ctx, &d, true).await?);
+    for (target, pending) in grants::managed_datasets(&state, &ctx.caller).await? {
+        requests.extend(request_rows(&state, &ctx, &target.dataset, pending).await?);
         datasets.push(ManagedRow {
-            name: d.name.clone(),
+            name: target.dataset.name.clone(),
             title: target.version.title.clone(),
             level: target.policy.level.name().to_owned(),
         });
@@ -159,7 +155,7 @@ pub async fn dataset(
     Path(name): Path<String>,
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
-    let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
+    let grants::AccessDesk { target, requests, grants } = grants::access_desk(&state, &ctx.caller, &name).await?;
     let policy = &target.policy;
     let current = policy.level.kind();
     let t = ctx.t;
@@ -207,7 +203,7 @@ pub async fn dataset(
     };
     let grants = {
         let mut rows = Vec::new();
-        for g in state.catalog.grants(target.dataset.id).await? {
+        for g in grants {
             rows.push(GrantRow {
                 user: requester(&state, g.user_id).await,
                 expires: day(&g.expires_at),
@@ -231,7 +227,7 @@ pub async fn dataset(
         license: policy.license.clone().unwrap_or_default(),
         terms: policy.terms.clone().unwrap_or_default(),
         review,
-        requests: request_rows(&state, &ctx, &target.dataset, false).await?,
+        requests: request_rows(&state, &ctx, &target.dataset, requests).await?,
         grants,
         notice: (uri.query() == Some("saved")).then_some(ctx.t.policy_saved),
         default_expiry: default_expiry(),
@@ -251,9 +247,7 @@ pub async fn set_policy(
     Path(name): Path<String>,
     form: FormData,
 ) -> Result<Response, ApiError> {
-    let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
     let kind: LevelKind = form.get("level").parse().map_err(ApiError::bad_request)?;
-    // The form carries every level's fields; only the chosen level's are read.
     let until = match kind {
         LevelKind::Embargoed => Some(date(form.get("embargo"), "embargo date")?),
         _ => None,
@@ -273,7 +267,7 @@ pub async fn set_policy(
         license: Some(form.get("license").to_owned()).filter(|l| !l.is_empty()),
         terms: Some(form.get("terms").to_owned()).filter(|l| !l.is_empty()),
     };
-    kura_service::policy::change_policy(&state, &target, &policy, ctx.actor()).await?;
+    kura_service::policy::change_policy(&state, &ctx.caller, Web, &name, &policy).await?;
     Ok(see_other(&format!("/steward/{name}?saved")))
 }
 
@@ -305,15 +299,13 @@ pub async fn answer(
     Path((name, id)): Path<(String, String)>,
     form: FormData,
 ) -> Result<Response, ApiError> {
-    let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ManageAccess).await?;
     let id = crate::routes::parse_id(&id, "access request")?;
-    let request = state.catalog.access_request(target.dataset.id, id).await?;
     let answer = match form.get("decision") {
         "approve" => Answer::Approve { expires_at: date(form.get("expires"), "access until")? },
         "deny" => Answer::Deny { reason: form.get("reason").to_owned() },
         _ => return Err(ApiError::bad_request("decide approve or deny")),
     };
-    state.catalog.answer_request(&request, answer, ctx.caller.0.user_id, ctx.actor()).await?;
+    grants::answer_request(&state, &ctx.caller, Web, &name, id, answer).await?;
     let back = form.get("back");
     let back = if back == "dataset" { format!("/steward/{name}") } else { "/steward".to_owned() };
     Ok(see_other(&back))
@@ -334,9 +326,6 @@ pub async fn request_access(
     Path(name): Path<String>,
     form: FormData,
 ) -> Result<Response, ApiError> {
-    let target = authorize(&state, &ctx.caller, &name, Which::Version("latest"), Action::ReadMetadata).await?;
-    let user =
-        ctx.caller.0.user_id.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to request access"))?;
-    state.catalog.request_access(target.dataset.id, user, form.get("reason")).await?;
+    grants::request_access(&state, &ctx.caller, &name, form.get("reason")).await?;
     ctx.render(&RequestSent { t: ctx.t, nav: ctx.nav.clone(), name })
 }
