@@ -20,7 +20,7 @@ declare -A args=(
   [ingest]="ingest_bench.py --runs 3"
   [search]="search_bench.py --docs 20000 --rounds 5"
   [sparql]="sparql_bench.py --datasets 300 --rounds 5"
-  [flight]="flight_bench.py --rows 2000000 --rounds 3"
+  [flight]="flight_bench.py --rows 10000000 --rounds 3"
 )
 for bench in ${benches[@]}; do
   for side in before after; do
