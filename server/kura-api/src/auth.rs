@@ -30,7 +30,7 @@ pub struct SessionCsrf(pub String);
 
 /// Marks the answer to credentials refused before any route ran (a wrong token, a form posted
 /// with a wrong CSRF token) and carries the refused request's head, so that the layer answering
-/// browsers around this one (`portal::refusals_as_pages`) can show it as a page in the reader's
+/// browsers around this one (`routes::html::refusals_as_pages`) can show it as a page in the reader's
 /// language; the answer itself stays the JSON error.
 #[derive(Debug, Clone)]
 pub struct RefusedCredentials(pub Arc<axum::http::request::Parts>);

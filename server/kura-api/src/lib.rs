@@ -86,7 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/{version}/{document}", get(fair::landing::document))
         .route("/pid/{id}", get(fair::pid::latest))
         .route("/pid/{id}/{version}", get(fair::pid::version))
-        .layer(axum::middleware::from_fn(portal::html_errors_for_browsers));
+        .layer(axum::middleware::from_fn(html::html_errors_for_browsers));
     Router::new()
         .route("/.well-known/jwks.json", get(session::jwks))
         .route("/oai", get(oai::get).post(oai::post))
@@ -100,7 +100,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(write_scope::writes_need_write_scope))
         .layer(axum::middleware::from_fn(csrf::sessions_echo_the_csrf_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
-        .layer(axum::middleware::from_fn(portal::refusals_as_pages))
+        .layer(axum::middleware::from_fn(html::refusals_as_pages))
         .layer(axum::middleware::map_response(no_sniffing))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -18,7 +18,7 @@ use super::page::{CallerView, VersionRow};
 use super::{accept, export, latest_target, metadata_error, not_acceptable, page, view_of};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::portal::Ctx;
+use crate::routes::html::Ctx;
 use crate::state::AppState;
 use kura_service::access::{Target, Which, authorize};
 
@@ -177,10 +177,10 @@ async fn html(
             state: v.state.to_string(),
         })
         .collect();
-    let lang = crate::routes::lang::choose(query_lang, headers);
+    let lang = crate::routes::html::lang::choose(query_lang, headers);
     let tombstone = withdrawn.then(|| target.version.deaccession_reason.clone().unwrap_or_default());
     let mut page =
-        page::landing(crate::routes::portal::text::text(lang), view, &who, versions, target.version.state, tombstone);
+        page::landing(crate::routes::html::text::text(lang), view, &who, versions, target.version.state, tombstone);
     page.t = ctx.t;
     page.nav = ctx.nav.clone();
     page.name = target.dataset.name.clone();
@@ -211,7 +211,7 @@ async fn html(
         .header(header::VARY, "Accept-Language, Cookie")
         .header(header::CONTENT_LANGUAGE, lang);
     if query_lang == Some(lang) {
-        response = response.header(header::SET_COOKIE, crate::routes::lang::lang_cookie(lang).to_string());
+        response = response.header(header::SET_COOKIE, crate::routes::html::lang::lang_cookie(lang).to_string());
     }
     response.body(Body::from(body)).map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))
 }

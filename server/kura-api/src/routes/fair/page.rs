@@ -5,8 +5,8 @@ use askama::Template;
 use kura_core::VersionState;
 use kura_metadata::{AccessLevel, DatasetView, fos, pick, spdx};
 
-use crate::routes::portal::Nav;
-use crate::routes::portal::text::Text;
+use crate::routes::html::Nav;
+use crate::routes::html::text::Text;
 
 /// A creator as listed on the page.
 #[derive(Debug)]

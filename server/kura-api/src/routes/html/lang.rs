@@ -1,6 +1,6 @@
 //! The interface language of the HTML pages (the portal and the landing pages), English or
 //! Japanese: `?lang=` wins, then the `lang` cookie, then `Accept-Language`; English otherwise.
-//! The strings themselves are in `portal::text`.
+//! The strings themselves are in `html::text`.
 
 use axum::http::HeaderMap;
 use axum::http::header::ACCEPT_LANGUAGE;
