@@ -1,6 +1,6 @@
 //! Kura's HTTP surface (axum): the REST API under `/api/v1`, the web portal, and the FAIR surfaces (landing
-//! pages, PIDs, content negotiation, DCAT catalog, sitemap, OAI-PMH) at the root. Thin: handlers extract, call the
-//! catalog or the ingestor, and map the result; access decisions live in the services.
+//! pages, PIDs, content negotiation, DCAT catalog, sitemap, OAI-PMH) at the root. Thin: handlers extract, call one
+//! `kura_service` use case (which decides access), and map the result.
 
 pub mod auth;
 mod cookies;

@@ -1,7 +1,7 @@
 //! The web portal: server-rendered pages for data stewards and researchers, in English and
-//! Japanese. A thin HTML transport: every page extracts, decides through `crate::access` (or
-//! the catalog's `Visibility` filters), calls the catalog, and renders an askama template from
-//! `web/templates/portal/`. Forms work without JavaScript; `web/static/portal.js` only enhances.
+//! Japanese. A thin HTML transport: every page extracts, calls `kura_service` (which decides
+//! access and changes the catalog), and renders an askama template from
+//! `web/templates/portal/`; the shared page chrome is `routes::html`. Forms work without JavaScript; `web/static/portal.js` only enhances.
 //! Errors become HTML pages in the reader's language; what the caller may not see is a 404
 //! page exactly like a dataset that never existed.
 
