@@ -110,6 +110,21 @@ pub enum Action {
     Delete,
 }
 
+impl Action {
+    /// Whether the action changes something (a read-only credential may never do it).
+    pub fn changes(self) -> bool {
+        !matches!(self, Action::ReadMetadata | Action::ReadData)
+    }
+}
+
+impl Facts {
+    /// The same version as if it were a draft: whether someone may work on the dataset's drafts
+    /// is decided on these facts.
+    pub fn as_draft(&self) -> Facts {
+        Facts { state: VersionState::Draft, ..self.clone() }
+    }
+}
+
 /// Everything the decision needs to know about the caller, resolved once per request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Subject {

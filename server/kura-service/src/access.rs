@@ -34,15 +34,14 @@ impl Target {
 
     /// Whether `principal` may do `action` here as well (a page showing what else one may do).
     pub fn allows(&self, principal: &Principal, action: Action) -> bool {
-        let changes = !matches!(action, Action::ReadMetadata | Action::ReadData);
-        (principal.can_write || !changes)
+        (principal.can_write || !action.changes())
             && decide(&principal.subject, action, &self.facts, Utc::now()) == Decision::Allow
     }
 
     /// Whether `principal` may edit this dataset's drafts (decided as if this version were one).
     pub fn allows_editing(&self, principal: &Principal) -> bool {
-        let as_draft = Facts { state: VersionState::Draft, ..self.facts.clone() };
-        principal.can_write && decide(&principal.subject, Action::Edit, &as_draft, Utc::now()) == Decision::Allow
+        principal.can_write
+            && decide(&principal.subject, Action::Edit, &self.facts.as_draft(), Utc::now()) == Decision::Allow
     }
 }
 
@@ -118,8 +117,7 @@ pub async fn authorize(
     which: Which<'_>,
     action: Action,
 ) -> Result<Target, ServiceError> {
-    let changes = !matches!(action, Action::ReadMetadata | Action::ReadData);
-    if changes {
+    if action.changes() {
         require_write(principal)?;
     }
     let vis = Visibility::of(principal);
@@ -154,8 +152,7 @@ pub async fn decide_on(
     if decision == Decision::Allow {
         return Ok(Target { dataset, version, facts, policy });
     }
-    let changes = !matches!(action, Action::ReadMetadata | Action::ReadData);
-    if decision == Decision::Forbidden && changes && principal.is_anonymous() {
+    if decision == Decision::Forbidden && action.changes() && principal.is_anonymous() {
         return Err(unauthenticated());
     }
     if decision == Decision::Forbidden && action == Action::ReadData && facts.state == VersionState::Deaccessioned {
@@ -178,8 +175,7 @@ async fn check_editable(svc: &Services, principal: &Principal, dataset: &dataset
     if seen != Decision::Allow {
         return Err(refuse(seen, Action::ReadMetadata));
     }
-    let as_draft = Facts { state: VersionState::Draft, ..facts };
-    match decide(&principal.subject, Action::Edit, &as_draft, now) {
+    match decide(&principal.subject, Action::Edit, &facts.as_draft(), now) {
         Decision::Allow => Ok(()),
         _ if principal.is_anonymous() => Err(unauthenticated()),
         _ => Err(refuse(Decision::Forbidden, Action::Edit)),
@@ -219,15 +215,35 @@ pub async fn audit_read(
     what: &str,
     details: serde_json::Value,
 ) -> Result<(), ServiceError> {
-    let mut details = details;
-    details["version"] = serde_json::json!(target.version.number);
+    let read = Read { dataset: target.dataset.id, version: target.version.number, what: Some(what.to_owned()) };
+    record_read(svc, principal, surface, action, read, details).await
+}
+
+/// What was read, for the audit log.
+pub(crate) struct Read {
+    pub dataset: Uuid,
+    pub version: i32,
+    /// The file, table or document read; `None` for several at once.
+    pub what: Option<String>,
+}
+
+/// The one writer of read records: every data path's audit goes through here.
+pub(crate) async fn record_read(
+    svc: &Services,
+    principal: &Principal,
+    surface: Surface,
+    action: &str,
+    read: Read,
+    mut details: serde_json::Value,
+) -> Result<(), ServiceError> {
+    details["version"] = serde_json::json!(read.version);
     svc.catalog
         .audit(AuditRecord {
             actor: &principal.actor,
             action,
             surface: surface.as_str(),
-            dataset_id: Some(target.dataset.id),
-            target: Some(what.to_owned()),
+            dataset_id: Some(read.dataset),
+            target: read.what,
             details,
         })
         .await?;

@@ -3,7 +3,6 @@
 
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 use futures::StreamExt;
-use kura_catalog::audit::AuditRecord;
 use kura_storage::parquet_io::{RowsRequest, read_rows};
 
 use kura_core::Principal;
@@ -82,15 +81,7 @@ pub async fn audit_preview(
     target: &Target,
     tables: usize,
 ) -> Result<(), ServiceError> {
-    svc.catalog
-        .audit(AuditRecord {
-            actor: &principal.actor,
-            action: "data.preview",
-            surface: Surface::Web.as_str(),
-            dataset_id: Some(target.dataset.id),
-            target: None,
-            details: serde_json::json!({"version": target.version.number, "tables": tables, "rows": PREVIEW_ROWS}),
-        })
-        .await?;
-    Ok(())
+    let read = crate::access::Read { dataset: target.dataset.id, version: target.version.number, what: None };
+    let details = serde_json::json!({"tables": tables, "rows": PREVIEW_ROWS});
+    crate::access::record_read(svc, principal, Surface::Web, "data.preview", read, details).await
 }

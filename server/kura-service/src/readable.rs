@@ -165,16 +165,10 @@ pub async fn audit_table_read(
 ) -> Result<(), ServiceError> {
     let mut details = details;
     details["table"] = serde_json::json!(readable.table.id);
-    details["version"] = serde_json::json!(readable.version.number);
-    svc.catalog
-        .audit(kura_catalog::audit::AuditRecord {
-            actor: &principal.actor,
-            action,
-            surface: surface.as_str(),
-            dataset_id: Some(readable.dataset.id),
-            target: Some(readable.table.name.clone()),
-            details,
-        })
-        .await?;
-    Ok(())
+    let read = crate::access::Read {
+        dataset: readable.dataset.id,
+        version: readable.version.number,
+        what: Some(readable.table.name.clone()),
+    };
+    crate::access::record_read(svc, principal, surface, action, read, details).await
 }
