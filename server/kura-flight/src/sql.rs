@@ -260,27 +260,33 @@ pub async fn plan(
     query: &str,
 ) -> Result<(Session, DataFrame), FlightError> {
     let session = session(ctx, principal).await?;
-    check_tables_exist(&session, query)?;
-    let df = tokio::time::timeout(ctx.sql.limits.time, session.context.sql_with_options(query, read_only()))
-        .await
-        .map_err(|_| timed_out(ctx))??;
+    let state = session.context.state();
+    // Parsed once: the table check and the planner read the same statement.
+    let statement = state.sql_to_statement(query, &state.config().options().sql_parser.dialect)?;
+    check_tables_exist(&state, &statement)?;
+    let planned = async {
+        let plan = state.statement_to_plan(statement).await?;
+        read_only().verify_plan(&plan)?;
+        session.context.execute_logical_plan(plan).await
+    };
+    let df = tokio::time::timeout(ctx.sql.limits.time, planned).await.map_err(|_| timed_out(ctx))??;
     Ok((session, df))
 }
 
 /// Every table the query names is one the caller may read, else NOT_FOUND — as if absent, which
 /// for the caller it is: a table they may not read is not in their session. Decided on the parsed
 /// statement before planning, so no planner message is ever read for its meaning.
-fn check_tables_exist(session: &Session, query: &str) -> Result<(), FlightError> {
-    let state = session.context.state();
-    let dialect = state.config().options().sql_parser.dialect;
-    let statement = state.sql_to_statement(query, &dialect)?;
+fn check_tables_exist(
+    state: &datafusion::execution::SessionState,
+    statement: &datafusion::sql::parser::Statement,
+) -> Result<(), FlightError> {
     // Only queries read tables; the planner refuses every other statement (read-only options).
-    let is_query = matches!(&statement, datafusion::sql::parser::Statement::Statement(s)
+    let is_query = matches!(statement, datafusion::sql::parser::Statement::Statement(s)
         if matches!(**s, datafusion::sql::sqlparser::ast::Statement::Query(_)));
     if !is_query {
         return Ok(());
     }
-    for reference in state.resolve_table_references(&statement)? {
+    for reference in state.resolve_table_references(statement)? {
         let table_function = reference.schema().is_none() && state.table_functions().contains_key(reference.table());
         let readable =
             state.schema_for_ref(reference.clone()).is_ok_and(|schema| schema.table_exist(reference.table()));
