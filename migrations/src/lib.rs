@@ -12,6 +12,7 @@ mod m20261205_000006_coordinator;
 mod m20261207_000007_dataset_names;
 mod m20261207_000008_file_uploader;
 mod m20261207_000009_job_runner;
+mod m20261207_000010_federation;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000007_dataset_names::Migration),
             Box::new(m20261207_000008_file_uploader::Migration),
             Box::new(m20261207_000009_job_runner::Migration),
+            Box::new(m20261207_000010_federation::Migration),
         ]
     }
 }

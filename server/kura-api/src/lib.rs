@@ -78,6 +78,12 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/grants", get(access_admin::list_grants))
         .route("/datasets/{name}/grants/{id}", axum::routing::delete(access_admin::revoke_grant))
         .route("/audit", get(access_admin::audit_log))
+        .route("/federation/node", get(federation::node))
+        .route("/federation/token", post(federation::token))
+        .route("/federation/search", get(federation::search))
+        .route("/federation/peers", get(federation::list_peers).post(federation::put_peer))
+        .route("/federation/peers/{id}", axum::routing::delete(federation::remove_peer))
+        .route("/federation/peers/{id}/check", post(federation::check_peer))
         .fallback(|| async { ApiError::not_found("route") });
     // Landing pages answer machines too: their errors become HTML pages only for browsers.
     let pages = Router::new()
@@ -136,7 +142,7 @@ pub async fn open_state_with(
     let authority = auth::authority(&config)?;
     let services = kura_service::Services::open(config, on_statement).await?;
     let credentials = Arc::new(kura_auth::CredentialResolver::new(authority, Arc::new(services.catalog.clone())));
-    Ok(AppState { services, credentials })
+    Ok(AppState { services, credentials, federation: None })
 }
 
 /// A bound, ready-to-run HTTP server.
@@ -179,6 +185,8 @@ impl Application {
         tracing::info!(datasets = described, graphs = rdf.store().graph_count(), "RDF store built");
         rdf.clone().spawn(std::time::Duration::from_millis(300));
         state.services.rdf = Some(rdf);
+        kura_service::federation::seed_peers(&state).await?;
+        state.federation = Some(kura_federation::Federation::new(state.services.clone(), state.credentials.clone()));
         let router = router(state.clone());
         Ok(Application { listener, router, state })
     }

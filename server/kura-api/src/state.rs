@@ -12,6 +12,20 @@ pub struct AppState {
     /// Turns credentials into principals (with Kura's signing keys, the issuers it trusts and
     /// the sign-in limiter); shared with the Flight server.
     pub credentials: Arc<CredentialResolver>,
+    /// Federation with partner nodes; set by the server once its base URL and projections are.
+    pub federation: Option<kura_federation::Federation>,
+}
+
+impl AppState {
+    /// Federation, when this process serves it.
+    pub fn federation(&self) -> Result<&kura_federation::Federation, kura_service::ServiceError> {
+        self.federation.as_ref().ok_or_else(|| {
+            kura_service::ServiceError::new(
+                kura_core::ErrorCode::Unavailable,
+                "federation is not running in this process",
+            )
+        })
+    }
 }
 
 impl std::ops::Deref for AppState {

@@ -14,11 +14,12 @@ use crate::error::ApiError;
 
 /// Requests that read, or present credentials of their own, and change nothing the read scope
 /// protects: queries sent as forms (SPARQL, OAI-PMH), the JWT exchange (which never widens the
-/// caller's scope), and signing in or out with a password or session.
-const READING_REQUESTS: [(Method, &str); 7] = [
+/// caller's scope), a partner node's token exchange (its assertion is the credential), and signing in or out with a password or session.
+const READING_REQUESTS: [(Method, &str); 8] = [
     (Method::POST, "/sparql"),
     (Method::POST, "/oai"),
     (Method::POST, "/api/v1/auth/token"),
+    (Method::POST, "/api/v1/federation/token"),
     (Method::POST, "/api/v1/session"),
     (Method::DELETE, "/api/v1/session"),
     (Method::POST, "/signin"),

@@ -62,6 +62,12 @@ pub enum AuthError {
     TooManyAttempts(std::time::Duration),
     #[error("only a user's credentials can be exchanged for a token")]
     NotAUser,
+    /// A token given to a user of a partner node this node no longer trusts.
+    #[error("node {0:?} is not a trusted peer")]
+    PeerNotTrusted(String),
+    /// A federated user's token is not exchanged again: it is the partner node that asks.
+    #[error("a federated user's token cannot be exchanged here: ask the home node")]
+    FederatedExchange,
     /// The credential store failed (not a refusal: the credential was never judged).
     #[error(transparent)]
     Store(#[from] StoreError),

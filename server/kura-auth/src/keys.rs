@@ -74,7 +74,14 @@ impl KeyStore {
     /// Signs arbitrary claims with the current key (EdDSA, with its `kid`). The server signs only
     /// [`crate::KuraClaims`] through [`crate::Authority::issue`]; tests use this to forge variants.
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, AuthError> {
+        self.sign_typed("JWT", claims)
+    }
+
+    /// Signs `claims` with the current key, with `typ` as the token's type (RFC 8725 §3.11:
+    /// explicit typing keeps one kind of token from being passed off as another).
+    pub fn sign_typed<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, AuthError> {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.typ = Some(typ.to_owned());
         header.kid = Some(self.kid());
         jsonwebtoken::encode(&header, claims, &self.encoding_key()?).map_err(|e| AuthError::KeyStore(e.to_string()))
     }

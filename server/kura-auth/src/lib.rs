@@ -15,4 +15,4 @@ pub use credentials::{CredentialResolver, CredentialStore};
 pub use error::AuthError;
 pub use keys::KeyStore;
 pub use password::{MIN_PASSWORD_LEN, hash_password, verify_password};
-pub use verify::{AuthConfig, Authority, ExternalIssuer, Identity, KuraClaims, MAX_LEEWAY_SECONDS};
+pub use verify::{AuthConfig, Authority, ExternalIssuer, FederatedClaim, Identity, KuraClaims, MAX_LEEWAY_SECONDS};

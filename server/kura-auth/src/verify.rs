@@ -39,6 +39,20 @@ pub struct KuraClaims {
     pub jti: String,
     /// `read`, `write` or `admin`.
     pub scope: String,
+    /// Set in tokens this node gave a user of a partner node (token exchange).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fed: Option<FederatedClaim>,
+}
+
+/// Who a token given to a federated user speaks for: a user of a partner node, with what this
+/// node accepted about them when it gave the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatedClaim {
+    /// The home node's id.
+    pub node: String,
+    /// This node's consortia whose data the user may read as a member who accepted the current
+    /// agreement (decided by this node at the exchange).
+    pub consortia: Vec<uuid::Uuid>,
 }
 
 /// A trusted external identity provider (or partner node): tokens claiming its issuer are
@@ -79,6 +93,8 @@ pub struct Identity {
     pub scope: Scope,
     /// Kura's own token (subject is a Kura user id) or an external provider's.
     pub kura_issued: bool,
+    /// Kura's token for a user of a partner node.
+    pub federated: Option<FederatedClaim>,
 }
 
 /// Issuer settings of this node.
@@ -129,7 +145,23 @@ impl Authority {
         ttl: chrono::Duration,
         now: DateTime<Utc>,
     ) -> Result<String, AuthError> {
-        let claims = KuraClaims {
+        self.sign_claims(self.claims(user, scope, ttl, now))
+    }
+
+    /// Signs a read-only token for `user`, a user of the partner node `fed.node`.
+    pub fn issue_federated(
+        &self,
+        user: &str,
+        fed: FederatedClaim,
+        ttl: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<String, AuthError> {
+        let claims = KuraClaims { fed: Some(fed), ..self.claims(user, Scope::Read, ttl, now) };
+        self.sign_claims(claims)
+    }
+
+    fn claims(&self, user: &str, scope: Scope, ttl: chrono::Duration, now: DateTime<Utc>) -> KuraClaims {
+        KuraClaims {
             iss: self.config.issuer.clone(),
             sub: user.to_owned(),
             aud: self.config.audience.clone(),
@@ -138,7 +170,11 @@ impl Authority {
             nbf: now.timestamp(),
             jti: uuid::Uuid::new_v4().to_string(),
             scope: scope.as_str().to_owned(),
-        };
+            fed: None,
+        }
+    }
+
+    fn sign_claims(&self, claims: KuraClaims) -> Result<String, AuthError> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.keys.kid());
         encode(&header, &claims, &self.keys.encoding_key()?).map_err(|e| AuthError::KeyStore(e.to_string()))
@@ -174,7 +210,13 @@ impl Authority {
             }
             Some(other) => return Err(AuthError::InvalidClaims(format!("unknown scope {other}"))),
         };
-        Ok(Identity { issuer, subject: checked.subject, scope, kura_issued: trust.kura_issued })
+        let federated = match data.claims.get("fed") {
+            Some(fed) if trust.kura_issued => {
+                Some(serde_json::from_value(fed.clone()).map_err(|e| AuthError::InvalidClaims(format!("fed: {e}")))?)
+            }
+            _ => None,
+        };
+        Ok(Identity { issuer, subject: checked.subject, scope, kura_issued: trust.kura_issued, federated })
     }
 
     /// The key that may verify a token of `issuer` with `kid` and `alg`: the issuer decides which

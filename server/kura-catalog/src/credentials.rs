@@ -74,6 +74,10 @@ impl CredentialStore for Catalog {
     async fn subject(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<Subject, StoreError> {
         Ok(self.subject_for(user_id, now).await?)
     }
+
+    async fn peer_trusted(&self, node: &str) -> Result<bool, StoreError> {
+        Ok(self.peer(node).await?.is_some())
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod harvest;
 pub mod jobs;
 pub mod organizations;
 pub mod outbox;
+pub mod peers;
 pub mod policies;
 pub mod requests;
 pub mod review;

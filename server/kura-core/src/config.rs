@@ -51,6 +51,45 @@ pub struct Config {
     /// reading the disk; admitted while there is room and kept while read (entries unread for
     /// ten minutes make room). 0 turns it off.
     pub flight_memory_bytes: u64,
+    /// This node's id in a federation: short and stable (`univ-a`), what partners list it as.
+    pub node_id: String,
+    /// Partner nodes trusted from this file; `kura federation add` and the API add more. A peer
+    /// listed here is written to the catalog at start (the catalog's list is the one in force).
+    pub peers: Vec<PeerConfig>,
+    /// How long a federated query waits for a peer before reporting it as `timeout`.
+    pub federation_timeout_ms: u64,
+    /// Largest answer read from a peer; a longer one is cut and reported as `error`.
+    pub federation_max_response_bytes: u64,
+    /// Peers asked at once by one federated query.
+    pub federation_concurrency: usize,
+}
+
+/// A partner node of the federation, as an admin lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The peer's node id (its `node_id`), the issuer of its signed assertions.
+    pub id: String,
+    /// Its public base URL (REST, FAIR pages).
+    pub base_url: String,
+    /// Where its signing keys are published; defaults to `{base_url}/.well-known/jwks.json`.
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+    /// Its Arrow Flight endpoint (`http://host:port`), for federated Flight SQL.
+    #[serde(default)]
+    pub flight_url: Option<String>,
+    /// The organizations (names or ROR ids) it speaks for: its users' home organization must be one.
+    #[serde(default)]
+    pub organizations: Vec<String>,
+}
+
+impl PeerConfig {
+    /// The JWKS URL, given or defaulted.
+    pub fn jwks_url(&self) -> String {
+        self.jwks_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/.well-known/jwks.json", self.base_url.trim_end_matches('/')))
+    }
 }
 
 /// A trusted external identity provider.
@@ -90,6 +129,11 @@ impl Default for Config {
             sparql_max_results: 100_000,
             flight_cache_bytes: 16 << 30,
             flight_memory_bytes: 2 << 30,
+            node_id: "kura".into(),
+            peers: Vec::new(),
+            federation_timeout_ms: 5_000,
+            federation_max_response_bytes: 8 << 20,
+            federation_concurrency: 8,
         }
     }
 }

@@ -16,12 +16,21 @@ pub struct Principal {
     pub can_write: bool,
     /// What the access decision needs to know.
     pub subject: Subject,
+    /// The partner node a federated user comes from (they act here read-only, with the consortia
+    /// this node accepted for them); `None` for this node's own users.
+    pub home_node: Option<String>,
 }
 
 impl Principal {
     /// Nobody: no credentials were presented.
     pub fn anonymous() -> Self {
-        Principal { actor: "anonymous".into(), user_id: None, can_write: false, subject: Subject::default() }
+        Principal {
+            actor: "anonymous".into(),
+            user_id: None,
+            can_write: false,
+            subject: Subject::default(),
+            home_node: None,
+        }
     }
 
     /// A platform administrator acting through `actor` (an admin token, the CLI).
@@ -31,6 +40,7 @@ impl Principal {
             user_id: None,
             can_write: true,
             subject: Subject { admin: true, ..Subject::default() },
+            home_node: None,
         }
     }
 

@@ -278,7 +278,7 @@ struct Caller {
 }
 
 fn principal(subject: &Subject) -> Principal {
-    Principal { actor: "test".into(), user_id: None, can_write: true, subject: subject.clone() }
+    Principal { actor: "test".into(), user_id: None, can_write: true, subject: subject.clone(), home_node: None }
 }
 
 /// Checks every surface against `decide` for every caller of one world, built in `catalog` and

@@ -11,6 +11,7 @@ pub mod datasets;
 pub mod directory;
 pub mod error;
 pub mod exports;
+pub mod federation;
 pub mod files;
 pub mod grants;
 pub mod harvest;
@@ -89,6 +90,10 @@ pub enum Surface {
     Flight,
     /// The command line on the data directory.
     Cli,
+    /// A partner node's request (token exchange, federated queries).
+    Federation,
+    /// The Delta Sharing protocol.
+    DeltaSharing,
 }
 
 impl Surface {
@@ -104,6 +109,8 @@ impl Surface {
             Surface::Web => "web",
             Surface::Flight => "flight",
             Surface::Cli => "cli",
+            Surface::Federation => "federation",
+            Surface::DeltaSharing => "delta-sharing",
         }
     }
 }

@@ -28,6 +28,10 @@ const ENV_KEYS: &[&str] = &[
     "sparql_max_results",
     "flight_cache_bytes",
     "flight_memory_bytes",
+    "node_id",
+    "federation_timeout_ms",
+    "federation_max_response_bytes",
+    "federation_concurrency",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the

@@ -5,6 +5,7 @@ pub mod access_admin;
 pub mod consortia;
 pub mod datasets;
 pub mod fair;
+pub mod federation;
 pub mod files;
 pub mod health;
 pub mod html;

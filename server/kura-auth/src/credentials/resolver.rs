@@ -53,7 +53,10 @@ impl CredentialResolver {
         let identity = self.authority.verify(token).map_err(|e| AuthError::RefusedJwt(Box::new(e)))?;
         // Anything but a known wider scope reads only.
         let can_write = identity.scope >= Scope::Write;
-        if identity.kura_issued {
+        if let Some(fed) = identity.federated {
+            let user = identity.subject.parse::<Uuid>().map_err(|_| AuthError::SubjectNotAUser)?;
+            self.federated_principal(user, fed).await
+        } else if identity.kura_issued {
             let user = identity.subject.parse::<Uuid>().map_err(|_| AuthError::SubjectNotAUser)?;
             self.principal_of(user, can_write).await
         } else {
@@ -124,10 +127,31 @@ impl CredentialResolver {
     /// principal's own reach: a read-only principal gets a read-only token, never a wider one.
     pub fn exchange(&self, principal: &Principal) -> Result<String, AuthError> {
         let user = principal.user_id.ok_or(AuthError::NotAUser)?;
+        if principal.home_node.is_some() {
+            return Err(AuthError::FederatedExchange);
+        }
         let scope = if principal.can_write { Scope::Write } else { Scope::Read };
         debug_assert!(principal.scope().may_mint(scope));
         let ttl = chrono::Duration::minutes(EXCHANGED_TOKEN_MINUTES);
         self.authority.issue(&user.to_string(), scope, ttl, Utc::now())
+    }
+
+    /// A partner node's user, with the token this node gave them: read-only, with the consortia
+    /// this node accepted for them at the exchange and the grants this node gave them; refused
+    /// as soon as the node is no longer a trusted peer.
+    async fn federated_principal(&self, user: Uuid, fed: crate::FederatedClaim) -> Result<Principal, AuthError> {
+        if !self.store.peer_trusted(&fed.node).await? {
+            return Err(AuthError::PeerNotTrusted(fed.node));
+        }
+        let mut principal = self.principal_of(user, false).await?;
+        for consortium in fed.consortia {
+            if !principal.subject.consortia.contains(&consortium) {
+                principal.subject.consortia.push(consortium);
+            }
+        }
+        principal.actor = format!("user:{user}@{}", fed.node);
+        principal.home_node = Some(fed.node);
+        Ok(principal)
     }
 
     /// A user's principal as of now, by id.
@@ -142,6 +166,12 @@ impl CredentialResolver {
             return Err(AuthError::Disabled);
         }
         let subject = self.store.subject(user.id, Utc::now()).await?;
-        Ok(Principal { actor: format!("user:{}", user.id), user_id: Some(user.id), can_write, subject })
+        Ok(Principal {
+            actor: format!("user:{}", user.id),
+            user_id: Some(user.id),
+            can_write,
+            subject,
+            home_node: None,
+        })
     }
 }

@@ -69,4 +69,8 @@ pub trait CredentialStore: Send + Sync + std::fmt::Debug {
 
     /// What the access decision needs to know about a user at `now`: groups, consortia, grants.
     async fn subject(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<Subject, StoreError>;
+
+    /// Whether the partner node `node` is a trusted peer now (a removed peer's users are refused
+    /// at once, whatever tokens they hold).
+    async fn peer_trusted(&self, node: &str) -> Result<bool, StoreError>;
 }

@@ -22,6 +22,7 @@ struct Memory {
     users: Mutex<HashMap<Uuid, (StoredUser, String, String)>>,
     tokens: Mutex<HashMap<String, StoredToken>>,
     sessions: Mutex<HashMap<String, StoredSession>>,
+    peers: Mutex<Vec<String>>,
 }
 
 impl Memory {
@@ -71,6 +72,9 @@ impl CredentialStore for Memory {
     }
     async fn subject(&self, _: Uuid, _: DateTime<Utc>) -> Result<Subject, StoreError> {
         Ok(Subject::default())
+    }
+    async fn peer_trusted(&self, node: &str) -> Result<bool, StoreError> {
+        Ok(self.peers.lock().unwrap().iter().any(|p| p == node))
     }
 }
 
@@ -211,4 +215,24 @@ async fn passwords_are_checked_off_the_async_threads() {
     let during = ticks.load(Ordering::SeqCst) - before;
     ticker.abort();
     assert!(during > 0, "the runtime was blocked while Argon2 ran");
+}
+
+#[tokio::test]
+async fn a_federated_users_token_reads_only_and_ends_with_the_peer() {
+    let store = Arc::new(Memory::default());
+    let (resolver, _) = resolver(store.clone());
+    store.peers.lock().unwrap().push("univ-a".into());
+    let user = store.add_user("kura-node:univ-a", "ann", None);
+    let consortium = Uuid::now_v7();
+    let fed = crate::FederatedClaim { node: "univ-a".into(), consortia: vec![consortium] };
+    let token =
+        resolver.authority().issue_federated(&user.to_string(), fed, chrono::Duration::minutes(5), Utc::now()).unwrap();
+    let principal = resolver.bearer(&token).await.unwrap();
+    assert_eq!(principal.home_node.as_deref(), Some("univ-a"));
+    assert_eq!(principal.actor, format!("user:{user}@univ-a"), "the audit names the user and the home node");
+    assert!(!principal.can_write, "a federated user reads only");
+    assert_eq!(principal.subject.consortia, [consortium]);
+    assert_eq!(resolver.exchange(&principal), Err(AuthError::FederatedExchange), "no wider or longer token");
+    store.peers.lock().unwrap().clear();
+    assert_eq!(resolver.bearer(&token).await, Err(AuthError::PeerNotTrusted("univ-a".into())), "refused at once");
 }

@@ -71,7 +71,13 @@ fn kura_tokens_round_trip() {
     let token = f.authority.issue("user-7", Scope::Read, Duration::minutes(5), f.now).unwrap();
     assert_eq!(
         f.verify(&token),
-        Ok(Identity { issuer: KURA.into(), subject: "user-7".into(), scope: Scope::Read, kura_issued: true })
+        Ok(Identity {
+            issuer: KURA.into(),
+            subject: "user-7".into(),
+            scope: Scope::Read,
+            kura_issued: true,
+            federated: None
+        })
     );
     assert!(f.authority.verify(&token).is_ok(), "and against the system clock");
     let header: Value = serde_json::from_slice(&B64.decode(segments(&token)[0].as_bytes()).unwrap()).unwrap();

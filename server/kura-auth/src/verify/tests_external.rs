@@ -57,7 +57,13 @@ fn tokens_of_configured_providers_verify_with_their_algorithms() {
         (EC_IDP, sign_with(Algorithm::ES256, Some("ec-1"), &ec_key(), &claims(&f, EC_IDP))),
     ];
     for (iss, token) in cases {
-        let expected = Identity { issuer: iss.into(), subject: "u-1".into(), scope: Scope::Write, kura_issued: false };
+        let expected = Identity {
+            issuer: iss.into(),
+            subject: "u-1".into(),
+            scope: Scope::Write,
+            kura_issued: false,
+            federated: None,
+        };
         assert_eq!(f.verify(&token), Ok(expected), "{iss}");
     }
     let several_audiences = with(claims(&f, RSA_IDP), "aud", json!(["account", "kura-node-1"]));
