@@ -20,6 +20,15 @@ async fn federated_search(cluster: &Cluster, token: Option<&str>, query: &str) -
     response.json().await.unwrap()
 }
 
+/// The portal's search page on `a` over every consortium node, as the user behind `token`.
+async fn portal_search(cluster: &Cluster, token: &str) -> String {
+    let a = &cluster.a.app;
+    let url = format!("{}/search?q=perovskite&scope=all", a.base);
+    let response = a.client.get(url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
 fn names(results: &Value) -> Vec<(String, String)> {
     let hits = results["hits"].as_array().unwrap();
     let mut names: Vec<(String, String)> =
@@ -104,6 +113,14 @@ async fn three_nodes_federate_under_each_owners_rules() {
         }
     }
 
+    // The portal's search page offers every consortium node and shows which answered.
+    let page = portal_search(&cluster, &alice).await;
+    for node in ["a", "b", "c"] {
+        assert!(page.contains(&format!(r#"data-node="{node}" data-status="ok""#)), "{page}");
+    }
+    assert!(page.contains(&format!(r#"href="{}/datasets/b-open""#, cluster.b.app.base)), "b's hits link to b");
+    assert!(page.contains(">5 results"), "{page}");
+
     // Identity travels: b decides with its own rules.
     let alice_at_b = token_at_b(&cluster, &alice).await.unwrap().expect("a token of b");
     let bob_at_b = token_at_b(&cluster, &bob).await.unwrap().expect("a token of b");
@@ -169,6 +186,8 @@ async fn three_nodes_federate_under_each_owners_rules() {
     assert!(report("d")["latency_ms"].as_u64().unwrap() >= 3_000);
     assert!(report("c")["message"].as_str().is_some_and(|m| m.contains("unreachable")), "{results}");
     assert_eq!(names(&results).len(), 4, "a's and b's hits: {results}");
+    let page = portal_search(&cluster, &alice).await;
+    assert!(page.contains(r#"data-node="c" data-status="down""#) && page.contains("incomplete"), "{page}");
     held.abort();
     assert_eq!(a.call("PUT", "/federation/peers/d", &a.token, Value::Null).await.0, 405);
     let removed = a.client.delete(a.url("/federation/peers/d")).bearer_auth(&a.token).send().await.unwrap();
