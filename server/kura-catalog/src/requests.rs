@@ -175,6 +175,21 @@ impl Catalog {
             .await?)
     }
 
+    /// The live (unrevoked, unexpired at `now`) grants a user holds.
+    pub async fn live_grants_of(
+        &self,
+        user_id: Uuid,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Vec<access_grant::Model>, CatalogError> {
+        Ok(access_grant::Entity::find()
+            .filter(access_grant::Column::UserId.eq(user_id))
+            .filter(access_grant::Column::RevokedAt.is_null())
+            .filter(access_grant::Column::ExpiresAt.gt(now))
+            .order_by_asc(access_grant::Column::Id)
+            .all(self.connection())
+            .await?)
+    }
+
     /// Revokes a grant at once, audited.
     pub async fn revoke_grant(&self, dataset_id: Uuid, grant_id: Uuid, actor: Actor<'_>) -> Result<(), CatalogError> {
         let txn = self.begin_write().await?;

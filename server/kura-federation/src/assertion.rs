@@ -43,6 +43,9 @@ pub struct AssertionClaims {
     pub jti: String,
     #[serde(flatten)]
     pub home: HomeClaims,
+    /// Visas the peer gave this user earlier (see [`crate::visa`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub visas: Vec<String>,
 }
 
 impl Federation {
@@ -51,6 +54,7 @@ impl Federation {
         &self,
         principal: &Principal,
         peer: &str,
+        visas: Vec<String>,
         now: DateTime<Utc>,
     ) -> Result<String, kura_service::ServiceError> {
         let user = principal.user_id.ok_or_else(|| kura_service::ServiceError::invalid("nobody to assert"))?;
@@ -64,6 +68,7 @@ impl Federation {
             exp: now.timestamp() + ASSERTION_SECONDS,
             jti: uuid::Uuid::new_v4().to_string(),
             home,
+            visas,
         };
         self.sign_assertion(&claims)
     }

@@ -52,6 +52,10 @@ pub struct TokenResponse {
     pub issued_token_type: String,
     pub token_type: String,
     pub expires_in: i64,
+    /// Signed visas for the grants this node gave the user (an additional response parameter,
+    /// RFC 8693 §2.2.1): the home node carries them in its later assertions.
+    #[serde(default)]
+    pub visas: Vec<String>,
 }
 
 /// A refused exchange (RFC 6749 §5.2, RFC 8693 §2.2.2).
@@ -123,10 +127,12 @@ impl Federation {
             .authority()
             .issue_federated(&user.to_string(), fed, ttl, now)
             .map_err(|e| ExchangeError::server(ServiceError::internal(e.to_string())))?;
+        let presented = self.count_visas(&claims.visas, user, &peer.id, &claims.sub).await;
+        let visas = self.visas_for(user, &peer.id, &claims.sub).await;
         let actor = Principal { actor: format!("user:{user}@{}", peer.id), ..Principal::anonymous() };
         let details = serde_json::json!({
             "home_node": peer.id, "home_subject": claims.sub, "organization": claims.home.org,
-            "consortia_accepted": consortia,
+            "consortia_accepted": consortia, "visas_presented": presented, "visas_given": visas.len(),
         });
         federation::audit(
             self.services(),
@@ -143,6 +149,7 @@ impl Federation {
             issued_token_type: ACCESS_TOKEN_TYPE.to_owned(),
             token_type: "Bearer".to_owned(),
             expires_in: ttl.num_seconds(),
+            visas,
         })
     }
 
@@ -163,8 +170,9 @@ impl Federation {
         if let Some(token) = self.tokens.get(&key).await {
             return Ok(Some(token));
         }
+        let visas = self.tokens.visas(&principal.actor, &peer.id).await;
         let assertion = self
-            .assert_user(principal, &peer.id, Utc::now())
+            .assert_user(principal, &peer.id, visas, Utc::now())
             .await
             .map_err(|e| NodeFailure::Error(format!("this node could not sign the assertion: {e}")))?;
         let form = form_urlencoded::Serializer::new(String::new())
@@ -186,27 +194,47 @@ impl Federation {
         let response: TokenResponse = serde_json::from_slice(&answer.bytes)
             .map_err(|e| NodeFailure::Error(format!("the peer's token answer does not parse: {e}")))?;
         let lifetime = Duration::from_secs(u64::try_from(response.expires_in).unwrap_or(0));
+        self.tokens.keep_visas(&principal.actor, &peer.id, response.visas).await;
         self.tokens.put(key, response.access_token.clone(), lifetime).await;
         Ok(Some(response.access_token))
     }
 }
 
-/// Tokens this node's users hold at peers, by (actor, peer, what was asserted).
+/// Tokens this node's users hold at peers, by (actor, peer, what was asserted), and the visas
+/// peers gave them, by (actor, peer).
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
-    tokens: Mutex<HashMap<(String, String, String), (String, Instant)>>,
+    tokens: Mutex<HashMap<TokenKey, (String, Instant)>>,
+    visas: Mutex<HashMap<(String, String), Vec<String>>>,
 }
+
+/// Whose token at which peer, given what was asserted: (actor, peer, the home claims as JSON).
+type TokenKey = (String, String, String);
 
 /// A cached token is used until this long before it expires.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
 
 impl TokenCache {
-    async fn get(&self, key: &(String, String, String)) -> Option<String> {
+    async fn get(&self, key: &TokenKey) -> Option<String> {
         let tokens = self.tokens.lock().await;
         tokens.get(key).filter(|(_, until)| Instant::now() + RENEW_BEFORE < *until).map(|(t, _)| t.clone())
     }
 
-    async fn put(&self, key: (String, String, String), token: String, lifetime: Duration) {
+    /// The visas `peer` last gave `actor`'s user (the peer itself judges whether they still hold).
+    async fn visas(&self, actor: &str, peer: &str) -> Vec<String> {
+        self.visas.lock().await.get(&(actor.to_owned(), peer.to_owned())).cloned().unwrap_or_default()
+    }
+
+    async fn keep_visas(&self, actor: &str, peer: &str, visas: Vec<String>) {
+        let mut kept = self.visas.lock().await;
+        if visas.is_empty() {
+            kept.remove(&(actor.to_owned(), peer.to_owned()));
+        } else {
+            kept.insert((actor.to_owned(), peer.to_owned()), visas);
+        }
+    }
+
+    async fn put(&self, key: TokenKey, token: String, lifetime: Duration) {
         let mut tokens = self.tokens.lock().await;
         let now = Instant::now();
         tokens.retain(|_, (_, until)| *until > now);

@@ -180,6 +180,25 @@ pub async fn admit_user(
     Ok((user.id, accepted))
 }
 
+/// A grant this node gave a partner's user, as a visa carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantHeld {
+    pub grant: Uuid,
+    /// The dataset's persistent IRI at this node (`{base}/pid/{id}`).
+    pub dataset: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The live grants this node gave its user `user` (a partner's user as recorded here).
+pub async fn grants_held(svc: &Services, user: Uuid) -> Result<Vec<GrantHeld>, ServiceError> {
+    let base = svc.config.base_url();
+    let grants = svc.catalog.live_grants_of(user, Utc::now()).await?;
+    Ok(grants
+        .into_iter()
+        .map(|g| GrantHeld { grant: g.id, dataset: format!("{base}/pid/{}", g.dataset_id), expires_at: g.expires_at })
+        .collect())
+}
+
 /// Records a federation event in the audit log.
 pub async fn audit(
     svc: &Services,

@@ -197,6 +197,7 @@ async fn partners(app: &TestApp, consortium: &str) -> Vec<(&'static str, (String
                 org: Some(org.into()),
                 consortia: vec![kura_service::federation::ConsortiumClaim { name: "C1".into(), agreement_version: 1 }],
             },
+            visas: Vec::new(),
         };
         let assertion = federation.sign_assertion(&claims).expect("sign");
         let form = [

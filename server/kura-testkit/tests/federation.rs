@@ -77,6 +77,7 @@ fn claims_for_b(sub: &str) -> AssertionClaims {
             org: Some("Univ A".into()),
             consortia: vec![ConsortiumClaim { name: "materials".into(), agreement_version: 1 }],
         },
+        visas: Vec::new(),
     }
 }
 
@@ -144,6 +145,8 @@ async fn three_nodes_federate_under_each_owners_rules() {
     let expires = (Utc::now() + chrono::Duration::days(1)).to_rfc3339();
     b.ok("POST", &path, &b.token, json!({"decision": "approve", "expires_at": expires})).await;
     assert_eq!(rows_at_b(&cluster, &alice_at_b, "b-restricted").await.0, 200, "b's own grant");
+
+    assert_visas_travel(&cluster, &dataset.id.to_string()).await;
 
     // b's audit names the user and the home node.
     let audit = b.ok("GET", "/audit?action=federation.token_exchange", &b.token, Value::Null).await;
@@ -239,6 +242,46 @@ async fn three_nodes_federate_under_each_owners_rules() {
     assert_eq!(results["partial"], true);
     cluster.a.app.assert_healthy().await;
     cluster.b.app.assert_healthy().await;
+}
+
+/// The grant travels as a visa b signed; b honours it when a carries it back, and never honours
+/// another user's visa or one b did not sign (a visa never creates access).
+async fn assert_visas_travel(cluster: &Cluster, dataset: &str) {
+    use base64::Engine;
+    let (a, b) = (&cluster.a.app, &cluster.b.app);
+    let fed = a.state.federation().unwrap();
+    let alice = alice_user_id(cluster).await;
+    let (status, answer) = exchange_at_b(cluster, &fed.sign_assertion(&claims_for_b(&alice)).unwrap()).await;
+    assert_eq!(status, 200, "{answer}");
+    let visas: Vec<String> = serde_json::from_value(answer["visas"].clone()).unwrap();
+    assert_eq!(visas.len(), 1, "{answer}");
+    let payload = visas[0].split('.').nth(1).unwrap();
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["iss"], "b");
+    assert_eq!(claims["sub"], format!("a:{alice}"));
+    assert_eq!(claims["dataset"], format!("{}/pid/{dataset}", b.base));
+    assert!(claims["exp"].as_i64().unwrap() > Utc::now().timestamp() + 80_000, "the grant's expiry: {claims}");
+
+    let last_exchange = || async {
+        let audit = b.ok("GET", "/audit?action=federation.token_exchange&limit=1", &b.token, Value::Null).await;
+        audit["items"][0]["details"]["visas_presented"].clone()
+    };
+    let carried = AssertionClaims { visas: visas.clone(), ..claims_for_b(&alice) };
+    assert_eq!(exchange_at_b(cluster, &fed.sign_assertion(&carried).unwrap()).await.0, 200);
+    assert_eq!(last_exchange().await, json!({"honoured": 1, "ignored": 0}));
+
+    let bob = a.state.credentials.bearer(&cluster.bob).await.unwrap().user_id.unwrap().to_string();
+    let mut forged_claims: Value = claims.clone();
+    forged_claims["sub"] = json!(format!("a:{bob}"));
+    let forged =
+        a.state.credentials.authority().keys.sign_typed(kura_federation::visa::VISA_TYPE, &forged_claims).unwrap();
+    let bobs = AssertionClaims { visas: vec![visas[0].clone(), forged], ..claims_for_b(&bob) };
+    let (status, answer) = exchange_at_b(cluster, &fed.sign_assertion(&bobs).unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(last_exchange().await, json!({"honoured": 0, "ignored": 2}));
+    let bob_at_b = answer["access_token"].as_str().unwrap();
+    assert_eq!(rows_at_b(cluster, bob_at_b, "b-restricted").await.0, 403, "a visa never creates access");
 }
 
 /// A peer that answers every request with `answer` (raw HTTP), whatever it was asked.
