@@ -56,7 +56,10 @@ pub(crate) async fn post_form(
 async fn send(request: reqwest::RequestBuilder, timeout: Duration, max_bytes: u64) -> Result<Answer, NodeFailure> {
     let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     let work = async {
-        let response = request.send().await.map_err(|e| NodeFailure::Error(format!("unreachable: {}", chain(&e))))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| NodeFailure::Error(format!("unreachable: {}", kura_service::error::chain(&e))))?;
         let status = response.status();
         let bytes = read_limited(response, max_bytes).await?;
         match status.as_u16() {
@@ -81,7 +84,8 @@ async fn read_limited(response: reqwest::Response, max_bytes: u64) -> Result<Vec
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| NodeFailure::Error(format!("the answer broke off: {}", chain(&e))))?;
+        let chunk = chunk
+            .map_err(|e| NodeFailure::Error(format!("the answer broke off: {}", kura_service::error::chain(&e))))?;
         if (body.len() + chunk.len()) as u64 > max_bytes {
             return Err(too_large());
         }
@@ -94,15 +98,4 @@ async fn read_limited(response: reqwest::Response, max_bytes: u64) -> Result<Vec
 fn excerpt(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]);
     text.trim().to_owned()
-}
-
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

@@ -126,8 +126,7 @@ pub async fn search(State(state): State<AppState>, ctx: Ctx, uri: axum::http::Ur
         limit: PAGE,
         fuzzy,
     };
-    let found = if all_nodes { federated(&state, &ctx, request).await } else { local(&state, &ctx, request).await };
-    let (found, error) = match found {
+    let (found, error) = match found(&state, &ctx, request, all_nodes).await {
         Ok(found) => (found, None),
         // A query that does not parse is the reader's typo: show it on the page.
         Err(e) if e.code == kura_core::ErrorCode::BadRequest => {
@@ -192,40 +191,16 @@ pub async fn search(State(state): State<AppState>, ctx: Ctx, uri: axum::http::Ur
     ctx.render(&page)
 }
 
-/// This node's index.
-async fn local(
+/// This node's index, or with `all_nodes` every consortium node (this one included): one path,
+/// the local search being the federated one that takes no hop.
+async fn found(
     state: &AppState,
     ctx: &Ctx,
     request: kura_search::SearchRequest,
+    all_nodes: bool,
 ) -> Result<Found, kura_service::ServiceError> {
-    let results = kura_service::search::search(state, &ctx.caller, request).await?;
-    let hits = results
-        .hits
-        .into_iter()
-        .map(|h| HitRow {
-            url: format!("/datasets/{}/{}", h.name, h.version),
-            state: super::state_label(ctx.t, &h.state),
-            title: h.title,
-            name: h.name,
-            snippet: h.snippet,
-            node: None,
-        })
-        .collect();
-    let facets = results
-        .facets
-        .into_iter()
-        .map(|f| (f.name, f.buckets.into_iter().map(|b| (b.value, b.count)).collect()))
-        .collect();
-    Ok(Found { total: results.total, hits, facets, nodes: Vec::new(), partial: false })
-}
-
-/// Every consortium node, this one included.
-async fn federated(
-    state: &AppState,
-    ctx: &Ctx,
-    request: kura_search::SearchRequest,
-) -> Result<Found, kura_service::ServiceError> {
-    let results = state.federation()?.search(&ctx.caller, request, 0).await?;
+    let hops = if all_nodes { 0 } else { kura_federation::MAX_HOPS };
+    let results = state.federation()?.search(&ctx.caller, request, hops).await?;
     let own = state.config.node_id.as_str();
     let hits = results
         .hits
