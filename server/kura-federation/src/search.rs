@@ -106,16 +106,16 @@ impl Federation {
         let (offset, limit) = (request.offset, request.limit.min(kura_service::search::MAX_LIMIT));
         // Each node ranks its own best `offset + limit`; the page is cut from the merged list.
         let wanted = SearchRequest { offset: 0, limit: offset + limit, ..request };
-        let local = self.local_answer(principal, wanted.clone()).await?;
-        let mut answers = vec![local];
-        if hops < MAX_HOPS {
-            let peers = federation::trusted_peers(self.services()).await?;
-            let concurrency = self.services().config.federation_concurrency.max(1);
-            let asked = futures::stream::iter(peers)
-                .map(|peer| self.peer_answer(principal, peer, &wanted, hops + 1))
-                .buffered(concurrency);
-            answers.extend(asked.collect::<Vec<_>>().await);
-        }
+        let peers = if hops < MAX_HOPS { federation::trusted_peers(self.services()).await? } else { Vec::new() };
+        let concurrency = self.services().config.federation_concurrency.max(1);
+        // This node's part runs while the peers are asked.
+        let asked = futures::stream::iter(peers)
+            .map(|peer| self.peer_answer(principal, peer, &wanted, hops + 1))
+            .buffered(concurrency)
+            .collect::<Vec<_>>();
+        let (local, remote) = tokio::join!(self.local_answer(principal, wanted.clone()), asked);
+        let mut answers = vec![local?];
+        answers.extend(remote);
         Ok(merge(answers, offset, limit))
     }
 
