@@ -351,3 +351,35 @@ async fn assert_assertions_are_checked(cluster: &Cluster) {
         assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_grant")), "{what}: {refused}");
     }
 }
+
+/// Peers listed in the configuration file are trusted from the start; administrators alone list
+/// and change them.
+#[tokio::test]
+async fn peers_of_the_configuration_file_are_trusted_at_start() {
+    let app = kura_testkit::spawn_app_with(|config, _| {
+        config.node_id = "home".into();
+        config.peers = vec![kura_core::PeerConfig {
+            id: "partner".into(),
+            base_url: "http://127.0.0.1:9/".into(),
+            jwks_url: None,
+            flight_url: Some("http://127.0.0.1:10".into()),
+            organizations: vec!["Univ P".into()],
+        }];
+    })
+    .await;
+    let peers = app.ok("GET", "/federation/peers", &app.token, Value::Null).await;
+    assert_eq!(peers[0]["id"], "partner");
+    assert_eq!(peers[0]["base_url"], "http://127.0.0.1:9");
+    assert_eq!(peers[0]["jwks_url"], "http://127.0.0.1:9/.well-known/jwks.json");
+    assert_eq!(peers[0]["organizations"], json!(["Univ P"]));
+    let node: Value = app.get("/federation/node").await.json().await.unwrap();
+    assert_eq!(node["node_id"], "home");
+    let user = app.ok("POST", "/users", &app.token, json!({"username": "u"})).await;
+    let path = format!("/users/{}/tokens", user["id"].as_str().unwrap());
+    let token = app.ok("POST", &path, &app.token, json!({"name": "t", "scope": "write"})).await;
+    let token = token["secret"].as_str().unwrap();
+    assert_eq!(app.call("GET", "/federation/peers", token, Value::Null).await.0, 403);
+    let body = json!({"id": "x", "base_url": "http://127.0.0.1:9"});
+    assert_eq!(app.call("POST", "/federation/peers", token, body).await.0, 403);
+    assert_eq!(app.get("/federation/peers").await.status(), 401);
+}
