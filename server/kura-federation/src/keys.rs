@@ -28,9 +28,17 @@ struct Cached {
 }
 
 /// Cache of peers' key sets, by peer id.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct PeerKeys {
     cache: Mutex<HashMap<String, Cached>>,
+    refresh: Duration,
+    min_refetch: Duration,
+}
+
+impl Default for PeerKeys {
+    fn default() -> Self {
+        PeerKeys { cache: Mutex::default(), refresh: REFRESH, min_refetch: MIN_REFETCH }
+    }
 }
 
 impl PeerKeys {
@@ -46,9 +54,9 @@ impl PeerKeys {
     ) -> Result<JwkSet, NodeFailure> {
         let mut cache = self.cache.lock().await;
         if let Some(cached) = cache.get(peer).filter(|c| c.url == url) {
-            let fresh = cached.fetched.elapsed() < REFRESH;
+            let fresh = cached.fetched.elapsed() < self.refresh;
             let holds = cached.keys.find(kid).is_some();
-            if (fresh && holds) || cached.fetched.elapsed() < MIN_REFETCH {
+            if (fresh && holds) || cached.fetched.elapsed() < self.min_refetch {
                 return Ok(cached.keys.clone());
             }
         }
@@ -62,5 +70,77 @@ impl PeerKeys {
     /// Forgets a peer's keys (it was removed or changed).
     pub(crate) async fn forget(&self, peer: &str) {
         self.cache.lock().await.remove(peer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A JWKS server whose keys the test swaps, counting the fetches.
+    async fn jwks_server(keys: Arc<std::sync::Mutex<String>>, fetches: Arc<AtomicUsize>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/.well-known/jwks.json", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = vec![0; 4096];
+                let _ = socket.read(&mut request).await;
+                fetches.fetch_add(1, Ordering::SeqCst);
+                let body = keys.lock().unwrap().clone();
+                let answer =
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    fn cache(refresh: Duration, min_refetch: Duration) -> PeerKeys {
+        PeerKeys { cache: Mutex::default(), refresh, min_refetch }
+    }
+
+    #[tokio::test]
+    async fn keys_are_cached_refetched_for_an_unknown_key_and_refreshed() {
+        const HOUR: Duration = Duration::from_secs(3600);
+        let (first, second) = (kura_auth::KeyStore::generate(), kura_auth::KeyStore::generate());
+        let published = Arc::new(std::sync::Mutex::new(first.jwks().to_string()));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let url = jwks_server(published.clone(), fetches.clone()).await;
+        let (http, timeout) = (reqwest::Client::new(), Duration::from_secs(5));
+        let fetched = || fetches.load(Ordering::SeqCst);
+
+        // Cached; an unknown kid within the minimum interval is answered from the cache.
+        let keys = cache(HOUR, HOUR);
+        let set = keys.for_kid(&http, "b", &url, &first.kid(), timeout).await.unwrap();
+        assert!(set.find(&first.kid()).is_some());
+        keys.for_kid(&http, "b", &url, &first.kid(), timeout).await.unwrap();
+        assert_eq!(fetched(), 1, "cached");
+        *published.lock().unwrap() = second.jwks().to_string();
+        let set = keys.for_kid(&http, "b", &url, &second.kid(), timeout).await.unwrap();
+        assert!(set.find(&second.kid()).is_none() && fetched() == 1, "no fetch within the minimum interval");
+
+        // Past the minimum interval, a key the cache lacks (the peer rotated) is fetched again.
+        let keys = cache(HOUR, Duration::ZERO);
+        *published.lock().unwrap() = first.jwks().to_string();
+        keys.for_kid(&http, "b", &url, &first.kid(), timeout).await.unwrap();
+        *published.lock().unwrap() = second.jwks().to_string();
+        let set = keys.for_kid(&http, "b", &url, &second.kid(), timeout).await.unwrap();
+        assert!(set.find(&second.kid()).is_some() && fetched() == 3);
+        keys.for_kid(&http, "b", &url, &second.kid(), timeout).await.unwrap();
+        assert_eq!(fetched(), 3, "a known key is not fetched again while fresh");
+        keys.forget("b").await;
+        keys.for_kid(&http, "b", &url, &second.kid(), timeout).await.unwrap();
+        assert_eq!(fetched(), 4, "a forgotten peer's keys are fetched again");
+
+        // Past the refresh interval, even known keys are fetched again.
+        let keys = cache(Duration::ZERO, Duration::ZERO);
+        keys.for_kid(&http, "b", &url, &second.kid(), timeout).await.unwrap();
+        keys.for_kid(&http, "b", &url, &second.kid(), timeout).await.unwrap();
+        assert_eq!(fetched(), 6);
     }
 }
