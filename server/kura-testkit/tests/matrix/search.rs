@@ -91,8 +91,9 @@ pub async fn search_rows(world: &World, failures: &mut Vec<String>) {
 }
 
 /// SPARQL: the graphs an actor's queries reach are exactly the published versions it may see
-/// (drafts and withdrawn versions are never in the store), and no answer names anything else. Run before any row
-/// changes the world.
+/// (drafts and withdrawn versions are never in the store), and no answer names anything else; a
+/// SERVICE outside the trusted peers is refused for every actor. Run before any row changes the
+/// world.
 pub async fn sparql_rows(world: &World, failures: &mut Vec<String>) {
     let app = &world.app;
     app.state.rdf.as_ref().expect("the server runs the RDF store").catch_up().await.expect("RDF catch up");
@@ -121,5 +122,16 @@ pub async fn sparql_rows(world: &World, failures: &mut Vec<String>) {
         leaks(actor, "SPARQL", &body, &hidden, failures);
         // The store holds public descriptions only: no masked column names, no data.
         masked_leaks("anyone", false, &body, failures, &format!("{actor}: SPARQL"));
+        // SERVICE: this world trusts no peer, so every endpoint (this node's own too) is refused
+        // for everyone, admins included, with the same 400 naming it.
+        for endpoint in ["http://127.0.0.1:1/sparql".to_owned(), format!("{}/sparql", app.base)] {
+            let text = format!("SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}");
+            let query: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            let (status, body) = get(world, actor, &format!("~/sparql?query={query}")).await;
+            let refusal = format!("SERVICE <{endpoint}> is not a trusted peer's SPARQL endpoint");
+            if status != 400 || !body.contains(&refusal) {
+                failures.push(format!("{actor}: SPARQL SERVICE <{endpoint}> answered {status} {body}, want 400"));
+            }
+        }
     }
 }
