@@ -194,19 +194,22 @@ impl Federation {
 /// Tokens this node's users hold at peers, by (actor, peer, what was asserted).
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
-    tokens: Mutex<HashMap<(String, String, String), (String, Instant)>>,
+    tokens: Mutex<HashMap<TokenKey, (String, Instant)>>,
 }
+
+/// (actor, peer, what was asserted).
+type TokenKey = (String, String, String);
 
 /// A cached token is used until this long before it expires.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
 
 impl TokenCache {
-    async fn get(&self, key: &(String, String, String)) -> Option<String> {
+    async fn get(&self, key: &TokenKey) -> Option<String> {
         let tokens = self.tokens.lock().await;
         tokens.get(key).filter(|(_, until)| Instant::now() + RENEW_BEFORE < *until).map(|(t, _)| t.clone())
     }
 
-    async fn put(&self, key: (String, String, String), token: String, lifetime: Duration) {
+    async fn put(&self, key: TokenKey, token: String, lifetime: Duration) {
         let mut tokens = self.tokens.lock().await;
         let now = Instant::now();
         tokens.retain(|_, (_, until)| *until > now);

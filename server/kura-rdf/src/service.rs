@@ -120,9 +120,7 @@ impl Remote {
         match &self.allowed {
             Allowed::Refused(reason) => Err(SparqlError::ServiceRefused(reason.clone())),
             Allowed::Endpoints { iris, .. } if iris.contains(iri.as_str()) => Ok(()),
-            Allowed::Endpoints { .. } | Allowed::Nowhere => {
-                Err(SparqlError::UntrustedService(iri.as_str().to_owned()))
-            }
+            Allowed::Endpoints { .. } | Allowed::Nowhere => Err(SparqlError::UntrustedService(iri.as_str().to_owned())),
         }
     }
 
@@ -466,10 +464,8 @@ mod tests {
     }
 
     fn titles(titles: &[&str]) -> String {
-        let bindings: Vec<String> = titles
-            .iter()
-            .map(|t| format!(r#"{{"t":{{"type":"literal","value":"{t}","xml:lang":"en"}}}}"#))
-            .collect();
+        let bindings: Vec<String> =
+            titles.iter().map(|t| format!(r#"{{"t":{{"type":"literal","value":"{t}","xml:lang":"en"}}}}"#)).collect();
         format!(r#"{{"head":{{"vars":["t"]}},"results":{{"bindings":[{}]}}}}"#, bindings.join(","))
     }
 
@@ -497,7 +493,8 @@ mod tests {
             assert!(matches!(err, SparqlError::UntrustedService(_)), "{text}: {err}");
             assert!(err.to_string().contains("is not a trusted peer's SPARQL endpoint"), "{err}");
         }
-        let err = ask("SELECT * WHERE { SERVICE ?x { ?s ?p ?o } }", Limits::default(), remote.clone()).await.unwrap_err();
+        let err =
+            ask("SELECT * WHERE { SERVICE ?x { ?s ?p ?o } }", Limits::default(), remote.clone()).await.unwrap_err();
         assert!(matches!(err, SparqlError::ServiceRefused(_)), "{err}");
         // No peer at all, and a caller refused any SERVICE.
         let text = format!("SELECT * WHERE {{ SERVICE <{listed}> {{ ?s ?p ?o }} }}");
@@ -506,7 +503,8 @@ mod tests {
         let err = ask(&text, Limits::default(), Remote::refused("not for partners")).await.unwrap_err();
         assert_eq!(err.to_string(), "SERVICE is refused: not for partners");
         // The handler itself refuses too, should a SERVICE escape the check of the query.
-        let calls = remote.handler(Handle::current(), Instant::now() + Duration::from_secs(5), Duration::from_secs(5), 10);
+        let calls =
+            remote.handler(Handle::current(), Instant::now() + Duration::from_secs(5), Duration::from_secs(5), 10);
         let pattern = GraphPattern::Bgp { patterns: Vec::new() };
         let name = NamedNode::new(&other).unwrap();
         assert!(matches!(calls.handle(&name, &pattern, None), Err(SparqlError::UntrustedService(_))));
@@ -522,9 +520,8 @@ mod tests {
     async fn a_trusted_service_is_asked_with_the_callers_token_within_the_result_limit() {
         let (iri, seen) = peer(Peer::Answer(200, JSON, titles(&["Rain", "Snow"]))).await;
         let remote = Remote::trusted(http(), [iri.clone()], token(Some("tok-1")), 1);
-        let text = format!(
-            "SELECT ?t WHERE {{ SERVICE <{iri}> {{ ?d <http://purl.org/dc/terms/title> ?t }} }} ORDER BY ?t"
-        );
+        let text =
+            format!("SELECT ?t WHERE {{ SERVICE <{iri}> {{ ?d <http://purl.org/dc/terms/title> ?t }} }} ORDER BY ?t");
         let answer = ask(&text, limits(5_000, 10), remote.clone()).await.unwrap();
         assert!(answer.contains(r#""value":"Rain""#) && answer.contains(r#""value":"Snow""#), "{answer}");
         let request = seen.lock().unwrap()[0].clone();
@@ -596,11 +593,8 @@ mod tests {
             parse_solutions("http://b/sparql", Some("application/sparql-results+xml"), xml.as_bytes(), 10).unwrap();
         assert_eq!(solutions[0].get("s").unwrap().to_string(), "<https://b.test/x>");
 
-        let refused = [
-            (Some(JSON), r#"{"head":{},"boolean":true}"#),
-            (Some(JSON), "{not json"),
-            (Some("text/csv"), "s\nx\n"),
-        ];
+        let refused =
+            [(Some(JSON), r#"{"head":{},"boolean":true}"#), (Some(JSON), "{not json"), (Some("text/csv"), "s\nx\n")];
         for (media, body) in refused {
             let err = parse_solutions("http://b/sparql", media, body.as_bytes(), 10).unwrap_err();
             assert!(matches!(err, SparqlError::ServiceFailed { .. }), "{body}: {err}");

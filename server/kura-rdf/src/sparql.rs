@@ -265,10 +265,8 @@ fn evaluate(
 ) -> Result<Vec<u8>, SparqlError> {
     let ParsedQuery { query, default_graphs, named_graphs } = query;
     let bound = store.visible(subject, |scope| {
-        let mut prepared = SparqlEvaluator::new()
-            .with_cancellation_token(cancel)
-            .with_default_service_handler(calls)
-            .for_query(query);
+        let mut prepared =
+            SparqlEvaluator::new().with_cancellation_token(cancel).with_default_service_handler(calls).for_query(query);
         // Graphs asked for by name are kept only when visible; with no list, everything in the
         // scope's store is visible.
         let keep = |asked: Vec<NamedNode>| -> Vec<NamedNode> {

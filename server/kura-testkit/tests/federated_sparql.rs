@@ -137,7 +137,8 @@ async fn service_reaches_trusted_peers_only_carrying_the_callers_identity() {
     let (status, body) = sparql(b, Some(&alice_at_b), &[], &titles_at(&endpoint(c))).await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("a partner node's user is not passed on"), "{body}");
-    let (status, body) = sparql(b, Some(&alice_at_b), &[], &format!("{DCT} SELECT ?t WHERE {{ ?d dct:title ?t }}")).await;
+    let (status, body) =
+        sparql(b, Some(&alice_at_b), &[], &format!("{DCT} SELECT ?t WHERE {{ ?d dct:title ?t }}")).await;
     assert_eq!(status, 200, "without SERVICE they query b as usual: {body}");
     // Nor does a query that already crossed a node go further.
     let hop = [(kura_federation::HOPS_HEADER, "1")];
