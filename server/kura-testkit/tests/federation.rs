@@ -20,6 +20,15 @@ async fn federated_search(cluster: &Cluster, token: Option<&str>, query: &str) -
     response.json().await.unwrap()
 }
 
+/// The portal's search page on `a` over every consortium node, as the user behind `token`.
+async fn portal_search(cluster: &Cluster, token: &str) -> String {
+    let a = &cluster.a.app;
+    let url = format!("{}/search?q=perovskite&scope=all", a.base);
+    let response = a.client.get(url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
 fn names(results: &Value) -> Vec<(String, String)> {
     let hits = results["hits"].as_array().unwrap();
     let mut names: Vec<(String, String)> =
@@ -104,6 +113,14 @@ async fn three_nodes_federate_under_each_owners_rules() {
         }
     }
 
+    // The portal's search page offers every consortium node and shows which answered.
+    let page = portal_search(&cluster, &alice).await;
+    for node in ["a", "b", "c"] {
+        assert!(page.contains(&format!(r#"data-node="{node}" data-status="ok""#)), "{page}");
+    }
+    assert!(page.contains(&format!(r#"href="{}/datasets/b-open""#, cluster.b.app.base)), "b's hits link to b");
+    assert!(page.contains(">5 results"), "{page}");
+
     // Identity travels: b decides with its own rules.
     let alice_at_b = token_at_b(&cluster, &alice).await.unwrap().expect("a token of b");
     let bob_at_b = token_at_b(&cluster, &bob).await.unwrap().expect("a token of b");
@@ -169,10 +186,43 @@ async fn three_nodes_federate_under_each_owners_rules() {
     assert!(report("d")["latency_ms"].as_u64().unwrap() >= 3_000);
     assert!(report("c")["message"].as_str().is_some_and(|m| m.contains("unreachable")), "{results}");
     assert_eq!(names(&results).len(), 4, "a's and b's hits: {results}");
+    let page = portal_search(&cluster, &alice).await;
+    assert!(page.contains(r#"data-node="c" data-status="down""#) && page.contains("incomplete"), "{page}");
     held.abort();
     assert_eq!(a.call("PUT", "/federation/peers/d", &a.token, Value::Null).await.0, 405);
     let removed = a.client.delete(a.url("/federation/peers/d")).bearer_auth(&a.token).send().await.unwrap();
     assert_eq!(removed.status(), 204);
+
+    // Peers that answer garbage, or more than the size limit (announced or not), are cut and
+    // reported; the node keeps serving.
+    let oversized = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[{}",
+        "1,".repeat(5 << 20)
+    );
+    let hostile = [
+        (
+            "garbage",
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"hits\":[".to_owned(),
+            "does not parse",
+        ),
+        ("announced", "HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n".to_owned(), "larger than"),
+        ("streamed", oversized, "larger than"),
+    ];
+    let mut servers = Vec::new();
+    for (id, answer, _) in &hostile {
+        let (url, server) = answering(answer.clone()).await;
+        servers.push(server);
+        a.ok("POST", "/federation/peers", &a.token, json!({"id": id, "base_url": url, "organizations": []})).await;
+    }
+    let results = federated_search(&cluster, None, "perovskite").await;
+    for (id, _, message) in &hostile {
+        let report = results["nodes"].as_array().unwrap().iter().find(|n| n["node"] == *id).unwrap();
+        assert_eq!(report["status"], "error", "{report}");
+        assert!(report["message"].as_str().unwrap().contains(message), "{report}");
+        a.client.delete(a.url(&format!("/federation/peers/{id}"))).bearer_auth(&a.token).send().await.unwrap();
+    }
+    servers.iter().for_each(|s| s.abort());
+    a.assert_healthy().await;
 
     // b stops trusting a: the token a's user holds is refused at once, and so is a new exchange.
     let (status, _) = b.call("GET", "/federation/peers", &b.token, Value::Null).await;
@@ -189,6 +239,25 @@ async fn three_nodes_federate_under_each_owners_rules() {
     assert_eq!(results["partial"], true);
     cluster.a.app.assert_healthy().await;
     cluster.b.app.assert_healthy().await;
+}
+
+/// A peer that answers every request with `answer` (raw HTTP), whatever it was asked.
+async fn answering(answer: String) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut request = vec![0; 8192];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, server)
 }
 
 async fn alice_user_id(cluster: &Cluster) -> String {

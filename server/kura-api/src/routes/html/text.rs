@@ -54,6 +54,16 @@ texts! {
     sort_relevance: "Relevance", "関連度";
     sort_date: "Newest first", "新しい順";
     fuzzy: "Forgive typos", "表記ゆれを許容";
+    search_scope: "Search in", "検索範囲";
+    scope_local: "this node", "このノード";
+    scope_all: "all consortium nodes", "コンソーシアムの全ノード";
+    nodes_asked: "Nodes asked", "問い合わせたノード";
+    node_ok: "answered", "応答あり";
+    node_timeout: "no answer in time", "時間内に応答なし";
+    node_error: "failed", "エラー";
+    node_refused: "refused", "拒否";
+    partial_results: "Some nodes did not answer: these results are incomplete.", "応答しなかったノードがあります。結果は一部のみです。";
+    at_node: "at node", "ノード:";
     facets: "Refine", "絞り込み";
     active_filters: "Active filters", "適用中の絞り込み";
     remove_filter: "remove", "解除";
@@ -333,6 +343,16 @@ impl Text {
             "failed" => self.job_failed,
             "cancelled" => self.job_cancelled,
             _ => "",
+        }
+    }
+
+    /// The label of a node's status in a federated search.
+    pub fn node_status(&self, status: &str) -> &'static str {
+        match status {
+            "ok" => self.node_ok,
+            "timeout" => self.node_timeout,
+            "refused" => self.node_refused,
+            _ => self.node_error,
         }
     }
 
