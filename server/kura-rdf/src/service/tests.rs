@@ -235,3 +235,19 @@ fn results_parse_from_json_and_xml_up_to_the_limit() {
         assert!(matches!(err, SparqlError::ServiceFailed { .. }), "{body}: {err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_makes_a_bounded_number_of_calls() {
+    let (iri, seen) = peer(Peer::Answer(200, JSON, titles(&["Rain"]))).await;
+    let remote = Remote::trusted(http(), [iri.clone()], token(None), 1);
+    // LATERAL evaluates its right side once per solution of its left side.
+    let values: Vec<String> = (0..MAX_CALLS + 8).map(|n| n.to_string()).collect();
+    let text = format!(
+        "SELECT * WHERE {{ VALUES ?x {{ {} }} LATERAL {{ SERVICE <{iri}> {{ ?d ?p ?t }} }} }}",
+        values.join(" ")
+    );
+    let err = ask(&text, limits(20_000, 1_000), remote).await.unwrap_err();
+    assert!(matches!(err, SparqlError::ServiceRefused(_)), "{err}");
+    assert!(err.to_string().contains(&format!("at most {MAX_CALLS} SERVICE calls")), "{err}");
+    assert_eq!(seen.lock().unwrap().len(), MAX_CALLS);
+}
