@@ -15,6 +15,7 @@ mod client;
 pub mod exchange;
 mod keys;
 pub mod search;
+pub mod sparql;
 pub mod visa;
 
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 //! negotiation, the DCAT catalog, OAI-PMH, RO-Crate, and the SPARQL store.
 
 pub mod describe;
+pub mod service;
 pub mod signposting;
 pub mod sparql;
 pub mod store;

@@ -1,8 +1,9 @@
 //! SPARQL 1.1 queries over exactly the graphs a caller may see, with a time limit and a result
 //! limit. The default graph is the union of the visible graphs; `FROM`, `FROM NAMED` and the
 //! protocol's `default-graph-uri` / `named-graph-uri` can only narrow that set: a graph the
-//! caller may not see is as empty as one that does not exist. There is no `SERVICE` (oxigraph
-//! is built without its HTTP client) and no update.
+//! caller may not see is as empty as one that does not exist. `SERVICE` reaches the SPARQL
+//! endpoints of trusted peers only (see [`crate::service`]), within the same limits. There is no
+//! update.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use oxigraph::model::{GraphName, NamedNode};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults, SparqlEvaluator};
 
+use crate::service::{Calls, Remote};
 use crate::store::{RdfStore, named};
 
 /// What a query answers with, which decides the result formats on offer.
@@ -134,6 +136,16 @@ pub enum SparqlError {
     TooManyResults(usize),
     #[error("query evaluation failed: {0}")]
     Evaluation(String),
+    #[error("SERVICE <{0}> is not a trusted peer's SPARQL endpoint")]
+    UntrustedService(String),
+    #[error("SERVICE is refused: {0}")]
+    ServiceRefused(String),
+    #[error("SERVICE <{0}> gave no answer within the query's time limit")]
+    ServiceTimeout(String),
+    #[error("SERVICE <{iri}> has more than {max} results; add LIMIT inside the SERVICE or narrow it")]
+    ServiceTooManyResults { iri: String, max: usize },
+    #[error("SERVICE <{iri}> failed: {reason}")]
+    ServiceFailed { iri: String, reason: String },
 }
 
 impl kura_core::HasErrorCode for SparqlError {
@@ -142,8 +154,13 @@ impl kura_core::HasErrorCode for SparqlError {
             SparqlError::Syntax(_)
             | SparqlError::BadGraph(_)
             | SparqlError::TooManyResults(_)
-            | SparqlError::Evaluation(_) => kura_core::ErrorCode::BadRequest,
-            SparqlError::Timeout(_) => kura_core::ErrorCode::Unavailable,
+            | SparqlError::Evaluation(_)
+            | SparqlError::UntrustedService(_)
+            | SparqlError::ServiceRefused(_)
+            | SparqlError::ServiceTooManyResults { .. } => kura_core::ErrorCode::BadRequest,
+            SparqlError::Timeout(_) | SparqlError::ServiceTimeout(_) | SparqlError::ServiceFailed { .. } => {
+                kura_core::ErrorCode::Unavailable
+            }
         }
     }
 }
@@ -151,7 +168,7 @@ impl kura_core::HasErrorCode for SparqlError {
 /// A parsed query with the graphs it asks for (by `FROM`/`FROM NAMED` or the protocol).
 #[derive(Debug, Clone)]
 pub struct ParsedQuery {
-    query: spargebra::Query,
+    pub(crate) query: spargebra::Query,
     default_graphs: Option<Vec<NamedNode>>,
     named_graphs: Option<Vec<NamedNode>>,
 }
@@ -203,15 +220,19 @@ impl ParsedQuery {
 /// `format`, within `limits`, on a blocking thread. At the deadline the caller gets its answer
 /// at once and the evaluation is cancelled; oxigraph notices the cancellation when it next reads
 /// the store, which a large cross product may not do for a while, so evaluations hold one of the
-/// store's few permits until they really end: runaway queries cannot pile up.
+/// store's few permits until they really end: runaway queries cannot pile up. A query calling a
+/// SERVICE that `remote` does not allow is refused before anything is evaluated.
 pub async fn run(
     store: Arc<RdfStore>,
     subject: Subject,
     query: ParsedQuery,
     format: ResultFormat,
     limits: Limits,
+    remote: Remote,
 ) -> Result<Vec<u8>, SparqlError> {
+    remote.admit(&query)?;
     let deadline = tokio::time::Instant::now() + limits.timeout;
+    let calls = remote.handler(tokio::runtime::Handle::current(), deadline, limits.timeout, limits.max_results);
     let permit = tokio::time::timeout_at(deadline, store.evaluations().acquire_owned())
         .await
         .map_err(|_| SparqlError::Timeout(limits.timeout))?
@@ -221,7 +242,7 @@ pub async fn run(
     let max = limits.max_results;
     let work = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        evaluate(&store, &subject, query, format, max, token)
+        evaluate(&store, &subject, query, format, max, token, calls)
     });
     match tokio::time::timeout_at(deadline, work).await {
         Ok(joined) => joined.map_err(|e| SparqlError::Evaluation(format!("query task failed: {e}")))?,
@@ -233,17 +254,19 @@ pub async fn run(
 }
 
 /// The synchronous core of [`run`].
-pub fn evaluate(
+fn evaluate(
     store: &RdfStore,
     subject: &Subject,
     query: ParsedQuery,
     format: ResultFormat,
     max_results: usize,
     cancel: CancellationToken,
+    calls: Calls,
 ) -> Result<Vec<u8>, SparqlError> {
     let ParsedQuery { query, default_graphs, named_graphs } = query;
     let bound = store.visible(subject, |scope| {
-        let mut prepared = SparqlEvaluator::new().with_cancellation_token(cancel).for_query(query);
+        let mut prepared =
+            SparqlEvaluator::new().with_cancellation_token(cancel).with_default_service_handler(calls).for_query(query);
         // Graphs asked for by name are kept only when visible; with no list, everything in the
         // scope's store is visible.
         let keep = |asked: Vec<NamedNode>| -> Vec<NamedNode> {
@@ -316,8 +339,15 @@ fn results_format(format: ResultFormat) -> Result<QueryResultsFormat, SparqlErro
     })
 }
 
+/// A SERVICE call's own error comes back as itself.
 fn evaluation(e: QueryEvaluationError) -> SparqlError {
-    SparqlError::Evaluation(e.to_string())
+    match e {
+        QueryEvaluationError::Service(inner) => match inner.downcast::<SparqlError>() {
+            Ok(own) => *own,
+            Err(other) => SparqlError::Evaluation(other.to_string()),
+        },
+        e => SparqlError::Evaluation(e.to_string()),
+    }
 }
 
 fn io(e: std::io::Error) -> SparqlError {

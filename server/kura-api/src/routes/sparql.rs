@@ -1,6 +1,7 @@
 //! `/sparql`: the SPARQL 1.1 Protocol's query operation (GET, POST with a form, POST with
 //! `application/sparql-query`) over the RDF projection, evaluated by `kura_rdf::sparql` over
-//! exactly the graphs the caller may see. Without a query, the endpoint describes itself.
+//! exactly the graphs the caller may see, with `SERVICE` to trusted peers (`kura_federation`).
+//! Without a query, the endpoint describes itself.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -117,7 +118,12 @@ async fn answer(state: &AppState, caller: Caller, params: Params, headers: &Head
         None => ResultFormat::negotiate(form, accept),
     }
     .ok_or_else(|| not_acceptable(form))?;
-    let body = kura_service::sparql::query(state, &caller, query, format).await?;
+    let hops = headers
+        .get(kura_federation::HOPS_HEADER)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.parse::<u32>().ok())
+        .unwrap_or(0);
+    let body = state.federation()?.sparql(&caller, query, format, hops).await?;
     Ok(([(header::CONTENT_TYPE, format.media_type()), (header::VARY, "accept")], body).into_response())
 }
 

@@ -1,7 +1,7 @@
 //! Search (REST and the portal's search and home pages) and SPARQL: what each actor finds is
 //! exactly what it may see. Run before any row changes the world.
 
-use kura_testkit::world::{ACTORS, LEVELS, MASKED_COLUMN, World};
+use kura_testkit::world::{ACTORS, LEVELS, MASKED_COLUMN, PARTNERS, World};
 use serde_json::Value;
 
 use crate::probe::ask;
@@ -107,7 +107,8 @@ async fn federated_row(world: &World, actor: &str, visible: usize, failures: &mu
 }
 
 /// SPARQL: the graphs an actor's queries reach are exactly the published versions it may see
-/// (drafts and withdrawn versions are never in the store), and no answer names anything else. Run before any row
+/// (drafts and withdrawn versions are never in the store), and no answer names anything else; a
+/// SERVICE outside the trusted peers' endpoints is refused for every actor. Run before any row
 /// changes the world.
 pub async fn sparql_rows(world: &World, failures: &mut Vec<String>) {
     let app = &world.app;
@@ -137,5 +138,20 @@ pub async fn sparql_rows(world: &World, failures: &mut Vec<String>) {
         leaks(actor, "SPARQL", &body, &hidden, failures);
         // The store holds public descriptions only: no masked column names, no data.
         masked_leaks("anyone", false, &body, failures, &format!("{actor}: SPARQL"));
+        // SERVICE to anything but a trusted peer's endpoint (here `p`'s, `{base}/sparql`) is
+        // refused for everyone, admins included, with the same 400 naming it; a partner's users
+        // get no SERVICE at all.
+        for endpoint in ["http://127.0.0.1:1/sparql".to_owned(), format!("{}/sparql/", app.base)] {
+            let text = format!("SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}");
+            let query: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+            let (status, body) = get(world, actor, &format!("~/sparql?query={query}")).await;
+            let refusal = match PARTNERS.contains(&actor) {
+                true => "SERVICE is refused: a partner node's user is not passed on to other nodes".to_owned(),
+                false => format!("SERVICE <{endpoint}> is not a trusted peer's SPARQL endpoint"),
+            };
+            if status != 400 || !body.contains(&refusal) {
+                failures.push(format!("{actor}: SPARQL SERVICE <{endpoint}> answered {status} {body}, want 400"));
+            }
+        }
     }
 }
