@@ -94,9 +94,11 @@ async fn queue(
 /// Files on this machine to read into a dataset's draft.
 #[derive(Debug, Clone, Default)]
 pub struct LocalIngest {
-    /// The dataset's name; created (with `title`, owned by no group) when the principal sees none.
+    /// The dataset's name; created (with `title`, owned by `group`) when the principal sees none.
     pub dataset: String,
     pub title: String,
+    /// The owner group of a dataset created here (none: owned by no group).
+    pub group: Option<uuid::Uuid>,
     /// Each file and its path in the dataset. A path already in the draft is read again (its
     /// tables replaced), not added twice.
     pub files: Vec<LocalFile>,
@@ -129,11 +131,12 @@ pub async fn queue_local(
     principal: &Principal,
     request: LocalIngest,
 ) -> Result<LocalJob, ServiceError> {
-    let LocalIngest { dataset: name, title, files, read } = request;
+    let LocalIngest { dataset: name, title, group, files, read } = request;
     let handle = match svc.catalog.dataset_by_name(&name, &Visibility::of(principal)).await {
         Ok(dataset) => dataset.id.to_string(),
         Err(CatalogError::NotFound(_)) => {
-            let new = kura_catalog::datasets::NewDataset { name: name.clone(), title, ..Default::default() };
+            let new =
+                kura_catalog::datasets::NewDataset { name: name.clone(), title, group_id: group, ..Default::default() };
             crate::datasets::create(svc, principal, new).await?.dataset.id.to_string()
         }
         Err(e) => return Err(e.into()),

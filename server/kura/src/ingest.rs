@@ -25,6 +25,9 @@ pub struct IngestArgs {
     /// Title for a new dataset.
     #[arg(long)]
     pub title: Option<String>,
+    /// Owner group (its id) of a new dataset (none: owned by no group).
+    #[arg(long)]
+    pub group: Option<uuid::Uuid>,
     /// Publish the draft when every file succeeded.
     #[arg(long)]
     pub publish: bool,
@@ -121,6 +124,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let request = LocalIngest {
         dataset: args.dataset.clone(),
         title: args.title.clone().unwrap_or_default(),
+        group: args.group,
         files,
         read: args.read.options()?,
     };
