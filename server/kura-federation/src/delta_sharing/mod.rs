@@ -7,9 +7,10 @@
 //! Every answer is decided by `kura_service` (the tables listing Flight uses, the audit of
 //! table reads); the HTTP routes in `kura-api` parse, call one method here, and render.
 
-mod download;
+pub mod download;
 mod files;
 pub mod listing;
+pub mod profile;
 pub mod protocol;
 mod query;
 pub mod range;
@@ -25,6 +26,7 @@ use kura_service::{ServiceError, Services};
 
 pub use download::Download;
 pub use listing::PageArgs;
+pub use profile::Profile;
 pub use protocol::{Listing, QueryRequest, Schema, Share, ShareAnswer, Table, TableAnswer};
 
 /// Where the protocol is served, below the site root.
@@ -63,6 +65,11 @@ impl DeltaSharing {
             key: Arc::new(key),
             rewrites: Arc::new(files::Rewrites::new(REWRITE_BUDGET)),
         })
+    }
+
+    /// A sharing profile for the signed-in caller (see [`profile`]).
+    pub async fn profile(&self, principal: &Principal, days: Option<i64>) -> Result<Profile, ServiceError> {
+        profile::create(&self.services, principal, days).await
     }
 
     /// The shares holding a table the caller may read.

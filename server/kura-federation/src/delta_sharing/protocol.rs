@@ -92,3 +92,42 @@ impl TableAnswer {
 pub fn protocol_line() -> Value {
     serde_json::json!({"protocol": {"minReaderVersion": 1}})
 }
+
+/// The protocol's `errorCode` for a failure of kind `code`.
+pub fn error_code(code: kura_core::ErrorCode) -> &'static str {
+    use kura_core::ErrorCode::*;
+    match code {
+        BadRequest | Unprocessable | NotAcceptable => "INVALID_PARAMETER_VALUE",
+        Unauthenticated => "UNAUTHENTICATED",
+        Forbidden => "PERMISSION_DENIED",
+        NotFound | Gone => "RESOURCE_DOES_NOT_EXIST",
+        Unavailable => "TEMPORARILY_UNAVAILABLE",
+        _ => "INTERNAL_ERROR",
+    }
+}
+
+/// Whether a client's `delta-sharing-capabilities` header accepts Parquet answers (any that
+/// names no response format does: Parquet is the protocol's default).
+pub fn accepts_parquet(capabilities: Option<&str>) -> bool {
+    let Some(header) = capabilities else { return true };
+    let formats = header
+        .split(';')
+        .filter_map(|part| part.trim().strip_prefix("responseformat="))
+        .flat_map(|formats| formats.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    formats.is_empty() || formats.iter().any(|f| f.eq_ignore_ascii_case("parquet"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parquet_is_accepted_unless_a_client_asks_for_delta_only() {
+        assert!(accepts_parquet(None));
+        assert!(accepts_parquet(Some("responseformat=delta,parquet;readerfeatures=deletionvectors")));
+        assert!(accepts_parquet(Some("readerfeatures=deletionvectors")));
+        assert!(!accepts_parquet(Some("responseformat=delta;readerfeatures=deletionvectors,columnmapping")));
+    }
+}
