@@ -144,7 +144,7 @@ async fn query(
         serde_json::from_slice(&body).map_err(|e| ServiceError::invalid(format!("invalid query body: {e}")))?
     };
     let at = TableName { share: &share, schema: &schema, table: &table };
-    Ok(ndjson(state.delta_sharing.query(&caller, at, &request).await?))
+    Ok(ndjson(state.delta_sharing.query(&caller, at, &request, &state.config.base_url()).await?))
 }
 
 /// Kura answers in Parquet format only; a client that accepts only another is told so.
@@ -222,6 +222,6 @@ pub async fn profile(
     } else {
         serde_json::from_slice(&body).map_err(|e| crate::ApiError::bad_request(format!("invalid body: {e}")))?
     };
-    let profile = state.delta_sharing.profile(&caller, request.expires_in_days).await?;
+    let profile = state.delta_sharing.profile(&caller, request.expires_in_days, &state.config.base_url()).await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(profile)).into_response())
 }

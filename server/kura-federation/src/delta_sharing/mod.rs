@@ -43,7 +43,8 @@ pub struct TableName<'a> {
     pub table: &'a str,
 }
 
-/// The Delta Sharing server of one node: its services, the credential resolver (a download
+/// The Delta Sharing server of one node: its services (catalog and store; links take the public
+/// base URL from the caller, which the server settles after opening them), the credential resolver (a download
 /// acts again as the caller its URL names), the key that signs file URLs, and recent rewrites.
 #[derive(Clone, Debug)]
 pub struct DeltaSharing {
@@ -67,9 +68,9 @@ impl DeltaSharing {
         })
     }
 
-    /// A sharing profile for the signed-in caller (see [`profile`]).
-    pub async fn profile(&self, principal: &Principal, days: Option<i64>) -> Result<Profile, ServiceError> {
-        profile::create(&self.services, principal, days).await
+    /// A sharing profile for the signed-in caller, for the server at `base` (see [`profile`]).
+    pub async fn profile(&self, principal: &Principal, days: Option<i64>, base: &str) -> Result<Profile, ServiceError> {
+        profile::create(&self.services, principal, days, base).await
     }
 
     /// The shares holding a table the caller may read.

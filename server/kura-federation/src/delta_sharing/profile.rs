@@ -26,8 +26,14 @@ pub struct Profile {
     pub expiration_time: String,
 }
 
-/// A new profile for the caller, whose token expires in `days` (default 30, at most 365).
-pub async fn create(svc: &Services, principal: &Principal, days: Option<i64>) -> Result<Profile, ServiceError> {
+/// A new profile for the caller, whose token expires in `days` (default 30, at most 365), for
+/// the server at `base` (the node's public base URL).
+pub async fn create(
+    svc: &Services,
+    principal: &Principal,
+    days: Option<i64>,
+    base: &str,
+) -> Result<Profile, ServiceError> {
     let days = days.unwrap_or(DEFAULT_DAYS);
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(ServiceError::invalid(format!("expires_in_days must be between 1 and {MAX_DAYS}, not {days}")));
@@ -38,7 +44,7 @@ pub async fn create(svc: &Services, principal: &Principal, days: Option<i64>) ->
     let (_, secret) = directory::create_user_token(svc, principal, user, &name, "read", Some(expires)).await?;
     Ok(Profile {
         share_credentials_version: 1,
-        endpoint: format!("{}{PREFIX}", svc.config.base_url()),
+        endpoint: format!("{base}{PREFIX}"),
         bearer_token: secret,
         expiration_time: expires.to_rfc3339_opts(SecondsFormat::Secs, true),
     })

@@ -49,13 +49,14 @@ impl DeltaSharing {
         Ok(TableAnswer { version, lines: vec![protocol_line(), metadata_line(&readable, &served)] })
     }
 
-    /// The table's lines and a `file` line with a URL for this caller, valid for the node's
-    /// `delta_sharing_url_seconds`.
+    /// The table's lines and a `file` line with a URL for this caller below `base` (the node's
+    /// public base URL), valid for the node's `delta_sharing_url_seconds`.
     pub async fn query(
         &self,
         principal: &Principal,
         at: TableName<'_>,
         request: &QueryRequest,
+        base: &str,
     ) -> Result<TableAnswer, ServiceError> {
         if request.timestamp.is_some() || request.starting_version.is_some() || request.ending_version.is_some() {
             return Err(ServiceError::invalid("Kura shares table snapshots by version: timestamp, startingVersion and endingVersion are not supported"));
@@ -84,7 +85,7 @@ impl DeltaSharing {
             object: readable.sha256.clone(),
             expires_ms,
         };
-        let url = format!("{}{PREFIX}/files/{}", self.services.config.base_url(), self.key.sign(&claims));
+        let url = format!("{base}{PREFIX}/files/{}", self.key.sign(&claims));
         let stats = json!({"numRecords": readable.table.row_count}).to_string();
         let file = json!({"file": {
             "url": url,
