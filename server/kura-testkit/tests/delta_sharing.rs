@@ -37,9 +37,14 @@ async fn query(world: &World, token: Option<&str>, share: &str, level: &str, bod
     }
     let response = request.send().await.expect("query");
     let status = response.status().as_u16();
-    let version = response.headers().get("delta-table-version").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let version =
+        response.headers().get("delta-table-version").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
     let text = response.text().await.unwrap();
-    let lines = if status == 200 { text.lines().map(|l| serde_json::from_str(l).expect("NDJSON")).collect() } else { vec![json!(text)] };
+    let lines = if status == 200 {
+        text.lines().map(|l| serde_json::from_str(l).expect("NDJSON")).collect()
+    } else {
+        vec![json!(text)]
+    };
     (status, version, lines)
 }
 
@@ -114,14 +119,16 @@ async fn delta_sharing_serves_what_each_actor_may_read_and_nothing_else() {
         assert_eq!(meta["partitionColumns"], json!([]));
         let schema: Value = serde_json::from_str(meta["schemaString"].as_str().unwrap()).unwrap();
         assert_eq!(schema["type"], "struct");
-        let fields: Vec<&str> = schema["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+        let fields: Vec<&str> =
+            schema["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
         assert_eq!(fields.contains(&MASKED_COLUMN), masked, "{actor}: {fields:?}");
         assert_eq!(schema["fields"][0]["type"], "double", "{schema}");
     }
 
     // Queries: a file line with a signed URL; the Parquet served lacks what the caller may not see.
     for (actor, masked) in [("outsider", false), ("owner_member", true), ("read_only_steward", true)] {
-        let (status, version, lines) = query(&world, world.token(actor), "Lab%20A", "open", json!({"limitHint": 1})).await;
+        let (status, version, lines) =
+            query(&world, world.token(actor), "Lab%20A", "open", json!({"limitHint": 1})).await;
         assert_eq!(status, 200, "{actor}: {lines:?}");
         assert_eq!(version, "1");
         assert_eq!(lines.len(), 3);
@@ -156,7 +163,8 @@ async fn delta_sharing_serves_what_each_actor_may_read_and_nothing_else() {
     assert_eq!(status, 404, "{lines:?}");
     let (status, _, _) = query(&world, None, "Lab%20A", "open", json!({})).await;
     assert_eq!(status, 200, "open data is open to anonymous sharing clients too");
-    let (status, _, _) = query(&world, world.token("outsider"), "Lab%20A", "open", json!({"timestamp": "2026-01-01T00:00:00Z"})).await;
+    let (status, _, _) =
+        query(&world, world.token("outsider"), "Lab%20A", "open", json!({"timestamp": "2026-01-01T00:00:00Z"})).await;
     assert_eq!(status, 400);
 
     // Altered and expired URLs are refused, saying which; a fresh query gives a new one.
@@ -197,12 +205,14 @@ async fn delta_sharing_serves_what_each_actor_may_read_and_nothing_else() {
     assert_ne!(again[2]["file"]["url"], json!(url), "a fresh query gives a new URL");
     // A URL is decided again at download: one naming a table its caller may not read is refused.
     let closed = &world.datasets["closed"];
-    let foreign = FileClaims { dataset: closed.id.parse().unwrap(), ..claims(chrono::Utc::now().timestamp_millis() + 60_000) };
+    let foreign =
+        FileClaims { dataset: closed.id.parse().unwrap(), ..claims(chrono::Utc::now().timestamp_millis() + 60_000) };
     let response = app.client.get(format!("{base}{}", key.sign(&foreign))).send().await.unwrap();
     assert_eq!(response.status(), 404);
 
     // Profiles: a read token of the caller, which queries and mints nothing wider.
-    let (status, profile) = app.call("POST", "/me/delta-sharing-profile", &world.tokens["outsider"], json!({"expires_in_days": 7})).await;
+    let (status, profile) =
+        app.call("POST", "/me/delta-sharing-profile", &world.tokens["outsider"], json!({"expires_in_days": 7})).await;
     assert_eq!(status, 200, "{profile}");
     assert_eq!(profile["shareCredentialsVersion"], 1);
     assert_eq!(profile["endpoint"], format!("{}/delta-sharing", app.base));
@@ -215,7 +225,8 @@ async fn delta_sharing_serves_what_each_actor_may_read_and_nothing_else() {
     assert_eq!(status, 403, "a profile's token is read-only");
     let (status, _) = app.call("POST", "/me/delta-sharing-profile", token, json!({})).await;
     assert_eq!(status, 403, "a read token mints no token");
-    let (status, _) = app.call("POST", "/me/delta-sharing-profile", &world.tokens["outsider"], json!({"expires_in_days": 400})).await;
+    let (status, _) =
+        app.call("POST", "/me/delta-sharing-profile", &world.tokens["outsider"], json!({"expires_in_days": 400})).await;
     assert_eq!(status, 400);
     let tokens = app.ok("GET", "/me/tokens", &world.tokens["outsider"], Value::Null).await;
     assert!(tokens.as_array().unwrap().iter().any(|t| t["scope"] == "read"), "{tokens}");

@@ -4,13 +4,13 @@
 //! table answers with the `delta-table-version` header, Parquet files (ranges honoured), and
 //! errors as the protocol's `{"errorCode", "message"}`.
 
+use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Json;
 use kura_core::ErrorCode;
 use kura_federation::delta_sharing::download::Body as FileBody;
 use kura_federation::delta_sharing::protocol::{CAPABILITIES, accepts_parquet, error_code};
@@ -62,7 +62,11 @@ impl IntoResponse for Refusal {
 
 type Answer<T> = Result<T, Refusal>;
 
-async fn shares(State(state): State<AppState>, caller: Caller, Query(page): Query<PageArgs>) -> Answer<Json<Listing<Share>>> {
+async fn shares(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<PageArgs>,
+) -> Answer<Json<Listing<Share>>> {
     Ok(Json(state.delta_sharing.shares(&caller, &page).await?))
 }
 
@@ -181,7 +185,10 @@ async fn file(
         .header(header::CONTENT_TYPE, "application/vnd.apache.parquet")
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, "private, no-store")
-        .header(header::CONTENT_DISPOSITION, format!("attachment; filename*=UTF-8''{}", kura_metadata::percent::segment(&download.name)));
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename*=UTF-8''{}", kura_metadata::percent::segment(&download.name)),
+        );
     response = match download.wanted {
         Wanted::Whole => response.status(StatusCode::OK).header(header::CONTENT_LENGTH, size),
         Wanted::Part { start, end } => response
@@ -212,11 +219,7 @@ pub struct ProfileRequest {
     responses((status = 200, body = Profile, description = "a Delta Sharing profile file holding a new read-only API token of the caller"),
         (status = 401), (status = 403, description = "read-only credentials mint no tokens")),
     security(("token" = [])))]
-pub async fn profile(
-    State(state): State<AppState>,
-    caller: Caller,
-    body: Bytes,
-) -> Result<Response, crate::ApiError> {
+pub async fn profile(State(state): State<AppState>, caller: Caller, body: Bytes) -> Result<Response, crate::ApiError> {
     let request: ProfileRequest = if body.iter().all(u8::is_ascii_whitespace) {
         ProfileRequest::default()
     } else {

@@ -3,11 +3,11 @@
 //! read of data audited (`Surface::DeltaSharing`).
 
 use bytes::Bytes;
+use futures::StreamExt;
 use kura_core::{ErrorCode, Principal};
 use kura_service::files::ByteStream;
 use kura_service::readable::{Readable, audit_table_read, readable_tables};
 use kura_service::{ServiceError, Surface};
-use futures::StreamExt;
 use object_store::ObjectStoreExt as _;
 
 use super::DeltaSharing;
@@ -66,12 +66,18 @@ impl DeltaSharing {
             (ServedFile::Rewritten { bytes, .. }, _) => Body::Bytes(bytes),
             (ServedFile::Stored { sha256, .. }, Wanted::Part { start, end }) => {
                 let path = kura_storage::ObjectStore::path_of(&sha256)?;
-                let bytes = self.services.store.backend().get_range(&path, start..end).await.map_err(|e| {
-                    ServiceError::from(kura_storage::StorageError::from(e))
-                })?;
+                let bytes = self
+                    .services
+                    .store
+                    .backend()
+                    .get_range(&path, start..end)
+                    .await
+                    .map_err(|e| ServiceError::from(kura_storage::StorageError::from(e)))?;
                 Body::Bytes(bytes)
             }
-            (ServedFile::Stored { sha256, .. }, _) => Body::Stream(self.services.store.get_stream(&sha256).await?.boxed()),
+            (ServedFile::Stored { sha256, .. }, _) => {
+                Body::Stream(self.services.store.get_stream(&sha256).await?.boxed())
+            }
         };
         Ok(Download { size, wanted, body, name })
     }

@@ -53,17 +53,21 @@ pub async fn shared_tables(
     let mut out = Vec::with_capacity(tables.len());
     for (readable, _) in tables {
         let id = readable.dataset.id;
-        if !by_dataset.contains_key(&id) {
-            let mut names = BTreeSet::new();
-            if let Some(name) = readable.dataset.group_id.and_then(|g| groups.get(&g)) {
-                names.insert(name.clone());
+        let shares = match by_dataset.get(&id) {
+            Some(names) => names.clone(),
+            None => {
+                let mut names = BTreeSet::new();
+                if let Some(name) = readable.dataset.group_id.and_then(|g| groups.get(&g)) {
+                    names.insert(name.clone());
+                }
+                if let AccessLevel::Consortium { consortia: named } = svc.catalog.policy(id).await?.level {
+                    names.extend(named.iter().filter_map(|c| consortia.get(c)).cloned());
+                }
+                by_dataset.insert(id, names.clone());
+                names
             }
-            if let AccessLevel::Consortium { consortia: named } = svc.catalog.policy(id).await?.level {
-                names.extend(named.iter().filter_map(|c| consortia.get(c)).cloned());
-            }
-            by_dataset.insert(id, names);
-        }
-        out.push(Shared { shares: by_dataset[&id].clone(), readable });
+        };
+        out.push(Shared { shares, readable });
     }
     out.sort_by(|a, b| (a.schema(), &a.readable.table.name).cmp(&(b.schema(), &b.readable.table.name)));
     Ok(out)
@@ -113,9 +117,11 @@ mod tests {
         let args = PageArgs { max_results: Some(2), page_token: None };
         let first = args.page(vec![1, 2, 3, 4, 5]).unwrap();
         assert_eq!(first.items, vec![1, 2]);
-        let second = PageArgs { max_results: Some(2), page_token: first.next_page_token }.page(vec![1, 2, 3, 4, 5]).unwrap();
+        let second =
+            PageArgs { max_results: Some(2), page_token: first.next_page_token }.page(vec![1, 2, 3, 4, 5]).unwrap();
         assert_eq!(second.items, vec![3, 4]);
-        let last = PageArgs { max_results: Some(2), page_token: second.next_page_token }.page(vec![1, 2, 3, 4, 5]).unwrap();
+        let last =
+            PageArgs { max_results: Some(2), page_token: second.next_page_token }.page(vec![1, 2, 3, 4, 5]).unwrap();
         assert_eq!((last.items, last.next_page_token), (vec![5], None));
         assert!(PageArgs { max_results: Some(0), page_token: None }.page(vec![1]).is_err());
         assert!(PageArgs { max_results: None, page_token: Some("nonsense!".into()) }.page(vec![1]).is_err());

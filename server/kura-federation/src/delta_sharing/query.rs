@@ -18,7 +18,12 @@ use super::{DeltaSharing, PREFIX, TableName};
 
 impl DeltaSharing {
     /// The table `at` names, of its newest version or of `version`, when the caller may read it.
-    async fn find(&self, principal: &Principal, at: TableName<'_>, version: Option<i64>) -> Result<Readable, ServiceError> {
+    async fn find(
+        &self,
+        principal: &Principal,
+        at: TableName<'_>,
+        version: Option<i64>,
+    ) -> Result<Readable, ServiceError> {
         let newest = self.in_share(principal, at.share, Some(at.schema)).await?;
         let Some(newest) = newest.into_iter().find(|t| t.readable.table.name == at.table) else {
             return Err(ServiceError::not_found("table"));
@@ -59,7 +64,9 @@ impl DeltaSharing {
         base: &str,
     ) -> Result<TableAnswer, ServiceError> {
         if request.timestamp.is_some() || request.starting_version.is_some() || request.ending_version.is_some() {
-            return Err(ServiceError::invalid("Kura shares table snapshots by version: timestamp, startingVersion and endingVersion are not supported"));
+            return Err(ServiceError::invalid(
+                "Kura shares table snapshots by version: timestamp, startingVersion and endingVersion are not supported",
+            ));
         }
         if let Some(limit) = request.limit_hint
             && limit < 0
@@ -75,7 +82,8 @@ impl DeltaSharing {
         let readable = self.find(principal, at, request.version).await?;
         let served = served(&self.services, &readable, &self.rewrites).await?;
         let expires_ms = chrono::Utc::now().timestamp_millis()
-            + i64::try_from(self.services.config.delta_sharing_url_seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 2);
+            + i64::try_from(self.services.config.delta_sharing_url_seconds.saturating_mul(1000))
+                .unwrap_or(i64::MAX / 2);
         let claims = FileClaims {
             actor: principal.actor.clone(),
             user: principal.user_id,

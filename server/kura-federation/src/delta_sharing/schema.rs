@@ -101,7 +101,8 @@ fn map_fields(fields: &Fields) -> (Vec<Value>, Fields) {
         }
         delta.push(json!({"name": field.name(), "type": mapped.delta, "nullable": field.is_nullable(),
             "metadata": metadata}));
-        served.push(Field::new(field.name(), mapped.served, field.is_nullable()).with_metadata(field.metadata().clone()));
+        served
+            .push(Field::new(field.name(), mapped.served, field.is_nullable()).with_metadata(field.metadata().clone()));
     }
     (delta, Fields::from(served))
 }

@@ -90,7 +90,9 @@ impl UrlKey {
     /// The claims of a signed segment at `now_ms`: an altered or unknown one is refused, and so
     /// is an expired one (both 403, saying which).
     pub fn open(&self, signed: &str, now_ms: i64) -> Result<FileClaims, ServiceError> {
-        let bad = || ServiceError::new(ErrorCode::Forbidden, "invalid file URL: it was not signed by this node or was altered");
+        let bad = || {
+            ServiceError::new(ErrorCode::Forbidden, "invalid file URL: it was not signed by this node or was altered")
+        };
         let rest = signed.strip_prefix(PREFIX).ok_or_else(bad)?;
         let (payload, tag) = rest.split_once('.').ok_or_else(bad)?;
         let tag = B64.decode(tag).map_err(|_| bad())?;
