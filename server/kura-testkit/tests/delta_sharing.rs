@@ -161,8 +161,16 @@ async fn delta_sharing_serves_what_each_actor_may_read_and_nothing_else() {
     // A table the caller may not read: 404, as if it did not exist.
     let (status, _, lines) = query(&world, world.token("outsider"), "Lab%20A", "closed", json!({})).await;
     assert_eq!(status, 404, "{lines:?}");
-    let (status, _, _) = query(&world, None, "Lab%20A", "open", json!({})).await;
+    let (status, _, lines) = query(&world, None, "Lab%20A", "open", json!({})).await;
     assert_eq!(status, 200, "open data is open to anonymous sharing clients too");
+    let response = app.client.get(lines[2]["file"]["url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(!parquet_columns(&response.bytes().await.unwrap()).contains(&MASKED_COLUMN.to_owned()));
+    // An admin token's URL acts as the admin again.
+    let (_, _, lines) = query(&world, Some(&app.token), "Lab%20A", "closed", json!({})).await;
+    let response = app.client.get(lines[2]["file"]["url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(readable(&response.bytes().await.unwrap()).contains(MASKED_VALUE));
     let (status, _, _) =
         query(&world, world.token("outsider"), "Lab%20A", "open", json!({"timestamp": "2026-01-01T00:00:00Z"})).await;
     assert_eq!(status, 400);
@@ -187,6 +195,7 @@ async fn delta_sharing_serves_what_each_actor_may_read_and_nothing_else() {
     let claims = |expires_ms| FileClaims {
         actor: world.principal("outsider"),
         user: Some(world.users["outsider"].parse().unwrap()),
+        admin: false,
         dataset: open.id.parse().unwrap(),
         version: 1,
         table: "t".into(),

@@ -89,8 +89,8 @@ impl DeltaSharing {
         };
         match claims.user {
             Some(user) => self.credentials.read_only_user(user).await.map_err(refused),
-            None if claims.actor == "anonymous" => Ok(Principal::anonymous()),
-            None => Ok(Principal::admin(claims.actor.clone())),
+            None if claims.admin => Ok(Principal::admin(claims.actor.clone())),
+            None => Ok(Principal::anonymous()),
         }
     }
 

@@ -79,6 +79,13 @@ impl DeltaSharing {
                 "Delta Sharing serves this node's users: ask your home node for a sharing profile of your own",
             ));
         }
+        let admin = principal.user_id.is_none() && principal.is_admin();
+        if principal.user_id.is_none() && !admin && !principal.is_anonymous() {
+            return Err(ServiceError::new(
+                ErrorCode::Forbidden,
+                "Delta Sharing serves users, admin tokens and anonymous callers",
+            ));
+        }
         let readable = self.find(principal, at, request.version).await?;
         let served = served(&self.services, &readable, &self.rewrites).await?;
         let expires_ms = chrono::Utc::now().timestamp_millis()
@@ -87,6 +94,7 @@ impl DeltaSharing {
         let claims = FileClaims {
             actor: principal.actor.clone(),
             user: principal.user_id,
+            admin,
             dataset: readable.dataset.id,
             version: readable.version.number,
             table: readable.table.name.clone(),

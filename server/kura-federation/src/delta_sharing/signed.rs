@@ -24,6 +24,9 @@ pub struct FileClaims {
     pub actor: String,
     /// The caller's user, when there is one (read again, read-only, at download).
     pub user: Option<Uuid>,
+    /// Whether the caller is the platform's administrator without a user (an admin token).
+    #[serde(default)]
+    pub admin: bool,
     /// The dataset, version number and table the file is of.
     pub dataset: Uuid,
     pub version: i32,
@@ -116,6 +119,7 @@ mod tests {
         FileClaims {
             actor: "user:a".into(),
             user: Some(Uuid::nil()),
+            admin: false,
             dataset: Uuid::nil(),
             version: 1,
             table: "t".into(),
