@@ -105,7 +105,8 @@ pub async fn served(svc: &Services, readable: &Readable, rewrites: &Rewrites) ->
     Ok(Served { schema_string, file: ServedFile::Rewritten { bytes, sha256 } })
 }
 
-/// The table's `visible` columns as Parquet, cast to `served` (its Delta-typed schema).
+/// The table's `visible` columns as Parquet, cast to `served` (its Delta-typed schema): batches
+/// stream from the stored object into a Parquet writer on the blocking pool.
 async fn rewrite(
     svc: &Services,
     readable: &Readable,
@@ -114,21 +115,38 @@ async fn rewrite(
 ) -> Result<Bytes, ServiceError> {
     let request = RowsRequest { columns: Some(visible), offset: 0, limit: None };
     let (_, mut batches) = read_rows(&svc.store, &readable.sha256, readable.size, &request).await?;
-    let mut all = Vec::new();
+    let (tx, rx) = tokio::sync::mpsc::channel::<RecordBatch>(2);
+    let writer = tokio::task::spawn_blocking(move || encode(rx, served));
+    let mut failed = None;
     while let Some(batch) = batches.next().await {
-        all.push(batch?);
+        match batch {
+            Ok(batch) => {
+                if tx.send(batch).await.is_err() {
+                    // The writer stopped: its own error says why.
+                    break;
+                }
+            }
+            Err(e) => {
+                failed = Some(ServiceError::from(e));
+                break;
+            }
+        }
     }
-    tokio::task::spawn_blocking(move || encode(all, served))
-        .await
-        .map_err(|e| ServiceError::internal(format!("Parquet rewrite: {e}")))?
+    drop(tx);
+    let encoded = writer.await.map_err(|e| ServiceError::internal(format!("Parquet rewrite: {e}")))?;
+    match failed {
+        Some(e) => Err(e),
+        None => encoded,
+    }
 }
 
-fn encode(batches: Vec<RecordBatch>, served: SchemaRef) -> Result<Bytes, ServiceError> {
+/// Writes the batches `rx` receives as Parquet of schema `served`, casting each column.
+fn encode(mut rx: tokio::sync::mpsc::Receiver<RecordBatch>, served: SchemaRef) -> Result<Bytes, ServiceError> {
     let failed = |e: &dyn std::fmt::Display| ServiceError::internal(format!("Parquet rewrite: {e}"));
     let mut out = Vec::new();
     let mut writer = parquet::arrow::ArrowWriter::try_new(&mut out, served.clone(), Some(writer_properties()))
         .map_err(|e| failed(&e))?;
-    for batch in batches {
+    while let Some(batch) = rx.blocking_recv() {
         let columns = batch
             .columns()
             .iter()
@@ -145,4 +163,51 @@ fn encode(batches: Vec<RecordBatch>, served: SchemaRef) -> Result<Bytes, Service
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, DurationSecondArray, Int64Array, UInt64Array};
+    use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    use super::*;
+
+    #[test]
+    fn rewrites_cast_what_delta_cannot_type_and_agree_with_the_schema_string() {
+        let stored = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::UInt64, true),
+            Field::new("d", DataType::Duration(TimeUnit::Second), true),
+            Field::new("i", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            stored.clone(),
+            vec![
+                Arc::new(UInt64Array::from(vec![Some(u64::MAX), None])),
+                Arc::new(DurationSecondArray::from(vec![Some(90), Some(-1)])),
+                Arc::new(Int64Array::from(vec![1, 2])),
+            ],
+        )
+        .unwrap();
+        let (text, served) = shared_schema(&stored);
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tx.blocking_send(batch).unwrap();
+        drop(tx);
+        let bytes = encode(rx, served).unwrap();
+        let read = ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap().next().unwrap().unwrap();
+        assert_eq!(read.schema().field(0).data_type(), &DataType::Decimal128(20, 0));
+        assert_eq!(
+            read.column(0).as_any().downcast_ref::<arrow::array::Decimal128Array>().unwrap().value(0),
+            u64::MAX as i128
+        );
+        assert!(read.column(0).is_null(1));
+        assert_eq!(read.schema().field(1).data_type(), &DataType::Utf8);
+        assert_eq!(read.schema().field(2).data_type(), &DataType::Int64);
+        let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let types: Vec<&str> =
+            schema["fields"].as_array().unwrap().iter().map(|f| f["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["decimal(20,0)", "string", "long"]);
+    }
 }
