@@ -127,18 +127,15 @@ impl DeltaSharing {
         page.page(tables.iter().map(|t| table_of(share, t)).collect())
     }
 
-    /// The share's tables the caller may read (of dataset `schema` only, when given); a share
-    /// without any is not found.
+    /// The share's tables the caller may read (of dataset `schema` only, when given: only that
+    /// dataset is looked at, and a share without it answers as if absent); a share without any
+    /// is not found.
     async fn in_share(
         &self,
         principal: &Principal,
         share: &str,
         schema: Option<&str>,
     ) -> Result<Vec<listing::Shared>, ServiceError> {
-        if schema.is_some() {
-            // The share must exist for the caller even when this schema is not in it.
-            self.share(principal, share).await?;
-        }
         let tables = listing::shared_tables(&self.services, principal, schema).await?;
         let tables: Vec<_> = tables.into_iter().filter(|t| t.shares.contains(share)).collect();
         if tables.is_empty() && schema.is_none() {
