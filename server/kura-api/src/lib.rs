@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me/access-requests", get(me::my_requests))
         .route("/me/tokens", get(me::my_tokens))
         .route("/me/tokens/{id}", axum::routing::delete(me::revoke_my_token))
+        .route("/me/delta-sharing-profile", post(delta_sharing::profile))
         .route("/organizations", post(access_admin::create_organization))
         .route("/organizations/{id}/groups", post(access_admin::create_group))
         .route("/groups/{id}/members/{user}", axum::routing::put(access_admin::set_member))
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sitemap.xml", get(fair::catalog::sitemap))
         .route("/robots.txt", get(fair::catalog::robots))
         .nest("/api/v1", api)
+        .nest(kura_federation::delta_sharing::PREFIX, delta_sharing::router())
         .layer(axum::middleware::from_fn(write_scope::writes_need_write_scope))
         .layer(axum::middleware::from_fn(csrf::sessions_echo_the_csrf_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
@@ -142,7 +144,8 @@ pub async fn open_state_with(
     let authority = auth::authority(&config)?;
     let services = kura_service::Services::open(config, on_statement).await?;
     let credentials = Arc::new(kura_auth::CredentialResolver::new(authority, Arc::new(services.catalog.clone())));
-    Ok(AppState { services, credentials, federation: None })
+    let delta_sharing = kura_federation::delta_sharing::DeltaSharing::open(services.clone(), credentials.clone())?;
+    Ok(AppState { services, credentials, federation: None, delta_sharing })
 }
 
 /// A bound, ready-to-run HTTP server.

@@ -59,6 +59,7 @@ impl Modify for TokenAuth {
         routes::me::my_requests,
         routes::me::my_tokens,
         routes::me::revoke_my_token,
+        routes::delta_sharing::profile,
         routes::access_admin::create_organization,
         routes::access_admin::create_group,
         routes::access_admin::set_member,

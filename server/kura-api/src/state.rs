@@ -14,6 +14,8 @@ pub struct AppState {
     pub credentials: Arc<CredentialResolver>,
     /// Federation with partner nodes; set by the server once its base URL and projections are.
     pub federation: Option<kura_federation::Federation>,
+    /// The Delta Sharing server (its URL key and recent Parquet rewrites).
+    pub delta_sharing: kura_federation::delta_sharing::DeltaSharing,
 }
 
 impl AppState {

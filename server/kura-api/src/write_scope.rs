@@ -30,7 +30,20 @@ const READING_REQUESTS: [(Method, &str); 8] = [
 pub fn changes_state(method: &Method, path: &str) -> bool {
     let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
     let path = path.trim_end_matches('/');
-    !safe && !READING_REQUESTS.iter().any(|(m, p)| m == method && *p == path)
+    !safe && !READING_REQUESTS.iter().any(|(m, p)| m == method && *p == path) && !is_sharing_query(method, path)
+}
+
+/// A Delta Sharing table query (`POST /delta-sharing/shares/{share}/schemas/{schema}/tables/
+/// {table}/query`): it reads, and sharing profiles hold read tokens.
+fn is_sharing_query(method: &Method, path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/delta-sharing/shares/") else { return false };
+    let parts: Vec<&str> = rest.split('/').collect();
+    *method == Method::POST
+        && parts.len() == 6
+        && parts[1] == "schemas"
+        && parts[3] == "tables"
+        && parts[5] == "query"
+        && [parts[0], parts[2], parts[4]].iter().all(|p| !p.is_empty())
 }
 
 /// Refuses state-changing requests made with a read-only credential (403).
@@ -58,5 +71,14 @@ mod tests {
         assert!(changes_state(&Method::POST, "/api/v1/users/x/tokens"));
         assert!(changes_state(&Method::DELETE, "/api/v1/session/x"));
         assert!(changes_state(&Method::PUT, "/sparql"));
+    }
+
+    #[test]
+    fn a_delta_sharing_query_reads() {
+        assert!(!changes_state(&Method::POST, "/delta-sharing/shares/Lab%20A/schemas/ds/tables/t/query"));
+        assert!(changes_state(&Method::PUT, "/delta-sharing/shares/s/schemas/ds/tables/t/query"));
+        assert!(changes_state(&Method::POST, "/delta-sharing/shares/s/schemas/ds/tables/t/query/x"));
+        assert!(changes_state(&Method::POST, "/delta-sharing/shares/s/schemas//tables/t/query"));
+        assert!(changes_state(&Method::POST, "/api/v1/delta-sharing/shares/s/schemas/ds/tables/t/query"));
     }
 }

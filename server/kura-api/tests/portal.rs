@@ -238,6 +238,19 @@ async fn forms_need_the_csrf_field_or_header() {
     let id = page.split("/me/tokens/").nth(1).unwrap().split('/').next().unwrap().to_owned();
     assert_eq!(rita.post(&format!("/me/tokens/{id}/revoke"), &[], true).await.status(), 303);
     assert_eq!(app.client.get(app.url("/me")).bearer_auth(&secret).send().await.unwrap().status(), 401);
+    // A Delta Sharing profile from the same page: a file to save, holding a read-only token.
+    assert!(page.contains("action=\"/me/delta-sharing-profile\""));
+    assert_eq!(rita.post("/me/delta-sharing-profile", &[("days", "7")], false).await.status(), 403);
+    let r = rita.post("/me/delta-sharing-profile", &[("days", "7")], true).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("kura.share"));
+    let profile: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(profile["shareCredentialsVersion"], 1);
+    assert!(profile["endpoint"].as_str().unwrap().ends_with("/delta-sharing"));
+    let me = app.client.get(app.url("/me")).bearer_auth(profile["bearerToken"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(me.json::<serde_json::Value>().await.unwrap()["can_write"], false);
+    let r = rita.post("/me/delta-sharing-profile", &[("days", "400")], true).await;
+    assert!(r.text().await.unwrap().contains("365"), "a page saying the limit");
     // Multipart: the field must come first.
     let fields = [("name", "csrf-test"), ("title", "T"), ("group", lab.as_str())];
     let r = rita.multipart("/new", &fields, vec![("a.csv", b"a\n1\n".to_vec())], false).await;

@@ -62,6 +62,9 @@ pub struct Config {
     pub federation_max_response_bytes: u64,
     /// Peers asked at once by one federated query.
     pub federation_concurrency: usize,
+    /// How long the file URLs a Delta Sharing query hands out may be used (seconds); a fresh
+    /// query gives new ones.
+    pub delta_sharing_url_seconds: u64,
 }
 
 /// A partner node of the federation, as an admin lists it.
@@ -134,6 +137,7 @@ impl Default for Config {
             federation_timeout_ms: 5_000,
             federation_max_response_bytes: 8 << 20,
             federation_concurrency: 8,
+            delta_sharing_url_seconds: 900,
         }
     }
 }

@@ -12,6 +12,7 @@
 pub mod assertion;
 mod check;
 mod client;
+pub mod delta_sharing;
 pub mod exchange;
 mod keys;
 pub mod search;

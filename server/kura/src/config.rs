@@ -32,6 +32,7 @@ const ENV_KEYS: &[&str] = &[
     "federation_timeout_ms",
     "federation_max_response_bytes",
     "federation_concurrency",
+    "delta_sharing_url_seconds",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the

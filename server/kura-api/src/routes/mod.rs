@@ -4,6 +4,7 @@
 pub mod access_admin;
 pub mod consortia;
 pub mod datasets;
+pub mod delta_sharing;
 pub mod fair;
 pub mod federation;
 pub mod files;

@@ -123,6 +123,12 @@ impl CredentialResolver {
         }
     }
 
+    /// A user's principal as of now, reading only: for what this node signed itself and that
+    /// names its user without a secret (a Delta Sharing file URL), decided again when used.
+    pub async fn read_only_user(&self, user: Uuid) -> Result<Principal, AuthError> {
+        self.principal_of(user, false).await
+    }
+
     /// A Kura JWT for `principal`'s user, valid for [`EXCHANGED_TOKEN_MINUTES`], with the
     /// principal's own reach: a read-only principal gets a read-only token, never a wider one.
     pub fn exchange(&self, principal: &Principal) -> Result<String, AuthError> {

@@ -79,7 +79,9 @@ fn reads_audit(actor: &str) -> bool {
 /// so refusals are NOT_FOUND, as if absent);
 /// O = an OAI-PMH record (harvesters see what anonymous may see, whoever asks);
 /// U = the audit log (its readers, whatever the dataset: a dataset filter narrows, never tells);
-/// V = the portal's audit page (as U, but an admin token has no person to show the portal to).
+/// V = the portal's audit page (as U, but an admin token has no person to show the portal to);
+/// Z = Delta Sharing (the data letter: a share lists only tables the caller may read, so refusals
+/// are 404, as if absent). Method `DELTA` queries a table and downloads its file URL.
 const ENDPOINTS: &[(char, &str, &str)] = &[
     ('M', "GET", "/datasets/{n}"),
     ('M', "GET", "/datasets/{n}/versions"),
@@ -102,6 +104,12 @@ const ENDPOINTS: &[(char, &str, &str)] = &[
     ('D', "FLIGHT", "DoGet {n}/1/t"),
     ('C', "FLIGHT", "GetFlightInfo {n}/1/t?columns=a,secretcol"),
     ('S', "FLIGHT", "SQL SELECT * FROM \"{n}\".v1_t"),
+    // Delta Sharing: the group's share (every dataset's owner group is "Lab A"), a schema's
+    // tables, a table's metadata and query, and the file its query hands out.
+    ('Z', "GET", "~/delta-sharing/shares/Lab%20A/schemas/{n}/tables"),
+    ('Z', "GET", "~/delta-sharing/shares/Lab%20A/schemas/{n}/tables/t/metadata"),
+    ('Z', "POST", "~/delta-sharing/shares/Lab%20A/schemas/{n}/tables/t/query"),
+    ('Z', "DELTA", "Lab%20A/{n}/t"),
     // FAIR surfaces: landing pages (HTML and negotiated), documents, linkset, PID, export.
     ('H', "GET", "~/datasets/{n}"),
     ('H', "GET", "~/datasets/{n}/1"),
@@ -156,6 +164,7 @@ const MASKED_DATA: &[&str] = &[
     "~/datasets/{n}/1/export.eln",
     "DoGet {n}/1/t",
     "SQL SELECT * FROM \"{n}\".v1_t",
+    "Lab%20A/{n}/t",
 ];
 // Upload, ingest and publish change versions for every later row; they run in the world's set-up
 // (by the steward) and their refusals for others are in `kura-api`'s `tests/datasets.rs` and
@@ -186,6 +195,7 @@ const LISTS: &[(&str, &str, Listed)] = &[
     ("GET", "~/oai?verb=ListIdentifiers&metadataPrefix=oai_datacite", Listed::Public),
     ("GET", "~/oai?verb=ListSets", Listed::Nothing),
     ("FLIGHT", "ListFlights", Listed::Readable),
+    ("GET", "~/delta-sharing/shares/Lab%20A/all-tables", Listed::Readable),
 ];
 
 fn listed(list: Listed, actor: &str, level: &str) -> bool {
@@ -216,7 +226,7 @@ fn status_for(letter: char, kind: char, actor: &str) -> u16 {
         ('A', 'W') if !sees_masked(actor) => return 404,
         ('A', 'C') if !sees_masked(actor) => return 400,
         // Flight SQL's catalog holds the caller's readable tables only.
-        ('F' | 'G', 'S') => return 404,
+        ('F' | 'G', 'S' | 'Z') => return 404,
         _ => {}
     }
     match letter {
@@ -238,7 +248,7 @@ fn want(kind: char, actor: &str, level: &str) -> u16 {
     }
     let letter = match kind {
         'M' | 'L' | 'Q' | 'H' => letter(actor, level, 0),
-        'D' | 'W' | 'C' | 'S' => letter(actor, level, 1),
+        'D' | 'W' | 'C' | 'S' | 'Z' => letter(actor, level, 1),
         'X' if letter(actor, level, 1) == 'G' => 'G',
         'X' => letter(actor, level, 0),
         'O' => letter("anonymous", level, 0),

@@ -59,6 +59,29 @@ pub fn grpc_of(status: u16) -> i32 {
     }
 }
 
+/// `DELTA share/schema/table`: a Delta Sharing query as `actor`, then (when it succeeds) the
+/// download of its file URL, as sharing clients do it, without credentials.
+async fn delta_sharing_file(world: &World, actor: &str, path: &str) -> (Answer, String) {
+    let app = &world.app;
+    let parts: Vec<&str> = path.split('/').collect();
+    let url = format!("{}/delta-sharing/shares/{}/schemas/{}/tables/{}/query", app.base, parts[0], parts[1], parts[2]);
+    let mut request = app.client.post(url).json(&json!({}));
+    if let Some(token) = world.token(actor) {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    if status != 200 {
+        return (Answer::Http(status), text);
+    }
+    let file: Value = serde_json::from_str(text.lines().nth(2).expect("a file line")).expect("a JSON line");
+    let url = file["file"]["url"].as_str().expect("a file URL");
+    let response = app.client.get(url).send().await.expect("download");
+    let status = response.status().as_u16();
+    (Answer::Http(status), format!("{text}\n{}", readable(&response.bytes().await.unwrap_or_default())))
+}
+
 /// Asks `path` with `method` as `actor`. `FLIGHT` calls the Flight operation named by the path
 /// (`GetFlightInfo {dataset}/{version}/{table}[?columns=…]`, `GetSchema …`, `DoGet …`,
 /// `ListFlights`, `SQL {query}`); other methods are HTTP, where `~/…` is a path at the site
@@ -67,6 +90,9 @@ pub async fn ask(world: &World, actor: &str, method: &str, path: &str, body: Opt
     if method == "FLIGHT" {
         let (code, text) = flight(world, actor, path).await;
         return (Answer::Grpc(code), text);
+    }
+    if method == "DELTA" {
+        return delta_sharing_file(world, actor, path).await;
     }
     let app = &world.app;
     let url = match path.strip_prefix('~') {

@@ -107,6 +107,10 @@ texts! {
     create_token: "Create a token", "トークンを作成";
     token_name: "Token name", "トークン名";
     expires_in_days: "Expires after (days, empty for never)", "有効日数（空欄で無期限）";
+    sharing_profile: "Delta Sharing profile", "Delta Sharing プロファイル";
+    sharing_profile_help: "A profile file for pandas and Spark (the delta-sharing client): it holds a new token of yours that can only read, listed above and revocable, valid for the days given.", "pandas や Spark（delta-sharing クライアント）用のプロファイルファイルです。読み取り専用の新しいトークンを含み、上の一覧から失効できます。有効日数を指定してください。";
+    sharing_profile_days: "Valid for (days, 1–365)", "有効日数（1〜365）";
+    download_profile: "Download profile", "プロファイルをダウンロード";
     token_created: "Your new token. Copy it now: it is shown only once.", "新しいトークンです。今すぐコピーしてください（一度しか表示されません）。";
     scope_read: "read: read what you may read", "read: 閲覧のみ";
     scope_write: "write: also change what you may change", "write: 変更も可能";

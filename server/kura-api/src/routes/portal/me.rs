@@ -144,6 +144,30 @@ pub async fn create_token(State(state): State<AppState>, ctx: Ctx, form: FormDat
     render(&state, &ctx, Some(secret), None).await
 }
 
+/// `POST /me/delta-sharing-profile`: a Delta Sharing profile file to save (a new read-only token
+/// of the caller, for the days asked).
+pub async fn sharing_profile(State(state): State<AppState>, ctx: Ctx, form: FormData) -> Result<Response, ApiError> {
+    ctx.user()?;
+    let Ok(days) = form.get("days").parse::<i64>() else {
+        return render(&state, &ctx, None, Some(format!("{}?", ctx.t.sharing_profile_days))).await;
+    };
+    let profile = match state.delta_sharing.profile(&ctx.caller, Some(days), &state.config.base_url()).await {
+        Ok(profile) => profile,
+        Err(e) if e.code == kura_core::ErrorCode::BadRequest => {
+            return render(&state, &ctx, None, Some(e.message)).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let body = serde_json::to_vec_pretty(&profile)
+        .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
+    Response::builder()
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .header(axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"kura.share\"")
+        .header(axum::http::header::CACHE_CONTROL, "no-store")
+        .body(axum::body::Body::from(body))
+        .map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))
+}
+
 pub async fn revoke_token(
     State(state): State<AppState>,
     ctx: Ctx,

@@ -36,6 +36,7 @@ pub fn router(upload_limit: DefaultBodyLimit) -> Router<AppState> {
         .route("/signout", post(signin::sign_out))
         .route("/me", get(me::page))
         .route("/me/tokens", post(me::create_token))
+        .route("/me/delta-sharing-profile", post(me::sharing_profile))
         .route("/me/tokens/{id}/revoke", post(me::revoke_token))
         .route("/new", get(upload::form).post(upload::create).layer(upload_limit))
         .route("/edit/{name}", get(edit::page).post(edit::save))

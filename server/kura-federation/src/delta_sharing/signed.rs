@@ -1,0 +1,150 @@
+//! File URLs of Delta Sharing queries: signed by this node with HMAC-SHA256 under a key kept in
+//! `DATA_DIR/keys/delta-sharing-urls.key` (as Flight keys its tickets), valid until their
+//! `expirationTimestamp`, and bound to the caller, the table and the Parquet object. Sharing
+//! clients fetch them without credentials, so the URL names whom it was given to; the download
+//! decides again, as that caller, when it is used. Layout: `kds1.<base64url JSON>.<base64url MAC>`.
+
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hmac::{Hmac, Mac};
+use kura_core::ErrorCode;
+use kura_service::ServiceError;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use uuid::Uuid;
+
+const PREFIX: &str = "kds1.";
+
+/// What a file URL lets its holder read, and as whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileClaims {
+    /// The caller's actor (`user:<id>`, `token:<id>` for admin tokens, `anonymous`).
+    pub actor: String,
+    /// The caller's user, when there is one (read again, read-only, at download).
+    pub user: Option<Uuid>,
+    /// Whether the caller is the platform's administrator without a user (an admin token).
+    #[serde(default)]
+    pub admin: bool,
+    /// The dataset, version number and table the file is of.
+    pub dataset: Uuid,
+    pub version: i32,
+    pub table: String,
+    /// The stored Parquet object (its SHA-256): a newer object is not this URL's to serve.
+    pub object: String,
+    /// Unix milliseconds after which the URL is refused.
+    pub expires_ms: i64,
+}
+
+/// Signs and checks file URLs.
+#[derive(Clone)]
+pub struct UrlKey {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for UrlKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UrlKey(..)")
+    }
+}
+
+impl UrlKey {
+    /// A key from raw bytes (tests).
+    pub fn from_bytes(key: [u8; 32]) -> Self {
+        UrlKey { key }
+    }
+
+    /// The node's key, created (random, owner-only permissions) on first start; replicas behind
+    /// one load balancer share the data directory's key file.
+    pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
+        if let Ok(bytes) = std::fs::read(path) {
+            let key: [u8; 32] = bytes.try_into().map_err(|_| std::io::Error::other("URL key must be 32 bytes"))?;
+            return Ok(UrlKey { key });
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let key: [u8; 32] = rand::random();
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, key)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        }
+        std::fs::rename(&tmp, path)?;
+        Ok(UrlKey { key })
+    }
+
+    fn mac(&self, payload: &[u8]) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
+        mac.update(payload);
+        mac
+    }
+
+    /// The signed path segment for `claims`.
+    pub fn sign(&self, claims: &FileClaims) -> String {
+        let payload = B64.encode(serde_json::to_vec(claims).expect("claims serialize"));
+        let tag = B64.encode(self.mac(payload.as_bytes()).finalize().into_bytes());
+        format!("{PREFIX}{payload}.{tag}")
+    }
+
+    /// The claims of a signed segment at `now_ms`: an altered or unknown one is refused, and so
+    /// is an expired one (both 403, saying which).
+    pub fn open(&self, signed: &str, now_ms: i64) -> Result<FileClaims, ServiceError> {
+        let bad = || {
+            ServiceError::new(ErrorCode::Forbidden, "invalid file URL: it was not signed by this node or was altered")
+        };
+        let rest = signed.strip_prefix(PREFIX).ok_or_else(bad)?;
+        let (payload, tag) = rest.split_once('.').ok_or_else(bad)?;
+        let tag = B64.decode(tag).map_err(|_| bad())?;
+        self.mac(payload.as_bytes()).verify_slice(&tag).map_err(|_| bad())?;
+        let claims: FileClaims = serde_json::from_slice(&B64.decode(payload).map_err(|_| bad())?).map_err(|_| bad())?;
+        if now_ms > claims.expires_ms {
+            return Err(ServiceError::new(
+                ErrorCode::Forbidden,
+                "file URL expired: query the table again for fresh URLs",
+            ));
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> FileClaims {
+        FileClaims {
+            actor: "user:a".into(),
+            user: Some(Uuid::nil()),
+            admin: false,
+            dataset: Uuid::nil(),
+            version: 1,
+            table: "t".into(),
+            object: "ab".repeat(32),
+            expires_ms: 10_000,
+        }
+    }
+
+    #[test]
+    fn urls_round_trip_and_refuse_altered_or_expired_ones() {
+        let key = UrlKey::from_bytes([3; 32]);
+        let signed = key.sign(&claims());
+        assert!(signed.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "a path segment");
+        assert_eq!(key.open(&signed, 10_000).unwrap(), claims());
+        let expired = key.open(&signed, 10_001).unwrap_err();
+        assert_eq!(expired.code, ErrorCode::Forbidden);
+        assert!(expired.message.contains("expired"));
+        for i in PREFIX.len()..signed.len() {
+            let mut altered = signed.clone().into_bytes();
+            altered[i] = if altered[i] == b'A' { b'B' } else { b'A' };
+            let altered = String::from_utf8(altered).unwrap();
+            if altered != signed {
+                assert!(key.open(&altered, 0).unwrap_err().message.contains("invalid"), "byte {i}");
+            }
+        }
+        assert!(UrlKey::from_bytes([4; 32]).open(&signed, 0).is_err(), "another node's key");
+    }
+}
