@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/federation/peers", get(federation::list_peers).post(federation::put_peer))
         .route("/federation/peers/{id}", axum::routing::delete(federation::remove_peer))
         .route("/federation/peers/{id}/check", post(federation::check_peer))
+        .route("/federation/peers/{id}/delta-sharing-profile", post(federation::peer_sharing_profile))
         .fallback(|| async { ApiError::not_found("route") });
     // Landing pages answer machines too: their errors become HTML pages only for browsers.
     let pages = Router::new()

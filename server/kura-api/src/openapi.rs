@@ -86,6 +86,7 @@ impl Modify for TokenAuth {
         routes::federation::put_peer,
         routes::federation::remove_peer,
         routes::federation::check_peer,
+        routes::federation::peer_sharing_profile,
     )
 )]
 pub struct ApiDoc;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 fn reads(actor: &str, level: &str) -> bool {
     match actor {
         "owner_member" | "steward" | "admin" | "read_only_steward" => true,
-        "consortium_accepted" if level == "consortium" => true,
+        "consortium_accepted" | "partner_member" if level == "consortium" => true,
         "grant_holder" if level == "restricted" => true,
         _ => matches!(level, "open" | "embargo_lifted"),
     }
@@ -201,6 +201,7 @@ async fn delta_sharing_serves_what_each_actor_may_read_and_nothing_else() {
         table: "t".into(),
         object: object.clone(),
         expires_ms,
+        fed: None,
     };
     let base = format!("{}/delta-sharing/files/", app.base);
     let expired = format!("{base}{}", key.sign(&claims(chrono::Utc::now().timestamp_millis() - 1)));

@@ -135,6 +135,9 @@ async fn three_nodes_federate_under_each_owners_rules() {
     let (status, _) = cluster.b.app.call("POST", "/datasets", &alice_at_b, json!({"name": "x", "title": "x"})).await;
     assert_eq!(status, 403, "a federated token never writes");
 
+    // Over Delta Sharing too: a gives its user a profile for b (b's short-lived token for them).
+    let file_url = assert_delta_sharing_across(&cluster, &alice, &bob).await;
+
     // A grant b issued to a's user opens b's restricted data to them.
     let b = &cluster.b.app;
     let user = b.state.catalog.user_by_identity("kura-node:a", &alice_user_id(&cluster).await).await.unwrap().unwrap();
@@ -233,6 +236,8 @@ async fn three_nodes_federate_under_each_owners_rules() {
     let removed = b.client.delete(b.url("/federation/peers/a")).bearer_auth(&b.token).send().await.unwrap();
     assert_eq!(removed.status(), 204);
     assert_eq!(rows_at_b(&cluster, &alice_at_b, "b-open").await.0, 401, "the peer's users are refused at once");
+    let download = b.client.get(&file_url).send().await.unwrap();
+    assert_eq!(download.status(), 403, "a file URL given to a's user is refused at once too");
     let fresh = cluster.a.app.state.federation().unwrap().sign_assertion(&claims_for_b(&alice_user_id(&cluster).await));
     let (status, refused) = exchange_at_b(&cluster, &fresh.unwrap()).await;
     assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_grant")), "{refused}");
@@ -242,6 +247,42 @@ async fn three_nodes_federate_under_each_owners_rules() {
     assert_eq!(results["partial"], true);
     cluster.a.app.assert_healthy().await;
     cluster.b.app.assert_healthy().await;
+}
+
+/// a's users read b's consortium table over Delta Sharing with the profile a gives them: the
+/// member who accepted sees it in b's shares and downloads it (without the masked column); the
+/// one who did not sees neither. Returns a file URL given to the member.
+async fn assert_delta_sharing_across(cluster: &Cluster, alice: &str, bob: &str) -> String {
+    let (a, b) = (&cluster.a.app, &cluster.b.app);
+    let profile = a.ok("POST", "/federation/peers/b/delta-sharing-profile", alice, Value::Null).await;
+    assert_eq!(profile["endpoint"], format!("{}/delta-sharing", b.base));
+    assert_eq!(profile["shareCredentialsVersion"], 1);
+    let token = profile["bearerToken"].as_str().unwrap().to_owned();
+    let tables = b.client.get(format!("{}/delta-sharing/shares/materials/all-tables", b.base)).bearer_auth(&token);
+    let tables: Value = tables.send().await.unwrap().json().await.unwrap();
+    let names: Vec<&str> = tables["items"].as_array().unwrap().iter().map(|t| t["schema"].as_str().unwrap()).collect();
+    assert_eq!(names, ["b-consortium"], "{tables}");
+    let url = format!("{}/delta-sharing/shares/materials/schemas/b-consortium/tables/t/query", b.base);
+    let answer = b.client.post(&url).bearer_auth(&token).json(&json!({})).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let text = answer.text().await.unwrap();
+    let file =
+        text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|l| l.get("file").is_some()).unwrap();
+    let file_url = file["file"]["url"].as_str().unwrap().to_owned();
+    let parquet = b.client.get(&file_url).send().await.unwrap();
+    assert_eq!(parquet.status(), 200);
+    let bytes = parquet.bytes().await.unwrap();
+    assert_eq!(kura_testkit::readable::parquet_columns(&bytes), ["x", "y"], "the masked column stays at b");
+    let reads = b.ok("GET", "/audit?action=data.parquet&surface=delta-sharing", &b.token, Value::Null).await;
+    assert!(reads.to_string().contains("@a"), "b audits the partner's user: {reads}");
+
+    let bobs = a.ok("POST", "/federation/peers/b/delta-sharing-profile", bob, Value::Null).await;
+    let bobs = bobs["bearerToken"].as_str().unwrap();
+    let refused = b.client.post(&url).bearer_auth(bobs).json(&json!({})).send().await.unwrap();
+    assert_eq!(refused.status(), 404, "not accepted: as if it did not exist");
+    let anonymous = a.client.post(a.url("/federation/peers/b/delta-sharing-profile")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    file_url
 }
 
 /// The grant travels as a visa b signed; b honours it when a carries it back, and never honours

@@ -114,3 +114,17 @@ pub async fn check_peer(
 ) -> Result<Json<kura_federation::PeerCheck>, ApiError> {
     Ok(Json(state.federation()?.check_peer(&caller, &id).await?))
 }
+
+#[utoipa::path(post, path = "/api/v1/federation/peers/{id}/delta-sharing-profile", tag = "federation",
+    params(("id" = String, Path)),
+    responses((status = 200, body = kura_federation::delta_sharing::profile::Profile,
+        description = "the peer's Delta Sharing endpoint with the short-lived read-only token it gave the caller"),
+        (status = 401), (status = 404), (status = 503)),
+    security(("token" = [])))]
+pub async fn peer_sharing_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<kura_federation::delta_sharing::profile::Profile>, ApiError> {
+    Ok(Json(state.federation()?.peer_profile(&caller, &id).await?))
+}

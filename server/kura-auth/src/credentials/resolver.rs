@@ -55,7 +55,7 @@ impl CredentialResolver {
         let can_write = identity.scope >= Scope::Write;
         if let Some(fed) = identity.federated {
             let user = identity.subject.parse::<Uuid>().map_err(|_| AuthError::SubjectNotAUser)?;
-            self.federated_principal(user, fed).await
+            self.federated_user(user, fed).await
         } else if identity.kura_issued {
             let user = identity.subject.parse::<Uuid>().map_err(|_| AuthError::SubjectNotAUser)?;
             self.principal_of(user, can_write).await
@@ -145,7 +145,7 @@ impl CredentialResolver {
     /// A partner node's user, with the token this node gave them: read-only, with the consortia
     /// this node accepted for them at the exchange and the grants this node gave them; refused
     /// as soon as the node is no longer a trusted peer.
-    async fn federated_principal(&self, user: Uuid, fed: crate::FederatedClaim) -> Result<Principal, AuthError> {
+    pub async fn federated_user(&self, user: Uuid, fed: crate::FederatedClaim) -> Result<Principal, AuthError> {
         if !self.store.peer_trusted(&fed.node).await? {
             return Err(AuthError::PeerNotTrusted(fed.node));
         }

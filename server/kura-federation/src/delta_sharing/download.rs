@@ -87,10 +87,11 @@ impl DeltaSharing {
         let refused = |e: kura_auth::AuthError| {
             ServiceError::new(ErrorCode::Forbidden, format!("the caller of this file URL is refused now: {e}"))
         };
-        match claims.user {
-            Some(user) => self.credentials.read_only_user(user).await.map_err(refused),
-            None if claims.admin => Ok(Principal::admin(claims.actor.clone())),
-            None => Ok(Principal::anonymous()),
+        match (claims.user, &claims.fed) {
+            (Some(user), Some(fed)) => self.credentials.federated_user(user, fed.clone()).await.map_err(refused),
+            (Some(user), None) => self.credentials.read_only_user(user).await.map_err(refused),
+            (None, _) if claims.admin => Ok(Principal::admin(claims.actor.clone())),
+            (None, _) => Ok(Principal::anonymous()),
         }
     }
 

@@ -49,3 +49,40 @@ pub async fn create(
         expiration_time: expires.to_rfc3339_opts(SecondsFormat::Secs, true),
     })
 }
+
+impl crate::Federation {
+    /// A profile for reading the peer `peer`'s shares as `principal`: the peer's endpoint and
+    /// the short-lived, read-only token the peer gave this user by token exchange (the peer
+    /// decides with its own rules and refuses the token once this node is no longer its peer).
+    pub async fn peer_profile(&self, principal: &Principal, peer: &str) -> Result<Profile, ServiceError> {
+        let user_needed = || ServiceError::unauthenticated(directory::NEEDS_ACCOUNT);
+        principal.user_id.ok_or_else(user_needed)?;
+        let peer = kura_service::federation::trusted_peer(self.services(), peer)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("peer"))?;
+        let refused = |e: crate::NodeFailure| {
+            ServiceError::new(kura_core::ErrorCode::Unavailable, format!("node {:?} gave no token: {e}", peer.id))
+        };
+        let token = self.token_for(principal, &peer).await.map_err(refused)?.ok_or_else(user_needed)?;
+        Ok(Profile {
+            share_credentials_version: 1,
+            endpoint: format!("{}{PREFIX}", peer.base_url),
+            expiration_time: token_expiry(&token).to_rfc3339_opts(SecondsFormat::Secs, true),
+            bearer_token: token,
+        })
+    }
+}
+
+/// When a token of a peer expires, read from its `exp` (the peer alone checks it; an unreadable
+/// one is given the shortest life).
+fn token_expiry(token: &str) -> chrono::DateTime<Utc> {
+    use base64::Engine;
+    let exp = token
+        .split('.')
+        .nth(1)
+        .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok())
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|c| c["exp"].as_i64())
+        .and_then(|e| chrono::DateTime::from_timestamp(e, 0));
+    exp.unwrap_or_else(Utc::now)
+}

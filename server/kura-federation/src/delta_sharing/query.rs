@@ -73,12 +73,6 @@ impl DeltaSharing {
         {
             return Err(ServiceError::invalid("limitHint must not be negative"));
         }
-        if principal.home_node.is_some() {
-            return Err(ServiceError::new(
-                ErrorCode::Forbidden,
-                "Delta Sharing serves this node's users: ask your home node for a sharing profile of your own",
-            ));
-        }
         let admin = principal.user_id.is_none() && principal.is_admin();
         if principal.user_id.is_none() && !admin && !principal.is_anonymous() {
             return Err(ServiceError::new(
@@ -100,6 +94,10 @@ impl DeltaSharing {
             table: readable.table.name.clone(),
             object: readable.sha256.clone(),
             expires_ms,
+            fed: principal.home_node.as_ref().map(|node| kura_auth::FederatedClaim {
+                node: node.clone(),
+                consortia: principal.subject.consortia.clone(),
+            }),
         };
         let url = format!("{base}{PREFIX}/files/{}", self.key.sign(&claims));
         let stats = json!({"numRecords": readable.table.row_count}).to_string();

@@ -35,6 +35,10 @@ pub struct FileClaims {
     pub object: String,
     /// Unix milliseconds after which the URL is refused.
     pub expires_ms: i64,
+    /// A partner node's user: their home node and the consortia this node accepted for them at
+    /// the token exchange (the download refuses them once the node is no longer a peer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fed: Option<kura_auth::FederatedClaim>,
 }
 
 /// Signs and checks file URLs.
@@ -125,6 +129,7 @@ mod tests {
             table: "t".into(),
             object: "ab".repeat(32),
             expires_ms: 10_000,
+            fed: None,
         }
     }
 
