@@ -47,11 +47,13 @@ pub fn map_type(data_type: &DataType) -> Mapped {
         FixedSizeBinary(_) | BinaryView => cast("binary", Binary),
         Date32 => same("date"),
         Date64 => cast("date", Date32),
-        // Delta timestamps are microseconds: with a time zone an instant, without one local time.
+        // Delta timestamps are microsecond instants. Delta's `timestamp_ntz` is a table feature of
+        // reader version 3, which Parquet-format sharing (reader version 1) cannot declare and
+        // the Python client cannot read: a timestamp without a time zone is served as an instant
+        // in UTC (its wall-clock values unchanged), the cast named in the field's metadata.
         Timestamp(TimeUnit::Microsecond, Some(_)) => same("timestamp"),
         Timestamp(_, Some(tz)) => cast("timestamp", Timestamp(TimeUnit::Microsecond, Some(tz.clone()))),
-        Timestamp(TimeUnit::Microsecond, None) => same("timestamp_ntz"),
-        Timestamp(_, None) => cast("timestamp_ntz", Timestamp(TimeUnit::Microsecond, None)),
+        Timestamp(_, None) => cast("timestamp", Timestamp(TimeUnit::Microsecond, Some("UTC".into()))),
         Decimal128(p, s) if *p <= 38 && *s >= 0 => same(&format!("decimal({p},{s})")),
         Decimal256(p, s) if *p <= 38 && *s >= 0 => cast(&format!("decimal({p},{s})"), Decimal128(*p, *s)),
         List(item) | LargeList(item) | FixedSizeList(item, _) | ListView(item) | LargeListView(item) => {
@@ -140,7 +142,6 @@ mod tests {
             (Binary, "binary"),
             (Date32, "date"),
             (Timestamp(TimeUnit::Microsecond, utc.clone()), "timestamp"),
-            (Timestamp(TimeUnit::Microsecond, None), "timestamp_ntz"),
             (Decimal128(10, 3), "decimal(10,3)"),
         ] {
             let mapped = map_type(&arrow);
@@ -156,6 +157,9 @@ mod tests {
         assert_eq!(map_type(&ns).served, Timestamp(TimeUnit::Microsecond, Some("UTC".into())));
         assert_eq!(delta(ns), json!("timestamp"));
         assert_eq!(map_type(&UInt64), Mapped { delta: json!("decimal(20,0)"), served: Decimal128(20, 0) });
+        let naive = Timestamp(TimeUnit::Millisecond, None);
+        let utc = Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        assert_eq!(map_type(&naive), Mapped { delta: json!("timestamp"), served: utc }, "no timestamp_ntz in reader 1");
         assert_eq!(map_type(&UInt32).served, Int64);
         assert_eq!(map_type(&Duration(TimeUnit::Second)), Mapped { delta: json!("string"), served: Utf8 });
         // The schema names what a cast column was.
