@@ -16,6 +16,7 @@ from conftest import Server
 
 URL_SECONDS = 4
 SHARE, OPEN, CLOSED = "py-share-lab", "py-shared-open", "py-shared-closed"
+LOCAL_TIMES = "py-shared-local-times"
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,7 @@ def sharing(tmp_path_factory):
     rows = "".join(f"{i},{i * 0.25},name{i},s{i}\n" for i in range(1000))
     dataset(OPEN, ("id,x,label,secret\n" + rows).encode(), {"level": "open", "masked_columns": ["secret"]})
     dataset(CLOSED, b"a,b\n1,x\n", {"level": "closed"})
+    dataset(LOCAL_TIMES, b"time,value\n2026-01-01T00:00:00,1\n2026-06-30T12:34:56.5,2\n", {"level": "open"})
     yield {"server": server, "partner": partner}
     server.stop()
 
@@ -110,6 +112,17 @@ def test_load_as_pandas_equals_the_users_parquet_without_masked_columns(sharing,
     with pytest.raises(Exception) as refused:
         delta_sharing.load_as_pandas(f"{profile}#{SHARE}.{CLOSED}.t")
     assert "404" in str(refused.value)
+
+
+def test_timestamps_without_a_zone_arrive_as_the_same_wall_clock_in_utc(sharing, tmp_path):
+    server = sharing["server"]
+    profile, _ = profile_file(tmp_path, server, sharing["partner"])
+    frame = delta_sharing.load_as_pandas(f"{profile}#{SHARE}.{LOCAL_TIMES}.t")
+    stored = rest_parquet(server, sharing["partner"], LOCAL_TIMES)
+    assert stored.schema.field("time").type.tz is None, "stored as local times"
+    expected = stored.to_pandas()["time"].dt.tz_localize("UTC")
+    assert list(frame["time"]) == list(expected), (frame, expected)
+    assert list(frame["value"]) == [1, 2]
 
 
 def test_file_urls_expire_and_a_fresh_query_gives_new_ones(sharing):
