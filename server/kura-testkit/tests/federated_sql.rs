@@ -1,0 +1,229 @@
+//! Federated Flight SQL between two real Kura nodes, A and B, each trusting the other: a user of
+//! A reads B's open table as `b.<dataset>.<table>` in their Flight SQL session on A, joins it
+//! with a table of A, and has filters and limits run at B (the statement B receives, in B's audit
+//! log, says so). B decides: its closed and draft datasets never appear on A, its masked column
+//! never leaves it. A partner that does not answer is left out of the session and named when a
+//! query asks for its tables.
+
+use arrow::record_batch::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use arrow_flight::error::FlightError as ClientError;
+use arrow_flight::sql::CommandGetTables;
+use arrow_flight::sql::client::FlightSqlServiceClient;
+use futures::TryStreamExt;
+use kura_testkit::{TestApp, roomy_sql_limits, spawn_with_flight_and};
+use serde_json::{Value, json};
+use tonic::Code;
+use tonic::transport::Channel;
+
+const CSV: &str = "a,b,secretcol\n1.5,x,zqmasked\n2.5,y,zqmasked\n-1,z,zqmasked\n4,x,zqmasked\n";
+
+async fn node(id: &'static str) -> TestApp {
+    spawn_with_flight_and(roomy_sql_limits(), move |config, _| config.node_id = id.to_owned()).await
+}
+
+/// The dataset `name` on `app` with one table `t` from `csv`, at `level` with `secretcol` masked,
+/// published if `publish`.
+async fn dataset(app: &TestApp, name: &str, csv: &str, level: &str, publish: bool) {
+    app.create_dataset(name).await;
+    assert_eq!(app.upload(name, vec![("t.csv", csv.as_bytes().to_vec())]).await.status(), 201);
+    let job = app.ingest(name).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let masked = if csv.contains("secretcol") { json!(["secretcol"]) } else { json!([]) };
+    let r = app.put_policy(name, &json!({"level": level, "masked_columns": masked})).await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    if publish {
+        assert_eq!(app.publish(name).await.status(), 200);
+    }
+}
+
+/// `peer` as a trusted peer of `app` (through the admin API).
+async fn trust(app: &TestApp, id: &str, peer: &TestApp, organizations: &[&str]) {
+    let body = json!({
+        "id": id, "base_url": peer.base, "flight_url": peer.flight.clone().unwrap(),
+        "organizations": organizations,
+    });
+    app.ok("POST", "/federation/peers", &app.token, body).await;
+}
+
+fn code(e: &ClientError) -> Code {
+    match e {
+        ClientError::Tonic(s) => s.code(),
+        other => panic!("not a status: {other:?}"),
+    }
+}
+
+async fn sql_client(app: &TestApp, token: &str) -> FlightSqlServiceClient<Channel> {
+    let mut client = FlightSqlServiceClient::new(app.channel().await);
+    client.set_token(token.to_owned());
+    client
+}
+
+async fn run(client: &mut FlightSqlServiceClient<Channel>, query: &str) -> Result<Vec<RecordBatch>, ClientError> {
+    let info = client.execute(query.to_owned(), None).await?;
+    read(client, &info).await
+}
+
+async fn read(
+    client: &mut FlightSqlServiceClient<Channel>,
+    info: &arrow_flight::FlightInfo,
+) -> Result<Vec<RecordBatch>, ClientError> {
+    let mut out = Vec::new();
+    for endpoint in &info.endpoint {
+        let batches: Vec<RecordBatch> = client.do_get(endpoint.ticket.clone().unwrap()).await?.try_collect().await?;
+        out.extend(batches);
+    }
+    Ok(out)
+}
+
+/// Every row as its values joined by `|`.
+fn rows(batches: &[RecordBatch]) -> Vec<String> {
+    let options = FormatOptions::default();
+    let mut out = Vec::new();
+    for batch in batches {
+        let formatters: Vec<_> =
+            batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap()).collect();
+        for row in 0..batch.num_rows() {
+            out.push(formatters.iter().map(|f| f.value(row).to_string()).collect::<Vec<_>>().join("|"));
+        }
+    }
+    out
+}
+
+/// The columns `columns` of B's Parquet of `dataset`'s table, every row, sorted.
+async fn parquet_rows(app: &TestApp, dataset: &str, columns: &[&str]) -> Vec<String> {
+    let files = app.ok("GET", &format!("/datasets/{dataset}/versions/1/files"), &app.token, Value::Null).await;
+    let derived = files["items"].as_array().unwrap().iter().find(|f| f["role"] == "derived").unwrap();
+    let path = format!("/datasets/{dataset}/versions/1/files/{}/content", derived["id"].as_str().unwrap());
+    let bytes = app.get_admin(&path).await.bytes().await.unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap();
+    let mut batches = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let keep: Vec<usize> = columns.iter().map(|c| batch.schema().index_of(c).unwrap()).collect();
+        batches.push(batch.project(&keep).unwrap());
+    }
+    let mut out = rows(&batches);
+    out.sort();
+    out
+}
+
+/// The (catalog, schema, table, column names) A's session lists for the caller.
+async fn listed(client: &mut FlightSqlServiceClient<Channel>) -> Vec<(String, String, String, Vec<String>)> {
+    let command = CommandGetTables {
+        catalog: None,
+        db_schema_filter_pattern: None,
+        table_name_filter_pattern: None,
+        table_types: vec![],
+        include_schema: true,
+    };
+    let info = client.get_tables(command).await.unwrap();
+    let batches = read(client, &info).await.unwrap();
+    let mut out = Vec::new();
+    for batch in &batches {
+        let text = |name: &str| {
+            let column = batch.column_by_name(name).unwrap();
+            let f = ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default()).unwrap();
+            (0..batch.num_rows()).map(|i| f.value(i).to_string()).collect::<Vec<_>>()
+        };
+        let (catalogs, schemas, tables) = (text("catalog_name"), text("db_schema_name"), text("table_name"));
+        let ipc = batch.column_by_name("table_schema").unwrap();
+        let ipc = arrow::array::AsArray::as_binary::<i32>(ipc.as_ref());
+        for i in 0..batch.num_rows() {
+            let bytes = bytes::Bytes::copy_from_slice(ipc.value(i));
+            let schema = arrow::datatypes::Schema::try_from(arrow_flight::IpcMessage(bytes)).unwrap();
+            let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
+            out.push((catalogs[i].clone(), schemas[i].clone(), tables[i].clone(), columns));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_user_of_a_reads_and_joins_b_tables_with_filters_and_limits_run_at_b() {
+    let (a, b) = (node("a").await, node("b").await);
+    trust(&a, "b", &b, &["Uni B"]).await;
+    trust(&b, "a", &a, &["Uni A"]).await;
+
+    // B: an open table with a masked column, a closed and a draft dataset.
+    dataset(&b, "ds-open", CSV, "open", true).await;
+    dataset(&b, "ds-closed", CSV, "closed", true).await;
+    dataset(&b, "ds-draft", CSV, "open", false).await;
+    // A: a user of Uni A and a table of its own.
+    dataset(&a, "labels", "b,label\nx,ex\ny,why\n", "open", true).await;
+    let org = a.ok("POST", "/organizations", &a.token, json!({"name": "Uni A"})).await;
+    let group =
+        a.ok("POST", &format!("/organizations/{}/groups", org["id"].as_str().unwrap()), &a.token, json!({"name": "Lab"}))
+            .await;
+    let user = a.ok("POST", "/users", &a.token, json!({"username": "alice"})).await;
+    let user_id = user["id"].as_str().unwrap();
+    let path = format!("/groups/{}/members/{user_id}", group["id"].as_str().unwrap());
+    assert_eq!(a.call("PUT", &path, &a.token, json!({"role": "member"})).await.0, 204);
+    let token = a.ok("POST", &format!("/users/{user_id}/tokens"), &a.token, json!({"name": "t", "scope": "read"})).await;
+    let mut alice = sql_client(&a, token["secret"].as_str().unwrap()).await;
+
+    // B's open table, as B's Parquet holds it.
+    let batches = run(&mut alice, r#"SELECT a, b FROM b."ds-open".t"#).await.expect("B's open table");
+    let mut got = rows(&batches);
+    got.sort();
+    assert_eq!(got, parquet_rows(&b, "ds-open", &["a", "b"]).await);
+    assert_eq!(got.len(), 4);
+
+    // Joined with A's own table.
+    let joined = run(
+        &mut alice,
+        r#"SELECT l.label FROM b."ds-open".t r JOIN labels.t l ON r.b = l.b ORDER BY r.a"#,
+    )
+    .await
+    .expect("join of A's and B's tables");
+    assert_eq!(rows(&joined), ["ex", "why", "ex"]);
+
+    // The filter and the limit run at B: the statement B received says so.
+    let filtered = run(&mut alice, r#"SELECT b FROM b."ds-open".t WHERE a > 2 LIMIT 1"#).await.unwrap();
+    assert_eq!(rows(&filtered).len(), 1);
+    let log = b.ok("GET", "/audit?surface=flight&action=data.sql", &b.token, Value::Null).await;
+    let received: Vec<String> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["details"]["query"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        received.iter().any(|q| q.contains(r#"FROM "ds-open"."t""#) && q.contains("(a > 2") && q.ends_with("LIMIT 1")),
+        "{received:?}"
+    );
+    assert!(received.iter().all(|q| !q.contains("secretcol")), "{received:?}");
+    let plan = run(&mut alice, r#"EXPLAIN SELECT b FROM b."ds-open".t WHERE a > 2 LIMIT 1"#).await.unwrap();
+    let plan = rows(&plan).join("\n");
+    assert!(plan.contains("RemoteScanExec: peer=b") && plan.contains("(a > 2") && plan.contains("LIMIT 1"), "{plan}");
+
+    // B decides: its closed and draft datasets never appear, its masked column never leaves it.
+    let tables = listed(&mut alice).await;
+    let at_b: Vec<_> = tables.iter().filter(|t| t.0 == "b").collect();
+    assert!(!at_b.is_empty(), "{tables:?}");
+    assert!(at_b.iter().all(|t| t.1 == "ds-open"), "only B's open dataset: {tables:?}");
+    assert!(at_b.iter().all(|t| t.3 == ["a", "b"]), "no masked column: {tables:?}");
+    assert!(tables.iter().any(|t| t.0 == "kura" && t.1 == "labels"), "A's own tables too: {tables:?}");
+    for hidden in [r#"SELECT * FROM b."ds-closed".t"#, r#"SELECT * FROM b."ds-draft".t"#] {
+        let e = run(&mut alice, hidden).await.unwrap_err();
+        assert_eq!(code(&e), Code::NotFound, "{hidden}: {e:?}");
+    }
+    let e = run(&mut alice, r#"SELECT secretcol FROM b."ds-open".t"#).await.unwrap_err();
+    assert_eq!(code(&e), Code::InvalidArgument, "masked column: {e:?}");
+    let everything = run(&mut alice, r#"SELECT * FROM b."ds-open".t"#).await.unwrap();
+    assert!(everything.iter().all(|batch| batch.schema().index_of("secretcol").is_err()));
+    assert!(rows(&everything).iter().all(|r| !r.contains("zqmasked")));
+
+    // A partner that does not answer is left out, and named when a query asks for its tables.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let body = json!({"id": "c", "base_url": silent, "flight_url": silent, "organizations": []});
+    a.ok("POST", "/federation/peers", &a.token, body).await;
+    assert!(listed(&mut alice).await.iter().any(|t| t.0 == "b"), "B still listed while C fails");
+    let e = run(&mut alice, r#"SELECT * FROM c."ds-open".t"#).await.unwrap_err();
+    assert_eq!(code(&e), Code::Unavailable, "{e:?}");
+    assert!(e.to_string().contains("peer c did not answer"), "{e}");
+    let e = run(&mut alice, r#"SELECT * FROM nowhere."ds-open".t"#).await.unwrap_err();
+    assert_eq!(code(&e), Code::NotFound, "{e:?}");
+}
