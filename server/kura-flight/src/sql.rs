@@ -372,6 +372,12 @@ pub async fn execute(
         kura_service::readable::audit_table_read(ctx, principal, kura_service::Surface::Flight, r, "data.sql", details)
             .await?;
     }
+    // The owning node audits what its tables gave; this node records that its user asked.
+    for (peer, _) in &session.peers.catalogs {
+        let details = serde_json::json!({"query": query});
+        let surface = kura_service::Surface::Flight;
+        kura_service::federation::audit(ctx, principal, surface, "federation.sql", peer, details).await?;
+    }
     // GetFlightInfo announced the logical plan's schema; the physical plan may differ in
     // nullability or metadata, and clients (ADBC) insist on the announced one.
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());

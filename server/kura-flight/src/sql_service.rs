@@ -229,8 +229,10 @@ impl FlightSqlService for SqlService {
         let principal = auth::principal(&self.ctx, request.metadata()).await?;
         let session = sql::session(&self.ctx, &principal, &sql::wanted_by(query.catalog.as_deref())).await?;
         let include_schema = query.include_schema;
+        // Only a partner's tables are asked for: no local schema is read.
+        let local = query.catalog.as_deref().is_none_or(|c| c == sql::CATALOG);
         let mut builder = query.into_builder();
-        for (schema, table, readable) in &session.tables {
+        for (schema, table, readable) in session.tables.iter().filter(|_| local) {
             let table_schema = if include_schema {
                 sql::visible_schema(&self.ctx, readable).await?.as_ref().clone()
             } else {

@@ -16,6 +16,16 @@ use serde_json::{Value, json};
 use tonic::Code;
 use tonic::transport::Channel;
 
+/// B's datasets: (name, policy level or JSON policy, published, whether A's user reads it).
+const LEVELS: [(&str, &str, bool, bool); 6] = [
+    ("ds-open", "open", true, true),
+    ("ds-closed", "closed", true, false),
+    ("ds-draft", "open", false, false),
+    ("ds-restricted", "restricted", true, false),
+    ("ds-embargoed", r#"{"level": "embargoed", "until": "2999-01-01T00:00:00Z"}"#, true, false),
+    ("ds-lifted", r#"{"level": "embargoed", "until": "2000-01-01T00:00:00Z"}"#, true, true),
+];
+
 const CSV: &str = "a,b,secretcol\n1.5,x,zqmasked\n2.5,y,zqmasked\n-1,z,zqmasked\n4,x,zqmasked\n";
 
 async fn node(id: &'static str) -> TestApp {
@@ -29,8 +39,9 @@ async fn dataset(app: &TestApp, name: &str, csv: &str, level: &str, publish: boo
     assert_eq!(app.upload(name, vec![("t.csv", csv.as_bytes().to_vec())]).await.status(), 201);
     let job = app.ingest(name).await;
     assert_eq!(job["state"], "succeeded", "{job}");
-    let masked = if csv.contains("secretcol") { json!(["secretcol"]) } else { json!([]) };
-    let r = app.put_policy(name, &json!({"level": level, "masked_columns": masked})).await;
+    let mut policy: Value = serde_json::from_str(level).unwrap_or_else(|_| json!({"level": level}));
+    policy["masked_columns"] = if csv.contains("secretcol") { json!(["secretcol"]) } else { json!([]) };
+    let r = app.put_policy(name, &policy).await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     if publish {
         assert_eq!(app.publish(name).await.status(), 200);
@@ -145,10 +156,11 @@ async fn a_user_of_a_reads_and_joins_b_tables_with_filters_and_limits_run_at_b()
     trust(&a, "b", &b, &["Uni B"]).await;
     trust(&b, "a", &a, &["Uni A"]).await;
 
-    // B: an open table with a masked column, a closed and a draft dataset.
-    dataset(&b, "ds-open", CSV, "open", true).await;
-    dataset(&b, "ds-closed", CSV, "closed", true).await;
-    dataset(&b, "ds-draft", CSV, "open", false).await;
+    // B: a dataset per access level, each with a masked column; only the open one's data is
+    // for a partner's user without grants or consortia.
+    for (name, policy, publish, _) in LEVELS {
+        dataset(&b, name, CSV, policy, publish).await;
+    }
     // A: a user of Uni A and a table of its own.
     dataset(&a, "labels", "b,label\nx,ex\ny,why\n", "open", true).await;
     let org = a.ok("POST", "/organizations", &a.token, json!({"name": "Uni A"})).await;
@@ -193,20 +205,29 @@ async fn a_user_of_a_reads_and_joins_b_tables_with_filters_and_limits_run_at_b()
         "{received:?}"
     );
     assert!(received.iter().all(|q| !q.contains("secretcol")), "{received:?}");
+    // B audits A's user as a partner's user; A records that its user asked B.
+    let actors = log["items"].as_array().unwrap().iter().map(|e| e["actor"].as_str().unwrap().to_owned());
+    assert!(actors.clone().all(|actor| actor.ends_with("@a")), "{log}");
+    let asked = a.ok("GET", "/audit?action=federation.sql", &a.token, Value::Null).await;
+    let asked = asked["items"].as_array().unwrap();
+    assert!(asked.iter().any(|e| e["actor"] == format!("user:{user_id}") && e["target"] == "b"), "{asked:?}");
     let plan = run(&mut alice, r#"EXPLAIN SELECT b FROM b."ds-open".t WHERE a > 2 LIMIT 1"#).await.unwrap();
     let plan = rows(&plan).join("\n");
-    assert!(plan.contains("RemoteScanExec: peer=b") && plan.contains("(a > 2") && plan.contains("LIMIT 1"), "{plan}");
+    assert!(plan.contains("RemoteScanExec: peer=b") && plan.contains("WHERE (a > 2") && plan.contains("LIMIT 1"), "{plan}");
 
     // B decides: its closed and draft datasets never appear, its masked column never leaves it.
     let tables = listed(&mut alice).await;
     let at_b: Vec<_> = tables.iter().filter(|t| t.0 == "b").collect();
-    assert!(!at_b.is_empty(), "{tables:?}");
-    assert!(at_b.iter().all(|t| t.1 == "ds-open"), "only B's open dataset: {tables:?}");
     assert!(at_b.iter().all(|t| t.3 == ["a", "b"]), "no masked column: {tables:?}");
     assert!(tables.iter().any(|t| t.0 == "kura" && t.1 == "labels"), "A's own tables too: {tables:?}");
-    for hidden in [r#"SELECT * FROM b."ds-closed".t"#, r#"SELECT * FROM b."ds-draft".t"#] {
-        let e = run(&mut alice, hidden).await.unwrap_err();
-        assert_eq!(code(&e), Code::NotFound, "{hidden}: {e:?}");
+    for (name, _, _, reads) in LEVELS {
+        assert_eq!(at_b.iter().any(|t| t.1 == name && t.2 == "t"), reads, "{name} listed: {tables:?}");
+        let answer = run(&mut alice, &format!(r#"SELECT a FROM b."{name}".t"#)).await;
+        match answer {
+            Ok(batches) if reads => assert_eq!(rows(&batches).len(), 4, "{name}"),
+            Err(e) if !reads => assert_eq!(code(&e), Code::NotFound, "{name}: {e:?}"),
+            other => panic!("{name}: {other:?}"),
+        }
     }
     let e = run(&mut alice, r#"SELECT secretcol FROM b."ds-open".t"#).await.unwrap_err();
     assert_eq!(code(&e), Code::InvalidArgument, "masked column: {e:?}");

@@ -8,6 +8,7 @@
 use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
 use datafusion::sql::sqlparser::ast::Ident;
 use datafusion::sql::unparser::expr_to_sql;
@@ -84,10 +85,10 @@ pub fn select(
         columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
     };
     let mut sql = format!("SELECT {projection} FROM {}.{}", ident(dataset), ident(table));
-    let conditions = filters.iter().map(|f| filter_sql(f).map(|s| format!("({s})"))).collect::<Result<Vec<_>, _>>()?;
-    if !conditions.is_empty() {
+    // One conjunction, so that the unparser sets the parentheses.
+    if let Some(condition) = conjunction(filters.iter().cloned()) {
         sql.push_str(" WHERE ");
-        sql.push_str(&conditions.join(" AND "));
+        sql.push_str(&filter_sql(&condition)?);
     }
     if let Some(n) = limit {
         sql.push_str(&format!(" LIMIT {n}"));
@@ -103,10 +104,10 @@ mod tests {
     #[test]
     fn select_quotes_names_and_pushes_filters_and_limit() {
         let filter = col("a").gt(lit(0.5)).and(col("b \"x\"").eq(lit("it's")));
-        let sql = select("ds-open", "t", &["a", "b \"x\""], &[filter], Some(3)).unwrap();
+        let sql = select("ds-open", "t", &["a", "b \"x\""], &[filter, col("c").is_null()], Some(3)).unwrap();
         assert_eq!(
             sql,
-            r#"SELECT "a", "b ""x""" FROM "ds-open"."t" WHERE ((a > 0.5) AND ("b ""x""" = 'it''s')) LIMIT 3"#
+            r#"SELECT "a", "b ""x""" FROM "ds-open"."t" WHERE (((a > 0.5) AND ("b ""x""" = 'it''s')) AND c IS NULL) LIMIT 3"#
         );
         assert_eq!(select("d", "t", &[], &[], None).unwrap(), r#"SELECT 1 AS "_" FROM "d"."t""#);
     }
