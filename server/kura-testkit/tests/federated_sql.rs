@@ -107,7 +107,8 @@ async fn parquet_rows(app: &TestApp, dataset: &str, columns: &[&str]) -> Vec<Str
     let derived = files["items"].as_array().unwrap().iter().find(|f| f["role"] == "derived").unwrap();
     let path = format!("/datasets/{dataset}/versions/1/files/{}/content", derived["id"].as_str().unwrap());
     let bytes = app.get_admin(&path).await.bytes().await.unwrap();
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap();
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes).unwrap().build().unwrap();
     let mut batches = Vec::new();
     for batch in reader {
         let batch = batch.unwrap();
@@ -164,14 +165,15 @@ async fn a_user_of_a_reads_and_joins_b_tables_with_filters_and_limits_run_at_b()
     // A: a user of Uni A and a table of its own.
     dataset(&a, "labels", "b,label\nx,ex\ny,why\n", "open", true).await;
     let org = a.ok("POST", "/organizations", &a.token, json!({"name": "Uni A"})).await;
-    let group =
-        a.ok("POST", &format!("/organizations/{}/groups", org["id"].as_str().unwrap()), &a.token, json!({"name": "Lab"}))
-            .await;
+    let group = a
+        .ok("POST", &format!("/organizations/{}/groups", org["id"].as_str().unwrap()), &a.token, json!({"name": "Lab"}))
+        .await;
     let user = a.ok("POST", "/users", &a.token, json!({"username": "alice"})).await;
     let user_id = user["id"].as_str().unwrap();
     let path = format!("/groups/{}/members/{user_id}", group["id"].as_str().unwrap());
     assert_eq!(a.call("PUT", &path, &a.token, json!({"role": "member"})).await.0, 204);
-    let token = a.ok("POST", &format!("/users/{user_id}/tokens"), &a.token, json!({"name": "t", "scope": "read"})).await;
+    let token =
+        a.ok("POST", &format!("/users/{user_id}/tokens"), &a.token, json!({"name": "t", "scope": "read"})).await;
     let mut alice = sql_client(&a, token["secret"].as_str().unwrap()).await;
 
     // B's open table, as B's Parquet holds it.
@@ -182,12 +184,9 @@ async fn a_user_of_a_reads_and_joins_b_tables_with_filters_and_limits_run_at_b()
     assert_eq!(got.len(), 4);
 
     // Joined with A's own table.
-    let joined = run(
-        &mut alice,
-        r#"SELECT l.label FROM b."ds-open".t r JOIN labels.t l ON r.b = l.b ORDER BY r.a"#,
-    )
-    .await
-    .expect("join of A's and B's tables");
+    let joined = run(&mut alice, r#"SELECT l.label FROM b."ds-open".t r JOIN labels.t l ON r.b = l.b ORDER BY r.a"#)
+        .await
+        .expect("join of A's and B's tables");
     assert_eq!(rows(&joined), ["ex", "why", "ex"]);
 
     // The filter and the limit run at B: the statement B received says so.
@@ -213,7 +212,10 @@ async fn a_user_of_a_reads_and_joins_b_tables_with_filters_and_limits_run_at_b()
     assert!(asked.iter().any(|e| e["actor"] == format!("user:{user_id}") && e["target"] == "b"), "{asked:?}");
     let plan = run(&mut alice, r#"EXPLAIN SELECT b FROM b."ds-open".t WHERE a > 2 LIMIT 1"#).await.unwrap();
     let plan = rows(&plan).join("\n");
-    assert!(plan.contains("RemoteScanExec: peer=b") && plan.contains("WHERE (a > 2") && plan.contains("LIMIT 1"), "{plan}");
+    assert!(
+        plan.contains("RemoteScanExec: peer=b") && plan.contains("WHERE (a > 2") && plan.contains("LIMIT 1"),
+        "{plan}"
+    );
 
     // B decides: its closed and draft datasets never appear, its masked column never leaves it.
     let tables = listed(&mut alice).await;

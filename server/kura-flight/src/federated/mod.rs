@@ -97,10 +97,19 @@ pub async fn peers(ctx: &FlightContext, principal: &Principal, wanted: &Wanted) 
                 let mut schemas: BTreeMap<String, Arc<MemorySchemaProvider>> = BTreeMap::new();
                 for t in found.tables {
                     let schema = schemas.entry(t.dataset.clone()).or_default();
-                    let provider =
-                        scan::RemoteTableProvider::new(found.remote.clone(), t.dataset.clone(), t.table.clone(), t.schema.clone());
+                    let provider = scan::RemoteTableProvider::new(
+                        found.remote.clone(),
+                        t.dataset.clone(),
+                        t.table.clone(),
+                        t.schema.clone(),
+                    );
                     schema.register_table(t.table.clone(), Arc::new(provider))?;
-                    out.tables.push(Listed { peer: peer.clone(), dataset: t.dataset, table: t.table, schema: t.schema });
+                    out.tables.push(Listed {
+                        peer: peer.clone(),
+                        dataset: t.dataset,
+                        table: t.table,
+                        schema: t.schema,
+                    });
                 }
                 for (name, schema) in schemas {
                     catalog.register_schema(&name, schema)?;

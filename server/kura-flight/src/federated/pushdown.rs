@@ -18,9 +18,7 @@ pub fn translatable(expr: &Expr) -> bool {
     match expr {
         Expr::Column(_) => true,
         Expr::Literal(value, _) => literal(value),
-        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
-            operator(op) && translatable(left) && translatable(right)
-        }
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => operator(op) && translatable(left) && translatable(right),
         Expr::Not(e) | Expr::IsNull(e) | Expr::IsNotNull(e) | Expr::Negative(e) => translatable(e),
         Expr::Between(b) => translatable(&b.expr) && translatable(&b.low) && translatable(&b.high),
         Expr::InList(l) => translatable(&l.expr) && l.list.iter().all(translatable),
