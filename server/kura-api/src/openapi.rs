@@ -78,6 +78,13 @@ impl Modify for TokenAuth {
         routes::access_admin::list_grants,
         routes::access_admin::revoke_grant,
         routes::access_admin::audit_log,
+        routes::federation::node,
+        routes::federation::token,
+        routes::federation::search,
+        routes::federation::list_peers,
+        routes::federation::put_peer,
+        routes::federation::remove_peer,
+        routes::federation::check_peer,
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@
 //! The catalog is SQLite in the data directory, or, when `KURA_TEST_DATABASE_URL` names a
 //! PostgreSQL server (`postgres://user@host/postgres`), a fresh database created on it per app.
 
+pub mod cluster;
 pub mod readable;
 pub mod world;
 
@@ -34,7 +35,9 @@ pub struct TestApp {
     pub statements: Arc<AtomicUsize>,
     /// The directory holding the data directory (`data/`), removed when the app is dropped.
     pub dir: tempfile::TempDir,
-    _server: tokio::task::JoinHandle<()>,
+    /// Ends the HTTP server (see [`TestApp::stop`]).
+    shutdown: Arc<tokio::sync::Notify>,
+    server: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// A fresh PostgreSQL database when `KURA_TEST_DATABASE_URL` is set, else `None` (SQLite in the
@@ -116,10 +119,13 @@ async fn spawn<F: Future<Output = Option<String>>>(
     // Flight starts from the built state: it shares the federation the build created.
     let flight = flight(state.clone()).await;
     let base = format!("http://{}", app.address());
+    let shutdown = Arc::new(tokio::sync::Notify::new());
+    let stopped = shutdown.clone();
     let server = tokio::spawn(async move {
-        app.run_until(std::future::pending()).await.expect("server");
+        app.run_until(async move { stopped.notified().await }).await.expect("server");
     });
-    TestApp { base, flight, client: reqwest::Client::new(), token, state, statements, dir, _server: server }
+    let server = tokio::sync::Mutex::new(Some(server));
+    TestApp { base, flight, client: reqwest::Client::new(), token, state, statements, dir, shutdown, server }
 }
 
 /// Binds Flight beside REST on the same catalog, store, credentials and federation; returns its
@@ -271,6 +277,15 @@ impl TestApp {
         }
         let v: serde_json::Value = self.get_admin(&format!("/datasets/{name}")).await.json().await.unwrap();
         v.get("dataset").unwrap_or(&v)["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Stops serving HTTP (a node that went down): waits until the listener and every idle
+    /// connection are closed, so that connections are refused from then on.
+    pub async fn stop(&self) {
+        self.shutdown.notify_one();
+        if let Some(server) = self.server.lock().await.take() {
+            let _ = server.await;
+        }
     }
 
     pub async fn assert_healthy(&self) {

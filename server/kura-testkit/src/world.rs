@@ -8,8 +8,11 @@ use serde_json::{Value, json};
 
 use crate::{TestApp, roomy_sql_limits, spawn_with_flight};
 
-/// Every actor of the world.
-pub const ACTORS: [&str; 10] = [
+/// Every actor of the world. `partner_member` and `partner_outsider` are users of a partner node
+/// (`p`, trusted as a peer, speaking for `Uni P` and `Uni Q`) holding the read-only token this
+/// node gave them by token exchange: `Uni P` is a member of the consortium and its user accepted
+/// the agreement; `Uni Q` is not a member (its user claims the consortium all the same).
+pub const ACTORS: [&str; 12] = [
     "anonymous",
     "outsider",
     "consortium_accepted",
@@ -20,7 +23,12 @@ pub const ACTORS: [&str; 10] = [
     "steward",
     "admin",
     "read_only_steward",
+    "partner_member",
+    "partner_outsider",
 ];
+
+/// The actors who are users of the partner node.
+pub const PARTNERS: [&str; 2] = ["partner_member", "partner_outsider"];
 
 /// A dataset per level, named `ds-{level}`. `deaccessioned` is an open dataset whose only
 /// (published) version was deaccessioned by the steward; `draft` was never published.
@@ -107,7 +115,8 @@ pub async fn build_world() -> World {
 
     let mut tokens: HashMap<&'static str, String> = HashMap::new();
     let mut users: HashMap<&'static str, String> = HashMap::new();
-    for actor in ACTORS.iter().copied().filter(|a| !["anonymous", "admin", "read_only_steward"].contains(a)) {
+    let made_elsewhere = ["anonymous", "admin", "read_only_steward", "partner_member", "partner_outsider"];
+    for actor in ACTORS.iter().copied().filter(|a| !made_elsewhere.contains(a)) {
         let (id, token) = user_with_token(&app, actor, "write").await;
         users.insert(actor, id);
         tokens.insert(actor, token);
@@ -132,6 +141,10 @@ pub async fn build_world() -> World {
     let path = format!("/consortia/{consortium_id}/members");
     assert_eq!(app.call("POST", &path, &admin, json!({"group": partner_id})).await.0, 204);
     app.ok("POST", &format!("/consortia/{consortium_id}/accept"), &tokens["consortium_accepted"], json!({})).await;
+    for (actor, (token, user)) in partners(&app, &consortium_id).await {
+        tokens.insert(actor, token);
+        users.insert(actor, user);
+    }
 
     let steward = tokens["steward"].clone();
     let mut datasets = HashMap::new();
@@ -153,6 +166,51 @@ pub async fn build_world() -> World {
     }
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     World { app, tokens, users, datasets, consortium: consortium_id }
+}
+
+/// The partner node `p` (this node itself, under another id, so that its assertions verify with
+/// this node's published keys) and its two users' tokens, by token exchange: (actor, (token, the
+/// user's id as the audit names them, `{id}@p`)).
+async fn partners(app: &TestApp, consortium: &str) -> Vec<(&'static str, (String, String))> {
+    let admin = &app.token;
+    for org in ["Uni P", "Uni Q"] {
+        app.ok("POST", "/organizations", admin, json!({"name": org})).await;
+    }
+    let uni_p = app.state.catalog.organizations().await.unwrap().into_iter().find(|o| o.name == "Uni P").unwrap();
+    let path = format!("/consortia/{consortium}/members");
+    assert_eq!(app.call("POST", &path, admin, json!({"organization": uni_p.id})).await.0, 204);
+    let peer = json!({"id": "p", "base_url": app.base, "organizations": ["Uni P", "Uni Q"]});
+    app.ok("POST", "/federation/peers", admin, peer).await;
+    let federation = app.state.federation().expect("federation runs in the server");
+    let mut out = Vec::new();
+    for (actor, org) in [("partner_member", "Uni P"), ("partner_outsider", "Uni Q")] {
+        let now = chrono::Utc::now().timestamp();
+        let claims = kura_federation::assertion::AssertionClaims {
+            iss: "p".into(),
+            sub: actor.into(),
+            aud: app.state.config.node_id.clone(),
+            iat: now,
+            nbf: now,
+            exp: now + 60,
+            jti: uuid::Uuid::new_v4().to_string(),
+            home: kura_service::federation::HomeClaims {
+                org: Some(org.into()),
+                consortia: vec![kura_service::federation::ConsortiumClaim { name: "C1".into(), agreement_version: 1 }],
+            },
+        };
+        let assertion = federation.sign_assertion(&claims).expect("sign");
+        let form = [
+            ("grant_type", kura_federation::exchange::GRANT_TYPE),
+            ("subject_token", assertion.as_str()),
+            ("subject_token_type", kura_federation::exchange::JWT_TOKEN_TYPE),
+        ];
+        let answer = app.client.post(app.url("/federation/token")).form(&form).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "exchange for {actor}");
+        let token = answer.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+        let user = app.state.catalog.user_by_identity("kura-node:p", actor).await.unwrap().expect("recorded");
+        out.push((actor, (token, format!("{}@p", user.id))));
+    }
+    out
 }
 
 /// The dataset `ds-{level}`, created, filled and (but for the draft) published by the steward.

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use kura_api::{Application, open_state};
 use kura_core::Principal;
 
-use crate::{admin, config, demo, ingest};
+use crate::{admin, config, demo, federation, ingest};
 
 /// Kura: a FAIR research-data platform and consortium catalog.
 #[derive(Debug, Parser)]
@@ -76,6 +76,11 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         command: admin::AdminCommand,
+    },
+    /// Federation: the partner nodes this node trusts.
+    Federation {
+        #[command(subcommand)]
+        command: federation::FederationCommand,
     },
 }
 
@@ -205,6 +210,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin { command } => {
             let state = services(config).await?;
             admin::run(&state, command).await
+        }
+        Command::Federation { command } => {
+            let state = services(config).await?;
+            federation::run(&state, command).await
         }
     }
 }

@@ -4,6 +4,7 @@ mod admin;
 mod cli;
 mod config;
 mod demo;
+mod federation;
 mod ingest;
 
 use std::process::ExitCode;

@@ -189,6 +189,8 @@ fn catalog_writes() -> Vec<String> {
         "new",
         "request",
         "open",
+        "put",
+        "remove",
     ];
     // Writers named by a noun: the audit log's `audit`/`record` (not `audit_page`, a read).
     const WRITING_NAMES: &[&str] = &["audit", "record", "job_progress"];
@@ -275,4 +277,29 @@ fn transports_do_not_import_each_other() {
         }
     }
     assert!(found.is_empty(), "{} imports across transports:\n{}", found.len(), found.join("\n"));
+}
+
+/// Federation and Delta Sharing are transports over the services too: `kura-federation` asks
+/// `kura-service` (which holds the catalog's side of trust and every access decision) and never
+/// reads or writes the catalog itself.
+#[test]
+fn federation_calls_the_services_only() {
+    let server = server_dir();
+    let mut found = Vec::new();
+    for file in sources() {
+        let relative = file.strip_prefix(&server).expect("under server/").to_string_lossy().replace('\\', "/");
+        if !relative.starts_with("kura-federation/src/") {
+            continue;
+        }
+        let text = fs::read_to_string(&file).expect("read a source");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            let reaches_catalog = code.contains(".catalog.") || code.contains("kura_catalog::Catalog");
+            let decides = ["decide(", "decide_on(", "hidden_columns("].iter().any(|d| code.contains(d));
+            if !code.starts_with("//") && (reaches_catalog || decides) {
+                found.push(format!("server/{relative}:{}: {code}", n + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "call kura-service instead:\n{}", found.join("\n"));
 }

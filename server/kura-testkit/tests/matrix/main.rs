@@ -13,7 +13,8 @@ mod probe;
 mod search;
 
 use kura_testkit::world::{
-    ACTORS, DATA_MIN, DATA_VALUE, Dataset, LEVELS, MASKED_COLUMN, MASKED_VALUE, World, build_world, policy_for,
+    ACTORS, DATA_MIN, DATA_VALUE, Dataset, LEVELS, MASKED_COLUMN, MASKED_VALUE, PARTNERS, World, build_world,
+    policy_for,
 };
 use probe::{Answer, ask};
 use serde_json::{Value, json};
@@ -33,7 +34,7 @@ fn expected(actor: &str, level: &str) -> &'static str {
         "owner_member" => "AAAF",
         // A read-only token of a steward reads like the steward but changes nothing.
         "read_only_steward" => "AAFF",
-        "consortium_accepted" if level == "consortium" => "AAFF",
+        "consortium_accepted" | "partner_member" if level == "consortium" => "AAFF",
         "grant_holder" if level == "restricted" => "AAFF",
         _ => outsider,
     }
@@ -205,7 +206,8 @@ fn status_for(letter: char, kind: char, actor: &str) -> u16 {
         return match (kind, actor) {
             (_, "anonymous") => 401,
             ('Q', "admin") => 401,
-            ('Q', "read_only_steward") => 403,
+            // Read-only credentials: a steward's read token, a partner node's user.
+            ('Q', "read_only_steward" | "partner_member" | "partner_outsider") => 403,
             ('Q', _) => 201,
             _ => 200,
         };
@@ -228,6 +230,12 @@ fn status_for(letter: char, kind: char, actor: &str) -> u16 {
 
 /// The status a row of `kind` wants for `actor` on the dataset at `level`.
 fn want(kind: char, actor: &str, level: &str) -> u16 {
+    // A partner node's user holds a read-only token: changes, and the pages that make them, are
+    // refused before anything is looked up — the same 403 whether or not the dataset exists
+    // (`read_only_refusals_tell_nothing`), so the refusal tells nothing.
+    if PARTNERS.contains(&actor) && matches!(kind, 'E' | 'R' | 'K' | 'P' | 'Q') {
+        return 403;
+    }
     let letter = match kind {
         'M' | 'L' | 'Q' | 'H' => letter(actor, level, 0),
         'D' | 'W' | 'C' | 'S' => letter(actor, level, 1),
@@ -279,6 +287,7 @@ async fn every_actor_level_and_surface_behaves_as_the_table_says() {
     for actor in ACTORS {
         list_rows(&world, actor, &hidden_from(&world, actor), &mut failures).await;
     }
+    read_only_refusals_tell_nothing(&world, &mut failures).await;
     for rows in [ENDPOINTS, DRAFT_ROWS] {
         for actor in ACTORS {
             for (kind, method, template) in rows {
@@ -290,6 +299,19 @@ async fn every_actor_level_and_surface_behaves_as_the_table_says() {
         }
     }
     assert!(failures.is_empty(), "{} matrix failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// A partner's refusals of the edit and steward pages are the same for a dataset that does not
+/// exist as for one it may not see.
+async fn read_only_refusals_tell_nothing(world: &World, failures: &mut Vec<String>) {
+    for actor in PARTNERS {
+        for path in ["~/edit/no-such-dataset", "~/steward/no-such-dataset", "/datasets/no-such-dataset/grants"] {
+            let (answer, _) = ask(world, actor, "GET", path, None).await;
+            if !answer.is(403) {
+                failures.push(format!("{actor} GET {path}: got {answer}, want 403 as for any dataset"));
+            }
+        }
+    }
 }
 
 /// One request of the matrix: an actor, a row of `ENDPOINTS`, a level.

@@ -58,6 +58,7 @@ pub async fn search_rows(world: &World, failures: &mut Vec<String>) {
             bodies.push(body);
         }
         bodies.push(get(world, actor, "/search/suggest?q=title").await.1);
+        bodies.push(federated_row(world, actor, visible, failures).await);
         // The portal's search and home pages (HTML): the same hits, counts and facets.
         let (status, page) = get(world, actor, "~/search?q=title").await;
         if status != 200 || !page.contains(&format!(">{visible} results")) {
@@ -88,6 +89,21 @@ pub async fn search_rows(world: &World, failures: &mut Vec<String>) {
             leaks(actor, "search", &body, &hidden, failures);
         }
     }
+}
+
+/// Federated search: this node's part shows exactly what the actor may see (the world's peer `p`
+/// is this very node under another id; what it answers is scanned for leaks with the rest).
+async fn federated_row(world: &World, actor: &str, visible: usize, failures: &mut Vec<String>) -> String {
+    let (status, body) = get(world, actor, "/federation/search?limit=100").await;
+    let answer: Value = serde_json::from_str(&body).unwrap_or_default();
+    let node = world.app.state.config.node_id.as_str();
+    let own = answer["nodes"].as_array().into_iter().flatten().find(|n| n["node"] == node);
+    let own_total = own.and_then(|n| n["total"].as_u64());
+    let own_hits = answer["hits"].as_array().into_iter().flatten().filter(|h| h["node"] == node).count();
+    if status != 200 || own_total != Some(visible as u64) || own_hits != visible {
+        failures.push(format!("{actor}: federated search: status {status}, this node's total {own_total:?} and {own_hits} hits, want {visible}"));
+    }
+    body
 }
 
 /// SPARQL: the graphs an actor's queries reach are exactly the published versions it may see
