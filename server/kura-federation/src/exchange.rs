@@ -191,22 +191,25 @@ impl Federation {
     }
 }
 
-/// Tokens this node's users hold at peers, by (actor, peer, what was asserted).
+/// A user's token at a peer: (actor, peer, what was asserted).
+type TokenKey = (String, String, String);
+
+/// Tokens this node's users hold at peers, with when each expires.
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
-    tokens: Mutex<HashMap<(String, String, String), (String, Instant)>>,
+    tokens: Mutex<HashMap<TokenKey, (String, Instant)>>,
 }
 
 /// A cached token is used until this long before it expires.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
 
 impl TokenCache {
-    async fn get(&self, key: &(String, String, String)) -> Option<String> {
+    async fn get(&self, key: &TokenKey) -> Option<String> {
         let tokens = self.tokens.lock().await;
         tokens.get(key).filter(|(_, until)| Instant::now() + RENEW_BEFORE < *until).map(|(t, _)| t.clone())
     }
 
-    async fn put(&self, key: (String, String, String), token: String, lifetime: Duration) {
+    async fn put(&self, key: TokenKey, token: String, lifetime: Duration) {
         let mut tokens = self.tokens.lock().await;
         let now = Instant::now();
         tokens.retain(|_, (_, until)| *until > now);
