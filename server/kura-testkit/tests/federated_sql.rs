@@ -1,9 +1,10 @@
 //! Federated Flight SQL between two real Kura nodes, A and B, each trusting the other: a user of
 //! A reads B's open table as `b.<dataset>.<table>` in their Flight SQL session on A, joins it
 //! with a table of A, and has filters and limits run at B (the statement B receives, in B's audit
-//! log, says so). B decides: its closed and draft datasets never appear on A, its masked column
-//! never leaves it. A partner that does not answer is left out of the session and named when a
-//! query asks for its tables.
+//! log, says so). B decides: its closed, draft, restricted and embargoed datasets never appear on
+//! A, its consortium dataset only for the user who accepted the agreement at home, its masked
+//! column never leaves it. A partner that does not answer is left out of the session and named
+//! when a query asks for its tables.
 
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -55,6 +56,32 @@ async fn trust(app: &TestApp, id: &str, peer: &TestApp, organizations: &[&str]) 
         "organizations": organizations,
     });
     app.ok("POST", "/federation/peers", &app.token, body).await;
+}
+
+/// The organization `org` on `app` with a lab group, and the consortium C1 with `org` a member:
+/// (the lab's id, the consortium's id).
+async fn consortium(app: &TestApp, org: &str) -> (String, String) {
+    let org = app.ok("POST", "/organizations", &app.token, json!({"name": org})).await;
+    let org = org["id"].as_str().unwrap();
+    let lab = app.ok("POST", &format!("/organizations/{org}/groups"), &app.token, json!({"name": "Lab"})).await;
+    let c1 = app.ok("POST", "/consortia", &app.token, json!({"name": "C1", "terms": "share nicely"})).await;
+    let c1 = c1["id"].as_str().unwrap().to_owned();
+    let path = format!("/consortia/{c1}/members");
+    assert_eq!(app.call("POST", &path, &app.token, json!({"organization": org})).await.0, 204);
+    (lab["id"].as_str().unwrap().to_owned(), c1)
+}
+
+/// A user of `app`'s `lab` with a write-scope API token: (id, token).
+async fn user(app: &TestApp, lab: &str, name: &str) -> (String, String) {
+    let user = app.ok("POST", "/users", &app.token, json!({"username": name})).await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.call("PUT", &format!("/groups/{lab}/members/{id}"), &app.token, json!({"role": "member"})).await.0,
+        204
+    );
+    let token =
+        app.ok("POST", &format!("/users/{id}/tokens"), &app.token, json!({"name": "t", "scope": "write"})).await;
+    (id, token["secret"].as_str().unwrap().to_owned())
 }
 
 fn code(e: &ClientError) -> Code {
@@ -162,19 +189,18 @@ async fn a_user_of_a_reads_and_joins_b_tables_with_filters_and_limits_run_at_b()
     for (name, policy, publish, _) in LEVELS {
         dataset(&b, name, CSV, policy, publish).await;
     }
-    // A: a user of Uni A and a table of its own.
+    // A: a table of its own, and two users of Uni A, of whom alice accepted the agreement of the
+    // consortium C1 (which B holds too, with Uni A a member there as well) and bob did not.
     dataset(&a, "labels", "b,label\nx,ex\ny,why\n", "open", true).await;
-    let org = a.ok("POST", "/organizations", &a.token, json!({"name": "Uni A"})).await;
-    let group = a
-        .ok("POST", &format!("/organizations/{}/groups", org["id"].as_str().unwrap()), &a.token, json!({"name": "Lab"}))
-        .await;
-    let user = a.ok("POST", "/users", &a.token, json!({"username": "alice"})).await;
-    let user_id = user["id"].as_str().unwrap();
-    let path = format!("/groups/{}/members/{user_id}", group["id"].as_str().unwrap());
-    assert_eq!(a.call("PUT", &path, &a.token, json!({"role": "member"})).await.0, 204);
-    let token =
-        a.ok("POST", &format!("/users/{user_id}/tokens"), &a.token, json!({"name": "t", "scope": "read"})).await;
-    let mut alice = sql_client(&a, token["secret"].as_str().unwrap()).await;
+    let (_, consortium_at_b) = consortium(&b, "Uni A").await;
+    let policy = json!({"level": "consortium", "consortia": [consortium_at_b]});
+    dataset(&b, "ds-consortium", CSV, &policy.to_string(), true).await;
+    let (lab, consortium_at_a) = consortium(&a, "Uni A").await;
+    let (user_id, alice_token) = user(&a, &lab, "alice").await;
+    let (_, bob_token) = user(&a, &lab, "bob").await;
+    a.ok("POST", &format!("/consortia/{consortium_at_a}/accept"), &alice_token, json!({})).await;
+    let mut alice = sql_client(&a, &alice_token).await;
+    let mut bob = sql_client(&a, &bob_token).await;
 
     // B's open table, as B's Parquet holds it.
     let batches = run(&mut alice, r#"SELECT a, b FROM b."ds-open".t"#).await.expect("B's open table");
@@ -231,6 +257,13 @@ async fn a_user_of_a_reads_and_joins_b_tables_with_filters_and_limits_run_at_b()
             other => panic!("{name}: {other:?}"),
         }
     }
+    // B's consortium dataset: for alice, who accepted at home what B accepts; not for bob.
+    let members = run(&mut alice, r#"SELECT a FROM b."ds-consortium".t"#).await.expect("a consortium member");
+    assert_eq!(rows(&members).len(), 4);
+    assert!(listed(&mut bob).await.iter().all(|t| t.1 != "ds-consortium"));
+    let e = run(&mut bob, r#"SELECT a FROM b."ds-consortium".t"#).await.unwrap_err();
+    assert_eq!(code(&e), Code::NotFound, "{e:?}");
+
     let e = run(&mut alice, r#"SELECT secretcol FROM b."ds-open".t"#).await.unwrap_err();
     assert_eq!(code(&e), Code::InvalidArgument, "masked column: {e:?}");
     let everything = run(&mut alice, r#"SELECT * FROM b."ds-open".t"#).await.unwrap();
