@@ -47,6 +47,8 @@ pub struct FlightContext {
     /// Federation with partner nodes: their tables in Flight SQL sessions; `None`: this node's
     /// tables only.
     pub federation: Option<kura_federation::Federation>,
+    /// Partners' recent answers of what a caller may read there.
+    pub discoveries: Arc<federated::discover::Discoveries>,
     data_dir: std::path::PathBuf,
 }
 
@@ -86,6 +88,7 @@ impl FlightContext {
             encoded,
             footers: Arc::default(),
             federation: None,
+            discoveries: Arc::default(),
             data_dir: data_dir.to_owned(),
         })
     }

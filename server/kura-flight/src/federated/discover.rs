@@ -5,8 +5,9 @@
 //! caller may read there, masked columns left out. Naming the partner's own catalog keeps the
 //! partner from asking its own partners in turn.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Schema, SchemaRef};
@@ -60,10 +61,41 @@ pub struct Discovered {
     pub tables: Vec<RemoteTable>,
 }
 
-/// Asks `peer` for the tables `principal` may read there, within `timeout`, reading at most
-/// `max_bytes` of the answer.
+/// Partners' answers, kept for [`KEEP`] by (peer, the caller's token there): planning a statement
+/// (GetFlightInfo) and running it (DoGet) ask once. The owning node decides again on every
+/// statement, so a table hidden meanwhile is refused there, never read.
+#[derive(Debug, Default)]
+pub struct Discoveries(Mutex<HashMap<(String, String), (Instant, Discovered)>>);
+
+/// How long a partner's answer is kept.
+pub const KEEP: Duration = Duration::from_secs(30);
+
+/// Answers kept at most (the oldest go first).
+const KEPT: usize = 1024;
+
+impl Discoveries {
+    fn get(&self, key: &(String, String)) -> Option<Discovered> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(key).filter(|(at, _)| at.elapsed() < KEEP).map(|(_, found)| found.clone())
+    }
+
+    fn put(&self, key: (String, String), found: Discovered) {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        kept.retain(|_, (at, _)| at.elapsed() < KEEP);
+        if kept.len() >= KEPT
+            && let Some(oldest) = kept.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone())
+        {
+            kept.remove(&oldest);
+        }
+        kept.insert(key, (Instant::now(), found));
+    }
+}
+
+/// Asks `peer` for the tables `principal` may read there (or takes its recent answer), within
+/// `timeout`, reading at most `max_bytes` of the answer.
 pub async fn discover(
     federation: &Federation,
+    discoveries: &Discoveries,
     principal: &Principal,
     peer: &peer::Model,
     timeout: Duration,
@@ -72,6 +104,10 @@ pub async fn discover(
     let url = peer.flight_url.clone().ok_or_else(|| NodeFailure::Error("it offers no Flight endpoint".into()))?;
     let work = async {
         let token = federation.token_for(principal, peer).await?;
+        let key = (peer.id.clone(), token.clone().unwrap_or_default());
+        if let Some(found) = discoveries.get(&key) {
+            return Ok(found);
+        }
         let channel = Endpoint::from_shared(url.clone())
             .map_err(|e| NodeFailure::Error(format!("{url:?} is not a Flight endpoint: {e}")))?
             .connect_timeout(timeout)
@@ -101,7 +137,9 @@ pub async fn discover(
                 tables.extend(parse(&batch)?);
             }
         }
-        Ok(Discovered { remote: Arc::new(remote), tables })
+        let found = Discovered { remote: Arc::new(remote), tables };
+        discoveries.put(key, found.clone());
+        Ok(found)
     };
     let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     tokio::time::timeout(timeout, work).await.unwrap_or(Err(NodeFailure::Timeout(millis)))
@@ -122,7 +160,8 @@ pub fn node_failure(e: arrow_flight::error::FlightError) -> NodeFailure {
     }
 }
 
-/// The tables of a `CommandGetTables` answer in the partner's own catalog.
+/// The tables of a `CommandGetTables` answer in the partner's own catalog (rows of others are
+/// skipped: a partner that ignores the catalog filter names nothing of its partners here).
 fn parse(batch: &RecordBatch) -> Result<Vec<RemoteTable>, NodeFailure> {
     let malformed = |what: &str| NodeFailure::Error(format!("the table list has no {what}"));
     let strings = |name: &str| {
@@ -147,4 +186,26 @@ fn parse(batch: &RecordBatch) -> Result<Vec<RemoteTable>, NodeFailure> {
         });
     }
     Ok(tables)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::{DataType, Field};
+    use arrow_flight::sql::metadata::GetTablesBuilder;
+
+    #[test]
+    fn only_the_partners_own_catalog_is_read_with_each_schema() {
+        let schema = Schema::new(vec![Field::new("a", DataType::Float64, true)]);
+        let mut answer = GetTablesBuilder::new(None::<String>, None::<String>, None::<String>, None::<String>, true);
+        answer.append(CATALOG, "ds-open", "t", "TABLE", &schema).unwrap();
+        answer.append("c", "elsewhere", "t", "TABLE", &schema).unwrap();
+        let tables = parse(&answer.build().unwrap()).unwrap();
+        assert_eq!(tables.len(), 1);
+        assert_eq!((tables[0].dataset.as_str(), tables[0].table.as_str()), ("ds-open", "t"));
+        assert_eq!(tables[0].schema.as_ref(), &schema);
+        let without_schemas =
+            GetTablesBuilder::new(None::<String>, None::<String>, None::<String>, None::<String>, false);
+        assert!(parse(&without_schemas.build().unwrap()).is_err());
+    }
 }

@@ -11,7 +11,7 @@
 //! never passed on (their session has no peer catalogs), and what this node sends a peer names
 //! only the peer's own catalog, so no request travels further than one hop.
 
-mod discover;
+pub mod discover;
 pub mod pushdown;
 pub mod scan;
 
@@ -88,7 +88,8 @@ pub async fn peers(ctx: &FlightContext, principal: &Principal, wanted: &Wanted) 
         if peer.flight_url.is_none() {
             return (peer.id.clone(), Err(kura_federation::NodeFailure::Error("it offers no Flight endpoint".into())));
         }
-        (peer.id.clone(), discover::discover(federation, principal, peer, timeout, max_bytes).await)
+        let found = discover::discover(federation, &ctx.discoveries, principal, peer, timeout, max_bytes).await;
+        (peer.id.clone(), found)
     });
     for (peer, answer) in futures::future::join_all(asks).await {
         match answer {
