@@ -1,6 +1,6 @@
 //! The SQL a scan of a partner's table sends to the owning node: the projection, the filters
 //! that translate faithfully and the limit. A filter is pushed (`Exact`) only when it is built
-//! of comparisons, logic, plain arithmetic, `IS [NOT] NULL`, `BETWEEN`, `IN (…)` and `LIKE` over
+//! of comparisons, logic, arithmetic but division, `IS [NOT] NULL`, `BETWEEN`, `IN (…)` and `LIKE` over
 //! columns and literals whose text reads back as the same value; anything else stays with the
 //! local plan, which then also keeps the limit. The text is written by DataFusion's unparser and
 //! sqlparser's identifiers (quoting and escaping are theirs, never hand-written).
@@ -30,7 +30,8 @@ pub fn translatable(expr: &Expr) -> bool {
 
 fn operator(op: &Operator) -> bool {
     use Operator::*;
-    matches!(op, Eq | NotEq | Lt | LtEq | Gt | GtEq | And | Or | Plus | Minus | Multiply)
+    // Division stays here: a zero divisor fails either way, but with the partner's message.
+    matches!(op, Eq | NotEq | Lt | LtEq | Gt | GtEq | And | Or | Plus | Minus | Multiply | Modulo)
 }
 
 /// Literals whose SQL text parses back to the same value (decimals and timestamps could come
@@ -124,6 +125,7 @@ mod tests {
         assert!(!translatable(&col("a").gt(lit(f64::NAN))));
         assert!(!translatable(&col("a").eq(lit(ScalarValue::Decimal128(Some(1), 10, 2)))));
         assert!(!translatable(&datafusion::functions::expr_fn::abs(col("a")).gt(lit(1))));
+        assert!(translatable(&(col("a") % lit(1000)).eq(lit(0))));
         assert!(!translatable(&(col("a") / lit(2)).gt(lit(1))));
     }
 }
