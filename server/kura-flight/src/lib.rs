@@ -9,6 +9,7 @@ pub mod auth;
 pub mod doget;
 pub mod encoded;
 pub mod error;
+pub mod federated;
 pub mod filter;
 pub mod footers;
 pub mod memory;
@@ -43,6 +44,11 @@ pub struct FlightContext {
     pub encoded: Option<Arc<encoded::EncodedCache>>,
     /// Parquet footers of the objects read lately.
     pub footers: Arc<footers::Footers>,
+    /// Federation with partner nodes: their tables in Flight SQL sessions; `None`: this node's
+    /// tables only.
+    pub federation: Option<kura_federation::Federation>,
+    /// Partners' recent answers of what a caller may read there.
+    pub discoveries: Arc<federated::discover::Discoveries>,
     data_dir: std::path::PathBuf,
 }
 
@@ -81,8 +87,16 @@ impl FlightContext {
             sql,
             encoded,
             footers: Arc::default(),
+            federation: None,
+            discoveries: Arc::default(),
             data_dir: data_dir.to_owned(),
         })
+    }
+
+    /// The same context showing partners' tables in Flight SQL sessions.
+    pub fn with_federation(mut self, federation: kura_federation::Federation) -> Self {
+        self.federation = Some(federation);
+        self
     }
 
     /// The same context with the encoded-row-group cache limited to `max_bytes` (0: off).

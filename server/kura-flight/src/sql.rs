@@ -14,7 +14,7 @@
 //! URL tables or file-reading functions are registered, and each query has a time limit and
 //! shares one memory pool, without spilling to disk.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +35,7 @@ use kura_core::{ErrorCode, Principal};
 
 use crate::FlightContext;
 use crate::error::FlightError;
+use crate::federated::{self, Wanted};
 use kura_service::readable::{Readable, readable_tables};
 
 /// The catalog name tables are registered under.
@@ -211,10 +212,36 @@ pub struct Session {
     pub used: Used,
     /// (schema, table name, readable) for GetTables.
     pub tables: Vec<(String, String, Readable)>,
+    /// Partners' tables in the session (catalog = the partner's node id), and the partners
+    /// asked that did not answer.
+    pub peers: federated::Peers,
 }
 
-/// A session over exactly what `principal` may read.
-pub async fn session(ctx: &FlightContext, principal: &Principal) -> Result<Session, FlightError> {
+/// A session over exactly what `principal` may read here, and at the `wanted` partners what
+/// they let `principal` read.
+pub async fn session(ctx: &FlightContext, principal: &Principal, wanted: &Wanted) -> Result<Session, FlightError> {
+    let mut session = local_session(ctx, principal).await?;
+    federate(ctx, principal, &mut session, wanted).await?;
+    Ok(session)
+}
+
+/// Adds the `wanted` partners' catalogs to `session`.
+async fn federate(
+    ctx: &FlightContext,
+    principal: &Principal,
+    session: &mut Session,
+    wanted: &Wanted,
+) -> Result<(), FlightError> {
+    let peers = federated::peers(ctx, principal, wanted).await?;
+    for (name, catalog) in &peers.catalogs {
+        session.context.register_catalog(name, catalog.clone());
+    }
+    session.peers = peers;
+    Ok(())
+}
+
+/// A session over exactly what `principal` may read here.
+async fn local_session(ctx: &FlightContext, principal: &Principal) -> Result<Session, FlightError> {
     let config = SessionConfig::new()
         .with_default_catalog_and_schema(CATALOG, "public")
         .with_create_default_catalog_and_schema(false)
@@ -246,7 +273,16 @@ pub async fn session(ctx: &FlightContext, principal: &Principal) -> Result<Sessi
     }
     context.register_catalog(CATALOG, Arc::new(catalog));
     tables.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    Ok(Session { context, used, tables })
+    Ok(Session { context, used, tables, peers: federated::Peers::default() })
+}
+
+/// The partners a metadata command's catalog filter asks: none for this node's own catalog.
+pub fn wanted_by(catalog: Option<&str>) -> Wanted {
+    match catalog {
+        None => Wanted::All,
+        Some(CATALOG) => Wanted::None,
+        Some(peer) => Wanted::Named(BTreeSet::from([peer.to_owned()])),
+    }
 }
 
 fn read_only() -> SQLOptions {
@@ -259,11 +295,22 @@ pub async fn plan(
     principal: &Principal,
     query: &str,
 ) -> Result<(Session, DataFrame), FlightError> {
-    let session = session(ctx, principal).await?;
+    let mut session = local_session(ctx, principal).await?;
     let state = session.context.state();
     // Parsed once: the table check and the planner read the same statement.
     let statement = state.sql_to_statement(query, &state.config().options().sql_parser.dialect)?;
-    check_tables_exist(&state, &statement)?;
+    // Only the partners the statement names are asked.
+    let named: BTreeSet<String> = state
+        .resolve_table_references(&statement)?
+        .iter()
+        .filter_map(|r| r.catalog().map(str::to_owned))
+        .filter(|c| c != CATALOG)
+        .collect();
+    if !named.is_empty() {
+        federate(ctx, principal, &mut session, &Wanted::Named(named)).await?;
+    }
+    let state = session.context.state();
+    check_tables_exist(&state, &statement, &session.peers.unavailable)?;
     let planned = async {
         let plan = state.statement_to_plan(statement).await?;
         read_only().verify_plan(&plan)?;
@@ -275,10 +322,12 @@ pub async fn plan(
 
 /// Every table the query names is one the caller may read, else NOT_FOUND — as if absent, which
 /// for the caller it is: a table they may not read is not in their session. Decided on the parsed
-/// statement before planning, so no planner message is ever read for its meaning.
+/// statement before planning, so no planner message is ever read for its meaning. A table of a
+/// partner that did not answer is UNAVAILABLE, saying so.
 fn check_tables_exist(
     state: &datafusion::execution::SessionState,
     statement: &datafusion::sql::parser::Statement,
+    unavailable: &BTreeMap<String, String>,
 ) -> Result<(), FlightError> {
     // Only queries read tables; the planner refuses every other statement (read-only options).
     let is_query = matches!(statement, datafusion::sql::parser::Statement::Statement(s)
@@ -290,6 +339,9 @@ fn check_tables_exist(
         let table_function = reference.schema().is_none() && state.table_functions().contains_key(reference.table());
         let readable =
             state.schema_for_ref(reference.clone()).is_ok_and(|schema| schema.table_exist(reference.table()));
+        if let Some((peer, why)) = reference.catalog().and_then(|c| unavailable.get_key_value(c)) {
+            return Err(FlightError::new(ErrorCode::Unavailable, format!("peer {peer} did not answer: {why}")));
+        }
         if !readable && !table_function {
             return Err(FlightError::not_found(&format!("table {reference}")));
         }
@@ -319,6 +371,12 @@ pub async fn execute(
         let details = serde_json::json!({"query": query});
         kura_service::readable::audit_table_read(ctx, principal, kura_service::Surface::Flight, r, "data.sql", details)
             .await?;
+    }
+    // The owning node audits what its tables gave; this node records that its user asked.
+    for (peer, _) in &session.peers.catalogs {
+        let details = serde_json::json!({"query": query});
+        let surface = kura_service::Surface::Flight;
+        kura_service::federation::audit(ctx, principal, surface, "federation.sql", peer, details).await?;
     }
     // GetFlightInfo announced the logical plan's schema; the physical plan may differ in
     // nullability or metadata, and clients (ADBC) insist on the announced one.

@@ -169,9 +169,13 @@ impl FlightSqlService for SqlService {
         query: CommandGetCatalogs,
         request: Request<Ticket>,
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
-        auth::principal(&self.ctx, request.metadata()).await?;
+        let principal = auth::principal(&self.ctx, request.metadata()).await?;
+        let session = sql::session(&self.ctx, &principal, &sql::wanted_by(None)).await?;
         let mut builder = query.into_builder();
         builder.append(sql::CATALOG);
+        for (peer, _) in &session.peers.catalogs {
+            builder.append(peer);
+        }
         Self::batch_stream(builder.build())
     }
 
@@ -191,12 +195,17 @@ impl FlightSqlService for SqlService {
         request: Request<Ticket>,
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
         let principal = auth::principal(&self.ctx, request.metadata()).await?;
-        let session = sql::session(&self.ctx, &principal).await?;
+        let session = sql::session(&self.ctx, &principal, &sql::wanted_by(query.catalog.as_deref())).await?;
         let mut builder = query.into_builder();
         let mut seen = std::collections::BTreeSet::new();
         for (schema, _, _) in &session.tables {
-            if seen.insert(schema.clone()) {
+            if seen.insert((sql::CATALOG, schema.as_str())) {
                 builder.append(sql::CATALOG, schema);
+            }
+        }
+        for t in &session.peers.tables {
+            if seen.insert((t.peer.as_str(), t.dataset.as_str())) {
+                builder.append(&t.peer, &t.dataset);
             }
         }
         Self::batch_stream(builder.build())
@@ -218,16 +227,22 @@ impl FlightSqlService for SqlService {
         request: Request<Ticket>,
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
         let principal = auth::principal(&self.ctx, request.metadata()).await?;
-        let session = sql::session(&self.ctx, &principal).await?;
+        let session = sql::session(&self.ctx, &principal, &sql::wanted_by(query.catalog.as_deref())).await?;
         let include_schema = query.include_schema;
+        // Only a partner's tables are asked for: no local schema is read.
+        let local = query.catalog.as_deref().is_none_or(|c| c == sql::CATALOG);
         let mut builder = query.into_builder();
-        for (schema, table, readable) in &session.tables {
+        for (schema, table, readable) in session.tables.iter().filter(|_| local) {
             let table_schema = if include_schema {
                 sql::visible_schema(&self.ctx, readable).await?.as_ref().clone()
             } else {
                 Schema::empty()
             };
             builder.append(sql::CATALOG, schema, table, "TABLE", &table_schema).map_err(Status::from)?;
+        }
+        for t in &session.peers.tables {
+            let table_schema = if include_schema { t.schema.as_ref().clone() } else { Schema::empty() };
+            builder.append(&t.peer, &t.dataset, &t.table, "TABLE", &table_schema).map_err(Status::from)?;
         }
         Self::batch_stream(builder.build())
     }

@@ -66,6 +66,15 @@ pub async fn spawn_with_flight(limits: kura_flight::SqlLimits) -> TestApp {
     spawn(|_, _| {}, |state| start_flight(state, limits)).await
 }
 
+/// Like [`spawn_with_flight`], letting the test adjust the configuration (given the data
+/// directory's parent): a node of a federation, with its own `node_id`.
+pub async fn spawn_with_flight_and(
+    limits: kura_flight::SqlLimits,
+    adjust: impl FnOnce(&mut Config, &std::path::Path),
+) -> TestApp {
+    spawn(adjust, |state| start_flight(state, limits)).await
+}
+
 /// SQL limits roomy enough for any test that is not about them.
 pub fn roomy_sql_limits() -> kura_flight::SqlLimits {
     kura_flight::SqlLimits { time: std::time::Duration::from_secs(30), memory_bytes: 256 << 20, per_caller: 2 }
@@ -105,9 +114,10 @@ async fn spawn<F: Future<Output = Option<String>>>(
     .await
     .expect("open state");
     let (_, token) = state.catalog.create_admin_token("test").await.expect("token");
-    let flight = flight(state.clone()).await;
     let app = Application::build(state).await.expect("build app");
     let state = app.state().clone();
+    // Flight starts from the built state: it shares the federation the build created.
+    let flight = flight(state.clone()).await;
     let base = format!("http://{}", app.address());
     let shutdown = Arc::new(tokio::sync::Notify::new());
     let stopped = shutdown.clone();
@@ -118,15 +128,19 @@ async fn spawn<F: Future<Output = Option<String>>>(
     TestApp { base, flight, client: reqwest::Client::new(), token, state, statements, dir, shutdown, server }
 }
 
-/// Binds Flight beside REST on the same catalog, store and credentials; returns its address.
+/// Binds Flight beside REST on the same catalog, store, credentials and federation; returns its
+/// address.
 async fn start_flight(state: AppState, limits: kura_flight::SqlLimits) -> Option<String> {
-    let ctx = kura_flight::FlightContext::new(
+    let mut ctx = kura_flight::FlightContext::new(
         state.services.clone(),
         state.credentials.clone(),
         &state.config.data_dir,
         limits,
     )
     .expect("flight context");
+    if let Some(federation) = state.federation.clone() {
+        ctx = ctx.with_federation(federation);
+    }
     let flight = kura_flight::FlightServer::bind(ctx, &state.config.flight_addr).await.expect("bind flight");
     let address = format!("http://{}", flight.address());
     tokio::spawn(async move { flight.run_until(std::future::pending()).await.expect("flight server") });

@@ -114,8 +114,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo {
                 demo::prepare(&state.services).await?;
             }
+            let app = Application::build(state).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            // Flight starts from the built state: it shares the federation the build created.
+            let state = app.state();
             let flight_addr = state.config.flight_addr.clone();
-            let flight_ctx = kura_flight::FlightContext::new(
+            let mut flight_ctx = kura_flight::FlightContext::new(
                 state.services.clone(),
                 state.credentials.clone(),
                 &state.config.data_dir,
@@ -123,7 +126,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .and_then(|ctx| ctx.with_encoded_cache(state.config.flight_cache_bytes, state.config.flight_memory_bytes))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let app = Application::build(state).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            if let Some(federation) = state.federation.clone() {
+                flight_ctx = flight_ctx.with_federation(federation);
+            }
             let flight =
                 kura_flight::FlightServer::bind(flight_ctx, &flight_addr).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             eprintln!("kura listening on http://{}", app.address());
