@@ -172,3 +172,32 @@ pub async fn audit_table_read(
     };
     crate::access::record_read(svc, principal, surface, action, read, details).await
 }
+
+/// For each of `datasets`, the names of the collections it belongs to: its owner group and the
+/// consortia its access policy names (what Delta Sharing calls its shares).
+pub async fn collections_of(
+    svc: &Services,
+    datasets: &[&dataset::Model],
+) -> Result<HashMap<uuid::Uuid, std::collections::BTreeSet<String>>, ServiceError> {
+    let groups: HashMap<uuid::Uuid, String> =
+        svc.catalog.groups_with_organizations().await?.into_iter().map(|(g, _)| (g.id, g.name)).collect();
+    let consortia: HashMap<uuid::Uuid, String> =
+        svc.catalog.consortia().await?.into_iter().map(|c| (c.id, c.name)).collect();
+    let mut out = HashMap::new();
+    for dataset in datasets {
+        if out.contains_key(&dataset.id) {
+            continue;
+        }
+        let mut names = std::collections::BTreeSet::new();
+        if let Some(name) = dataset.group_id.and_then(|g| groups.get(&g)) {
+            names.insert(name.clone());
+        }
+        if let kura_core::access::AccessLevel::Consortium { consortia: named } =
+            svc.catalog.policy(dataset.id).await?.level
+        {
+            names.extend(named.iter().filter_map(|c| consortia.get(c)).cloned());
+        }
+        out.insert(dataset.id, names);
+    }
+    Ok(out)
+}

@@ -5,16 +5,14 @@
 //! are one share); a share, schema or table without a table the caller may read does not exist
 //! for them, and answers 404 like anything absent.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use kura_core::Principal;
-use kura_core::access::AccessLevel;
-use kura_service::readable::{Readable, readable_tables};
+use kura_service::readable::{Readable, collections_of, readable_tables};
 use kura_service::{ServiceError, Services};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::protocol::Listing;
 
@@ -46,27 +44,11 @@ pub async fn shared_tables(
     if tables.is_empty() {
         return Ok(Vec::new());
     }
-    let groups: HashMap<Uuid, String> =
-        svc.catalog.groups_with_organizations().await?.into_iter().map(|(g, _)| (g.id, g.name)).collect();
-    let consortia: HashMap<Uuid, String> = svc.catalog.consortia().await?.into_iter().map(|c| (c.id, c.name)).collect();
-    let mut by_dataset: HashMap<Uuid, BTreeSet<String>> = HashMap::new();
+    let datasets: Vec<_> = tables.iter().map(|(r, _)| &r.dataset).collect();
+    let collections = collections_of(svc, &datasets).await?;
     let mut out = Vec::with_capacity(tables.len());
     for (readable, _) in tables {
-        let id = readable.dataset.id;
-        let shares = match by_dataset.get(&id) {
-            Some(names) => names.clone(),
-            None => {
-                let mut names = BTreeSet::new();
-                if let Some(name) = readable.dataset.group_id.and_then(|g| groups.get(&g)) {
-                    names.insert(name.clone());
-                }
-                if let AccessLevel::Consortium { consortia: named } = svc.catalog.policy(id).await?.level {
-                    names.extend(named.iter().filter_map(|c| consortia.get(c)).cloned());
-                }
-                by_dataset.insert(id, names.clone());
-                names
-            }
-        };
+        let shares = collections.get(&readable.dataset.id).cloned().unwrap_or_default();
         out.push(Shared { shares, readable });
     }
     out.sort_by(|a, b| (a.schema(), &a.readable.table.name).cmp(&(b.schema(), &b.readable.table.name)));
