@@ -1,5 +1,5 @@
-//! Three federated Kura nodes on loopback — `a`, `b` and `c`, each with its own port, data
-//! directory, catalog and signing key — that trust each other as peers. Every node knows the
+//! Three federated Kura nodes on loopback — `a`, `b` and `c`, each with its own ports (REST and
+//! Flight), data directory, catalog and signing key — that trust each other as peers. Every node knows the
 //! three home organizations (`Univ A`, `Univ B`, `Univ C`); nodes `a` and `b` both hold the
 //! consortium `materials` (members `Univ A` and `Univ B`, agreement version 1), whose current
 //! agreement `alice` of node `a` accepted and `bob` of node `a` did not.
@@ -11,7 +11,7 @@
 
 use serde_json::{Value, json};
 
-use crate::{TestApp, spawn_app_with};
+use crate::{TestApp, roomy_sql_limits, spawn_with_flight_and};
 
 /// Words only the titles of `b`'s closed and draft datasets hold.
 pub const HIDDEN_WORDS: [&str; 2] = ["zirconiumclosed", "hafniumdraft"];
@@ -42,7 +42,8 @@ pub async fn three_nodes() -> Cluster {
     let nodes = [&a, &b, &c];
     for node in nodes {
         for peer in nodes.iter().filter(|p| p.id != node.id) {
-            let body = json!({"id": peer.id, "base_url": peer.app.base, "organizations": [peer.org]});
+            let body = json!({"id": peer.id, "base_url": peer.app.base, "flight_url": peer.app.flight,
+                "organizations": [peer.org]});
             node.app.ok("POST", "/federation/peers", &node.app.token, body).await;
         }
     }
@@ -67,7 +68,7 @@ pub async fn three_nodes() -> Cluster {
 }
 
 async fn node(id: &'static str) -> Node {
-    let app = spawn_app_with(|config, _| {
+    let app = spawn_with_flight_and(roomy_sql_limits(), |config, _| {
         config.node_id = id.to_owned();
         config.federation_timeout_ms = 3_000;
     })

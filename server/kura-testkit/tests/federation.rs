@@ -135,6 +135,9 @@ async fn three_nodes_federate_under_each_owners_rules() {
     let (status, _) = cluster.b.app.call("POST", "/datasets", &alice_at_b, json!({"name": "x", "title": "x"})).await;
     assert_eq!(status, 403, "a federated token never writes");
 
+    // Over Flight SQL: b's consortium table joined with a's own table, in a's session.
+    assert_flight_sql_join(&cluster, &alice, &bob).await;
+
     // Over Delta Sharing too: a gives its user a profile for b (b's short-lived token for them).
     let file_url = assert_delta_sharing_across(&cluster, &alice, &bob).await;
 
@@ -247,6 +250,34 @@ async fn three_nodes_federate_under_each_owners_rules() {
     assert_eq!(results["partial"], true);
     cluster.a.app.assert_healthy().await;
     cluster.b.app.assert_healthy().await;
+}
+
+/// In a's Flight SQL session, b's consortium table joins a's own: for the member who accepted; for
+/// the one who did not, b's table is not there.
+async fn assert_flight_sql_join(cluster: &Cluster, alice: &str, bob: &str) {
+    use arrow_flight::sql::client::FlightSqlServiceClient;
+    use futures::TryStreamExt;
+    let a = &cluster.a.app;
+    let query = r#"SELECT r.x, r.y, l.y AS home FROM b."b-consortium".t r JOIN "a-open".t l ON r.x = l.x WHERE r.x > 1 ORDER BY r.x"#;
+    let mut client = FlightSqlServiceClient::new(a.channel().await);
+    client.set_token(alice.to_owned());
+    let info = client.execute(query.to_owned(), None).await.expect("the join runs");
+    let mut rows = Vec::new();
+    for endpoint in &info.endpoint {
+        let batches: Vec<arrow::record_batch::RecordBatch> =
+            client.do_get(endpoint.ticket.clone().unwrap()).await.unwrap().try_collect().await.unwrap();
+        rows.push(arrow::util::pretty::pretty_format_batches(&batches).unwrap().to_string());
+    }
+    let text = rows.join("\n");
+    assert!(text.contains("b-consortium") && text.contains("a-open"), "{text}");
+    assert!(!text.contains("s1"), "the masked column never leaves b");
+    let mut outsider = FlightSqlServiceClient::new(a.channel().await);
+    outsider.set_token(bob.to_owned());
+    let refused = outsider.execute(query.to_owned(), None).await.expect_err("not a member who accepted");
+    assert!(
+        refused.to_string().contains("b-consortium") || refused.to_string().to_lowercase().contains("not found"),
+        "{refused}"
+    );
 }
 
 /// a's users read b's consortium table over Delta Sharing with the profile a gives them: the
