@@ -8,11 +8,13 @@ pub mod credentials;
 mod error;
 mod keys;
 pub mod login_limit;
+mod mac_key;
 mod password;
 mod verify;
 
 pub use credentials::{CredentialResolver, CredentialStore};
 pub use error::AuthError;
 pub use keys::KeyStore;
+pub use mac_key::MacKey;
 pub use password::{MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use verify::{AuthConfig, Authority, ExternalIssuer, FederatedClaim, Identity, KuraClaims, MAX_LEEWAY_SECONDS};

@@ -11,10 +11,9 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hmac::{Hmac, Mac};
+use kura_auth::MacKey;
 use kura_core::ErrorCode;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use crate::error::FlightError;
 
@@ -51,56 +50,27 @@ struct Claims {
 }
 
 /// Signs and checks tickets.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct TicketKey {
-    key: [u8; 32],
-}
-
-impl std::fmt::Debug for TicketKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TicketKey(..)")
-    }
+    key: MacKey,
 }
 
 impl TicketKey {
     /// A key from raw bytes (tests).
     pub fn from_bytes(key: [u8; 32]) -> Self {
-        TicketKey { key }
+        TicketKey { key: MacKey::from_bytes(key) }
     }
 
-    /// The node's key, created (random, owner-only permissions) on first start. Replicas behind
-    /// one load balancer share the data directory's key file.
+    /// The node's key (Flight tickets), created on first start.
     pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
-        if let Ok(bytes) = std::fs::read(path) {
-            let key: [u8; 32] = bytes.try_into().map_err(|_| std::io::Error::other("ticket key must be 32 bytes"))?;
-            return Ok(TicketKey { key });
-        }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let key: [u8; 32] = rand::random();
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, key)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-        }
-        std::fs::rename(&tmp, path)?;
-        Ok(TicketKey { key })
-    }
-
-    fn mac(&self, payload: &[u8]) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
-        mac.update(payload);
-        mac
+        Ok(TicketKey { key: MacKey::load_or_create(path)? })
     }
 
     /// A ticket for `work`, bound to `actor`, valid until `now + TICKET_SECONDS`.
     pub fn sign(&self, actor: &str, work: Work, now: i64) -> Vec<u8> {
         let claims = Claims { actor: actor.to_owned(), expires: now + TICKET_SECONDS, work };
         let payload = B64.encode(serde_json::to_vec(&claims).expect("claims serialize"));
-        let tag = B64.encode(self.mac(payload.as_bytes()).finalize().into_bytes());
+        let tag = B64.encode(self.key.tag(payload.as_bytes()));
         [PREFIX, payload.as_bytes(), b".", tag.as_bytes()].concat()
     }
 
@@ -111,7 +81,9 @@ impl TicketKey {
         let text = std::str::from_utf8(rest).map_err(|_| bad())?;
         let (payload, tag) = text.split_once('.').ok_or_else(bad)?;
         let tag = B64.decode(tag).map_err(|_| bad())?;
-        self.mac(payload.as_bytes()).verify_slice(&tag).map_err(|_| bad())?;
+        if !self.key.verifies(payload.as_bytes(), &tag) {
+            return Err(bad());
+        }
         let claims: Claims = serde_json::from_slice(&B64.decode(payload).map_err(|_| bad())?).map_err(|_| bad())?;
         if now > claims.expires {
             return Err(FlightError::unauthenticated("ticket expired: call GetFlightInfo again"));

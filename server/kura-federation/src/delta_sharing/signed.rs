@@ -8,11 +8,10 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hmac::{Hmac, Mac};
+use kura_auth::MacKey;
 use kura_core::ErrorCode;
 use kura_service::ServiceError;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use uuid::Uuid;
 
 const PREFIX: &str = "kds1.";
@@ -42,55 +41,26 @@ pub struct FileClaims {
 }
 
 /// Signs and checks file URLs.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct UrlKey {
-    key: [u8; 32],
-}
-
-impl std::fmt::Debug for UrlKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("UrlKey(..)")
-    }
+    key: MacKey,
 }
 
 impl UrlKey {
     /// A key from raw bytes (tests).
     pub fn from_bytes(key: [u8; 32]) -> Self {
-        UrlKey { key }
+        UrlKey { key: MacKey::from_bytes(key) }
     }
 
-    /// The node's key, created (random, owner-only permissions) on first start; replicas behind
-    /// one load balancer share the data directory's key file.
+    /// The node's key (Delta Sharing file URLs), created on first start.
     pub fn load_or_create(path: &Path) -> std::io::Result<Self> {
-        if let Ok(bytes) = std::fs::read(path) {
-            let key: [u8; 32] = bytes.try_into().map_err(|_| std::io::Error::other("URL key must be 32 bytes"))?;
-            return Ok(UrlKey { key });
-        }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let key: [u8; 32] = rand::random();
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, key)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-        }
-        std::fs::rename(&tmp, path)?;
-        Ok(UrlKey { key })
-    }
-
-    fn mac(&self, payload: &[u8]) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
-        mac.update(payload);
-        mac
+        Ok(UrlKey { key: MacKey::load_or_create(path)? })
     }
 
     /// The signed path segment for `claims`.
     pub fn sign(&self, claims: &FileClaims) -> String {
         let payload = B64.encode(serde_json::to_vec(claims).expect("claims serialize"));
-        let tag = B64.encode(self.mac(payload.as_bytes()).finalize().into_bytes());
+        let tag = B64.encode(self.key.tag(payload.as_bytes()));
         format!("{PREFIX}{payload}.{tag}")
     }
 
@@ -103,7 +73,9 @@ impl UrlKey {
         let rest = signed.strip_prefix(PREFIX).ok_or_else(bad)?;
         let (payload, tag) = rest.split_once('.').ok_or_else(bad)?;
         let tag = B64.decode(tag).map_err(|_| bad())?;
-        self.mac(payload.as_bytes()).verify_slice(&tag).map_err(|_| bad())?;
+        if !self.key.verifies(payload.as_bytes(), &tag) {
+            return Err(bad());
+        }
         let claims: FileClaims = serde_json::from_slice(&B64.decode(payload).map_err(|_| bad())?).map_err(|_| bad())?;
         if now_ms > claims.expires_ms {
             return Err(ServiceError::new(
