@@ -167,7 +167,26 @@ async fn answer(
         })
         .try_flatten()
         .map(move |batch| conform(batch?, &schema));
-    Ok(stream.boxed())
+    Ok(read_ahead(stream.boxed()))
+}
+
+/// Batches the partner sends next are received while this node's plan and its client work on
+/// the ones before (a few batches ahead, so memory stays bounded); the reading stops when the
+/// query is dropped.
+fn read_ahead(
+    mut stream: futures::stream::BoxStream<'static, Result<RecordBatch>>,
+) -> futures::stream::BoxStream<'static, Result<RecordBatch>> {
+    const AHEAD: usize = 4;
+    let (mut sender, receiver) = futures::channel::mpsc::channel(AHEAD);
+    tokio::spawn(async move {
+        use futures::SinkExt;
+        while let Some(batch) = stream.next().await {
+            if sender.send(batch).await.is_err() {
+                break;
+            }
+        }
+    });
+    receiver.boxed()
 }
 
 /// The partner's batch under the schema this node planned with (the partner may differ in
