@@ -114,6 +114,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--explain", action="store_true", help="print a's plan of the federated read and stop")
     args = parser.parse_args()
     kura = release_binary("kura")
     b_dir, bob = prepare_b(kura, args.rows)
@@ -141,6 +142,13 @@ def main():
         url = f"{profile}#{shared[0].share}.{shared[0].schema}.{shared[0].name}"
         direct_sql = f'SELECT * FROM "{dataset}"."{table}"'
         remote_sql = f'SELECT * FROM b."{dataset}"."{table}"'
+        if args.explain:
+            with flight_sql.connect(f"grpc://127.0.0.1:{a.flight_port}",
+                                    db_kwargs={"adbc.flight.sql.authorization_header": f"Bearer {alice}"}) as conn:
+                with conn.cursor() as cur:
+                    cur.execute("EXPLAIN " + remote_sql)
+                    print(cur.fetch_arrow_table().to_pylist())
+            return
         gb = 0.0
         for round_ in range(args.rounds + 1):
             results = {
