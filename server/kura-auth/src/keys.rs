@@ -87,7 +87,7 @@ impl KeyStore {
     }
 
     /// The verifying key with this id, current or earlier.
-    pub(crate) fn decoding_key(&self, kid: &str) -> Option<DecodingKey> {
+    pub fn decoding_key(&self, kid: &str) -> Option<DecodingKey> {
         self.public_keys()
             .find(|p| thumbprint(p) == kid)
             .and_then(|p| DecodingKey::from_ed_components(&B64.encode(p.as_bytes())).ok())

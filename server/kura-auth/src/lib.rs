@@ -17,4 +17,6 @@ pub use error::AuthError;
 pub use keys::KeyStore;
 pub use mac_key::MacKey;
 pub use password::{MIN_PASSWORD_LEN, hash_password, verify_password};
-pub use verify::{AuthConfig, Authority, ExternalIssuer, FederatedClaim, Identity, KuraClaims, MAX_LEEWAY_SECONDS};
+pub use verify::{
+    AuthConfig, Authority, ExternalIssuer, FederatedClaim, Identity, KuraClaims, MAX_LEEWAY_SECONDS, unverified_claims,
+};

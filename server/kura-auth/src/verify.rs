@@ -15,6 +15,8 @@ use crate::{AuthError, KeyStore};
 mod claims;
 mod unverified;
 
+pub use unverified::claims as unverified_claims;
+
 /// Largest clock leeway allowed, whatever the configuration says.
 pub const MAX_LEEWAY_SECONDS: u64 = 30;
 

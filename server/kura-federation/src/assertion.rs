@@ -3,8 +3,6 @@
 //! JWT of its own type (`kura-assertion+jwt`), signed with the home node's key (published in its
 //! JWKS), addressed to one peer (`aud`), living two minutes and accepted once (`jti`).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use kura_catalog::entity::peer;
@@ -143,10 +141,7 @@ impl Federation {
 
 /// The `iss` of a token before its signature is checked: which peer's keys to try.
 fn unverified_issuer(token: &str) -> Result<String, ExchangeError> {
-    let malformed = || ExchangeError::grant("the assertion is not a JWT");
-    let payload = token.split('.').nth(1).ok_or_else(malformed)?;
-    let bytes = B64.decode(payload).map_err(|_| malformed())?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| malformed())?;
+    let claims = kura_auth::unverified_claims(token).map_err(|_| ExchangeError::grant("the assertion is not a JWT"))?;
     claims
         .get("iss")
         .and_then(|i| i.as_str())

@@ -6,7 +6,7 @@
 //! own catalog: a visa never creates access, and another node's visa is never honoured.
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use kura_service::federation::{self, GrantHeld};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -105,9 +105,7 @@ impl Federation {
         if header.typ.as_deref() != Some(VISA_TYPE) || header.alg != Algorithm::EdDSA {
             return None;
         }
-        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(self.credentials.authority().keys.jwks()).ok()?;
-        let jwk = jwks.find(header.kid.as_deref()?)?;
-        let key = DecodingKey::from_jwk(jwk).ok()?;
+        let key = self.credentials.authority().keys.decoding_key(header.kid.as_deref()?)?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[self.node_id()]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);

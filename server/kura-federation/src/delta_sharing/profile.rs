@@ -76,13 +76,6 @@ impl crate::Federation {
 /// When a token of a peer expires, read from its `exp` (the peer alone checks it; an unreadable
 /// one is given the shortest life).
 fn token_expiry(token: &str) -> chrono::DateTime<Utc> {
-    use base64::Engine;
-    let exp = token
-        .split('.')
-        .nth(1)
-        .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok())
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|c| c["exp"].as_i64())
-        .and_then(|e| chrono::DateTime::from_timestamp(e, 0));
-    exp.unwrap_or_else(Utc::now)
+    let exp = kura_auth::unverified_claims(token).ok().and_then(|c| c.get("exp").and_then(|e| e.as_i64()));
+    exp.and_then(|e| chrono::DateTime::from_timestamp(e, 0)).unwrap_or_else(Utc::now)
 }
