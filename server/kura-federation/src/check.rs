@@ -48,15 +48,8 @@ impl Federation {
         {
             problems.push(format!("the node at {} calls itself {reported:?}, not {:?}", peer.base_url, peer.id));
         }
-        self.peer_keys.forget(&peer.id).await;
-        let keys = match client::get(&self.http, &peer.jwks_url, None, 0, timeout, 256 << 10).await {
-            Ok(answer) => match serde_json::from_slice::<jsonwebtoken::jwk::JwkSet>(&answer.bytes) {
-                Ok(set) => set.keys.len(),
-                Err(e) => {
-                    problems.push(format!("{}: not a JWK Set: {e}", peer.jwks_url));
-                    0
-                }
-            },
+        let keys = match self.peer_keys.refresh(&self.http, &peer.id, &peer.jwks_url, timeout).await {
+            Ok(set) => set.keys.len(),
             Err(e) => {
                 problems.push(format!("{}: {e}", peer.jwks_url));
                 0

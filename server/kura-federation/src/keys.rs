@@ -60,17 +60,30 @@ impl PeerKeys {
                 return Ok(cached.keys.clone());
             }
         }
-        let body = client::get(http, url, None, 0, timeout, MAX_JWKS_BYTES).await?;
-        let keys: JwkSet = serde_json::from_slice(&body.bytes)
-            .map_err(|e| NodeFailure::Error(format!("the peer's JWKS does not parse: {e}")))?;
+        let keys = fetch(http, url, timeout).await?;
         cache.insert(peer.to_owned(), Cached { url: url.to_owned(), keys: keys.clone(), fetched: Instant::now() });
         Ok(keys)
     }
 
-    /// Forgets a peer's keys (it was removed or changed).
-    pub(crate) async fn forget(&self, peer: &str) {
-        self.cache.lock().await.remove(peer);
+    /// Fetches `peer`'s key set from `url` now, and caches it.
+    pub(crate) async fn refresh(
+        &self,
+        http: &reqwest::Client,
+        peer: &str,
+        url: &str,
+        timeout: Duration,
+    ) -> Result<JwkSet, NodeFailure> {
+        let keys = fetch(http, url, timeout).await?;
+        let cached = Cached { url: url.to_owned(), keys: keys.clone(), fetched: Instant::now() };
+        self.cache.lock().await.insert(peer.to_owned(), cached);
+        Ok(keys)
     }
+}
+
+/// A JWK Set read from `url`, within `timeout` and [`MAX_JWKS_BYTES`].
+async fn fetch(http: &reqwest::Client, url: &str, timeout: Duration) -> Result<JwkSet, NodeFailure> {
+    let body = client::get(http, url, None, 0, timeout, MAX_JWKS_BYTES).await?;
+    serde_json::from_slice(&body.bytes).map_err(|e| NodeFailure::Error(format!("the peer's JWKS does not parse: {e}")))
 }
 
 #[cfg(test)]
@@ -133,9 +146,10 @@ mod tests {
         assert!(set.find(&second.kid()).is_some() && fetched() == 3);
         keys.for_kid(&http, "b", &url, &second.kid(), timeout).await.unwrap();
         assert_eq!(fetched(), 3, "a known key is not fetched again while fresh");
-        keys.forget("b").await;
+        keys.refresh(&http, "b", &url, timeout).await.unwrap();
+        assert_eq!(fetched(), 4, "a check fetches the peer's keys again");
         keys.for_kid(&http, "b", &url, &second.kid(), timeout).await.unwrap();
-        assert_eq!(fetched(), 4, "a forgotten peer's keys are fetched again");
+        assert_eq!(fetched(), 4, "and caches them");
 
         // Past the refresh interval, even known keys are fetched again.
         let keys = cache(Duration::ZERO, Duration::ZERO);
