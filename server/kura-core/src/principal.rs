@@ -44,6 +44,11 @@ impl Principal {
         }
     }
 
+    /// How the audit log names `user`, a user of the partner node `home_node`.
+    pub fn federated_actor(user: uuid::Uuid, home_node: &str) -> String {
+        format!("user:{user}@{home_node}")
+    }
+
     /// May do everything.
     pub fn is_admin(&self) -> bool {
         self.subject.admin

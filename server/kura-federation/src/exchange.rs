@@ -129,7 +129,7 @@ impl Federation {
             .map_err(|e| ExchangeError::server(ServiceError::internal(e.to_string())))?;
         let presented = self.count_visas(&claims.visas, user, &peer.id, &claims.sub).await;
         let visas = self.visas_for(user, &peer.id, &claims.sub).await;
-        let actor = Principal { actor: format!("user:{user}@{}", peer.id), ..Principal::anonymous() };
+        let actor = Principal { actor: Principal::federated_actor(user, &peer.id), ..Principal::anonymous() };
         let details = serde_json::json!({
             "home_node": peer.id, "home_subject": claims.sub, "organization": claims.home.org,
             "consortia_accepted": consortia, "visas_presented": presented, "visas_given": visas.len(),

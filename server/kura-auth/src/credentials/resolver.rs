@@ -155,7 +155,7 @@ impl CredentialResolver {
                 principal.subject.consortia.push(consortium);
             }
         }
-        principal.actor = format!("user:{user}@{}", fed.node);
+        principal.actor = Principal::federated_actor(user, &fed.node);
         principal.home_node = Some(fed.node);
         Ok(principal)
     }
