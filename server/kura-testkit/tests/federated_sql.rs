@@ -242,6 +242,15 @@ async fn a_user_of_a_reads_and_joins_b_tables_with_filters_and_limits_run_at_b()
         plan.contains("RemoteScanExec: peer=b") && plan.contains("WHERE (a > 2") && plan.contains("LIMIT 1"),
         "{plan}"
     );
+    // A scan without filters reads B's table descriptor, which B serves without planning a query.
+    let plan = run(&mut alice, r#"EXPLAIN SELECT b, a FROM b."ds-open".t LIMIT 3"#).await.unwrap();
+    let plan = rows(&plan).join("\n");
+    assert!(plan.contains(r#"table={"columns":["a","b"],"dataset":"ds-open","endpoints":1,"limit":3"#), "{plan}");
+    let tabled = run(&mut alice, r#"SELECT b, a FROM b."ds-open".t LIMIT 3"#).await.unwrap();
+    assert_eq!(rows(&tabled).len(), 3);
+    let log = b.ok("GET", "/audit?surface=flight", &b.token, Value::Null).await;
+    let read = log["items"].as_array().unwrap().iter().filter(|e| e["action"] != "data.sql");
+    assert!(read.clone().any(|e| e["actor"].as_str().unwrap().ends_with("@a")), "{log}");
 
     // B decides: its closed and draft datasets never appear, its masked column never leaves it.
     let tables = listed(&mut alice).await;

@@ -44,6 +44,22 @@ impl Remote {
         client.set_header(kura_federation::HOPS_HEADER, "1");
         client
     }
+
+    /// A plain Flight client with the same headers, for the partner's table descriptors.
+    pub fn flight_client(&self) -> arrow_flight::FlightClient {
+        let mut client = arrow_flight::FlightClient::new(self.channel.clone());
+        let mut headers = vec![(kura_federation::HOPS_HEADER, "1".to_owned())];
+        if let Some(token) = &self.token {
+            headers.push(("authorization", format!("Bearer {token}")));
+        }
+        for (key, value) in headers {
+            // Both are valid header names and ASCII values (a token is base64url).
+            if let Err(e) = client.add_header(key, &value) {
+                tracing::warn!(peer = %self.peer, error = %e, "a header was not set for the partner");
+            }
+        }
+        client
+    }
 }
 
 /// One table of a partner.

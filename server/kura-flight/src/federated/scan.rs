@@ -1,12 +1,18 @@
 //! A partner's table in the caller's session: a DataFusion table provider whose scan sends the
-//! projection, the filters it can express faithfully and the limit to the owning node as one
-//! Flight SQL statement, and streams the batches it answers (one at a time, as they arrive).
+//! projection, the filters it can express faithfully and the limit to the owning node, and
+//! streams the batches it answers (read ahead of the consumer, a few at a time).
+//!
+//! A scan without filters asks for the partner's table descriptor (`{"dataset", "table",
+//! "columns", "limit"}`), which the partner serves from its Parquet (and its cache of encoded
+//! batches) without planning a query; a scan with filters sends one Flight SQL statement. Both
+//! are decided at the owning node by the same rules (its readable tables, its masked columns).
 
 use std::fmt;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use arrow_flight::FlightDescriptor;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::{TableProvider, TableType};
@@ -76,40 +82,66 @@ impl TableProvider for RemoteTableProvider {
             None => self.schema.clone(),
         };
         let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        let sql = pushdown::select(&self.dataset, &self.table, &columns, filters, limit)?;
-        Ok(Arc::new(RemoteScanExec::new(self.remote.clone(), sql, schema)))
+        let ask = if filters.is_empty() && !columns.is_empty() {
+            Ask::Table(table_command(&self.dataset, &self.table, &columns, limit))
+        } else {
+            Ask::Sql(pushdown::select(&self.dataset, &self.table, &columns, filters, limit)?)
+        };
+        Ok(Arc::new(RemoteScanExec::new(self.remote.clone(), ask, schema)))
     }
 }
 
-/// Runs one statement at the owning node and streams its answer.
+/// The partner's table command for a scan without filters: the columns in the caller's order,
+/// the limit, one endpoint (the batches are read as one stream in order).
+fn table_command(dataset: &str, table: &str, columns: &[&str], limit: Option<usize>) -> String {
+    let mut command = serde_json::json!({"dataset": dataset, "table": table, "columns": columns, "endpoints": 1});
+    if let Some(n) = limit {
+        command["limit"] = n.into();
+    }
+    command.to_string()
+}
+
+/// What a scan asks the owning node.
+#[derive(Debug, Clone)]
+pub enum Ask {
+    /// A Flight SQL statement.
+    Sql(String),
+    /// A table descriptor's JSON command.
+    Table(String),
+}
+
+/// Runs one request at the owning node and streams its answer.
 #[derive(Debug)]
 pub struct RemoteScanExec {
     remote: Arc<Remote>,
-    sql: String,
+    ask: Ask,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
 }
 
 impl RemoteScanExec {
-    fn new(remote: Arc<Remote>, sql: String, schema: SchemaRef) -> Self {
+    fn new(remote: Arc<Remote>, ask: Ask, schema: SchemaRef) -> Self {
         let properties = PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(1),
             EmissionType::Incremental,
             Boundedness::Bounded,
         );
-        RemoteScanExec { remote, sql, schema, properties: Arc::new(properties) }
+        RemoteScanExec { remote, ask, schema, properties: Arc::new(properties) }
     }
 
-    /// The statement sent to the owning node.
-    pub fn sql(&self) -> &str {
-        &self.sql
+    /// What is sent to the owning node.
+    pub fn ask(&self) -> &Ask {
+        &self.ask
     }
 }
 
 impl DisplayAs for RemoteScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "RemoteScanExec: peer={}, sql={}", self.remote.peer, self.sql)
+        match &self.ask {
+            Ask::Sql(sql) => write!(f, "RemoteScanExec: peer={}, sql={sql}", self.remote.peer),
+            Ask::Table(command) => write!(f, "RemoteScanExec: peer={}, table={command}", self.remote.peer),
+        }
     }
 }
 
@@ -138,21 +170,26 @@ impl ExecutionPlan for RemoteScanExec {
     }
 
     fn execute(&self, _partition: usize, _context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
-        let (remote, sql, schema) = (self.remote.clone(), self.sql.clone(), self.schema.clone());
-        let rows = futures::stream::once(answer(remote, sql, schema.clone())).try_flatten();
+        let (remote, ask, schema) = (self.remote.clone(), self.ask.clone(), self.schema.clone());
+        let rows = futures::stream::once(answer(remote, ask, schema.clone())).try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, rows)))
     }
 }
 
-/// Plans the statement at the owning node (within the federation deadline) and reads its
-/// endpoints one after the other.
+/// Asks the owning node for its endpoints (within the federation deadline) and reads them one
+/// after the other.
 async fn answer(
     remote: Arc<Remote>,
-    sql: String,
+    ask: Ask,
     schema: SchemaRef,
 ) -> Result<futures::stream::BoxStream<'static, Result<RecordBatch>>> {
-    let mut client = remote.client();
-    let info = tokio::time::timeout(remote.timeout, client.execute(sql, None))
+    let planned = async {
+        match ask {
+            Ask::Sql(sql) => remote.client().execute(sql, None).await,
+            Ask::Table(command) => remote.flight_client().get_flight_info(FlightDescriptor::new_cmd(command)).await,
+        }
+    };
+    let info = tokio::time::timeout(remote.timeout, planned)
         .await
         .map_err(|_| failed(&remote, ErrorCode::Unavailable, "no answer within the deadline".into()))?
         .map_err(|e| refused(&remote, e))?;
@@ -161,7 +198,7 @@ async fn answer(
         .then(move |ticket| {
             let remote = remote.clone();
             async move {
-                let batches = remote.client().do_get(ticket).await.map_err(|e| refused(&remote, e))?;
+                let batches = remote.flight_client().do_get(ticket).await.map_err(|e| refused(&remote, e))?;
                 Ok::<_, DataFusionError>(batches.map_err(move |e| refused(&remote, e)))
             }
         })
