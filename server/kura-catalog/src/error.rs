@@ -12,6 +12,8 @@ pub enum CatalogError {
     Invalid(String),
     #[error("catalog database error")]
     Db(#[source] DbErr),
+    #[error("cannot take the catalog's migration lock")]
+    Lock(#[source] std::io::Error),
 }
 
 impl From<DbErr> for CatalogError {
@@ -32,7 +34,7 @@ impl kura_core::HasErrorCode for CatalogError {
             CatalogError::NotFound(_) => ErrorCode::NotFound,
             CatalogError::Conflict(_) => ErrorCode::Conflict,
             CatalogError::Invalid(_) => ErrorCode::BadRequest,
-            CatalogError::Db(_) => ErrorCode::Internal,
+            CatalogError::Db(_) | CatalogError::Lock(_) => ErrorCode::Internal,
         }
     }
 }

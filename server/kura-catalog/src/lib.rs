@@ -32,7 +32,7 @@ pub mod versions;
 #[cfg(test)]
 mod testing;
 
-pub use db::{Catalog, StatementHook};
+pub use db::{Catalog, SchemaStatus, StatementHook};
 pub use error::CatalogError;
 pub use page::{Page, PageRequest};
 

@@ -65,6 +65,24 @@ pub struct Config {
     /// How long the file URLs a Delta Sharing query hands out may be used (seconds); a fresh
     /// query gives new ones.
     pub delta_sharing_url_seconds: u64,
+    /// Objects (raw files, Parquet, exports) go to this bucket of an S3-compatible store instead
+    /// of `data_dir/objects`; staging and caches stay in the data directory.
+    pub s3_bucket: Option<String>,
+    /// Key prefix of every object in the bucket (e.g. `kura/`), so one bucket can hold several nodes.
+    pub s3_prefix: Option<String>,
+    /// The store's URL for an on-premises store (MinIO, Ceph, …); AWS when absent.
+    pub s3_endpoint: Option<String>,
+    /// Region (`us-east-1` when absent and not in `AWS_REGION`).
+    pub s3_region: Option<String>,
+    /// Static credentials; when absent, the standard AWS environment (`AWS_ACCESS_KEY_ID`, …),
+    /// web identity and instance metadata are asked, in object_store's order.
+    pub s3_access_key_id: Option<String>,
+    pub s3_secret_access_key: Option<String>,
+    /// Allows a plain-HTTP endpoint (a store on the local network).
+    pub s3_allow_http: bool,
+    /// Path-style addressing (`endpoint/bucket/key`), as MinIO, Ceph and SeaweedFS expect
+    /// without wildcard DNS (the default); false for virtual-hosted style (`bucket.endpoint/key`).
+    pub s3_path_style: bool,
 }
 
 /// A partner node of the federation, as an admin lists it.
@@ -138,6 +156,14 @@ impl Default for Config {
             federation_max_response_bytes: 8 << 20,
             federation_concurrency: 8,
             delta_sharing_url_seconds: 900,
+            s3_bucket: None,
+            s3_prefix: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+            s3_path_style: true,
         }
     }
 }

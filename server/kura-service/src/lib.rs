@@ -59,8 +59,11 @@ impl Services {
             ServiceError::internal(format!("cannot create data directory {}: {e}", config.data_dir.display()))
         })?;
         let catalog = Catalog::connect_with(&config.database_url(), on_statement).await?;
-        catalog.migrate().await?;
-        let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
+        ready_schema(&catalog).await?;
+        let store = match kura_storage::S3Settings::from_config(&config) {
+            Some(s3) => ObjectStore::s3(&s3, &config.staging_dir()).await?,
+            None => ObjectStore::local(&config.objects_dir(), &config.staging_dir())?,
+        };
         let ingestor = Ingestor::new(catalog.clone(), store.clone());
         let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
         Ok(Services { config: Arc::new(config), catalog, store, ingestor, jobs, search: None, rdf: None })
@@ -76,6 +79,35 @@ impl Services {
             rdf.catch_up().await.map_err(|e| ServiceError::internal(e.to_string()))?;
         }
         Ok(())
+    }
+}
+
+/// Migrates an embedded SQLite catalog (one node's own file: zero set-up, and SQLite's write
+/// lock serializes it); a PostgreSQL catalog, which several processes may share, is only
+/// checked: `kura migrate` alone changes its schema, and a process refuses to start on a schema
+/// older or newer than its own.
+async fn ready_schema(catalog: &Catalog) -> Result<(), ServiceError> {
+    if catalog.ping().await? == "sqlite" {
+        catalog.migrate().await?;
+        return Ok(());
+    }
+    match catalog.schema_status().await? {
+        kura_catalog::SchemaStatus::Current => Ok(()),
+        kura_catalog::SchemaStatus::Older { pending } => Err(ServiceError::new(
+            kura_core::ErrorCode::Unavailable,
+            format!(
+                "the catalog's schema is older than this Kura ({} migration(s) pending, first {}): run `kura migrate`",
+                pending.len(),
+                pending[0]
+            ),
+        )),
+        kura_catalog::SchemaStatus::Newer { unknown } => Err(ServiceError::new(
+            kura_core::ErrorCode::Unavailable,
+            format!(
+                "the catalog's schema is newer than this Kura (migration {} is unknown to it): run a Kura of that version or later",
+                unknown[0]
+            ),
+        )),
     }
 }
 

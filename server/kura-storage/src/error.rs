@@ -13,6 +13,8 @@ pub enum StorageError {
     UnknownColumn(String),
     #[error("invalid content address {0:?}")]
     BadAddress(String),
+    #[error("object store unusable: {0}")]
+    Unusable(String),
     #[error("storage i/o error")]
     Io(#[from] std::io::Error),
     #[error("object store error")]
@@ -33,7 +35,9 @@ impl kura_core::HasErrorCode for StorageError {
                 ErrorCode::BadRequest
             }
             StorageError::Arrow(_) => ErrorCode::BadRequest,
-            StorageError::Io(_) | StorageError::Store(_) | StorageError::Parquet(_) => ErrorCode::Internal,
+            StorageError::Io(_) | StorageError::Store(_) | StorageError::Parquet(_) | StorageError::Unusable(_) => {
+                ErrorCode::Internal
+            }
         }
     }
 }

@@ -7,8 +7,10 @@
 mod error;
 mod objects;
 pub mod parquet_io;
+mod s3;
 mod staging;
 
 pub use error::StorageError;
 pub use objects::{GcReport, ObjectStore, StoredObject};
+pub use s3::S3Settings;
 pub use staging::{HashingWriter, StagedFile};

@@ -14,6 +14,9 @@ use object_store::{ObjectStore as _, ObjectStoreExt as _, PutPayload};
 use crate::StorageError;
 use crate::staging::{self, StagedFile};
 
+/// Size of the parts of a multipart upload (objects up to this size are one PUT).
+const PART_BYTES: usize = 16 << 20;
+
 /// An object's address and size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
@@ -45,6 +48,15 @@ impl ObjectStore {
         std::fs::create_dir_all(staging)?;
         let local = Arc::new(LocalFileSystem::new_with_prefix(objects)?.with_automatic_cleanup(true));
         Ok(ObjectStore { store: local.clone(), local: Some(local), staging: staging.to_owned() })
+    }
+
+    /// A store on an S3-compatible service, with staging files in `staging`; checked by
+    /// writing, reading and deleting a probe object.
+    pub async fn s3(settings: &crate::S3Settings, staging: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(staging)?;
+        let store = settings.build()?;
+        crate::s3::probe(store.as_ref(), settings).await?;
+        Ok(ObjectStore { store, local: None, staging: staging.to_owned() })
     }
 
     /// The backend, for readers that take an `object_store` directly (Parquet).
@@ -103,17 +115,25 @@ impl ObjectStore {
             staged.keep = true;
             return Ok(object);
         }
-        let mut upload = self.store.put_multipart(&location).await?;
+        if staged.size <= PART_BYTES as u64 {
+            let bytes = tokio::fs::read(&staged.path).await?;
+            self.store.put(&location, PutPayload::from(bytes)).await?;
+            return Ok(object);
+        }
+        // Parts of PART_BYTES (S3 refuses parts under 5 MiB but the last), a few uploading at once.
+        let upload = self.store.put_multipart(&location).await?;
+        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
         let mut file = tokio::fs::File::open(&staged.path).await?;
-        let mut buf = vec![0u8; 8 << 20];
+        let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = tokio::io::AsyncReadExt::read(&mut file, &mut buf).await?;
             if n == 0 {
                 break;
             }
-            upload.put_part(PutPayload::from(Bytes::copy_from_slice(&buf[..n]))).await?;
+            writer.wait_for_capacity(4).await?;
+            writer.write(&buf[..n]);
         }
-        upload.complete().await?;
+        writer.finish().await?;
         Ok(object)
     }
 

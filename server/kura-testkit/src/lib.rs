@@ -48,7 +48,27 @@ pub async fn database_url() -> Option<String> {
     let conn = Database::connect(&admin).await.expect("cannot reach KURA_TEST_DATABASE_URL");
     conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
     let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin.clone());
-    Some(format!("{base}/{name}"))
+    let url = format!("{base}/{name}");
+    // As `kura migrate` does before servers start: they only check a PostgreSQL schema.
+    let catalog = kura_catalog::Catalog::connect(&url).await.expect("connect to the test database");
+    catalog.migrate().await.expect("migrate the test database");
+    Some(url)
+}
+
+/// Points `config`'s object store at a fresh bucket when `KURA_TEST_S3_ENDPOINT` is set (an
+/// S3-compatible test server on loopback that takes any credentials), else leaves it local.
+pub async fn s3_bucket(config: &mut Config) {
+    let Some(endpoint) = std::env::var("KURA_TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty()) else { return };
+    let bucket = format!("kura-test-{}", uuid::Uuid::new_v4().simple());
+    let created = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await;
+    assert!(created.is_ok_and(|r| r.status().is_success()), "cannot create a bucket at KURA_TEST_S3_ENDPOINT");
+    config.s3_bucket = Some(bucket);
+    config.s3_endpoint = Some(endpoint);
+    config.s3_region = Some("us-east-1".into());
+    config.s3_access_key_id = Some("kura-test".into());
+    config.s3_secret_access_key = Some("kura-test-secret".into());
+    config.s3_allow_http = true;
+    config.s3_path_style = true;
 }
 
 /// Kura's REST API, FAIR surfaces and portal.
@@ -98,6 +118,7 @@ async fn spawn<F: Future<Output = Option<String>>>(
         database_url: database_url().await,
         ..Config::default()
     };
+    s3_bucket(&mut config).await;
     adjust(&mut config, dir.path());
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();

@@ -156,7 +156,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            services(config).await?;
+            // The one command that changes a shared catalog's schema (servers only check it).
+            std::fs::create_dir_all(&config.data_dir)?;
+            let catalog = kura_catalog::Catalog::connect(&config.database_url()).await?;
+            catalog.migrate().await?;
+            anyhow::ensure!(
+                catalog.schema_status().await? == kura_catalog::SchemaStatus::Current,
+                "the catalog's schema is newer than this Kura"
+            );
             println!("catalog is up to date");
             Ok(ExitCode::SUCCESS)
         }

@@ -33,6 +33,14 @@ const ENV_KEYS: &[&str] = &[
     "federation_max_response_bytes",
     "federation_concurrency",
     "delta_sharing_url_seconds",
+    "s3_bucket",
+    "s3_prefix",
+    "s3_endpoint",
+    "s3_region",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_allow_http",
+    "s3_path_style",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the
