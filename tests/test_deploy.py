@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tomllib
 
+import dockerfile
 import kubernetes_validate
 import pytest
 import yaml
@@ -78,22 +79,14 @@ def test_expected_settings_follow_the_convention():
 
 
 def dockerfile_instructions(path: pathlib.Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) in order; continuation lines joined, comments dropped."""
-    out, pending = [], ""
-    for line in path.read_text().splitlines():
-        stripped = line.strip()
-        if not pending and (not stripped or stripped.startswith("#")):
-            continue
-        if pending and stripped.startswith("#"):
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        full = pending + stripped
-        pending = ""
-        word, _, rest = full.partition(" ")
-        out.append((word.upper(), rest.strip()))
-    assert not pending, "the Dockerfile ends inside a continued line"
+    """(INSTRUCTION, arguments) in order, read by BuildKit's own Dockerfile parser (PyPI
+    `dockerfile`), so that a file Docker cannot parse fails here too."""
+    out = []
+    for command in dockerfile.parse_file(str(path)):
+        value = command.value
+        if command.cmd.upper() == "ENV":
+            value = [f"{k}={v}" for k, v in zip(value[::2], value[1::2])]
+        out.append((command.cmd.upper(), " ".join([*command.flags, *value])))
     return out
 
 
@@ -125,15 +118,15 @@ def assert_pinned(image: str, where: str):
 
 
 @pytest.fixture(scope="module")
-def dockerfile():
+def docker_stages():
     return stages(dockerfile_instructions(DEPLOY / "Dockerfile"))
 
 
-def test_dockerfile_is_multi_stage_with_pinned_bases(dockerfile):
-    assert len(dockerfile) >= 2, "a builder stage and a runtime stage"
-    for stage in dockerfile:
+def test_dockerfile_is_multi_stage_with_pinned_bases(docker_stages):
+    assert len(docker_stages) >= 2, "a builder stage and a runtime stage"
+    for stage in docker_stages:
         assert_pinned(stage["image"], f"FROM of stage {stage['name']}")
-    builder, runtime = dockerfile[0], dockerfile[-1]
+    builder, runtime = docker_stages[0], docker_stages[-1]
     assert builder["image"].startswith("rust:"), builder["image"]
     assert "slim" in runtime["image"] or "distroless" in runtime["image"], runtime["image"]
     runs = " ".join(a for i, a in builder["body"] if i == "RUN")
@@ -143,10 +136,10 @@ def test_dockerfile_is_multi_stage_with_pinned_bases(dockerfile):
     assert not any(i == "RUN" and "cargo" in a for i, a in runtime["body"]), "no Rust toolchain in the runtime stage"
 
 
-def test_dockerfile_build_context_has_every_workspace_member(dockerfile):
+def test_dockerfile_build_context_has_every_workspace_member(docker_stages):
     """What the builder copies covers every workspace member (cargo --locked needs them all)."""
     copied = []
-    for instr, args in dockerfile[0]["body"]:
+    for instr, args in docker_stages[0]["body"]:
         if instr == "COPY" and "--from" not in args:
             copied += shlex.split(args)[:-1]
     for src in copied:
@@ -158,8 +151,8 @@ def test_dockerfile_build_context_has_every_workspace_member(dockerfile):
     assert any(p.strip("/") == "target" for p in ignored) and ".git" in ignored
 
 
-def test_dockerfile_runtime_is_non_root_with_health_check(dockerfile):
-    runtime = dockerfile[-1]["body"]
+def test_dockerfile_runtime_is_non_root_with_health_check(docker_stages):
+    runtime = docker_stages[-1]["body"]
     users = [a for i, a in runtime if i == "USER"]
     assert users, "the runtime stage sets a USER"
     user = users[-1].split(":")[0]
