@@ -115,6 +115,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The router of a process without the `api` role (a worker, a Flight-only process): only
+/// what load balancers and operators ask every process.
+pub fn operations_router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(routes::health::health))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
 /// Every answer is read as the media type it declares: a raw file uploaded as `text/html` (or
 /// claiming to be an image) is never sniffed into something a browser would run.
 async fn no_sniffing(mut response: axum::response::Response) -> axum::response::Response {
@@ -158,8 +167,8 @@ pub struct Application {
 
 impl Application {
     /// Binds the HTTP listener for `state` (port 0 picks a free port; see [`Application::address`]).
-    /// Jobs a previous process left running are marked failed first (their results were never
-    /// committed), and those it left queued are queued again.
+    /// Jobs whose workers stopped during their last allowed attempt are failed first; a process
+    /// with the `worker` role then claims queued jobs (and those whose worker stopped).
     pub async fn build(mut state: AppState) -> Result<Self, ApiError> {
         let index = kura_search::SearchIndex::open(&state.config.data_dir.join("search"))?;
         let projector = kura_search::Projector::new(state.catalog.clone(), Arc::new(index));
@@ -168,6 +177,9 @@ impl Application {
         projector.clone().spawn(std::time::Duration::from_millis(300));
         state.services.search = Some(projector);
         kura_service::jobs::recover(&state).await?;
+        if state.config.has_role(kura_core::Role::Worker) {
+            state.jobs.start_worker();
+        }
         let listener = TcpListener::bind(&state.config.http_addr).await.map_err(|e| {
             ApiError::new(kura_core::ErrorCode::Internal, format!("cannot listen on {}: {e}", state.config.http_addr))
         })?;
@@ -191,7 +203,11 @@ impl Application {
         state.services.rdf = Some(rdf);
         kura_service::federation::seed_peers(&state).await?;
         state.federation = Some(kura_federation::Federation::new(state.services.clone(), state.credentials.clone()));
-        let router = router(state.clone());
+        let router = if state.config.has_role(kura_core::Role::Api) {
+            router(state.clone())
+        } else {
+            operations_router(state.clone())
+        };
         Ok(Application { listener, router, state })
     }
 

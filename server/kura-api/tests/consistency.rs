@@ -34,6 +34,7 @@ async fn a_job_stopped_midway_leaves_nothing_visible_and_can_be_rerun() {
 
     // Stop the job while its reader is writing Parquet, as a crash would.
     let job = app.state.ingestor.create_job(&draft).await.unwrap();
+    let (dataset_id, job_id) = (job.dataset_id, job.id);
     let progress = Arc::new(Progress::default());
     let ingestor = app.state.ingestor.clone();
     let running = tokio::spawn({
@@ -55,15 +56,16 @@ async fn a_job_stopped_midway_leaves_nothing_visible_and_can_be_rerun() {
     let files = catalog.files_page(draft.id, PageRequest::default()).await.unwrap();
     assert_eq!(files.total, 1, "only the raw file");
 
-    // What a restart does: the unfinished job is marked failed, the file is pending again.
-    assert_eq!(app.state.jobs.recover().await.unwrap(), kura_ingest::Recovered { failed: 1, requeued: 0 });
-    let jobs = catalog.jobs_page(ds.id, PageRequest::default()).await.unwrap();
-    assert_eq!(jobs.items[0].state, kura_core::JobState::Failed);
-    assert_eq!(jobs.items[0].message.as_deref(), Some(kura_catalog::jobs::INTERRUPTED));
-
-    let job = app.state.ingestor.create_job(&draft).await.unwrap();
-    let done = app.state.ingestor.run_job(job, Arc::new(Progress::default())).await.unwrap();
-    assert_eq!(done.state, kura_core::JobState::Succeeded);
+    // What a restart does: once the stopped worker's lease has passed, a worker takes the job
+    // over (its second attempt) and reads the file again from the start.
+    let lapsed = kura_catalog::entity::ingest_job::ActiveModel {
+        id: sea_orm::Set(job_id),
+        lease_until: sea_orm::Set(Some(chrono::Utc::now() - chrono::Duration::seconds(1))),
+        ..Default::default()
+    };
+    sea_orm::ActiveModelTrait::update(lapsed, catalog.connection()).await.unwrap();
+    let done = app.state.jobs.wait(dataset_id, job_id).await.unwrap();
+    assert_eq!((done.state, done.attempts), (kura_core::JobState::Succeeded, 2), "{done:?}");
     let table = catalog.table(draft.id, "signal").await.unwrap();
     assert_eq!(table.row_count, 1_500_000);
 

@@ -2,16 +2,46 @@
 
 use chrono::Utc;
 use kura_core::JobState;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::entity::{dataset_version, ingest_job};
 use crate::{Catalog, CatalogError, Page, PageRequest};
 
-/// The message of a job a stopped server left running.
+/// The message of a job whose workers stopped while it ran, as often as it may be tried.
 pub const INTERRUPTED: &str = "the server stopped while this job ran; start it again";
+
+/// The message of a cancelled job.
+pub const CANCELLED: &str = "cancelled before anything was committed; the files stay pending";
+
+/// A worker's claim on the jobs it runs: who it is, how long a claim holds unless renewed, and
+/// how many times a job may be started before a stop during it fails the job instead (a job
+/// that brings its worker down would otherwise bring every worker down in turn).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub worker: String,
+    pub duration: std::time::Duration,
+    pub max_attempts: i32,
+}
+
+impl Lease {
+    /// A lease for this process: a worker id unique to it (host, pid and a random part).
+    pub fn for_this_process(duration: std::time::Duration, max_attempts: i32) -> Self {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "kura".into());
+        let random = Uuid::new_v4().simple().to_string();
+        Lease {
+            worker: format!("{host}:{}:{}", std::process::id(), &random[..8]),
+            duration,
+            max_attempts: Ord::max(max_attempts, 1),
+        }
+    }
+
+    fn until(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + chrono::Duration::from_std(self.duration).unwrap_or(chrono::Duration::seconds(30))
+    }
+}
 
 impl Catalog {
     /// Records a queued job over `files_total` files of `bytes_total` bytes, with the read
@@ -40,18 +70,18 @@ impl Catalog {
             finished_at: Set(None),
             started_at: Set(None),
             read_options: Set(read_options),
+            worker: Set(None),
+            lease_until: Set(None),
+            attempts: Set(0),
         };
         Ok(ingest_job::Entity::insert(job).exec_with_returning(self.connection()).await?)
     }
 
-    /// Moves a queued job to running. `None` when it is no longer queued (cancelled while it
-    /// waited, or started by someone else): the check is part of the UPDATE, so a job starts once.
-    pub async fn start_job(&self, job_id: Uuid) -> Result<Option<ingest_job::Model>, CatalogError> {
-        let now = Utc::now();
-        let result = ingest_job::Entity::update_many()
-            .col_expr(ingest_job::Column::State, Expr::value(JobState::Running))
-            .col_expr(ingest_job::Column::StartedAt, Expr::value(now))
-            .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
+    /// Moves a queued job to running under `lease`. `None` when it is no longer queued
+    /// (cancelled while it waited, or started by someone else): the check is part of the
+    /// UPDATE, so a job starts once.
+    pub async fn start_job(&self, job_id: Uuid, lease: &Lease) -> Result<Option<ingest_job::Model>, CatalogError> {
+        let result = started(ingest_job::Entity::update_many(), lease)
             .filter(ingest_job::Column::Id.eq(job_id))
             .filter(ingest_job::Column::State.eq(JobState::Queued))
             .exec(self.connection())
@@ -60,6 +90,61 @@ impl Catalog {
             return Ok(None);
         }
         Ok(ingest_job::Entity::find_by_id(job_id).one(self.connection()).await?)
+    }
+
+    /// Claims the oldest job a worker may run: a queued one, or one whose worker stopped
+    /// renewing its lease and that may be tried again. Each job goes to one worker: on
+    /// PostgreSQL the candidate row is locked `FOR UPDATE SKIP LOCKED` (workers claiming at
+    /// once take different jobs, none waits), on SQLite the write lock serializes claims.
+    pub async fn claim_job(&self, lease: &Lease) -> Result<Option<ingest_job::Model>, CatalogError> {
+        let txn = self.begin_write().await?;
+        let mut candidate = ingest_job::Entity::find()
+            .select_only()
+            .column(ingest_job::Column::Id)
+            .filter(claimable(lease))
+            .order_by_asc(ingest_job::Column::CreatedAt)
+            .limit(1);
+        if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            candidate = candidate
+                .lock_with_behavior(sea_orm::sea_query::LockType::Update, sea_orm::sea_query::LockBehavior::SkipLocked);
+        }
+        let Some(id) = candidate.into_tuple::<Uuid>().one(&txn).await? else {
+            return Ok(None);
+        };
+        let result = started(ingest_job::Entity::update_many(), lease)
+            .filter(ingest_job::Column::Id.eq(id))
+            .filter(claimable(lease))
+            .exec(&txn)
+            .await?;
+        let claimed =
+            if result.rows_affected == 1 { ingest_job::Entity::find_by_id(id).one(&txn).await? } else { None };
+        txn.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Renews the leases of the jobs `lease.worker` runs among `jobs`; returns those it still
+    /// holds (a job cancelled, ended or taken over is not among them, and its run should stop).
+    pub async fn renew_leases(&self, lease: &Lease, jobs: &[Uuid]) -> Result<Vec<Uuid>, CatalogError> {
+        let held = |q: sea_orm::UpdateMany<ingest_job::Entity>| {
+            q.filter(ingest_job::Column::Id.is_in(jobs.to_vec()))
+                .filter(ingest_job::Column::Worker.eq(lease.worker.clone()))
+                .filter(ingest_job::Column::State.eq(JobState::Running))
+                .filter(ingest_job::Column::FinishedAt.is_null())
+        };
+        held(ingest_job::Entity::update_many())
+            .col_expr(ingest_job::Column::LeaseUntil, Expr::value(lease.until()))
+            .exec(self.connection())
+            .await?;
+        Ok(ingest_job::Entity::find()
+            .select_only()
+            .column(ingest_job::Column::Id)
+            .filter(ingest_job::Column::Id.is_in(jobs.to_vec()))
+            .filter(ingest_job::Column::Worker.eq(lease.worker.clone()))
+            .filter(ingest_job::Column::State.eq(JobState::Running))
+            .filter(ingest_job::Column::FinishedAt.is_null())
+            .into_tuple()
+            .all(self.connection())
+            .await?)
     }
 
     /// Records progress of a running job. A job that has ended is left as it is: the progress
@@ -94,8 +179,7 @@ impl Catalog {
     /// Cancels a job that has not ended: `false` when it had (nothing changed). Its results, if
     /// it was running, are never committed: [`Catalog::commit_ingest`] refuses an ended job.
     pub async fn cancel_job(&self, job_id: Uuid) -> Result<bool, CatalogError> {
-        self.end_job(job_id, JobState::Cancelled, "cancelled before anything was committed; the files stay pending")
-            .await
+        self.end_job(job_id, JobState::Cancelled, CANCELLED).await
     }
 
     /// Ends a job that has not ended yet in `state`; `false` when it had already ended.
@@ -113,21 +197,43 @@ impl Catalog {
         Ok(result.rows_affected > 0)
     }
 
-    /// Marks jobs left running by a process that stopped as failed: their results were never
-    /// committed, so nothing of them is visible and their files stay pending. They are not run
-    /// again on their own: a job that brought the server down would bring it down again.
-    pub async fn fail_interrupted_jobs(&self) -> Result<u64, CatalogError> {
+    /// Fails the jobs whose worker stopped (their lease passed) after their last allowed
+    /// attempt: their results were never committed, so nothing of them is visible and their
+    /// files stay pending.
+    pub async fn fail_abandoned_jobs(&self, lease: &Lease) -> Result<u64, CatalogError> {
         let now = Utc::now();
         let result = ingest_job::Entity::update_many()
             .col_expr(ingest_job::Column::State, Expr::value(JobState::Failed))
             .col_expr(ingest_job::Column::Message, Expr::value(INTERRUPTED))
             .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
             .col_expr(ingest_job::Column::FinishedAt, Expr::value(now))
-            .filter(ingest_job::Column::State.eq(JobState::Running))
-            .filter(ingest_job::Column::FinishedAt.is_null())
+            .filter(abandoned())
+            .filter(ingest_job::Column::Attempts.gte(lease.max_attempts))
             .exec(self.connection())
             .await?;
         Ok(result.rows_affected)
+    }
+
+    /// Ends attempt `attempt` of a job that has not ended: a worker's own end of its run,
+    /// which never touches a later attempt's run by another worker.
+    pub async fn end_attempt(
+        &self,
+        job: &ingest_job::Model,
+        state: JobState,
+        message: &str,
+    ) -> Result<bool, CatalogError> {
+        let now = Utc::now();
+        let result = ingest_job::Entity::update_many()
+            .col_expr(ingest_job::Column::State, Expr::value(state))
+            .col_expr(ingest_job::Column::Message, Expr::value(message.to_owned()))
+            .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
+            .col_expr(ingest_job::Column::FinishedAt, Expr::value(now))
+            .filter(ingest_job::Column::Id.eq(job.id))
+            .filter(ingest_job::Column::Attempts.eq(job.attempts))
+            .filter(ingest_job::Column::FinishedAt.is_null())
+            .exec(self.connection())
+            .await?;
+        Ok(result.rows_affected > 0)
     }
 
     /// Jobs waiting in the queue, oldest first: those a stopped process left are queued again.
@@ -168,6 +274,40 @@ impl Catalog {
     }
 }
 
+/// Sets what starting a job under `lease` sets: running, this worker, the lease, one more
+/// attempt, and the start time of its first attempt.
+fn started(q: sea_orm::UpdateMany<ingest_job::Entity>, lease: &Lease) -> sea_orm::UpdateMany<ingest_job::Entity> {
+    let now = Utc::now();
+    q.col_expr(ingest_job::Column::State, Expr::value(JobState::Running))
+        .col_expr(ingest_job::Column::Worker, Expr::value(lease.worker.clone()))
+        .col_expr(ingest_job::Column::LeaseUntil, Expr::value(lease.until()))
+        .col_expr(ingest_job::Column::Attempts, Expr::col(ingest_job::Column::Attempts).add(1))
+        .col_expr(
+            ingest_job::Column::StartedAt,
+            Expr::from(Func::coalesce([Expr::col(ingest_job::Column::StartedAt), Expr::value(now)])),
+        )
+        .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
+}
+
+/// Running jobs whose worker stopped renewing (or that a Kura without leases left running).
+fn abandoned() -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(ingest_job::Column::State.eq(JobState::Running))
+        .add(ingest_job::Column::FinishedAt.is_null())
+        .add(
+            sea_orm::Condition::any()
+                .add(ingest_job::Column::LeaseUntil.is_null())
+                .add(ingest_job::Column::LeaseUntil.lt(Utc::now())),
+        )
+}
+
+/// Jobs a worker may claim: queued, or abandoned with an attempt left.
+fn claimable(lease: &Lease) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(ingest_job::Column::State.eq(JobState::Queued))
+        .add(abandoned().add(ingest_job::Column::Attempts.lt(lease.max_attempts)))
+}
+
 #[cfg(test)]
 mod tests {
     use kura_migrations::{Migrator, MigratorTrait};
@@ -187,13 +327,14 @@ mod tests {
         let new = NewDataset { name: "jobs".into(), title: "t".into(), ..Default::default() };
         let (_, draft) = catalog.create_dataset(new).await.unwrap();
 
+        let lease = Lease::for_this_process(std::time::Duration::from_secs(60), 2);
         let options = json!({"a.csv": {"delimiter": ";"}});
         let job = catalog.create_job(&draft, 1, 10, Some(options.clone())).await.unwrap();
         assert_eq!((job.state, job.started_at, job.read_options), (JobState::Queued, None, Some(options)));
-        let started = catalog.start_job(job.id).await.unwrap().expect("a queued job starts");
+        let started = catalog.start_job(job.id, &lease).await.unwrap().expect("a queued job starts");
         assert_eq!(started.state, JobState::Running);
         assert!(started.started_at.is_some());
-        assert!(catalog.start_job(job.id).await.unwrap().is_none(), "and only once");
+        assert!(catalog.start_job(job.id, &lease).await.unwrap().is_none(), "and only once");
 
         assert!(catalog.cancel_job(job.id).await.unwrap());
         assert!(!catalog.cancel_job(job.id).await.unwrap(), "an ended job is not cancelled again");
@@ -203,12 +344,65 @@ mod tests {
         assert_eq!(ended.state, JobState::Cancelled, "nothing reopens or rewrites an ended job");
         let refused = catalog.commit_ingest(&started, IngestOutcome::default()).await.unwrap_err();
         assert!(matches!(refused, CatalogError::Conflict(_)), "{refused}");
-        assert!(catalog.start_job(job.id).await.unwrap().is_none(), "a cancelled job never starts");
+        assert!(catalog.start_job(job.id, &lease).await.unwrap().is_none(), "a cancelled job never starts");
 
         // Back to before migration 9 (and whatever came after it), and up again.
         let since_nine = u32::try_from(Migrator::migrations().len()).unwrap() - 8;
         Migrator::down(catalog.connection(), Some(since_nine)).await.unwrap();
         Migrator::up(catalog.connection(), None).await.unwrap();
         assert_eq!(catalog.job(draft.dataset_id, job.id).await.unwrap().read_options, None);
+    }
+
+    /// Workers sharing a catalog: each job goes to one of them; a worker that stops renewing
+    /// loses its job after the lease, the next attempt fences the first one's commit and end
+    /// out, and a job whose workers keep stopping fails after its last attempt.
+    #[tokio::test]
+    async fn workers_claim_each_job_once_and_take_over_an_abandoned_one_after_its_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = crate::testing::catalog(dir.path(), None).await;
+        let new = NewDataset { name: "claims".into(), title: "t".into(), ..Default::default() };
+        let (_, draft) = catalog.create_dataset(new).await.unwrap();
+        let (a, b) = (
+            Lease::for_this_process(std::time::Duration::from_secs(60), 2),
+            Lease::for_this_process(std::time::Duration::from_secs(60), 2),
+        );
+        assert_ne!(a.worker, b.worker);
+        let first = catalog.create_job(&draft, 1, 1, None).await.unwrap();
+        let second = catalog.create_job(&draft, 1, 1, None).await.unwrap();
+
+        // Claims at the same moment take different jobs, oldest first; then nothing is left.
+        let (got_a, got_b) = tokio::join!(catalog.claim_job(&a), catalog.claim_job(&b));
+        let (got_a, got_b) = (got_a.unwrap().expect("a job for a"), got_b.unwrap().expect("a job for b"));
+        let mut ids = [got_a.id, got_b.id];
+        ids.sort();
+        assert_eq!(ids, [first.id, second.id]);
+        assert!(catalog.claim_job(&a).await.unwrap().is_none(), "no job is claimed twice");
+        assert_eq!(catalog.renew_leases(&a, &[got_a.id, got_b.id]).await.unwrap(), [got_a.id]);
+
+        // a stops renewing: once its lease has passed, b takes the job over (attempt 2).
+        expire(&catalog, got_a.id).await;
+        let taken = catalog.claim_job(&b).await.unwrap().expect("the abandoned job");
+        assert_eq!((taken.id, taken.attempts, taken.worker.as_deref()), (got_a.id, 2, Some(b.worker.as_str())));
+        assert!(catalog.renew_leases(&a, &[got_a.id]).await.unwrap().is_empty(), "a has lost it");
+        let late = catalog.commit_ingest(&got_a, IngestOutcome::default()).await.unwrap_err();
+        assert!(matches!(late, CatalogError::Conflict(_)), "a's late commit is fenced out: {late}");
+        assert!(!catalog.end_attempt(&got_a, JobState::Failed, "late").await.unwrap(), "and so is its end");
+
+        // b stops too: no attempt is left, so the job fails rather than run a third time.
+        expire(&catalog, got_a.id).await;
+        assert!(catalog.claim_job(&a).await.unwrap().is_none());
+        assert_eq!(catalog.fail_abandoned_jobs(&a).await.unwrap(), 1);
+        let failed = catalog.job(draft.dataset_id, got_a.id).await.unwrap();
+        assert_eq!((failed.state, failed.message.as_deref()), (JobState::Failed, Some(INTERRUPTED)));
+    }
+
+    /// The job's lease passes (its worker stopped renewing it).
+    async fn expire(catalog: &Catalog, job: Uuid) {
+        ingest_job::Entity::update_many()
+            .col_expr(ingest_job::Column::LeaseUntil, Expr::value(Utc::now() - chrono::Duration::seconds(1)))
+            .filter(ingest_job::Column::Id.eq(job))
+            .exec(catalog.connection())
+            .await
+            .unwrap();
     }
 }

@@ -230,11 +230,14 @@ impl Catalog {
         let job = ingest_job::Entity::update(active)
             .validate()?
             .filter(ingest_job::Column::FinishedAt.is_null())
+            // A worker that lost its lease (another took the job over) commits nothing.
+            .filter(ingest_job::Column::Attempts.eq(job.attempts))
             .exec(&txn)
             .await
             .map_err(|e| match e {
                 sea_orm::DbErr::RecordNotUpdated => CatalogError::Conflict(
-                    "the job had ended (cancelled, or failed by a server start) before its results were committed"
+                    "the job had ended (cancelled, or failed by a server start) or was taken over by another worker \
+                     before its results were committed"
                         .into(),
                 ),
                 e => e.into(),

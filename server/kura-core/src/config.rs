@@ -65,6 +65,16 @@ pub struct Config {
     /// How long the file URLs a Delta Sharing query hands out may be used (seconds); a fresh
     /// query gives new ones.
     pub delta_sharing_url_seconds: u64,
+    /// What this process does, a comma-separated non-empty subset of `api` (REST, portal, FAIR
+    /// surfaces), `flight` (Arrow Flight and Flight SQL) and `worker` (runs ingest jobs);
+    /// `kura serve --roles` overrides it. Processes sharing a PostgreSQL catalog and an object
+    /// store divide the work this way; each keeps its own search index in its data directory.
+    pub roles: String,
+    /// How long a worker's claim on a job holds: when the worker stops renewing it for this
+    /// long (it renews every third), another worker takes the job over.
+    pub job_lease_seconds: u64,
+    /// How many times a job is started before a worker stopping during it fails it.
+    pub job_max_attempts: i32,
     /// Objects (raw files, Parquet, exports) go to this bucket of an S3-compatible store instead
     /// of `data_dir/objects`; staging and caches stay in the data directory.
     pub s3_bucket: Option<String>,
@@ -156,6 +166,9 @@ impl Default for Config {
             federation_max_response_bytes: 8 << 20,
             federation_concurrency: 8,
             delta_sharing_url_seconds: 900,
+            roles: "api,flight,worker".into(),
+            job_lease_seconds: 30,
+            job_max_attempts: 2,
             s3_bucket: None,
             s3_prefix: None,
             s3_endpoint: None,
@@ -168,7 +181,51 @@ impl Default for Config {
     }
 }
 
+/// One kind of work a process does (see [`Config::roles`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Api,
+    Flight,
+    Worker,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "api" => Ok(Role::Api),
+            "flight" => Ok(Role::Flight),
+            "worker" => Ok(Role::Worker),
+            other => Err(format!("unknown role {other:?} (roles are api, flight and worker)")),
+        }
+    }
+}
+
+/// Parses a comma-separated list of roles: at least one, each known.
+pub fn parse_roles(text: &str) -> Result<std::collections::BTreeSet<Role>, String> {
+    let roles = text
+        .split(',')
+        .filter(|r| !r.trim().is_empty())
+        .map(str::parse)
+        .collect::<Result<std::collections::BTreeSet<_>, _>>()?;
+    if roles.is_empty() {
+        return Err("at least one role is needed (api, flight, worker)".into());
+    }
+    Ok(roles)
+}
+
 impl Config {
+    /// The roles of this process.
+    pub fn roles(&self) -> Result<std::collections::BTreeSet<Role>, String> {
+        parse_roles(&self.roles)
+    }
+
+    /// Whether this process has `role` (an unreadable list has none; start-up refuses it).
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles().is_ok_and(|roles| roles.contains(&role))
+    }
+
     /// The catalog URL: the configured one, or a SQLite file in the data directory.
     pub fn database_url(&self) -> String {
         match &self.database_url {

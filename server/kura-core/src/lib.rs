@@ -10,7 +10,7 @@ pub mod error;
 pub mod negotiate;
 pub mod principal;
 
-pub use config::{Config, PeerConfig};
+pub use config::{Config, PeerConfig, Role, parse_roles};
 pub use domain::{FileRole, JobState, RequestState, UserKind, VersionState};
 pub use error::{ErrorCode, HasErrorCode};
 pub use principal::{Principal, Scope};

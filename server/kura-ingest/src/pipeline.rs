@@ -5,22 +5,29 @@ mod profile;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
 use kura_catalog::Catalog;
 use kura_catalog::entity::{dataset_version, file, ingest_job};
 use kura_catalog::files::NewFile;
+use kura_catalog::jobs::Lease;
 use kura_catalog::tables::{DraftFiller, IngestOutcome, NewColumn, NewTable};
 use kura_core::{FileRole, JobState};
 use kura_storage::ObjectStore;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use crate::detect::{self, PARQUET_MEDIA_TYPE};
 use crate::sink::{FinishedTable, KeptFile, ParquetSink};
 use crate::{IngestError, ReadOptions, ReadReport};
+
+/// How long a worker's claim on a job holds unless renewed (it renews every third of it).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+/// How many times a job is started before a worker stopping during it fails it.
+pub const DEFAULT_ATTEMPTS: i32 = 2;
 
 /// Name recorded for files no reader claims.
 pub const UNKNOWN_FORMAT: &str = "unknown";
@@ -44,6 +51,8 @@ pub struct Ingestor {
     store: ObjectStore,
     /// Threads one file's ingest may use (reading, and Parquet encoding when more than one).
     threads: usize,
+    /// This process's claim on the jobs it runs.
+    lease: Lease,
 }
 
 /// A local file to add to a draft under a dataset path.
@@ -56,7 +65,19 @@ pub struct LocalFile {
 impl Ingestor {
     pub fn new(catalog: Catalog, store: ObjectStore) -> Self {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Ingestor { catalog, store, threads }
+        let lease = Lease::for_this_process(DEFAULT_LEASE, DEFAULT_ATTEMPTS);
+        Ingestor { catalog, store, threads, lease }
+    }
+
+    /// Sets how long a claim on a job holds unless renewed, and how often a job may be started.
+    pub fn with_lease(mut self, duration: Duration, max_attempts: i32) -> Self {
+        self.lease = Lease { duration, max_attempts: max_attempts.max(1), ..self.lease };
+        self
+    }
+
+    /// This process's claim on the jobs it runs.
+    pub(crate) fn lease(&self) -> &Lease {
+        &self.lease
     }
 
     /// The catalog the jobs are recorded in (the runner reads and ends jobs there).
@@ -144,7 +165,7 @@ impl Ingestor {
     /// Moves a queued job to running: [`IngestError::Cancelled`] when it was cancelled while it
     /// waited, a conflict when it has already started.
     pub async fn start_job(&self, job: &ingest_job::Model) -> Result<ingest_job::Model, IngestError> {
-        if let Some(started) = self.catalog.start_job(job.id).await? {
+        if let Some(started) = self.catalog.start_job(job.id, &self.lease).await? {
             return Ok(started);
         }
         let now = self.catalog.job(job.dataset_id, job.id).await?;
@@ -154,9 +175,12 @@ impl Ingestor {
         }
     }
 
-    /// Runs a started job (see [`Ingestor::start_job`]) with read parameters per raw file path.
-    /// Once `cancel` fires it stops at the next file or batch boundary, commits nothing and
-    /// ends `cancelled`; any other error ends it `failed` with the error as its message.
+    /// Runs a started job (see [`Ingestor::start_job`]) with read parameters per raw file path,
+    /// renewing its lease meanwhile. Once `cancel` fires it stops at the next file or batch
+    /// boundary, commits nothing and ends `cancelled`; any other error ends it `failed` with
+    /// the error as its message. A job that stopped being this worker's (cancelled through
+    /// another process, or taken over after a lapse) stops the same way and is left as the
+    /// catalog has it.
     pub async fn run_started(
         &self,
         job: ingest_job::Model,
@@ -164,17 +188,27 @@ impl Ingestor {
         options: BTreeMap<String, ReadOptions>,
         cancel: &CancellationToken,
     ) -> Result<ingest_job::Model, IngestError> {
-        let result = self.run_job_inner(&job, progress, &options, cancel).await;
+        let stop = cancel.child_token();
+        let lost = Arc::new(AtomicBool::new(false));
+        // Renewal stops with the run, also when the run's future is dropped midway.
+        let beat = tokio::spawn(renew(self.catalog.clone(), self.lease.clone(), job.id, stop.clone(), lost.clone()));
+        let beat = AbortOnDrop(beat);
+        let result = self.run_job_inner(&job, progress, &options, &stop).await;
+        drop(beat);
+        if lost.load(Ordering::SeqCst) {
+            tracing::info!(job = %job.id, "ingest job no longer this worker's (cancelled or taken over)");
+            return result;
+        }
         match &result {
             Ok(_) => {}
             Err(IngestError::Cancelled) => {
                 tracing::info!(job = %job.id, "ingest job cancelled");
                 // Already recorded when a user cancelled it; this covers a token fired alone.
-                let _ = self.catalog.cancel_job(job.id).await;
+                let _ = self.catalog.end_attempt(&job, JobState::Cancelled, kura_catalog::jobs::CANCELLED).await;
             }
             Err(e) => {
                 tracing::error!(job = %job.id, error = %e, "ingest job failed");
-                let _ = self.catalog.fail_job(job.id, &e.to_string()).await;
+                let _ = self.catalog.end_attempt(&job, JobState::Failed, &e.to_string()).await;
             }
         }
         result
@@ -521,6 +555,24 @@ fn unique_name(name: &str, used: &mut Vec<String>) -> String {
     }
     used.push(candidate.clone());
     candidate
+}
+
+/// Renews a running job's lease every third of it until aborted; when the job is no longer
+/// this worker's, marks it `lost` and stops the run.
+async fn renew(catalog: Catalog, lease: Lease, job: Uuid, stop: CancellationToken, lost: Arc<AtomicBool>) {
+    loop {
+        tokio::time::sleep(lease.duration / 3).await;
+        match catalog.renew_leases(&lease, &[job]).await {
+            Ok(held) if held.is_empty() => {
+                lost.store(true, Ordering::SeqCst);
+                stop.cancel();
+                return;
+            }
+            Ok(_) => {}
+            // The next renewal tries again; the lease allows two more.
+            Err(e) => tracing::warn!(job = %job, error = %e, "job lease not renewed"),
+        }
+    }
 }
 
 #[cfg(test)]

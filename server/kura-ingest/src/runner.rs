@@ -1,20 +1,29 @@
-//! The job runner: at most `max_concurrent` ingest jobs run at once, the others wait `queued`
-//! in the order they came. A job can be cancelled while it waits or runs. At start, jobs a
-//! stopped process left running are failed and those it left queued are queued again.
+//! The job runner: ingest jobs wait `queued` in the catalog, and every worker process claims
+//! them there, at most `max_concurrent` at once per worker, oldest first. Several Kura
+//! processes sharing one catalog share one queue: each job goes to one worker (the catalog's
+//! claim), a worker renews the claims of the jobs it runs, and a job whose worker stopped is
+//! taken over once its lease has passed (or failed, after its last attempt). A job can be
+//! cancelled while it waits or runs, through any process.
 //!
 //! The catalog is the truth about a job's state; the runner holds only what a process needs
-//! to run its jobs (a queue place, a cancellation token), so losing it loses nothing.
+//! to run its jobs (a slot, a cancellation token), so losing it loses nothing.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use kura_catalog::entity::{dataset_version, ingest_job};
-use tokio::sync::{Semaphore, watch};
+use kura_core::JobState;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{IngestError, Ingestor, Progress, ReadOptions};
+
+/// How often a waiter or an idle worker looks at the catalog again for changes made by other
+/// processes (changes of this process wake them at once).
+const POLL: Duration = Duration::from_millis(500);
 
 /// Runs ingest jobs in the background, a bounded number at a time; cheap to clone.
 #[derive(Clone, Debug)]
@@ -33,16 +42,18 @@ struct Inner {
     peak: AtomicUsize,
     /// Bumped whenever a job of this runner changes state, so that waiters read it again.
     changed: watch::Sender<u64>,
+    /// Wakes this process's worker when a job was queued here.
+    queued: Notify,
 }
 
 /// What [`JobRunner::recover`] found at start.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Recovered {
-    /// Jobs failed: those left running (with [`kura_catalog::jobs::INTERRUPTED`]), and those
-    /// left queued whose read parameters cannot be read back.
+    /// Jobs failed because their workers stopped during their last allowed attempt (with
+    /// [`kura_catalog::jobs::INTERRUPTED`]).
     pub failed: u64,
-    /// Jobs left queued, queued again.
-    pub requeued: usize,
+    /// Jobs waiting in the queue, for this or another worker.
+    pub queued: usize,
 }
 
 impl JobRunner {
@@ -55,42 +66,68 @@ impl JobRunner {
             running: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
             changed: watch::Sender::new(0),
+            queued: Notify::new(),
         };
         JobRunner { inner: Arc::new(inner) }
     }
 
     /// Queues a job over the version's pending raw files with read parameters per raw file
-    /// path, and returns it at once (`queued`); it runs when a slot is free.
+    /// path (recorded with the job), and returns it at once (`queued`); a worker runs it when
+    /// it has a free slot.
     pub async fn submit(
         &self,
         version: &dataset_version::Model,
         options: BTreeMap<String, ReadOptions>,
     ) -> Result<ingest_job::Model, IngestError> {
         let job = self.inner.ingestor.create_job_with(version, &options).await?;
-        self.enqueue(job.clone(), options);
+        self.inner.queued.notify_one();
+        self.notify();
         Ok(job)
     }
 
-    /// Run once at start, before jobs are submitted: a job left running by a process that
-    /// stopped is failed (running it again could stop the server again), a job left queued is
-    /// queued again with the read parameters it was given (it never started, so nothing of it
-    /// was written).
+    /// Run once at start: fails the jobs whose workers stopped during their last allowed
+    /// attempt, and says how many wait in the queue (a worker takes them, and the others
+    /// whose lease has passed, in turn).
     pub async fn recover(&self) -> Result<Recovered, IngestError> {
         let catalog = self.inner.ingestor.catalog();
-        let mut recovered = Recovered { failed: catalog.fail_interrupted_jobs().await?, requeued: 0 };
-        for job in catalog.queued_jobs().await? {
-            match recorded_options(&job) {
-                Ok(options) => {
-                    self.enqueue(job, options);
-                    recovered.requeued += 1;
-                }
-                Err(message) => {
-                    catalog.fail_job(job.id, &message).await?;
-                    recovered.failed += 1;
-                }
+        let failed = catalog.fail_abandoned_jobs(self.inner.ingestor.lease()).await?;
+        Ok(Recovered { failed, queued: catalog.queued_jobs().await?.len() })
+    }
+
+    /// Makes this process a worker: from now on it claims jobs from the catalog, at most
+    /// `max_concurrent` at once, until the runtime stops.
+    pub fn start_worker(&self) {
+        let runner = self.clone();
+        tokio::spawn(async move { runner.work().await });
+    }
+
+    async fn work(&self) {
+        loop {
+            let Ok(slot) = self.inner.slots.clone().acquire_owned().await else { return };
+            let job = self.claim().await;
+            let runner = self.clone();
+            tokio::spawn(async move { runner.run(job, slot).await });
+        }
+    }
+
+    /// The next job this worker may run: waits (woken by a job queued here, or polling for
+    /// those queued by other processes and those whose worker stopped).
+    async fn claim(&self) -> ingest_job::Model {
+        let (catalog, lease) = (self.inner.ingestor.catalog(), self.inner.ingestor.lease());
+        loop {
+            if let Err(e) = catalog.fail_abandoned_jobs(lease).await {
+                tracing::warn!(error = %e, "abandoned jobs could not be ended");
+            }
+            match catalog.claim_job(lease).await {
+                Ok(Some(job)) => return job,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "no job could be claimed"),
+            }
+            tokio::select! {
+                () = self.inner.queued.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
             }
         }
-        Ok(recovered)
     }
 
     /// Cancels a job that has not ended: a queued job never runs, a running one stops at its
@@ -114,8 +151,8 @@ impl JobRunner {
         self.wait_until(dataset_id, job_id, |job| job.finished_at.is_some()).await
     }
 
-    /// Waits until `done` holds for a job of this process. Woken whenever one of the runner's
-    /// jobs changes state, never by a timer.
+    /// Waits until `done` holds for a job. Woken whenever one of this runner's jobs changes
+    /// state, and every [`POLL`] for jobs that other processes run.
     pub async fn wait_until(
         &self,
         dataset_id: Uuid,
@@ -130,15 +167,26 @@ impl JobRunner {
                 return Ok(job);
             }
             // The sender lives in `self`: this returns on the next change, never with an error.
-            let _ = changed.changed().await;
+            tokio::select! {
+                _ = changed.changed() => {}
+                () = tokio::time::sleep(POLL) => {}
+            }
         }
     }
 
-    /// Waits until this runner holds no job, queued or running (tests; a graceful stop).
+    /// Waits until no job is queued in the catalog and this runner runs none (tests; a
+    /// graceful stop).
     pub async fn idle(&self) {
         let mut changed = self.inner.changed.subscribe();
-        while !self.held().is_empty() {
-            let _ = changed.changed().await;
+        loop {
+            let queued = self.inner.ingestor.catalog().queued_jobs().await.map(|q| q.len()).unwrap_or(0);
+            if queued == 0 && self.held().is_empty() {
+                return;
+            }
+            tokio::select! {
+                _ = changed.changed() => {}
+                () = tokio::time::sleep(POLL) => {}
+            }
         }
     }
 
@@ -152,44 +200,23 @@ impl JobRunner {
         self.inner.peak.load(Ordering::SeqCst)
     }
 
-    /// Holds a job and runs it in the background when a slot is free. A job already held (a
-    /// queued job `recover` finds while it waits here) is not held twice.
-    fn enqueue(&self, job: ingest_job::Model, options: BTreeMap<String, ReadOptions>) {
+    /// Runs a claimed job in its slot.
+    async fn run(&self, job: ingest_job::Model, _slot: OwnedSemaphorePermit) {
         let cancel = CancellationToken::new();
-        {
-            let mut held = self.held();
-            if held.contains_key(&job.id) {
-                return;
-            }
-            held.insert(job.id, cancel.clone());
-        }
-        let runner = self.clone();
-        tokio::spawn(async move {
-            let _held = Held { runner: &runner, job_id: job.id };
-            runner.run(job, options, cancel).await;
-        });
-    }
-
-    /// Waits for a slot (or for cancellation), moves the job to running and runs it.
-    async fn run(&self, job: ingest_job::Model, options: BTreeMap<String, ReadOptions>, cancel: CancellationToken) {
-        let slot = tokio::select! {
-            slot = self.inner.slots.clone().acquire_owned() => slot.ok(),
-            () = cancel.cancelled() => None,
-        };
-        let Some(_slot) = slot else { return };
-        let ingestor = &self.inner.ingestor;
-        let started = match ingestor.start_job(&job).await {
-            Ok(started) => started,
-            Err(IngestError::Cancelled) => return,
-            Err(e) => {
-                tracing::warn!(job = %job.id, error = %e, "queued job did not start");
-                return;
-            }
-        };
+        self.held().insert(job.id, cancel.clone());
+        let _held = Held { runner: self, job_id: job.id };
         let _running = Running::enter(&self.inner);
         self.notify();
+        let ingestor = &self.inner.ingestor;
+        let options = match recorded_options(&job) {
+            Ok(options) => options,
+            Err(message) => {
+                let _ = ingestor.catalog().end_attempt(&job, JobState::Failed, &message).await;
+                return;
+            }
+        };
         // The outcome is recorded on the job itself (its state and message).
-        let _ = ingestor.run_started(started, Arc::new(Progress::default()), options, &cancel).await;
+        let _ = ingestor.run_started(job, Arc::new(Progress::default()), options, &cancel).await;
     }
 
     fn held(&self) -> MutexGuard<'_, HashMap<Uuid, CancellationToken>> {
@@ -232,13 +259,12 @@ impl Drop for Running<'_> {
     }
 }
 
-/// The read parameters a queued job was given, or why they cannot be read back (recorded by
-/// another version of Kura, say): such a job fails rather than run with the wrong parameters.
+/// The read parameters a job was given, or why they cannot be read back (recorded by another
+/// version of Kura, say): such a job fails rather than run with the wrong parameters.
 fn recorded_options(job: &ingest_job::Model) -> Result<BTreeMap<String, ReadOptions>, String> {
     match &job.read_options {
         None => Ok(BTreeMap::new()),
-        Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
-            format!("the server stopped before this job started and its read parameters cannot be read back ({e}); start it again")
-        }),
+        Some(value) => serde_json::from_value(value.clone())
+            .map_err(|e| format!("this job's read parameters cannot be read back ({e}); start it again")),
     }
 }

@@ -1,7 +1,8 @@
 //! The job runner against a real SQLite catalog and a local object store: the bound holds,
-//! queued and running jobs can be cancelled without anything of them committed, and a restart
-//! fails what was running and runs what was queued. Tests wait on the runner's own signal
-//! (`wait`, `wait_until`, `idle`), never on a clock.
+//! queued and running jobs can be cancelled without anything of them committed, and a job
+//! whose worker stopped is taken over (or failed after its last attempt) while queued ones run
+//! with their parameters. Tests wait on the runner's own signal (`wait`, `wait_until`,
+//! `idle`), never on a clock.
 
 use kura_core::{HasErrorCode, JobState};
 use std::collections::BTreeMap;
@@ -69,6 +70,7 @@ enum Content {
 async fn with_one_slot_three_jobs_run_one_at_a_time_in_turn() {
     let w = world().await;
     let runner = JobRunner::new(w.ingestor.clone(), 1);
+    runner.start_worker();
     let mut jobs = Vec::new();
     for name in ["first", "second", "third"] {
         let (_, draft) = w.draft(name, Content::Rows(20_000)).await;
@@ -94,6 +96,7 @@ async fn with_one_slot_three_jobs_run_one_at_a_time_in_turn() {
 async fn a_queued_job_is_cancelled_unrun_and_a_running_one_commits_nothing() {
     let w = world().await;
     let runner = JobRunner::new(w.ingestor.clone(), 1);
+    runner.start_worker();
     // Big enough to be still running when it is cancelled a few statements later.
     let (_, big) = w.draft("big", Content::Rows(3_000_000)).await;
     let (_, small) = w.draft("small", Content::Rows(10)).await;
@@ -126,16 +129,29 @@ async fn a_queued_job_is_cancelled_unrun_and_a_running_one_commits_nothing() {
     assert_eq!(w.tables(&small).await, 1);
 }
 
+/// A job a worker started `attempts` times and then stopped at (its lease passes at once).
+async fn started_by_a_stopped_worker(w: &World, draft: &dataset_version::Model, attempts: i32) -> ingest_job::Model {
+    use sea_orm::{ActiveModelTrait, Set};
+    let job = w.ingestor.create_job(draft).await.unwrap();
+    let stopped = kura_catalog::jobs::Lease::for_this_process(std::time::Duration::ZERO, 5);
+    w.catalog.start_job(job.id, &stopped).await.unwrap().expect("the stopped worker's start");
+    let earlier = ingest_job::ActiveModel { id: Set(job.id), attempts: Set(attempts), ..Default::default() };
+    earlier.update(w.catalog.connection()).await.unwrap();
+    w.job(&job).await
+}
+
 #[tokio::test]
-async fn at_start_a_running_job_fails_and_a_queued_one_runs_with_its_parameters() {
+async fn a_job_whose_worker_stopped_is_taken_over_or_failed_after_its_last_attempt() {
     let w = world().await;
-    // As a process that stopped would leave them: one job running, one queued with read
-    // parameters (no header line: three rows where detection would find a header and two), one
-    // queued with parameters this version cannot read back.
-    let (_, left_running) = w.draft("left-running", Content::Rows(10)).await;
-    let running = w.ingestor.create_job(&left_running).await.unwrap();
-    let running = w.ingestor.start_job(&running).await.unwrap();
-    assert_eq!(running.state, JobState::Running);
+    // As stopped processes would leave them: one job started once (an attempt left), one
+    // started twice (none left), one queued with read parameters (no header line: three rows
+    // where detection would find a header and two), one queued with parameters this version
+    // cannot read back.
+    let (_, once) = w.draft("once", Content::Rows(10)).await;
+    let once_job = started_by_a_stopped_worker(&w, &once, 1).await;
+    let (_, twice) = w.draft("twice", Content::Rows(10)).await;
+    let twice_job = started_by_a_stopped_worker(&w, &twice, 2).await;
+    assert_eq!((once_job.state, twice_job.attempts), (JobState::Running, 2));
     let (_, left_queued) = w.draft("left-queued", Content::Text("x,y\n1,2\n3,4\n")).await;
     let headless = ReadOptions { header_line: Some(0), ..Default::default() };
     let queued =
@@ -144,19 +160,23 @@ async fn at_start_a_running_job_fails_and_a_queued_one_runs_with_its_parameters(
     let odd = w.catalog.create_job(&unreadable, 1, 10, Some(serde_json::json!({"data.csv": 5}))).await.unwrap();
 
     let runner = JobRunner::new(w.ingestor.clone(), 2);
-    assert_eq!(runner.recover().await.unwrap(), Recovered { failed: 2, requeued: 1 });
-
-    let failed = w.job(&running).await;
+    assert_eq!(runner.recover().await.unwrap(), Recovered { failed: 1, queued: 2 });
+    let failed = w.job(&twice_job).await;
     assert_eq!(failed.state, JobState::Failed);
     assert_eq!(failed.message.as_deref(), Some(kura_catalog::jobs::INTERRUPTED));
-    assert_eq!(w.catalog.pending_raw_files(left_running.id).await.unwrap().len(), 1, "its file is pending again");
+    assert_eq!(w.catalog.pending_raw_files(twice.id).await.unwrap().len(), 1, "its file is pending again");
+
+    runner.start_worker();
+    let taken_over = runner.wait(once_job.dataset_id, once_job.id).await.unwrap();
+    assert_eq!((taken_over.state, taken_over.attempts), (JobState::Succeeded, 2), "{taken_over:?}");
+    assert_eq!(w.tables(&once).await, 1);
 
     let ran = runner.wait(queued.dataset_id, queued.id).await.unwrap();
     assert_eq!(ran.state, JobState::Succeeded, "{ran:?}");
     let tables = w.catalog.tables_page(left_queued.id, PageRequest::default()).await.unwrap();
     assert_eq!(tables.items[0].row_count, 3, "read with the recorded parameters, not detected");
 
-    let odd = w.job(&odd).await;
+    let odd = runner.wait(odd.dataset_id, odd.id).await.unwrap();
     assert_eq!(odd.state, JobState::Failed);
     assert!(odd.message.unwrap_or_default().contains("read parameters cannot be read back"));
     runner.idle().await;

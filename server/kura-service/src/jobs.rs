@@ -44,12 +44,12 @@ pub async fn cancel(
     Ok(svc.jobs.cancel(&job).await?)
 }
 
-/// Run once at start, before jobs are submitted: jobs a previous process left running are
-/// failed (their results were never committed), those it left queued are queued again.
+/// Run once at start: fails the jobs whose workers stopped during their last allowed attempt
+/// (their results were never committed); a worker takes the others over.
 pub async fn recover(svc: &Services) -> Result<(), ServiceError> {
     let recovered = svc.jobs.recover().await?;
-    if recovered.failed > 0 || recovered.requeued > 0 {
-        tracing::warn!(failed = recovered.failed, requeued = recovered.requeued, "ingest jobs a previous stop left");
+    if recovered.failed > 0 || recovered.queued > 0 {
+        tracing::warn!(failed = recovered.failed, queued = recovered.queued, "ingest jobs a previous stop left");
     }
     Ok(())
 }

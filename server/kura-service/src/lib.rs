@@ -64,7 +64,8 @@ impl Services {
             Some(s3) => ObjectStore::s3(&s3, &config.staging_dir()).await?,
             None => ObjectStore::local(&config.objects_dir(), &config.staging_dir())?,
         };
-        let ingestor = Ingestor::new(catalog.clone(), store.clone());
+        let lease = std::time::Duration::from_secs(config.job_lease_seconds.max(3));
+        let ingestor = Ingestor::new(catalog.clone(), store.clone()).with_lease(lease, config.job_max_attempts);
         let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
         Ok(Services { config: Arc::new(config), catalog, store, ingestor, jobs, search: None, rdf: None })
     }

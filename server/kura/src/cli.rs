@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use kura_api::{Application, open_state};
 use kura_core::Principal;
 
-use crate::{admin, config, demo, federation, ingest};
+use crate::{admin, config, federation, ingest, serve};
 
 /// Kura: a FAIR research-data platform and consortium catalog.
 #[derive(Debug, Parser)]
@@ -30,6 +29,10 @@ pub enum Command {
         /// Creates a demo organization and admin token and ingests sample files first.
         #[arg(long)]
         demo: bool,
+        /// What this process does: a comma-separated subset of api, flight and worker
+        /// (default: the `roles` setting, all three unless set).
+        #[arg(long, value_parser = parse_roles_arg)]
+        roles: Option<String>,
     },
     /// Ingests files into a dataset's draft (creating the dataset if absent).
     Ingest(ingest::IngestArgs),
@@ -52,8 +55,14 @@ pub enum Command {
         /// Dataset name.
         dataset: String,
     },
-    /// Applies catalog migrations and exits.
-    Migrate,
+    /// Applies catalog migrations and exits; the only command that changes a shared catalog's
+    /// schema (servers on PostgreSQL refuse one older or newer than their own).
+    Migrate {
+        /// Changes nothing: exit 0 when the schema is current, 1 when migrations are pending,
+        /// 2 when the catalog was migrated by a newer Kura.
+        #[arg(long)]
+        check: bool,
+    },
     /// Rebuilds the search index from the catalog (stop the server first: it holds the index).
     Reindex,
     /// Searches the catalog as the public sees it (add --admin to see everything).
@@ -109,43 +118,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let config = config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Serve { demo } => {
-            let state = open_state(config).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            if demo {
-                demo::prepare(&state.services).await?;
+        Command::Serve { demo, roles } => {
+            let mut config = config;
+            if let Some(roles) = roles {
+                config.roles = roles;
             }
-            let app = Application::build(state).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            // Flight starts from the built state: it shares the federation the build created.
-            let state = app.state();
-            let flight_addr = state.config.flight_addr.clone();
-            let mut flight_ctx = kura_flight::FlightContext::new(
-                state.services.clone(),
-                state.credentials.clone(),
-                &state.config.data_dir,
-                kura_flight::SqlLimits::default(),
-            )
-            .and_then(|ctx| ctx.with_encoded_cache(state.config.flight_cache_bytes, state.config.flight_memory_bytes))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if let Some(federation) = state.federation.clone() {
-                flight_ctx = flight_ctx.with_federation(federation);
-            }
-            let flight =
-                kura_flight::FlightServer::bind(flight_ctx, &flight_addr).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            eprintln!("kura listening on http://{}", app.address());
-            eprintln!("kura flight listening on grpc://{}", flight.address());
-            // One Ctrl-C stops both servers.
-            let (stop, stopped) = tokio::sync::watch::channel(false);
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                let _ = stop.send(true);
-            });
-            let wait = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-                let _ = rx.wait_for(|v| *v).await;
-            };
-            let flight_task = tokio::spawn(flight.run_until(wait(stopped.clone())));
-            app.run_until(wait(stopped)).await.context("server failed")?;
-            flight_task.await.context("flight server panicked")?.context("flight server failed")?;
-            Ok(ExitCode::SUCCESS)
+            serve::run(config, demo).await
         }
         Command::Ingest(args) => ingest::run(config, args).await,
         Command::Read { files, out, in_process_hdf5 } => Ok(read(&files, &out, in_process_hdf5)),
@@ -155,18 +133,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("published {dataset} version {}", published.number);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Migrate => {
-            // The one command that changes a shared catalog's schema (servers only check it).
-            std::fs::create_dir_all(&config.data_dir)?;
-            let catalog = kura_catalog::Catalog::connect(&config.database_url()).await?;
-            catalog.migrate().await?;
-            anyhow::ensure!(
-                catalog.schema_status().await? == kura_catalog::SchemaStatus::Current,
-                "the catalog's schema is newer than this Kura"
-            );
-            println!("catalog is up to date");
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Migrate { check } => migrate(&config, check).await,
         Command::Reindex => {
             let state = services(config).await?;
             let index = kura_search::SearchIndex::open(&state.config.data_dir.join("search"))?;
@@ -231,6 +198,34 @@ pub fn cli_principal() -> kura_core::Principal {
 }
 
 /// The use cases on the data directory, as the commands other than `serve` reach them.
+fn parse_roles_arg(text: &str) -> Result<String, String> {
+    kura_core::parse_roles(text).map(|_| text.to_owned())
+}
+
+/// `kura migrate [--check]`.
+async fn migrate(config: &kura_core::Config, check: bool) -> anyhow::Result<ExitCode> {
+    use kura_catalog::SchemaStatus;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let catalog = kura_catalog::Catalog::connect(&config.database_url()).await?;
+    if !check {
+        catalog.migrate().await?;
+    }
+    Ok(match catalog.schema_status().await? {
+        SchemaStatus::Current => {
+            println!("catalog is up to date");
+            ExitCode::SUCCESS
+        }
+        SchemaStatus::Older { pending } => {
+            println!("{} migration(s) pending: {}", pending.len(), pending.join(", "));
+            ExitCode::from(1)
+        }
+        SchemaStatus::Newer { unknown } => {
+            eprintln!("the catalog was migrated by a newer Kura (unknown: {})", unknown.join(", "));
+            ExitCode::from(2)
+        }
+    })
+}
+
 pub async fn services(config: kura_core::Config) -> anyhow::Result<kura_service::Services> {
     kura_service::Services::open(config, None).await.map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -284,7 +279,19 @@ fn read_hdf5_in_process(files: &[PathBuf], out: &std::path::Path) -> ExitCode {
     }
 }
 
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+/// Waits for Ctrl-C (SIGINT) or SIGTERM (what container runtimes and systemd send).
+pub async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
     eprintln!("shutting down");
 }

@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod federation;
 mod ingest;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -38,6 +38,18 @@ pub struct Model {
     #[serde(skip)]
     #[schema(ignore)]
     pub read_options: Option<Json>,
+    /// The worker process that claimed the job (see [`crate::jobs`]); not shown to callers.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub worker: Option<String>,
+    /// Until when that claim holds unless renewed.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub lease_until: Option<DateTimeUtc>,
+    /// How many times a worker started the job; a commit must come from the latest attempt.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub attempts: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
