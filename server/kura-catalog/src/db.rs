@@ -53,12 +53,22 @@ impl Catalog {
     /// Connects and calls `on_statement` for every SQL statement run (used by tests that check
     /// the number of statements per request).
     pub async fn connect_with(url: &str, on_statement: Option<StatementHook>) -> Result<Self, CatalogError> {
+        Self::connect_pool(url, 0, on_statement).await
+    }
+
+    /// Connects with a pool of at most `max_connections` (0: 8 for SQLite, 16 for PostgreSQL).
+    pub async fn connect_pool(
+        url: &str,
+        max_connections: u32,
+        on_statement: Option<StatementHook>,
+    ) -> Result<Self, CatalogError> {
+        let default = if url.starts_with("sqlite") { 8 } else { 16 };
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .sqlx_logging(false)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(30))
-            .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
+            .max_connections(if max_connections == 0 { default } else { max_connections })
             // Write-ahead logging: readers and the writer do not block each other across the
             // pool, and a commit is one append and one sync of the log instead of a rollback
             // journal created, synced and deleted around every write (about a millisecond per

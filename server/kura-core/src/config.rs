@@ -15,6 +15,14 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; defaults to `kura.db` in the data directory.
     pub database_url: Option<String>,
+    /// `postgres://…` of a streaming replica: anonymous reads (harvesting, crawling, public
+    /// listings and landing pages) go there; every caller who signed in, and every write, uses
+    /// `database_url`, so whoever can write reads their own writes.
+    pub database_read_url: Option<String>,
+    /// Connections to `database_url` (0: 8 for SQLite, 16 for PostgreSQL).
+    pub database_max_connections: u32,
+    /// Connections to `database_read_url` (0: as many as to the primary).
+    pub database_read_max_connections: u32,
     /// Largest accepted upload request in bytes: all its files together (the body limit of the
     /// upload routes, with a little room for the multipart framing).
     pub max_upload_bytes: u64,
@@ -144,6 +152,9 @@ impl Default for Config {
             flight_addr: "127.0.0.1:50051".into(),
             data_dir: PathBuf::from("kura-data"),
             database_url: None,
+            database_read_url: None,
+            database_max_connections: 0,
+            database_read_max_connections: 0,
             max_upload_bytes: 64 * 1024 * 1024 * 1024,
             max_dataset_bytes: 0,
             max_user_bytes: 0,

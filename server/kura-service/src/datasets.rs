@@ -25,14 +25,14 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<DatasetSummary>, ServiceError> {
     let page = page.capped(svc.config.max_page_size);
-    Ok(svc.catalog.list_datasets(&Visibility::of(principal), page).await?)
+    Ok(svc.reader(principal).list_datasets(&Visibility::of(principal), page).await?)
 }
 
 /// The dataset `name` (a name or an id) with its versions the principal may see.
 pub async fn get(svc: &Services, principal: &Principal, name: &str) -> Result<DatasetVersions, ServiceError> {
     let vis = Visibility::of(principal);
-    let dataset = svc.catalog.dataset_by_name(name, &vis).await?;
-    let versions = svc.catalog.versions(dataset.id, &vis).await?;
+    let dataset = svc.reader(principal).dataset_by_name(name, &vis).await?;
+    let versions = svc.reader(principal).versions(dataset.id, &vis).await?;
     Ok(DatasetVersions { dataset, versions })
 }
 

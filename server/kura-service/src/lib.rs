@@ -42,6 +42,9 @@ pub use error::ServiceError;
 pub struct Services {
     pub config: Arc<Config>,
     pub catalog: Catalog,
+    /// Where anonymous reads go: a streaming replica when `database_read_url` is set, else the
+    /// catalog itself (see [`Services::reader`]). Never written to.
+    pub replica: Catalog,
     pub store: ObjectStore,
     pub ingestor: Ingestor,
     /// Runs ingest jobs in the background, `max_concurrent_ingests` at a time.
@@ -58,8 +61,19 @@ impl Services {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             ServiceError::internal(format!("cannot create data directory {}: {e}", config.data_dir.display()))
         })?;
-        let catalog = Catalog::connect_with(&config.database_url(), on_statement).await?;
+        let catalog =
+            Catalog::connect_pool(&config.database_url(), config.database_max_connections, on_statement).await?;
         ready_schema(&catalog).await?;
+        let replica = match &config.database_read_url {
+            Some(url) if !url.is_empty() => {
+                let pool = match config.database_read_max_connections {
+                    0 => config.database_max_connections,
+                    n => n,
+                };
+                Catalog::connect_pool(url, pool, None).await?
+            }
+            _ => catalog.clone(),
+        };
         let store = match kura_storage::S3Settings::from_config(&config) {
             Some(s3) => ObjectStore::s3(&s3, &config.staging_dir()).await?,
             None => ObjectStore::local(&config.objects_dir(), &config.staging_dir())?,
@@ -67,7 +81,14 @@ impl Services {
         let lease = std::time::Duration::from_secs(config.job_lease_seconds.max(3));
         let ingestor = Ingestor::new(catalog.clone(), store.clone()).with_lease(lease, config.job_max_attempts);
         let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
-        Ok(Services { config: Arc::new(config), catalog, store, ingestor, jobs, search: None, rdf: None })
+        Ok(Services { config: Arc::new(config), catalog, replica, store, ingestor, jobs, search: None, rdf: None })
+    }
+
+    /// The catalog to read from for `principal`: the replica for anonymous callers (they
+    /// never write, so they have no writes of their own to miss), the primary for everyone
+    /// else (read-your-writes). Only for reads that write nothing, audit included.
+    pub fn reader(&self, principal: &kura_core::Principal) -> &Catalog {
+        if principal.is_anonymous() { &self.replica } else { &self.catalog }
     }
 
     /// Waits until search and SPARQL show every catalog change made so far (those this process
