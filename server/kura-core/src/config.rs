@@ -65,6 +65,12 @@ pub struct Config {
     /// How long the file URLs a Delta Sharing query hands out may be used (seconds); a fresh
     /// query gives new ones.
     pub delta_sharing_url_seconds: u64,
+    /// A stream table commits its buffered appends as soon as this many rows wait.
+    pub stream_commit_rows: usize,
+    /// ... and at least this often (milliseconds) while any wait.
+    pub stream_commit_ms: u64,
+    /// A stream table's newest small Parquet files are merged once this many have accumulated.
+    pub stream_compact_files: usize,
 }
 
 /// A partner node of the federation, as an admin lists it.
@@ -138,6 +144,9 @@ impl Default for Config {
             federation_max_response_bytes: 8 << 20,
             federation_concurrency: 8,
             delta_sharing_url_seconds: 900,
+            stream_commit_rows: 100_000,
+            stream_commit_ms: 2_000,
+            stream_compact_files: 16,
         }
     }
 }

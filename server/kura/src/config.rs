@@ -33,6 +33,9 @@ const ENV_KEYS: &[&str] = &[
     "federation_max_response_bytes",
     "federation_concurrency",
     "delta_sharing_url_seconds",
+    "stream_commit_rows",
+    "stream_commit_ms",
+    "stream_compact_files",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the
