@@ -189,6 +189,9 @@ impl Application {
         tracing::info!(datasets = described, graphs = rdf.store().graph_count(), "RDF store built");
         rdf.clone().spawn(std::time::Duration::from_millis(300));
         state.services.rdf = Some(rdf);
+        // Stream tables: their logs are replayed (committing what was acknowledged before a
+        // stop) before anything is served.
+        state.services.open_streams().await?;
         kura_service::federation::seed_peers(&state).await?;
         state.federation = Some(kura_federation::Federation::new(state.services.clone(), state.credentials.clone()));
         let router = router(state.clone());

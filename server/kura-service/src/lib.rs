@@ -24,6 +24,7 @@ pub mod rows;
 pub mod search;
 pub mod sessions;
 pub mod sparql;
+pub mod streams;
 pub mod tables;
 pub mod versions;
 
@@ -50,6 +51,9 @@ pub struct Services {
     pub search: Option<kura_search::Projector>,
     /// The RDF projection behind SPARQL; built by the server once its base URL is known.
     pub rdf: Option<kura_rdf::RdfProjector>,
+    /// Stream tables' logs and committers; opened by the server only (a second process
+    /// replaying the same logs would commit appends twice).
+    pub streams: Option<kura_streams::Streams>,
 }
 
 impl Services {
@@ -63,7 +67,17 @@ impl Services {
         let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
         let ingestor = Ingestor::new(catalog.clone(), store.clone());
         let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
-        Ok(Services { config: Arc::new(config), catalog, store, ingestor, jobs, search: None, rdf: None })
+        Ok(Services { config: Arc::new(config), catalog, store, ingestor, jobs, search: None, rdf: None, streams: None })
+    }
+
+    /// Opens the stream tables (the server's, once): their logs are replayed, committing what
+    /// was acknowledged before the last stop, and their committers start.
+    pub async fn open_streams(&mut self) -> Result<(), ServiceError> {
+        let policy = kura_streams::CommitPolicy::of(&self.config);
+        let streams =
+            kura_streams::Streams::open(self.catalog.clone(), self.store.clone(), &self.config.data_dir, policy).await?;
+        self.streams = Some(streams);
+        Ok(())
     }
 
     /// Waits until search and SPARQL show every catalog change made so far (those this process
