@@ -67,7 +67,16 @@ impl Services {
         let store = ObjectStore::local(&config.objects_dir(), &config.staging_dir())?;
         let ingestor = Ingestor::new(catalog.clone(), store.clone());
         let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
-        Ok(Services { config: Arc::new(config), catalog, store, ingestor, jobs, search: None, rdf: None, streams: None })
+        Ok(Services {
+            config: Arc::new(config),
+            catalog,
+            store,
+            ingestor,
+            jobs,
+            search: None,
+            rdf: None,
+            streams: None,
+        })
     }
 
     /// Opens the stream tables (the server's, once): their logs are replayed, committing what
@@ -75,7 +84,8 @@ impl Services {
     pub async fn open_streams(&mut self) -> Result<(), ServiceError> {
         let policy = kura_streams::CommitPolicy::of(&self.config);
         let streams =
-            kura_streams::Streams::open(self.catalog.clone(), self.store.clone(), &self.config.data_dir, policy).await?;
+            kura_streams::Streams::open(self.catalog.clone(), self.store.clone(), &self.config.data_dir, policy)
+                .await?;
         self.streams = Some(streams);
         Ok(())
     }

@@ -15,8 +15,9 @@ use kura_catalog::entity::{stream_batch, stream_table};
 use kura_core::access::Action;
 use kura_core::{ErrorCode, Principal};
 use kura_storage::StorageError;
-use kura_streams::{ReadRequest, StreamError, Streams};
+use kura_streams::decode::{BodyFormat, decode};
 pub use kura_streams::{AppendKey, Appended, BatchProvenance};
+use kura_streams::{ReadRequest, StreamError, Streams};
 use serde::Serialize;
 
 use crate::access::{Target, Which, audit_read, authorize, editable_dataset};
@@ -72,7 +73,9 @@ pub struct Appender {
 }
 
 fn engine(svc: &Services) -> Result<&Streams, ServiceError> {
-    svc.streams.as_ref().ok_or_else(|| ServiceError::new(ErrorCode::Unavailable, "stream tables are served by `kura serve`"))
+    svc.streams
+        .as_ref()
+        .ok_or_else(|| ServiceError::new(ErrorCode::Unavailable, "stream tables are served by `kura serve`"))
 }
 
 fn check_name(what: &str, name: &str) -> Result<(), ServiceError> {
@@ -143,7 +146,8 @@ impl Appender {
         if batch.num_rows() == 0 {
             return Err(ServiceError::invalid("the batch has no rows"));
         }
-        let details = serde_json::json!({"writer_id": key.writer_id, "sequence": key.sequence, "rows": batch.num_rows()});
+        let details =
+            serde_json::json!({"writer_id": key.writer_id, "sequence": key.sequence, "rows": batch.num_rows()});
         let append = kura_streams::Append { key, provenance, appended_by: self.principal.actor.clone(), batch };
         let appended = engine(svc)?.append(&self.stream, append).await?;
         let mut details = details;
@@ -151,9 +155,37 @@ impl Appender {
         audit_write(svc, self, "stream.append", details).await?;
         Ok(appended)
     }
+
+    /// Appends the rows of a body sent over HTTP: an Arrow IPC stream, NDJSON or CSV by its
+    /// media type (text is read with the types of the table's columns).
+    pub async fn append_body(
+        &self,
+        svc: &Services,
+        key: Option<AppendKey>,
+        provenance: BatchProvenance,
+        content_type: &str,
+        body: bytes::Bytes,
+    ) -> Result<Appended, ServiceError> {
+        let format = BodyFormat::from_media_type(content_type).ok_or_else(|| {
+            ServiceError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send rows as application/vnd.apache.arrow.stream, application/x-ndjson or text/csv",
+            )
+        })?;
+        let known = engine(svc)?.schema(&self.stream).await?;
+        let batch = tokio::task::spawn_blocking(move || decode(format, &body, known.as_ref()))
+            .await
+            .map_err(|e| ServiceError::internal(e.to_string()))??;
+        self.append(svc, key, provenance, batch).await
+    }
 }
 
-async fn audit_write(svc: &Services, appender: &Appender, action: &str, details: serde_json::Value) -> Result<(), ServiceError> {
+async fn audit_write(
+    svc: &Services,
+    appender: &Appender,
+    action: &str,
+    details: serde_json::Value,
+) -> Result<(), ServiceError> {
     svc.catalog
         .audit(AuditRecord {
             actor: &appender.principal.actor,
@@ -174,10 +206,12 @@ async fn readable(
     principal: &Principal,
     at: StreamRef<'_>,
 ) -> Result<(Target, stream_table::Model, Option<i64>), ServiceError> {
-    let target = authorize(svc, principal, at.dataset, Which::Version(at.version.unwrap_or("latest")), Action::ReadData).await?;
+    let target =
+        authorize(svc, principal, at.dataset, Which::Version(at.version.unwrap_or("latest")), Action::ReadData).await?;
     let stream = svc.catalog.stream_table(target.dataset.id, at.table).await?;
     let live = !target.version.state.is_frozen() || (at.version.is_none() && target.allows_editing(principal));
-    let ceiling = if live { None } else { Some(svc.catalog.stream_pin(target.version.id, stream.id).await?.unwrap_or(0)) };
+    let ceiling =
+        if live { None } else { Some(svc.catalog.stream_pin(target.version.id, stream.id).await?.unwrap_or(0)) };
     Ok((target, stream, ceiling))
 }
 
@@ -197,11 +231,13 @@ pub async fn list(
     dataset: &str,
     version: Option<&str>,
 ) -> Result<Vec<StreamInfo>, ServiceError> {
-    let target = authorize(svc, principal, dataset, Which::Version(version.unwrap_or("latest")), Action::ReadData).await?;
+    let target =
+        authorize(svc, principal, dataset, Which::Version(version.unwrap_or("latest")), Action::ReadData).await?;
     let live = !target.version.state.is_frozen() || (version.is_none() && target.allows_editing(principal));
     let mut out = Vec::new();
     for stream in svc.catalog.stream_tables_of(target.dataset.id).await? {
-        let ceiling = if live { None } else { Some(svc.catalog.stream_pin(target.version.id, stream.id).await?.unwrap_or(0)) };
+        let ceiling =
+            if live { None } else { Some(svc.catalog.stream_pin(target.version.id, stream.id).await?.unwrap_or(0)) };
         out.push(info(svc, &stream, ceiling).await?);
     }
     Ok(out)
@@ -260,7 +296,10 @@ pub async fn follow(
     }
     let streams = engine(svc)?.clone();
     let mut latest = streams.watch(&stream).await?;
-    let first = *latest.wait_for(|s| *s > since).await.map_err(|_| ServiceError::new(ErrorCode::Unavailable, "the server is stopping"))?;
+    let first = *latest
+        .wait_for(|s| *s > since)
+        .await
+        .map_err(|_| ServiceError::new(ErrorCode::Unavailable, "the server is stopping"))?;
     let details = serde_json::json!({"stream": stream.id, "since": since, "follow": true});
     audit_read(svc, principal, surface, &target, "data.stream_follow", &stream.name, details).await?;
     let hidden = target.disclosure(principal);
@@ -312,7 +351,10 @@ pub async fn batches(
 
 /// Commits what waits in the dataset's stream tables and returns, for each with rows, the
 /// snapshot a version published now freezes it at.
-pub(crate) async fn pins_for_publish(svc: &Services, dataset: uuid::Uuid) -> Result<Vec<(uuid::Uuid, i64)>, ServiceError> {
+pub(crate) async fn pins_for_publish(
+    svc: &Services,
+    dataset: uuid::Uuid,
+) -> Result<Vec<(uuid::Uuid, i64)>, ServiceError> {
     let mut pins = Vec::new();
     for stream in svc.catalog.stream_tables_of(dataset).await? {
         let snapshot = match &svc.streams {

@@ -9,6 +9,7 @@
 //! Transports never call this crate: `kura-service` decides access and then calls [`Streams`].
 
 mod commit;
+pub mod decode;
 pub mod error;
 pub mod log;
 mod read;
@@ -164,6 +165,15 @@ impl Streams {
     /// The latest committed snapshot of `stream`, changing as commits land (followers wait on it).
     pub async fn watch(&self, stream: &stream_table::Model) -> Result<tokio::sync::watch::Receiver<i64>, StreamError> {
         Ok(self.table(stream).await?.latest.subscribe())
+    }
+
+    /// The schema appends to `stream` are admitted against now (widened by acknowledged
+    /// appends not yet committed); `None` before its first batch.
+    pub async fn schema(
+        &self,
+        stream: &stream_table::Model,
+    ) -> Result<Option<arrow::datatypes::SchemaRef>, StreamError> {
+        Ok(self.table(stream).await?.state.lock().await.schema.clone())
     }
 
     /// Merges `stream`'s small files now (the committer does it on its own after commits).
