@@ -249,6 +249,62 @@ pub async fn describe(svc: &Services, principal: &Principal, at: StreamRef<'_>) 
     info(svc, &stream, ceiling).await
 }
 
+/// What a read of a stream table at `snapshot` would return, without reading it (Flight's
+/// GetFlightInfo): the snapshot it reads and the columns the caller sees.
+pub async fn plan(
+    svc: &Services,
+    principal: &Principal,
+    at: StreamRef<'_>,
+    snapshot: Option<i64>,
+) -> Result<(StreamInfo, SchemaRef), ServiceError> {
+    let (target, stream, ceiling) = readable(svc, principal, at).await?;
+    let info = info(svc, &stream, ceiling).await?;
+    if let (Some(asked), Some(max)) = (snapshot, ceiling)
+        && asked > max
+    {
+        return Err(ServiceError::not_found(&format!("snapshot {asked} in this version")));
+    }
+    let request = ReadRequest { snapshot: snapshot.or(ceiling), since: None };
+    let rows = engine(svc)?.read(&stream, request).await?;
+    let hidden = target.disclosure(principal);
+    let row_count = if rows.snapshot == info.snapshot {
+        info.row_count
+    } else {
+        svc.catalog.stream_snapshot(stream.id, rows.snapshot).await?.row_count
+    };
+    Ok((StreamInfo { snapshot: rows.snapshot, row_count, ..info }, visible(&rows.schema, |c| hidden.hides(c))))
+}
+
+/// The stream tables whose data the caller may read, with their datasets' names: of one
+/// dataset, or of all (Flight's ListFlights). Datasets the caller may not read are left out.
+pub async fn readable_streams(
+    svc: &Services,
+    principal: &Principal,
+    dataset: Option<&str>,
+) -> Result<Vec<(String, StreamInfo)>, ServiceError> {
+    let mut datasets: Vec<uuid::Uuid> =
+        svc.catalog.all_stream_tables().await?.into_iter().map(|s| s.dataset_id).collect();
+    datasets.sort();
+    datasets.dedup();
+    let mut out = Vec::new();
+    for id in datasets {
+        let name = svc.catalog.dataset_by_id(id).await?.name;
+        if dataset.is_some_and(|d| d != name) {
+            continue;
+        }
+        match list(svc, principal, &name, None).await {
+            Ok(streams) => out.extend(streams.into_iter().map(|s| (name.clone(), s))),
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::NotFound | ErrorCode::Forbidden | ErrorCode::Gone | ErrorCode::Unauthenticated
+                ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 /// Rows of a stream table at `snapshot` (the latest the caller may read when `None`), only
 /// those committed after `since` when given; columns hidden from the caller are left out.
 pub async fn read(
