@@ -117,6 +117,7 @@ def test_ndjson_writer_over_rest_retries_widening_and_refusals(server, lab):
 def test_robot_token_appends_to_its_stream_only_and_read_tokens_never(server, lab):
     ok = append(server, lab["robot"], "temps", ndjson([{"i": 100, "t": 1.0}]), ("py-robot-rest", 0))
     assert ok.status_code == 200, ok.text
+    committed(server, lab["steward"], "temps", 1)
     other = append(server, lab["robot"], "notes", ndjson([{"i": 101, "t": 1.0}]), ("py-robot-rest", 1))
     assert other.status_code == 403, other.text
     assert requests.post(server.url("/datasets/py-lab/draft"), headers=bearer(lab["robot"])).status_code == 403
