@@ -57,7 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/streams/{table}", get(streams::get))
         .route(
             "/datasets/{name}/streams/{table}/rows",
-            get(streams::rows).post(streams::append).layer(upload_limit.clone()),
+            get(streams::rows).post(streams::append).layer(upload_limit),
         )
         .route("/datasets/{name}/streams/{table}/batches", get(streams::batches))
         .route("/datasets/{name}/versions/{version}/streams/{table}/rows", get(streams::version_rows))
