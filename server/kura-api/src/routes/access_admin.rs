@@ -145,7 +145,7 @@ pub async fn create_user_token(
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     let user = parse_id(&id, "user")?;
     let (token, secret) = match body.streams {
-        Some(streams) if body.scope == kura_core::Scope::Append.as_str() => {
+        Some(streams) if body.scope.parse() == Ok(kura_core::Scope::Append) => {
             directory::create_robot_token(&state, &caller, user, &body.name, streams, body.expires_at).await?
         }
         Some(_) => return Err(ApiError::new(kura_core::ErrorCode::BadRequest, "only an append token names streams")),
