@@ -55,10 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/versions/{version}/tables/{table}/rows", get(rows::rows))
         .route("/datasets/{name}/streams", get(streams::list).post(streams::create))
         .route("/datasets/{name}/streams/{table}", get(streams::get))
-        .route(
-            "/datasets/{name}/streams/{table}/rows",
-            get(streams::rows).post(streams::append).layer(upload_limit),
-        )
+        .route("/datasets/{name}/streams/{table}/rows", get(streams::rows).post(streams::append).layer(upload_limit))
         .route("/datasets/{name}/streams/{table}/batches", get(streams::batches))
         .route("/datasets/{name}/versions/{version}/streams/{table}/rows", get(streams::version_rows))
         .route("/search", get(search::search))

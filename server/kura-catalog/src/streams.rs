@@ -7,6 +7,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
+use crate::audit::AuditRecord;
 use crate::entity::{stream_batch, stream_file, stream_pin, stream_snapshot, stream_table};
 use crate::{Catalog, CatalogError};
 
@@ -18,6 +19,8 @@ pub struct NewStreamBatch {
     pub row_count: i64,
     pub provenance: serde_json::Value,
     pub appended_by: String,
+    /// The surface it came through, for its audit line.
+    pub surface: String,
     pub received_at: chrono::DateTime<Utc>,
 }
 
@@ -128,6 +131,23 @@ impl Catalog {
         let row_count = table.row_count + commit.file.row_count;
         insert_file(&txn, commit.stream_id, &commit.file).await?;
         for batch in commit.batches {
+            // The append's audit line, in the transaction that applies it (a retry that applies
+            // nothing writes none).
+            let details = serde_json::json!({
+                "writer_id": batch.writer_id, "sequence": batch.sequence, "rows": batch.row_count, "snapshot": snapshot,
+            });
+            crate::audit::record(
+                &txn,
+                AuditRecord {
+                    actor: &batch.appended_by,
+                    action: "stream.append",
+                    surface: &batch.surface,
+                    dataset_id: Some(table.dataset_id),
+                    target: Some(table.name.clone()),
+                    details,
+                },
+            )
+            .await?;
             let row = stream_batch::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 stream_id: Set(commit.stream_id),

@@ -146,14 +146,16 @@ impl Appender {
         if batch.num_rows() == 0 {
             return Err(ServiceError::invalid("the batch has no rows"));
         }
-        let details =
-            serde_json::json!({"writer_id": key.writer_id, "sequence": key.sequence, "rows": batch.num_rows()});
-        let append = kura_streams::Append { key, provenance, appended_by: self.principal.actor.clone(), batch };
-        let appended = engine(svc)?.append(&self.stream, append).await?;
-        let mut details = details;
-        details["duplicate"] = serde_json::json!(appended.duplicate);
-        audit_write(svc, self, "stream.append", details).await?;
-        Ok(appended)
+        let append = kura_streams::Append {
+            key,
+            provenance,
+            appended_by: self.principal.actor.clone(),
+            surface: self.surface.as_str().to_owned(),
+            batch,
+        };
+        // Audited in the commit that applies it (`stream.append`), not here: one catalog write
+        // less per acknowledgement, and a retry that applies nothing is no change.
+        Ok(engine(svc)?.append(&self.stream, append).await?)
     }
 
     /// Appends the rows of a body sent over HTTP: an Arrow IPC stream, NDJSON or CSV by its

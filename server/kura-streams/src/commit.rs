@@ -110,6 +110,7 @@ async fn write(engine: &Engine, table: &Table, pending: &[Pending], schema: &Sch
             row_count: p.batch.num_rows() as i64,
             provenance: p.header.provenance.clone(),
             appended_by: p.header.appended_by.clone(),
+            surface: p.header.surface.clone(),
             received_at: p.header.received_at,
         })
         .collect();

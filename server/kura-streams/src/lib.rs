@@ -90,8 +90,10 @@ pub struct BatchProvenance {
 pub struct Append {
     pub key: AppendKey,
     pub provenance: BatchProvenance,
-    /// Who appends (the audit log's actor).
+    /// Who appends (the audit log's actor), and through which surface: the audit line of the
+    /// batch is written in the transaction that commits it.
     pub appended_by: String,
+    pub surface: String,
     pub batch: RecordBatch,
 }
 

@@ -35,6 +35,9 @@ pub struct RecordHeader {
     pub sequence: i64,
     pub provenance: serde_json::Value,
     pub appended_by: String,
+    /// The surface it came through (`rest`, `flight`), for the audit line written at its commit.
+    #[serde(default)]
+    pub surface: String,
     pub received_at: DateTime<Utc>,
 }
 
@@ -167,6 +170,7 @@ mod tests {
             sequence: seq,
             provenance: serde_json::json!({"run_id": "r1"}),
             appended_by: "user:x".into(),
+            surface: "rest".into(),
             received_at: Utc::now(),
         }
     }

@@ -62,6 +62,7 @@ impl Table {
             sequence: append.key.sequence,
             provenance: serde_json::to_value(&append.provenance).map_err(|e| StreamError::Invalid(e.to_string()))?,
             appended_by: append.appended_by,
+            surface: append.surface,
             received_at: chrono::Utc::now(),
         };
         let record = log::encode(&header, &batch)?;

@@ -62,6 +62,7 @@ fn append(writer: &str, sequence: i64, batch: RecordBatch) -> Append {
         key: AppendKey { writer_id: writer.into(), sequence },
         provenance: BatchProvenance { run_id: Some("run-1".into()), ..Default::default() },
         appended_by: "user:test".into(),
+        surface: "rest".into(),
         batch,
     }
 }
@@ -204,6 +205,7 @@ async fn acknowledged_appends_survive_a_crash_and_are_applied_once() {
         sequence: 1,
         provenance: serde_json::json!({}),
         appended_by: "user:test".into(),
+        surface: "rest".into(),
         received_at: chrono::Utc::now(),
     };
     log::Segment::create(&dir, 0).unwrap().append_durably(&log::encode(&header, &temps(0, 2)).unwrap()).unwrap();

@@ -174,6 +174,10 @@ async fn rest_appends_are_durable_once_widen_refuse_and_freeze_with_a_version() 
     assert_eq!(ids(&at_one), vec![0, 1]);
     assert!(at_one[0].get("note").is_none(), "snapshot {one} predates the column: {at_one}");
 
+    // Each applied batch has its audit line, written with its commit (the retry has none).
+    let audit = lab.app.ok("GET", "/audit?action=stream.append&limit=100", &lab.app.token, json!({})).await;
+    assert_eq!(audit["items"].as_array().map(Vec::len), Some(4), "{audit}");
+
     // Provenance is kept per batch and queryable.
     let (_, batches) = lab.rows(Some(&lab.steward), "/datasets/lab/streams/temps/batches?run_id=run-1").await;
     let batches = batches.as_array().unwrap();
