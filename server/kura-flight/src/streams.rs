@@ -168,32 +168,18 @@ fn header<'a>(metadata: &'a MetadataMap, name: &str) -> Result<Option<&'a str>, 
 }
 
 fn call_defaults(metadata: &MetadataMap) -> Result<CallDefaults, FlightError> {
-    let writer = header(metadata, "kura-writer-id")?.map(str::to_owned);
-    let next_sequence = match header(metadata, "kura-sequence")? {
-        Some(s) => s.trim().parse().map_err(|_| FlightError::invalid("kura-sequence is a whole number, 0 or more"))?,
-        None => 0,
-    };
-    let text = |name: &str| -> Result<Option<String>, FlightError> { Ok(header(metadata, name)?.map(str::to_owned)) };
-    let time = |name: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, FlightError> {
-        text(name)?
-            .map(|t| {
-                chrono::DateTime::parse_from_rfc3339(&t)
-                    .map(|t| t.to_utc())
-                    .map_err(|_| FlightError::invalid(format!("{name} is an RFC 3339 time")))
-            })
-            .transpose()
-    };
-    let provenance = BatchProvenance {
-        instrument: text("kura-instrument")?,
-        run_id: text("kura-run-id")?,
-        protocol: text("kura-protocol")?,
-        sample_ids: text("kura-sample-ids")?
-            .map(|s| s.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect())
-            .unwrap_or_default(),
-        started_at: time("kura-started-at")?,
-        ended_at: time("kura-ended-at")?,
-    };
-    Ok(CallDefaults { writer, next_sequence, provenance })
+    let field = |name: &str| header(metadata, &streams::header_name(name));
+    let writer = field(streams::WRITER_ID)?.map(str::to_owned);
+    // The key of the first batch; each next one takes the following sequence number.
+    let first = streams::key_of(writer.as_deref(), field(streams::SEQUENCE)?.or(writer.as_ref().map(|_| "0")))?;
+    let mut fields = std::collections::HashMap::new();
+    for name in streams::PROVENANCE_FIELDS {
+        if let Some(value) = field(name)? {
+            fields.insert(name, value);
+        }
+    }
+    let provenance = streams::provenance_of(|name| fields.get(name).copied())?;
+    Ok(CallDefaults { writer, next_sequence: first.map_or(0, |k| k.sequence), provenance })
 }
 
 /// The key and provenance of one batch: its own `app_metadata`, else the call's headers.

@@ -72,6 +72,58 @@ pub struct Appender {
     surface: Surface,
 }
 
+/// How a writer names a batch's idempotency key and provenance over HTTP headers (REST, and the
+/// gRPC metadata of a Flight DoPut), with `kura-` before each name; REST also takes the
+/// provenance names as query parameters.
+pub const WRITER_ID: &str = "writer_id";
+pub const SEQUENCE: &str = "sequence";
+pub const PROVENANCE_FIELDS: [&str; 6] = ["instrument", "run_id", "protocol", "sample_ids", "started_at", "ended_at"];
+
+/// The header a field travels in: `kura-run-id` for `run_id`.
+pub fn header_name(field: &str) -> String {
+    format!("kura-{}", field.replace('_', "-"))
+}
+
+/// The idempotency key a writer sent, if it sent one (both fields, or neither).
+pub fn key_of(writer: Option<&str>, sequence: Option<&str>) -> Result<Option<AppendKey>, ServiceError> {
+    match (writer, sequence) {
+        (Some(writer), Some(sequence)) => {
+            let sequence = sequence
+                .trim()
+                .parse()
+                .map_err(|_| ServiceError::invalid("the sequence is a whole number, 0 or more"))?;
+            Ok(Some(AppendKey { writer_id: writer.trim().to_owned(), sequence }))
+        }
+        (None, None) => Ok(None),
+        _ => Err(ServiceError::invalid("an idempotency key is both a writer id and a sequence number")),
+    }
+}
+
+/// A batch's provenance from its fields by name (see [`PROVENANCE_FIELDS`]): sample ids
+/// comma-separated, times in RFC 3339.
+pub fn provenance_of<'a>(field: impl Fn(&str) -> Option<&'a str>) -> Result<BatchProvenance, ServiceError> {
+    let text = |name: &str| field(name).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let time = |name: &str| {
+        text(name)
+            .map(|t| {
+                chrono::DateTime::parse_from_rfc3339(&t)
+                    .map(|t| t.to_utc())
+                    .map_err(|_| ServiceError::invalid(format!("{name} is an RFC 3339 time")))
+            })
+            .transpose()
+    };
+    Ok(BatchProvenance {
+        instrument: text("instrument"),
+        run_id: text("run_id"),
+        protocol: text("protocol"),
+        sample_ids: text("sample_ids")
+            .map(|s| s.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect())
+            .unwrap_or_default(),
+        started_at: time("started_at")?,
+        ended_at: time("ended_at")?,
+    })
+}
+
 fn engine(svc: &Services) -> Result<&Streams, ServiceError> {
     svc.streams
         .as_ref()

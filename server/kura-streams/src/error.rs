@@ -13,6 +13,10 @@ pub enum StreamError {
     Invalid(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// Too many acknowledged rows wait for a commit (commits are failing or slower than
+    /// appends): the writer retries later with the same key.
+    #[error("the stream table is behind on commits: retry later with the same key")]
+    Behind,
     #[error("append log i/o error")]
     Io(#[from] std::io::Error),
     #[error("arrow error: {0}")]
@@ -33,6 +37,7 @@ impl kura_core::HasErrorCode for StreamError {
             StreamError::Schema(_) => ErrorCode::Unprocessable,
             StreamError::Invalid(_) => ErrorCode::BadRequest,
             StreamError::NotFound(_) => ErrorCode::NotFound,
+            StreamError::Behind => ErrorCode::ResourceExhausted,
             StreamError::Catalog(e) => e.code(),
             StreamError::Storage(e) => e.code(),
             StreamError::Io(_) | StreamError::Arrow(_) | StreamError::Parquet(_) | StreamError::Task(_) => {

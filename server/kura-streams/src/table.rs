@@ -13,6 +13,9 @@ use uuid::Uuid;
 use crate::log::{self, RecordHeader, Segment};
 use crate::{Append, AppendKey, Appended, Engine, StreamError, schema};
 
+/// How many commits' worth of rows may wait before appends are refused.
+const BACKLOG_COMMITS: usize = 20;
+
 /// An acknowledged append waiting for its commit.
 #[derive(Debug, Clone)]
 pub(crate) struct Pending {
@@ -55,6 +58,11 @@ impl Table {
             || engine.catalog.stream_batch_committed(self.id, &append.key.writer_id, append.key.sequence).await?
         {
             return Ok(Appended { rows, duplicate: true });
+        }
+        // Acknowledged rows are held in memory until committed: bounded, so that failing commits
+        // push back on writers instead of filling memory.
+        if state.pending_rows >= engine.policy.rows.saturating_mul(BACKLOG_COMMITS) {
+            return Err(StreamError::Behind);
         }
         let (widened, batch) = schema::admit(state.schema.as_ref(), &append.batch)?;
         let header = RecordHeader {

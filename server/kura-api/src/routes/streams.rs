@@ -2,6 +2,8 @@
 //! the idempotency key in `Kura-Writer-Id` + `Kura-Sequence`, provenance in `Kura-*` headers or
 //! the query), list, describe, rows at a `snapshot` or `since` one, and the batches' provenance.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -31,6 +33,7 @@ pub struct CreateStream {
 /// `Kura-Run-Id`, `Kura-Protocol`, `Kura-Sample-Ids`, `Kura-Started-At`, `Kura-Ended-At`
 /// headers say the same and win).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[allow(dead_code)] // read as a map; declared for the OpenAPI document
 pub struct AppendQuery {
     pub instrument: Option<String>,
     pub run_id: Option<String>,
@@ -75,45 +78,21 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>
         .transpose()
 }
 
-/// The idempotency key of the headers, if the writer sent one (both headers, or neither).
-fn append_key(headers: &HeaderMap) -> Result<Option<AppendKey>, ApiError> {
-    match (header_text(headers, "kura-writer-id")?, header_text(headers, "kura-sequence")?) {
-        (Some(writer), Some(sequence)) => {
-            let sequence = sequence
-                .trim()
-                .parse()
-                .map_err(|_| ApiError::bad_request("Kura-Sequence is a whole number, 0 or more"))?;
-            Ok(Some(AppendKey { writer_id: writer.trim().to_owned(), sequence }))
+/// A batch's idempotency key and provenance from the request's headers (and, for provenance,
+/// its query).
+fn key_and_provenance(
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<(Option<AppendKey>, BatchProvenance), ApiError> {
+    let field = |name: &str| -> Result<Option<&str>, ApiError> { header_text(headers, &streams::header_name(name)) };
+    let key = streams::key_of(field(streams::WRITER_ID)?, field(streams::SEQUENCE)?)?;
+    let mut fields = HashMap::new();
+    for name in streams::PROVENANCE_FIELDS {
+        if let Some(value) = field(name)?.or(query.get(name).map(String::as_str)) {
+            fields.insert(name, value);
         }
-        (None, None) => Ok(None),
-        _ => Err(ApiError::bad_request("an idempotency key is both Kura-Writer-Id and Kura-Sequence")),
     }
-}
-
-fn provenance(headers: &HeaderMap, query: AppendQuery) -> Result<BatchProvenance, ApiError> {
-    let pick = |name: &str, given: Option<String>| -> Result<Option<String>, ApiError> {
-        Ok(header_text(headers, name)?.map(str::to_owned).or(given).filter(|s| !s.is_empty()))
-    };
-    let time = |name: &str, given: Option<String>| -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
-        pick(name, given)?
-            .map(|t| {
-                chrono::DateTime::parse_from_rfc3339(&t)
-                    .map(|t| t.to_utc())
-                    .map_err(|_| ApiError::bad_request(format!("{name} is an RFC 3339 time")))
-            })
-            .transpose()
-    };
-    let samples = pick("kura-sample-ids", query.sample_ids)?;
-    Ok(BatchProvenance {
-        instrument: pick("kura-instrument", query.instrument)?,
-        run_id: pick("kura-run-id", query.run_id)?,
-        protocol: pick("kura-protocol", query.protocol)?,
-        sample_ids: samples
-            .map(|s| s.split(',').map(|x| x.trim().to_owned()).filter(|x| !x.is_empty()).collect())
-            .unwrap_or_default(),
-        started_at: time("kura-started-at", query.started_at)?,
-        ended_at: time("kura-ended-at", query.ended_at)?,
-    })
+    Ok((key, streams::provenance_of(|name| fields.get(name).copied())?))
 }
 
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/streams", tag = "streams", params(("name" = String, Path)),
@@ -165,11 +144,10 @@ pub async fn append(
     caller: Caller,
     headers: HeaderMap,
     Path((name, table)): Path<(String, String)>,
-    Query(query): Query<AppendQuery>,
+    Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Json<AppendAnswer>, ApiError> {
-    let key = append_key(&headers)?;
-    let provenance = provenance(&headers, query)?;
+    let (key, provenance) = key_and_provenance(&headers, &query)?;
     let content_type = header_text(&headers, header::CONTENT_TYPE.as_str())?.unwrap_or("");
     let appender = streams::open_append(&state, &caller, Surface::Rest, &name, &table).await?;
     let appended = appender.append_body(&state, key, provenance, content_type, body).await?;
