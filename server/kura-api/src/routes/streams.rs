@@ -33,7 +33,8 @@ pub struct CreateStream {
 /// `Kura-Run-Id`, `Kura-Protocol`, `Kura-Sample-Ids`, `Kura-Started-At`, `Kura-Ended-At`
 /// headers say the same and win).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[allow(dead_code)] // read as a map; declared for the OpenAPI document
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // the handler reads the query as a map; this documents it
 pub struct AppendQuery {
     pub instrument: Option<String>,
     pub run_id: Option<String>,
