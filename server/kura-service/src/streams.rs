@@ -263,10 +263,24 @@ async fn readable(
     let target =
         authorize(svc, principal, at.dataset, Which::Version(at.version.unwrap_or("latest")), Action::ReadData).await?;
     let stream = svc.catalog.stream_table(target.dataset.id, at.table).await?;
-    let live = !target.version.state.is_frozen() || (at.version.is_none() && target.allows_editing(principal));
+    let live = reads_live(principal, &target, at.version);
     let ceiling =
         if live { None } else { Some(svc.catalog.stream_pin(target.version.id, stream.id).await?.unwrap_or(0)) };
     Ok((target, stream, ceiling))
+}
+
+/// Whether the caller reads the live table: a version not frozen, or no version named by someone
+/// who may see the dataset's drafts (its owner group, whatever their credential's scope).
+fn reads_live(principal: &Principal, target: &Target, version: Option<&str>) -> bool {
+    let sees_drafts = || {
+        kura_core::access::decide(
+            &principal.subject,
+            Action::ReadMetadata,
+            &target.facts.as_draft(),
+            chrono::Utc::now(),
+        ) == kura_core::access::Decision::Allow
+    };
+    !target.version.state.is_frozen() || (version.is_none() && sees_drafts())
 }
 
 async fn info(svc: &Services, stream: &stream_table::Model, ceiling: Option<i64>) -> Result<StreamInfo, ServiceError> {
@@ -287,7 +301,7 @@ pub async fn list(
 ) -> Result<Vec<StreamInfo>, ServiceError> {
     let target =
         authorize(svc, principal, dataset, Which::Version(version.unwrap_or("latest")), Action::ReadData).await?;
-    let live = !target.version.state.is_frozen() || (version.is_none() && target.allows_editing(principal));
+    let live = reads_live(principal, &target, version);
     let mut out = Vec::new();
     for stream in svc.catalog.stream_tables_of(target.dataset.id).await? {
         let ceiling =
@@ -490,5 +504,25 @@ fn storage(err: StreamError) -> StorageError {
         StreamError::Arrow(e) => StorageError::Arrow(e),
         StreamError::Parquet(e) => StorageError::Parquet(e),
         other => StorageError::Io(std::io::Error::other(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_provenance_are_read_from_named_fields() {
+        assert_eq!(key_of(None, None), Ok(None));
+        assert_eq!(key_of(Some("r1"), Some(" 7 ")), Ok(Some(AppendKey { writer_id: "r1".into(), sequence: 7 })));
+        assert_eq!(key_of(Some("r1"), None).unwrap_err().code, ErrorCode::BadRequest);
+        assert_eq!(key_of(Some("r1"), Some("x")).unwrap_err().code, ErrorCode::BadRequest);
+        let fields = [("run_id", "r7"), ("sample_ids", "S1, S2,"), ("started_at", "2026-12-07T10:00:00+09:00")];
+        let p = provenance_of(|n| fields.iter().find(|(k, _)| *k == n).map(|(_, v)| *v)).unwrap();
+        assert_eq!(p.run_id.as_deref(), Some("r7"));
+        assert_eq!(p.sample_ids, vec!["S1", "S2"]);
+        assert_eq!(p.started_at.unwrap().to_rfc3339(), "2026-12-07T01:00:00+00:00");
+        assert!(provenance_of(|n| (n == "ended_at").then_some("yesterday")).is_err());
+        assert_eq!(header_name("run_id"), "kura-run-id");
     }
 }
