@@ -13,6 +13,7 @@ mod m20261207_000007_dataset_names;
 mod m20261207_000008_file_uploader;
 mod m20261207_000009_job_runner;
 mod m20261207_000010_federation;
+mod m20261207_000011_streams;
 mod m20261207_000012_job_leases;
 
 /// Applies Kura's catalog migrations in order.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000008_file_uploader::Migration),
             Box::new(m20261207_000009_job_runner::Migration),
             Box::new(m20261207_000010_federation::Migration),
+            Box::new(m20261207_000011_streams::Migration),
             Box::new(m20261207_000012_job_leases::Migration),
         ]
     }

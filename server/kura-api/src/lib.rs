@@ -53,6 +53,11 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/versions/{version}/tables/{table}", get(tables::get))
         .route("/datasets/{name}/versions/{version}/tables/{table}/parquet", get(tables::parquet))
         .route("/datasets/{name}/versions/{version}/tables/{table}/rows", get(rows::rows))
+        .route("/datasets/{name}/streams", get(streams::list).post(streams::create))
+        .route("/datasets/{name}/streams/{table}", get(streams::get))
+        .route("/datasets/{name}/streams/{table}/rows", get(streams::rows).post(streams::append).layer(upload_limit))
+        .route("/datasets/{name}/streams/{table}/batches", get(streams::batches))
+        .route("/datasets/{name}/versions/{version}/streams/{table}/rows", get(streams::version_rows))
         .route("/search", get(search::search))
         .route("/search/suggest", get(search::suggest))
         .route("/me", get(me::me))
@@ -201,6 +206,12 @@ impl Application {
         tracing::info!(datasets = described, graphs = rdf.store().graph_count(), "RDF store built");
         rdf.clone().spawn(std::time::Duration::from_millis(300));
         state.services.rdf = Some(rdf);
+        // Stream tables: their logs are replayed (committing what was acknowledged before a
+        // stop) before anything is served. Only processes that take appends (REST or Flight)
+        // hold logs; a stream's appends go to one process (see the README's stream tables).
+        if state.config.has_role(kura_core::Role::Api) || state.config.has_role(kura_core::Role::Flight) {
+            state.services.open_streams().await?;
+        }
         kura_service::federation::seed_peers(&state).await?;
         state.federation = Some(kura_federation::Federation::new(state.services.clone(), state.credentials.clone()));
         let router = if state.config.has_role(kura_core::Role::Api) {

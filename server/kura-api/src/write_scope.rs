@@ -46,11 +46,22 @@ fn is_sharing_query(method: &Method, path: &str) -> bool {
         && [parts[0], parts[2], parts[4]].iter().all(|p| !p.is_empty())
 }
 
+/// A stream table append (`POST /api/v1/datasets/{name}/streams/{table}/rows`).
+fn is_stream_append(method: &Method, path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/datasets/") else { return false };
+    let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    *method == Method::POST && parts.len() == 4 && parts[1] == "streams" && parts[3] == "rows"
+}
+
 /// Refuses state-changing requests made with a read-only credential (403).
 pub async fn writes_need_write_scope(request: Request, next: Next) -> Response {
-    let read_only =
-        request.extensions().get::<Principal>().is_some_and(|p| !p.is_anonymous() && p.scope() < Scope::Write);
-    if read_only && changes_state(request.method(), request.uri().path()) {
+    let principal = request.extensions().get::<Principal>();
+    let read_only = principal.is_some_and(|p| !p.is_anonymous() && p.scope() < Scope::Write);
+    // A robot's append token passes to the stream append route only, where the service checks
+    // the stream is one the token names.
+    let appending = principal.is_some_and(|p| p.scope() == Scope::Append)
+        && is_stream_append(request.method(), request.uri().path());
+    if read_only && !appending && changes_state(request.method(), request.uri().path()) {
         return RefusedCredentials::answer(
             request,
             ApiError::new(ErrorCode::Forbidden, "this credential is read-only"),
@@ -71,6 +82,14 @@ mod tests {
         assert!(changes_state(&Method::POST, "/api/v1/users/x/tokens"));
         assert!(changes_state(&Method::DELETE, "/api/v1/session/x"));
         assert!(changes_state(&Method::PUT, "/sparql"));
+    }
+
+    #[test]
+    fn only_a_stream_append_is_an_append() {
+        assert!(is_stream_append(&Method::POST, "/api/v1/datasets/lab/streams/temps/rows"));
+        assert!(!is_stream_append(&Method::GET, "/api/v1/datasets/lab/streams/temps/rows"));
+        assert!(!is_stream_append(&Method::POST, "/api/v1/datasets/lab/draft/publish"));
+        assert!(!is_stream_append(&Method::POST, "/api/v1/datasets/lab/streams/temps/rows/x"));
     }
 
     #[test]

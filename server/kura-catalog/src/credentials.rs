@@ -30,7 +30,10 @@ impl CredentialStore for Catalog {
     async fn api_token(&self, secret: &str) -> Result<Option<StoredToken>, StoreError> {
         let token = self.token_by_secret(secret).await?;
         // A scope the code does not know reads only.
-        Ok(token.map(|t| StoredToken { id: t.id, user_id: t.user_id, scope: t.scope }))
+        Ok(token.map(|t| {
+            let streams = t.streams.and_then(|s| serde_json::from_value(s).ok()).unwrap_or_default();
+            StoredToken { id: t.id, user_id: t.user_id, scope: t.scope, streams }
+        }))
     }
 
     async fn live_session(&self, secret: &str) -> Result<Option<StoredSession>, StoreError> {

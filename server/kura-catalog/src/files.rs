@@ -185,7 +185,8 @@ impl Catalog {
             .into_tuple()
             .all(self.connection())
             .await?;
-        Ok(hashes.into_iter().collect())
+        let streams = self.stream_hashes().await?;
+        Ok(hashes.into_iter().chain(streams).collect())
     }
 }
 

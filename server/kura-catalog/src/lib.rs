@@ -23,6 +23,7 @@ pub mod policies;
 pub mod requests;
 pub mod review;
 pub mod sessions;
+pub mod streams;
 pub mod tables;
 pub mod tokens;
 pub mod usage;

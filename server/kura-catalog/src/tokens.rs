@@ -36,6 +36,7 @@ impl Catalog {
             name: Set(name.to_owned()),
             scope: Set(Scope::Admin),
             user_id: Set(None),
+            streams: Set(None),
             created_at: Set(Utc::now()),
             expires_at: Set(None),
             revoked_at: Set(None),
@@ -54,6 +55,34 @@ impl Catalog {
         scope: Scope,
         expires_at: Option<chrono::DateTime<Utc>>,
     ) -> Result<(api_token::Model, String), CatalogError> {
+        self.create_token(user_id, name, scope, None, expires_at).await
+    }
+
+    /// Creates a robot's token for a user: it appends to `streams` (`dataset/table`) with the
+    /// user's right to edit those datasets, and does nothing else. Returns the row and the secret.
+    pub async fn create_robot_token(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        streams: Vec<String>,
+        expires_at: Option<chrono::DateTime<Utc>>,
+    ) -> Result<(api_token::Model, String), CatalogError> {
+        if streams.is_empty()
+            || streams.iter().any(|s| !s.split_once('/').is_some_and(|(d, t)| !d.is_empty() && !t.is_empty()))
+        {
+            return Err(CatalogError::Invalid("a robot token names its streams as dataset/table".into()));
+        }
+        self.create_token(user_id, name, Scope::Append, Some(streams), expires_at).await
+    }
+
+    async fn create_token(
+        &self,
+        user_id: Uuid,
+        name: &str,
+        scope: Scope,
+        streams: Option<Vec<String>>,
+        expires_at: Option<chrono::DateTime<Utc>>,
+    ) -> Result<(api_token::Model, String), CatalogError> {
         if expires_at.is_some_and(|at| at <= Utc::now()) {
             return Err(CatalogError::Invalid("a token must expire in the future".into()));
         }
@@ -64,6 +93,7 @@ impl Catalog {
             name: Set(name.to_owned()),
             scope: Set(scope),
             user_id: Set(Some(user_id)),
+            streams: Set(streams.map(|s| serde_json::json!(s))),
             created_at: Set(Utc::now()),
             expires_at: Set(expires_at),
             revoked_at: Set(None),

@@ -176,6 +176,18 @@ impl Catalog {
     /// Publishes a draft (or in-review) version: from now on it is immutable and public.
     /// Refused while an ingest job is still writing into it.
     pub async fn publish(&self, version: &dataset_version::Model) -> Result<dataset_version::Model, CatalogError> {
+        self.publish_pinned(version, &[]).await
+    }
+
+    /// Publishes `version` and, in the same transaction, freezes each stream table of the
+    /// dataset at its snapshot in `pins` (stream id, snapshot): what the version's stream rows
+    /// are, whatever is appended later. Without pins no stream table is touched (so publishing
+    /// works on catalogs migrated before stream tables existed, as the migration tests do).
+    pub async fn publish_pinned(
+        &self,
+        version: &dataset_version::Model,
+        pins: &[(uuid::Uuid, i64)],
+    ) -> Result<dataset_version::Model, CatalogError> {
         if version.state.is_frozen() {
             return Err(CatalogError::Conflict(format!("version {} is already {}", version.number, version.state)));
         }
@@ -205,6 +217,7 @@ impl Catalog {
         if result.rows_affected != 1 {
             return Err(CatalogError::Conflict("the version changed meanwhile".into()));
         }
+        crate::streams::insert_pins(&txn, version.id, pins).await?;
         outbox::append(&txn, "version.published", Some(version.dataset_id), json!({"version": version.number})).await?;
         txn.commit().await?;
         dataset_version::Entity::find_by_id(version.id)

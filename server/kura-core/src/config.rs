@@ -101,6 +101,12 @@ pub struct Config {
     /// Path-style addressing (`endpoint/bucket/key`), as MinIO, Ceph and SeaweedFS expect
     /// without wildcard DNS (the default); false for virtual-hosted style (`bucket.endpoint/key`).
     pub s3_path_style: bool,
+    /// A stream table commits its buffered appends as soon as this many rows wait.
+    pub stream_commit_rows: usize,
+    /// ... and at least this often (milliseconds) while any wait.
+    pub stream_commit_ms: u64,
+    /// A stream table's newest small Parquet files are merged once this many have accumulated.
+    pub stream_compact_files: usize,
 }
 
 /// A partner node of the federation, as an admin lists it.
@@ -188,6 +194,9 @@ impl Default for Config {
             s3_secret_access_key: None,
             s3_allow_http: false,
             s3_path_style: true,
+            stream_commit_rows: 100_000,
+            stream_commit_ms: 2_000,
+            stream_compact_files: 16,
         }
     }
 }

@@ -19,6 +19,9 @@ pub struct Principal {
     /// The partner node a federated user comes from (they act here read-only, with the consortia
     /// this node accepted for them); `None` for this node's own users.
     pub home_node: Option<String>,
+    /// The stream tables (`dataset/table`) this credential may append to although it writes
+    /// nothing else: a robot's token (scope `append`). Empty for every other credential.
+    pub append_streams: Vec<String>,
 }
 
 impl Principal {
@@ -30,6 +33,7 @@ impl Principal {
             can_write: false,
             subject: Subject::default(),
             home_node: None,
+            append_streams: Vec::new(),
         }
     }
 
@@ -41,6 +45,7 @@ impl Principal {
             can_write: true,
             subject: Subject { admin: true, ..Subject::default() },
             home_node: None,
+            append_streams: Vec::new(),
         }
     }
 
@@ -59,12 +64,21 @@ impl Principal {
         self.user_id.is_none() && !self.subject.admin
     }
 
+    /// Whether this credential may append to the stream table `table` of dataset `dataset`:
+    /// one that writes may append anywhere it may edit; a robot's token only to the streams
+    /// it names. Whether the user behind it may edit the dataset is decided as for any write.
+    pub fn may_append(&self, dataset: &str, table: &str) -> bool {
+        self.can_write || self.append_streams.iter().any(|s| s.split_once('/') == Some((dataset, table)))
+    }
+
     /// How far this credential reaches: what any token it mints may reach at most.
     pub fn scope(&self) -> Scope {
         if self.subject.admin {
             Scope::Admin
         } else if self.can_write {
             Scope::Write
+        } else if !self.append_streams.is_empty() {
+            Scope::Append
         } else {
             Scope::Read
         }
@@ -78,6 +92,8 @@ string_enum! {
     Scope "token scope" {
         /// Reads only: every state-changing request is refused.
         Read => "read",
+        /// Appends to the stream tables the token names, and nothing else (robots, instruments).
+        Append => "append",
         /// Reads and changes what the user may change.
         Write => "write",
         /// Platform administration.
@@ -106,7 +122,17 @@ mod tests {
         assert!(!Scope::Read.may_mint(Scope::Write));
         assert!(!Scope::Write.may_mint(Scope::Admin));
         assert!(Scope::Write.may_mint(Scope::Read) && Scope::Admin.may_mint(Scope::Admin));
+        // A read credential never mints one that appends; a writing one may.
+        assert!(!Scope::Read.may_mint(Scope::Append) && Scope::Write.may_mint(Scope::Append));
+        let robot = Principal { append_streams: vec!["lab/temps".into()], ..read.clone() };
+        assert_eq!(robot.scope(), Scope::Append);
+        assert!(
+            robot.may_append("lab", "temps") && !robot.may_append("lab", "other") && !read.may_append("lab", "temps")
+        );
         assert_eq!("write".parse::<Scope>(), Ok(Scope::Write));
-        assert_eq!("root".parse::<Scope>(), Err("unknown token scope \"root\": use read, write or admin".to_owned()));
+        assert_eq!(
+            "root".parse::<Scope>(),
+            Err("unknown token scope \"root\": use read, append, write or admin".to_owned())
+        );
     }
 }

@@ -16,6 +16,7 @@ pub mod memory;
 pub mod server;
 pub mod sql;
 pub mod sql_service;
+pub mod streams;
 pub mod tables;
 pub mod ticket;
 

@@ -17,7 +17,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::error::FlightError;
 use crate::sql_service::SqlService;
 use crate::ticket::{PREFIX, Work};
-use crate::{FlightContext, auth, sql, tables};
+use crate::{FlightContext, auth, sql, streams, tables};
 
 type Boxed<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
@@ -83,7 +83,9 @@ impl FlightService for KuraFlight {
 
     async fn list_flights(&self, request: Request<Criteria>) -> Result<Response<Self::ListFlightsStream>, Status> {
         let principal = auth::principal(&self.ctx, request.metadata()).await?;
-        let infos = tables::list(&self.ctx, &principal, &request.get_ref().expression).await?;
+        let mut infos = tables::list(&self.ctx, &principal, &request.get_ref().expression).await?;
+        let dataset = std::str::from_utf8(&request.get_ref().expression).unwrap_or("").trim();
+        infos.extend(streams::list(&self.ctx, &principal, (!dataset.is_empty()).then_some(dataset)).await?);
         Ok(Response::new(futures::stream::iter(infos.into_iter().map(Ok)).boxed()))
     }
 
@@ -92,6 +94,9 @@ impl FlightService for KuraFlight {
             return FlightService::get_flight_info(&self.sql, request).await;
         }
         let principal = auth::principal(&self.ctx, request.metadata()).await?;
+        if let Some(command) = streams::StreamCommand::from_descriptor(request.get_ref()) {
+            return Ok(Response::new(streams::info(&self.ctx, &principal, command, request.get_ref()).await?));
+        }
         Ok(Response::new(tables::info(&self.ctx, &principal, request.get_ref()).await?))
     }
 
@@ -102,7 +107,9 @@ impl FlightService for KuraFlight {
     async fn get_schema(&self, request: Request<FlightDescriptor>) -> Result<Response<SchemaResult>, Status> {
         let principal = auth::principal(&self.ctx, request.metadata()).await?;
         let d = request.get_ref();
-        let schema = if is_table_descriptor(d) {
+        let schema = if let Some(command) = streams::StreamCommand::from_descriptor(d) {
+            streams::schema(&self.ctx, &principal, command).await?.as_ref().clone()
+        } else if is_table_descriptor(d) {
             tables::schema(&self.ctx, &principal, d).await?
         } else {
             let any = Any::decode(&*d.cmd).map_err(|_| FlightError::invalid("unknown descriptor"))?;
@@ -132,6 +139,10 @@ impl FlightService for KuraFlight {
                 let (schema, batches) = sql::execute(&self.ctx, &principal, &query).await?;
                 tables::Rows::Batches(schema, batches)
             }
+            stream @ Work::Stream { .. } => {
+                let (schema, batches) = streams::read(&self.ctx, &principal, stream).await?;
+                tables::Rows::Batches(schema, batches)
+            }
             table => tables::read(&self.ctx, &principal, table).await?,
         };
         Ok(Response::new(match rows {
@@ -141,8 +152,9 @@ impl FlightService for KuraFlight {
     }
 
     async fn do_put(&self, request: Request<Streaming<FlightData>>) -> Result<Response<Self::DoPutStream>, Status> {
-        auth::principal(&self.ctx, request.metadata()).await?;
-        Err(FlightError::invalid("Kura's Flight service is read-only: upload through the REST API").into())
+        let principal = auth::principal(&self.ctx, request.metadata()).await?;
+        let metadata = request.metadata().clone();
+        Ok(Response::new(streams::put(&self.ctx, &principal, &metadata, request.into_inner()).await?))
     }
 
     async fn do_action(&self, request: Request<Action>) -> Result<Response<Self::DoActionStream>, Status> {

@@ -125,7 +125,9 @@ impl FlightSqlService for SqlService {
         let principal = auth::principal(&self.ctx, request.metadata()).await?;
         match self.ctx.tickets.open(&cmd.prepared_statement_handle, &principal.actor, now())? {
             Work::Sql { query } => self.statement_info(&request, &query).await,
-            Work::Table { .. } => Err(FlightError::invalid("not a prepared statement").into_status()),
+            Work::Table { .. } | Work::Stream { .. } => {
+                Err(FlightError::invalid("not a prepared statement").into_status())
+            }
         }
     }
 

@@ -38,6 +38,16 @@ pub enum Work {
     },
     /// One SQL query (statements and prepared statements).
     Sql { query: String },
+    /// A stream table's rows at `snapshot` (after `since`), or with `follow` every commit after
+    /// `since` as it lands.
+    Stream {
+        dataset: String,
+        version: Option<String>,
+        table: String,
+        snapshot: Option<i64>,
+        since: Option<i64>,
+        follow: bool,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -278,7 +278,14 @@ struct Caller {
 }
 
 fn principal(subject: &Subject) -> Principal {
-    Principal { actor: "test".into(), user_id: None, can_write: true, subject: subject.clone(), home_node: None }
+    Principal {
+        actor: "test".into(),
+        user_id: None,
+        can_write: true,
+        subject: subject.clone(),
+        home_node: None,
+        append_streams: Vec::new(),
+    }
 }
 
 /// Checks every surface against `decide` for every caller of one world, built in `catalog` and

@@ -130,9 +130,29 @@ pub async fn create_user_token(
 ) -> Result<MintedToken, ServiceError> {
     govern(principal, Governance::MintToken { own: principal.user_id == Some(user) }, NEEDS_ADMIN)?;
     let scope = mintable_scope(principal, scope)?;
+    if scope == Scope::Append {
+        return Err(ServiceError::invalid("an append token names the streams it appends to (\"streams\")"));
+    }
     // Minting is a change: a read credential mints nothing, not even its own kind.
     require_write(principal)?;
     Ok(svc.catalog.create_user_token(user, name, scope, expires_at).await?)
+}
+
+/// Creates a robot's token for `user`: it appends to `streams` (`dataset/table`, with the
+/// user's right to edit those datasets) and does nothing else. Minted like any token: one's
+/// own, or anyone's for platform administrators, by a credential that writes.
+pub async fn create_robot_token(
+    svc: &Services,
+    principal: &Principal,
+    user: Uuid,
+    name: &str,
+    streams: Vec<String>,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<MintedToken, ServiceError> {
+    govern(principal, Governance::MintToken { own: principal.user_id == Some(user) }, NEEDS_ADMIN)?;
+    mintable_scope(principal, Scope::Append.as_str())?;
+    require_write(principal)?;
+    Ok(svc.catalog.create_robot_token(user, name, streams, expires_at).await?)
 }
 
 /// Creates a platform-admin API token that belongs to no user.

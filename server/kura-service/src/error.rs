@@ -72,5 +72,6 @@ from_capability!(
     kura_storage::StorageError,
     kura_ingest::IngestError,
     kura_search::SearchError,
-    kura_rdf::sparql::SparqlError
+    kura_rdf::sparql::SparqlError,
+    kura_streams::StreamError
 );

@@ -24,6 +24,7 @@ pub mod rows;
 pub mod search;
 pub mod sessions;
 pub mod sparql;
+pub mod streams;
 pub mod tables;
 pub mod versions;
 
@@ -53,6 +54,9 @@ pub struct Services {
     pub search: Option<kura_search::Projector>,
     /// The RDF projection behind SPARQL; built by the server once its base URL is known.
     pub rdf: Option<kura_rdf::RdfProjector>,
+    /// Stream tables' logs and committers; opened by the server only (a second process
+    /// replaying the same logs would commit appends twice).
+    pub streams: Option<kura_streams::Streams>,
 }
 
 impl Services {
@@ -81,7 +85,17 @@ impl Services {
         let lease = std::time::Duration::from_secs(config.job_lease_seconds.max(3));
         let ingestor = Ingestor::new(catalog.clone(), store.clone()).with_lease(lease, config.job_max_attempts);
         let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
-        Ok(Services { config: Arc::new(config), catalog, replica, store, ingestor, jobs, search: None, rdf: None })
+        Ok(Services {
+            config: Arc::new(config),
+            catalog,
+            replica,
+            store,
+            ingestor,
+            jobs,
+            search: None,
+            rdf: None,
+            streams: None,
+        })
     }
 
     /// The catalog to read from for `principal`: the replica for anonymous callers (they
@@ -89,6 +103,17 @@ impl Services {
     /// else (read-your-writes). Only for reads that write nothing, audit included.
     pub fn reader(&self, principal: &kura_core::Principal) -> &Catalog {
         if principal.is_anonymous() { &self.replica } else { &self.catalog }
+    }
+
+    /// Opens the stream tables (the server's, once): their logs are replayed, committing what
+    /// was acknowledged before the last stop, and their committers start.
+    pub async fn open_streams(&mut self) -> Result<(), ServiceError> {
+        let policy = kura_streams::CommitPolicy::of(&self.config);
+        let streams =
+            kura_streams::Streams::open(self.catalog.clone(), self.store.clone(), &self.config.data_dir, policy)
+                .await?;
+        self.streams = Some(streams);
+        Ok(())
     }
 
     /// Waits until search and SPARQL show every catalog change made so far (those this process

@@ -90,8 +90,11 @@ pub async fn publish(
     principal: &Principal,
     name: &str,
 ) -> Result<dataset_version::Model, ServiceError> {
-    let draft = authorize(svc, principal, name, Which::Draft, Action::Publish).await?.version;
-    Ok(svc.catalog.publish(&draft).await?)
+    let target = authorize(svc, principal, name, Which::Draft, Action::Publish).await?;
+    // What stream tables acknowledged so far is committed and frozen with the version; later
+    // appends belong to the next one.
+    let pins = crate::streams::pins_for_publish(svc, target.dataset.id).await?;
+    Ok(svc.catalog.publish_pinned(&target.version, &pins).await?)
 }
 
 /// Withdraws a published version (a steward's): its PID still resolves to a tombstone page

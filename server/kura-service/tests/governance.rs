@@ -79,7 +79,14 @@ impl World {
     /// The principal of `user` as authentication would make it, with or without write scope.
     async fn principal(&self, user: Uuid, can_write: bool) -> Principal {
         let subject = self.svc.catalog.subject_for(user, Utc::now()).await.unwrap();
-        Principal { actor: format!("user:{user}"), user_id: Some(user), can_write, subject, home_node: None }
+        Principal {
+            actor: format!("user:{user}"),
+            user_id: Some(user),
+            can_write,
+            subject,
+            home_node: None,
+            append_streams: Vec::new(),
+        }
     }
 }
 

@@ -243,6 +243,21 @@ async fn dataset_at(app: &TestApp, steward: &str, group: &str, level: &str, cons
     let derived = files.iter().find(|f| f["role"] == "derived").expect("derived file");
     let derived_file = derived["id"].as_str().unwrap().to_owned();
     let checksums = files.iter().map(|f| f["sha256"].as_str().unwrap().to_owned()).collect();
+    // A stream table with the same kinds of values (data, and the masked column), appended
+    // before publishing: the published version freezes it.
+    let row = format!("{{\"a\": {DATA_MIN}, \"b\": \"{DATA_VALUE}\", \"{MASKED_COLUMN}\": \"{MASKED_VALUE}\"}}\n");
+    let append = app
+        .client
+        .post(app.url(&format!("/datasets/{name}/streams/s/rows")))
+        .bearer_auth(steward)
+        .header("content-type", "application/x-ndjson")
+        .header("kura-writer-id", "world")
+        .header("kura-sequence", "0")
+        .body(row)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(append.status(), 200, "{}", append.text().await.unwrap_or_default());
     if level != "draft" {
         app.ok("POST", &format!("/datasets/{name}/draft/publish"), steward, json!({})).await;
     }

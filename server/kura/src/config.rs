@@ -47,6 +47,9 @@ const ENV_KEYS: &[&str] = &[
     "s3_secret_access_key",
     "s3_allow_http",
     "s3_path_style",
+    "stream_commit_rows",
+    "stream_commit_ms",
+    "stream_compact_files",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the

@@ -271,15 +271,19 @@ async fn processes_share_one_catalog_and_store_and_divide_the_work() {
     })
     .await;
     // Flight: A plans (signs the ticket), B serves the rows from the shared bucket.
-    let connect = |port: u16| async move {
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
-        let mut client = arrow_flight::FlightClient::new(channel);
-        client.add_header("authorization", &format!("Bearer {}", api.token)).unwrap();
-        client
+    let token = api.token.clone();
+    let connect = |port: u16| {
+        let token = token.clone();
+        async move {
+            let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            let mut client = arrow_flight::FlightClient::new(channel);
+            client.add_header("authorization", &format!("Bearer {token}")).unwrap();
+            client
+        }
     };
     let descriptor = arrow_flight::FlightDescriptor::new_path(vec!["shared".into(), "latest".into(), "signal".into()]);
     let info = connect(a.flight).await.get_flight_info(descriptor).await.expect("A's flight info");

@@ -118,8 +118,12 @@ pub async fn create_user(
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     pub name: String,
-    /// read, write or admin.
+    /// read, append, write or admin.
     pub scope: String,
+    /// For scope `append` (a robot's token): the stream tables it may append to, as
+    /// `dataset/table`; it does nothing else.
+    #[serde(default)]
+    pub streams: Option<Vec<String>>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -140,8 +144,13 @@ pub async fn create_user_token(
     Json(body): Json<CreateToken>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     let user = parse_id(&id, "user")?;
-    let (token, secret) =
-        directory::create_user_token(&state, &caller, user, &body.name, &body.scope, body.expires_at).await?;
+    let (token, secret) = match body.streams {
+        Some(streams) if body.scope.parse() == Ok(kura_core::Scope::Append) => {
+            directory::create_robot_token(&state, &caller, user, &body.name, streams, body.expires_at).await?
+        }
+        Some(_) => return Err(ApiError::new(kura_core::ErrorCode::BadRequest, "only an append token names streams")),
+        None => directory::create_user_token(&state, &caller, user, &body.name, &body.scope, body.expires_at).await?,
+    };
     Ok((StatusCode::CREATED, Json(NewToken { token, secret })))
 }
 

@@ -17,6 +17,7 @@ pub mod portal;
 pub mod rows;
 pub mod search;
 pub mod sparql;
+pub mod streams;
 pub mod tables;
 pub mod versions;
 

@@ -15,7 +15,7 @@ use crate::state::AppState;
 use kura_service::tables::TableRef;
 use kura_service::{Surface, rows};
 
-mod encode;
+pub(crate) mod encode;
 
 /// Query of the rows endpoint.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

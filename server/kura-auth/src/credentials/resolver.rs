@@ -72,7 +72,12 @@ impl CredentialResolver {
         match token.user_id {
             None if token.scope == Scope::Admin => Ok(Principal::admin(format!("token:{}", token.id))),
             None => Err(AuthError::InvalidApiToken),
-            Some(user) => self.principal_of(user, token.scope >= Scope::Write).await,
+            Some(user) => {
+                let principal = self.principal_of(user, token.scope >= Scope::Write).await?;
+                // Only an append token carries streams; any other scope ignores them.
+                let append_streams = if token.scope == Scope::Append { token.streams } else { Vec::new() };
+                Ok(Principal { append_streams, ..principal })
+            }
         }
     }
 
@@ -178,6 +183,7 @@ impl CredentialResolver {
             can_write,
             subject,
             home_node: None,
+            append_streams: Vec::new(),
         })
     }
 }

@@ -23,6 +23,8 @@ pub struct StoredToken {
     pub user_id: Option<Uuid>,
     /// What the token may do of what its user may do.
     pub scope: Scope,
+    /// The stream tables (`dataset/table`) an `append` token may append to.
+    pub streams: Vec<String>,
 }
 
 /// A live portal session.

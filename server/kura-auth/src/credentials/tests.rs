@@ -36,7 +36,10 @@ impl Memory {
 
     fn add_token(&self, user_id: Option<Uuid>, scope: Scope) -> String {
         let secret = format!("kura_{}", Uuid::new_v4().simple());
-        self.tokens.lock().unwrap().insert(secret.clone(), StoredToken { id: Uuid::now_v7(), user_id, scope });
+        self.tokens
+            .lock()
+            .unwrap()
+            .insert(secret.clone(), StoredToken { id: Uuid::now_v7(), user_id, scope, streams: Vec::new() });
         secret
     }
 

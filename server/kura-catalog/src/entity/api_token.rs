@@ -16,6 +16,9 @@ pub struct Model {
     pub name: String,
     pub scope: kura_core::Scope,
     pub user_id: Option<Uuid>,
+    /// The streams (`dataset/table`, a JSON array) an `append` token may append to.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub streams: Option<Json>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
     #[schema(value_type = Option<String>, format = DateTime)]

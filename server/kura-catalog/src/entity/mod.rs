@@ -25,6 +25,11 @@ pub mod outbox;
 pub mod peer;
 pub mod policy_consortium;
 pub mod session;
+pub mod stream_batch;
+pub mod stream_file;
+pub mod stream_pin;
+pub mod stream_snapshot;
+pub mod stream_table;
 pub mod table_column;
 pub mod user;
 

@@ -104,6 +104,15 @@ const ENDPOINTS: &[(char, &str, &str)] = &[
     ('D', "FLIGHT", "DoGet {n}/1/t"),
     ('C', "FLIGHT", "GetFlightInfo {n}/1/t?columns=a,secretcol"),
     ('S', "FLIGHT", "SQL SELECT * FROM \"{n}\".v1_t"),
+    // Stream tables: their rows (data, masked column withheld), since a snapshot, a version's
+    // frozen rows, their description and provenance; appending is an edit.
+    ('D', "GET", "/datasets/{n}/streams/s/rows"),
+    ('D', "GET", "/datasets/{n}/streams/s/rows?since=0"),
+    ('D', "GET", "/datasets/{n}/versions/latest/streams/s/rows"),
+    ('D', "GET", "/datasets/{n}/streams/s"),
+    ('D', "GET", "/datasets/{n}/streams"),
+    ('D', "GET", "/datasets/{n}/streams/s/batches"),
+    ('E', "POST", "/datasets/{n}/streams/s/rows"),
     // Delta Sharing: the group's share (every dataset's owner group is "Lab A"), a schema's
     // tables, a table's metadata and query, and the file its query hands out.
     ('Z', "GET", "~/delta-sharing/shares/Lab%20A/schemas/{n}/tables"),
@@ -347,6 +356,8 @@ impl Row<'_> {
             "PUT" => Some(policy_for(level, &world.consortium)),
             "PATCH" => Some(json!({})),
             "POST" if template.ends_with("access-requests") => Some(json!({"reason": "matrix"})),
+            // One row appended as NDJSON (`application/json` reads as such).
+            "POST" if template.ends_with("/streams/s/rows") => Some(json!({"a": 1.5})),
             _ => None,
         };
         let (answer, text) = ask(world, actor, method, &path, body).await;

@@ -1,0 +1,236 @@
+//! The engine end to end on a SQLite catalog and a local store: appends, idempotency, commits,
+//! snapshot and since reads, widening, compaction, and replay after a crash.
+
+use std::sync::Arc;
+
+use arrow::array::{AsArray, Float64Array, Int64Array, StringArray};
+use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use futures::TryStreamExt;
+use kura_catalog::datasets::NewDataset;
+
+use super::*;
+
+struct World {
+    dir: tempfile::TempDir,
+    catalog: Catalog,
+    store: ObjectStore,
+    stream: stream_table::Model,
+}
+
+/// A policy that never commits on its own: tests commit with `flush`.
+const MANUAL: CommitPolicy = CommitPolicy { rows: usize::MAX, interval_ms: 3_600_000, compact_files: 1000 };
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog =
+        Catalog::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("kura.db").display())).await.unwrap();
+    catalog.migrate().await.unwrap();
+    let store = ObjectStore::local(&dir.path().join("objects"), &dir.path().join("staging")).unwrap();
+    let new = NewDataset {
+        name: "lab".into(),
+        title: "Lab".into(),
+        description: String::new(),
+        metadata: serde_json::json!({}),
+        group_id: None,
+    };
+    let (dataset, _) = catalog.create_dataset(new).await.unwrap();
+    let stream = catalog.ensure_stream_table(dataset.id, "temps").await.unwrap();
+    World { dir, catalog, store, stream }
+}
+
+impl World {
+    async fn open(&self, policy: CommitPolicy) -> Streams {
+        Streams::open(self.catalog.clone(), self.store.clone(), self.dir.path(), policy).await.unwrap()
+    }
+}
+
+fn temps(first: i64, n: i64) -> RecordBatch {
+    let schema =
+        Arc::new(Schema::new(vec![Field::new("i", DataType::Int64, false), Field::new("t", DataType::Float64, true)]));
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from_iter_values(first..first + n)),
+            Arc::new(Float64Array::from_iter_values((first..first + n).map(|i| i as f64 / 10.0))),
+        ],
+    )
+    .unwrap()
+}
+
+fn append(writer: &str, sequence: i64, batch: RecordBatch) -> Append {
+    Append {
+        key: AppendKey { writer_id: writer.into(), sequence },
+        provenance: BatchProvenance { run_id: Some("run-1".into()), ..Default::default() },
+        appended_by: "user:test".into(),
+        surface: "rest".into(),
+        batch,
+    }
+}
+
+async fn ids(streams: &Streams, stream: &stream_table::Model, request: ReadRequest) -> (i64, Vec<i64>) {
+    let rows = streams.read(stream, request).await.unwrap();
+    let batches: Vec<RecordBatch> = rows.batches.try_collect().await.unwrap();
+    let ids = batches
+        .iter()
+        .flat_map(|b| b.column_by_name("i").unwrap().as_primitive::<Int64Type>().values().to_vec())
+        .collect();
+    (rows.snapshot, ids)
+}
+
+#[tokio::test]
+async fn appends_commit_as_snapshots_read_at_a_snapshot_or_since_one() {
+    let w = world().await;
+    let streams = w.open(MANUAL).await;
+    assert_eq!(ids(&streams, &w.stream, ReadRequest::default()).await, (0, vec![]));
+    let done = streams.append(&w.stream, append("r", 1, temps(0, 3))).await.unwrap();
+    assert_eq!(done, Appended { rows: 3, duplicate: false });
+    // Acknowledged, not yet committed: readers see the last snapshot.
+    assert_eq!(ids(&streams, &w.stream, ReadRequest::default()).await, (0, vec![]));
+    assert_eq!(streams.flush(&w.stream).await.unwrap(), 1);
+    streams.append(&w.stream, append("r", 2, temps(3, 2))).await.unwrap();
+    assert_eq!(streams.flush(&w.stream).await.unwrap(), 2);
+
+    assert_eq!(ids(&streams, &w.stream, ReadRequest::default()).await, (2, vec![0, 1, 2, 3, 4]));
+    let at_one = ReadRequest { snapshot: Some(1), since: None };
+    assert_eq!(ids(&streams, &w.stream, at_one).await, (1, vec![0, 1, 2]));
+    let since_one = ReadRequest { snapshot: None, since: Some(1) };
+    assert_eq!(ids(&streams, &w.stream, since_one).await, (2, vec![3, 4]));
+    let future = streams.read(&w.stream, ReadRequest { snapshot: Some(9), since: None }).await.unwrap_err();
+    assert!(matches!(future, StreamError::NotFound(_)), "{future}");
+
+    let batches = w.catalog.stream_batches(w.stream.id, 0, 10).await.unwrap();
+    assert_eq!(batches.len(), 2);
+    assert_eq!(batches[1].snapshot, 2);
+    assert_eq!(batches[1].provenance["run_id"], "run-1");
+}
+
+#[tokio::test]
+async fn a_retried_append_is_applied_once_before_and_after_its_commit() {
+    let w = world().await;
+    let streams = w.open(MANUAL).await;
+    streams.append(&w.stream, append("r", 7, temps(0, 2))).await.unwrap();
+    let again = streams.append(&w.stream, append("r", 7, temps(0, 2))).await.unwrap();
+    assert!(again.duplicate);
+    streams.flush(&w.stream).await.unwrap();
+    let later = streams.append(&w.stream, append("r", 7, temps(0, 2))).await.unwrap();
+    assert!(later.duplicate);
+    // Another writer's sequence 7 is another batch.
+    assert!(!streams.append(&w.stream, append("other", 7, temps(2, 1))).await.unwrap().duplicate);
+    streams.flush(&w.stream).await.unwrap();
+    assert_eq!(ids(&streams, &w.stream, ReadRequest::default()).await.1, vec![0, 1, 2]);
+}
+
+#[tokio::test]
+async fn widening_keeps_old_snapshots_narrow_and_refusals_write_nothing() {
+    let w = world().await;
+    let streams = w.open(MANUAL).await;
+    streams.append(&w.stream, append("r", 1, temps(0, 2))).await.unwrap();
+    streams.flush(&w.stream).await.unwrap();
+    let wide = Arc::new(Schema::new(vec![
+        Field::new("i", DataType::Int64, false),
+        Field::new("t", DataType::Float64, true),
+        Field::new("note", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        wide,
+        vec![
+            Arc::new(Int64Array::from(vec![2])),
+            Arc::new(Float64Array::from(vec![0.2])),
+            Arc::new(StringArray::from(vec!["hot"])),
+        ],
+    )
+    .unwrap();
+    streams.append(&w.stream, append("r", 2, batch)).await.unwrap();
+    let retyped = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![Field::new("t", DataType::Utf8, true)])),
+        vec![Arc::new(StringArray::from(vec!["x"]))],
+    )
+    .unwrap();
+    let refused = streams.append(&w.stream, append("r", 3, retyped)).await.unwrap_err();
+    assert!(refused.to_string().contains("\"t\""), "{refused}");
+    streams.flush(&w.stream).await.unwrap();
+
+    let old = streams.read(&w.stream, ReadRequest { snapshot: Some(1), since: None }).await.unwrap();
+    assert_eq!(old.schema.fields().len(), 2);
+    let new = streams.read(&w.stream, ReadRequest::default()).await.unwrap();
+    assert_eq!(new.schema.field(2).name(), "note");
+    let batches: Vec<RecordBatch> = new.batches.try_collect().await.unwrap();
+    let notes: Vec<Option<&str>> = batches.iter().flat_map(|b| b.column(2).as_string::<i32>().iter()).collect();
+    assert_eq!(notes, vec![None, None, Some("hot")]);
+    // The refused batch's key was not used up.
+    assert!(!w.catalog.stream_batch_committed(w.stream.id, "r", 3).await.unwrap());
+}
+
+#[tokio::test]
+async fn compaction_merges_files_without_changing_rows_or_snapshots() {
+    let w = world().await;
+    let streams = w.open(MANUAL).await;
+    for s in 0..5 {
+        streams.append(&w.stream, append("r", s, temps(s * 2, 2))).await.unwrap();
+        streams.flush(&w.stream).await.unwrap();
+    }
+    let before: Vec<_> = futures::future::join_all(
+        (1..=5).map(|s| ids(&streams, &w.stream, ReadRequest { snapshot: Some(s), since: Some(s - 1) })),
+    )
+    .await;
+    assert_eq!(w.catalog.stream_files(w.stream.id).await.unwrap().len(), 5);
+    assert!(streams.compact(&w.stream).await.unwrap());
+    let files = w.catalog.stream_files(w.stream.id).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!((files[0].min_snapshot, files[0].max_snapshot, files[0].row_count), (1, 5, 10));
+    let after: Vec<_> = futures::future::join_all(
+        (1..=5).map(|s| ids(&streams, &w.stream, ReadRequest { snapshot: Some(s), since: Some(s - 1) })),
+    )
+    .await;
+    assert_eq!(before, after);
+    let at_three = ids(&streams, &w.stream, ReadRequest { snapshot: Some(3), since: None }).await;
+    assert_eq!(at_three, (3, vec![0, 1, 2, 3, 4, 5]));
+}
+
+#[tokio::test]
+async fn acknowledged_appends_survive_a_crash_and_are_applied_once() {
+    let w = world().await;
+    {
+        let streams = w.open(MANUAL).await;
+        streams.append(&w.stream, append("r", 1, temps(0, 2))).await.unwrap();
+        streams.flush(&w.stream).await.unwrap();
+        streams.append(&w.stream, append("r", 2, temps(2, 2))).await.unwrap();
+        // Gone without committing sequence 2 ("kill -9"): only its log record remains.
+    }
+    // A committed batch whose segment survived (a crash after the commit, before the delete):
+    // written back into the log by hand, it must not be applied again.
+    let dir = w.dir.path().join("streams").join(w.stream.id.to_string());
+    let header = log::RecordHeader {
+        writer_id: "r".into(),
+        sequence: 1,
+        provenance: serde_json::json!({}),
+        appended_by: "user:test".into(),
+        surface: "rest".into(),
+        received_at: chrono::Utc::now(),
+    };
+    log::Segment::create(&dir, 0).unwrap().append_durably(&log::encode(&header, &temps(0, 2)).unwrap()).unwrap();
+
+    let streams = w.open(MANUAL).await;
+    // Replay committed what the log held on its own (the committer is woken at load).
+    let mut latest = streams.watch(&w.stream).await.unwrap();
+    latest.wait_for(|s| *s >= 2).await.unwrap();
+    assert_eq!(ids(&streams, &w.stream, ReadRequest::default()).await, (2, vec![0, 1, 2, 3]));
+    assert!(streams.append(&w.stream, append("r", 2, temps(2, 2))).await.unwrap().duplicate);
+    // The committed segments are gone.
+    let left: Vec<_> = log::segments(&dir).unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    let t: Vec<RecordBatch> =
+        streams.read(&w.stream, ReadRequest::default()).await.unwrap().batches.try_collect().await.unwrap();
+    assert_eq!(t[0].column_by_name("t").unwrap().as_primitive::<Float64Type>().value(1), 0.1);
+}
+
+#[tokio::test]
+async fn the_committer_commits_by_rows_on_its_own() {
+    let w = world().await;
+    let policy = CommitPolicy { rows: 4, interval_ms: 3_600_000, compact_files: 1000 };
+    let streams = w.open(policy).await;
+    let mut latest = streams.watch(&w.stream).await.unwrap();
+    streams.append(&w.stream, append("r", 1, temps(0, 5))).await.unwrap();
+    latest.wait_for(|s| *s >= 1).await.unwrap();
+    assert_eq!(ids(&streams, &w.stream, ReadRequest::default()).await.1.len(), 5);
+}
