@@ -231,8 +231,9 @@ async fn processes_share_one_catalog_and_store_and_divide_the_work() {
     let db = Database::connect(&database).await.unwrap();
 
     // A (api, flight) and B (api, flight, worker) share the keys that sign tickets and sessions.
-    let token =
-        shared.run(&data("a"), &["admin", "token", "multi-process"]).1.trim().lines().last().unwrap().to_owned();
+    let printed = shared.command(&data("a"), &["admin", "token", "--name", "multi-process"]).output().unwrap();
+    assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
+    let token = String::from_utf8(printed.stdout).unwrap().trim().lines().last().unwrap().to_owned();
     let api = Api { client: reqwest::Client::new(), token };
     let a = Node::start(&shared, &data("a"), "api,flight").await;
     copy_keys(&data("a"), &data("b"));
@@ -253,12 +254,17 @@ async fn processes_share_one_catalog_and_store_and_divide_the_work() {
         hits.to_string().contains("\"shared\"")
     })
     .await;
+    let (_, shown) = api.call(&a, reqwest::Method::GET, "/datasets/shared", None).await;
+    let id = shown.get("dataset").unwrap_or(&shown)["id"].as_str().expect("the dataset id").to_owned();
     let sparql = format!("{}/sparql", b.url());
+    let query =
+        format!("SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o FILTER(CONTAINS(STR(?s), \"{id}\")) }} }}");
     eventually("B's SPARQL describes it", || async {
-        let query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(CONTAINS(STR(?g), \"shared\")) }";
-        let answer = reqwest::Client::new()
+        let answer = api
+            .client
             .get(&sparql)
-            .query(&[("query", query)])
+            .bearer_auth(&api.token)
+            .query(&[("query", query.as_str())])
             .header("accept", "application/sparql-results+json")
             .send()
             .await;
