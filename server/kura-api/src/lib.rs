@@ -181,10 +181,7 @@ impl Application {
         projector.catch_up().await.map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))?;
         projector.clone().spawn(std::time::Duration::from_millis(300));
         state.services.search = Some(projector);
-        kura_service::jobs::recover(&state).await?;
-        if state.config.has_role(kura_core::Role::Worker) {
-            state.jobs.start_worker();
-        }
+        kura_service::jobs::start(&state).await?;
         let listener = TcpListener::bind(&state.config.http_addr).await.map_err(|e| {
             ApiError::new(kura_core::ErrorCode::Internal, format!("cannot listen on {}: {e}", state.config.http_addr))
         })?;

@@ -184,12 +184,7 @@ impl Catalog {
 
     /// Ends a job that has not ended yet in `state`; `false` when it had already ended.
     async fn end_job(&self, job_id: Uuid, state: JobState, message: &str) -> Result<bool, CatalogError> {
-        let now = Utc::now();
-        let result = ingest_job::Entity::update_many()
-            .col_expr(ingest_job::Column::State, Expr::value(state))
-            .col_expr(ingest_job::Column::Message, Expr::value(message.to_owned()))
-            .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
-            .col_expr(ingest_job::Column::FinishedAt, Expr::value(now))
+        let result = ended(state, message)
             .filter(ingest_job::Column::Id.eq(job_id))
             .filter(ingest_job::Column::FinishedAt.is_null())
             .exec(self.connection())
@@ -201,12 +196,7 @@ impl Catalog {
     /// attempt: their results were never committed, so nothing of them is visible and their
     /// files stay pending.
     pub async fn fail_abandoned_jobs(&self, lease: &Lease) -> Result<u64, CatalogError> {
-        let now = Utc::now();
-        let result = ingest_job::Entity::update_many()
-            .col_expr(ingest_job::Column::State, Expr::value(JobState::Failed))
-            .col_expr(ingest_job::Column::Message, Expr::value(INTERRUPTED))
-            .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
-            .col_expr(ingest_job::Column::FinishedAt, Expr::value(now))
+        let result = ended(JobState::Failed, INTERRUPTED)
             .filter(abandoned())
             .filter(ingest_job::Column::Attempts.gte(lease.max_attempts))
             .exec(self.connection())
@@ -222,12 +212,7 @@ impl Catalog {
         state: JobState,
         message: &str,
     ) -> Result<bool, CatalogError> {
-        let now = Utc::now();
-        let result = ingest_job::Entity::update_many()
-            .col_expr(ingest_job::Column::State, Expr::value(state))
-            .col_expr(ingest_job::Column::Message, Expr::value(message.to_owned()))
-            .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
-            .col_expr(ingest_job::Column::FinishedAt, Expr::value(now))
+        let result = ended(state, message)
             .filter(ingest_job::Column::Id.eq(job.id))
             .filter(ingest_job::Column::Attempts.eq(job.attempts))
             .filter(ingest_job::Column::FinishedAt.is_null())
@@ -272,6 +257,16 @@ impl Catalog {
             .await?;
         Ok(Page::new(items, total, page))
     }
+}
+
+/// The update that ends a job in `state` with `message` (filters say which jobs).
+fn ended(state: JobState, message: &str) -> sea_orm::UpdateMany<ingest_job::Entity> {
+    let now = Utc::now();
+    ingest_job::Entity::update_many()
+        .col_expr(ingest_job::Column::State, Expr::value(state))
+        .col_expr(ingest_job::Column::Message, Expr::value(message.to_owned()))
+        .col_expr(ingest_job::Column::UpdatedAt, Expr::value(now))
+        .col_expr(ingest_job::Column::FinishedAt, Expr::value(now))
 }
 
 /// Sets what starting a job under `lease` sets: running, this worker, the lease, one more

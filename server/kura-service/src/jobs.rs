@@ -45,11 +45,15 @@ pub async fn cancel(
 }
 
 /// Run once at start: fails the jobs whose workers stopped during their last allowed attempt
-/// (their results were never committed); a worker takes the others over.
-pub async fn recover(svc: &Services) -> Result<(), ServiceError> {
+/// (their results were never committed), then, in a process with the `worker` role, starts
+/// claiming jobs (the queued ones, and those whose worker stopped once their lease passes).
+pub async fn start(svc: &Services) -> Result<(), ServiceError> {
     let recovered = svc.jobs.recover().await?;
     if recovered.failed > 0 || recovered.queued > 0 {
         tracing::warn!(failed = recovered.failed, queued = recovered.queued, "ingest jobs a previous stop left");
+    }
+    if svc.config.has_role(kura_core::Role::Worker) {
+        svc.jobs.start_worker();
     }
     Ok(())
 }
