@@ -131,8 +131,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let flight =
                 kura_flight::FlightServer::bind(flight_ctx, &flight_addr).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            eprintln!("kura listening on http://{}", app.address());
-            eprintln!("kura flight listening on grpc://{}", flight.address());
+            crate::logging::notice(&format!("kura listening on http://{}", app.address()));
+            crate::logging::notice(&format!("kura flight listening on grpc://{}", flight.address()));
             // One Ctrl-C stops both servers.
             let (stop, stopped) = tokio::sync::watch::channel(false);
             tokio::spawn(async move {
@@ -286,5 +286,5 @@ fn read_hdf5_in_process(files: &[PathBuf], out: &std::path::Path) -> ExitCode {
 
 async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
-    eprintln!("shutting down");
+    crate::logging::notice("shutting down");
 }
