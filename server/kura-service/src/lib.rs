@@ -17,6 +17,8 @@ pub mod grants;
 pub mod harvest;
 pub mod ingest;
 pub mod jobs;
+pub mod metrics;
+pub mod ops;
 pub mod policy;
 pub mod preview;
 pub mod readable;
@@ -25,6 +27,7 @@ pub mod search;
 pub mod sessions;
 pub mod sparql;
 pub mod tables;
+pub mod verify;
 pub mod versions;
 
 use std::sync::Arc;
@@ -50,6 +53,8 @@ pub struct Services {
     pub search: Option<kura_search::Projector>,
     /// The RDF projection behind SPARQL; built by the server once its base URL is known.
     pub rdf: Option<kura_rdf::RdfProjector>,
+    /// This process's metrics, fed by every transport and shown at `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 impl Services {
@@ -66,7 +71,7 @@ impl Services {
         };
         let ingestor = Ingestor::new(catalog.clone(), store.clone());
         let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
-        Ok(Services { config: Arc::new(config), catalog, store, ingestor, jobs, search: None, rdf: None })
+        Ok(Services { config: Arc::new(config), catalog, store, ingestor, jobs, search: None, rdf: None, metrics: Default::default() })
     }
 
     /// Waits until search and SPARQL show every catalog change made so far (those this process
