@@ -6,6 +6,7 @@ pub mod auth;
 mod cookies;
 mod csrf;
 pub mod error;
+mod metrics;
 pub mod openapi;
 mod routes;
 mod session;
@@ -110,7 +111,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(csrf::sessions_echo_the_csrf_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(html::refusals_as_pages))
+        // Probes and scrapers send no credential and are refused none: merged after the
+        // authentication layers, which therefore do not wrap them.
+        .route("/livez", get(ops::livez))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .layer(axum::middleware::map_response(no_sniffing))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -58,10 +58,7 @@ impl Catalog {
             .into_tuple()
             .all(self.connection())
             .await?;
-        Ok(JobState::ALL
-            .iter()
-            .map(|s| (*s, rows.iter().filter(|(r, _)| r == s).map(|(_, n)| n).sum()))
-            .collect())
+        Ok(JobState::ALL.iter().map(|s| (*s, rows.iter().filter(|(r, _)| r == s).map(|(_, n)| n).sum())).collect())
     }
 
     /// Versions in the published state (each is one graph of the RDF projection).

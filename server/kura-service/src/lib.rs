@@ -71,7 +71,16 @@ impl Services {
         };
         let ingestor = Ingestor::new(catalog.clone(), store.clone());
         let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
-        Ok(Services { config: Arc::new(config), catalog, store, ingestor, jobs, search: None, rdf: None, metrics: Default::default() })
+        Ok(Services {
+            config: Arc::new(config),
+            catalog,
+            store,
+            ingestor,
+            jobs,
+            search: None,
+            rdf: None,
+            metrics: Default::default(),
+        })
     }
 
     /// Waits until search and SPARQL show every catalog change made so far (those this process

@@ -105,10 +105,11 @@ impl Metrics {
     /// Counts one HTTP answer. `route` is the route template (`/api/v1/datasets/{name}`), never
     /// the path itself, so ids and names do not become series.
     pub fn http_request(&self, method: &str, route: &str, status: u16, took: Duration) {
-        let labels = vec![("method", method_label(method).to_owned()), ("route", route.to_owned()), (
-            "status",
-            status_class(status).to_owned(),
-        )];
+        let labels = vec![
+            ("method", method_label(method).to_owned()),
+            ("route", route.to_owned()),
+            ("status", status_class(status).to_owned()),
+        ];
         self.http_requests.get_or_create(&labels).inc();
         self.http_duration.get_or_create(&labels).observe(took.as_secs_f64());
     }

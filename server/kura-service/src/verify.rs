@@ -233,7 +233,9 @@ fn search_index(svc: &Services) -> Result<Option<Arc<kura_search::SearchIndex>>,
 async fn check_search(svc: &Services) -> Result<ProjectionReport, ServiceError> {
     let mut report = ProjectionReport::default();
     let Some(index) = search_index(svc)? else {
-        report.problems.push("there is no search index: `kura serve` builds it at start, `kura reindex` rebuilds it".into());
+        report
+            .problems
+            .push("there is no search index: `kura serve` builds it at start, `kura reindex` rebuilds it".into());
         return Ok(report);
     };
     let head = svc.catalog.outbox_head().await?;
@@ -260,7 +262,12 @@ async fn check_search(svc: &Services) -> Result<ProjectionReport, ServiceError> 
     let mut held_ids = BTreeSet::new();
     for doc in &held {
         if !held_ids.insert(doc.doc_id.clone()) {
-            report.problems.push(format!("{} ({} v{}) is indexed more than once", doc.name, doc.doc_id, version_of(doc)));
+            report.problems.push(format!(
+                "{} ({} v{}) is indexed more than once",
+                doc.name,
+                doc.doc_id,
+                version_of(doc)
+            ));
             continue;
         }
         match expected.get(&doc.doc_id) {
@@ -316,12 +323,8 @@ fn fields(doc: &kura_search::IndexedDoc) -> String {
 /// catalog the same way and count one graph per published version.
 async fn check_rdf(svc: &Services) -> Result<ProjectionReport, ServiceError> {
     let mut report = ProjectionReport { expected: svc.catalog.published_version_count().await?, ..Default::default() };
-    let describer = kura_rdf::Describer::new(
-        svc.catalog.clone(),
-        &svc.config.base_url(),
-        &svc.config.repository_name,
-        None,
-    );
+    let describer =
+        kura_rdf::Describer::new(svc.catalog.clone(), &svc.config.base_url(), &svc.config.repository_name, None);
     let rdf = kura_rdf::RdfProjector::new(svc.catalog.clone(), describer)
         .map_err(|e| ServiceError::internal(e.to_string()))?;
     if let Err(e) = rdf.rebuild().await {

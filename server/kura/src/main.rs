@@ -7,6 +7,7 @@ mod demo;
 mod federation;
 mod ingest;
 mod logging;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -19,7 +20,9 @@ fn main() -> ExitCode {
         // A corrupt HDF5 file can crash the C library; read HDF5 in a child process instead.
         match std::env::current_exe() {
             Ok(program) => kura_ingest::hdf5::isolate_in(program),
-            Err(e) => logging::notice(&format!("warning: cannot find the kura binary ({e}): HDF5 files are read in process")),
+            Err(e) => {
+                logging::notice(&format!("warning: cannot find the kura binary ({e}): HDF5 files are read in process"))
+            }
         }
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
