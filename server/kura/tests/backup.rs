@@ -136,7 +136,7 @@ async fn a_restored_node_serves_the_same_datasets_and_verifies_clean() {
     let csv = dir.path().join("thermal.csv");
     std::fs::write(&csv, THERMAL).unwrap();
     node::kura_ok(&env_a, &["ingest", "--dataset", "thermal", "--publish", "--quiet", csv.to_str().unwrap()]);
-    let token = node::kura_ok(&env_a, &["admin", "token", "backup-test"]).trim().to_owned();
+    let token = node::kura_ok(&env_a, &["admin", "token"]).trim().to_owned();
     let a = node::Node::start(&env_a);
     let original = served(&a.base, &token).await;
     assert_eq!(original.0, ["thermal"]);
