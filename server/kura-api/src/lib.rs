@@ -111,12 +111,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(csrf::sessions_echo_the_csrf_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(html::refusals_as_pages))
-        // Probes and scrapers send no credential and are refused none: merged after the
-        // authentication layers, which therefore do not wrap them.
-        .route("/livez", get(ops::livez))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+        // Probes and scrapers send no credential and are refused none.
+        .merge(ops::routes())
         .layer(axum::middleware::map_response(no_sniffing))
+        // Outermost but tracing: every answer is counted, refusals included.
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

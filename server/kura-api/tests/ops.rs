@@ -39,7 +39,12 @@ async fn probes_and_metrics_answer_anyone_and_count_requests_by_route_template()
         "{text}"
     );
     assert!(series(r#"kura_http_requests_total{method="GET",route="/api/v1/datasets/{name}",status="2xx"} 1"#));
-    assert!(series(r#"kura_http_request_duration_seconds_bucket{method="GET",route="/api/v1/datasets/{name}""#));
+    assert!(
+        text.lines().any(|l| l.starts_with("kura_http_request_duration_seconds_count{")
+            && l.contains(r#"route="/api/v1/datasets/{name}",status="4xx""#)
+            && l.ends_with(" 2")),
+        "{text}"
+    );
     assert!(series(r#"kura_http_requests_total{method="GET",route="/readyz",status="2xx"} 1"#), "{text}");
     assert!(series(r#"kura_http_requests_total{method="GET",route="unmatched",status="4xx"} 1"#), "{text}");
     assert!(series(r#"kura_ingest_jobs{state="running"} 0"#), "{text}");

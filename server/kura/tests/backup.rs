@@ -185,12 +185,8 @@ async fn a_restored_node_serves_the_same_datasets_and_verifies_clean() {
     assert!(text.contains("missing from the object store") && text.ends_with("NOT clean\n"), "{text}");
     let report: serde_json::Value =
         serde_json::from_slice(&node::kura(&env_b, &["verify", "--json"]).stdout).expect("a JSON report");
-    let mut problems: Vec<&str> = report["object_problems"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["problem"].as_str())
-        .collect();
+    let mut problems: Vec<&str> =
+        report["object_problems"].as_array().into_iter().flatten().filter_map(|p| p["problem"].as_str()).collect();
     problems.sort();
     assert_eq!(problems, ["corrupt", "missing"], "{report}");
 }

@@ -13,8 +13,7 @@ fn json_log_lines_are_json_objects() {
     let lines = server.stop();
     assert!(lines.len() >= 2, "some lines at info level: {lines:?}");
     for line in &lines {
-        let value: serde_json::Value =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
         assert!(value.is_object(), "{line}");
         assert!(value["level"].is_string() && value["timestamp"].is_string(), "{line}");
     }

@@ -2,14 +2,21 @@
 //! They take no credential and tell nothing about any dataset (names of checks, states, counts
 //! and route templates only), so they answer everyone.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The three routes, for every router a process serves (whatever its roles): merged after the
+/// authentication layers, which therefore do not wrap them.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/livez", get(livez)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
+}
 
 /// The process answers.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
