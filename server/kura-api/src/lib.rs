@@ -6,6 +6,7 @@ pub mod auth;
 mod cookies;
 mod csrf;
 pub mod error;
+mod metrics;
 pub mod openapi;
 mod routes;
 mod session;
@@ -115,7 +116,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(csrf::sessions_echo_the_csrf_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(html::refusals_as_pages))
+        // Probes and scrapers send no credential and are refused none.
+        .merge(ops::routes())
         .layer(axum::middleware::map_response(no_sniffing))
+        // Outermost but tracing: every answer is counted, refusals included.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -125,6 +130,8 @@ pub fn router(state: AppState) -> Router {
 pub fn operations_router(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/health", get(routes::health::health))
+        .merge(routes::ops::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -27,6 +27,9 @@ impl Modify for TokenAuth {
     modifiers(&TokenAuth),
     paths(
         routes::health::health,
+        routes::ops::livez,
+        routes::ops::readyz,
+        routes::ops::metrics,
         routes::datasets::list,
         routes::datasets::create,
         routes::datasets::get,

@@ -16,6 +16,7 @@ pub mod disclosure;
 pub mod files;
 pub mod harvest;
 pub mod jobs;
+pub mod ops;
 pub mod organizations;
 pub mod outbox;
 pub mod peers;

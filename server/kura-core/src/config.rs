@@ -46,6 +46,9 @@ pub struct Config {
     pub repository_name: String,
     /// Whom harvesters and users write to about this repository.
     pub admin_email: String,
+    /// How log lines are written to stderr: `text` for people, `json` (one object per line) for
+    /// log collectors. `KURA_LOG` sets the filter either way.
+    pub log_format: LogFormat,
     /// Records per OAI-PMH list response before a resumption token.
     pub oai_page_size: usize,
     /// A SPARQL query is stopped after this many milliseconds.
@@ -107,6 +110,17 @@ pub struct Config {
     pub stream_commit_ms: u64,
     /// A stream table's newest small Parquet files are merged once this many have accumulated.
     pub stream_compact_files: usize,
+}
+
+/// The shape of log lines (see [`Config::log_format`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, with the same fields.
+    Json,
 }
 
 /// A partner node of the federation, as an admin lists it.
@@ -172,6 +186,7 @@ impl Default for Config {
             identity_providers: Vec::new(),
             repository_name: "Kura".into(),
             admin_email: "kura-admin@example.org".into(),
+            log_format: LogFormat::Text,
             oai_page_size: 100,
             sparql_timeout_ms: 10_000,
             sparql_max_results: 100_000,

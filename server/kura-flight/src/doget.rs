@@ -95,7 +95,9 @@ async fn answer(flight: KuraFlight, request: http::Request<Body>) -> Result<http
     let metadata = tonic::metadata::MetadataMap::from_headers(parts.headers);
     let request = tonic::Request::from_parts(metadata, tonic::Extensions::default(), ticket);
     let messages = FlightService::do_get(&flight, request).await?.into_inner();
-    let mut response = http::Response::new(Body::new(Framed { messages, queued: VecDeque::new(), done: false }));
+    let metrics = flight.metrics().clone();
+    let mut response =
+        http::Response::new(Body::new(Framed { messages, queued: VecDeque::new(), done: false, metrics }));
     response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/grpc"));
     Ok(response)
 }
@@ -124,6 +126,8 @@ struct Framed {
     messages: Pin<Box<dyn Stream<Item = Result<FlightData, Status>> + Send>>,
     queued: VecDeque<Bytes>,
     done: bool,
+    /// Counts the bytes of every message as it is framed.
+    metrics: kura_service::metrics::Metrics,
 }
 
 impl http_body::Body for Framed {
@@ -140,6 +144,7 @@ impl http_body::Body for Framed {
         let end = match futures::ready!(self.messages.poll_next_unpin(cx)) {
             Some(Ok(message)) => {
                 let (prefix, body) = frame(message)?;
+                self.metrics.flight_bytes_sent((prefix.len() + body.len()) as u64);
                 if !body.is_empty() {
                     self.queued.push_back(body);
                 }

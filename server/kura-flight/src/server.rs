@@ -32,6 +32,11 @@ impl KuraFlight {
     pub fn new(ctx: FlightContext) -> Self {
         KuraFlight { sql: SqlService { ctx: ctx.clone() }, ctx }
     }
+
+    /// The process's metrics (DoGet counts the bytes it sends).
+    pub(crate) fn metrics(&self) -> &kura_service::metrics::Metrics {
+        &self.ctx.metrics
+    }
 }
 
 /// Whether a descriptor names a table (a path, or a JSON command) rather than a Flight SQL command.

@@ -6,6 +6,7 @@
 mod document;
 mod error;
 mod index;
+pub mod inventory;
 pub mod projection;
 mod query;
 mod schema;
@@ -13,5 +14,6 @@ mod schema;
 pub use document::SearchDoc;
 pub use error::SearchError;
 pub use index::SearchIndex;
+pub use inventory::IndexedDoc;
 pub use projection::Projector;
 pub use query::{Facet, FacetBucket, Hit, SearchRequest, SearchResults, Sort, Viewer, parse_filters};

@@ -17,6 +17,8 @@ pub mod grants;
 pub mod harvest;
 pub mod ingest;
 pub mod jobs;
+pub mod metrics;
+pub mod ops;
 pub mod policy;
 pub mod preview;
 pub mod readable;
@@ -26,6 +28,7 @@ pub mod sessions;
 pub mod sparql;
 pub mod streams;
 pub mod tables;
+pub mod verify;
 pub mod versions;
 
 use std::sync::Arc;
@@ -57,6 +60,8 @@ pub struct Services {
     /// Stream tables' logs and committers; opened by the server only (a second process
     /// replaying the same logs would commit appends twice).
     pub streams: Option<kura_streams::Streams>,
+    /// This process's metrics, fed by every transport and shown at `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 impl Services {
@@ -95,6 +100,7 @@ impl Services {
             search: None,
             rdf: None,
             streams: None,
+            metrics: Default::default(),
         })
     }
 

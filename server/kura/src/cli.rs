@@ -81,6 +81,14 @@ pub enum Command {
         #[arg(long, default_value_t = 3600)]
         grace_seconds: u64,
     },
+    /// Checks that every object the catalog references is in the object store with its size
+    /// and SHA-256, and that the search index and the RDF store match the catalog; exit 1 with
+    /// a report naming each problem.
+    Verify {
+        /// The report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Administration: tokens, users, groups, consortia, access.
     Admin {
         #[command(subcommand)]
@@ -181,6 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Verify { json } => crate::verify::run(config, json).await,
         Command::Admin { command } => {
             let state = services(config).await?;
             admin::run(&state, command).await
@@ -293,5 +302,5 @@ pub async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
     }
-    eprintln!("shutting down");
+    crate::logging::notice("shutting down");
 }

@@ -26,6 +26,7 @@ const ENV_KEYS: &[&str] = &[
     "jwt_audience",
     "repository_name",
     "admin_email",
+    "log_format",
     "oai_page_size",
     "sparql_timeout_ms",
     "sparql_max_results",

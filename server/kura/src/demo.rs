@@ -98,7 +98,7 @@ pub async fn prepare(state: &Services) -> anyhow::Result<()> {
     let org = kura_service::directory::create_organization(state, admin, "Kura Demo University", None).await?;
     let group = kura_service::directory::create_group(state, admin, org.id, "Demo Lab").await?;
     let (_, secret) = kura_service::directory::create_admin_token(state, admin, "demo").await?;
-    eprintln!("demo admin token (shown once): {secret}");
+    crate::logging::notice(&format!("demo admin token (shown once): {secret}"));
     println!("KURA_TOKEN={secret}");
     let scratch = tempfile::tempdir()?;
     let admin = crate::cli::cli_principal();
@@ -129,11 +129,11 @@ pub async fn prepare(state: &Services) -> anyhow::Result<()> {
         let Ran::Ended(job) = ran else { anyhow::bail!("demo sample {file} was cancelled") };
         // Warnings (an ambiguous reading) do not keep a sample from being published.
         if !kura_ingest::failures(&job.errors).is_empty() {
-            eprintln!("demo sample {file} did not ingest: {}", job.errors);
+            crate::logging::notice(&format!("demo sample {file} did not ingest: {}", job.errors));
             continue;
         }
         versions::publish(state, &admin, &created.dataset.id.to_string()).await?;
-        eprintln!("demo dataset {name} published");
+        crate::logging::notice(&format!("demo dataset {name} published"));
     }
     Ok(())
 }

@@ -27,9 +27,9 @@ pub async fn run(config: kura_core::Config, demo: bool) -> anyhow::Result<ExitCo
             Role::Worker => "worker",
         })
         .collect();
-    eprintln!("kura listening on http://{} (roles: {})", app.address(), names.join(","));
+    crate::logging::notice(&format!("kura listening on http://{} (roles: {})", app.address(), names.join(",")));
     if let Some(flight) = &flight {
-        eprintln!("kura flight listening on grpc://{}", flight.address());
+        crate::logging::notice(&format!("kura flight listening on grpc://{}", flight.address()));
     }
     // One signal stops every server.
     let (stop, stopped) = tokio::sync::watch::channel(false);

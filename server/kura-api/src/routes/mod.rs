@@ -13,6 +13,7 @@ pub mod html;
 pub mod jobs;
 pub mod me;
 pub mod oai;
+pub mod ops;
 pub mod portal;
 pub mod rows;
 pub mod search;
