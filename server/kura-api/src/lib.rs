@@ -56,7 +56,10 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/versions/{version}/tables/{table}/rows", get(rows::rows))
         .route("/datasets/{name}/streams", get(streams::list).post(streams::create))
         .route("/datasets/{name}/streams/{table}", get(streams::get))
-        .route("/datasets/{name}/streams/{table}/rows", get(streams::rows).post(streams::append).layer(upload_limit))
+        .route(
+            "/datasets/{name}/streams/{table}/rows",
+            get(streams::rows).post(streams::append).layer(DefaultBodyLimit::max(APPEND_BODY_BYTES)),
+        )
         .route("/datasets/{name}/streams/{table}/batches", get(streams::batches))
         .route("/datasets/{name}/versions/{version}/streams/{table}/rows", get(streams::version_rows))
         .route("/search", get(search::search))
@@ -144,6 +147,11 @@ async fn no_sniffing(mut response: axum::response::Response) -> axum::response::
         .insert(axum::http::header::X_CONTENT_TYPE_OPTIONS, axum::http::HeaderValue::from_static("nosniff"));
     response
 }
+
+/// Largest body of one REST append to a stream: appends are read whole into memory before they
+/// are logged (a robot sends small batches often; bulk loads go through Flight DoPut, which
+/// streams).
+const APPEND_BODY_BYTES: usize = 256 << 20;
 
 /// The body limit of the upload routes: the upload limit covers the whole request, with room
 /// for the multipart framing and the form's small fields. Every other body keeps axum's default
