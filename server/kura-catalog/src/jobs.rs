@@ -125,23 +125,21 @@ impl Catalog {
     /// Renews the leases of the jobs `lease.worker` runs among `jobs`; returns those it still
     /// holds (a job cancelled, ended or taken over is not among them, and its run should stop).
     pub async fn renew_leases(&self, lease: &Lease, jobs: &[Uuid]) -> Result<Vec<Uuid>, CatalogError> {
-        let held = |q: sea_orm::UpdateMany<ingest_job::Entity>| {
-            q.filter(ingest_job::Column::Id.is_in(jobs.to_vec()))
-                .filter(ingest_job::Column::Worker.eq(lease.worker.clone()))
-                .filter(ingest_job::Column::State.eq(JobState::Running))
-                .filter(ingest_job::Column::FinishedAt.is_null())
-        };
-        held(ingest_job::Entity::update_many())
+        // One condition for the renewal and the answer: the jobs among `jobs` this worker still runs.
+        let held = sea_orm::Condition::all()
+            .add(ingest_job::Column::Id.is_in(jobs.to_vec()))
+            .add(ingest_job::Column::Worker.eq(lease.worker.clone()))
+            .add(ingest_job::Column::State.eq(JobState::Running))
+            .add(ingest_job::Column::FinishedAt.is_null());
+        ingest_job::Entity::update_many()
             .col_expr(ingest_job::Column::LeaseUntil, Expr::value(lease.until()))
+            .filter(held.clone())
             .exec(self.connection())
             .await?;
         Ok(ingest_job::Entity::find()
             .select_only()
             .column(ingest_job::Column::Id)
-            .filter(ingest_job::Column::Id.is_in(jobs.to_vec()))
-            .filter(ingest_job::Column::Worker.eq(lease.worker.clone()))
-            .filter(ingest_job::Column::State.eq(JobState::Running))
-            .filter(ingest_job::Column::FinishedAt.is_null())
+            .filter(held)
             .into_tuple()
             .all(self.connection())
             .await?)
