@@ -300,7 +300,7 @@ async fn what_the_user_wrote_first_is_kept() {
     let job = ingest_into_new(&app, body, "opensemanticlab-minimal.eln").await;
     assert_eq!(job["state"], "succeeded", "{job}");
     let tables: Value = app.get_admin("/datasets/osl/versions/1/tables").await.json().await.unwrap();
-    assert_eq!(tables["total"], 0, "{tables}");
+    assert_eq!(tables["total"], 0, "{tables} {job}");
     let draft: Value = app.get_admin("/datasets/osl/versions/1").await.json().await.unwrap();
     let md = &draft["metadata"];
     assert_eq!(md["license"], "MIT", "{md}");
@@ -309,7 +309,8 @@ async fn what_the_user_wrote_first_is_kept() {
     assert_eq!(draft["title"], "My own title");
     assert_eq!(
         md["descriptions"],
-        serde_json::json!([{"lang": "und", "value": "A minimal test dataset exported from OpenSemanticLab"}])
+        serde_json::json!([{"lang": "und", "value": "A minimal test dataset exported from OpenSemanticLab"}]),
+        "{job}"
     );
     assert_eq!(draft["description"], "A minimal test dataset exported from OpenSemanticLab");
     let message = job["message"].as_str().unwrap_or_default();

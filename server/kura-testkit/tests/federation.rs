@@ -174,8 +174,10 @@ async fn three_nodes_federate_under_each_owners_rules() {
 
     assert_assertions_are_checked(&cluster).await;
 
+    assert_node_killed_mid_query_is_reported(&cluster).await;
+
     // A peer that accepts the connection and never answers is reported as `timeout` after the
-    // deadline; node c going down is reported as `error`; the others' hits stay.
+    // deadline; node c, down since, is reported as `error`; the others' hits stay.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent_url = format!("http://{}", silent.local_addr().unwrap());
     let held = tokio::spawn(async move {
@@ -186,7 +188,6 @@ async fn three_nodes_federate_under_each_owners_rules() {
     });
     let a = &cluster.a.app;
     a.ok("POST", "/federation/peers", &a.token, json!({"id": "d", "base_url": silent_url, "organizations": []})).await;
-    cluster.c.app.stop().await;
     let results = federated_search(&cluster, Some(&alice), "perovskite").await;
     assert_eq!(results["partial"], true);
     let report = |node: &str| results["nodes"].as_array().unwrap().iter().find(|n| n["node"] == node).unwrap().clone();
@@ -356,6 +357,81 @@ async fn assert_visas_travel(cluster: &Cluster, dataset: &str) {
     assert_eq!(rows_at_b(cluster, bob_at_b, "b-restricted").await.0, 403, "a visa never creates access");
 }
 
+/// Node c is killed while it answers a's federated search: a reaches c through a relay that
+/// passes a's request on, holds c's answer until c has been stopped, then hands a only part of
+/// it and closes, as a node that dies mid-answer does. a answers `partial: true`, c `error` (or
+/// `timeout`), with a's and b's hits; c's address then refuses connections.
+async fn assert_node_killed_mid_query_is_reported(cluster: &Cluster) {
+    let a = &cluster.a.app;
+    let (relay, answering, kill) = relay_to(&cluster.c.app.base).await;
+    let removed = a.client.delete(a.url("/federation/peers/c")).bearer_auth(&a.token).send().await.unwrap();
+    assert_eq!(removed.status(), 204);
+    let peer = json!({"id": "c", "base_url": relay.url, "organizations": [cluster.c.org]});
+    a.ok("POST", "/federation/peers", &a.token, peer).await;
+
+    let asked = tokio::spawn({
+        let (client, url) = (a.client.clone(), a.url("/federation/search"));
+        async move { client.get(url).query(&[("q", "perovskite")]).send().await.unwrap().json::<Value>().await.unwrap() }
+    });
+    let reached = tokio::time::timeout(std::time::Duration::from_secs(60), answering.notified()).await;
+    reached.expect("a's search reached c through the relay");
+    cluster.c.app.stop().await;
+    kill.notify_one();
+    let results = asked.await.unwrap();
+    relay.task.abort();
+
+    assert_eq!(results["partial"], true, "{results}");
+    let c = results["nodes"].as_array().unwrap().iter().find(|n| n["node"] == "c").unwrap();
+    assert!(c["status"] == "error" || c["status"] == "timeout", "{results}");
+    assert_eq!(results["total"], 4, "the counts are of the others: {results}");
+    let expected: Vec<(String, String)> =
+        [("a", "a-open"), ("b", "b-consortium"), ("b", "b-open"), ("b", "b-restricted")]
+            .iter()
+            .map(|(n, d)| ((*n).into(), (*d).into()))
+            .collect();
+    assert_eq!(names(&results), expected, "the others' hits stay: {results}");
+    a.assert_healthy().await;
+}
+
+/// A TCP relay in front of `base` for one request (see
+/// [`assert_node_killed_mid_query_is_reported`]).
+struct Relay {
+    url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts a [`Relay`]; the first notify fires once the node behind it has answered, and the
+/// relay cuts that answer after the second is notified.
+async fn relay_to(base: &str) -> (Relay, std::sync::Arc<tokio::sync::Notify>, std::sync::Arc<tokio::sync::Notify>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let upstream_addr = base.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (answering, kill) =
+        (std::sync::Arc::new(tokio::sync::Notify::new()), std::sync::Arc::new(tokio::sync::Notify::new()));
+    let (on_answer, on_kill) = (answering.clone(), kill.clone());
+    let task = tokio::spawn(async move {
+        while let Ok((mut downstream, _)) = listener.accept().await {
+            let mut upstream = tokio::net::TcpStream::connect(&upstream_addr).await.unwrap();
+            let mut request = vec![0; 64 * 1024];
+            let n = downstream.read(&mut request).await.unwrap();
+            upstream.write_all(&request[..n]).await.unwrap();
+            if !String::from_utf8_lossy(&request[..n]).contains("/federation/search") {
+                // Anything else a asks c (its keys, say) passes through.
+                tokio::spawn(async move { tokio::io::copy_bidirectional(&mut downstream, &mut upstream).await });
+                continue;
+            }
+            let mut answer = vec![0; 64 * 1024];
+            let n = upstream.read(&mut answer).await.unwrap();
+            on_answer.notify_one();
+            on_kill.notified().await;
+            let _ = downstream.write_all(&answer[..n / 2]).await;
+            let _ = downstream.shutdown().await;
+        }
+    });
+    (Relay { url, task }, answering, kill)
+}
+
 /// A peer that answers every request with `answer` (raw HTTP), whatever it was asked.
 async fn answering(answer: String) -> (String, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -454,4 +530,85 @@ async fn peers_of_the_configuration_file_are_trusted_at_start() {
     let body = json!({"id": "x", "base_url": "http://127.0.0.1:9"});
     assert_eq!(app.call("POST", "/federation/peers", token, body).await.0, 403);
     assert_eq!(app.get("/federation/peers").await.status(), 401);
+}
+
+/// Fan-out is bounded: with `federation_concurrency` 2 and four peers, a node asks two at a time.
+/// Each fake peer holds its answer until a second request is in flight beside it, so the bound
+/// is shown without timing: asking one at a time would leave the first waiting (a timeout), and
+/// asking all at once would put four in flight.
+#[tokio::test]
+async fn federated_search_asks_at_most_the_configured_number_of_peers_at_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let app = kura_testkit::spawn_with_flight_and(kura_testkit::roomy_sql_limits(), |config, _| {
+        config.node_id = "hub".to_owned();
+        config.federation_concurrency = 2;
+        config.federation_timeout_ms = 20_000;
+    })
+    .await;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let (arrived, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let pair_ready = Arc::new(tokio::sync::Notify::new());
+    let mut servers = Vec::new();
+    for id in ["p1", "p2", "p3", "p4"] {
+        let peer = PairedPeer {
+            in_flight: in_flight.clone(),
+            arrived: arrived.clone(),
+            most: most.clone(),
+            pair_ready: pair_ready.clone(),
+        };
+        let (url, server) = peer.start().await;
+        servers.push(server);
+        app.ok("POST", "/federation/peers", &app.token, json!({"id": id, "base_url": url, "organizations": []})).await;
+    }
+    let response = app.client.get(app.url("/federation/search")).query(&[("q", "anything")]).send().await.unwrap();
+    let results: Value = response.json().await.unwrap();
+    servers.iter().for_each(|s| s.abort());
+    let peers: Vec<(String, String)> = statuses(&results).into_iter().filter(|(n, _)| n != "hub").collect();
+    assert_eq!(peers.len(), 4, "{results}");
+    assert!(peers.iter().all(|(_, status)| status == "ok"), "every peer answered in its pair: {results}");
+    assert_eq!(most.load(Ordering::SeqCst), 2, "at most two peers asked at once: {results}");
+}
+
+/// A fake peer that answers an empty search once its request is one of a pair in flight.
+struct PairedPeer {
+    in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    arrived: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    most: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    pair_ready: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl PairedPeer {
+    async fn start(self) -> (String, tokio::task::JoinHandle<()>) {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = vec![0; 8192];
+                let _ = socket.read(&mut request).await;
+                // Made before counting, so the release by the second of the pair cannot be missed.
+                let released = self.pair_ready.notified();
+                let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                self.most.fetch_max(now, Ordering::SeqCst);
+                // The second of each pair releases both.
+                let number = self.arrived.fetch_add(1, Ordering::SeqCst) + 1;
+                if number.is_multiple_of(2) {
+                    self.pair_ready.notify_waiters();
+                } else {
+                    released.await;
+                }
+                self.in_flight.fetch_sub(1, Ordering::SeqCst);
+                let body = r#"{"total":0,"partial":false,"nodes":[],"hits":[],"facets":[]}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        (url, server)
+    }
 }
