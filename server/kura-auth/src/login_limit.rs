@@ -9,12 +9,16 @@
 //!
 //! An attempt is counted when it *begins*, atomically with the check, as a failure that a
 //! success takes back: parallel attempts cannot slip past the count while their passwords are
-//! being checked.
+//! being checked. The counts live in the credential store (the catalog), so every Kura process
+//! behind a load balancer counts the same failures; this module holds the rule, and
+//! [`MemoryLedger`] the same bookkeeping in memory for tests.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 /// Failures per (account, address) before the delay starts.
 pub const FREE_ATTEMPTS: u32 = 5;
@@ -24,39 +28,24 @@ pub const FIRST_DELAY: Duration = Duration::from_secs(30);
 pub const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 /// Failures allowed per client address within the window (several accounts behind one NAT).
 pub const PER_ADDRESS: usize = 20;
-/// How long failures are remembered.
+/// How long failures are remembered after a pair's last one, and per address.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// Failures of one (account, address) pair.
-#[derive(Debug, Clone, Copy)]
-struct PairFailures {
-    count: u32,
-    last: Instant,
+/// What is remembered before an attempt begins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Failures {
+    /// The pair's failures since its last success: how many, and the last one's time.
+    pub pair: Option<(u32, DateTime<Utc>)>,
+    /// The times of the address's failures (any account), within the window before now.
+    pub address: Vec<DateTime<Utc>>,
 }
 
-#[derive(Debug, Default)]
-struct Counts {
-    pairs: HashMap<(String, Option<IpAddr>), PairFailures>,
-    addresses: HashMap<IpAddr, Vec<Instant>>,
+/// The key a pair's failures are kept under: account names are compared case-insensitively.
+pub fn account_key(account: &str) -> String {
+    account.to_lowercase()
 }
 
-/// In-memory failure counts. One node's memory is enough: a replica behind a load balancer
-/// limits on its own, which still bounds guessing to a small multiple.
-#[derive(Debug, Default)]
-pub struct LoginLimiter {
-    counts: Mutex<Counts>,
-}
-
-/// An attempt under way, already counted as a failure; [`Attempt::succeeded`] takes it back.
-#[derive(Debug)]
-#[must_use = "report a successful sign-in with Attempt::succeeded"]
-pub struct Attempt<'a> {
-    limiter: &'a LoginLimiter,
-    pair: (String, Option<IpAddr>),
-    started: Instant,
-}
-
-/// The wait before the next attempt after `count` failures.
+/// The wait before the next attempt after `count` failures of a pair.
 fn delay_after(count: u32) -> Duration {
     match count.checked_sub(FREE_ATTEMPTS) {
         None => Duration::ZERO,
@@ -64,89 +53,95 @@ fn delay_after(count: u32) -> Duration {
     }
 }
 
-impl LoginLimiter {
-    /// Begins an attempt for `account` from `address`, or `Err(wait)` when it must wait. The
-    /// attempt counts as a failure from now on unless it is reported as a success.
-    pub fn begin(&self, account: &str, address: Option<IpAddr>, now: Instant) -> Result<Attempt<'_>, Duration> {
-        let pair = (account.to_lowercase(), address);
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let mut wait = Duration::ZERO;
-        if let Some(f) = counts.pairs.get(&pair).copied() {
-            if now.duration_since(f.last) >= WINDOW {
-                counts.pairs.remove(&pair);
-            } else {
-                wait = (f.last + delay_after(f.count)).saturating_duration_since(now);
-            }
-        }
-        if let Some(ip) = address
-            && let Some(times) = counts.addresses.get_mut(&ip)
-        {
-            times.retain(|t| now.duration_since(*t) < WINDOW);
-            if times.len() >= PER_ADDRESS {
-                wait = wait.max(WINDOW.saturating_sub(now.duration_since(times[0])));
-            }
-        }
+fn since(earlier: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    (now - earlier).to_std().unwrap_or_default()
+}
+
+/// How long an attempt must wait given the remembered failures (zero: it may begin). A pair
+/// whose last failure is older than [`WINDOW`] is forgotten.
+pub fn wait_before(failures: &Failures, now: DateTime<Utc>) -> Duration {
+    let mut wait = Duration::ZERO;
+    if let Some((count, last)) = failures.pair
+        && since(last, now) < WINDOW
+    {
+        wait = delay_after(count).saturating_sub(since(last, now));
+    }
+    let recent: Vec<&DateTime<Utc>> = failures.address.iter().filter(|t| since(**t, now) < WINDOW).collect();
+    if recent.len() >= PER_ADDRESS
+        && let Some(oldest) = recent.iter().min()
+    {
+        wait = wait.max(WINDOW.saturating_sub(since(**oldest, now)));
+    }
+    wait
+}
+
+/// The bookkeeping of [`wait_before`] in memory (one process): for tests and for stores that
+/// have no shared place to keep it.
+#[derive(Debug, Default)]
+pub struct MemoryLedger {
+    failures: Mutex<Vec<Failure>>,
+}
+
+#[derive(Debug, Clone)]
+struct Failure {
+    id: Uuid,
+    account: String,
+    address: Option<IpAddr>,
+    at: DateTime<Utc>,
+    /// Taken back from the pair by a later success (it still counts for the address).
+    cleared: bool,
+}
+
+impl MemoryLedger {
+    /// Begins an attempt: `Err(wait)` when it must wait, else the attempt's id, counted as a
+    /// failure until [`MemoryLedger::succeeded`].
+    pub fn begin(&self, account: &str, address: Option<IpAddr>, now: DateTime<Utc>) -> Result<Uuid, Duration> {
+        let account = account_key(account);
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let pair: Vec<&Failure> =
+            failures.iter().filter(|f| !f.cleared && f.account == account && f.address == address).collect();
+        let last = pair.iter().map(|f| f.at).max();
+        let remembered = Failures {
+            pair: last.map(|last| (pair.len() as u32, last)),
+            address: match address {
+                Some(ip) => failures.iter().filter(|f| f.address == Some(ip)).map(|f| f.at).collect(),
+                None => Vec::new(),
+            },
+        };
+        let wait = wait_before(&remembered, now);
         if !wait.is_zero() {
             return Err(wait);
         }
-        let f = counts.pairs.entry(pair.clone()).or_insert(PairFailures { count: 0, last: now });
-        f.count += 1;
-        f.last = now;
-        if let Some(ip) = address {
-            counts.addresses.entry(ip).or_default().push(now);
+        if last.is_some_and(|last| since(last, now) >= WINDOW) {
+            failures.retain(|f| f.cleared || f.account != account || f.address != address);
         }
-        Ok(Attempt { limiter: self, pair, started: now })
+        let id = Uuid::now_v7();
+        failures.push(Failure { id, account, address, at: now, cleared: false });
+        Ok(id)
     }
-}
 
-impl Attempt<'_> {
-    /// The password was right: the pair's failures are forgotten and this attempt is taken back
-    /// from its address's count.
-    pub fn succeeded(self) {
-        let mut counts = self.limiter.counts.lock().unwrap_or_else(|e| e.into_inner());
-        counts.pairs.remove(&self.pair);
-        if let Some(ip) = self.pair.1
-            && let Some(times) = counts.addresses.get_mut(&ip)
-            && let Some(i) = times.iter().rposition(|t| *t == self.started)
-        {
-            times.remove(i);
+    /// The attempt's password was right: the pair's failures are forgotten and the attempt is
+    /// taken back from its address's count.
+    pub fn succeeded(&self, attempt: Uuid) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(i) = failures.iter().position(|f| f.id == attempt) else { return };
+        let done = failures.remove(i);
+        for f in failures.iter_mut().filter(|f| f.account == done.account && f.address == done.address) {
+            f.cleared = true;
         }
     }
 }
 
-/// Why a sign-in was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignInRefused {
-    /// Too many failures: try again after this long.
-    Wait(Duration),
-    /// Wrong account or password (the two are not told apart).
-    WrongCredentials,
-}
-
-/// The one password check of every surface: counts the attempt, then checks `password` against
-/// `stored` (the PHC hash of an enabled account, `None` when there is no such account — then a
-/// throwaway hash is checked so that timing does not reveal which names exist). Blocking
-/// (Argon2 is slow on purpose): call it off the async threads.
-pub fn check_sign_in(
-    limiter: &LoginLimiter,
-    account: &str,
-    address: Option<IpAddr>,
-    password: &str,
-    stored: Option<&str>,
-) -> Result<(), SignInRefused> {
-    let attempt = limiter.begin(account, address, Instant::now()).map_err(SignInRefused::Wait)?;
-    let verified = match stored {
+/// Checks `password` against `stored` (the PHC hash of an enabled account, `None` when there
+/// is no such account — then a throwaway hash is checked so that timing does not reveal which
+/// names exist). Blocking (Argon2 is slow on purpose): call it off the async threads.
+pub fn password_matches(password: &str, stored: Option<&str>) -> bool {
+    match stored {
         Some(hash) => crate::verify_password(password, hash),
         None => {
             let _ = crate::verify_password(password, &DUMMY_HASH);
             false
         }
-    };
-    if verified {
-        attempt.succeeded();
-        Ok(())
-    } else {
-        Err(SignInRefused::WrongCredentials)
     }
 }
 
@@ -162,60 +157,84 @@ static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 mod tests {
     use super::*;
 
-    fn fail(limiter: &LoginLimiter, account: &str, ip: Option<IpAddr>, now: Instant) -> Result<(), Duration> {
-        limiter.begin(account, ip, now).map(drop)
+    fn fail(ledger: &MemoryLedger, account: &str, ip: Option<IpAddr>, now: DateTime<Utc>) -> Result<(), Duration> {
+        ledger.begin(account, ip, now).map(drop)
+    }
+
+    fn later(now: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+        now + chrono::Duration::from_std(by).unwrap()
     }
 
     #[test]
     fn a_pair_waits_longer_after_each_failure_beyond_the_free_ones() {
-        let limiter = LoginLimiter::default();
+        let ledger = MemoryLedger::default();
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let start = Instant::now();
+        let start = Utc::now();
         for _ in 0..FREE_ATTEMPTS {
-            assert!(fail(&limiter, "Alice", Some(ip), start).is_ok());
+            assert!(fail(&ledger, "Alice", Some(ip), start).is_ok());
         }
-        assert_eq!(limiter.begin("alice", Some(ip), start).unwrap_err(), FIRST_DELAY);
-        let later = start + FIRST_DELAY;
-        assert!(fail(&limiter, "alice", Some(ip), later).is_ok());
-        assert_eq!(limiter.begin("alice", Some(ip), later).unwrap_err(), 2 * FIRST_DELAY);
+        assert_eq!(ledger.begin("alice", Some(ip), start).unwrap_err(), FIRST_DELAY);
+        let next = later(start, FIRST_DELAY);
+        assert!(fail(&ledger, "alice", Some(ip), next).is_ok());
+        assert_eq!(ledger.begin("alice", Some(ip), next).unwrap_err(), 2 * FIRST_DELAY);
         assert_eq!(delay_after(FREE_ATTEMPTS + 40), MAX_DELAY, "the delay stops growing");
-        assert!(limiter.begin("alice", Some(ip), later + WINDOW).is_ok(), "failures are forgotten after the window");
+        assert!(ledger.begin("alice", Some(ip), later(next, WINDOW)).is_ok(), "failures are forgotten after the window");
     }
 
     #[test]
     fn failures_from_one_address_do_not_lock_the_account_elsewhere() {
-        let limiter = LoginLimiter::default();
+        let ledger = MemoryLedger::default();
         let attacker: IpAddr = "192.0.2.66".parse().unwrap();
         let owner: IpAddr = "198.51.100.7".parse().unwrap();
-        let now = Instant::now();
+        let now = Utc::now();
         for _ in 0..FREE_ATTEMPTS {
-            fail(&limiter, "alice", Some(attacker), now).unwrap();
+            fail(&ledger, "alice", Some(attacker), now).unwrap();
         }
-        assert!(limiter.begin("alice", Some(attacker), now).is_err());
-        limiter.begin("alice", Some(owner), now).expect("the owner still signs in").succeeded();
+        assert!(ledger.begin("alice", Some(attacker), now).is_err());
+        let attempt = ledger.begin("alice", Some(owner), now).expect("the owner still signs in");
+        ledger.succeeded(attempt);
     }
 
     #[test]
     fn an_address_is_limited_across_accounts_and_success_takes_the_attempt_back() {
-        let limiter = LoginLimiter::default();
+        let ledger = MemoryLedger::default();
         let ip: IpAddr = "192.0.2.9".parse().unwrap();
-        let now = Instant::now();
+        let now = Utc::now();
         for i in 0..PER_ADDRESS - 1 {
-            fail(&limiter, &format!("user{i}"), Some(ip), now).unwrap();
+            fail(&ledger, &format!("user{i}"), Some(ip), now).unwrap();
         }
-        limiter.begin("carol", Some(ip), now).unwrap().succeeded();
-        fail(&limiter, "dave", Some(ip), now).unwrap();
-        assert!(limiter.begin("someone-else", Some(ip), now).is_err());
-        assert!(limiter.begin("someone-else", None, now).is_ok());
+        let attempt = ledger.begin("carol", Some(ip), now).unwrap();
+        ledger.succeeded(attempt);
+        fail(&ledger, "dave", Some(ip), now).unwrap();
+        assert!(ledger.begin("someone-else", Some(ip), now).is_err());
+        assert!(ledger.begin("someone-else", None, now).is_ok());
+    }
+
+    #[test]
+    fn a_success_forgets_the_pairs_failures_but_not_the_addresss() {
+        let ledger = MemoryLedger::default();
+        let ip: IpAddr = "192.0.2.10".parse().unwrap();
+        let now = Utc::now();
+        for _ in 0..FREE_ATTEMPTS - 1 {
+            fail(&ledger, "erin", Some(ip), now).unwrap();
+        }
+        let attempt = ledger.begin("erin", Some(ip), now).unwrap();
+        ledger.succeeded(attempt);
+        for _ in 0..FREE_ATTEMPTS {
+            fail(&ledger, "erin", Some(ip), now).unwrap();
+        }
+        assert!(ledger.begin("erin", Some(ip), now).is_err());
+        let remembered = Failures { pair: None, address: vec![now; PER_ADDRESS] };
+        assert_eq!(wait_before(&remembered, now), WINDOW);
     }
 
     #[test]
     fn parallel_attempts_are_counted_before_any_is_checked() {
-        let limiter = std::sync::Arc::new(LoginLimiter::default());
+        let ledger = std::sync::Arc::new(MemoryLedger::default());
         let ip: IpAddr = "192.0.2.40".parse().unwrap();
-        let now = Instant::now();
+        let now = Utc::now();
         let admitted: usize = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..40).map(|_| s.spawn(|| fail(&limiter, "alice", Some(ip), now).is_ok())).collect();
+            let handles: Vec<_> = (0..40).map(|_| s.spawn(|| fail(&ledger, "alice", Some(ip), now).is_ok())).collect();
             handles.into_iter().map(|h| usize::from(h.join().unwrap())).sum()
         });
         assert_eq!(admitted, FREE_ATTEMPTS as usize);

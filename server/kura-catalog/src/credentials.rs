@@ -81,6 +81,19 @@ impl CredentialStore for Catalog {
     async fn peer_trusted(&self, node: &str) -> Result<bool, StoreError> {
         Ok(self.peer(node).await?.is_some())
     }
+
+    async fn begin_sign_in(
+        &self,
+        account: &str,
+        address: Option<std::net::IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Uuid, std::time::Duration>, StoreError> {
+        Ok(Catalog::begin_sign_in(self, account, address, now).await?)
+    }
+
+    async fn sign_in_succeeded(&self, attempt: Uuid) -> Result<(), StoreError> {
+        Ok(Catalog::sign_in_succeeded(self, attempt).await?)
+    }
 }
 
 #[cfg(test)]

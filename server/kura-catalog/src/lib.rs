@@ -24,6 +24,7 @@ pub mod policies;
 pub mod requests;
 pub mod review;
 pub mod sessions;
+mod sign_ins;
 pub mod streams;
 pub mod tables;
 pub mod tokens;

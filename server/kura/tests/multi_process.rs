@@ -301,6 +301,23 @@ async fn processes_share_one_catalog_and_store_and_divide_the_work() {
     }
     assert_eq!(rows, 2_000, "B honours A's tickets and reads the objects A's job's worker wrote");
 
+    // Sign-in failures are counted in the catalog: guesses spread over A and B are limited as
+    // if one process had seen them all.
+    let (status, body) = api
+        .call(&a, reqwest::Method::POST, "/users", Some(json!({"username": "guessed", "password": "a long enough password"})))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mut statuses = Vec::new();
+    for i in 0..kura_auth::login_limit::FREE_ATTEMPTS + 1 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let wrong = json!({"username": "guessed", "password": "wrong-wrong-wrong"});
+        let r = api.client.post(format!("{}/api/v1/session", node.url())).json(&wrong).send().await.unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    let free = kura_auth::login_limit::FREE_ATTEMPTS as usize;
+    assert_eq!(statuses[..free], vec![401; free], "{statuses:?}");
+    assert_eq!(statuses[free], 429, "the guess after the free ones waits, whichever process it reaches");
+
     // Jobs submitted at once to two workers: each runs on exactly one, once.
     let c = Node::start(
         &shared,

@@ -8,19 +8,18 @@ use kura_core::{Principal, Scope};
 use uuid::Uuid;
 
 use super::{Authorization, CredentialStore, StoredUser};
-use crate::login_limit::{LoginLimiter, SignInRefused, check_sign_in};
+use crate::login_limit::password_matches;
 use crate::{AuthError, Authority};
 
 /// Lifetime of the JWTs [`CredentialResolver::exchange`] mints (REST `POST /api/v1/auth/token`,
 /// Flight Handshake).
 pub const EXCHANGED_TOKEN_MINUTES: i64 = 15;
 
-/// Turns credentials into principals, for every surface: Kura's keys and trusted issuers, the
-/// sign-in limiter every surface counts with, and the store of users, tokens and sessions.
+/// Turns credentials into principals, for every surface: Kura's keys and trusted issuers, and
+/// the store of users, tokens, sessions and sign-in failures.
 #[derive(Debug)]
 pub struct CredentialResolver {
     authority: Authority,
-    limiter: Arc<LoginLimiter>,
     store: Arc<dyn CredentialStore>,
 }
 
@@ -32,9 +31,9 @@ pub struct SessionCaller {
 }
 
 impl CredentialResolver {
-    /// A resolver over `store` with a fresh sign-in limiter.
+    /// A resolver over `store`.
     pub fn new(authority: Authority, store: Arc<dyn CredentialStore>) -> Self {
-        CredentialResolver { authority, limiter: Arc::default(), store }
+        CredentialResolver { authority, store }
     }
 
     /// Kura's signing keys and the issuers it trusts (for publishing the JWKS).
@@ -89,25 +88,27 @@ impl CredentialResolver {
         Ok(Some(SessionCaller { principal, csrf_token: session.csrf_token }))
     }
 
-    /// A local account's username and password (signing in). The attempt is counted by the
-    /// limiter shared by every surface; Argon2 runs on the blocking pool.
+    /// A local account's username and password (signing in). The attempt is counted in the
+    /// store, so every surface and every process count the same failures (see
+    /// [`crate::login_limit`]); Argon2 runs on the blocking pool.
     pub async fn password(
         &self,
         username: &str,
         password: &str,
         address: Option<IpAddr>,
     ) -> Result<Principal, AuthError> {
+        let attempt = self.store.begin_sign_in(username, address, Utc::now()).await?.map_err(AuthError::TooManyAttempts)?;
         let user = self.store.local_user(username).await?;
         let stored = user.as_ref().filter(|u| !u.disabled).and_then(|u| u.password_hash.clone());
-        let (limiter, account, password) = (self.limiter.clone(), username.to_owned(), password.to_owned());
-        let checked = tokio::task::spawn_blocking(move || {
-            check_sign_in(&limiter, &account, address, &password, stored.as_deref())
-        })
-        .await
-        .map_err(|e| AuthError::PasswordCheck(e.to_string()))?;
-        match (checked, user) {
-            (Ok(()), Some(user)) => self.user_principal(user, true).await,
-            (Err(SignInRefused::Wait(wait)), _) => Err(AuthError::TooManyAttempts(wait)),
+        let password = password.to_owned();
+        let matches = tokio::task::spawn_blocking(move || password_matches(&password, stored.as_deref()))
+            .await
+            .map_err(|e| AuthError::PasswordCheck(e.to_string()))?;
+        match user {
+            Some(user) if matches => {
+                self.store.sign_in_succeeded(attempt).await?;
+                self.user_principal(user, true).await
+            }
             _ => {
                 tracing::warn!(account = %username, "sign-in failed");
                 Err(AuthError::WrongPassword)

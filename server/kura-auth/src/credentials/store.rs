@@ -75,4 +75,20 @@ pub trait CredentialStore: Send + Sync + std::fmt::Debug {
     /// Whether the partner node `node` is a trusted peer now (a removed peer's users are refused
     /// at once, whatever tokens they hold).
     async fn peer_trusted(&self, node: &str) -> Result<bool, StoreError>;
+
+    /// Begins a sign-in attempt of `account` from `address` at `now`, checked and counted in
+    /// one step against the failures every process sharing the store recorded (the rule is
+    /// [`crate::login_limit::wait_before`]): `Ok(Err(wait))` when it must wait, else the
+    /// attempt's id. The attempt counts as a failure unless [`Self::sign_in_succeeded`] is
+    /// called with it.
+    async fn begin_sign_in(
+        &self,
+        account: &str,
+        address: Option<std::net::IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Uuid, std::time::Duration>, StoreError>;
+
+    /// The attempt's password was right: its pair's failures are forgotten and the attempt is
+    /// taken back from its address's count.
+    async fn sign_in_succeeded(&self, attempt: Uuid) -> Result<(), StoreError>;
 }

@@ -23,6 +23,7 @@ struct Memory {
     tokens: Mutex<HashMap<String, StoredToken>>,
     sessions: Mutex<HashMap<String, StoredSession>>,
     peers: Mutex<Vec<String>>,
+    sign_ins: crate::login_limit::MemoryLedger,
 }
 
 impl Memory {
@@ -78,6 +79,18 @@ impl CredentialStore for Memory {
     }
     async fn peer_trusted(&self, node: &str) -> Result<bool, StoreError> {
         Ok(self.peers.lock().unwrap().iter().any(|p| p == node))
+    }
+    async fn begin_sign_in(
+        &self,
+        account: &str,
+        address: Option<std::net::IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<Result<Uuid, std::time::Duration>, StoreError> {
+        Ok(self.sign_ins.begin(account, address, now))
+    }
+    async fn sign_in_succeeded(&self, attempt: Uuid) -> Result<(), StoreError> {
+        self.sign_ins.succeeded(attempt);
+        Ok(())
     }
 }
 

@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod peer;
 pub mod policy_consortium;
 pub mod session;
+pub mod sign_in_failure;
 pub mod stream_batch;
 pub mod stream_file;
 pub mod stream_pin;
