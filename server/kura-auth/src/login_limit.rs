@@ -178,7 +178,10 @@ mod tests {
         assert!(fail(&ledger, "alice", Some(ip), next).is_ok());
         assert_eq!(ledger.begin("alice", Some(ip), next).unwrap_err(), 2 * FIRST_DELAY);
         assert_eq!(delay_after(FREE_ATTEMPTS + 40), MAX_DELAY, "the delay stops growing");
-        assert!(ledger.begin("alice", Some(ip), later(next, WINDOW)).is_ok(), "failures are forgotten after the window");
+        assert!(
+            ledger.begin("alice", Some(ip), later(next, WINDOW)).is_ok(),
+            "failures are forgotten after the window"
+        );
     }
 
     #[test]

@@ -304,7 +304,12 @@ async fn processes_share_one_catalog_and_store_and_divide_the_work() {
     // Sign-in failures are counted in the catalog: guesses spread over A and B are limited as
     // if one process had seen them all.
     let (status, body) = api
-        .call(&a, reqwest::Method::POST, "/users", Some(json!({"username": "guessed", "password": "a long enough password"})))
+        .call(
+            &a,
+            reqwest::Method::POST,
+            "/users",
+            Some(json!({"username": "guessed", "password": "a long enough password"})),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     let mut statuses = Vec::new();

@@ -97,7 +97,8 @@ impl CredentialResolver {
         password: &str,
         address: Option<IpAddr>,
     ) -> Result<Principal, AuthError> {
-        let attempt = self.store.begin_sign_in(username, address, Utc::now()).await?.map_err(AuthError::TooManyAttempts)?;
+        let attempt =
+            self.store.begin_sign_in(username, address, Utc::now()).await?.map_err(AuthError::TooManyAttempts)?;
         let user = self.store.local_user(username).await?;
         let stored = user.as_ref().filter(|u| !u.disabled).and_then(|u| u.password_hash.clone());
         let password = password.to_owned();

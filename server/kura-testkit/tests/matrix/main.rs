@@ -205,6 +205,10 @@ const LISTS: &[(&str, &str, Listed)] = &[
     ("GET", "~/oai?verb=ListSets", Listed::Nothing),
     ("FLIGHT", "ListFlights", Listed::Readable),
     ("GET", "~/delta-sharing/shares/Lab%20A/all-tables", Listed::Readable),
+    // Operations: node-wide counts for scrapers and probes, never a dataset's name or numbers.
+    ("GET", "~/metrics", Listed::Nothing),
+    ("GET", "~/livez", Listed::Nothing),
+    ("GET", "~/readyz", Listed::Nothing),
 ];
 
 fn listed(list: Listed, actor: &str, level: &str) -> bool {
