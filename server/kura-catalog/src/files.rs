@@ -145,14 +145,20 @@ impl Catalog {
         Ok(sizes.into_iter().map(|s| u64::try_from(s).unwrap_or(0)).sum())
     }
 
+    /// The raw files of a version not yet ingested: what a job reads. Read in a write
+    /// transaction, which on SQLite starts from the newest commit or fails: a job must never
+    /// see an older state of the draft (an upload missing) and succeed with nothing read.
     pub async fn pending_raw_files(&self, version_id: Uuid) -> Result<Vec<file::Model>, CatalogError> {
-        Ok(file::Entity::find()
+        let txn = self.begin_write().await?;
+        let files = file::Entity::find()
             .filter(file::Column::VersionId.eq(version_id))
             .filter(file::Column::Role.eq(FileRole::Raw))
             .filter(file::Column::Format.is_null())
             .order_by_asc(file::Column::Path)
-            .all(self.connection())
-            .await?)
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(files)
     }
 
     /// Marks raw files of a draft as not yet ingested, so the next job reads them again (its
