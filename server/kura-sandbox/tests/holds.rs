@@ -83,6 +83,25 @@ async fn node_keeps_serving(sandbox: &Sandbox, uid_start: u32) {
     assert_eq!(o.log.trim(), "still serving");
 }
 
+/// Runs a Python snippet with the default limits and a fresh output directory.
+async fn run_python(sb: &Sandbox, code: &str) -> (tempfile::TempDir, Outcome) {
+    run_limited(sb, PY, &["-u", "-c", code], |_| {}).await
+}
+
+/// Runs a program with the default limits as `adjust` changes them, and a fresh output directory.
+async fn run_limited(
+    sb: &Sandbox,
+    program: &str,
+    args: &[&str],
+    adjust: impl FnOnce(&mut Limits),
+) -> (tempfile::TempDir, Outcome) {
+    let out = tempfile::tempdir().unwrap();
+    let mut s = spec(out.path(), program, args);
+    adjust(&mut s.limits);
+    let o = sb.run(s).await.unwrap();
+    (out, o)
+}
+
 fn show(o: &Outcome) -> String {
     format!("{:?} / {} / log: {}", o.ended, o.message(), o.log)
 }
@@ -90,27 +109,20 @@ fn show(o: &Outcome) -> String {
 #[tokio::test]
 async fn the_network_is_unreachable() {
     let sb = sandbox(59_100).await;
-    let out = tempfile::tempdir().unwrap();
-    let o = sb
-        .run(python(
-            out.path(),
-            "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=5)\nprint('CONNECTED')",
-        ))
-        .await
-        .unwrap();
+    let (_out, o) =
+        run_python(&sb, "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=5)\nprint('CONNECTED')")
+            .await;
     assert_eq!(o.ended, Ended::Exited(1), "{}", show(&o));
     assert!(!o.log.contains("CONNECTED"), "{}", show(&o));
     assert!(o.log.contains("Network is unreachable"), "{}", show(&o));
     assert_eq!(o.message(), "the script failed with exit code 1");
 
     // No name resolution either, and only the loopback interface.
-    let o = sb
-        .run(python(
-            out.path(),
-            "import socket\nprint(sorted(n for _, n in socket.if_nameindex()))\nsocket.getaddrinfo('example.com', 80)",
-        ))
-        .await
-        .unwrap();
+    let (_out, o) = run_python(
+        &sb,
+        "import socket\nprint(sorted(n for _, n in socket.if_nameindex()))\nsocket.getaddrinfo('example.com', 80)",
+    )
+    .await;
     assert_eq!(o.ended, Ended::Exited(1), "{}", show(&o));
     assert!(o.log.contains("['lo']"), "{}", show(&o));
     assert!(o.log.contains("gaierror"), "{}", show(&o));
@@ -200,69 +212,64 @@ async fn inputs_are_read_only() {
 #[tokio::test]
 async fn a_fork_bomb_hits_the_process_limit() {
     let sb = sandbox(59_130).await;
-    let out = tempfile::tempdir().unwrap();
-    let o = sb.run(python(out.path(), "import os\nwhile True:\n    os.fork()\n")).await.unwrap();
+    let (_out, o) = run_python(&sb, "import os\nwhile True:\n    os.fork()\n").await;
     assert_eq!(o.ended, Ended::LimitExceeded(Limit::Processes), "{}", show(&o));
     assert_eq!(o.message(), "the script tried to run more than 32 processes or threads at once and failed");
 
     // A shell one that keeps its first process alive ends by the wall-time limit at the latest,
     // and leaves nothing behind either.
-    let mut s = spec(out.path(), "/bin/sh", &["-c", "f() { f | f & }; f; sleep 600"]);
-    s.limits.wall_seconds = 3;
-    let o = sb.run(s).await.unwrap();
+    let (_out, o) = run_limited(&sb, "/bin/sh", &["-c", "f() { f | f & }; f; sleep 600"], |l| l.wall_seconds = 3).await;
     assert!(matches!(o.ended, Ended::LimitExceeded(Limit::Processes | Limit::WallTime)), "{}", show(&o));
     node_keeps_serving(&sb, 59_130).await;
 }
 
+/// Runs `program` in a sandbox of its own uids and checks it ends by `limit` with `message`,
+/// and that the node keeps serving.
+async fn ends_by_limit(
+    uid_start: u32,
+    (program, args): (&str, &[&str]),
+    adjust: impl FnOnce(&mut Limits),
+    limit: Limit,
+    message: &str,
+) {
+    let sb = sandbox(uid_start).await;
+    let (_out, o) = run_limited(&sb, program, args, adjust).await;
+    assert_eq!(o.ended, Ended::LimitExceeded(limit), "{}", show(&o));
+    assert_eq!(o.message(), message);
+    node_keeps_serving(&sb, uid_start).await;
+}
+
 #[tokio::test]
 async fn allocating_without_bound_hits_the_memory_limit() {
-    let sb = sandbox(59_140).await;
-    let out = tempfile::tempdir().unwrap();
-    let o = sb.run(python(out.path(), "x = []\nwhile True:\n    x.append(bytearray(16 << 20))\n")).await.unwrap();
-    assert_eq!(o.ended, Ended::LimitExceeded(Limit::Memory), "{}", show(&o));
-    assert_eq!(o.message(), "the script tried to use more than 512 MiB of memory and failed");
-    node_keeps_serving(&sb, 59_140).await;
+    let grow = "x = []\nwhile True:\n    x.append(bytearray(16 << 20))\n";
+    let message = "the script tried to use more than 512 MiB of memory and failed";
+    ends_by_limit(59_140, (PY, &["-c", grow]), |_| {}, Limit::Memory, message).await;
 }
 
 #[tokio::test]
 async fn a_busy_loop_hits_the_cpu_limit() {
-    let sb = sandbox(59_150).await;
-    let out = tempfile::tempdir().unwrap();
-    let mut s = python(out.path(), "while True:\n    pass\n");
-    s.limits.cpu_seconds = 1;
-    let o = sb.run(s).await.unwrap();
-    assert_eq!(o.ended, Ended::LimitExceeded(Limit::CpuTime), "{}", show(&o));
-    assert_eq!(o.message(), "the script used more than 1 s of CPU time and was stopped");
-    node_keeps_serving(&sb, 59_150).await;
+    let spin = (PY, &["-c", "while True:\n    pass\n"][..]);
+    let message = "the script used more than 1 s of CPU time and was stopped";
+    ends_by_limit(59_150, spin, |l| l.cpu_seconds = 1, Limit::CpuTime, message).await;
 }
 
 #[tokio::test]
 async fn a_sleep_hits_the_wall_time_limit() {
-    let sb = sandbox(59_160).await;
-    let out = tempfile::tempdir().unwrap();
     // A child in the background too: it must not survive the run.
-    let mut s = spec(out.path(), "/bin/sh", &["-c", "sleep 600 & sleep 600"]);
-    s.limits.wall_seconds = 1;
-    let o = sb.run(s).await.unwrap();
-    assert_eq!(o.ended, Ended::LimitExceeded(Limit::WallTime), "{}", show(&o));
-    assert_eq!(o.message(), "the script ran longer than 1 s and was stopped");
-    node_keeps_serving(&sb, 59_160).await;
+    let sleep = ("/bin/sh", &["-c", "sleep 600 & sleep 600"][..]);
+    let message = "the script ran longer than 1 s and was stopped";
+    ends_by_limit(59_160, sleep, |l| l.wall_seconds = 1, Limit::WallTime, message).await;
 }
 
 #[tokio::test]
 async fn writing_past_the_output_limit_fails() {
     let sb = sandbox(59_170).await;
-    let out = tempfile::tempdir().unwrap();
     let limit = limits().output_bytes;
 
     // One big file: RLIMIT_FSIZE (Python ignores SIGXFSZ and gets EFBIG).
-    let o = sb
-        .run(python(
-            out.path(),
-            "with open('/outputs/big', 'wb') as f:\n    while True:\n        f.write(b'x' * (1 << 20))\n",
-        ))
-        .await
-        .unwrap();
+    let (out, o) =
+        run_python(&sb, "with open('/outputs/big', 'wb') as f:\n    while True:\n        f.write(b'x' * (1 << 20))\n")
+            .await;
     assert_eq!(o.ended, Ended::LimitExceeded(Limit::OutputSize), "{}", show(&o));
     assert_eq!(o.message(), "the script wrote more than 8 MiB of output and was stopped");
     assert!(std::fs::metadata(out.path().join("big")).unwrap().len() <= limit);
@@ -273,20 +280,14 @@ async fn writing_past_the_output_limit_fails() {
     assert_eq!(o.ended, Ended::LimitExceeded(Limit::OutputSize), "{}", show(&o));
 
     // Many files, each under the limit: the total is what counts.
-    let out = tempfile::tempdir().unwrap();
-    let o = sb
-        .run(python(out.path(), "for i in range(1000):\n    open(f'/outputs/f{i}', 'wb').write(b'x' * (1 << 20))\n"))
-        .await
-        .unwrap();
+    let (_out, o) =
+        run_python(&sb, "for i in range(1000):\n    open(f'/outputs/f{i}', 'wb').write(b'x' * (1 << 20))\n").await;
     assert_eq!(o.ended, Ended::LimitExceeded(Limit::OutputSize), "{}", show(&o));
     assert!(o.output_bytes > limit);
 
     // /tmp is small too (as large as the output limit).
-    let out = tempfile::tempdir().unwrap();
-    let o = sb
-        .run(python(out.path(), "for i in range(100):\n    open(f'/tmp/f{i}', 'wb').write(b'x' * (1 << 20))\n"))
-        .await
-        .unwrap();
+    let (_out, o) =
+        run_python(&sb, "for i in range(100):\n    open(f'/tmp/f{i}', 'wb').write(b'x' * (1 << 20))\n").await;
     assert_eq!(o.ended, Ended::Exited(1), "{}", show(&o));
     assert!(o.log.contains("No space left on device"), "{}", show(&o));
     node_keeps_serving(&sb, 59_170).await;
@@ -295,10 +296,8 @@ async fn writing_past_the_output_limit_fails() {
 #[tokio::test]
 async fn a_long_log_is_truncated_with_a_marker() {
     let sb = sandbox(59_180).await;
-    let out = tempfile::tempdir().unwrap();
-    let mut s = python(out.path(), "print('FIRST')\nfor i in range(100000):\n    print('line', i)\nprint('LAST')\n");
-    s.limits.log_bytes = 1000;
-    let o = sb.run(s).await.unwrap();
+    let code = "print('FIRST')\nfor i in range(100000):\n    print('line', i)\nprint('LAST')\n";
+    let (_out, o) = run_limited(&sb, PY, &["-c", code], |l| l.log_bytes = 1000).await;
     assert_eq!(o.ended, Ended::Exited(0), "{}", show(&o));
     assert!(o.log.starts_with("FIRST\n"), "{}", o.log);
     assert!(o.log.ends_with("LAST\n"), "{}", o.log);
@@ -310,14 +309,7 @@ async fn a_long_log_is_truncated_with_a_marker() {
 #[tokio::test]
 async fn links_to_host_files_do_not_leave_the_sandbox() {
     let sb = sandbox(59_190).await;
-    let out = tempfile::tempdir().unwrap();
-    let o = sb
-        .run(python(
-            out.path(),
-            "import os\nos.symlink('/etc/passwd', '/outputs/passwd')\nos.mkfifo('/outputs/fifo')\nopen('/outputs/ok.csv', 'w').write('a\\n')\n",
-        ))
-        .await
-        .unwrap();
+    let (out, o) = run_python(&sb, "import os\nos.symlink('/etc/passwd', '/outputs/passwd')\nos.mkfifo('/outputs/fifo')\nopen('/outputs/ok.csv', 'w').write('a\\n')\n").await;
     assert_eq!(o.ended, Ended::Exited(0), "{}", show(&o));
     assert!(o.log.contains("removed 2 symbolic link(s) or special file(s)"), "{}", o.log);
     let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
