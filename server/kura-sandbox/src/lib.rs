@@ -297,7 +297,7 @@ fn signal_name(sig: i32) -> Option<&'static str> {
 #[derive(Debug, Clone)]
 enum Mode {
     /// The node is root: privileged bubblewrap, then `setpriv` to a pooled uid.
-    Root { setpriv: PathBuf, uids: UidPool },
+    Root { setpriv: PathBuf, inner_bwrap: PathBuf, uids: UidPool },
     /// The node is not root: bubblewrap in a user namespace, the node's own uid.
     User,
 }
@@ -389,6 +389,7 @@ impl Sandbox {
             })?;
             Mode::Root {
                 setpriv: under_usr("setpriv", setpriv)?,
+                inner_bwrap: under_usr("bwrap", bwrap.clone())?,
                 uids: UidPool { start: DEFAULT_UID_START, count: DEFAULT_UID_COUNT, used: Arc::default() },
             }
         } else {
@@ -571,6 +572,15 @@ impl Sandbox {
         a.push(format!("--nproc={}", l.max_processes));
         a.push("--core=0".to_string());
         a.push("--".to_string());
+        if let (Mode::Root { inner_bwrap, .. }, Some(uid)) = (&self.mode, uid) {
+            // A user namespace of the pooled uid only (kernel uid = `uid`, so RLIMIT_NPROC still
+            // counts), in which no further user namespace can be made: otherwise the command could
+            // `unshare -Urm` and mount a tmpfs that no rlimit bounds.
+            a.push(path_arg(inner_bwrap));
+            a.extend(["--unshare-user", "--disable-userns", "--die-with-parent"].map(String::from));
+            a.extend(["--uid".to_string(), uid.to_string(), "--gid".to_string(), uid.to_string()]);
+            a.extend(["--dev-bind", "/", "/", "--chdir", "/outputs", "--"].map(String::from));
+        }
         a.push(path_arg(&spec.program));
         a.extend(spec.args.iter().cloned());
         a

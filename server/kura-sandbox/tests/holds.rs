@@ -294,6 +294,28 @@ async fn writing_past_the_output_limit_fails() {
 }
 
 #[tokio::test]
+async fn no_namespace_escapes_the_limits() {
+    // Inside a user namespace of its own the command could mount a tmpfs that no rlimit bounds.
+    let sb = sandbox(59_220).await;
+    let (_out, o) = run_limited(
+        &sb,
+        "/usr/bin/unshare",
+        &["-Urm", "/bin/sh", "-c", "mount -t tmpfs none /tmp; echo MOUNTED"],
+        |_| {},
+    )
+    .await;
+    assert_ne!(o.ended, Ended::Exited(0), "{}", show(&o));
+    assert!(!o.log.contains("MOUNTED"), "{}", show(&o));
+    assert!(o.log.contains("unshare failed"), "{}", show(&o));
+    // Nor mount without one, nor see a capability.
+    let code = "mount -t tmpfs none /tmp && echo MOUNTED; grep -E '^Cap(Prm|Eff|Bnd|Amb)' /proc/self/status; id -u";
+    let (_out, o) = run_limited(&sb, "/bin/sh", &["-c", code], |_| {}).await;
+    assert!(!o.log.contains("MOUNTED"), "{}", show(&o));
+    assert_eq!(o.log.matches("0000000000000000").count(), 4, "{}", show(&o));
+    node_keeps_serving(&sb, 59_220).await;
+}
+
+#[tokio::test]
 async fn a_long_log_is_truncated_with_a_marker() {
     let sb = sandbox(59_180).await;
     let code = "print('FIRST')\nfor i in range(100000):\n    print('line', i)\nprint('LAST')\n";
