@@ -85,6 +85,8 @@ use std::time::{Duration, Instant};
 
 use tokio::process::Command;
 
+mod cgroup;
+
 /// First uid of the default pool of sandbox uids (root mode).
 pub const DEFAULT_UID_START: u32 = 59_000;
 /// Size of the default pool of sandbox uids: at most this many runs at once.
@@ -340,6 +342,8 @@ pub struct Sandbox {
     /// The node's effective uid (output files are handed back to it).
     node_uid: u32,
     node_gid: u32,
+    /// A memory cgroup per run where the node may make them, and the shell that joins it.
+    memory_cgroups: Option<(cgroup::MemoryCgroups, PathBuf)>,
 }
 
 fn find_program(name: &str) -> Option<PathBuf> {
@@ -395,7 +399,8 @@ impl Sandbox {
         } else {
             Mode::User
         };
-        let sandbox = Sandbox { bwrap, prlimit, mode, node_uid: me.uid(), node_gid: me.gid() };
+        let memory_cgroups = cgroup::MemoryCgroups::detect().zip(find_program("sh"));
+        let sandbox = Sandbox { bwrap, prlimit, mode, node_uid: me.uid(), node_gid: me.gid(), memory_cgroups };
         sandbox.trial().await?;
         Ok(sandbox)
     }
@@ -414,8 +419,16 @@ impl Sandbox {
         matches!(self.mode, Mode::Root { .. })
     }
 
+    /// Whether each run gets a memory cgroup, so that the memory limit also counts memory no
+    /// rlimit sees (memfd, tmpfs, shared memory); otherwise it rests on `RLIMIT_AS` alone.
+    pub fn memory_cgroup(&self) -> bool {
+        self.memory_cgroups.is_some()
+    }
+
     async fn trial(&self) -> Result<(), SandboxError> {
-        let dir = std::env::temp_dir().join(format!("kura-sandbox-trial-{}", std::process::id()));
+        static TRIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = TRIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("kura-sandbox-trial-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir)
             .map_err(|source| SandboxError::Io { context: format!("creating {}", dir.display()), source })?;
         let spec = Spec {
@@ -467,7 +480,18 @@ impl Sandbox {
             })?;
         }
         let args = self.arguments(&spec, lease.as_ref().map(|l| l.uid));
-        let result = self.spawn_and_wait(&spec, args).await;
+        let cgroup = match &self.memory_cgroups {
+            Some((cgroups, _)) => Some(cgroups.create(limits.memory_bytes).map_err(|source| SandboxError::Io {
+                context: "creating the run's memory cgroup".to_string(),
+                source,
+            })?),
+            None => None,
+        };
+        let result = self.spawn_and_wait(&spec, args, cgroup.as_ref()).await;
+        let oom_killed = cgroup.as_ref().is_some_and(|c| c.oom_killed());
+        if let Some(cgroup) = cgroup {
+            cgroup.remove().await;
+        }
         if lease.is_some() {
             // Hand the output back to the node, whatever happened.
             if let Err(e) = hand_back(&spec.output_dir, self.node_uid, self.node_gid) {
@@ -490,7 +514,7 @@ impl Sandbox {
         if killed_for.is_none() && status.code() == Some(1) && log.starts_with("bwrap: ") {
             return Err(SandboxError::Setup(log.trim().to_string()));
         }
-        let ended = classify(status, killed_for, &log, output_bytes.max(allocated), &limits);
+        let ended = classify(status, killed_for, oom_killed, &log, output_bytes.max(allocated), &limits);
         tracing::debug!(?ended, ?elapsed, output_bytes, "script sandbox run ended");
         Ok(Outcome { ended, log, elapsed, output_bytes, limits })
     }
@@ -571,6 +595,7 @@ impl Sandbox {
         a.push(format!("--fsize={}", l.output_bytes));
         a.push(format!("--nproc={}", l.max_processes));
         a.push("--core=0".to_string());
+        a.push("--nofile=1024".to_string());
         a.push("--".to_string());
         if let (Mode::Root { inner_bwrap, .. }, Some(uid)) = (&self.mode, uid) {
             // A user namespace of the pooled uid only (kernel uid = `uid`, so RLIMIT_NPROC still
@@ -590,6 +615,7 @@ impl Sandbox {
         &self,
         spec: &Spec,
         args: Vec<String>,
+        cgroup: Option<&cgroup::RunCgroup>,
     ) -> Result<(ExitStatus, String, Duration, Option<Limit>), SandboxError> {
         let limits = spec.limits;
         let (reader, writer) =
@@ -597,7 +623,15 @@ impl Sandbox {
         let writer2 = writer
             .try_clone()
             .map_err(|source| SandboxError::Io { context: "creating the log pipe".into(), source })?;
-        let mut cmd = Command::new(&self.bwrap);
+        let mut cmd = match (cgroup, &self.memory_cgroups) {
+            (Some(cgroup), Some((_, sh))) => {
+                // Join the cgroup, then become bwrap (same pid: kill_on_drop still holds).
+                let mut cmd = Command::new(sh);
+                cmd.args(["-c", "echo $$ > \"$0\" && exec \"$@\""]).arg(cgroup.procs()).arg(&self.bwrap);
+                cmd
+            }
+            _ => Command::new(&self.bwrap),
+        };
         cmd.args(&args)
             .env_clear()
             .stdin(Stdio::null())
@@ -841,9 +875,19 @@ const PROCESS_MARKS: [&str; 5] = [
     "fork failed",
 ];
 
-fn classify(status: ExitStatus, killed_for: Option<Limit>, log: &str, output_bytes: u64, limits: &Limits) -> Ended {
+fn classify(
+    status: ExitStatus,
+    killed_for: Option<Limit>,
+    oom_killed: bool,
+    log: &str,
+    output_bytes: u64,
+    limits: &Limits,
+) -> Ended {
     if let Some(limit) = killed_for {
         return Ended::LimitExceeded(limit);
+    }
+    if oom_killed && !status.success() {
+        return Ended::LimitExceeded(Limit::Memory);
     }
     if output_bytes > limits.output_bytes {
         return Ended::LimitExceeded(Limit::OutputSize);

@@ -247,6 +247,18 @@ async fn allocating_without_bound_hits_the_memory_limit() {
 }
 
 #[tokio::test]
+async fn memory_no_rlimit_sees_is_bounded_by_the_cgroup() {
+    // memfd pages written with write(2) belong to no mapping: RLIMIT_AS does not see them.
+    if !sandbox(59_230).await.memory_cgroup() {
+        eprintln!("skipped: no memory cgroup can be made here, the memory limit rests on RLIMIT_AS alone");
+        return;
+    }
+    let fill = "import os\nfds = []\nwhile True:\n    fd = os.memfd_create('x')\n    for _ in range(7):\n        os.write(fd, b'x' * (1 << 20))\n    fds.append(fd)\n";
+    let message = "the script tried to use more than 512 MiB of memory and failed";
+    ends_by_limit(59_230, (PY, &["-c", fill]), |_| {}, Limit::Memory, message).await;
+}
+
+#[tokio::test]
 async fn a_busy_loop_hits_the_cpu_limit() {
     let spin = (PY, &["-c", "while True:\n    pass\n"][..]);
     let message = "the script used more than 1 s of CPU time and was stopped";
