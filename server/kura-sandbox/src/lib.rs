@@ -487,17 +487,13 @@ impl Sandbox {
             })?),
             None => None,
         };
-        let result = self.spawn_and_wait(&spec, args, cgroup.as_ref()).await;
-        let oom_killed = cgroup.as_ref().is_some_and(|c| c.oom_killed());
-        if let Some(cgroup) = cgroup {
-            cgroup.remove().await;
-        }
-        if lease.is_some() {
-            // Hand the output back to the node, whatever happened.
-            if let Err(e) = hand_back(&spec.output_dir, self.node_uid, self.node_gid) {
-                tracing::warn!(dir = %spec.output_dir.display(), error = %e, "could not hand the script's output back");
-            }
-        }
+        let cleanup = Cleanup {
+            hand_back: lease.as_ref().map(|_| (spec.output_dir.clone(), self.node_uid, self.node_gid)),
+            cgroup,
+        };
+        let result = self.spawn_and_wait(&spec, args, cleanup.cgroup.as_ref()).await;
+        let oom_killed = cleanup.cgroup.as_ref().is_some_and(|c| c.oom_killed());
+        cleanup.finish().await;
         let (status, log, elapsed, killed_for) = result?;
         drop(lease);
 
@@ -678,6 +674,41 @@ impl Sandbox {
             _ => "[kura: the log could not be read to its end]".to_string(),
         };
         Ok((status, log, elapsed, killed_for))
+    }
+}
+
+/// What follows every run, also when the node drops the run's future (then `kill_on_drop` has
+/// killed the sandbox): the output goes back to the node, the memory cgroup goes away.
+struct Cleanup {
+    hand_back: Option<(PathBuf, u32, u32)>,
+    cgroup: Option<cgroup::RunCgroup>,
+}
+
+impl Cleanup {
+    fn hand_back(&mut self) {
+        if let Some((dir, uid, gid)) = self.hand_back.take()
+            && let Err(e) = hand_back(&dir, uid, gid)
+        {
+            tracing::warn!(dir = %dir.display(), error = %e, "could not hand the script's output back");
+        }
+    }
+
+    async fn finish(mut self) {
+        self.hand_back();
+        if let Some(cgroup) = self.cgroup.take() {
+            cgroup.remove().await;
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.hand_back();
+        if let Some(cgroup) = self.cgroup.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(cgroup.remove());
+        }
     }
 }
 

@@ -328,6 +328,19 @@ async fn no_namespace_escapes_the_limits() {
 }
 
 #[tokio::test]
+async fn a_run_the_node_drops_leaves_nothing_behind() {
+    let sb = sandbox(59_240).await;
+    let out = tempfile::tempdir().unwrap();
+    let s = spec(out.path(), "/bin/sh", &["-c", "echo started > /outputs/f; sleep 600 & sleep 600"]);
+    // The node gives up on the job (e.g. it was cancelled): the run's future is dropped.
+    let dropped = tokio::time::timeout(std::time::Duration::from_secs(2), sb.run(s)).await;
+    assert!(dropped.is_err(), "the run did not end by itself");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(out.path()).unwrap().uid(), 0, "the output is the node's again");
+    node_keeps_serving(&sb, 59_240).await;
+}
+
+#[tokio::test]
 async fn a_long_log_is_truncated_with_a_marker() {
     let sb = sandbox(59_180).await;
     let code = "print('FIRST')\nfor i in range(100000):\n    print('line', i)\nprint('LAST')\n";
