@@ -2,77 +2,107 @@
 //! operator allows — run on the node with its inputs read-only, an output directory, no network,
 //! no view of the host's files, and CPU-time, memory, wall-time, output-size and process limits.
 //!
+//! Make one [`Sandbox`] per node ([`Sandbox::detect`] at start; a failure there is the node's
+//! "script jobs unavailable") and clone it: clones share the pool of sandbox uids.
+//!
 //! # Why bubblewrap plus rlimits
 //!
 //! The workspace forbids `unsafe` code, so the crate cannot call `unshare(2)`, `setrlimit(2)` or
 //! `setresuid(2)` between `fork` and `exec` itself (`pre_exec` is `unsafe`). It wraps the command in
-//! small, audited programs from Debian's packages instead:
+//! small programs from Debian's packages instead, each `exec`ing the next (run as root):
 //!
-//! * **bubblewrap** (`bwrap`, package `bubblewrap`) builds the namespaces and the file system:
-//!   a new mount, network, PID, IPC, UTS (and cgroup, where possible) namespace; a root of its own
-//!   holding only `/usr` (read-only, plus the `/lib`, `/bin`, … symlinks of a merged-`/usr` system),
-//!   a fresh `/proc` and a minimal `/dev`, a size-limited `/tmp`, `/inputs/<name>` read-only binds,
-//!   `/outputs` (the one writable host directory) and the spec's extra read-only binds at their own
-//!   paths. `--die-with-parent` and `--new-session` are always given; the environment is cleared.
-//! * **setpriv** (util-linux) drops to an unprivileged uid/gid inside the sandbox (all capabilities,
-//!   the bounding set and supplementary groups dropped, `no_new_privs` set).
-//! * **prlimit** (util-linux) sets the rlimits just before `exec`ing the command.
+//! ```text
+//! [sh: join the run's memory cgroup] → bwrap (privileged: namespaces, file system)
+//!   → setpriv (pooled uid, no capabilities) → prlimit (rlimits)
+//!   → bwrap (user namespace of that uid, --disable-userns) → the command
+//! ```
 //!
-//! All three are plain `exec` wrappers: the measured start overhead is a few milliseconds (see
-//! `examples/start_overhead.rs` and `bench/README.md`).
+//! * **bubblewrap** (`bwrap`, package `bubblewrap`), outer: a new mount, network, PID, IPC, UTS
+//!   (and cgroup, where possible) namespace; a root of its own holding only `/usr` (read-only, plus
+//!   the `/lib`, `/bin`, … symlinks of a merged-`/usr` system), a fresh `/proc` and a minimal `/dev`,
+//!   a size-limited `/tmp`, `/inputs/<name>` read-only binds, `/outputs` (the one writable host
+//!   directory) and the spec's extra read-only binds at their own paths. No `/etc`, no `/home`, no
+//!   other dataset. `--die-with-parent` and `--new-session`; the environment is cleared (the
+//!   command gets `PATH=/usr/bin:/bin`, `HOME=/tmp` and the spec's variables, nothing else).
+//! * **setpriv** (util-linux) switches to the run's unprivileged uid/gid and drops every capability,
+//!   the bounding set and the supplementary groups, with `no_new_privs`.
+//! * **prlimit** (util-linux) sets the rlimits.
+//! * **bubblewrap**, inner (unprivileged): a user namespace that maps only the run's uid to itself,
+//!   with `--disable-userns`, so the command cannot make user namespaces of its own. Without it a
+//!   command could `unshare -Urm` and mount a tmpfs that no rlimit bounds (tested).
+//!
+//! The measured start overhead of the whole chain is about 11 ms (`examples/start_overhead.rs`,
+//! `bench/README.md`); the target is ≤ 100 ms. `detect` runs `/usr/bin/true` in it once.
 //!
 //! # Uids: why each run gets its own
 //!
-//! When the node runs as root (the deployment and CI case), bubblewrap runs privileged without a
-//! user namespace and `setpriv` switches to a uid taken from a pool (by default
-//! [`DEFAULT_UID_START`]..+[`DEFAULT_UID_COUNT`], see [`Sandbox::with_uid_range`]), one uid per
-//! concurrent run. That is what makes the process limit hold: `RLIMIT_NPROC` is counted per real
-//! uid across the whole machine and is *not enforced for uid 0* — bubblewrap's own
-//! `--unshare-user` maps the sandbox uid back to the caller's uid (root), and a fork bomb then runs
-//! unbounded (tested here: 55 processes under `--nproc=20`). With a private non-root uid the count
-//! is exactly the run's own processes and threads. The output directory is handed to that uid for
-//! the run and handed back (recursively) afterwards.
+//! `RLIMIT_NPROC` is counted per real uid across the whole machine, and is *not enforced for uid
+//! 0*. bubblewrap's own `--unshare-user --uid N` run by root maps the sandbox uid back to root, and a
+//! fork bomb then runs unbounded (tried here: 55 processes under `--nproc=20`). So when the node is
+//! root (the deployment and CI case) the outer bubblewrap runs privileged and `setpriv` switches to
+//! a uid from a pool (by default [`DEFAULT_UID_START`] to + [`DEFAULT_UID_COUNT`], see
+//! [`Sandbox::with_uid_range`]; these uids must belong to no one else), one uid per concurrent run:
+//! the count is then exactly the run's own processes and threads. The output directory is handed
+//! to that uid for the run and handed back (recursively) afterwards, also when the node drops the
+//! run's future.
 //!
-//! When the node does not run as root, bubblewrap uses a user namespace (`--unshare-user`,
-//! `--disable-userns`) and the sandbox runs as the node's own uid: every limit below holds except
-//! the process limit, which then counts the node's own processes and threads too (best effort).
+//! When the node does not run as root, bubblewrap uses one user namespace (`--unshare-user
+//! --disable-userns`) and the command runs as the node's own uid: every limit below holds except
+//! the process limit, which then also counts the node's own processes and threads (best effort;
+//! [`Sandbox::process_limit_holds`] says which). That mode is smoke-tested only (the start-overhead
+//! example run as `nobody`); the tests run as root.
 //!
 //! # What each limit relies on
 //!
 //! | limit | mechanism | how the run ends, and how it is recognised |
 //! | --- | --- | --- |
-//! | CPU time | `RLIMIT_CPU` soft = limit, hard = limit + 1 s | `SIGXCPU` (then `SIGKILL` at the hard limit) → [`Limit::CpuTime`] |
-//! | memory | `RLIMIT_AS` (address space) per process | allocation fails: the command's own error (`MemoryError`, `Cannot allocate memory`, `bad_alloc`, …) is recognised in the log → [`Limit::Memory`] |
-//! | wall time | a tokio timer; the run's `bwrap` is killed (`SIGKILL`), its PID namespace dies with it | → [`Limit::WallTime`] |
-//! | output size | `RLIMIT_FSIZE` = limit (per file: `SIGXFSZ` / `EFBIG`), plus the total size of `/outputs` polled every 250 ms during the run (the run is killed when it is over) and measured after it | → [`Limit::OutputSize`] |
-//! | processes | `RLIMIT_NPROC` on the run's private uid (counts threads too) | `fork` fails with `EAGAIN`, recognised in the log (`Cannot fork`, `Resource temporarily unavailable`, `can't start new thread`) → [`Limit::Processes`] |
-//! | `/tmp` | a tmpfs of min(output limit, memory limit) bytes | `ENOSPC` for the command |
+//! | CPU time | `RLIMIT_CPU`, soft = limit, hard = limit + 1 s, per process | `SIGXCPU` (then `SIGKILL` at the hard limit) → [`Limit::CpuTime`] |
+//! | memory | `RLIMIT_AS` per process, and where the node may make cgroups, a memory cgroup per run limited to the same number of bytes (swap too) | the allocation fails and the command's own error (`MemoryError`, `Cannot allocate memory`, `bad_alloc`, …) is recognised in the log, or the kernel's OOM killer kills in the cgroup (its `oom_kill` counter) → [`Limit::Memory`] |
+//! | wall time | a tokio timer; the run's outer `bwrap` is killed (`SIGKILL`), its PID namespace dies with it | → [`Limit::WallTime`] |
+//! | output size | `RLIMIT_FSIZE` = limit (per file: `SIGXFSZ` / `EFBIG`), plus the total size of `/outputs` polled every 250 ms during the run (the run is killed when over) and measured after it | → [`Limit::OutputSize`] |
+//! | processes | `RLIMIT_NPROC` on the run's private uid (threads count too: leave room for pyarrow's thread pools) | `fork`/`clone` fails with `EAGAIN`, recognised in the log (`Cannot fork`, `BlockingIOError: [Errno 11]`, `can't start new thread`) → [`Limit::Processes`] |
+//! | `/tmp` | a tmpfs of min(output limit, memory limit) bytes | `ENOSPC` (or `EFBIG`) for the command |
+//! | open files | `RLIMIT_NOFILE` = 1024 | `EMFILE` for the command |
 //! | log | stdout and stderr share one pipe; the first and last halves of `log_bytes` are kept | a marker says how much was left out |
 //!
-//! Nothing survives a run: the command is PID 2 of its own PID namespace, whose PID 1 (bubblewrap's
+//! Nothing survives a run: the command runs in its own PID namespace, whose PID 1 (bubblewrap's
 //! reaper) has `PR_SET_PDEATHSIG` = `SIGKILL` towards the `bwrap` process the node started
-//! (`kill_on_drop`), so when the command ends, when the timer fires, or when the node drops the
-//! run's future, the kernel kills every process left in the namespace.
+//! (`kill_on_drop`), so when the command ends, when a limit's timer fires, or when the node drops
+//! the run's future, the kernel kills every process left in the namespace. (This is why no process
+//! group is signalled: the namespace is stricter, `setsid` cannot leave it.)
 //!
-//! The memory and process limits are recognised from the command's own error message because an
-//! rlimit makes the system call fail rather than killing the process; a command that swallows the
-//! error and exits otherwise is reported by its exit code. Exit codes above 128 are reported as
-//! signals (bubblewrap reports a signalled command as 128 + signal).
+//! The memory and process limits are mostly recognised from the command's own error message,
+//! because an rlimit makes the system call fail rather than killing the process; a command that
+//! swallows the error and exits otherwise is reported by its exit code. Exit codes above 128 are
+//! reported as signals (bubblewrap reports a signalled command as 128 + signal).
+//!
+//! ## What does not hold, or holds only partly
+//!
+//! * Without a writable memory cgroup (see [`Sandbox::memory_cgroup`]) the memory limit rests on
+//!   `RLIMIT_AS` alone, which does not see memory that belongs to no mapping: pages of a `memfd` or
+//!   a tmpfs written with `write(2)`, SysV shared memory after `shmdt`, pipe buffers. A determined
+//!   script can then hold up to `processes × 1024 open files × output limit` bytes in memfds. With the cgroup (the
+//!   case on this machine: cgroup v1, the node's own memory cgroup is writable), the test
+//!   `memory_no_rlimit_sees_is_bounded_by_the_cgroup` shows it held.
+//! * No seccomp filter: the command can make any system call its uid may; the kernel's attack
+//!   surface is not reduced beyond namespaces, no capabilities and `no_new_privs`.
+//! * Disk I/O bandwidth and CPU share are not limited (only CPU time).
 //!
 //! # Errors
 //!
-//! A [`SandboxError`] is a failure of the node (sandbox missing, spawn failure, bad spec, I/O on the
-//! host): report it as `SYSTEM_ERROR`. Anything the command does — a non-zero exit, a signal, a
-//! limit — is an [`Outcome`]: report a non-successful one as `EXECUTOR_ERROR` with
-//! [`Outcome::message`].
+//! A [`SandboxError`] is a failure of the node (sandbox missing, spawn failure, bad spec, a
+//! program that is not in the sandbox, I/O on the host): report it as `SYSTEM_ERROR`. Anything the
+//! command does — a non-zero exit, a signal, a limit — is an [`Outcome`]: report a non-successful
+//! one as `EXECUTOR_ERROR` with [`Outcome::message`].
 //!
-//! # Inputs
+//! # Inputs and outputs
 //!
 //! Inputs are bind-mounted, not copied; in the root mode the sandbox uid reads them as "others",
 //! so materialise them world-readable (files `0644`, directories `0755`). [`Sandbox::run`] checks
-//! this and answers [`SandboxError::InvalidSpec`] otherwise. Symbolic links and special files the
-//! command leaves in `/outputs` are removed after the run (they could point at host files when
-//! the output is ingested); the log says so.
+//! this and answers [`SandboxError::InvalidSpec`] otherwise. A Python venv is two read-only binds:
+//! the venv and the installation its `bin/python` links to (`home` in `pyvenv.cfg`, one level up).
+//! Symbolic links and special files the command leaves in `/outputs` are removed after the run
+//! (they could point at host files when the output is ingested); the log says so.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
@@ -507,7 +537,7 @@ impl Sandbox {
                 removed.join(", ")
             ));
         }
-        if killed_for.is_none() && status.code() == Some(1) && log.starts_with("bwrap: ") {
+        if killed_for.is_none() && setup_failed(status, &log) {
             return Err(SandboxError::Setup(log.trim().to_string()));
         }
         let ended = classify(status, killed_for, oom_killed, &log, output_bytes.max(allocated), &limits);
@@ -623,7 +653,8 @@ impl Sandbox {
             (Some(cgroup), Some((_, sh))) => {
                 // Join the cgroup, then become bwrap (same pid: kill_on_drop still holds).
                 let mut cmd = Command::new(sh);
-                cmd.args(["-c", "echo $$ > \"$0\" && exec \"$@\""]).arg(cgroup.procs()).arg(&self.bwrap);
+                let join = "{ echo $$ > \"$0\"; } 2>/dev/null || { echo \"bwrap: could not join the memory cgroup $0\" >&2; exit 1; }; exec \"$@\"";
+                cmd.args(["-c", join]).arg(cgroup.procs()).arg(&self.bwrap);
                 cmd
             }
             _ => Command::new(&self.bwrap),
@@ -710,6 +741,13 @@ impl Drop for Cleanup {
             runtime.spawn(cgroup.remove());
         }
     }
+}
+
+/// Whether the wrappers, not the command, failed: bubblewrap refused the set-up, `setpriv` or
+/// `prlimit` could not do their part, or the program is not there to run.
+fn setup_failed(status: ExitStatus, log: &str) -> bool {
+    matches!(status.code(), Some(1 | 126 | 127))
+        && ["bwrap: ", "setpriv: ", "prlimit: "].iter().any(|p| log.starts_with(p))
 }
 
 fn path_arg(p: &Path) -> String {

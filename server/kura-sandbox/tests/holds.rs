@@ -381,6 +381,11 @@ async fn a_spec_the_node_got_wrong_is_a_system_error() {
     let e = sb.run(s).await.unwrap_err();
     assert!(e.to_string().contains("not readable by others"), "{e}");
 
+    // A program that is not in the sandbox (not under /usr nor in a bind) is the node's error too.
+    let e = sb.run(spec(out.path(), "/opt/not-there/python", &[])).await.unwrap_err();
+    assert!(matches!(e, kura_sandbox::SandboxError::Setup(_)), "{e}");
+    assert!(e.to_string().contains("/opt/not-there/python"), "{e}");
+
     // A failing command is an outcome, not an error.
     let o = sb.run(spec(out.path(), "/usr/bin/false", &[])).await.unwrap();
     assert_eq!(o.ended, Ended::Exited(1));
