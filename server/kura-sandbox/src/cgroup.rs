@@ -53,7 +53,22 @@ impl MemoryCgroups {
         let cgroups = found?;
         let probe = cgroups.create(u64::MAX / 2).ok()?;
         probe.remove_now().ok()?;
+        cgroups.sweep();
         Some(cgroups)
+    }
+
+    /// Removes the (empty) run cgroups a node that is gone left behind, e.g. after a crash.
+    fn sweep(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.parent) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name.strip_prefix("kura-sandbox-").and_then(|rest| rest.split('-').next()) else {
+                continue;
+            };
+            if !Path::new("/proc").join(pid).exists() && std::fs::remove_dir(entry.path()).is_ok() {
+                tracing::info!(cgroup = %entry.path().display(), "removed a script cgroup left by an earlier node process");
+            }
+        }
     }
 
     /// A new cgroup limited to `limit` bytes (swap included where the kernel counts it).
@@ -106,11 +121,16 @@ impl RunCgroup {
     /// Removes the cgroup once its last process is gone (the kernel reaps a dead PID namespace
     /// asynchronously, so this waits up to 5 s).
     pub(crate) async fn remove(self) {
-        for _ in 0..100 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut pause = Duration::from_millis(1);
+        while std::time::Instant::now() < deadline {
             match self.remove_now() {
                 Ok(()) => return,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(_) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
             }
         }
         tracing::warn!(cgroup = %self.dir.display(), "could not remove a script's memory cgroup");
