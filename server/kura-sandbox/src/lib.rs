@@ -59,7 +59,7 @@
 //! | CPU time | `RLIMIT_CPU`, soft = limit, hard = limit + 1 s, per process | `SIGXCPU` (then `SIGKILL` at the hard limit) → [`Limit::CpuTime`] |
 //! | memory | `RLIMIT_AS` per process, and where the node may make cgroups, a memory cgroup per run limited to the same number of bytes (swap too) | the allocation fails and the command's own error (`MemoryError`, `Cannot allocate memory`, `bad_alloc`, …) is recognised in the log, or the kernel's OOM killer kills in the cgroup (its `oom_kill` counter) → [`Limit::Memory`] |
 //! | wall time | a tokio timer; the run's outer `bwrap` is killed (`SIGKILL`), its PID namespace dies with it | → [`Limit::WallTime`] |
-//! | output size | `RLIMIT_FSIZE` = limit (per file: `SIGXFSZ` / `EFBIG`), plus the total size of `/outputs` polled every 250 ms during the run (the run is killed when over) and measured after it | → [`Limit::OutputSize`] |
+//! | output size | `RLIMIT_FSIZE` = limit (per file: `SIGXFSZ` / `EFBIG`), plus the total size of `/outputs` (lengths, space preallocated past a file's end, and 256 bytes per entry against inode exhaustion) polled every 250 ms during the run (the run is killed when over, so it can overshoot by what it writes in 250 ms) and measured after it | → [`Limit::OutputSize`] |
 //! | processes | `RLIMIT_NPROC` on the run's private uid (threads count too: leave room for pyarrow's thread pools) | `fork`/`clone` fails with `EAGAIN`, recognised in the log (`Cannot fork`, `BlockingIOError: [Errno 11]`, `can't start new thread`) → [`Limit::Processes`] |
 //! | `/tmp` | a tmpfs of min(output limit, memory limit) bytes | `ENOSPC` (or `EFBIG`) for the command |
 //! | open files | `RLIMIT_NOFILE` = 1024 | `EMFILE` for the command |
@@ -501,14 +501,6 @@ impl Sandbox {
             Mode::Root { uids, .. } => Some(uids.lease()?),
             Mode::User => None,
         };
-        if let Some(lease) = &lease {
-            std::os::unix::fs::chown(&spec.output_dir, Some(lease.uid), Some(lease.uid)).map_err(|source| {
-                SandboxError::Io {
-                    context: format!("handing {} to the sandbox uid", spec.output_dir.display()),
-                    source,
-                }
-            })?;
-        }
         let args = self.arguments(&spec, lease.as_ref().map(|l| l.uid));
         let cgroup = match &self.memory_cgroups {
             Some((cgroups, _)) => Some(cgroups.create(limits.memory_bytes).map_err(|source| SandboxError::Io {
@@ -521,6 +513,14 @@ impl Sandbox {
             hand_back: lease.as_ref().map(|_| (spec.output_dir.clone(), self.node_uid, self.node_gid)),
             cgroup,
         };
+        if let Some(lease) = &lease {
+            std::os::unix::fs::chown(&spec.output_dir, Some(lease.uid), Some(lease.uid)).map_err(|source| {
+                SandboxError::Io {
+                    context: format!("handing {} to the sandbox uid", spec.output_dir.display()),
+                    source,
+                }
+            })?;
+        }
         let result = self.spawn_and_wait(&spec, args, cleanup.cgroup.as_ref()).await;
         let oom_killed = cleanup.cgroup.as_ref().is_some_and(|c| c.oom_killed());
         cleanup.finish().await;
@@ -829,8 +829,12 @@ fn world_readable(path: &Path) -> Result<(), SandboxError> {
     Ok(())
 }
 
+/// What each entry of the output (file, directory, link) counts towards the output limit besides
+/// its length, so that millions of empty files cannot exhaust the host's inodes.
+const ENTRY_BYTES: u64 = 256;
+
 /// Sum of the sizes of the regular files under `dir` (links not followed): their lengths, and
-/// the same counting space allocated well past a file's end.
+/// the same counting space allocated well past a file's end and [`ENTRY_BYTES`] per entry.
 fn dir_size(dir: &Path) -> (u64, u64) {
     let mut total = 0u64;
     let mut allocated = 0u64;
@@ -839,6 +843,7 @@ fn dir_size(dir: &Path) -> (u64, u64) {
         let Ok(entries) = std::fs::read_dir(&d) else { continue };
         for entry in entries.flatten() {
             let Ok(meta) = entry.path().symlink_metadata() else { continue };
+            allocated = allocated.saturating_add(ENTRY_BYTES);
             if meta.is_dir() {
                 stack.push(entry.path());
             } else if meta.is_file() {

@@ -297,6 +297,15 @@ async fn writing_past_the_output_limit_fails() {
     assert_eq!(o.ended, Ended::LimitExceeded(Limit::OutputSize), "{}", show(&o));
     assert!(o.output_bytes > limit);
 
+    // Many empty files: each entry counts, the host's inodes are not the script's to exhaust.
+    let (_out, o) = run_python(
+        &sb,
+        "import os\nfor i in range(10**6):\n    os.close(os.open(f'/outputs/e{i}', os.O_CREAT | os.O_WRONLY))\n",
+    )
+    .await;
+    assert_eq!(o.ended, Ended::LimitExceeded(Limit::OutputSize), "{}", show(&o));
+    assert_eq!(o.output_bytes, 0);
+
     // /tmp is small too (as large as the output limit).
     let (_out, o) =
         run_python(&sb, "for i in range(100):\n    open(f'/tmp/f{i}', 'wb').write(b'x' * (1 << 20))\n").await;
