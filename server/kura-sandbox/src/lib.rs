@@ -795,10 +795,13 @@ fn check_spec(spec: &Spec, root_mode: bool) -> Result<(), SandboxError> {
             return bad(format!("the read-only bind {} does not exist", bind.display()));
         }
     }
-    for (k, _) in &spec.env {
-        if k.is_empty() || k.contains('=') || k.contains('\0') {
-            return bad(format!("the environment variable name {k:?} is invalid"));
+    for (k, v) in &spec.env {
+        if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
+            return bad(format!("the environment variable {k:?} is invalid (empty, `=` in its name, or NUL)"));
         }
+    }
+    if spec.args.iter().any(|a| a.contains('\0')) {
+        return bad("an argument contains a NUL byte".to_string());
     }
     if spec.limits.wall_seconds == 0 {
         return bad("the wall-time limit must be at least 1 s".to_string());
@@ -823,7 +826,10 @@ fn world_readable(path: &Path) -> Result<(), SandboxError> {
         let entries = std::fs::read_dir(path)
             .map_err(|source| SandboxError::Io { context: format!("listing {}", path.display()), source })?;
         for entry in entries.flatten() {
-            world_readable(&entry.path())?;
+            // Links are not followed (they cannot reach outside the input in the sandbox anyway).
+            if entry.file_type().is_ok_and(|t| !t.is_symlink()) {
+                world_readable(&entry.path())?;
+            }
         }
     }
     Ok(())
