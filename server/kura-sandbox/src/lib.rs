@@ -58,7 +58,7 @@
 //! | --- | --- | --- |
 //! | CPU time | `RLIMIT_CPU`, soft = limit, hard = limit + 1 s, per process | `SIGXCPU` (then `SIGKILL` at the hard limit) → [`Limit::CpuTime`] |
 //! | memory | `RLIMIT_AS` per process, and where the node may make cgroups, a memory cgroup per run limited to the same number of bytes (swap too) | the allocation fails and the command's own error (`MemoryError`, `Cannot allocate memory`, `bad_alloc`, …) is recognised in the log, or the kernel's OOM killer kills in the cgroup (its `oom_kill` counter) → [`Limit::Memory`] |
-//! | wall time | a tokio timer; the run's outer `bwrap` is killed (`SIGKILL`), its PID namespace dies with it | → [`Limit::WallTime`] |
+//! | wall time | a tokio timer; the run's outer `bwrap` is killed (`SIGKILL`), its PID namespace dies with it | → [`Limit::WallTime`] (→ [`Limit::Processes`] when the log shows failed forks: a fork bomb whose first process waits) |
 //! | output size | `RLIMIT_FSIZE` = limit (per file: `SIGXFSZ` / `EFBIG`), plus the total size of `/outputs` (lengths, space preallocated past a file's end, and 256 bytes per entry against inode exhaustion) polled every 250 ms during the run (the run is killed when over, so it can overshoot by what it writes in 250 ms) and measured after it | → [`Limit::OutputSize`] |
 //! | processes | `RLIMIT_NPROC` on the run's private uid (threads count too: leave room for pyarrow's thread pools) | `fork`/`clone` fails with `EAGAIN`, recognised in the log (`Cannot fork`, `BlockingIOError: [Errno 11]`, `can't start new thread`) → [`Limit::Processes`] |
 //! | `/tmp` | a tmpfs of min(output limit, memory limit) bytes | `ENOSPC` (or `EFBIG`) for the command |
@@ -963,8 +963,19 @@ fn classify(
     output_bytes: u64,
     limits: &Limits,
 ) -> Ended {
-    if let Some(limit) = killed_for {
-        return Ended::LimitExceeded(limit);
+    // Look at the end of the log, where the command's last error is.
+    let mut start = log.len().saturating_sub(4096);
+    while !log.is_char_boundary(start) {
+        start += 1;
+    }
+    let end = &log[start..];
+    let forks_failed = PROCESS_MARKS.iter().any(|m| end.contains(m));
+    match killed_for {
+        // A fork bomb whose first process waits is stopped by the timer, but the process limit
+        // is what it ran into all along: say so.
+        Some(Limit::WallTime) if forks_failed => return Ended::LimitExceeded(Limit::Processes),
+        Some(limit) => return Ended::LimitExceeded(limit),
+        None => {}
     }
     if oom_killed && !status.success() {
         return Ended::LimitExceeded(Limit::Memory);
@@ -987,13 +998,7 @@ fn classify(
         Some(SIGXFSZ) => return Ended::LimitExceeded(Limit::OutputSize),
         _ => {}
     }
-    // Look at the end of the log, where the command's last error is.
-    let mut start = log.len().saturating_sub(4096);
-    while !log.is_char_boundary(start) {
-        start += 1;
-    }
-    let end = &log[start..];
-    if PROCESS_MARKS.iter().any(|m| end.contains(m)) {
+    if forks_failed {
         return Ended::LimitExceeded(Limit::Processes);
     }
     if MEMORY_MARKS.iter().any(|m| end.contains(m)) {
