@@ -16,6 +16,7 @@ mod m20261207_000010_federation;
 mod m20261207_000011_streams;
 mod m20261207_000012_job_leases;
 mod m20261207_000013_sign_in_failures;
+mod m20261207_000014_stream_pending;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_streams::Migration),
             Box::new(m20261207_000012_job_leases::Migration),
             Box::new(m20261207_000013_sign_in_failures::Migration),
+            Box::new(m20261207_000014_stream_pending::Migration),
         ]
     }
 }

@@ -218,9 +218,8 @@ impl Application {
         tracing::info!(datasets = described, graphs = rdf.store().graph_count(), "RDF store built");
         rdf.clone().spawn(std::time::Duration::from_millis(300));
         state.services.rdf = Some(rdf);
-        // Stream tables: their logs are replayed (committing what was acknowledged before a
-        // stop) before anything is served. Only processes that take appends (REST or Flight)
-        // hold logs; a stream's appends go to one process (see the README's stream tables).
+        // Stream tables: processes that take appends (REST or Flight) run a committer, which
+        // also commits what was acknowledged before a stop (see the README's stream tables).
         if state.config.has_role(kura_core::Role::Api) || state.config.has_role(kura_core::Role::Flight) {
             state.services.open_streams().await?;
         }

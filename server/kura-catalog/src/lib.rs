@@ -25,6 +25,7 @@ pub mod requests;
 pub mod review;
 pub mod sessions;
 mod sign_ins;
+pub mod stream_appends;
 pub mod streams;
 pub mod tables;
 pub mod tokens;

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use uuid::Uuid;
 
 use crate::audit::AuditRecord;
-use crate::entity::{stream_batch, stream_file, stream_pin, stream_snapshot, stream_table};
+use crate::entity::{stream_batch, stream_file, stream_pending, stream_pin, stream_snapshot, stream_table};
 use crate::{Catalog, CatalogError};
 
 /// A batch a commit records: its idempotency key, rows and provenance.
@@ -43,6 +43,8 @@ pub struct StreamCommit {
     pub arrow_schema: String,
     pub file: NewStreamFile,
     pub batches: Vec<NewStreamBatch>,
+    /// The pending appends the commit applies (removed in its transaction).
+    pub pending: Vec<Uuid>,
 }
 
 impl Catalog {
@@ -77,6 +79,7 @@ impl Catalog {
             latest_snapshot: Set(0),
             row_count: Set(0),
             created_at: Set(Utc::now()),
+            ..Default::default()
         };
         match stream_table::Entity::insert(row).exec(self.connection()).await {
             // Two first appends at once: the other one created it.
@@ -119,7 +122,9 @@ impl Catalog {
     /// (the table's latest snapshot is no longer `after`) or a batch was already committed.
     pub async fn commit_stream(&self, commit: StreamCommit) -> Result<i64, CatalogError> {
         let txn = self.begin_write().await?;
+        // Locked (where the database can) against appends admitted meanwhile.
         let table = stream_table::Entity::find_by_id(commit.stream_id)
+            .lock_exclusive()
             .one(&txn)
             .await?
             .ok_or_else(|| CatalogError::not_found("stream table"))?;
@@ -171,7 +176,22 @@ impl Catalog {
             committed_at: Set(now),
         };
         stream_snapshot::Entity::insert(row).exec(&txn).await?;
+        let removed = stream_pending::Entity::delete_many()
+            .filter(stream_pending::Column::StreamId.eq(commit.stream_id))
+            .filter(stream_pending::Column::Id.is_in(commit.pending.clone()))
+            .exec(&txn)
+            .await?;
+        if removed.rows_affected != commit.pending.len() as u64 {
+            return Err(CatalogError::Conflict("the stream's pending appends were committed meanwhile".into()));
+        }
+        let left = stream_pending::Entity::find()
+            .filter(stream_pending::Column::StreamId.eq(commit.stream_id))
+            .count(&txn)
+            .await?;
+        // With nothing left waiting, the snapshot's schema is the one appends are admitted against.
+        let pending_schema = if left == 0 { None } else { table.pending_schema.clone() };
         stream_table::Entity::update_many()
+            .col_expr(stream_table::Column::PendingSchema, Expr::value(pending_schema))
             .col_expr(stream_table::Column::LatestSnapshot, Expr::value(snapshot))
             .col_expr(stream_table::Column::RowCount, Expr::value(row_count))
             .col_expr(stream_table::Column::ArrowSchema, Expr::value(commit.arrow_schema))
@@ -273,14 +293,23 @@ impl Catalog {
     }
 
     /// Every object a stream table's live file references (garbage collection keeps them).
+    /// The objects stream tables reference: their files, and the batches waiting for a commit.
     pub(crate) async fn stream_hashes(&self) -> Result<Vec<String>, CatalogError> {
-        Ok(stream_file::Entity::find()
+        let files: Vec<String> = stream_file::Entity::find()
             .select_only()
             .column(stream_file::Column::Sha256)
             .distinct()
             .into_tuple()
             .all(self.connection())
-            .await?)
+            .await?;
+        let pending: Vec<String> = stream_pending::Entity::find()
+            .select_only()
+            .column(stream_pending::Column::Sha256)
+            .distinct()
+            .into_tuple()
+            .all(self.connection())
+            .await?;
+        Ok(files.into_iter().chain(pending).collect())
     }
 }
 

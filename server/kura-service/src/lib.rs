@@ -111,13 +111,11 @@ impl Services {
         if principal.is_anonymous() { &self.replica } else { &self.catalog }
     }
 
-    /// Opens the stream tables (the server's, once): their logs are replayed, committing what
-    /// was acknowledged before the last stop, and their committers start.
+    /// Opens the stream tables (the server's, once) and starts their committer, which also
+    /// commits what was acknowledged before the last stop, here or in another process.
     pub async fn open_streams(&mut self) -> Result<(), ServiceError> {
         let policy = kura_streams::CommitPolicy::of(&self.config);
-        let streams =
-            kura_streams::Streams::open(self.catalog.clone(), self.store.clone(), &self.config.data_dir, policy)
-                .await?;
+        let streams = kura_streams::Streams::open(self.catalog.clone(), self.store.clone(), policy).await?;
         self.streams = Some(streams);
         Ok(())
     }

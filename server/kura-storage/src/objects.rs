@@ -148,6 +148,25 @@ impl ObjectStore {
         Ok(StoredObject { sha256, size })
     }
 
+    /// [`ObjectStore::put_bytes`], synced to disk before it returns on a local store (an S3
+    /// store has it durably once the PUT is answered): for what is acknowledged to a writer.
+    pub async fn put_bytes_durably(&self, bytes: Bytes) -> Result<StoredObject, StorageError> {
+        let object = self.put_bytes(bytes).await?;
+        if let Some(path) = self.local_path(&object.sha256)? {
+            tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                std::fs::File::open(&path)?.sync_all()?;
+                // The rename that made the file is durable once its directory is.
+                match path.parent() {
+                    Some(dir) => std::fs::File::open(dir)?.sync_all(),
+                    None => Ok(()),
+                }
+            })
+            .await
+            .map_err(|e| StorageError::Io(std::io::Error::other(e.to_string())))??;
+        }
+        Ok(object)
+    }
+
     /// True when the object is present.
     pub async fn exists(&self, sha256: &str) -> Result<bool, StorageError> {
         match self.store.head(&Self::path_of(sha256)?).await {

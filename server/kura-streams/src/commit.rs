@@ -1,5 +1,7 @@
-//! The committer: buffered appends become one Parquet file and one snapshot (a catalog
-//! transaction); then the log segments that held them are deleted. Compaction merges the
+//! The committer: the appends waiting in the catalog become one Parquet file and one snapshot
+//! (a catalog transaction that also removes them from the waiting list). Every process with
+//! stream tables open runs a committer; per stream, the one holding the commit lease commits,
+//! and another takes over once a stopped process's lease has passed. Compaction merges the
 //! newest small files into one, leaving rows and snapshots as they were.
 
 use std::sync::{Arc, Weak};
@@ -8,113 +10,160 @@ use std::time::Duration;
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use futures::TryStreamExt;
+use kura_catalog::entity::stream_pending;
 use kura_catalog::streams::{NewStreamBatch, NewStreamFile, StreamCommit};
 use kura_storage::parquet_io::{RowsRequest, read_rows, writer_properties};
 use parquet::arrow::ArrowWriter;
 
-use crate::log::Segment;
-use crate::table::{Pending, Table};
-use crate::{AppendKey, Engine, StreamError, schema};
+use crate::append::{admitted_schema, ipc_batches};
+use crate::table::Table;
+use crate::{Engine, StreamError, schema};
 
 /// A file with fewer rows is small: compaction merges runs of them.
 pub const SMALL_FILE_ROWS: i64 = 1 << 20;
 
-/// Runs a table's committer until the engine is dropped: it commits what waits every
-/// `interval_ms`, or at once when woken, then compacts.
-pub(crate) fn spawn_committer(engine: Weak<Engine>, table: Arc<Table>) {
+/// How often a process looks for commits other processes made (followers see them then).
+const WATCH_EVERY: Duration = Duration::from_millis(200);
+
+/// Runs the node's committer until the engine is dropped: every `interval_ms`, or at once when
+/// enough rows were appended here, it commits what waits for each stream whose lease it holds
+/// or can take, then compacts; and it keeps the loaded tables' latest snapshots current.
+pub(crate) fn spawn_committer(engine: Weak<Engine>) {
+    let watcher = engine.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(WATCH_EVERY).await;
+            let Some(engine) = watcher.upgrade() else { return };
+            engine.refresh_latest().await;
+        }
+    });
     tokio::spawn(async move {
         loop {
             let Some(interval) = engine.upgrade().map(|e| e.policy.interval_ms) else { return };
-            tokio::select! {
-                _ = table.wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(interval)) => {}
+            let wake = engine.upgrade().map(|e| e.wake.clone());
+            if let Some(wake) = wake {
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(interval)) => {}
+                }
             }
             let Some(engine) = engine.upgrade() else { return };
-            if let Err(e) = commit(&engine, &table).await {
-                tracing::error!(stream = %table.id, error = %e, "stream commit failed; the appends wait in the log");
-            } else if let Err(e) = compact(&engine, &table, engine.policy.compact_files).await {
-                tracing::warn!(stream = %table.id, error = %e, "stream compaction failed");
-            }
+            engine.commit_all().await;
         }
     });
 }
 
-/// Commits what waits; the new snapshot, or `None` when nothing waited.
-pub(crate) async fn commit(engine: &Engine, table: &Table) -> Result<Option<i64>, StreamError> {
-    let _one = table.committing.lock().await;
-    let (pending, sealed, schema) = {
-        let mut state = table.state.lock().await;
-        if state.pending.is_empty() && state.sealed.is_empty() {
-            return Ok(None);
-        }
-        let pending = std::mem::take(&mut state.pending);
-        state.pending_rows = 0;
-        if !pending.is_empty() {
-            // New appends go to a fresh segment; the taken ones' segments go once committed.
-            let (dir, number) = (engine.log_dir(table.id), state.next_segment);
-            let fresh = Arc::new(tokio::task::spawn_blocking(move || Segment::create(&dir, number)).await??);
-            state.next_segment += 1;
-            let old = std::mem::replace(&mut state.segment, fresh);
-            state.sealed.push(old.path.clone());
-        }
-        (pending, state.sealed.clone(), state.schema.clone())
-    };
-    let result = match (&schema, pending.is_empty()) {
-        (Some(schema), false) => write(engine, table, &pending, schema).await.map(Some),
-        _ => Ok(None),
-    };
-    let mut state = table.state.lock().await;
-    match result {
-        Ok(snapshot) => {
-            for p in &pending {
-                state.keys.remove(&AppendKey { writer_id: p.header.writer_id.clone(), sequence: p.header.sequence });
+impl Engine {
+    /// Commits (and then compacts) every stream with appends waiting whose lease this process
+    /// holds or can take.
+    async fn commit_all(self: &Arc<Self>) {
+        let waiting = match self.catalog.streams_with_waiting_batches().await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list the streams with appends waiting");
+                return;
             }
-            state.sealed.retain(|s| !sealed.contains(s));
-            drop(state);
-            for path in sealed {
-                if let Err(e) = std::fs::remove_file(&path) {
-                    tracing::warn!(segment = %path.display(), error = %e, "a committed log segment stays (replay skips it)");
+        };
+        for id in waiting {
+            let table = match self.table_by_id(id).await {
+                Ok(table) => table,
+                Err(e) => {
+                    tracing::warn!(stream = %id, error = %e, "could not load a stream table");
+                    continue;
                 }
+            };
+            loop {
+                match commit(self, &table).await {
+                    Ok(Committed::Snapshot { more: true, .. }) => continue,
+                    Ok(Committed::Snapshot { .. }) => {
+                        if let Err(e) = compact(self, &table, self.policy.compact_files).await {
+                            tracing::warn!(stream = %id, error = %e, "stream compaction failed");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!(stream = %id, error = %e, "stream commit failed; the appends wait in the catalog")
+                    }
+                }
+                break;
             }
-            if let Some(snapshot) = snapshot {
-                table.latest.send_replace(snapshot);
-            }
-            Ok(snapshot)
-        }
-        Err(e) => {
-            // Nothing was committed: the appends wait again, ahead of newer ones.
-            let rows: usize = pending.iter().map(|p| p.batch.num_rows()).sum();
-            let newer = std::mem::replace(&mut state.pending, pending);
-            state.pending.extend(newer);
-            state.pending_rows += rows;
-            Err(e)
         }
     }
 }
 
-async fn write(engine: &Engine, table: &Table, pending: &[Pending], schema: &SchemaRef) -> Result<i64, StreamError> {
-    let after = engine.catalog.stream_table_by_id(table.id).await?.latest_snapshot;
+/// What a commit did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Committed {
+    /// A new snapshot; `more` when further appends wait beyond what one commit takes.
+    Snapshot { snapshot: i64, more: bool },
+    /// Nothing waited.
+    Nothing,
+    /// Another process holds the stream's commit lease.
+    Elsewhere,
+}
+
+/// Commits what waits (at most `policy.rows` rows' worth of batches), if this process holds or
+/// can take the stream's commit lease.
+pub(crate) async fn commit(engine: &Engine, table: &Table) -> Result<Committed, StreamError> {
+    let _one = table.committing.lock().await;
+    // Renewed at each commit; a stopped process's streams wait at most this long for another.
+    let lease = Duration::from_millis(engine.policy.interval_ms.saturating_mul(3).clamp(5_000, 30_000));
+    if !engine.catalog.claim_stream_commits(table.id, &engine.committer, lease).await? {
+        return Ok(Committed::Elsewhere);
+    }
+    let stream = engine.catalog.stream_table_by_id(table.id).await?;
+    let Some(schema) = admitted_schema(&stream)? else { return Ok(Committed::Nothing) };
+    let rows = i64::try_from(engine.policy.rows).unwrap_or(i64::MAX);
+    let waiting = engine.catalog.waiting_stream_batches(table.id, rows).await?;
+    if waiting.is_empty() {
+        return Ok(Committed::Nothing);
+    }
+    let snapshot = write(engine, &stream, &waiting, &schema).await?;
+    table.latest.send_replace(snapshot);
+    let more = !engine.catalog.waiting_stream_batches(table.id, 1).await?.is_empty();
+    Ok(Committed::Snapshot { snapshot, more })
+}
+
+async fn write(
+    engine: &Engine,
+    stream: &kura_catalog::entity::stream_table::Model,
+    waiting: &[stream_pending::Model],
+    schema: &SchemaRef,
+) -> Result<i64, StreamError> {
+    let after = stream.latest_snapshot;
     let snapshot = after + 1;
     let file_schema = schema::file_schema(schema);
-    let batches = pending
-        .iter()
-        .map(|p| schema::stamp(&schema::project(&p.batch, schema)?, &file_schema, snapshot))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut batches = Vec::new();
+    for pending in waiting {
+        let bytes: Vec<bytes::Bytes> = engine.store.get_stream(&pending.sha256).await?.try_collect().await?;
+        for batch in ipc_batches(&bytes.concat())? {
+            // Admitted against a narrower or equal schema: conforming adds the later columns.
+            let (_, conformed) = schema::admit(Some(schema), &batch)?;
+            batches.push(schema::stamp(&schema::project(&conformed, schema)?, &file_schema, snapshot)?);
+        }
+    }
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let file = put_parquet(engine, file_schema, batches, rows as i64, (snapshot, snapshot)).await?;
-    let batches = pending
+    let committed = waiting
         .iter()
         .map(|p| NewStreamBatch {
-            writer_id: p.header.writer_id.clone(),
-            sequence: p.header.sequence,
-            row_count: p.batch.num_rows() as i64,
-            provenance: p.header.provenance.clone(),
-            appended_by: p.header.appended_by.clone(),
-            surface: p.header.surface.clone(),
-            received_at: p.header.received_at,
+            writer_id: p.writer_id.clone(),
+            sequence: p.sequence,
+            row_count: p.row_count,
+            provenance: p.provenance.clone(),
+            appended_by: p.appended_by.clone(),
+            surface: p.surface.clone(),
+            received_at: p.received_at,
         })
         .collect();
-    let commit = StreamCommit { stream_id: table.id, after, arrow_schema: schema::encode(schema)?, file, batches };
+    let commit = StreamCommit {
+        stream_id: stream.id,
+        after,
+        arrow_schema: schema::encode(schema)?,
+        file,
+        batches: committed,
+        pending: waiting.iter().map(|p| p.id).collect(),
+    };
     Ok(engine.catalog.commit_stream(commit).await?)
 }
 

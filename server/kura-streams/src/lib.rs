@@ -1,25 +1,26 @@
 //! Stream tables: append-only tables that instruments and robots write to (Flight DoPut, REST
-//! append). An append is written to the table's durable log ([`log`]) and acknowledged once
-//! synced; an idempotency key (writer id, sequence number) makes a retried append a no-op. The
-//! committer turns buffered appends into one Parquet file per commit — after
-//! `stream_commit_rows` rows or `stream_commit_ms` — each commit one catalog transaction and a
-//! new snapshot; compaction merges small files without changing rows or snapshots; at start
-//! the log is replayed, so an acknowledged batch is never lost and never applied twice.
+//! append). An append is stored durably (an Arrow IPC object) and recorded as waiting in the
+//! catalog before it is acknowledged; an idempotency key (writer id, sequence number) makes a
+//! retried append a no-op. The committer turns waiting appends into one Parquet file per commit
+//! — after `stream_commit_rows` rows or `stream_commit_ms` — each commit one catalog
+//! transaction and a new snapshot; compaction merges small files without changing rows or
+//! snapshots. Nothing waits in a process's memory or disk: any Kura process sharing the catalog
+//! and object store may take an append, one at a time commits a stream (a lease), and an
+//! acknowledged batch is never lost and never applied twice, whichever process stops.
 //!
 //! Transports never call this crate: `kura-service` decides access and then calls [`Streams`].
 
+mod append;
 mod commit;
 pub mod decode;
 pub mod error;
-pub mod log;
 mod read;
-mod replay;
 pub mod schema;
 mod table;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow::record_batch::RecordBatch;
 use chrono::{DateTime, Utc};
@@ -32,6 +33,7 @@ pub use error::StreamError;
 pub use read::{ReadRequest, StreamRows};
 
 use table::Table;
+use tokio::sync::Notify;
 
 /// When buffered appends are committed and files compacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +108,7 @@ pub struct Appended {
     pub duplicate: bool,
 }
 
-/// The stream tables of a node: their logs, buffers and committers. Cheap to clone.
+/// The stream tables of a node: their committer and what followers watch. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Streams {
     engine: Arc<Engine>,
@@ -116,47 +118,64 @@ pub struct Streams {
 struct Engine {
     catalog: Catalog,
     store: ObjectStore,
-    dir: PathBuf,
     policy: CommitPolicy,
-    /// Loaded tables; the lock is held while one loads, so a log is replayed once.
+    /// This process, as the holder of stream commit leases.
+    committer: String,
+    /// Tables this process has used (their latest snapshots are watched).
     tables: tokio::sync::Mutex<HashMap<uuid::Uuid, Arc<Table>>>,
+    /// Rows appended through this process since its committer last looked.
+    appended_rows: AtomicUsize,
+    /// Wakes the committer early (enough rows were appended here).
+    wake: Arc<Notify>,
 }
 
 impl Streams {
-    /// Opens the stream tables whose logs are in `data_dir/streams`, replaying what their logs
-    /// hold that the catalog has not committed, and starts their committers.
-    pub async fn open(
-        catalog: Catalog,
-        store: ObjectStore,
-        data_dir: &Path,
-        policy: CommitPolicy,
-    ) -> Result<Self, StreamError> {
-        let dir = data_dir.join("streams");
-        std::fs::create_dir_all(&dir)?;
-        let streams = Streams {
-            engine: Arc::new(Engine { catalog, store, dir, policy, tables: tokio::sync::Mutex::new(HashMap::new()) }),
+    /// Opens the node's stream tables and starts its committer, which commits what waits in
+    /// the catalog (also what was acknowledged before a stop, by this or another process).
+    pub async fn open(catalog: Catalog, store: ObjectStore, policy: CommitPolicy) -> Result<Self, StreamError> {
+        let committer = format!("{}:{}:{}", hostname(), std::process::id(), uuid::Uuid::new_v4().simple());
+        let engine = Engine {
+            catalog,
+            store,
+            policy,
+            committer,
+            tables: tokio::sync::Mutex::new(HashMap::new()),
+            appended_rows: AtomicUsize::new(0),
+            wake: Arc::new(Notify::new()),
         };
-        for stream in streams.engine.catalog.all_stream_tables().await? {
-            if streams.engine.log_dir(stream.id).exists() {
-                streams.table(&stream).await?;
-            }
-        }
+        let streams = Streams { engine: Arc::new(engine) };
+        commit::spawn_committer(Arc::downgrade(&streams.engine));
+        streams.engine.wake.notify_one();
         Ok(streams)
     }
 
-    /// Appends a batch to `stream` once its record is durable; a batch whose key was already
-    /// acknowledged is not applied again. Refused before anything is written when it does not
-    /// fit the table's schema.
+    /// Appends a batch to `stream` once it is durable and recorded; a batch whose key was
+    /// already acknowledged is not applied again. Refused before anything is written when it
+    /// does not fit the table's schema.
     pub async fn append(&self, stream: &stream_table::Model, append: Append) -> Result<Appended, StreamError> {
-        let table = self.table(stream).await?;
-        table.append(&self.engine, append).await
+        append::append(&self.engine, stream, append).await
     }
 
-    /// Commits what waits for `stream` now; the latest snapshot afterwards.
+    /// Commits what waits for `stream` now (waiting for the process that holds its commit lease,
+    /// if another does); the latest snapshot afterwards.
     pub async fn flush(&self, stream: &stream_table::Model) -> Result<i64, StreamError> {
-        let table = self.table(stream).await?;
-        commit::commit(&self.engine, &table).await?;
-        Ok(*table.latest.borrow())
+        let table = self.engine.table_by_id(stream.id).await?;
+        for _ in 0..FLUSH_TRIES {
+            match commit::commit(&self.engine, &table).await? {
+                commit::Committed::Snapshot { more: true, .. } => continue,
+                commit::Committed::Snapshot { snapshot, .. } => return Ok(snapshot),
+                commit::Committed::Nothing => {
+                    return Ok(self.engine.catalog.stream_table_by_id(stream.id).await?.latest_snapshot);
+                }
+                commit::Committed::Elsewhere => {
+                    if self.engine.catalog.waiting_stream_batches(stream.id, 1).await?.is_empty() {
+                        return Ok(self.engine.catalog.stream_table_by_id(stream.id).await?.latest_snapshot);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        }
+        Err(StreamError::Behind)
     }
 
     /// Rows of `stream` at a snapshot, or since one.
@@ -164,9 +183,10 @@ impl Streams {
         read::read(&self.engine, stream, request).await
     }
 
-    /// The latest committed snapshot of `stream`, changing as commits land (followers wait on it).
+    /// The latest committed snapshot of `stream`, changing as commits land, whichever process
+    /// commits (followers wait on it).
     pub async fn watch(&self, stream: &stream_table::Model) -> Result<tokio::sync::watch::Receiver<i64>, StreamError> {
-        Ok(self.table(stream).await?.latest.subscribe())
+        Ok(self.engine.table_by_id(stream.id).await?.latest.subscribe())
     }
 
     /// The schema appends to `stream` are admitted against now (widened by acknowledged
@@ -175,32 +195,65 @@ impl Streams {
         &self,
         stream: &stream_table::Model,
     ) -> Result<Option<arrow::datatypes::SchemaRef>, StreamError> {
-        Ok(self.table(stream).await?.state.lock().await.schema.clone())
+        append::admitted_schema(&self.engine.catalog.stream_table_by_id(stream.id).await?)
     }
 
     /// Merges `stream`'s small files now (the committer does it on its own after commits).
     pub async fn compact(&self, stream: &stream_table::Model) -> Result<bool, StreamError> {
-        let table = self.table(stream).await?;
+        let table = self.engine.table_by_id(stream.id).await?;
         commit::compact(&self.engine, &table, 2).await
-    }
-
-    /// The table's state, loaded (and its log replayed) on first use.
-    async fn table(&self, stream: &stream_table::Model) -> Result<Arc<Table>, StreamError> {
-        let mut tables = self.engine.tables.lock().await;
-        if let Some(table) = tables.get(&stream.id) {
-            return Ok(table.clone());
-        }
-        let table = replay::load(&self.engine, stream).await?;
-        tables.insert(stream.id, table.clone());
-        commit::spawn_committer(Arc::downgrade(&self.engine), table.clone());
-        Ok(table)
     }
 }
 
+/// How many commits [`Streams::flush`] tries (or 100 ms waits for another process's).
+const FLUSH_TRIES: usize = 600;
+
 impl Engine {
-    fn log_dir(&self, stream: uuid::Uuid) -> PathBuf {
-        self.dir.join(stream.to_string())
+    /// The table's state in this process, made on first use.
+    async fn table_by_id(&self, id: uuid::Uuid) -> Result<Arc<Table>, StreamError> {
+        let mut tables = self.tables.lock().await;
+        if let Some(table) = tables.get(&id) {
+            return Ok(table.clone());
+        }
+        let stream = self.catalog.stream_table_by_id(id).await?;
+        let table = Arc::new(Table {
+            id,
+            committing: tokio::sync::Mutex::new(()),
+            latest: tokio::sync::watch::channel(stream.latest_snapshot).0,
+        });
+        tables.insert(id, table.clone());
+        Ok(table)
     }
+
+    /// Counts rows appended here; wakes the committer once a commit's worth waits.
+    fn appended(&self, rows: usize) {
+        let total = self.appended_rows.fetch_add(rows, Ordering::Relaxed) + rows;
+        if total >= self.policy.rows {
+            self.appended_rows.store(0, Ordering::Relaxed);
+            self.wake.notify_one();
+        }
+    }
+
+    /// Brings the latest snapshots of the tables someone here follows up to the catalog's
+    /// (commits of other processes).
+    async fn refresh_latest(&self) {
+        let watched: Vec<Arc<Table>> =
+            self.tables.lock().await.values().filter(|t| t.latest.receiver_count() > 0).cloned().collect();
+        for table in watched {
+            match self.catalog.stream_table_by_id(table.id).await {
+                Ok(stream) if stream.latest_snapshot > *table.latest.borrow() => {
+                    table.latest.send_replace(stream.latest_snapshot);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(stream = %table.id, error = %e, "could not read a stream's latest snapshot"),
+            }
+        }
+    }
+}
+
+/// This machine's name, for telling committers apart in the catalog.
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "kura".into())
 }
 
 #[cfg(test)]

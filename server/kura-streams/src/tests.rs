@@ -1,5 +1,6 @@
 //! The engine end to end on a SQLite catalog and a local store: appends, idempotency, commits,
-//! snapshot and since reads, widening, compaction, and replay after a crash.
+//! snapshot and since reads, widening, compaction, and appends acknowledged by a process that
+//! stopped, committed by another.
 
 use std::sync::Arc;
 
@@ -40,7 +41,13 @@ async fn world() -> World {
 
 impl World {
     async fn open(&self, policy: CommitPolicy) -> Streams {
-        Streams::open(self.catalog.clone(), self.store.clone(), self.dir.path(), policy).await.unwrap()
+        Streams::open(self.catalog.clone(), self.store.clone(), policy).await.unwrap()
+    }
+
+    /// Another process on the same catalog and store.
+    async fn other_process(&self, policy: CommitPolicy) -> Streams {
+        let url = format!("sqlite://{}?mode=rwc", self.dir.path().join("kura.db").display());
+        Streams::open(Catalog::connect(&url).await.unwrap(), self.store.clone(), policy).await.unwrap()
     }
 }
 
@@ -188,40 +195,51 @@ async fn compaction_merges_files_without_changing_rows_or_snapshots() {
 }
 
 #[tokio::test]
-async fn acknowledged_appends_survive_a_crash_and_are_applied_once() {
+async fn appends_acknowledged_by_a_stopped_process_are_committed_by_another_once() {
     let w = world().await;
     {
         let streams = w.open(MANUAL).await;
         streams.append(&w.stream, append("r", 1, temps(0, 2))).await.unwrap();
         streams.flush(&w.stream).await.unwrap();
         streams.append(&w.stream, append("r", 2, temps(2, 2))).await.unwrap();
-        // Gone without committing sequence 2 ("kill -9"): only its log record remains.
+        // Gone without committing sequence 2 ("kill -9"): it waits in the catalog and the store.
     }
-    // A committed batch whose segment survived (a crash after the commit, before the delete):
-    // written back into the log by hand, it must not be applied again.
-    let dir = w.dir.path().join("streams").join(w.stream.id.to_string());
-    let header = log::RecordHeader {
-        writer_id: "r".into(),
-        sequence: 1,
-        provenance: serde_json::json!({}),
-        appended_by: "user:test".into(),
-        surface: "rest".into(),
-        received_at: chrono::Utc::now(),
-    };
-    log::Segment::create(&dir, 0).unwrap().append_durably(&log::encode(&header, &temps(0, 2)).unwrap()).unwrap();
+    // The stopped process's commit lease runs out.
+    <stream_table::Entity as sea_orm::EntityTrait>::update_many()
+        .col_expr(stream_table::Column::CommitLeaseUntil, sea_orm::sea_query::Expr::value(Some(chrono::Utc::now())))
+        .exec(w.catalog.connection())
+        .await
+        .unwrap();
 
-    let streams = w.open(MANUAL).await;
-    // Replay committed what the log held on its own (the committer is woken at load).
-    let mut latest = streams.watch(&w.stream).await.unwrap();
+    let other = w.other_process(MANUAL).await;
+    // Its committer commits what waits on its own (it looks once at start).
+    let mut latest = other.watch(&w.stream).await.unwrap();
     latest.wait_for(|s| *s >= 2).await.unwrap();
-    assert_eq!(ids(&streams, &w.stream, ReadRequest::default()).await, (2, vec![0, 1, 2, 3]));
-    assert!(streams.append(&w.stream, append("r", 2, temps(2, 2))).await.unwrap().duplicate);
-    // The committed segments are gone.
-    let left: Vec<_> = log::segments(&dir).unwrap();
-    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(ids(&other, &w.stream, ReadRequest::default()).await, (2, vec![0, 1, 2, 3]));
+    for sequence in [1, 2] {
+        assert!(other.append(&w.stream, append("r", sequence, temps(0, 2))).await.unwrap().duplicate);
+    }
     let t: Vec<RecordBatch> =
-        streams.read(&w.stream, ReadRequest::default()).await.unwrap().batches.try_collect().await.unwrap();
+        other.read(&w.stream, ReadRequest::default()).await.unwrap().batches.try_collect().await.unwrap();
     assert_eq!(t[0].column_by_name("t").unwrap().as_primitive::<Float64Type>().value(1), 0.1);
+}
+
+#[tokio::test]
+async fn two_processes_taking_the_same_append_apply_it_once() {
+    let w = world().await;
+    let (first, second) = (w.open(MANUAL).await, w.other_process(MANUAL).await);
+    let (a, b) = tokio::join!(
+        first.append(&w.stream, append("r", 7, temps(0, 3))),
+        second.append(&w.stream, append("r", 7, temps(0, 3)))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.duplicate != b.duplicate, "one applied, one a duplicate: {a:?} {b:?}");
+    second.append(&w.stream, append("s", 1, temps(3, 1))).await.unwrap();
+    // Either process commits all that waits; the other sees the snapshot.
+    let snapshot = first.flush(&w.stream).await.unwrap();
+    let mut seen = second.watch(&w.stream).await.unwrap();
+    seen.wait_for(|s| *s >= snapshot).await.unwrap();
+    assert_eq!(ids(&second, &w.stream, ReadRequest::default()).await, (snapshot, vec![0, 1, 2, 3]));
 }
 
 #[tokio::test]

@@ -361,4 +361,64 @@ async fn processes_share_one_catalog_and_store_and_divide_the_work() {
     assert_eq!((pid_of(&worker), attempts), (survivor.pid(), 2), "{worker}");
     let (_, tables) = api.call(&a, reqwest::Method::GET, "/datasets/killed/versions/1/tables", None).await;
     assert_eq!(tables["items"][0]["row_count"], 1_500_000, "{tables}");
+
+    streams_take_appends_through_any_process(&api, &shared, a, &data("d"), &data("a"), &db).await;
+}
+
+/// Appends to one stream table through two processes: a retry through the other process is
+/// applied once, and a batch acknowledged by a process killed (SIGKILL) before it committed it
+/// is committed by the other, once.
+async fn streams_take_appends_through_any_process(
+    api: &Api,
+    shared: &Shared,
+    mut a: Node,
+    d_data: &Path,
+    keys_from: &Path,
+    db: &DatabaseConnection,
+) {
+    copy_keys(keys_from, d_data);
+    let d = Node::start(shared, d_data, "api,flight").await;
+    let (status, body) =
+        api.call(&a, reqwest::Method::POST, "/datasets", Some(json!({"name": "robot", "title": "robot"}))).await;
+    assert_eq!(status, 201, "{body}");
+    let append = |node: &Node, sequence: i64| {
+        let url = format!("{}/api/v1/datasets/robot/streams/arm/rows", node.url());
+        let request = api
+            .client
+            .post(url)
+            .bearer_auth(&api.token)
+            .header("content-type", "application/x-ndjson")
+            .header("kura-writer-id", "arm-1")
+            .header("kura-sequence", sequence.to_string())
+            .body(format!("{{\"i\": {sequence}}}\n"));
+        async move {
+            let response = request.send().await.expect("append");
+            assert!(response.status().is_success(), "append {sequence}: {}", response.status());
+            response.json::<Value>().await.unwrap()["duplicate"].as_bool().unwrap()
+        }
+    };
+    assert!(!append(&a, 1).await);
+    assert!(!append(&d, 2).await);
+    assert!(append(&d, 1).await, "a retry through the other process is a duplicate");
+    assert!(!append(&a, 3).await);
+    a.child.kill().unwrap(); // SIGKILL, most likely before its committer ran
+    a.child.wait().unwrap();
+    eventually("the other process commits every acknowledged batch", || async {
+        let (_, info) = api.call(&d, reqwest::Method::GET, "/datasets/robot/streams/arm", None).await;
+        info["row_count"] == 3
+    })
+    .await;
+    let (_, rows) = api.call(&d, reqwest::Method::GET, "/datasets/robot/streams/arm/rows", None).await;
+    let mut seen: Vec<i64> = rows.as_array().unwrap().iter().map(|r| r["i"].as_i64().unwrap()).collect();
+    seen.sort();
+    assert_eq!(seen, [1, 2, 3], "{rows}");
+    let waiting = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT COUNT(*) AS n FROM stream_pending".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(waiting.try_get::<i64>("", "n").unwrap(), 0, "nothing waits any more");
 }

@@ -28,6 +28,7 @@ pub mod session;
 pub mod sign_in_failure;
 pub mod stream_batch;
 pub mod stream_file;
+pub mod stream_pending;
 pub mod stream_pin;
 pub mod stream_snapshot;
 pub mod stream_table;

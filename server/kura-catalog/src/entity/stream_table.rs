@@ -21,6 +21,15 @@ pub struct Model {
     pub row_count: i64,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    /// The schema appends are admitted against: the latest snapshot's, widened by appends not
+    /// yet committed (IPC schema, base64); `None` when it is the latest snapshot's.
+    #[serde(skip)]
+    pub pending_schema: Option<String>,
+    /// The process that commits the stream's appends, and until when its lease holds.
+    #[serde(skip)]
+    pub committer: Option<String>,
+    #[serde(skip)]
+    pub commit_lease_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,79 @@
+//! Taking an append: the batch is checked against the table's schema, stored durably as an
+//! Arrow IPC object, and recorded as waiting in the catalog (its key checked, the backlog
+//! bounded, the admitted schema widened, in one transaction). Only then is it acknowledged; any
+//! process may commit it from there.
+
+use arrow::ipc::writer::StreamWriter;
+use arrow::record_batch::RecordBatch;
+use kura_catalog::entity::stream_table;
+use kura_catalog::stream_appends::{Admission, NewPending};
+
+use crate::{Append, Appended, Engine, StreamError, schema};
+
+/// How many commits' worth of rows may wait before appends are refused.
+const BACKLOG_COMMITS: usize = 20;
+
+pub(crate) async fn append(
+    engine: &Engine,
+    stream: &stream_table::Model,
+    append: Append,
+) -> Result<Appended, StreamError> {
+    let rows = append.batch.num_rows();
+    // Refused before anything is written when it cannot fit (checked again when recorded).
+    let now = engine.catalog.stream_table_by_id(stream.id).await?;
+    let current = admitted_schema(&now)?;
+    schema::admit(current.as_ref(), &append.batch)?;
+    let object = engine.store.put_bytes_durably(ipc_bytes(&append.batch)?.into()).await?;
+    let pending = NewPending {
+        stream_id: stream.id,
+        writer_id: append.key.writer_id,
+        sequence: append.key.sequence,
+        sha256: object.sha256,
+        size: object.size as i64,
+        row_count: rows as i64,
+        provenance: serde_json::to_value(&append.provenance).map_err(|e| StreamError::Invalid(e.to_string()))?,
+        appended_by: append.appended_by,
+        surface: append.surface,
+        received_at: chrono::Utc::now(),
+    };
+    let backlog = i64::try_from(engine.policy.rows.saturating_mul(BACKLOG_COMMITS)).unwrap_or(i64::MAX);
+    let batch = &append.batch;
+    let admission = engine
+        .catalog
+        .admit_stream_batch(pending, backlog, |current| -> Result<String, StreamError> {
+            let current = current.map(schema::decode).transpose()?;
+            let (widened, _) = schema::admit(current.as_ref(), batch)?;
+            schema::encode(&widened)
+        })
+        .await?;
+    match admission {
+        Admission::Admitted => {
+            engine.appended(rows);
+            Ok(Appended { rows, duplicate: false })
+        }
+        Admission::Duplicate => Ok(Appended { rows, duplicate: true }),
+        Admission::Behind => Err(StreamError::Behind),
+    }
+}
+
+/// The schema appends are admitted against now; `None` before the first batch.
+pub(crate) fn admitted_schema(
+    stream: &stream_table::Model,
+) -> Result<Option<arrow::datatypes::SchemaRef>, StreamError> {
+    stream.pending_schema.as_deref().or(stream.arrow_schema.as_deref()).map(schema::decode).transpose()
+}
+
+fn ipc_bytes(batch: &RecordBatch) -> Result<Vec<u8>, StreamError> {
+    let mut bytes = Vec::with_capacity(batch.get_array_memory_size() + 1024);
+    let mut writer = StreamWriter::try_new(&mut bytes, &batch.schema())?;
+    writer.write(batch)?;
+    writer.finish()?;
+    drop(writer);
+    Ok(bytes)
+}
+
+/// The batches of an object [`ipc_bytes`] wrote.
+pub(crate) fn ipc_batches(bytes: &[u8]) -> Result<Vec<RecordBatch>, StreamError> {
+    let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(bytes), None)?;
+    Ok(reader.collect::<Result<Vec<_>, _>>()?)
+}
