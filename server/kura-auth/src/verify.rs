@@ -44,6 +44,9 @@ pub struct KuraClaims {
     /// Set in tokens this node gave a user of a partner node (token exchange).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fed: Option<FederatedClaim>,
+    /// The stream tables (`dataset/table`) an `append` token may append to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub streams: Vec<String>,
 }
 
 /// Who a token given to a federated user speaks for: a user of a partner node, with what this
@@ -97,6 +100,8 @@ pub struct Identity {
     pub kura_issued: bool,
     /// Kura's token for a user of a partner node.
     pub federated: Option<FederatedClaim>,
+    /// The streams a Kura `append` token names (empty for any other token).
+    pub streams: Vec<String>,
 }
 
 /// Issuer settings of this node.
@@ -150,6 +155,19 @@ impl Authority {
         self.sign_claims(self.claims(user, scope, ttl, now))
     }
 
+    /// Signs an `append` token for `user` that may append to `streams` (`dataset/table`) only:
+    /// what a robot's API token becomes in a Flight Handshake.
+    pub fn issue_append(
+        &self,
+        user: &str,
+        streams: &[String],
+        ttl: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<String, AuthError> {
+        let claims = KuraClaims { streams: streams.to_vec(), ..self.claims(user, Scope::Append, ttl, now) };
+        self.sign_claims(claims)
+    }
+
     /// Signs a read-only token for `user`, a user of the partner node `fed.node`.
     pub fn issue_federated(
         &self,
@@ -173,6 +191,7 @@ impl Authority {
             jti: uuid::Uuid::new_v4().to_string(),
             scope: scope.as_str().to_owned(),
             fed: None,
+            streams: Vec::new(),
         }
     }
 
@@ -218,7 +237,12 @@ impl Authority {
             }
             _ => None,
         };
-        Ok(Identity { issuer, subject: checked.subject, scope, kura_issued: trust.kura_issued, federated })
+        let streams = match data.claims.get("streams") {
+            Some(streams) if trust.kura_issued && scope == Scope::Append => serde_json::from_value(streams.clone())
+                .map_err(|e| AuthError::InvalidClaims(format!("streams: {e}")))?,
+            _ => Vec::new(),
+        };
+        Ok(Identity { issuer, subject: checked.subject, scope, kura_issued: trust.kura_issued, federated, streams })
     }
 
     /// The key that may verify a token of `issuer` with `kid` and `alg`: the issuer decides which

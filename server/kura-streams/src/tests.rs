@@ -252,3 +252,36 @@ async fn the_committer_commits_by_rows_on_its_own() {
     latest.wait_for(|s| *s >= 1).await.unwrap();
     assert_eq!(ids(&streams, &w.stream, ReadRequest::default()).await.1.len(), 5);
 }
+
+#[tokio::test]
+async fn appends_are_refused_while_too_many_rows_wait_and_taken_again_once_committed() {
+    let w = world().await;
+    let policy = CommitPolicy { rows: 2, interval_ms: 3_600_000, compact_files: 1000 };
+    let streams = w.open(policy).await;
+    // Another process holds the stream's commit lease and is not committing (stopped, say).
+    let until = chrono::Utc::now() + chrono::Duration::hours(1);
+    <stream_table::Entity as sea_orm::EntityTrait>::update_many()
+        .col_expr(stream_table::Column::Committer, sea_orm::sea_query::Expr::value(Some("elsewhere".to_owned())))
+        .col_expr(stream_table::Column::CommitLeaseUntil, sea_orm::sea_query::Expr::value(Some(until)))
+        .exec(w.catalog.connection())
+        .await
+        .unwrap();
+    // Twenty commits' worth (40 rows) may wait; the next append is refused, nothing recorded.
+    for sequence in 0..20 {
+        streams.append(&w.stream, append("r", sequence, temps(sequence * 2, 2))).await.unwrap();
+    }
+    let refused = streams.append(&w.stream, append("r", 20, temps(40, 2))).await.unwrap_err();
+    assert!(matches!(refused, StreamError::Behind), "{refused}");
+    assert_eq!(kura_core::HasErrorCode::code(&refused), kura_core::ErrorCode::ResourceExhausted);
+    // The lease passes: this process commits what waits, and the writer's retry is taken.
+    <stream_table::Entity as sea_orm::EntityTrait>::update_many()
+        .col_expr(stream_table::Column::CommitLeaseUntil, sea_orm::sea_query::Expr::value(Some(chrono::Utc::now())))
+        .exec(w.catalog.connection())
+        .await
+        .unwrap();
+    streams.flush(&w.stream).await.unwrap();
+    assert!(!streams.append(&w.stream, append("r", 20, temps(40, 2))).await.unwrap().duplicate);
+    let snapshot = streams.flush(&w.stream).await.unwrap();
+    let (_, rows) = ids(&streams, &w.stream, ReadRequest { snapshot: Some(snapshot), since: None }).await;
+    assert_eq!(rows, (0..42).collect::<Vec<_>>());
+}

@@ -57,7 +57,9 @@ impl CredentialResolver {
             self.federated_user(user, fed).await
         } else if identity.kura_issued {
             let user = identity.subject.parse::<Uuid>().map_err(|_| AuthError::SubjectNotAUser)?;
-            self.principal_of(user, can_write).await
+            let principal = self.principal_of(user, can_write).await?;
+            // Only an append token carries streams (the verifier reads them for no other scope).
+            Ok(Principal { append_streams: identity.streams, ..principal })
         } else {
             let user = self.store.external_user(&identity.issuer, &identity.subject).await?;
             self.user_principal(user, can_write).await
@@ -143,9 +145,13 @@ impl CredentialResolver {
         if principal.home_node.is_some() {
             return Err(AuthError::FederatedExchange);
         }
+        let ttl = chrono::Duration::minutes(EXCHANGED_TOKEN_MINUTES);
+        // A robot's token stays a robot's: the same streams, nothing more.
+        if principal.scope() == Scope::Append {
+            return self.authority.issue_append(&user.to_string(), &principal.append_streams, ttl, Utc::now());
+        }
         let scope = if principal.can_write { Scope::Write } else { Scope::Read };
         debug_assert!(principal.scope().may_mint(scope));
-        let ttl = chrono::Duration::minutes(EXCHANGED_TOKEN_MINUTES);
         self.authority.issue(&user.to_string(), scope, ttl, Utc::now())
     }
 

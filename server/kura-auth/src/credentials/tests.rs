@@ -146,6 +146,21 @@ async fn no_credential_mints_a_wider_one() {
     let exchanged = resolver.exchange(&write).unwrap();
     assert_eq!(resolver.authority().verify(&exchanged).unwrap().scope, Scope::Write, "never admin");
     assert_eq!(resolver.exchange(&kura_core::Principal::admin("token:x")), Err(AuthError::NotAUser));
+
+    // A robot's append token (a Flight Handshake) becomes a JWT for the same streams, nothing more.
+    let secret = format!("kura_{}", Uuid::new_v4().simple());
+    let streams = vec!["lab/temps".to_owned()];
+    let token = StoredToken { id: Uuid::now_v7(), user_id: Some(user), scope: Scope::Append, streams: streams.clone() };
+    store.tokens.lock().unwrap().insert(secret.clone(), token);
+    let robot = resolver.bearer(&secret).await.unwrap();
+    let exchanged = resolver.exchange(&robot).unwrap();
+    assert_eq!(resolver.authority().verify(&exchanged).unwrap().scope, Scope::Append);
+    let again = resolver.jwt(&exchanged).await.unwrap();
+    assert_eq!((again.can_write, again.append_streams.clone()), (false, streams), "the same streams, no writes");
+    assert!(again.may_append("lab", "temps") && !again.may_append("lab", "other"));
+    // A write token's JWT carries no streams, even if its claims were to name some.
+    let exchanged = resolver.exchange(&write).unwrap();
+    assert!(resolver.jwt(&exchanged).await.unwrap().append_streams.is_empty());
 }
 
 #[tokio::test]

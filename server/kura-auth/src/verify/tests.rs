@@ -76,7 +76,8 @@ fn kura_tokens_round_trip() {
             subject: "user-7".into(),
             scope: Scope::Read,
             kura_issued: true,
-            federated: None
+            federated: None,
+            streams: Vec::new()
         })
     );
     assert!(f.authority.verify(&token).is_ok(), "and against the system clock");

@@ -63,6 +63,7 @@ fn tokens_of_configured_providers_verify_with_their_algorithms() {
             scope: Scope::Write,
             kura_issued: false,
             federated: None,
+            streams: Vec::new(),
         };
         assert_eq!(f.verify(&token), Ok(expected), "{iss}");
     }
