@@ -222,6 +222,12 @@ pub async fn put(
     };
     let mut defaults = call_defaults(metadata)?;
     let appender = streams::open_append(ctx, principal, Surface::Flight, dataset, table).await?;
+    let writer = std::sync::Arc::new(tokio::sync::Mutex::new(Writer {
+        appender,
+        checked: std::time::Instant::now(),
+        metadata: metadata.clone(),
+        names: (dataset.clone(), table.clone()),
+    }));
     let messages = futures::stream::once(async move { Ok(first) })
         .chain(incoming)
         .map_err(|s| arrow_flight::error::FlightError::Tonic(Box::new(s)));
@@ -230,7 +236,7 @@ pub async fn put(
     let results = decoder
         .map_err(|e| FlightError::invalid(format!("unreadable Flight data: {e}")))
         .try_filter_map(move |decoded| {
-            let (ctx, appender) = (ctx.clone(), appender.clone());
+            let (ctx, writer) = (ctx.clone(), writer.clone());
             let key = match &decoded.payload {
                 DecodedPayload::RecordBatch(_) => Some(batch_key(&decoded.inner.app_metadata, &mut defaults)),
                 _ => None,
@@ -238,11 +244,36 @@ pub async fn put(
             async move {
                 let (Some(key), DecodedPayload::RecordBatch(batch)) = (key, decoded.payload) else { return Ok(None) };
                 let (key, provenance) = key?;
+                let appender = writer.lock().await.current(&ctx).await?;
                 Ok(Some(acknowledge(&ctx, &appender, key, provenance, batch).await?))
             }
         })
         .map_err(FlightError::into_status);
     Ok(results.boxed())
+}
+
+/// How long a DoPut's authorization holds before its credentials are resolved and the append
+/// decided again: a revoked token or a lost right stops a long-running writer within this.
+const REAUTHORIZE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A DoPut's appender, decided again every [`REAUTHORIZE_EVERY`].
+struct Writer {
+    appender: Appender,
+    checked: std::time::Instant,
+    metadata: MetadataMap,
+    names: (String, String),
+}
+
+impl Writer {
+    async fn current(&mut self, ctx: &FlightContext) -> Result<Appender, FlightError> {
+        if self.checked.elapsed() >= REAUTHORIZE_EVERY {
+            let principal = crate::auth::principal(ctx, &self.metadata).await?;
+            let (dataset, table) = &self.names;
+            self.appender = streams::open_append(ctx, &principal, Surface::Flight, dataset, table).await?;
+            self.checked = std::time::Instant::now();
+        }
+        Ok(self.appender.clone())
+    }
 }
 
 async fn acknowledge(

@@ -277,3 +277,38 @@ async fn flight_doput_acknowledges_each_batch_once_and_a_follower_sees_new_commi
         "{refused}"
     );
 }
+
+/// A long DoPut is decided again as it goes: once the robot's token is revoked, the next
+/// decision (at most ten seconds on) refuses the call's further batches.
+#[tokio::test]
+async fn a_long_doput_is_refused_once_its_token_is_revoked() {
+    let lab = lab().await;
+    let mut client = lab.app.flight_client(Some(&lab.robot)).await;
+    client.add_header("kura-writer-id", "long-run").unwrap();
+    client.add_header("kura-sequence", "0").unwrap();
+    let (batches, incoming) =
+        futures::channel::mpsc::unbounded::<Result<RecordBatch, arrow_flight::error::FlightError>>();
+    let data = FlightDataEncoderBuilder::new()
+        .with_flight_descriptor(Some(FlightDescriptor::new_path(vec!["lab".into(), "temps".into()])))
+        .build(incoming)
+        .map(|d| d.map_err(|e| arrow_flight::error::FlightError::ExternalError(Box::new(e))));
+    batches.unbounded_send(Ok(temps(0, 1))).unwrap();
+    let mut results = client.do_put(data).await.unwrap();
+    let first = results.next().await.expect("an answer").expect("the first batch is taken");
+    assert_eq!(serde_json::from_slice::<Value>(&first.app_metadata).unwrap()["duplicate"], json!(false));
+
+    let tokens = lab.app.ok("GET", "/me/tokens", &lab.steward, Value::Null).await;
+    let robot = tokens.as_array().unwrap().iter().find(|t| t["name"] == "robot").expect("the robot's token");
+    let path = format!("/me/tokens/{}", robot["id"].as_str().unwrap());
+    let revoked = lab.app.client.delete(lab.app.url(&path)).bearer_auth(&lab.steward).send().await.unwrap();
+    assert_eq!(revoked.status(), 204);
+    // Past the decision's lifetime, the same call's next batch is refused.
+    tokio::time::sleep(Duration::from_millis(10_500)).await;
+    batches.unbounded_send(Ok(temps(1, 1))).unwrap();
+    let refused = results.next().await.expect("an answer to the second batch");
+    let status = refused.expect_err("a revoked token appends nothing more").to_string();
+    assert!(status.contains("Unauthenticated") || status.contains("token"), "{status}");
+    lab.committed("temps", 1).await;
+    let (_, rows) = lab.rows(Some(&lab.steward), "/datasets/lab/streams/temps/rows").await;
+    assert_eq!(ids(&rows), [0], "only the first batch");
+}
