@@ -15,6 +15,7 @@ mod m20261207_000009_job_runner;
 mod m20261207_000010_federation;
 mod m20261207_000011_streams;
 mod m20261207_000012_job_leases;
+mod m20261207_000013_compute_jobs;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_federation::Migration),
             Box::new(m20261207_000011_streams::Migration),
             Box::new(m20261207_000012_job_leases::Migration),
+            Box::new(m20261207_000013_compute_jobs::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ mod error;
 mod page;
 
 pub mod audit;
+pub mod compute;
 pub mod consortia;
 mod credentials;
 pub mod datasets;

@@ -9,6 +9,7 @@ pub mod access_request;
 pub mod agreement;
 pub mod agreement_acceptance;
 pub mod api_token;
+pub mod compute_job;
 pub mod audit_event;
 pub mod consortium;
 pub mod consortium_member;
