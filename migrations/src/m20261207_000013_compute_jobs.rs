@@ -22,6 +22,8 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(text("code"))
             // [{"name", "dataset", "version", "table", "columns"}] as submitted.
             .col(json_binary("inputs"))
+            // Names of the tables the job writes into its output dataset.
+            .col(json_binary("outputs"))
             .col(json_binary("tags"))
             .col(uuid_null("output_dataset_id"))
             .col(string("state"))

@@ -28,6 +28,7 @@ pub struct NewComputeJob {
     pub kind: String,
     pub code: String,
     pub inputs: Value,
+    pub outputs: Value,
     pub tags: Value,
 }
 
@@ -47,6 +48,7 @@ impl Catalog {
             kind: Set(new.kind),
             code: Set(new.code),
             inputs: Set(new.inputs),
+            outputs: Set(new.outputs),
             tags: Set(new.tags),
             output_dataset_id: Set(None),
             state: Set(TaskState::Queued),

@@ -18,6 +18,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub code: String,
     pub inputs: Json,
+    pub outputs: Json,
     pub tags: Json,
     pub output_dataset_id: Option<Uuid>,
     pub state: kura_core::TaskState,
