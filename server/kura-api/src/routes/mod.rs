@@ -2,6 +2,7 @@
 //! decides access and changes the catalog), and map the result.
 
 pub mod access_admin;
+pub mod compute;
 pub mod consortia;
 pub mod datasets;
 pub mod delta_sharing;
@@ -19,6 +20,7 @@ pub mod rows;
 pub mod search;
 pub mod sparql;
 pub mod streams;
+pub mod tes;
 pub mod tables;
 pub mod versions;
 
