@@ -52,8 +52,12 @@ impl MigrationTrait for Migration {
         for table in tables() {
             manager.create_table(table).await?;
         }
-        manager.create_index(index("idx_compute_jobs_state_created", "compute_jobs", &["state", "created_at"], false)).await?;
-        manager.create_index(index("idx_compute_jobs_submitter", "compute_jobs", &["submitter", "created_at"], false)).await
+        manager
+            .create_index(index("idx_compute_jobs_state_created", "compute_jobs", &["state", "created_at"], false))
+            .await?;
+        manager
+            .create_index(index("idx_compute_jobs_submitter", "compute_jobs", &["submitter", "created_at"], false))
+            .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -7,7 +7,9 @@
 use chrono::Utc;
 use kura_core::TaskState;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -68,10 +70,7 @@ impl Catalog {
 
     /// One job.
     pub async fn compute_job(&self, id: Uuid) -> Result<compute_job::Model, CatalogError> {
-        compute_job::Entity::find_by_id(id)
-            .one(self.connection())
-            .await?
-            .ok_or_else(|| CatalogError::not_found("job"))
+        compute_job::Entity::find_by_id(id).one(self.connection()).await?.ok_or_else(|| CatalogError::not_found("job"))
     }
 
     /// A page of jobs, newest first: of one submitter, or of everyone (`None`).
@@ -149,11 +148,7 @@ impl Catalog {
         Ok(claimed)
     }
 
-    async fn compute_job_in(
-        &self,
-        conn: &impl ConnectionTrait,
-        id: Uuid,
-    ) -> Result<compute_job::Model, CatalogError> {
+    async fn compute_job_in(&self, conn: &impl ConnectionTrait, id: Uuid) -> Result<compute_job::Model, CatalogError> {
         compute_job::Entity::find_by_id(id).one(conn).await?.ok_or_else(|| CatalogError::not_found("job"))
     }
 
@@ -240,7 +235,8 @@ impl Catalog {
     ) -> Result<(), CatalogError> {
         let now = Utc::now();
         let txn = self.begin_write().await?;
-        let source = crate::entity::file::Entity::insert(source.into_active(version.id)).exec_with_returning(&txn).await?;
+        let source =
+            crate::entity::file::Entity::insert(source.into_active(version.id)).exec_with_returning(&txn).await?;
         let mut names = Vec::new();
         for table in tables(source.id) {
             names.push(crate::tables::insert_table(&txn, version.id, table, now).await?);
@@ -248,7 +244,9 @@ impl Catalog {
         let ended = ended(TaskState::Complete, message).filter(this_attempt(job)).exec(&txn).await?;
         if ended.rows_affected != 1 {
             txn.rollback().await?;
-            return Err(CatalogError::Conflict("the job was cancelled or taken over before its output was committed".into()));
+            return Err(CatalogError::Conflict(
+                "the job was cancelled or taken over before its output was committed".into(),
+            ));
         }
         crate::outbox::append(
             &txn,
@@ -317,10 +315,7 @@ fn ended(state: TaskState, message: &str) -> sea_orm::UpdateMany<compute_job::En
 
 /// The job's current attempt, unended: what every write of a run is filtered by.
 fn this_attempt(job: &compute_job::Model) -> Condition {
-    Condition::all()
-        .add(Column::Id.eq(job.id))
-        .add(Column::Attempts.eq(job.attempts))
-        .add(Column::FinishedAt.is_null())
+    Condition::all().add(Column::Id.eq(job.id)).add(Column::Attempts.eq(job.attempts)).add(Column::FinishedAt.is_null())
 }
 
 /// Jobs a worker holds under a lease that has not passed.

@@ -92,7 +92,13 @@ impl InputRef {
         if dataset.is_empty() || table.is_empty() {
             return Err(bad());
         }
-        Ok(InputRef { name: None, dataset: dataset.into(), version: version.into(), table: table.into(), columns: None })
+        Ok(InputRef {
+            name: None,
+            dataset: dataset.into(),
+            version: version.into(),
+            table: table.into(),
+            columns: None,
+        })
     }
 }
 
@@ -143,7 +149,10 @@ impl JobRequest {
             return invalid(format!("the job's code is longer than {MAX_CODE_BYTES} bytes"));
         }
         if self.inputs.is_empty() || self.inputs.len() > MAX_INPUTS {
-            return invalid(format!("a job reads 1 to {MAX_INPUTS} input tables; this one declares {}", self.inputs.len()));
+            return invalid(format!(
+                "a job reads 1 to {MAX_INPUTS} input tables; this one declares {}",
+                self.inputs.len()
+            ));
         }
         let mut seen = BTreeSet::new();
         for input in &self.inputs {
@@ -157,10 +166,15 @@ impl JobRequest {
                 return invalid(format!("two inputs are named {name:?}: give one of them another `name`"));
             }
             if input.version != "latest" && input.version.parse::<u32>().map_or(true, |n| n == 0) {
-                return invalid(format!("input {name:?}: version {:?} is not a version number or latest", input.version));
+                return invalid(format!(
+                    "input {name:?}: version {:?} is not a version number or latest",
+                    input.version
+                ));
             }
             if input.columns.as_ref().is_some_and(|c| c.is_empty()) {
-                return invalid(format!("input {name:?} declares an empty column list: leave `columns` out to read all"));
+                return invalid(format!(
+                    "input {name:?} declares an empty column list: leave `columns` out to read all"
+                ));
             }
         }
         let outputs = self.output_names();
@@ -196,7 +210,10 @@ mod tests {
     #[test]
     fn table_references_parse_from_tes_urls() {
         let input = InputRef::from_url("kura:uvvis/latest/spectra").unwrap();
-        assert_eq!((input.dataset.as_str(), input.version.as_str(), input.table.as_str()), ("uvvis", "latest", "spectra"));
+        assert_eq!(
+            (input.dataset.as_str(), input.version.as_str(), input.table.as_str()),
+            ("uvvis", "latest", "spectra")
+        );
         assert_eq!(InputRef::from_url("kura:a/2/t.b").unwrap().table, "t.b");
         for bad in ["https://x/y", "kura:a/latest", "kura:/1/t", "s3://bucket/key"] {
             assert!(matches!(InputRef::from_url(bad), Err(ComputeError::Invalid(_))), "{bad}");

@@ -92,7 +92,10 @@ impl SqlRunner {
             let mut fields = Vec::new();
             for column in &input.columns {
                 let field = file.field_with_name(&column.name).map_err(|_| {
-                    ComputeError::Executor(format!("input {}: its file has no column {:?}", input.reference, column.name))
+                    ComputeError::Executor(format!(
+                        "input {}: its file has no column {:?}",
+                        input.reference, column.name
+                    ))
                 })?;
                 let mut metadata = field.metadata().clone();
                 metadata.insert(PASSED.into(), format!("{}\u{1f}{}", input.name, column.name));
@@ -112,10 +115,8 @@ fn read_only() -> SQLOptions {
 /// The result's schema without the markers, and each column described: an input column's
 /// description where it was passed through, its own name otherwise.
 fn described(schema: &Schema, inputs: &[PreparedInput]) -> (SchemaRef, Vec<ColumnInfo>) {
-    let by_source: HashMap<String, &ColumnInfo> = inputs
-        .iter()
-        .flat_map(|i| i.columns.iter().map(move |c| (format!("{}\u{1f}{}", i.name, c.name), c)))
-        .collect();
+    let by_source: HashMap<String, &ColumnInfo> =
+        inputs.iter().flat_map(|i| i.columns.iter().map(move |c| (format!("{}\u{1f}{}", i.name, c.name), c))).collect();
     let mut fields = Vec::new();
     let mut columns = Vec::new();
     for field in schema.fields() {

@@ -20,8 +20,8 @@ use uuid::Uuid;
 use crate::VersionState;
 use crate::domain::string_enum;
 
-mod schema;
 pub mod inherit;
+mod schema;
 
 /// How open a dataset is. Stored per dataset in its access policy, with consortia by id; the
 /// metadata mappings (`kura_metadata::AccessLevel`) use the same levels with each consortium

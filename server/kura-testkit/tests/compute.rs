@@ -27,7 +27,8 @@ struct Lab {
 async fn user(app: &TestApp, name: &str) -> (String, String) {
     let user = app.ok("POST", "/users", &app.token, json!({"username": name})).await;
     let id = user["id"].as_str().unwrap().to_owned();
-    let token = app.ok("POST", &format!("/users/{id}/tokens"), &app.token, json!({"name": "t", "scope": "write"})).await;
+    let token =
+        app.ok("POST", &format!("/users/{id}/tokens"), &app.token, json!({"name": "t", "scope": "write"})).await;
     (id, token["secret"].as_str().unwrap().to_owned())
 }
 
@@ -47,9 +48,11 @@ async fn lab() -> Lab {
     let (researcher_id, researcher) = user(&app, "researcher").await;
     let (colleague_id, colleague) = user(&app, "colleague").await;
     let (_, outsider) = user(&app, "outsider").await;
-    for (group, who, role) in
-        [(&groups[0], &steward_id, "steward"), (&groups[1], &researcher_id, "member"), (&groups[2], &colleague_id, "member")]
-    {
+    for (group, who, role) in [
+        (&groups[0], &steward_id, "steward"),
+        (&groups[1], &researcher_id, "member"),
+        (&groups[2], &colleague_id, "member"),
+    ] {
         let path = format!("/groups/{group}/members/{who}");
         assert_eq!(app.call("PUT", &path, &admin, json!({"role": role})).await.0, 204);
     }
@@ -63,7 +66,11 @@ async fn lab() -> Lab {
         app.ok("POST", &format!("/consortia/{consortium}/accept"), token, json!({})).await;
     }
     let datasets = [
-        ("ds-cons", "id,temp [Cel],secretcol\n1,20.5,s1\n2,21,s2\n3,22.5,s3\n", json!({"level": "consortium", "consortia": [consortium], "masked_columns": ["secretcol"]})),
+        (
+            "ds-cons",
+            "id,Temperature [K],secretcol\n1,20.5,s1\n2,21,s2\n3,22.5,s3\n",
+            json!({"level": "consortium", "consortia": [consortium], "masked_columns": ["secretcol"]}),
+        ),
         ("ds-restr", "id,label\n1,a\n2,b\n4,d\n", json!({"level": "restricted"})),
     ];
     for (name, csv, policy) in datasets {
@@ -84,7 +91,8 @@ async fn lab() -> Lab {
     Lab { app, researcher, colleague, outsider, steward, researcher_id, group_b: groups[1].parse().unwrap() }
 }
 
-const JOIN: &str = r#"SELECT c.id, c."temp [Cel]" AS temperature, r.label FROM cons c JOIN restr r ON c.id = r.id ORDER BY c.id"#;
+const JOIN: &str =
+    r#"SELECT c.id, c."Temperature" AS temperature, r.label FROM cons c JOIN restr r ON c.id = r.id ORDER BY c.id"#;
 
 fn join_job() -> Value {
     json!({
@@ -130,13 +138,14 @@ async fn a_join_of_consortium_and_restricted_data_is_restricted_and_only_its_gro
     let path = format!("/datasets/{output}/versions/latest/tables/result");
     let table = app.ok("GET", &path, &researcher, Value::Null).await;
     let input = app.ok("GET", "/datasets/ds-cons/versions/latest/tables/t", &researcher, Value::Null).await;
-    let unit = |t: &Value, c: &str| t["columns"].as_array().unwrap().iter().find(|x| x["name"] == c).unwrap()["unit"].clone();
-    assert!(unit(&input, "temp [Cel]").is_string(), "{input}");
-    assert_eq!(unit(&table, "temperature"), unit(&input, "temp [Cel]"), "a column passed through keeps its unit");
+    let unit =
+        |t: &Value, c: &str| t["columns"].as_array().unwrap().iter().find(|x| x["name"] == c).unwrap()["unit"].clone();
+    assert!(unit(&input, "Temperature").is_string(), "{input}");
+    assert_eq!(unit(&table, "temperature"), unit(&input, "Temperature"), "a column passed through keeps its unit");
     let rows = app.ok("GET", &format!("{path}/rows"), &researcher, Value::Null).await;
     let cons = app.ok("GET", "/datasets/ds-cons/versions/latest/tables/t/rows", &researcher, Value::Null).await;
     let restr = app.ok("GET", "/datasets/ds-restr/versions/latest/tables/t/rows", &researcher, Value::Null).await;
-    let ids = |v: &Value| -> Vec<i64> { v["rows"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect() };
+    let ids = |v: &Value| -> Vec<i64> { v.as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect() };
     let expected: Vec<i64> = ids(&cons).into_iter().filter(|i| ids(&restr).contains(i)).collect();
     assert_eq!(ids(&rows), expected, "{rows}");
     assert!(!rows.to_string().contains("secretcol"), "masked columns never reach an output");
@@ -321,16 +330,33 @@ async fn tes_clients_submit_poll_list_and_cancel_with_the_exact_states() {
     let created = app.client.post(tes("/tasks")).bearer_auth(&researcher).json(&task).send().await.unwrap();
     assert_eq!(created.status(), 200);
     let id = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    let got: Value =
-        app.client.get(tes(&format!("/tasks/{id}?view=FULL"))).bearer_auth(&researcher).send().await.unwrap().json().await.unwrap();
+    let got: Value = app
+        .client
+        .get(tes(&format!("/tasks/{id}?view=FULL")))
+        .bearer_auth(&researcher)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got["state"], "QUEUED");
     assert_eq!(got["inputs"][0]["url"], "kura:ds-cons/1/t");
-    let listed: Value = app.client.get(tes("/tasks")).bearer_auth(&researcher).send().await.unwrap().json().await.unwrap();
+    let listed: Value =
+        app.client.get(tes("/tasks")).bearer_auth(&researcher).send().await.unwrap().json().await.unwrap();
     assert_eq!(listed["tasks"][0]["id"], id.as_str());
     let cancel = app.client.post(tes(&format!("/tasks/{id}:cancel"))).bearer_auth(&researcher).send().await.unwrap();
     assert_eq!(cancel.status(), 200);
-    let got: Value =
-        app.client.get(tes(&format!("/tasks/{id}"))).bearer_auth(&researcher).send().await.unwrap().json().await.unwrap();
+    let got: Value = app
+        .client
+        .get(tes(&format!("/tasks/{id}")))
+        .bearer_auth(&researcher)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got["state"], "CANCELED");
     let docker = json!({"executors": [{"image": "ubuntu", "command": ["cat", "/etc/passwd"]}]});
     let refused = app.client.post(tes("/tasks")).bearer_auth(&researcher).json(&docker).send().await.unwrap();

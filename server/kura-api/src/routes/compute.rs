@@ -40,7 +40,11 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "compute", params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = ComputeJob), (status = 404)), security(("token" = [])))]
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<ComputeJob>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ComputeJob>, ApiError> {
     Ok(Json(compute::get(&state, &caller, super::parse_id(&id, "job")?).await?))
 }
 

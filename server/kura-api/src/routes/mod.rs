@@ -20,8 +20,8 @@ pub mod rows;
 pub mod search;
 pub mod sparql;
 pub mod streams;
-pub mod tes;
 pub mod tables;
+pub mod tes;
 pub mod versions;
 
 /// An id taken from a path: text that is not an id names nothing, so it answers 404 for `what`.

@@ -96,7 +96,9 @@ impl Task {
         let kind = match executor.image.as_str() {
             "kura/sql" => JobKind::Sql,
             "kura/script" => JobKind::Script,
-            other => return Err(bad(format!("executor image {other:?} is not a Kura runner: use kura/sql or kura/script"))),
+            other => {
+                return Err(bad(format!("executor image {other:?} is not a Kura runner: use kura/sql or kura/script")));
+            }
         };
         let mut inputs = Vec::new();
         for io in self.inputs {
@@ -190,13 +192,21 @@ pub async fn service_info(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `POST /tasks`.
-pub async fn create(State(state): State<AppState>, caller: Caller, Json(task): Json<Task>) -> Result<Json<Value>, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(task): Json<Task>,
+) -> Result<Json<Value>, ApiError> {
     let job = compute::submit(&state, &caller, task.into_request()?).await?;
     Ok(Json(json!({"id": job.id.to_string()})))
 }
 
 /// `GET /tasks`.
-pub async fn list(State(state): State<AppState>, caller: Caller, Query(q): Query<ViewQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ViewQuery>,
+) -> Result<Json<Value>, ApiError> {
     let offset = match q.page_token.as_deref() {
         None | Some("") => 0,
         Some(t) => t.parse().map_err(|_| bad("page_token is not one this server gave"))?,
@@ -224,7 +234,11 @@ pub async fn get(
 }
 
 /// `POST /tasks/{id}:cancel` (the route is `/tasks/{id}`: the router cannot split `:cancel`).
-pub async fn cancel(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = id.strip_suffix(":cancel").ok_or_else(|| ApiError::not_found("route"))?;
     compute::cancel(&state, &caller, super::parse_id(id, "task")?).await?;
     Ok(Json(json!({})))
@@ -250,7 +264,8 @@ mod tests {
         assert_eq!((job.inputs[1].local_name(), job.inputs[1].version.as_str()), ("t", "2"));
         assert_eq!(job.outputs, ["joined"]);
         assert_eq!(job.tags.len(), 1);
-        let docker: Task = serde_json::from_value(json!({"executors": [{"image": "ubuntu", "command": ["ls"]}]})).unwrap();
+        let docker: Task =
+            serde_json::from_value(json!({"executors": [{"image": "ubuntu", "command": ["ls"]}]})).unwrap();
         assert!(docker.into_request().is_err());
     }
 }

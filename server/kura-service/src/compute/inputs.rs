@@ -25,7 +25,11 @@ pub struct Resolved {
 }
 
 /// Decides every input of a job for `principal`; the first refused input fails it, named.
-pub async fn resolve(svc: &Services, principal: &Principal, inputs: &[InputRef]) -> Result<Vec<Resolved>, ServiceError> {
+pub async fn resolve(
+    svc: &Services,
+    principal: &Principal,
+    inputs: &[InputRef],
+) -> Result<Vec<Resolved>, ServiceError> {
     let mut out = Vec::with_capacity(inputs.len());
     for input in inputs {
         let resolved = resolve_one(svc, principal, input).await.map_err(|e| {
@@ -40,8 +44,12 @@ async fn resolve_one(svc: &Services, principal: &Principal, input: &InputRef) ->
     let target = authorize(svc, principal, &input.dataset, Which::Version(&input.version), Action::ReadData).await?;
     let readable = readable_table(svc, principal, &target, &input.table).await?;
     let masked = &target.policy.masked_columns;
-    let may_read: Vec<&table_column::Model> =
-        readable.table.columns.iter().filter(|c| !masked.contains(&c.name) && !readable.hidden.contains(&c.name)).collect();
+    let may_read: Vec<&table_column::Model> = readable
+        .table
+        .columns
+        .iter()
+        .filter(|c| !masked.contains(&c.name) && !readable.hidden.contains(&c.name))
+        .collect();
     let columns: Vec<ColumnInfo> = match &input.columns {
         None => may_read.iter().map(|c| describe(c)).collect(),
         Some(wanted) => wanted

@@ -77,7 +77,11 @@ async fn owner_group(svc: &Services, principal: &Principal, named: Option<&str>)
 }
 
 /// A job the principal may see: its submitter's, or any for a platform administrator.
-async fn visible(svc: &Services, principal: &Principal, id: Uuid) -> Result<kura_catalog::entity::compute_job::Model, ServiceError> {
+async fn visible(
+    svc: &Services,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<kura_catalog::entity::compute_job::Model, ServiceError> {
     let job = svc.catalog.compute_job(id).await.map_err(|_| ServiceError::not_found("job"))?;
     if principal.is_admin() || principal.user_id == Some(job.submitter) {
         Ok(job)

@@ -39,7 +39,8 @@ pub struct ComputeJob {
 impl ComputeJob {
     /// The job as stored; its JSON columns were written by `submit` from these same types.
     pub fn of(job: compute_job::Model) -> Result<Self, ServiceError> {
-        let parse = |what: &str, e: serde_json::Error| ServiceError::internal(format!("job {}: stored {what}: {e}", job.id));
+        let parse =
+            |what: &str, e: serde_json::Error| ServiceError::internal(format!("job {}: stored {what}: {e}", job.id));
         let kind = job.kind.parse::<JobKind>().map_err(|e| ServiceError::internal(e.to_string()))?;
         Ok(ComputeJob {
             inputs: serde_json::from_value(job.inputs.clone()).map_err(|e| parse("inputs", e))?,

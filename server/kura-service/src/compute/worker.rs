@@ -46,10 +46,8 @@ impl Compute {
     /// The runners this node has (SQL; scripts once a sandbox is configured) and its limits.
     pub fn new(config: &kura_core::Config, store: &kura_storage::ObjectStore) -> Result<Self, ServiceError> {
         let sql = SqlRunner::new(store, config.compute_memory_bytes)?;
-        let lease = Lease::for_this_process(
-            Duration::from_secs(config.job_lease_seconds.max(3)),
-            config.job_max_attempts,
-        );
+        let lease =
+            Lease::for_this_process(Duration::from_secs(config.job_lease_seconds.max(3)), config.job_max_attempts);
         let inner = Inner {
             runners: vec![Arc::new(sql)],
             lease,
@@ -199,9 +197,10 @@ impl From<ComputeError> for Failure {
 
 async fn attempt(svc: &Services, job: &compute_job::Model, cancel: CancellationToken) -> Result<(), Failure> {
     let kind: JobKind = job.kind.parse()?;
-    let runner = svc.compute.runner(kind).ok_or_else(|| {
-        ComputeError::NotEnabled(format!("{} jobs are not enabled on this node", kind.as_str()))
-    })?;
+    let runner = svc
+        .compute
+        .runner(kind)
+        .ok_or_else(|| ComputeError::NotEnabled(format!("{} jobs are not enabled on this node", kind.as_str())))?;
     let declared: Vec<InputRef> = serde_json::from_value(job.inputs.clone())
         .map_err(|e| ServiceError::internal(format!("stored inputs: {e}")))?;
     let outputs: Vec<String> = serde_json::from_value(job.outputs.clone())
@@ -270,7 +269,8 @@ async fn commit(
     let policy = Policy { level, ..Policy::default() };
     let actor = kura_catalog::audit::Actor { who: &job.actor, surface: Surface::Compute.as_str() };
     svc.catalog.set_policy(dataset.id, &policy, actor).await.map_err(ServiceError::from)?;
-    let code = svc.store.put_bytes(bytes::Bytes::from(job.code.clone().into_bytes())).await.map_err(ServiceError::from)?;
+    let code =
+        svc.store.put_bytes(bytes::Bytes::from(job.code.clone().into_bytes())).await.map_err(ServiceError::from)?;
     let source = NewFile {
         path: if job.kind == "sql" { "job/query.sql".into() } else { "job/command.txt".into() },
         role: FileRole::Raw,
