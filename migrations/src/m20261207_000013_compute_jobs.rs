@@ -6,7 +6,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::helpers::{drop_all, fk, index};
+use crate::helpers::{create_all, drop_all, fk, index};
 
 fn tables() -> Vec<TableCreateStatement> {
     vec![
@@ -49,15 +49,11 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in tables() {
-            manager.create_table(table).await?;
-        }
-        manager
-            .create_index(index("idx_compute_jobs_state_created", "compute_jobs", &["state", "created_at"], false))
-            .await?;
-        manager
-            .create_index(index("idx_compute_jobs_submitter", "compute_jobs", &["submitter", "created_at"], false))
-            .await
+        let indexes = vec![
+            index("idx_compute_jobs_state_created", "compute_jobs", &["state", "created_at"], false),
+            index("idx_compute_jobs_submitter", "compute_jobs", &["submitter", "created_at"], false),
+        ];
+        create_all(manager, tables(), indexes).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -330,33 +330,18 @@ async fn tes_clients_submit_poll_list_and_cancel_with_the_exact_states() {
     let created = app.client.post(tes("/tasks")).bearer_auth(&researcher).json(&task).send().await.unwrap();
     assert_eq!(created.status(), 200);
     let id = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    let got: Value = app
-        .client
-        .get(tes(&format!("/tasks/{id}?view=FULL")))
-        .bearer_auth(&researcher)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |path: String| {
+        let request = app.client.get(tes(&path)).bearer_auth(researcher);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let got = get(format!("/tasks/{id}?view=FULL")).await;
     assert_eq!(got["state"], "QUEUED");
     assert_eq!(got["inputs"][0]["url"], "kura:ds-cons/1/t");
-    let listed: Value =
-        app.client.get(tes("/tasks")).bearer_auth(&researcher).send().await.unwrap().json().await.unwrap();
+    let listed = get("/tasks".into()).await;
     assert_eq!(listed["tasks"][0]["id"], id.as_str());
     let cancel = app.client.post(tes(&format!("/tasks/{id}:cancel"))).bearer_auth(&researcher).send().await.unwrap();
     assert_eq!(cancel.status(), 200);
-    let got: Value = app
-        .client
-        .get(tes(&format!("/tasks/{id}")))
-        .bearer_auth(&researcher)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = get(format!("/tasks/{id}")).await;
     assert_eq!(got["state"], "CANCELED");
     let docker = json!({"executors": [{"image": "ubuntu", "command": ["cat", "/etc/passwd"]}]});
     let refused = app.client.post(tes("/tasks")).bearer_auth(&researcher).json(&docker).send().await.unwrap();
