@@ -206,8 +206,7 @@ async fn submissions_are_decided_for_the_submitter_with_precise_refusals() {
 async fn a_grant_revoked_before_start_fails_the_job_naming_the_input_and_cancel_works() {
     let lab = lab().await;
     let slot = occupy_slot(&lab).await;
-    let Lab { app, researcher, steward, .. } = &lab;
-    let (researcher, steward) = (researcher.as_str(), steward.as_str());
+    let Lab { app, researcher, steward, .. } = lab;
     let job = app.ok("POST", "/jobs", &researcher, join_job()).await;
     let id = job["id"].as_str().unwrap().to_owned();
     let other = app.ok("POST", "/jobs", &researcher, join_job()).await;
@@ -233,9 +232,9 @@ async fn a_grant_revoked_before_start_fails_the_job_naming_the_input_and_cancel_
     // The job waited for the researcher's slot; freed, the job starts: access is decided
     // again, and fails.
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(app.ok("GET", &format!("/jobs/{id}"), researcher, Value::Null).await["state"], "QUEUED");
-    app.ok("POST", &format!("/jobs/{slot}/cancel"), researcher, json!({})).await;
-    let job = wait_final(app, researcher, &id).await;
+    assert_eq!(app.ok("GET", &format!("/jobs/{id}"), &researcher, Value::Null).await["state"], "QUEUED");
+    app.ok("POST", &format!("/jobs/{slot}/cancel"), &researcher, json!({})).await;
+    let job = wait_final(&app, &researcher, &id).await;
     assert_eq!(job["state"], "EXECUTOR_ERROR", "{job}");
     let message = job["message"].as_str().unwrap();
     assert!(message.contains("\"restr\"") && message.contains("ds-restr/1/t"), "{message}");
@@ -284,7 +283,7 @@ async fn jobs_a_stopped_worker_left_are_taken_over_or_end_as_system_errors() {
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
     let lab = lab().await;
     let slot = occupy_slot(&lab).await;
-    let Lab { app, researcher, .. } = &lab;
+    let Lab { app, researcher, .. } = lab;
     let mut ids = Vec::new();
     for _ in 0..2 {
         let job = app.ok("POST", "/jobs", &researcher, join_job()).await;
@@ -303,7 +302,7 @@ async fn jobs_a_stopped_worker_left_are_taken_over_or_end_as_system_errors() {
         row.update(db).await.unwrap();
     }
     // The worker of this node takes them once the researcher's slot is free.
-    app.ok("POST", &format!("/jobs/{slot}/cancel"), researcher, json!({})).await;
+    app.ok("POST", &format!("/jobs/{slot}/cancel"), &researcher, json!({})).await;
     let taken = wait_final(&app, &researcher, &ids[0].to_string()).await;
     assert_eq!(taken["state"], "COMPLETE", "taken over and finished: {taken}");
     let failed = wait_final(&app, &researcher, &ids[1].to_string()).await;
@@ -316,7 +315,7 @@ async fn jobs_a_stopped_worker_left_are_taken_over_or_end_as_system_errors() {
 async fn tes_clients_submit_poll_list_and_cancel_with_the_exact_states() {
     let lab = lab().await;
     occupy_slot(&lab).await;
-    let Lab { app, researcher, .. } = &lab;
+    let Lab { app, researcher, .. } = lab;
     let tes = |path: &str| format!("{}/ga4gh/tes/v1{path}", app.base);
     let info: Value = app.client.get(tes("/service-info")).send().await.unwrap().json().await.unwrap();
     assert_eq!(info["type"]["artifact"], "tes");
@@ -331,7 +330,7 @@ async fn tes_clients_submit_poll_list_and_cancel_with_the_exact_states() {
     assert_eq!(created.status(), 200);
     let id = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let get = |path: String| {
-        let request = app.client.get(tes(&path)).bearer_auth(researcher);
+        let request = app.client.get(tes(&path)).bearer_auth(&researcher);
         async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
     };
     let got = get(format!("/tasks/{id}?view=FULL")).await;
