@@ -26,6 +26,9 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(json_binary("outputs"))
             .col(json_binary("tags"))
             .col(uuid_null("output_dataset_id"))
+            // The access level the output inherited from the inputs: its policy may only be
+            // tightened from there (loosening is an airlock release).
+            .col(json_binary_null("inherited_level"))
             .col(string("state"))
             .col(text_null("message"))
             .col(text("log"))

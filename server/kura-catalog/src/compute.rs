@@ -53,6 +53,7 @@ impl Catalog {
             outputs: Set(new.outputs),
             tags: Set(new.tags),
             output_dataset_id: Set(None),
+            inherited_level: Set(None),
             state: Set(TaskState::Queued),
             message: Set(None),
             log: Set(String::new()),
@@ -188,10 +189,18 @@ impl Catalog {
             .await?)
     }
 
-    /// Records the output dataset of attempt `job` (created when it began to write).
-    pub async fn set_compute_output(&self, job: &compute_job::Model, dataset: Uuid) -> Result<bool, CatalogError> {
+    /// Records the output dataset of attempt `job` (created when it began to write) and the
+    /// level it inherited from the inputs.
+    pub async fn set_compute_output(
+        &self,
+        job: &compute_job::Model,
+        dataset: Uuid,
+        inherited: &kura_core::access::AccessLevel,
+    ) -> Result<bool, CatalogError> {
+        let inherited = serde_json::to_value(inherited).map_err(|e| CatalogError::Invalid(e.to_string()))?;
         let result = compute_job::Entity::update_many()
             .col_expr(Column::OutputDatasetId, Expr::value(dataset))
+            .col_expr(Column::InheritedLevel, Expr::value(inherited))
             .filter(this_attempt(job))
             .exec(self.connection())
             .await?;
@@ -277,6 +286,11 @@ impl Catalog {
             .exec(self.connection())
             .await?;
         Ok(result.rows_affected)
+    }
+
+    /// The job whose output `dataset` is, if it is one.
+    pub async fn compute_job_of_output(&self, dataset: Uuid) -> Result<Option<compute_job::Model>, CatalogError> {
+        Ok(compute_job::Entity::find().filter(Column::OutputDatasetId.eq(dataset)).one(self.connection()).await?)
     }
 
     /// Jobs not ended yet (queued or held), for start-up reports and tests.

@@ -134,6 +134,14 @@ async fn a_join_of_consortium_and_restricted_data_is_restricted_and_only_its_gro
     let policy = app.ok("GET", &format!("/datasets/{output}/policy"), &researcher, Value::Null).await;
     assert_eq!(policy["level"], "restricted", "{policy}");
 
+    // Its owner group may tighten it, never loosen it: that is an airlock release.
+    let policy_path = format!("/datasets/{output}/policy");
+    let (status, body) = app.call("PUT", &policy_path, &app.token, json!({"level": "open"})).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.to_string().contains("airlock release"), "{body}");
+    app.ok("PUT", &policy_path, &app.token, json!({"level": "closed"})).await;
+    app.ok("PUT", &policy_path, &app.token, json!({"level": "restricted"})).await;
+
     // Its rows are the join the inputs give, and the passed-through column keeps its unit.
     let path = format!("/datasets/{output}/versions/latest/tables/result");
     let table = app.ok("GET", &path, &researcher, Value::Null).await;
@@ -261,6 +269,7 @@ async fn occupy_slot(lab: &Lab) -> String {
         outputs: Set(json!(["result"])),
         tags: Set(json!({})),
         output_dataset_id: Set(None),
+        inherited_level: Set(None),
         state: Set(kura_core::TaskState::Running),
         message: Set(None),
         log: Set(String::new()),

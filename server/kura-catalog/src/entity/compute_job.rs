@@ -21,6 +21,8 @@ pub struct Model {
     pub outputs: Json,
     pub tags: Json,
     pub output_dataset_id: Option<Uuid>,
+    /// The access level the output inherited (JSON of `kura_core::access::AccessLevel`).
+    pub inherited_level: Option<Json>,
     pub state: kura_core::TaskState,
     #[sea_orm(column_type = "Text", nullable)]
     pub message: Option<String>,

@@ -76,6 +76,19 @@ async fn owner_group(svc: &Services, principal: &Principal, named: Option<&str>)
     }
 }
 
+/// The level the output `dataset` of a compute job inherited, below which its policy may not
+/// go (`None` for a dataset no job wrote).
+pub async fn inherited_floor(
+    svc: &Services,
+    dataset: Uuid,
+) -> Result<Option<(Uuid, kura_core::access::AccessLevel)>, ServiceError> {
+    let Some(job) = svc.catalog.compute_job_of_output(dataset).await? else { return Ok(None) };
+    let Some(level) = job.inherited_level else { return Ok(None) };
+    let level = serde_json::from_value(level)
+        .map_err(|e| ServiceError::internal(format!("job {}: inherited level: {e}", job.id)))?;
+    Ok(Some((job.id, level)))
+}
+
 /// A job the principal may see: its submitter's, or any for a platform administrator.
 async fn visible(
     svc: &Services,

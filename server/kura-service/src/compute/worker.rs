@@ -263,7 +263,7 @@ async fn commit(
         group_id: Some(job.group_id),
     };
     let (dataset, draft) = svc.catalog.create_dataset(new).await.map_err(ServiceError::from)?;
-    if !svc.catalog.set_compute_output(job, dataset.id).await.map_err(ServiceError::from)? {
+    if !svc.catalog.set_compute_output(job, dataset.id, &level).await.map_err(ServiceError::from)? {
         return Err(Failure::Stopped);
     }
     let policy = Policy { level, ..Policy::default() };

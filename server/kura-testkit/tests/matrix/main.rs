@@ -366,7 +366,17 @@ async fn compute_job_rows(world: &World, failures: &mut Vec<String>) {
         let submitter = matches!(actor, "steward" | "read_only_steward");
         let rows = [
             ("GET", format!("/jobs/{id}"), if submitter || actor == "admin" { 200 } else { 404 }),
-            ("GET", format!("/jobs/{id}/log"), if submitter { 200 } else if actor == "admin" { 403 } else { 404 }),
+            (
+                "GET",
+                format!("/jobs/{id}/log"),
+                if submitter {
+                    200
+                } else if actor == "admin" {
+                    403
+                } else {
+                    404
+                },
+            ),
             ("GET", "/jobs".to_owned(), if actor == "anonymous" { 401 } else { 200 }),
             (
                 "POST",
