@@ -43,6 +43,26 @@ fn tables() -> Vec<TableCreateStatement> {
             .foreign_key(&mut fk(("compute_jobs", "submitter"), ("users", "id")))
             .foreign_key(&mut fk(("compute_jobs", "group_id"), ("groups", "id")))
             .to_owned(),
+        // Airlock releases: the owner of a job's output asks, with a reason, for a policy looser
+        // than the inherited one; a steward of every input's owning group approves.
+        Table::create()
+            .table("airlock_releases")
+            .col(pk_uuid("id"))
+            .col(uuid("dataset_id"))
+            .col(uuid("job_id"))
+            .col(string("requested_by"))
+            .col(text("reason"))
+            // The policy asked for (a `Policy` as JSON).
+            .col(json_binary("policy"))
+            // Groups whose steward must approve, and the approvals given: [{group, by, at}].
+            .col(json_binary("needed"))
+            .col(json_binary("approvals"))
+            .col(string("state"))
+            .col(timestamp_with_time_zone("created_at"))
+            .col(timestamp_with_time_zone_null("decided_at"))
+            .foreign_key(&mut fk(("airlock_releases", "dataset_id"), ("datasets", "id")))
+            .foreign_key(&mut fk(("airlock_releases", "job_id"), ("compute_jobs", "id")))
+            .to_owned(),
     ]
 }
 

@@ -8,6 +8,7 @@ pub mod entity;
 mod error;
 mod page;
 
+pub mod airlock;
 pub mod audit;
 pub mod compute;
 pub mod consortia;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 /// The people and datasets of these tests.
 struct Lab {
     app: TestApp,
-    /// Member of Lab B (the output's group), consortium member who accepted, grant holder.
+    /// Steward of Lab B (the output's group), consortium member who accepted, grant holder.
     researcher: String,
     /// Member of Lab C, in the consortium too: reads the consortium input, not the output.
     colleague: String,
@@ -50,7 +50,7 @@ async fn lab() -> Lab {
     let (_, outsider) = user(&app, "outsider").await;
     for (group, who, role) in [
         (&groups[0], &steward_id, "steward"),
-        (&groups[1], &researcher_id, "member"),
+        (&groups[1], &researcher_id, "steward"),
         (&groups[2], &colleague_id, "member"),
     ] {
         let path = format!("/groups/{group}/members/{who}");
@@ -120,7 +120,7 @@ async fn wait_final(app: &TestApp, token: &str, id: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_join_of_consortium_and_restricted_data_is_restricted_and_only_its_group_sees_it() {
-    let Lab { app, researcher, colleague, outsider, .. } = lab().await;
+    let Lab { app, researcher, colleague, outsider, steward, .. } = lab().await;
     let (status, job) = app.call("POST", "/jobs", &researcher, join_job()).await;
     assert_eq!(status, 201, "{job}");
     assert_eq!(job["state"], "QUEUED");
@@ -142,9 +142,34 @@ async fn a_join_of_consortium_and_restricted_data_is_restricted_and_only_its_gro
     app.ok("PUT", &policy_path, &app.token, json!({"level": "closed"})).await;
     app.ok("PUT", &policy_path, &app.token, json!({"level": "restricted"})).await;
 
+    // The airlock: the owner asks with a reason; until a steward of the inputs' group (Lab A)
+    // approves, nothing changes; the requester and other groups cannot approve it.
+    let path = format!("/datasets/{output}/airlock");
+    let (status, _) = app.call("POST", &path, &researcher, json!({"policy": {"level": "open"}, "reason": " "})).await;
+    assert_eq!(status, 400, "a release needs a reason");
+    let release = json!({"policy": {"level": "open"}, "reason": "aggregates only, checked for disclosure"});
+    let release = app.ok("POST", &path, &researcher, release).await;
+    assert_eq!(release["state"], "pending");
+    let approve = format!("/airlock/{}/approve", release["id"].as_str().unwrap());
+    assert_eq!(app.call("POST", &approve, &researcher, json!({})).await.0, 403, "not a steward of Lab A");
+    assert_eq!(app.call("POST", &approve, &colleague, json!({})).await.0, 404, "not concerned at all");
+    let policy = app.ok("GET", &policy_path, &researcher, Value::Null).await;
+    assert_eq!(policy["level"], "restricted", "nothing changes before the approval");
+    let pending = app.ok("GET", "/airlock", &steward, Value::Null).await;
+    assert_eq!(pending[0]["id"], release["id"], "the steward sees what waits for them");
+    let approved = app.ok("POST", &approve, &steward, json!({})).await;
+    assert_eq!(approved["state"], "approved");
+    assert_eq!(app.ok("GET", &policy_path, &researcher, Value::Null).await["level"], "open");
+    let audit = app.ok("GET", &format!("/audit?dataset_id={output}&limit=100"), &app.token, Value::Null).await;
+    let released = audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "airlock.released");
+    assert!(released.is_some_and(|e| e.to_string().contains("checked for disclosure")), "{audit}");
+    assert_eq!(app.call("POST", &approve, &steward, json!({})).await.0, 409);
+
     // Its rows are the join the inputs give, and the passed-through column keeps its unit.
     let path = format!("/datasets/{output}/versions/latest/tables/result");
     let table = app.ok("GET", &path, &researcher, Value::Null).await;
+    let releases = &table["provenance"]["airlock_releases"];
+    assert_eq!(releases[0]["reason"], "aggregates only, checked for disclosure", "{table}");
     let input = app.ok("GET", "/datasets/ds-cons/versions/latest/tables/t", &researcher, Value::Null).await;
     let unit =
         |t: &Value, c: &str| t["columns"].as_array().unwrap().iter().find(|x| x["name"] == c).unwrap()["unit"].clone();

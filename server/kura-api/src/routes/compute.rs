@@ -5,8 +5,11 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use kura_catalog::entity::airlock_release;
 use kura_catalog::{Page, PageRequest};
 use kura_compute::JobRequest;
+use kura_service::Surface;
+use kura_service::compute::airlock::{self, ReleaseRequest};
 use kura_service::compute::{self, ComputeJob};
 
 use crate::auth::Caller;
@@ -64,4 +67,41 @@ pub async fn cancel(
         (status = 403, description = "not the submitter"), (status = 404)), security(("token" = [])))]
 pub async fn log(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<String, ApiError> {
     Ok(compute::log(&state, &caller, super::parse_id(&id, "job")?).await?)
+}
+
+#[utoipa::path(post, path = "/api/v1/datasets/{name}/airlock", tag = "compute", params(("name" = String, Path)),
+    request_body = ReleaseRequest,
+    responses((status = 201, body = airlock_release::Model, description = "the release, pending until a steward of every input's owning group approves"),
+        (status = 400, description = "not a job's output, no reason, or not a loosening"), (status = 403), (status = 404)),
+    security(("token" = [])))]
+pub async fn request_release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Json(request): Json<ReleaseRequest>,
+) -> Result<(StatusCode, Json<airlock_release::Model>), ApiError> {
+    let release = airlock::request(&state, &caller, Surface::Rest, &name, request).await?;
+    Ok((StatusCode::CREATED, Json(release)))
+}
+
+#[utoipa::path(get, path = "/api/v1/airlock", tag = "compute",
+    responses((status = 200, body = Vec<airlock_release::Model>, description = "pending releases the caller approves or asked for")),
+    security(("token" = [])))]
+pub async fn pending_releases(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<airlock_release::Model>>, ApiError> {
+    Ok(Json(airlock::pending(&state, &caller).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/airlock/{id}/approve", tag = "compute", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = airlock_release::Model, description = "approved for the caller's groups; `approved` once every group has, and the policy is in force"),
+        (status = 403), (status = 404), (status = 409, description = "already decided")),
+    security(("token" = [])))]
+pub async fn approve_release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<airlock_release::Model>, ApiError> {
+    Ok(Json(airlock::approve(&state, &caller, Surface::Rest, super::parse_id(&id, "airlock release")?).await?))
 }

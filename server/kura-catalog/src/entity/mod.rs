@@ -8,6 +8,7 @@ pub mod access_policy;
 pub mod access_request;
 pub mod agreement;
 pub mod agreement_acceptance;
+pub mod airlock_release;
 pub mod api_token;
 pub mod audit_event;
 pub mod compute_job;

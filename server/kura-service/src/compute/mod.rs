@@ -5,6 +5,7 @@
 //! starts the job ([`worker`]); the output is a new draft dataset of the submitter's group at a
 //! level at least as strict as every input's (`kura_core::access::inherit`).
 
+pub mod airlock;
 pub mod inputs;
 mod view;
 pub mod worker;
