@@ -28,3 +28,18 @@ pub(crate) async fn drop_all(manager: &SchemaManager<'_>, tables: Vec<TableCreat
     }
     Ok(())
 }
+
+/// Creates `tables`, then `indexes` on them.
+pub(crate) async fn create_all(
+    manager: &SchemaManager<'_>,
+    tables: Vec<TableCreateStatement>,
+    indexes: Vec<IndexCreateStatement>,
+) -> Result<(), DbErr> {
+    for table in tables {
+        manager.create_table(table).await?;
+    }
+    for index in indexes {
+        manager.create_index(index).await?;
+    }
+    Ok(())
+}

@@ -17,6 +17,7 @@ mod m20261207_000011_streams;
 mod m20261207_000012_job_leases;
 mod m20261207_000013_sign_in_failures;
 mod m20261207_000014_stream_pending;
+mod m20261207_000015_compute_jobs;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_job_leases::Migration),
             Box::new(m20261207_000013_sign_in_failures::Migration),
             Box::new(m20261207_000014_stream_pending::Migration),
+            Box::new(m20261207_000015_compute_jobs::Migration),
         ]
     }
 }

@@ -28,6 +28,15 @@ use tower_http::trace::TraceLayer;
 pub use error::ApiError;
 pub use state::AppState;
 
+/// The GA4GH TES routes (see [`routes::tes`]).
+fn tes_router() -> Router<AppState> {
+    use routes::tes;
+    Router::new()
+        .route("/service-info", get(tes::service_info))
+        .route("/tasks", get(tes::list).post(tes::create))
+        .route("/tasks/{id}", get(tes::get).post(tes::cancel))
+}
+
 /// Builds the router for `state`.
 pub fn router(state: AppState) -> Router {
     use routes::*;
@@ -42,6 +51,13 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{name}/draft/publish", post(versions::publish))
         .route("/datasets/{name}/draft/submit", post(versions::submit))
         .route("/datasets/{name}/draft/return", post(versions::send_back))
+        .route("/jobs", get(compute::list).post(compute::submit))
+        .route("/jobs/{id}", get(compute::get))
+        .route("/jobs/{id}/cancel", post(compute::cancel))
+        .route("/jobs/{id}/log", get(compute::log))
+        .route("/datasets/{name}/airlock", post(compute::request_release))
+        .route("/airlock", get(compute::pending_releases))
+        .route("/airlock/{id}/approve", post(compute::approve_release))
         .route("/datasets/{name}/jobs", get(jobs::list))
         .route("/datasets/{name}/jobs/{job_id}", get(jobs::get))
         .route("/datasets/{name}/jobs/{job_id}/cancel", post(jobs::cancel))
@@ -114,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sitemap.xml", get(fair::catalog::sitemap))
         .route("/robots.txt", get(fair::catalog::robots))
         .nest("/api/v1", api)
+        .nest(tes::PREFIX, tes_router())
         .nest(kura_federation::delta_sharing::PREFIX, delta_sharing::router())
         .layer(axum::middleware::from_fn(write_scope::writes_need_write_scope))
         .layer(axum::middleware::from_fn(csrf::sessions_echo_the_csrf_token))
@@ -197,6 +214,7 @@ impl Application {
         projector.clone().spawn(std::time::Duration::from_millis(300));
         state.services.search = Some(projector);
         kura_service::jobs::start(&state).await?;
+        kura_service::compute::worker::start(&state).await?;
         let listener = TcpListener::bind(&state.config.http_addr).await.map_err(|e| {
             ApiError::new(kura_core::ErrorCode::Internal, format!("cannot listen on {}: {e}", state.config.http_addr))
         })?;

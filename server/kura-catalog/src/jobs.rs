@@ -38,7 +38,7 @@ impl Lease {
         }
     }
 
-    fn until(&self) -> chrono::DateTime<Utc> {
+    pub(crate) fn until(&self) -> chrono::DateTime<Utc> {
         Utc::now() + chrono::Duration::from_std(self.duration).unwrap_or(chrono::Duration::seconds(30))
     }
 }

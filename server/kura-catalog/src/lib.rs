@@ -8,7 +8,9 @@ pub mod entity;
 mod error;
 mod page;
 
+pub mod airlock;
 pub mod audit;
+pub mod compute;
 pub mod consortia;
 mod credentials;
 pub mod datasets;

@@ -159,38 +159,7 @@ impl Catalog {
             file::Entity::insert(extracted.into_active(job.version_id)).exec(&txn).await?;
         }
         for table in outcome.tables {
-            let parquet =
-                file::Entity::insert(table.parquet.into_active(job.version_id)).exec_with_returning(&txn).await?;
-            let table_id = Uuid::now_v7();
-            let row = data_table::ActiveModel {
-                id: Set(table_id),
-                version_id: Set(job.version_id),
-                file_id: Set(parquet.id),
-                source_file_id: Set(table.source_file_id),
-                name: Set(table.name.clone()),
-                row_count: Set(i64::try_from(table.row_count).unwrap_or(i64::MAX)),
-                metadata: Set(table.metadata),
-                provenance: Set(table.provenance),
-                created_at: Set(now),
-            };
-            data_table::Entity::insert(row).exec(&txn).await?;
-            if !table.columns.is_empty() {
-                let columns = table.columns.into_iter().enumerate().map(|(i, c)| table_column::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    table_id: Set(table_id),
-                    position: Set(i as i32),
-                    name: Set(c.name),
-                    original_label: Set(c.original_label),
-                    arrow_type: Set(c.arrow_type),
-                    unit: Set(c.unit),
-                    ucum: Set(c.ucum),
-                    qudt: Set(c.qudt),
-                    description: Set(c.description),
-                    statistics: Set(c.statistics),
-                });
-                table_column::Entity::insert_many(columns).exec(&txn).await?;
-            }
-            table_names.push(table.name);
+            table_names.push(insert_table(&txn, job.version_id, table, now).await?);
         }
         for (file_id, format) in &outcome.formats {
             file::Entity::update_many()
@@ -331,4 +300,45 @@ async fn fill_draft(
         .await?;
     }
     Ok(fill.notes)
+}
+
+/// Records a table, its derived Parquet file and its columns in `version_id` inside `txn`;
+/// returns its name. Ingest commits and compute jobs' outputs record tables this one way.
+pub(crate) async fn insert_table(
+    txn: &sea_orm::DatabaseTransaction,
+    version_id: Uuid,
+    table: NewTable,
+    now: DateTime<Utc>,
+) -> Result<String, CatalogError> {
+    let parquet = file::Entity::insert(table.parquet.into_active(version_id)).exec_with_returning(txn).await?;
+    let table_id = Uuid::now_v7();
+    let row = data_table::ActiveModel {
+        id: Set(table_id),
+        version_id: Set(version_id),
+        file_id: Set(parquet.id),
+        source_file_id: Set(table.source_file_id),
+        name: Set(table.name.clone()),
+        row_count: Set(i64::try_from(table.row_count).unwrap_or(i64::MAX)),
+        metadata: Set(table.metadata),
+        provenance: Set(table.provenance),
+        created_at: Set(now),
+    };
+    data_table::Entity::insert(row).exec(txn).await?;
+    if !table.columns.is_empty() {
+        let columns = table.columns.into_iter().enumerate().map(|(i, c)| table_column::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            table_id: Set(table_id),
+            position: Set(i as i32),
+            name: Set(c.name),
+            original_label: Set(c.original_label),
+            arrow_type: Set(c.arrow_type),
+            unit: Set(c.unit),
+            ucum: Set(c.ucum),
+            qudt: Set(c.qudt),
+            description: Set(c.description),
+            statistics: Set(c.statistics),
+        });
+        table_column::Entity::insert_many(columns).exec(txn).await?;
+    }
+    Ok(table.name)
 }

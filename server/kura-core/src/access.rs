@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::VersionState;
 use crate::domain::string_enum;
 
+pub mod inherit;
 mod schema;
 
 /// How open a dataset is. Stored per dataset in its access policy, with consortia by id; the

@@ -86,6 +86,17 @@ pub struct Config {
     pub job_lease_seconds: u64,
     /// How many times a job is started before a worker stopping during it fails it.
     pub job_max_attempts: i32,
+    /// Compute jobs (SQL, scripts) one node runs at once; more wait `QUEUED` (at least 1).
+    pub compute_max_per_node: usize,
+    /// Compute jobs of one submitter that run at once on a node; the others wait their turn
+    /// (at least 1), so one user cannot take every slot.
+    pub compute_max_per_user: usize,
+    /// Wall time a compute job may run (seconds) before it ends as `EXECUTOR_ERROR`.
+    pub compute_time_limit_seconds: u64,
+    /// Bytes of a compute job's log kept with it; later lines are cut, saying so.
+    pub compute_log_bytes: usize,
+    /// Memory all running SQL compute jobs of a node share (bytes); a query beyond it fails.
+    pub compute_memory_bytes: usize,
     /// Objects (raw files, Parquet, exports) go to this bucket of an S3-compatible store instead
     /// of `data_dir/objects`; staging and caches stay in the data directory.
     pub s3_bucket: Option<String>,
@@ -201,6 +212,11 @@ impl Default for Config {
             roles: "api,flight,worker".into(),
             job_lease_seconds: 30,
             job_max_attempts: 2,
+            compute_max_per_node: 2,
+            compute_max_per_user: 1,
+            compute_time_limit_seconds: 600,
+            compute_log_bytes: 64 * 1024,
+            compute_memory_bytes: 1 << 30,
             s3_bucket: None,
             s3_prefix: None,
             s3_endpoint: None,

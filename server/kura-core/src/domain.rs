@@ -124,6 +124,78 @@ impl VersionState {
     }
 }
 
+/// State of a compute job, exactly the GA4GH TES task states (written in upper case, as TES
+/// clients such as `py-tes` compare them). Every job ends in one of the final five.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "sea-orm", sea_orm(rs_type = "String", db_type = "String(sea_orm::sea_query::StringLen::None)"))]
+pub enum TaskState {
+    /// Waiting for a free slot (of the node, or of the submitter).
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "QUEUED"))]
+    Queued,
+    /// Claimed by a worker: access is decided again and the inputs are prepared.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "INITIALIZING"))]
+    Initializing,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "RUNNING"))]
+    Running,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "COMPLETE"))]
+    Complete,
+    /// The job's own failure: its code, its inputs (access lost, a column gone), its limits.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "EXECUTOR_ERROR"))]
+    ExecutorError,
+    /// The platform's failure: storage, the catalog, a worker that stopped for good.
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "SYSTEM_ERROR"))]
+    SystemError,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "CANCELED"))]
+    Canceled,
+}
+
+impl TaskState {
+    /// Every state, in the order a job passes them.
+    pub const ALL: &[TaskState] = &[
+        TaskState::Queued,
+        TaskState::Initializing,
+        TaskState::Running,
+        TaskState::Complete,
+        TaskState::ExecutorError,
+        TaskState::SystemError,
+        TaskState::Canceled,
+    ];
+
+    /// The TES name, as stored in the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Queued => "QUEUED",
+            TaskState::Initializing => "INITIALIZING",
+            TaskState::Running => "RUNNING",
+            TaskState::Complete => "COMPLETE",
+            TaskState::ExecutorError => "EXECUTOR_ERROR",
+            TaskState::SystemError => "SYSTEM_ERROR",
+            TaskState::Canceled => "CANCELED",
+        }
+    }
+
+    /// The job has ended and will not change again.
+    pub fn is_final(self) -> bool {
+        !matches!(self, TaskState::Queued | TaskState::Initializing | TaskState::Running)
+    }
+}
+
+impl std::fmt::Display for TaskState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for TaskState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let names: Vec<&str> = TaskState::ALL.iter().map(|t| t.as_str()).collect();
+        TaskState::ALL.iter().copied().find(|t| t.as_str() == s).ok_or_else(|| unknown("task state", s, &names))
+    }
+}
+
 impl JobState {
     /// The job has ended and will not change again.
     pub fn is_final(self) -> bool {
@@ -134,6 +206,19 @@ impl JobState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// TES clients compare the exact upper-case names; serde and the catalog write the same.
+    #[test]
+    fn task_states_are_the_tes_names() {
+        for s in TaskState::ALL {
+            assert_eq!(s.as_str().parse::<TaskState>().unwrap(), *s);
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+        }
+        assert_eq!(TaskState::ExecutorError.as_str(), "EXECUTOR_ERROR");
+        let finals: Vec<_> = TaskState::ALL.iter().filter(|s| s.is_final()).collect();
+        assert_eq!(finals.len(), 4, "COMPLETE, EXECUTOR_ERROR, SYSTEM_ERROR and CANCELED");
+        assert!("queued".parse::<TaskState>().is_err());
+    }
 
     #[test]
     fn states_round_trip_through_strings() {

@@ -11,6 +11,6 @@ pub mod negotiate;
 pub mod principal;
 
 pub use config::{Config, PeerConfig, Role, parse_roles};
-pub use domain::{FileRole, JobState, RequestState, UserKind, VersionState};
+pub use domain::{FileRole, JobState, RequestState, TaskState, UserKind, VersionState};
 pub use error::{ErrorCode, HasErrorCode};
 pub use principal::{Principal, Scope};

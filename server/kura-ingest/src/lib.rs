@@ -32,3 +32,4 @@ pub use reader::{
     TableSink, TableStart,
 };
 pub use runner::{JobRunner, Recovered};
+pub use sink::{FinishedTable, ParquetSink};

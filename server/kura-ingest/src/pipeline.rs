@@ -13,14 +13,14 @@ use kura_catalog::Catalog;
 use kura_catalog::entity::{dataset_version, file, ingest_job};
 use kura_catalog::files::NewFile;
 use kura_catalog::jobs::Lease;
-use kura_catalog::tables::{DraftFiller, IngestOutcome, NewColumn, NewTable};
+use kura_catalog::tables::{DraftFiller, IngestOutcome, NewTable};
 use kura_core::{FileRole, JobState};
 use kura_storage::ObjectStore;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::detect::{self, PARQUET_MEDIA_TYPE};
+use crate::detect;
 use crate::sink::{FinishedTable, KeptFile, ParquetSink};
 use crate::{IngestError, ReadOptions, ReadReport};
 
@@ -393,25 +393,8 @@ impl Ingestor {
         table: FinishedTable,
         started: chrono::DateTime<Utc>,
     ) -> Result<NewTable, IngestError> {
-        let object = self.store.commit(table.file).await?;
         let stem = file_stem(&raw.path);
         let name = if table.name == "data" { stem } else { format!("{stem}.{}", slug(&table.name)) };
-        let columns = table
-            .columns
-            .into_iter()
-            .zip(table.arrow_types)
-            .zip(table.statistics)
-            .map(|((c, arrow_type), statistics)| NewColumn {
-                name: c.name,
-                original_label: c.original_label,
-                arrow_type,
-                unit: c.unit,
-                ucum: c.ucum,
-                qudt: c.qudt,
-                description: c.description,
-                statistics,
-            })
-            .collect();
         let mut text = report.text.clone();
         if text.len() > MAX_TEXT {
             let mut cut = MAX_TEXT;
@@ -420,24 +403,9 @@ impl Ingestor {
             }
             text.truncate(cut);
         }
-        Ok(NewTable {
-            name: name.clone(),
-            source_file_id: raw.id,
-            parquet: NewFile {
-                path: format!("tables/{name}.parquet"),
-                role: FileRole::Derived,
-                sha256: object.sha256,
-                size: object.size,
-                media_type: PARQUET_MEDIA_TYPE.into(),
-                format: Some("parquet".into()),
-                source_file_id: Some(raw.id),
-                uploaded_by: None,
-            },
-            row_count: table.rows,
-            metadata: json!({"source_metadata": report.metadata, "text": text, "warnings": report.warnings}),
-            provenance: provenance(raw, report, &table.name, started),
-            columns,
-        })
+        let metadata = json!({"source_metadata": report.metadata, "text": text, "warnings": report.warnings});
+        let provenance = provenance(raw, report, &table.name, started);
+        Ok(table.into_new_table(&self.store, name, raw.id, metadata, provenance).await?)
     }
 }
 

@@ -13,7 +13,12 @@ use parquet::arrow::ArrowWriter;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use kura_catalog::files::NewFile;
+use kura_catalog::tables::{NewColumn, NewTable};
+use kura_core::FileRole;
 use kura_storage::{HashingWriter, ObjectStore, StagedFile, parquet_io};
+
+use crate::detect::PARQUET_MEDIA_TYPE;
 
 use crate::reader::{ColumnInfo, SinkError, TableSink, TableStart};
 
@@ -34,6 +39,56 @@ pub struct KeptFile {
     /// Path relative to the source file.
     pub path: String,
     pub file: StagedFile,
+}
+
+impl FinishedTable {
+    /// Commits the scratch file as a content-addressed object and describes it as the catalog
+    /// table `name` derived from the file `source` (a raw file, or a compute job's code): the
+    /// one place a written table becomes a [`NewTable`], for ingestion and compute jobs alike.
+    pub async fn into_new_table(
+        self,
+        store: &ObjectStore,
+        name: String,
+        source: uuid::Uuid,
+        metadata: Value,
+        provenance: Value,
+    ) -> Result<NewTable, kura_storage::StorageError> {
+        let object = store.commit(self.file).await?;
+        let columns = self
+            .columns
+            .into_iter()
+            .zip(self.arrow_types)
+            .zip(self.statistics)
+            .map(|((c, arrow_type), statistics)| NewColumn {
+                name: c.name,
+                original_label: c.original_label,
+                arrow_type,
+                unit: c.unit,
+                ucum: c.ucum,
+                qudt: c.qudt,
+                description: c.description,
+                statistics,
+            })
+            .collect();
+        Ok(NewTable {
+            name: name.clone(),
+            source_file_id: source,
+            parquet: NewFile {
+                path: format!("tables/{name}.parquet"),
+                role: FileRole::Derived,
+                sha256: object.sha256,
+                size: object.size,
+                media_type: PARQUET_MEDIA_TYPE.into(),
+                format: Some("parquet".into()),
+                source_file_id: Some(source),
+                uploaded_by: None,
+            },
+            row_count: self.rows,
+            metadata,
+            provenance,
+            columns,
+        })
+    }
 }
 
 type FileWriter = ArrowWriter<HashingWriter<BufWriter<File>>>;

@@ -73,5 +73,6 @@ from_capability!(
     kura_ingest::IngestError,
     kura_search::SearchError,
     kura_rdf::sparql::SparqlError,
-    kura_streams::StreamError
+    kura_streams::StreamError,
+    kura_compute::ComputeError
 );

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod compute;
 pub mod consortia;
 pub mod datasets;
 pub mod directory;
@@ -62,6 +63,8 @@ pub struct Services {
     pub streams: Option<kura_streams::Streams>,
     /// This process's metrics, fed by every transport and shown at `/metrics`.
     pub metrics: metrics::Metrics,
+    /// Compute jobs' runners and the jobs this process runs.
+    pub compute: compute::Compute,
 }
 
 impl Services {
@@ -90,6 +93,7 @@ impl Services {
         let lease = std::time::Duration::from_secs(config.job_lease_seconds.max(3));
         let ingestor = Ingestor::new(catalog.clone(), store.clone()).with_lease(lease, config.job_max_attempts);
         let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
+        let compute = compute::Compute::new(&config, &store)?;
         Ok(Services {
             config: Arc::new(config),
             catalog,
@@ -101,6 +105,7 @@ impl Services {
             rdf: None,
             streams: None,
             metrics: Default::default(),
+            compute,
         })
     }
 
@@ -177,6 +182,8 @@ pub enum Surface {
     Federation,
     /// The Delta Sharing protocol.
     DeltaSharing,
+    /// A compute job reading its inputs for its submitter.
+    Compute,
 }
 
 impl Surface {
@@ -194,6 +201,7 @@ impl Surface {
             Surface::Cli => "cli",
             Surface::Federation => "federation",
             Surface::DeltaSharing => "delta-sharing",
+            Surface::Compute => "compute",
         }
     }
 }

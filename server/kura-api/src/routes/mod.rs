@@ -2,6 +2,7 @@
 //! decides access and changes the catalog), and map the result.
 
 pub mod access_admin;
+pub mod compute;
 pub mod consortia;
 pub mod datasets;
 pub mod delta_sharing;
@@ -20,6 +21,7 @@ pub mod search;
 pub mod sparql;
 pub mod streams;
 pub mod tables;
+pub mod tes;
 pub mod versions;
 
 /// An id taken from a path: text that is not an id names nothing, so it answers 404 for `what`.

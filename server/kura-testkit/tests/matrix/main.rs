@@ -82,6 +82,8 @@ fn reads_audit(actor: &str) -> bool {
 /// V = the portal's audit page (as U, but an admin token has no person to show the portal to);
 /// Z = Delta Sharing (the data letter: a share lists only tables the caller may read, so refusals
 /// are 404, as if absent). Method `DELTA` queries a table and downloads its file URL.
+/// Y = submitting a compute job that reads the dataset's table (the data letter, for users who
+/// may write and belong to a group to own the output; see `want`).
 const ENDPOINTS: &[(char, &str, &str)] = &[
     ('M', "GET", "/datasets/{n}"),
     ('M', "GET", "/datasets/{n}/versions"),
@@ -154,6 +156,8 @@ const ENDPOINTS: &[(char, &str, &str)] = &[
     ('J', "GET", "/datasets/{n}/jobs"),
     ('L', "GET", "/datasets/{n}/access-requests"),
     ('Q', "POST", "/datasets/{n}/access-requests"),
+    // A compute job reading the table (its query fails when it runs, so it writes nothing).
+    ('Y', "POST", "/jobs"),
     // The audit log, of one dataset: REST and the portal's page.
     ('U', "GET", "/audit?dataset_id={i}&limit=100"),
     ('V', "GET", "~/audit?dataset={n}"),
@@ -259,6 +263,23 @@ fn want(kind: char, actor: &str, level: &str) -> u16 {
     if PARTNERS.contains(&actor) && matches!(kind, 'E' | 'R' | 'K' | 'P' | 'Q') {
         return 403;
     }
+    if kind == 'Y' {
+        return match actor {
+            // Without a user behind the credentials (an admin token) nobody would own the output.
+            "anonymous" | "admin" => 401,
+            // Read-only credentials write nothing, a job's output dataset included.
+            "read_only_steward" | "partner_member" | "partner_outsider" => 403,
+            // The output belongs to one of the submitter's groups: users in none are refused
+            // before any input is looked up, the same 403 for every dataset.
+            "outsider" | "grant_holder" | "expired_grant" => 403,
+            _ => match letter(actor, level, 1) {
+                'A' => 201,
+                'N' => 404,
+                'G' => 410,
+                _ => 403,
+            },
+        };
+    }
     let letter = match kind {
         'M' | 'L' | 'Q' | 'H' => letter(actor, level, 0),
         'D' | 'W' | 'C' | 'S' | 'Z' => letter(actor, level, 1),
@@ -311,6 +332,7 @@ async fn every_actor_level_and_surface_behaves_as_the_table_says() {
         list_rows(&world, actor, &hidden_from(&world, actor), &mut failures).await;
     }
     read_only_refusals_tell_nothing(&world, &mut failures).await;
+    compute_job_rows(&world, &mut failures).await;
     for rows in [ENDPOINTS, DRAFT_ROWS] {
         for actor in ACTORS {
             for (kind, method, template) in rows {
@@ -332,6 +354,47 @@ async fn read_only_refusals_tell_nothing(world: &World, failures: &mut Vec<Strin
             let (answer, _) = ask(world, actor, "GET", path, None).await;
             if !answer.is(403) {
                 failures.push(format!("{actor} GET {path}: got {answer}, want 403 as for any dataset"));
+            }
+        }
+    }
+}
+
+/// A compute job is its submitter's: another actor gets 404 as if it did not exist (an
+/// administrator sees it, but only the submitter reads its log); cancelling a job that does not
+/// exist is 404 for everyone who may write.
+async fn compute_job_rows(world: &World, failures: &mut Vec<String>) {
+    let body = json!({"kind": "sql", "code": "SELECT a FROM t", "inputs": [{"dataset": "ds-open", "table": "t"}]});
+    let job = world.app.ok("POST", "/jobs", world.token("steward").unwrap(), body).await;
+    let id = job["id"].as_str().unwrap();
+    for actor in ACTORS {
+        let submitter = matches!(actor, "steward" | "read_only_steward");
+        let rows = [
+            ("GET", format!("/jobs/{id}"), if submitter || actor == "admin" { 200 } else { 404 }),
+            (
+                "GET",
+                format!("/jobs/{id}/log"),
+                if submitter {
+                    200
+                } else if actor == "admin" {
+                    403
+                } else {
+                    404
+                },
+            ),
+            ("GET", "/jobs".to_owned(), if actor == "anonymous" { 401 } else { 200 }),
+            (
+                "POST",
+                "/jobs/00000000-0000-0000-0000-000000000000/cancel".to_owned(),
+                if matches!(actor, "read_only_steward" | "partner_member" | "partner_outsider") { 403 } else { 404 },
+            ),
+        ];
+        for (method, path, want) in rows {
+            let (answer, text) = ask(world, actor, method, &path, None).await;
+            if !answer.is(want) {
+                failures.push(format!("{actor} {method} {path}: got {answer}, want {want}: {text}"));
+            }
+            if !submitter && actor != "admin" && text.contains("SELECT a FROM t") {
+                failures.push(format!("{actor} {method} {path}: shows another's job"));
             }
         }
     }
@@ -362,6 +425,11 @@ impl Row<'_> {
             "POST" if template.ends_with("access-requests") => Some(json!({"reason": "matrix"})),
             // One row appended as NDJSON (`application/json` reads as such).
             "POST" if template.ends_with("/streams/s/rows") => Some(json!({"a": 1.5})),
+            "POST" if template == "/jobs" => Some(json!({
+                "kind": "sql",
+                "code": "SELECT no_such_column FROM t",
+                "inputs": [{"dataset": dataset.name, "table": "t"}],
+            })),
             _ => None,
         };
         let (answer, text) = ask(world, actor, method, &path, body).await;
@@ -381,7 +449,7 @@ impl Row<'_> {
         }
         // A query or an OAI identifier names the dataset in the caller's own words, and the
         // answer may quote them; its id and title, and anything of other datasets, never.
-        let unquoted = if matches!(kind, 'S' | 'O') { text.replace(&dataset.name, "") } else { text.clone() };
+        let unquoted = if matches!(kind, 'S' | 'O' | 'Y') { text.replace(&dataset.name, "") } else { text.clone() };
         leaks(actor, &what, &unquoted, &hidden_from(world, actor), failures);
         check_masked(world, actor, level, template, answer, &text, failures, &what);
     }
