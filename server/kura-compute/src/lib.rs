@@ -11,9 +11,11 @@
 mod error;
 pub mod model;
 mod runner;
+pub mod script;
 pub mod sql;
 
 pub use error::ComputeError;
 pub use model::{InputRef, JobKind, JobRequest};
 pub use runner::{PreparedInput, RunOutput, RunSpec, Runner};
+pub use script::{ScriptRunner, ScriptSettings};
 pub use sql::SqlRunner;

@@ -97,6 +97,17 @@ pub struct Config {
     pub compute_log_bytes: usize,
     /// Memory all running SQL compute jobs of a node share (bytes); a query beyond it fails.
     pub compute_memory_bytes: usize,
+    /// The Python script jobs run with (a venv's `bin/python` with pyarrow), in a sandbox
+    /// (bubblewrap); unset, script jobs are not enabled on this node.
+    pub compute_script_python: Option<std::path::PathBuf>,
+    /// CPU time a script job may use (seconds).
+    pub compute_script_cpu_seconds: u64,
+    /// Memory a script job may use (bytes).
+    pub compute_script_memory_bytes: u64,
+    /// Bytes a script job may write to its outputs.
+    pub compute_script_output_bytes: u64,
+    /// Processes and threads a script job may run at once.
+    pub compute_script_max_processes: u64,
     /// Objects (raw files, Parquet, exports) go to this bucket of an S3-compatible store instead
     /// of `data_dir/objects`; staging and caches stay in the data directory.
     pub s3_bucket: Option<String>,
@@ -217,6 +228,11 @@ impl Default for Config {
             compute_time_limit_seconds: 600,
             compute_log_bytes: 64 * 1024,
             compute_memory_bytes: 1 << 30,
+            compute_script_python: None,
+            compute_script_cpu_seconds: 300,
+            compute_script_memory_bytes: 2 << 30,
+            compute_script_output_bytes: 1 << 30,
+            compute_script_max_processes: 64,
             s3_bucket: None,
             s3_prefix: None,
             s3_endpoint: None,

@@ -26,7 +26,7 @@ pub mod units;
 pub mod vendor;
 
 pub use error::IngestError;
-pub use pipeline::{Ingestor, LocalFile, Progress, failures};
+pub use pipeline::{Ingestor, LocalFile, Progress, failures, read_local_file};
 pub use reader::{
     ColumnInfo, ColumnOptions, FormatReader, PartFailure, ReadError, ReadOptions, ReadReport, SinkError, SourceMember,
     TableSink, TableStart,

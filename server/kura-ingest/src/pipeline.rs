@@ -478,6 +478,26 @@ fn job_notes(path: &str, report: &ReadReport) -> Vec<serde_json::Value> {
 
 type ReadResult = Result<Option<(String, ReadReport, Vec<FinishedTable>, Vec<KeptFile>)>, (String, String)>;
 
+/// What [`read_local_file`] read: the format, the tables, the reader's warnings.
+pub type LocalRead = (String, Vec<FinishedTable>, Vec<String>);
+
+/// A file made on the node (a compute job's output) read as ingestion reads an upload: its
+/// format detected by content, then its tables written by that format's reader to Parquet
+/// scratch files of `store`. Blocking. `Ok(None)` when no reader knows the file; errors are for
+/// users, naming the format.
+pub fn read_local_file(
+    store: &ObjectStore,
+    path: &Path,
+    name: &str,
+) -> Result<Option<LocalRead>, String> {
+    let sink = ParquetSink::new(store, 1, CancellationToken::new());
+    match read_file(sink, path, name, &Progress::default(), 0, &ReadOptions::default()) {
+        Ok(Some((format, report, tables, _))) => Ok(Some((format, tables, report.warnings))),
+        Ok(None) => Ok(None),
+        Err((format, message)) => Err(format!("{format}: {message}")),
+    }
+}
+
 /// Detects and reads one file on the current (blocking) thread.
 fn read_file(
     mut sink: ParquetSink<'_>,

@@ -93,7 +93,7 @@ impl Services {
         let lease = std::time::Duration::from_secs(config.job_lease_seconds.max(3));
         let ingestor = Ingestor::new(catalog.clone(), store.clone()).with_lease(lease, config.job_max_attempts);
         let jobs = JobRunner::new(ingestor.clone(), config.max_concurrent_ingests);
-        let compute = compute::Compute::new(&config, &store)?;
+        let compute = compute::Compute::new(&config, &store).await?;
         Ok(Services {
             config: Arc::new(config),
             catalog,

@@ -43,13 +43,30 @@ struct Inner {
 }
 
 impl Compute {
-    /// The runners this node has (SQL; scripts once a sandbox is configured) and its limits.
-    pub fn new(config: &kura_core::Config, store: &kura_storage::ObjectStore) -> Result<Self, ServiceError> {
-        let sql = SqlRunner::new(store, config.compute_memory_bytes)?;
+    /// The runners this node has (SQL; scripts when `compute_script_python` is set, in the
+    /// sandbox, which must then work: a node told to run scripts refuses to start without it)
+    /// and its limits.
+    pub async fn new(config: &kura_core::Config, store: &kura_storage::ObjectStore) -> Result<Self, ServiceError> {
+        let mut runners: Vec<Arc<dyn Runner>> = vec![Arc::new(SqlRunner::new(store, config.compute_memory_bytes)?)];
+        if let Some(python) = &config.compute_script_python {
+            let sandbox = kura_sandbox::Sandbox::detect().await.map_err(|e| {
+                ServiceError::internal(format!("compute_script_python is set but the sandbox cannot run: {e}"))
+            })?;
+            let limits = kura_sandbox::Limits {
+                cpu_seconds: config.compute_script_cpu_seconds,
+                memory_bytes: config.compute_script_memory_bytes,
+                wall_seconds: config.compute_time_limit_seconds,
+                output_bytes: config.compute_script_output_bytes,
+                max_processes: config.compute_script_max_processes,
+                log_bytes: config.compute_log_bytes,
+            };
+            let settings = kura_compute::ScriptSettings { python: python.clone(), limits };
+            runners.push(Arc::new(kura_compute::ScriptRunner::new(sandbox, store.clone(), settings)?));
+        }
         let lease =
             Lease::for_this_process(Duration::from_secs(config.job_lease_seconds.max(3)), config.job_max_attempts);
         let inner = Inner {
-            runners: vec![Arc::new(sql)],
+            runners,
             lease,
             slots: Arc::new(Semaphore::new(config.compute_max_per_node.max(1))),
             held: Mutex::default(),
