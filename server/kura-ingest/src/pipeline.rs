@@ -485,11 +485,7 @@ pub type LocalRead = (String, Vec<FinishedTable>, Vec<String>);
 /// format detected by content, then its tables written by that format's reader to Parquet
 /// scratch files of `store`. Blocking. `Ok(None)` when no reader knows the file; errors are for
 /// users, naming the format.
-pub fn read_local_file(
-    store: &ObjectStore,
-    path: &Path,
-    name: &str,
-) -> Result<Option<LocalRead>, String> {
+pub fn read_local_file(store: &ObjectStore, path: &Path, name: &str) -> Result<Option<LocalRead>, String> {
     let sink = ParquetSink::new(store, 1, CancellationToken::new());
     match read_file(sink, path, name, &Progress::default(), 0, &ReadOptions::default()) {
         Ok(Some((format, report, tables, _))) => Ok(Some((format, tables, report.warnings))),
