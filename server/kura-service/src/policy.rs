@@ -27,15 +27,15 @@ pub async fn change_policy(
 ) -> Result<Policy, ServiceError> {
     let target = authorize(svc, principal, name, Which::Version("latest"), Action::ManageAccess).await?;
     // A compute job's output only tightens: loosening it is an airlock release.
-    if let Some((job, floor)) = crate::compute::inherited_floor(svc, target.dataset.id).await? {
-        if !kura_core::access::inherit::at_least_as_strict(&policy.level, &floor, chrono::Utc::now()) {
-            return Err(ServiceError::forbidden(format!(
-                "this dataset is the output of compute job {job} and inherited the level {} from its inputs: \
-                 its policy may only be tightened; loosening it is an airlock release, approved by a steward \
-                 of every input's owning group",
-                floor.name()
-            )));
-        }
+    if let Some((job, floor)) = crate::compute::inherited_floor(svc, target.dataset.id).await?
+        && !kura_core::access::inherit::at_least_as_strict(&policy.level, &floor, chrono::Utc::now())
+    {
+        return Err(ServiceError::forbidden(format!(
+            "this dataset is the output of compute job {job} and inherited the level {} from its inputs: \
+             its policy may only be tightened; loosening it is an airlock release, approved by a steward \
+             of every input's owning group",
+            floor.name()
+        )));
     }
     svc.catalog.set_policy(target.dataset.id, policy, surface.actor(principal)).await?;
     svc.catch_up_projections().await?;
