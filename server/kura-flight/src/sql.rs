@@ -22,8 +22,6 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider, SchemaProvider};
 use datafusion::datasource::TableProvider;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::object_store::ObjectStoreUrl;
@@ -40,7 +38,7 @@ use kura_service::readable::{Readable, readable_tables};
 
 /// The catalog name tables are registered under.
 pub const CATALOG: &str = "kura";
-const STORE_URL: &str = "kura://objects";
+const STORE_URL: &str = kura_compute::sql::STORE_URL;
 
 /// Limits for SQL queries.
 #[derive(Debug, Clone)]
@@ -185,25 +183,20 @@ impl SchemaProvider for DatasetSchema {
 
 /// The Arrow schema the caller sees of a table (hidden columns removed).
 pub async fn visible_schema(ctx: &FlightContext, r: &Readable) -> Result<SchemaRef, FlightError> {
-    #[allow(deprecated)]
-    let mut reader = parquet::arrow::async_reader::ParquetObjectReader::new(
-        ctx.store.backend(),
-        kura_storage::ObjectStore::path_of(&r.sha256)?,
-    )
-    .with_file_size(r.size);
-    let md = parquet::arrow::arrow_reader::ArrowReaderMetadata::load_async(&mut reader, Default::default()).await?;
-    let schema = md.schema();
+    let schema = kura_compute::sql::parquet_schema(&ctx.store, &r.sha256, r.size).await.map_err(compute_error)?;
     let keep: Vec<usize> = (0..schema.fields().len()).filter(|i| !r.hidden.contains(schema.field(*i).name())).collect();
     Ok(Arc::new(schema.project(&keep)?))
 }
 
+/// The table over the object, read the way compute jobs read theirs (one listing-table builder).
 async fn provider(ctx: &FlightContext, r: &Readable) -> Result<Arc<dyn TableProvider>, FlightError> {
     let schema = visible_schema(ctx, r).await?;
-    let path = kura_storage::ObjectStore::path_of(&r.sha256)?;
-    let url = ListingTableUrl::parse(format!("{STORE_URL}/{path}"))?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension("");
-    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
-    Ok(Arc::new(ListingTable::try_new(config)?))
+    kura_compute::sql::listing_table(&r.sha256, schema).map_err(compute_error)
+}
+
+fn compute_error(e: kura_compute::ComputeError) -> FlightError {
+    use kura_core::HasErrorCode;
+    FlightError::new(e.code(), e.to_string())
 }
 
 /// A caller's SQL session and the tables its statements use.

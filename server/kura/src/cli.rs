@@ -99,6 +99,13 @@ pub enum Command {
         #[command(subcommand)]
         command: federation::FederationCommand,
     },
+    /// Compute jobs on a running node, as the user whose API token is given (REST).
+    Job {
+        #[command(flatten)]
+        remote: crate::job::Remote,
+        #[command(subcommand)]
+        command: crate::job::JobCommand,
+    },
 }
 
 impl Cli {
@@ -198,6 +205,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let state = services(config).await?;
             federation::run(&state, command).await
         }
+        Command::Job { remote, command } => crate::job::run(remote, command).await,
     }
 }
 

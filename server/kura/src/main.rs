@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod federation;
 mod ingest;
+mod job;
 mod logging;
 mod serve;
 mod verify;

@@ -96,7 +96,7 @@ async fn visible(
     principal: &Principal,
     id: Uuid,
 ) -> Result<kura_catalog::entity::compute_job::Model, ServiceError> {
-    let job = svc.catalog.compute_job(id).await.map_err(|_| ServiceError::not_found("job"))?;
+    let job = svc.catalog.compute_job(id).await?;
     if principal.is_admin() || principal.user_id == Some(job.submitter) {
         Ok(job)
     } else {

@@ -245,7 +245,7 @@ async fn attempt(svc: &Services, job: &compute_job::Model, cancel: CancellationT
     };
     let max = svc.config.compute_log_bytes;
     svc.catalog.append_compute_log(job.id, &output.log, max).await.map_err(ServiceError::from)?;
-    commit(svc, job, &resolved, output).await
+    commit(svc, job, kind, &resolved, output).await
 }
 
 /// The submitter as the access decision sees them now (groups, consortia, grants).
@@ -266,6 +266,7 @@ async fn submitter(svc: &Services, job: &compute_job::Model) -> Result<Principal
 async fn commit(
     svc: &Services,
     job: &compute_job::Model,
+    kind: JobKind,
     resolved: &[Resolved],
     output: kura_compute::RunOutput,
 ) -> Result<(), Failure> {
@@ -288,12 +289,16 @@ async fn commit(
     svc.catalog.set_policy(dataset.id, &policy, actor).await.map_err(ServiceError::from)?;
     let code =
         svc.store.put_bytes(bytes::Bytes::from(job.code.clone().into_bytes())).await.map_err(ServiceError::from)?;
+    let (path, media_type) = match kind {
+        JobKind::Sql => ("job/query.sql", "application/sql"),
+        JobKind::Script => ("job/command.txt", "text/plain"),
+    };
     let source = NewFile {
-        path: if job.kind == "sql" { "job/query.sql".into() } else { "job/command.txt".into() },
+        path: path.into(),
         role: FileRole::Raw,
         sha256: code.sha256,
         size: code.size,
-        media_type: if job.kind == "sql" { "application/sql".into() } else { "text/plain".into() },
+        media_type: media_type.into(),
         format: Some(job.kind.clone()),
         source_file_id: None,
         uploaded_by: Some(job.submitter),
