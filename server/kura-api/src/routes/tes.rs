@@ -4,7 +4,7 @@
 //!
 //! How a TES task names Kura things (inputs are Kura tables, never URLs to fetch):
 //! - `executors[0].image` is `kura/sql` (a SQL job; `command` is the query, its elements joined
-//!   by spaces) or `kura/script` (a command for the sandbox);
+//!   by spaces) or `kura/script` (the Python script the sandbox runs, as the one element);
 //! - each `inputs[].url` is `kura:DATASET/VERSION/TABLE` (VERSION a number or `latest`); the
 //!   input is read under the last part of `inputs[].path` without `.parquet`
 //!   (`/inputs/spectra.parquet` → `spectra`), or under the table's name when no path is given;
