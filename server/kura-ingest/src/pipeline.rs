@@ -383,6 +383,15 @@ impl Ingestor {
         }
         let target = self.store.scratch_path();
         self.store.download_to(&raw.sha256, &target).await?;
+        // A short copy would be read as a different (e.g. empty) file: refuse it instead.
+        let copied = tokio::fs::metadata(&target).await.map_err(kura_storage::StorageError::from)?.len();
+        if copied != raw.size.max(0) as u64 {
+            let _ = tokio::fs::remove_file(&target).await;
+            return Err(IngestError::Storage(kura_storage::StorageError::Interrupted(format!(
+                "the raw file was read back with {copied} of its {} bytes",
+                raw.size
+            ))));
+        }
         Ok((target, true))
     }
 

@@ -200,6 +200,9 @@ impl ObjectStore {
         while let Some(chunk) = stream.next().await {
             tokio::io::AsyncWriteExt::write_all(&mut out, &chunk?).await?;
         }
+        // tokio hands the last write to a background thread: without this a reader opening the
+        // file at once may find it short (seen: a CSV from S3 read as empty).
+        tokio::io::AsyncWriteExt::flush(&mut out).await?;
         Ok(())
     }
 
