@@ -139,8 +139,14 @@ fn state_strategy() -> impl Strategy<Value = VersionState> {
     prop_oneof![Just(VersionState::Draft), Just(VersionState::InReview), Just(VersionState::Published)]
 }
 
+/// A fixed seed and case count: CI replays the same cases every run and never fails by chance
+/// (change the seed here to explore other cases).
+fn replayed(cases: u32) -> ProptestConfig {
+    ProptestConfig { cases, rng_seed: proptest::test_runner::RngSeed::Fixed(0x6b75_7261), ..ProptestConfig::default() }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4000))]
+    #![proptest_config(replayed(4000))]
     #[test]
     fn decide_agrees_with_the_table(subject in subject_strategy(), level in level_strategy(), state in state_strategy()) {
         let now = fixed_now();
@@ -163,7 +169,7 @@ fn any_state() -> impl Strategy<Value = VersionState> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(replayed(2000))]
     /// The search visibility tokens are `decide` for reading metadata: a caller's tokens meet a
     /// document's exactly when the caller may know the version exists.
     #[test]
@@ -283,7 +289,7 @@ fn governance_row(admin: bool, role: Option<Role>, stewards_any: bool) -> [Decis
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(replayed(2000))]
     /// Groups, consortia, accounts and the audit log are decided by `decide_governance`, which
     /// agrees with the table; `coordinates` and `audit_scope` agree with it.
     #[test]
