@@ -106,12 +106,12 @@ impl Catalog {
     }
 
     /// The oldest waiting batches of a stream, in the order they were acknowledged, until
-    /// `rows` rows (at least one batch when any waits).
+    /// `rows` rows (at least one batch when any waits), and whether more wait beyond them.
     pub async fn waiting_stream_batches(
         &self,
         stream_id: Uuid,
         rows: i64,
-    ) -> Result<Vec<stream_pending::Model>, CatalogError> {
+    ) -> Result<(Vec<stream_pending::Model>, bool), CatalogError> {
         let all = stream_pending::Entity::find()
             .filter(stream_pending::Column::StreamId.eq(stream_id))
             .order_by_asc(stream_pending::Column::Id)
@@ -119,14 +119,28 @@ impl Catalog {
             .await?;
         let mut taken = Vec::new();
         let mut total = 0;
-        for batch in all {
-            if total >= rows && !taken.is_empty() {
-                break;
-            }
+        let mut rest = all.into_iter();
+        for batch in rest.by_ref() {
             total += batch.row_count;
             taken.push(batch);
+            if total >= rows {
+                break;
+            }
         }
-        Ok(taken)
+        Ok((taken, rest.next().is_some()))
+    }
+
+    /// Whether any batch of the stream waits for a commit.
+    pub async fn stream_has_waiting_batches(&self, stream_id: Uuid) -> Result<bool, CatalogError> {
+        let one = stream_pending::Entity::find()
+            .select_only()
+            .column(stream_pending::Column::Id)
+            .filter(stream_pending::Column::StreamId.eq(stream_id))
+            .limit(1)
+            .into_tuple::<Uuid>()
+            .one(self.connection())
+            .await?;
+        Ok(one.is_some())
     }
 
     /// The streams that have batches waiting for a commit.

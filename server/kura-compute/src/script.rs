@@ -40,7 +40,11 @@ pub struct ScriptRunner {
 impl ScriptRunner {
     /// A runner over `sandbox` (one per node: its clones share the pool of sandbox uids).
     pub fn new(sandbox: Sandbox, store: ObjectStore, settings: ScriptSettings) -> Result<Self, ComputeError> {
-        let binds = python_binds(&settings.python)?;
+        if !settings.python.exists() {
+            let missing = format!("the script Python {} does not exist", settings.python.display());
+            return Err(ComputeError::System(missing));
+        }
+        let binds = kura_sandbox::python_binds(&settings.python);
         Ok(ScriptRunner { sandbox, store, settings, binds })
     }
 
@@ -219,26 +223,6 @@ fn parquet_output(store: &ObjectStore, path: &Path, name: &str) -> Result<Finish
     }
     sink.finish_table().map_err(|e| e.0)?;
     std::mem::take(&mut sink.finished).pop().ok_or_else(|| "parquet: no table".to_owned())
-}
-
-/// The venv (and the Python installation its `pyvenv.cfg` names) the sandbox must show.
-fn python_binds(python: &Path) -> Result<Vec<PathBuf>, ComputeError> {
-    let missing = || ComputeError::System(format!("the script Python {} does not exist", python.display()));
-    if !python.exists() {
-        return Err(missing());
-    }
-    let Some(venv) = python.parent().and_then(Path::parent) else { return Ok(Vec::new()) };
-    let Ok(cfg) = std::fs::read_to_string(venv.join("pyvenv.cfg")) else {
-        return Ok(Vec::new()); // a system Python under /usr
-    };
-    let mut binds = vec![venv.to_path_buf()];
-    if let Some(home) = cfg.lines().find_map(|l| l.strip_prefix("home = ")) {
-        // `home` is the installation's bin directory; its prefix holds the standard library.
-        if let Some(prefix) = Path::new(home.trim()).parent().filter(|p| !p.starts_with("/usr")) {
-            binds.push(prefix.to_path_buf());
-        }
-    }
-    Ok(binds)
 }
 
 /// World-readable (directories searchable): the sandbox runs as an unprivileged uid.

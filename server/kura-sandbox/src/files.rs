@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use crate::{SandboxError, Spec};
 
@@ -157,4 +157,19 @@ pub(crate) fn hand_back(dir: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The read-only binds a Python needs in the sandbox besides `/usr`: for a venv's `bin/python`,
+/// the venv and the installation its `pyvenv.cfg` names (`home`, one level up) when that is not
+/// under `/usr`; nothing for a system Python.
+pub fn python_binds(python: &Path) -> Vec<PathBuf> {
+    let Some(venv) = python.parent().and_then(Path::parent) else { return Vec::new() };
+    let Ok(cfg) = std::fs::read_to_string(venv.join("pyvenv.cfg")) else { return Vec::new() };
+    let mut binds = vec![venv.to_path_buf()];
+    if let Some(home) = cfg.lines().find_map(|l| l.strip_prefix("home = "))
+        && let Some(prefix) = Path::new(home.trim()).parent().filter(|p| !p.starts_with("/usr"))
+    {
+        binds.push(prefix.to_path_buf());
+    }
+    binds
 }

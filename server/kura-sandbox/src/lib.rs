@@ -119,6 +119,7 @@ mod report;
 mod spec;
 mod uids;
 
+pub use files::python_binds;
 pub use spec::{Ended, Limit, Limits, Outcome, Spec};
 
 use files::{check_spec, dir_size, hand_back, path_arg, remove_links};

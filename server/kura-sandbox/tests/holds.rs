@@ -425,10 +425,8 @@ async fn a_spec_the_node_got_wrong_is_a_system_error() {
 
 /// The venv's `bin/python` links to the Python installation named by `pyvenv.cfg`'s `home`.
 fn venv_binds() -> Option<Vec<PathBuf>> {
-    let cfg = std::fs::read_to_string(Path::new(&venv()).join("pyvenv.cfg")).ok()?;
-    let home = cfg.lines().find_map(|l| l.strip_prefix("home = "))?.trim();
-    let prefix = Path::new(home).parent()?.to_path_buf();
-    Some(vec![PathBuf::from(venv()), prefix])
+    let python = PathBuf::from(venv()).join("bin/python");
+    Some(kura_sandbox::python_binds(&python)).filter(|binds| !binds.is_empty())
 }
 
 #[tokio::test]

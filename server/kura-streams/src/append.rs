@@ -19,10 +19,10 @@ pub(crate) async fn append(
     append: Append,
 ) -> Result<Appended, StreamError> {
     let rows = append.batch.num_rows();
-    // Refused before anything is written when it cannot fit (checked again when recorded).
-    let now = engine.catalog.stream_table_by_id(stream.id).await?;
-    let current = admitted_schema(&now)?;
-    schema::admit(current.as_ref(), &append.batch)?;
+    // Refused before anything is written when it cannot fit, against the caller's view of the
+    // table: schemas only widen, so what an older view refuses the current one refuses too (the
+    // current one decides when the batch is recorded).
+    schema::admit(admitted_schema(stream)?.as_ref(), &append.batch)?;
     let object = engine.store.put_bytes_durably(ipc_bytes(&append.batch)?.into()).await?;
     let pending = NewPending {
         stream_id: stream.id,

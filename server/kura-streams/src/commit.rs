@@ -114,13 +114,12 @@ pub(crate) async fn commit(engine: &Engine, table: &Table) -> Result<Committed, 
     let stream = engine.catalog.stream_table_by_id(table.id).await?;
     let Some(schema) = admitted_schema(&stream)? else { return Ok(Committed::Nothing) };
     let rows = i64::try_from(engine.policy.rows).unwrap_or(i64::MAX);
-    let waiting = engine.catalog.waiting_stream_batches(table.id, rows).await?;
+    let (waiting, more) = engine.catalog.waiting_stream_batches(table.id, rows).await?;
     if waiting.is_empty() {
         return Ok(Committed::Nothing);
     }
     let snapshot = write(engine, &stream, &waiting, &schema).await?;
     table.latest.send_replace(snapshot);
-    let more = !engine.catalog.waiting_stream_batches(table.id, 1).await?.is_empty();
     Ok(Committed::Snapshot { snapshot, more })
 }
 

@@ -168,7 +168,7 @@ impl Streams {
                     return Ok(self.engine.catalog.stream_table_by_id(stream.id).await?.latest_snapshot);
                 }
                 commit::Committed::Elsewhere => {
-                    if self.engine.catalog.waiting_stream_batches(stream.id, 1).await?.is_empty() {
+                    if !self.engine.catalog.stream_has_waiting_batches(stream.id).await? {
                         return Ok(self.engine.catalog.stream_table_by_id(stream.id).await?.latest_snapshot);
                     }
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
