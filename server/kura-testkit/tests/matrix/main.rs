@@ -387,6 +387,23 @@ async fn compute_job_rows(world: &World, failures: &mut Vec<String>) {
                 "/jobs/00000000-0000-0000-0000-000000000000/cancel".to_owned(),
                 if matches!(actor, "read_only_steward" | "partner_member" | "partner_outsider") { 403 } else { 404 },
             ),
+            // The same job through GA4GH TES.
+            ("GET", format!("~/ga4gh/tes/v1/tasks/{id}"), if submitter || actor == "admin" { 200 } else { 404 }),
+            ("GET", "~/ga4gh/tes/v1/tasks".to_owned(), if actor == "anonymous" { 401 } else { 200 }),
+            (
+                "POST",
+                "~/ga4gh/tes/v1/tasks/00000000-0000-0000-0000-000000000000:cancel".to_owned(),
+                if matches!(actor, "read_only_steward" | "partner_member" | "partner_outsider") { 403 } else { 404 },
+            ),
+            // Airlock releases: the pending ones a caller may approve (none pend here, and none
+            // are anonymous's: an empty list); approving one that does not exist is 404 to
+            // whoever may write.
+            ("GET", "/airlock".to_owned(), 200),
+            (
+                "POST",
+                "/airlock/00000000-0000-0000-0000-000000000000/approve".to_owned(),
+                if matches!(actor, "read_only_steward" | "partner_member" | "partner_outsider") { 403 } else { 404 },
+            ),
         ];
         for (method, path, want) in rows {
             let (answer, text) = ask(world, actor, method, &path, None).await;
