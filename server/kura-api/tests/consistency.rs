@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use common::spawn_app;
 use kura_catalog::{PageRequest, Visibility};
 use kura_ingest::{LocalFile, Progress};
+use tokio_util::sync::CancellationToken;
 
 fn write_csv(path: &std::path::Path, rows: usize) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
@@ -33,13 +35,13 @@ async fn a_job_stopped_midway_leaves_nothing_visible_and_can_be_rerun() {
     app.state.ingestor.add_local_files(&draft, &local).await.unwrap();
 
     // Stop the job while its reader is writing Parquet, as a crash would.
-    let job = app.state.ingestor.create_job(&draft).await.unwrap();
+    let job = app.state.ingestor.start_new_job(&draft, &BTreeMap::new()).await.unwrap();
     let (dataset_id, job_id) = (job.dataset_id, job.id);
     let progress = Arc::new(Progress::default());
     let ingestor = app.state.ingestor.clone();
     let running = tokio::spawn({
         let progress = progress.clone();
-        async move { ingestor.run_job(job, progress).await }
+        async move { ingestor.run_started(job, progress, BTreeMap::new(), &CancellationToken::new()).await }
     });
     for _ in 0..400 {
         if progress.bytes_done.load(Ordering::Relaxed) > 0 {
@@ -99,9 +101,14 @@ async fn a_one_gigabyte_line_fails_that_file_quickly_and_keeps_it_raw() {
     }
     let local = [LocalFile { source, path: "one-line.csv".into() }];
     app.state.ingestor.add_local_files(&draft, &local).await.unwrap();
-    let job = app.state.ingestor.create_job(&draft).await.unwrap();
+    let job = app.state.ingestor.start_new_job(&draft, &BTreeMap::new()).await.unwrap();
     let started = std::time::Instant::now();
-    let done = app.state.ingestor.run_job(job, Arc::new(Progress::default())).await.unwrap();
+    let done = app
+        .state
+        .ingestor
+        .run_started(job, Arc::new(Progress::default()), BTreeMap::new(), &CancellationToken::new())
+        .await
+        .unwrap();
     assert_eq!(done.state, kura_core::JobState::Failed);
     let error = done.errors[0]["error"].as_str().unwrap();
     assert!(error.starts_with("line 1 is longer than"), "{error}");

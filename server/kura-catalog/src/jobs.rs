@@ -53,27 +53,27 @@ impl Catalog {
         bytes_total: u64,
         read_options: Option<Value>,
     ) -> Result<ingest_job::Model, CatalogError> {
-        let now = Utc::now();
-        let job = ingest_job::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            dataset_id: Set(version.dataset_id),
-            version_id: Set(version.id),
-            state: Set(JobState::Queued),
-            files_total: Set(i32::try_from(files_total).unwrap_or(i32::MAX)),
-            files_done: Set(0),
-            bytes_total: Set(i64::try_from(bytes_total).unwrap_or(i64::MAX)),
-            bytes_done: Set(0),
-            errors: Set(json!([])),
-            message: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            finished_at: Set(None),
-            started_at: Set(None),
-            read_options: Set(read_options),
-            worker: Set(None),
-            lease_until: Set(None),
-            attempts: Set(0),
-        };
+        let job = new_job(version, files_total, bytes_total, read_options);
+        Ok(ingest_job::Entity::insert(job).exec_with_returning(self.connection()).await?)
+    }
+
+    /// [`Catalog::create_job`] for a job its creator runs itself (`kura ingest`): it is born
+    /// running under `lease`, so no worker of a server on the same catalog can claim it first.
+    /// Should the creator stop, the lease lapses and a worker takes it over like any other.
+    pub async fn create_running_job(
+        &self,
+        version: &dataset_version::Model,
+        files_total: usize,
+        bytes_total: u64,
+        read_options: Option<Value>,
+        lease: &Lease,
+    ) -> Result<ingest_job::Model, CatalogError> {
+        let mut job = new_job(version, files_total, bytes_total, read_options);
+        job.state = Set(JobState::Running);
+        job.worker = Set(Some(lease.worker.clone()));
+        job.lease_until = Set(Some(lease.until()));
+        job.attempts = Set(1);
+        job.started_at = Set(Some(Utc::now()));
         Ok(ingest_job::Entity::insert(job).exec_with_returning(self.connection()).await?)
     }
 
@@ -299,6 +299,36 @@ fn claimable(lease: &Lease) -> sea_orm::Condition {
     sea_orm::Condition::any()
         .add(ingest_job::Column::State.eq(JobState::Queued))
         .add(abandoned().add(ingest_job::Column::Attempts.lt(lease.max_attempts)))
+}
+
+/// A queued job's row.
+fn new_job(
+    version: &dataset_version::Model,
+    files_total: usize,
+    bytes_total: u64,
+    read_options: Option<Value>,
+) -> ingest_job::ActiveModel {
+    let now = Utc::now();
+    ingest_job::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        dataset_id: Set(version.dataset_id),
+        version_id: Set(version.id),
+        state: Set(JobState::Queued),
+        files_total: Set(i32::try_from(files_total).unwrap_or(i32::MAX)),
+        files_done: Set(0),
+        bytes_total: Set(i64::try_from(bytes_total).unwrap_or(i64::MAX)),
+        bytes_done: Set(0),
+        errors: Set(json!([])),
+        message: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+        started_at: Set(None),
+        read_options: Set(read_options),
+        worker: Set(None),
+        lease_until: Set(None),
+        attempts: Set(0),
+    }
 }
 
 #[cfg(test)]

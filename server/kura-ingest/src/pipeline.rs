@@ -130,53 +130,40 @@ impl Ingestor {
         version: &dataset_version::Model,
         options: &BTreeMap<String, ReadOptions>,
     ) -> Result<ingest_job::Model, IngestError> {
+        let (files, bytes, recorded) = self.job_over_pending(version, options).await?;
+        Ok(self.catalog.create_job(version, files, bytes, recorded).await?)
+    }
+
+    /// A job over the version's pending raw files that this ingestor runs itself, next, with
+    /// [`Ingestor::run_started`]: it is created running under this ingestor's lease, so a
+    /// worker polling the same catalog (a server beside `kura ingest`) cannot take it first.
+    pub async fn start_new_job(
+        &self,
+        version: &dataset_version::Model,
+        options: &BTreeMap<String, ReadOptions>,
+    ) -> Result<ingest_job::Model, IngestError> {
+        let (files, bytes, recorded) = self.job_over_pending(version, options).await?;
+        Ok(self.catalog.create_running_job(version, files, bytes, recorded, &self.lease).await?)
+    }
+
+    /// How many pending files a new job reads, their bytes and its recorded read parameters; a
+    /// [`IngestError::NothingToDo`] when every raw file is already ingested.
+    async fn job_over_pending(
+        &self,
+        version: &dataset_version::Model,
+        options: &BTreeMap<String, ReadOptions>,
+    ) -> Result<(usize, u64, Option<serde_json::Value>), IngestError> {
         let pending = self.catalog.pending_raw_files(version.id).await?;
         if pending.is_empty() {
             return Err(IngestError::NothingToDo("every raw file of this version is already ingested".into()));
         }
         let bytes: u64 = pending.iter().map(|f| f.size.max(0) as u64).sum();
         let recorded = if options.is_empty() { None } else { serde_json::to_value(options).ok() };
-        Ok(self.catalog.create_job(version, pending.len(), bytes, recorded).await?)
+        Ok((pending.len(), bytes, recorded))
     }
 
-    /// Runs a queued job to the end and commits its results in one transaction. Files that fail
-    /// are recorded with their error; the others are committed.
-    pub async fn run_job(
-        &self,
-        job: ingest_job::Model,
-        progress: Arc<Progress>,
-    ) -> Result<ingest_job::Model, IngestError> {
-        self.run_job_with(job, progress, BTreeMap::new()).await
-    }
-
-    /// [`Ingestor::run_job`] with read parameters per raw file path (`kura ingest --delimiter`,
-    /// the per-file parameters of `POST …/draft/ingest`). They are recorded in each table's
-    /// provenance with the parameters the reader detected.
-    pub async fn run_job_with(
-        &self,
-        job: ingest_job::Model,
-        progress: Arc<Progress>,
-        options: BTreeMap<String, ReadOptions>,
-    ) -> Result<ingest_job::Model, IngestError> {
-        let job = self.start_job(&job).await?;
-        self.run_started(job, progress, options, &CancellationToken::new()).await
-    }
-
-    /// Moves a queued job to running: [`IngestError::Cancelled`] when it was cancelled while it
-    /// waited, a conflict when it has already started.
-    pub async fn start_job(&self, job: &ingest_job::Model) -> Result<ingest_job::Model, IngestError> {
-        if let Some(started) = self.catalog.start_job(job.id, &self.lease).await? {
-            return Ok(started);
-        }
-        let now = self.catalog.job(job.dataset_id, job.id).await?;
-        match now.state {
-            JobState::Cancelled => Err(IngestError::Cancelled),
-            _ => Err(IngestError::Conflict(format!("the job is already {}", now.state))),
-        }
-    }
-
-    /// Runs a started job (see [`Ingestor::start_job`]) with read parameters per raw file path,
-    /// renewing its lease meanwhile. Once `cancel` fires it stops at the next file or batch
+    /// Runs a job this ingestor holds ([`Ingestor::start_new_job`], or a worker's claim) with
+    /// read parameters per raw file path, renewing its lease meanwhile. Once `cancel` fires it stops at the next file or batch
     /// boundary, commits nothing and ends `cancelled`; any other error ends it `failed` with
     /// the error as its message. A job that stopped being this worker's (cancelled through
     /// another process, or taken over after a lapse) stops the same way and is left as the

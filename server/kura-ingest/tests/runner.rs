@@ -181,3 +181,26 @@ async fn a_job_whose_worker_stopped_is_taken_over_or_failed_after_its_last_attem
     assert!(odd.message.unwrap_or_default().contains("read parameters cannot be read back"));
     runner.idle().await;
 }
+
+/// `kura ingest` beside a running server: the job it runs itself is born running under its own
+/// lease, so the server's worker (polling the same catalog) never claims it first and runs it
+/// without the parameters it was given.
+#[tokio::test]
+async fn a_job_started_here_is_not_claimed_by_another_worker() {
+    let w = world().await;
+    let (_, draft) = w.draft("here", Content::Rows(10)).await;
+    let headless = ReadOptions { header_line: Some(0), ..Default::default() };
+    let options = BTreeMap::from([("data.csv".to_string(), headless)]);
+    let job = w.ingestor.start_new_job(&draft, &options).await.unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Running, 1));
+    assert!(job.read_options.is_some(), "recorded for a takeover should this process stop");
+    let server = kura_catalog::jobs::Lease::for_this_process(std::time::Duration::from_secs(30), 5);
+    assert!(w.catalog.claim_job(&server).await.unwrap().is_none(), "another worker claimed it");
+
+    let progress = std::sync::Arc::new(kura_ingest::Progress::default());
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let done = w.ingestor.run_started(job, progress, options, &cancel).await.unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    let table = &w.catalog.tables_page(draft.id, PageRequest::default()).await.unwrap().items[0];
+    assert_eq!(table.row_count, 11, "the header line read as a row, as asked");
+}

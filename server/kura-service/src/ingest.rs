@@ -106,7 +106,7 @@ pub struct LocalIngest {
     pub read: ReadOptions,
 }
 
-/// A job over local files, queued by [`queue_local`], to run in this process.
+/// A job over local files, queued by [`start_local`], to run in this process.
 #[derive(Debug, Clone)]
 pub struct LocalJob {
     pub dataset: dataset::Model,
@@ -125,8 +125,8 @@ pub enum Ran {
 }
 
 /// Stores local files in the draft of `request.dataset` (created if absent, the draft opened if
-/// there is none) and queues the job that reads them; [`run_local`] runs it.
-pub async fn queue_local(
+/// there is none) and starts the job that reads them, held by this process; [`run_local`] runs it.
+pub async fn start_local(
     svc: &Services,
     principal: &Principal,
     request: LocalIngest,
@@ -165,11 +165,11 @@ pub async fn queue_local(
     } else {
         new.iter().map(|f| f.path.clone()).chain(again.iter().cloned()).map(|p| (p, read.clone())).collect()
     };
-    let job = svc.ingestor.create_job(&draft).await?;
+    let job = svc.ingestor.start_new_job(&draft, &options).await?;
     Ok(LocalJob { dataset: target.dataset, draft, job, options })
 }
 
-/// Runs a job queued by [`queue_local`] here and now, reporting into `progress`, and commits its
+/// Runs a job queued by [`start_local`] here and now, reporting into `progress`, and commits its
 /// results in one transaction. Once `cancel` fires it stops at the next file or batch boundary,
 /// commits nothing and ends `cancelled`.
 pub async fn run_local(
@@ -178,11 +178,7 @@ pub async fn run_local(
     progress: Arc<Progress>,
     cancel: &CancellationToken,
 ) -> Result<Ran, ServiceError> {
-    let ran = match svc.ingestor.start_job(&local.job).await {
-        Ok(job) => svc.ingestor.run_started(job, progress, local.options, cancel).await,
-        Err(e) => Err(e),
-    };
-    match ran {
+    match svc.ingestor.run_started(local.job, progress, local.options, cancel).await {
         Ok(job) => Ok(Ran::Ended(job)),
         Err(IngestError::Cancelled) => Ok(Ran::Cancelled),
         Err(e) => Err(e.into()),

@@ -130,7 +130,7 @@ async fn data_of_a_deaccessioned_version_are_gone() {
         files: vec![LocalFile { source: csv, path: "log.csv".into() }],
         ..Default::default()
     };
-    let local = ingest::queue_local(&w.svc, &steward, request).await.unwrap();
+    let local = ingest::start_local(&w.svc, &steward, request).await.unwrap();
     let ran = ingest::run_local(&w.svc, local, Arc::new(Progress::default()), &CancellationToken::new()).await.unwrap();
     let Ran::Ended(job) = ran else { panic!("the job was cancelled") };
     assert!(kura_ingest::failures(&job.errors).is_empty(), "{}", job.errors);

@@ -124,7 +124,7 @@ pub async fn prepare(state: &Services) -> anyhow::Result<()> {
             files: vec![LocalFile { source: path, path: file.into() }],
             ..Default::default()
         };
-        let local = ingest::queue_local(state, &admin, request).await?;
+        let local = ingest::start_local(state, &admin, request).await?;
         let ran = ingest::run_local(state, local, Arc::new(Progress::default()), &CancellationToken::new()).await?;
         let Ran::Ended(job) = ran else { anyhow::bail!("demo sample {file} was cancelled") };
         // Warnings (an ambiguous reading) do not keep a sample from being published.

@@ -129,7 +129,7 @@ pub async fn run(config: Config, args: IngestArgs) -> anyhow::Result<ExitCode> {
         read: args.read.options()?,
     };
     let principal = crate::cli::cli_principal();
-    let local = ingest::queue_local(&state, &principal, request).await?;
+    let local = ingest::start_local(&state, &principal, request).await?;
     let (dataset, draft) = (local.dataset.clone(), local.draft.clone());
 
     let progress = Arc::new(Progress::default());
