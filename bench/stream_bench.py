@@ -4,15 +4,20 @@ table against pyarrow's own in-memory Flight server (`bench/peers/stream_peer.py
     python bench/stream_bench.py --rows 2000000 --batch-rows 10000 --rounds 3
 
 One table (timestamps, six floats, a counter, a short label) is generated in memory and sent by
-one pyarrow client as one DoPut of `--batch-rows`-row batches, the way an instrument streams:
-each batch is written, then its PutResult read before the next one (the writer knows each batch
-is safe before it moves on). Kura acknowledges a batch once its log record is synced to disk
-(fsync) and its idempotency key checked; the peer as soon as it holds it in memory. Reported per
+one pyarrow client as one DoPut of `--batch-rows`-row batches: written as fast as the connection
+takes them while a second thread reads the acknowledgements (a bulk writer; `--ack-each` waits
+for each batch's PutResult before sending the next, as a cautious instrument would). Kura acknowledges a batch once it is durable: its Arrow IPC bytes
+written to the object store (synced on a local store) and its row, with its idempotency key, in
+the catalog's queue of waiting appends; the peer as soon as it holds it in memory. Reported per
 contender: the median over `--rounds` of rows/s and MB/s (Arrow bytes in memory) until the last
 acknowledgement, and for Kura the time until the rows are committed (readable as a snapshot).
 Runs alternate which contender goes first. deltalake (the third peer the issue names) runs when
-it is installed (`write_deltalake(mode="append")` per batch into a local table); otherwise it is
-reported as skipped.
+it is installed (`write_deltalake(mode="append")` per batch into a local table, each a durable
+commit as Kura's acknowledgement is); otherwise it is reported as skipped.
+
+`--lab` runs the lab-like load instead: `--lab-rate` small batches a second for `--lab-seconds`
+(acknowledge and lab-to-reader latency percentiles, Parquet files before and after compaction,
+peak RSS); see `lab`.
 
 `KURA_BIN` may name the binary; a debug build is accepted with `--allow-debug` and its figures
 are then labelled as such (they are not comparable with a release build's).
@@ -23,10 +28,12 @@ import json
 import os
 import pathlib
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -52,14 +59,24 @@ def make_batches(rows: int, batch_rows: int) -> list[pa.RecordBatch]:
     return table.to_batches(max_chunksize=batch_rows)
 
 
-def put(location, options, descriptor, batches):
-    """One DoPut, each batch acknowledged before the next; seconds until the last answer."""
+def put(location, options, descriptor, batches, ack_each=False):
+    """One DoPut of `batches`; seconds until the last batch is acknowledged. The batches are
+    written as fast as the connection takes them while another thread reads the PutResults (a
+    bulk writer), or with `ack_each` each only after the previous one's answer (a cautious
+    instrument)."""
     client = flight.FlightClient(location)
     t0 = time.perf_counter()
     writer, reader = client.do_put(descriptor, batches[0].schema, options)
-    for batch in batches:
-        writer.write_batch(batch)
-        reader.read()
+    if ack_each:
+        for batch in batches:
+            writer.write_batch(batch)
+            reader.read()
+    else:
+        acker = threading.Thread(target=lambda: [reader.read() for _ in batches], daemon=True)
+        acker.start()
+        for batch in batches:
+            writer.write_batch(batch)
+        acker.join()
     writer.done_writing()
     writer.close()
     return time.perf_counter() - t0
@@ -92,7 +109,7 @@ class Kura:
         options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {self.token}".encode()),
                                                     (b"kura-writer-id", f"bench-{n}".encode()), (b"kura-sequence", b"0")])
         table = f"run{n}"
-        acked = put(self.location, options, flight.FlightDescriptor.for_path("bench", table), batches)
+        acked = put(self.location, options, flight.FlightDescriptor.for_path("bench", table), batches, self.ack_each)
         rows = sum(b.num_rows for b in batches)
         t0 = time.perf_counter()
         while True:
@@ -118,7 +135,8 @@ class Peer:
         self.location = f"grpc://127.0.0.1:{port}"
 
     def round(self, batches, n):
-        return put(self.location, flight.FlightCallOptions(), flight.FlightDescriptor.for_path(f"run{n}"), batches), None
+        return put(self.location, flight.FlightCallOptions(), flight.FlightDescriptor.for_path(f"run{n}"), batches,
+                   self.ack_each), None
 
     def stop(self):
         self.proc.terminate()
@@ -144,21 +162,153 @@ class Delta:
         pass
 
 
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def stream_files(data_dir: pathlib.Path, table: str) -> int:
+    """Parquet files the catalog lists for a stream table now (SQLite catalog of the data dir)."""
+    with sqlite3.connect(data_dir / "kura.db") as db:
+        return db.execute("SELECT count(*) FROM stream_files f JOIN stream_tables t ON t.id = f.stream_id "
+                          "WHERE t.name = ?", (table,)).fetchone()[0]
+
+
+def lab(kura_bin: str, args):
+    """A lab-like load: `--lab-rate` small batches a second for `--lab-seconds` through one DoPut
+    (sent on a schedule, acknowledged on another thread), while a `follow` reader receives them.
+    Reports acknowledge latency and lab-to-reader latency (send until the follower holds the row),
+    the snapshots committed against the Parquet files left after compaction, and peak RSS."""
+    work = pathlib.Path(tempfile.mkdtemp(prefix="stream-lab-"))
+    kura = Kura(kura_bin, work)
+    rng = np.random.default_rng(3)
+    schema = pa.schema([("sent_ns", pa.int64()), ("seq", pa.int64()), ("temp_c", pa.float64()), ("od600", pa.float64())])
+    n = args.lab_rows
+
+    def batch(seq):
+        return pa.record_batch([pa.array([time.time_ns()] * n, pa.int64()), pa.array([seq] * n, pa.int64()),
+                                pa.array(rng.normal(25, 1, n)), pa.array(rng.random(n))], schema=schema)
+
+    client = flight.FlightClient(kura.location)
+    options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {kura.token}".encode()),
+                                                (b"kura-writer-id", b"lab-robot"), (b"kura-sequence", b"0")])
+    writer, reader = client.do_put(flight.FlightDescriptor.for_path("bench", "lab"), schema, options)
+    writer.write_batch(batch(0))
+    reader.read()
+    first = None
+    while first is None:
+        info = requests.get(f"{kura.base}/datasets/bench/streams/lab", headers=kura.auth).json()
+        first = info["snapshot"] if info.get("row_count") == n else None
+        time.sleep(0.01)
+    start_snapshot = first
+
+    total = args.lab_rate * args.lab_seconds
+    seen: dict[int, float] = {}
+    read_options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {kura.token}".encode())])
+
+    def follow():
+        command = {"dataset": "bench", "stream": "lab", "since": start_snapshot, "follow": True}
+        fi = client.get_flight_info(flight.FlightDescriptor.for_command(json.dumps(command)), read_options)
+        stream = client.do_get(fi.endpoints[0].ticket, read_options)
+        while len(seen) < total:
+            chunk = stream.read_chunk()
+            now = time.time_ns()
+            for seq, sent in zip(chunk.data.column("seq").to_pylist(), chunk.data.column("sent_ns").to_pylist()):
+                seen.setdefault(seq, (now - sent) / 1e9)
+        stream.cancel()
+
+    acks = []
+
+    def acknowledge():
+        for _ in range(total):
+            reader.read()
+            acks.append(time.perf_counter())
+
+    follower = threading.Thread(target=follow, daemon=True)
+    acker = threading.Thread(target=acknowledge, daemon=True)
+    follower.start()
+    acker.start()
+    watch = RssPeak(kura.proc.pid)
+    sent = []
+    t0 = time.perf_counter()
+    for i in range(1, total + 1):
+        pause = t0 + i / args.lab_rate - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        sent.append(time.perf_counter())
+        writer.write_batch(batch(i))
+    acker.join(60)
+    writer.done_writing()
+    follower.join(30)
+    peak = watch.stop()
+    files_before = stream_files(kura.data, "lab")
+    snapshots = requests.get(f"{kura.base}/datasets/bench/streams/lab", headers=kura.auth).json()["snapshot"]
+    time.sleep(args.lab_settle)  # let the background compaction merge the small files
+    files_after = stream_files(kura.data, "lab")
+    writer.close()
+    kura.stop()
+    shutil.rmtree(work, ignore_errors=True)
+    ack_ms = [(a - s) * 1e3 for a, s in zip(acks, sent)]
+    reader_ms = [seen[i] * 1e3 for i in range(1, total + 1) if i in seen]
+    print(f"lab load: {args.lab_rate} batches/s of {n} rows for {args.lab_seconds} s ({total} batches), one DoPut, a follow reader")
+    print("| figure | p50 | p99 | max |")
+    print("| --- | --- | --- | --- |")
+    print(f"| acknowledge latency (ms) | {percentile(ack_ms, 50):.1f} | {percentile(ack_ms, 99):.1f} | {max(ack_ms):.1f} |")
+    if reader_ms:
+        print(f"| lab-to-reader latency (ms) | {percentile(reader_ms, 50):.0f} | {percentile(reader_ms, 99):.0f} | {max(reader_ms):.0f} |")
+    print(f"\nacknowledged {len(acks)} of {total}; the follower received {len(reader_ms)} of {total}; "
+          f"achieved send rate {total / (sent[-1] - t0):.1f}/s")
+    print(f"snapshots committed: {snapshots - start_snapshot + 1}; Parquet files when the load ended: {files_before}, "
+          f"{args.lab_settle} s later (compaction): {files_after}; peak RSS of kura: {peak / 1e6:.0f} MB")
+
+
+class RssPeak:
+    """Samples a process's RSS every 20 ms; `stop` returns the largest sample (bytes)."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self.done = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.done.is_set():
+            with open(f"/proc/{self.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        self.peak = max(self.peak, int(line.split()[1]) * 1024)
+            time.sleep(0.02)
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        return self.peak
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--batch-rows", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--allow-debug", action="store_true", help="accept a debug build of kura (figures labelled)")
+    ap.add_argument("--ack-each", action="store_true", help="wait for each batch's acknowledgement before the next")
+    ap.add_argument("--lab", action="store_true", help="the lab-like load instead of the bulk DoPut")
+    ap.add_argument("--lab-rate", type=int, default=100, help="batches a second")
+    ap.add_argument("--lab-seconds", type=int, default=60)
+    ap.add_argument("--lab-rows", type=int, default=10, help="rows a batch")
+    ap.add_argument("--lab-settle", type=float, default=10.0, help="seconds given to compaction after the load")
     args = ap.parse_args()
     kura = str(release_binary("kura")) if not os.environ.get("KURA_BIN") else os.environ["KURA_BIN"]
     debug = "/debug/" in kura
     if debug and not args.allow_debug:
         sys.exit(f"{kura} is a debug build: build with `cargo build --release -p kura` or pass --allow-debug")
+    if args.lab:
+        return lab(kura, args)
     batches = make_batches(args.rows, args.batch_rows)
     nbytes = sum(b.nbytes for b in batches)
     work = pathlib.Path(tempfile.mkdtemp(prefix="stream-bench-"))
     contenders = {"kura": Kura(kura, work), "pyarrow": Peer()}
+    for contender in contenders.values():
+        contender.ack_each = args.ack_each
     try:
         contenders["deltalake"] = Delta(work)
     except ImportError:

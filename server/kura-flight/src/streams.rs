@@ -21,7 +21,7 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use kura_core::Principal;
 use kura_service::Surface;
-use kura_service::streams::{self, AppendKey, Appender, BatchProvenance, StreamInfo, StreamRef};
+use kura_service::streams::{self, AppendKey, Appender, BatchProvenance, Staged, StreamInfo, StreamRef};
 use serde::{Deserialize, Serialize};
 use tonic::metadata::MetadataMap;
 
@@ -232,25 +232,42 @@ pub async fn put(
         .chain(incoming)
         .map_err(|s| arrow_flight::error::FlightError::Tonic(Box::new(s)));
     let decoder = FlightDataDecoder::new(messages);
-    let ctx = ctx.clone();
+    let (stage_ctx, admit_ctx) = (ctx.clone(), ctx.clone());
     let results = decoder
         .map_err(|e| FlightError::invalid(format!("unreadable Flight data: {e}")))
         .try_filter_map(move |decoded| {
-            let (ctx, writer) = (ctx.clone(), writer.clone());
             let key = match &decoded.payload {
                 DecodedPayload::RecordBatch(_) => Some(batch_key(&decoded.inner.app_metadata, &mut defaults)),
                 _ => None,
             };
+            futures::future::ready(match (key, decoded.payload) {
+                (Some(key), DecodedPayload::RecordBatch(batch)) => key.map(|(key, provenance)| Some((key, provenance, batch))),
+                _ => Ok(None),
+            })
+        })
+        // The object writes of a few batches overlap (each waits for its sync); the batches are
+        // admitted, and so acknowledged, one by one in the order they came.
+        .map(move |batch| {
+            let (ctx, writer) = (stage_ctx.clone(), writer.clone());
             async move {
-                let (Some(key), DecodedPayload::RecordBatch(batch)) = (key, decoded.payload) else { return Ok(None) };
-                let (key, provenance) = key?;
+                let (key, provenance, batch) = batch?;
                 let appender = writer.lock().await.current(&ctx).await?;
-                Ok(Some(acknowledge(&ctx, &appender, key, provenance, batch).await?))
+                let named = key.clone();
+                let staged = appender.stage(&ctx, key, provenance, batch).await?;
+                Ok::<_, FlightError>((appender, named, staged))
             }
+        })
+        .buffered(STAGED_AT_ONCE)
+        .and_then(move |(appender, named, staged)| {
+            let ctx = admit_ctx.clone();
+            async move { acknowledge(&ctx, &appender, named, staged).await }
         })
         .map_err(FlightError::into_status);
     Ok(results.boxed())
 }
+
+/// Batches of one DoPut stored at once while earlier ones wait to be admitted.
+const STAGED_AT_ONCE: usize = 4;
 
 /// How long a DoPut's authorization holds before its credentials are resolved and the append
 /// decided again: a revoked token or a lost right stops a long-running writer within this.
@@ -279,12 +296,10 @@ impl Writer {
 async fn acknowledge(
     ctx: &FlightContext,
     appender: &Appender,
-    key: Option<AppendKey>,
-    provenance: BatchProvenance,
-    batch: arrow::record_batch::RecordBatch,
+    named: Option<AppendKey>,
+    staged: Staged,
 ) -> Result<PutResult, FlightError> {
-    let named = key.clone();
-    let appended = appender.append(ctx, key, provenance, batch).await?;
+    let appended = appender.admit(ctx, staged).await?;
     let answer = serde_json::json!({
         "writer_id": named.as_ref().map(|k| &k.writer_id),
         "sequence": named.as_ref().map(|k| k.sequence),

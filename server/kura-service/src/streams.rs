@@ -16,7 +16,7 @@ use kura_core::access::Action;
 use kura_core::{ErrorCode, Principal};
 use kura_storage::StorageError;
 use kura_streams::decode::{BodyFormat, decode};
-pub use kura_streams::{AppendKey, Appended, BatchProvenance};
+pub use kura_streams::{AppendKey, Appended, BatchProvenance, Staged};
 use kura_streams::{ReadRequest, StreamError, Streams};
 use serde::Serialize;
 
@@ -185,6 +185,19 @@ impl Appender {
         provenance: BatchProvenance,
         batch: RecordBatch,
     ) -> Result<Appended, ServiceError> {
+        let staged = self.stage(svc, key, provenance, batch).await?;
+        self.admit(svc, staged).await
+    }
+
+    /// The first half of [`Appender::append`]: the batch checked and stored durably. A writer
+    /// streaming many batches stages a few at once and admits them in its order.
+    pub async fn stage(
+        &self,
+        svc: &Services,
+        key: Option<AppendKey>,
+        provenance: BatchProvenance,
+        batch: RecordBatch,
+    ) -> Result<Staged, ServiceError> {
         let key = match key {
             Some(key) => {
                 check_name("writer id", &key.writer_id)?;
@@ -205,9 +218,14 @@ impl Appender {
             surface: self.surface.as_str().to_owned(),
             batch,
         };
+        Ok(engine(svc)?.stage(&self.stream, append).await?)
+    }
+
+    /// The second half of [`Appender::append`]: the staged batch recorded, and so acknowledged.
+    pub async fn admit(&self, svc: &Services, staged: Staged) -> Result<Appended, ServiceError> {
         // Audited in the commit that applies it (`stream.append`), not here: one catalog write
         // less per acknowledgement, and a retry that applies nothing is no change.
-        Ok(engine(svc)?.append(&self.stream, append).await?)
+        Ok(engine(svc)?.admit(staged).await?)
     }
 
     /// Appends the rows of a body sent over HTTP: an Arrow IPC stream, NDJSON or CSV by its

@@ -1,7 +1,8 @@
 //! Taking an append: the batch is checked against the table's schema, stored durably as an
 //! Arrow IPC object, and recorded as waiting in the catalog (its key checked, the backlog
 //! bounded, the admitted schema widened, in one transaction). Only then is it acknowledged; any
-//! process may commit it from there.
+//! process may commit it from there. The two halves are apart ([`Staged`]) so that a writer's
+//! object writes may overlap while its batches are admitted in order.
 
 use arrow::ipc::writer::StreamWriter;
 use arrow::record_batch::RecordBatch;
@@ -13,12 +14,24 @@ use crate::{Append, Appended, Engine, StreamError, schema};
 /// How many commits' worth of rows may wait before appends are refused.
 const BACKLOG_COMMITS: usize = 20;
 
+/// A batch stored durably and not yet recorded as waiting: [`admit`] records it. Staging is the
+/// slow half (the object write and its sync), so a writer may stage several batches at once and
+/// admit them in its own order.
+pub struct Staged {
+    pending: NewPending,
+    batch: RecordBatch,
+}
+
 pub(crate) async fn append(
     engine: &Engine,
     stream: &stream_table::Model,
     append: Append,
 ) -> Result<Appended, StreamError> {
-    let rows = append.batch.num_rows();
+    admit(engine, stage(engine, stream, append).await?).await
+}
+
+/// Checks the batch against the table's schema and stores it durably.
+pub(crate) async fn stage(engine: &Engine, stream: &stream_table::Model, append: Append) -> Result<Staged, StreamError> {
     // Refused before anything is written when it cannot fit, against the caller's view of the
     // table: schemas only widen, so what an older view refuses the current one refuses too (the
     // current one decides when the batch is recorded).
@@ -30,19 +43,26 @@ pub(crate) async fn append(
         sequence: append.key.sequence,
         sha256: object.sha256,
         size: object.size as i64,
-        row_count: rows as i64,
+        row_count: append.batch.num_rows() as i64,
         provenance: serde_json::to_value(&append.provenance).map_err(|e| StreamError::Invalid(e.to_string()))?,
         appended_by: append.appended_by,
         surface: append.surface,
         received_at: chrono::Utc::now(),
     };
+    Ok(Staged { pending, batch: append.batch })
+}
+
+/// Records a staged batch as waiting (its key checked, the backlog bounded, the admitted schema
+/// widened, in one transaction): from here it is acknowledged, and any process may commit it.
+pub(crate) async fn admit(engine: &Engine, staged: Staged) -> Result<Appended, StreamError> {
+    let Staged { pending, batch } = staged;
+    let rows = batch.num_rows();
     let backlog = i64::try_from(engine.policy.rows.saturating_mul(BACKLOG_COMMITS)).unwrap_or(i64::MAX);
-    let batch = &append.batch;
     let admission = engine
         .catalog
         .admit_stream_batch(pending, backlog, |current| -> Result<String, StreamError> {
             let current = current.map(schema::decode).transpose()?;
-            let (widened, _) = schema::admit(current.as_ref(), batch)?;
+            let (widened, _) = schema::admit(current.as_ref(), &batch)?;
             schema::encode(&widened)
         })
         .await?;

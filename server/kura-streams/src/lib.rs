@@ -29,6 +29,7 @@ use kura_catalog::entity::stream_table;
 use kura_storage::ObjectStore;
 use serde::{Deserialize, Serialize};
 
+pub use append::Staged;
 pub use error::StreamError;
 pub use read::{ReadRequest, StreamRows};
 
@@ -154,6 +155,18 @@ impl Streams {
     /// does not fit the table's schema.
     pub async fn append(&self, stream: &stream_table::Model, append: Append) -> Result<Appended, StreamError> {
         append::append(&self.engine, stream, append).await
+    }
+
+    /// The first half of [`Streams::append`]: the batch checked and stored durably, not yet
+    /// acknowledged. [`Streams::admit`] finishes it; batches staged at once are admitted in the
+    /// order the writer sent them.
+    pub async fn stage(&self, stream: &stream_table::Model, append: Append) -> Result<Staged, StreamError> {
+        append::stage(&self.engine, stream, append).await
+    }
+
+    /// The second half of [`Streams::append`]: the staged batch recorded as waiting.
+    pub async fn admit(&self, staged: Staged) -> Result<Appended, StreamError> {
+        append::admit(&self.engine, staged).await
     }
 
     /// Commits what waits for `stream` now (waiting for the process that holds its commit lease,
