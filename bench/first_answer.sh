@@ -6,7 +6,7 @@
 #
 # PROFILE is the cargo profile (default `demo`, the README's; `release` for comparison). With
 # --fresh-cargo-home the crates are downloaded too, as on a machine that never built Rust.
-# Prints seconds from the clone to the build's end and to the first answer of
+# KURA_REV=<commit> times that commit. Prints seconds from the clone to the build's end and to the first answer of
 # `GET /api/v1/datasets` listing the demo datasets.
 set -euo pipefail
 profile=${1:-demo}
@@ -20,6 +20,7 @@ flight=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 start=$(date +%s.%N)
 git clone -q "$repo" "$work/kura"
 cd "$work/kura"
+git checkout -q "${KURA_REV:-HEAD}"  # KURA_REV: time another commit of the clone
 cargo build --profile "$profile" -p kura 2> "$work/build.log" || { tail -30 "$work/build.log"; exit 1; }
 built=$(date +%s.%N)
 KURA_DATA_DIR="$work/data" KURA_HTTP_ADDR="127.0.0.1:$port" KURA_FLIGHT_ADDR="127.0.0.1:$flight" \
