@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 import requests
 
 import flight_bench
-from common import free_port, release_binary
+from common import free_port, release_binary, wait_healthy
 
 DATASET = "compute-bench"
 QUERIES = {
@@ -78,15 +78,7 @@ class Kura:
         self.log = open(data.parent / f"{data.name}.serve.log", "w")
         env = flight_bench.kura_env(data, self.http, free_port())
         self.proc = subprocess.Popen([kura, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=self.log)
-        for _ in range(1200):
-            try:
-                if requests.get(self.url("/health"), timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-            if self.proc.poll() is not None:
-                sys.exit(f"kura serve exited: see {self.log.name}")
-        sys.exit("kura serve did not come up")
+        wait_healthy(self.url("/health"), self.proc, self.log.name, 600)
 
     def url(self, path):
         return f"http://127.0.0.1:{self.http}/api/v1{path}"

@@ -49,7 +49,7 @@ import pyarrow.csv as pacsv
 import pyarrow.flight as flight
 import requests
 
-from common import free_port, release_binary
+from common import free_port, release_binary, wait_healthy
 
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -158,17 +158,7 @@ class Kura:
         self.token = token
         self.options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {token}".encode())])
         self.location = f"grpc://127.0.0.1:{self.flight_port}"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if requests.get(self.url("/health"), timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-            if self.proc.poll() is not None:
-                sys.exit(f"kura serve exited: see {self.log.name}")
-        else:
-            sys.exit("kura serve did not come up")
+        wait_healthy(self.url("/health"), self.proc, self.log.name)
         c = flight.FlightClient(self.location)
         infos = [f for f in c.list_flights(options=self.options) if f.descriptor.path[0].decode() == DATASET]
         if not infos:

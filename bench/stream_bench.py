@@ -42,6 +42,7 @@ import pyarrow.flight as flight
 import requests
 
 from common import free_port, release_binary
+from flight_bench import RssWatch
 
 HERE = pathlib.Path(__file__).resolve().parent
 PEER = HERE / "peers" / "stream_peer.py"
@@ -228,7 +229,7 @@ def lab(kura_bin: str, args):
     acker = threading.Thread(target=acknowledge, daemon=True)
     follower.start()
     acker.start()
-    watch = RssPeak(kura.proc.pid)
+    watch = RssWatch(kura.proc.pid)
     sent = []
     t0 = time.perf_counter()
     for i in range(1, total + 1):
@@ -260,28 +261,6 @@ def lab(kura_bin: str, args):
           f"achieved send rate {total / (sent[-1] - t0):.1f}/s")
     print(f"snapshots committed: {snapshots - start_snapshot + 1}; Parquet files when the load ended: {files_before}, "
           f"{args.lab_settle} s later (compaction): {files_after}; peak RSS of kura: {peak / 1e6:.0f} MB")
-
-
-class RssPeak:
-    """Samples a process's RSS every 20 ms; `stop` returns the largest sample (bytes)."""
-
-    def __init__(self, pid):
-        self.pid, self.peak, self.done = pid, 0, threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.done.is_set():
-            with open(f"/proc/{self.pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        self.peak = max(self.peak, int(line.split()[1]) * 1024)
-            time.sleep(0.02)
-
-    def stop(self):
-        self.done.set()
-        self.thread.join()
-        return self.peak
 
 
 def main():
