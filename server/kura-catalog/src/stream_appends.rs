@@ -43,13 +43,13 @@ pub enum Admission {
 }
 
 impl Catalog {
-    /// Records `batch` as acknowledged unless its key is known or `max_waiting_rows` rows wait
-    /// already. `widen` gets the schema appends are admitted against (IPC schema, base64;
+    /// Records `batch` as acknowledged unless its key is known or `max_waiting_bytes` bytes of
+    /// batches wait already. `widen` gets the schema appends are admitted against (IPC schema, base64;
     /// `None` before the first batch) and returns it as this batch widens it, or refuses it.
     pub async fn admit_stream_batch<E: From<CatalogError>>(
         &self,
         batch: NewPending,
-        max_waiting_rows: i64,
+        max_waiting_bytes: i64,
         widen: impl FnOnce(Option<&str>) -> Result<String, E>,
     ) -> Result<Admission, E> {
         let txn = self.begin_write().await.map_err(CatalogError::from)?;
@@ -74,7 +74,7 @@ impl Catalog {
         if waiting + committed > 0 {
             return Ok(Admission::Duplicate);
         }
-        if waiting_rows(&txn, batch.stream_id).await? >= max_waiting_rows {
+        if waiting_bytes(&txn, batch.stream_id).await? >= max_waiting_bytes {
             return Ok(Admission::Behind);
         }
         let current = table.pending_schema.as_deref().or(table.arrow_schema.as_deref());
@@ -179,11 +179,11 @@ impl Catalog {
     }
 }
 
-async fn waiting_rows(txn: &impl sea_orm::ConnectionTrait, stream_id: Uuid) -> Result<i64, CatalogError> {
+async fn waiting_bytes(txn: &impl sea_orm::ConnectionTrait, stream_id: Uuid) -> Result<i64, CatalogError> {
     // PostgreSQL sums bigints as numeric: cast back, on both databases alike.
     let sum: Option<i64> = stream_pending::Entity::find()
         .select_only()
-        .expr_as(Expr::cust("CAST(COALESCE(SUM(row_count), 0) AS BIGINT)"), "rows")
+        .expr_as(Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"), "bytes")
         .filter(stream_pending::Column::StreamId.eq(stream_id))
         .into_tuple()
         .one(txn)

@@ -132,6 +132,11 @@ pub struct Config {
     pub stream_commit_ms: u64,
     /// A stream table's newest small Parquet files are merged once this many have accumulated.
     pub stream_compact_files: usize,
+    /// Bytes of acknowledged appends that may wait in the object store for their commit before
+    /// a stream table refuses more ("behind on commits"). A commit takes `stream_commit_rows`
+    /// at a time, so memory does not grow with it; what it bounds is the store and how far
+    /// readers lag behind a bulk writer.
+    pub stream_backlog_bytes: u64,
 }
 
 /// The shape of log lines (see [`Config::log_format`]).
@@ -242,8 +247,9 @@ impl Default for Config {
             s3_allow_http: false,
             s3_path_style: true,
             stream_commit_rows: 100_000,
-            stream_commit_ms: 2_000,
+            stream_commit_ms: 1_000,
             stream_compact_files: 16,
+            stream_backlog_bytes: 4 << 30,
         }
     }
 }

@@ -241,7 +241,9 @@ pub async fn put(
                 _ => None,
             };
             futures::future::ready(match (key, decoded.payload) {
-                (Some(key), DecodedPayload::RecordBatch(batch)) => key.map(|(key, provenance)| Some((key, provenance, batch))),
+                (Some(key), DecodedPayload::RecordBatch(batch)) => {
+                    key.map(|(key, provenance)| Some((key, provenance, batch)))
+                }
                 _ => Ok(None),
             })
         })

@@ -11,9 +11,6 @@ use kura_catalog::stream_appends::{Admission, NewPending};
 
 use crate::{Append, Appended, Engine, StreamError, schema};
 
-/// How many commits' worth of rows may wait before appends are refused.
-const BACKLOG_COMMITS: usize = 20;
-
 /// A batch stored durably and not yet recorded as waiting: [`admit`] records it. Staging is the
 /// slow half (the object write and its sync), so a writer may stage several batches at once and
 /// admit them in its own order.
@@ -31,7 +28,11 @@ pub(crate) async fn append(
 }
 
 /// Checks the batch against the table's schema and stores it durably.
-pub(crate) async fn stage(engine: &Engine, stream: &stream_table::Model, append: Append) -> Result<Staged, StreamError> {
+pub(crate) async fn stage(
+    engine: &Engine,
+    stream: &stream_table::Model,
+    append: Append,
+) -> Result<Staged, StreamError> {
     // Refused before anything is written when it cannot fit, against the caller's view of the
     // table: schemas only widen, so what an older view refuses the current one refuses too (the
     // current one decides when the batch is recorded).
@@ -57,7 +58,7 @@ pub(crate) async fn stage(engine: &Engine, stream: &stream_table::Model, append:
 pub(crate) async fn admit(engine: &Engine, staged: Staged) -> Result<Appended, StreamError> {
     let Staged { pending, batch } = staged;
     let rows = batch.num_rows();
-    let backlog = i64::try_from(engine.policy.rows.saturating_mul(BACKLOG_COMMITS)).unwrap_or(i64::MAX);
+    let backlog = i64::try_from(engine.policy.backlog_bytes).unwrap_or(i64::MAX);
     let admission = engine
         .catalog
         .admit_stream_batch(pending, backlog, |current| -> Result<String, StreamError> {
@@ -83,7 +84,7 @@ pub(crate) fn admitted_schema(
     stream.pending_schema.as_deref().or(stream.arrow_schema.as_deref()).map(schema::decode).transpose()
 }
 
-fn ipc_bytes(batch: &RecordBatch) -> Result<Vec<u8>, StreamError> {
+pub(crate) fn ipc_bytes(batch: &RecordBatch) -> Result<Vec<u8>, StreamError> {
     let mut bytes = Vec::with_capacity(batch.get_array_memory_size() + 1024);
     let mut writer = StreamWriter::try_new(&mut bytes, &batch.schema())?;
     writer.write(batch)?;

@@ -45,6 +45,8 @@ pub struct CommitPolicy {
     pub interval_ms: u64,
     /// Merge the newest small files once this many have accumulated.
     pub compact_files: usize,
+    /// Refuse appends ("behind on commits") while this many bytes wait to be committed.
+    pub backlog_bytes: u64,
 }
 
 impl CommitPolicy {
@@ -54,6 +56,7 @@ impl CommitPolicy {
             rows: config.stream_commit_rows.max(1),
             interval_ms: config.stream_commit_ms.max(10),
             compact_files: config.stream_compact_files.max(2),
+            backlog_bytes: config.stream_backlog_bytes.max(1),
         }
     }
 }

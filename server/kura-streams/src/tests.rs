@@ -19,7 +19,8 @@ struct World {
 }
 
 /// A policy that never commits on its own: tests commit with `flush`.
-const MANUAL: CommitPolicy = CommitPolicy { rows: usize::MAX, interval_ms: 3_600_000, compact_files: 1000 };
+const MANUAL: CommitPolicy =
+    CommitPolicy { rows: usize::MAX, interval_ms: 3_600_000, compact_files: 1000, backlog_bytes: u64::MAX };
 
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
@@ -245,7 +246,7 @@ async fn two_processes_taking_the_same_append_apply_it_once() {
 #[tokio::test]
 async fn the_committer_commits_by_rows_on_its_own() {
     let w = world().await;
-    let policy = CommitPolicy { rows: 4, interval_ms: 3_600_000, compact_files: 1000 };
+    let policy = CommitPolicy { rows: 4, interval_ms: 3_600_000, compact_files: 1000, backlog_bytes: u64::MAX };
     let streams = w.open(policy).await;
     let mut latest = streams.watch(&w.stream).await.unwrap();
     streams.append(&w.stream, append("r", 1, temps(0, 5))).await.unwrap();
@@ -254,9 +255,10 @@ async fn the_committer_commits_by_rows_on_its_own() {
 }
 
 #[tokio::test]
-async fn appends_are_refused_while_too_many_rows_wait_and_taken_again_once_committed() {
+async fn appends_are_refused_while_too_many_bytes_wait_and_taken_again_once_committed() {
     let w = world().await;
-    let policy = CommitPolicy { rows: 2, interval_ms: 3_600_000, compact_files: 1000 };
+    let batch_bytes = crate::append::ipc_bytes(&temps(0, 2)).unwrap().len() as u64;
+    let policy = CommitPolicy { rows: 2, interval_ms: 3_600_000, compact_files: 1000, backlog_bytes: 20 * batch_bytes };
     let streams = w.open(policy).await;
     // Another process holds the stream's commit lease and is not committing (stopped, say).
     let until = chrono::Utc::now() + chrono::Duration::hours(1);
@@ -266,7 +268,7 @@ async fn appends_are_refused_while_too_many_rows_wait_and_taken_again_once_commi
         .exec(w.catalog.connection())
         .await
         .unwrap();
-    // Twenty commits' worth (40 rows) may wait; the next append is refused, nothing recorded.
+    // Twenty batches' bytes may wait; the next append is refused, nothing recorded.
     for sequence in 0..20 {
         streams.append(&w.stream, append("r", sequence, temps(sequence * 2, 2))).await.unwrap();
     }

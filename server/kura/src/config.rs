@@ -61,6 +61,7 @@ const ENV_KEYS: &[&str] = &[
     "stream_commit_rows",
     "stream_commit_ms",
     "stream_compact_files",
+    "stream_backlog_bytes",
 ];
 
 /// Loads the configuration. `file` is the `--config` path; without it `kura.toml` in the
