@@ -35,7 +35,16 @@ async fn user(app: &TestApp, name: &str) -> (String, String) {
 /// `ds-cons` (consortium C1, a masked column, a unit) and `ds-restr` (restricted) of Lab A, a
 /// grant on `ds-restr` for the researcher.
 async fn lab() -> Lab {
-    let app = spawn_app_with(|c, _| c.job_lease_seconds = 3).await;
+    lab_with(|_| {}).await
+}
+
+/// [`lab`] on a node whose configuration `adjust` changes.
+async fn lab_with(adjust: impl FnOnce(&mut kura_core::Config)) -> Lab {
+    let app = spawn_app_with(|c, _| {
+        c.job_lease_seconds = 3;
+        adjust(c);
+    })
+    .await;
     let admin = app.token.clone();
     let org = app.ok("POST", "/organizations", &admin, json!({"name": "Uni"})).await;
     let org = org["id"].as_str().unwrap().to_owned();
@@ -278,6 +287,11 @@ async fn a_grant_revoked_before_start_fails_the_job_naming_the_input_and_cancel_
 /// Takes the researcher's one slot (`compute_max_per_user` is 1): a job another worker runs
 /// under a live lease, so the researcher's next jobs wait QUEUED until it is canceled.
 async fn occupy_slot(lab: &Lab) -> String {
+    held_elsewhere(lab, kura_core::TaskState::Running).await
+}
+
+/// A job of the researcher's that another node holds in `state` under a live lease.
+async fn held_elsewhere(lab: &Lab, state: kura_core::TaskState) -> String {
     use kura_catalog::entity::compute_job;
     use sea_orm::{EntityTrait, Set};
     let now = chrono::Utc::now();
@@ -295,12 +309,12 @@ async fn occupy_slot(lab: &Lab) -> String {
         tags: Set(json!({})),
         output_dataset_id: Set(None),
         inherited_level: Set(None),
-        state: Set(kura_core::TaskState::Running),
+        state: Set(state),
         message: Set(None),
         log: Set(String::new()),
         created_at: Set(now),
         initializing_at: Set(Some(now)),
-        running_at: Set(Some(now)),
+        running_at: Set((state == kura_core::TaskState::Running).then_some(now)),
         finished_at: Set(None),
         updated_at: Set(now),
         worker: Set(Some("another-node:1:0".into())),
@@ -309,6 +323,37 @@ async fn occupy_slot(lab: &Lab) -> String {
     };
     compute_job::Entity::insert(row).exec(lab.app.state.catalog.connection()).await.unwrap();
     id.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_state_has_a_time_limit_and_the_worker_ends_jobs_past_it() {
+    use kura_core::TaskState;
+    let lab = lab_with(|c| {
+        c.compute_queue_seconds = 1;
+        c.compute_initializing_seconds = 1;
+        c.compute_time_limit_seconds = 3;
+    })
+    .await;
+    // Another node holds one job of the researcher's RUNNING and one INITIALIZING, and stops
+    // moving them on (its leases stay live): only the limits end them. A third waits QUEUED
+    // behind them (one job per user at a time).
+    let running = held_elsewhere(&lab, TaskState::Running).await;
+    let initializing = held_elsewhere(&lab, TaskState::Initializing).await;
+    let Lab { app, researcher, .. } = &lab;
+    let queued = app.ok("POST", "/jobs", researcher, join_job()).await;
+    let queued = queued["id"].as_str().unwrap().to_owned();
+    let cases = [
+        (queued, "SYSTEM_ERROR", "QUEUED", "compute_queue_seconds"),
+        (initializing, "SYSTEM_ERROR", "INITIALIZING", "compute_initializing_seconds"),
+        (running, "EXECUTOR_ERROR", "RUNNING", "compute_time_limit_seconds"),
+    ];
+    for (id, state, stayed, setting) in cases {
+        let job = wait_final(app, researcher, &id).await;
+        assert_eq!(job["state"], state, "{job}");
+        let message = job["message"].as_str().unwrap();
+        assert!(message.contains(stayed) && message.contains(setting), "{message}");
+    }
+    assert_eq!(app.state.catalog.unended_compute_jobs().await.unwrap(), 0, "every job is final");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

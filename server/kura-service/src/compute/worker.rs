@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use kura_catalog::compute::StateLimits;
 use kura_catalog::entity::compute_job;
 use kura_catalog::files::NewFile;
 use kura_catalog::jobs::Lease;
@@ -154,11 +155,13 @@ async fn claim(svc: &Services) -> compute_job::Model {
 }
 
 /// Renews the leases of the jobs this process runs, every third of the lease; a job it no
-/// longer holds (cancelled through another process, taken over) is stopped here.
+/// longer holds (cancelled through another process, taken over, overdue) is stopped here.
+/// Also ends every node's jobs overdue in their state, whether or not a slot is free here.
 async fn renew_loop(svc: Services) {
     let lease = svc.compute.inner.lease.clone();
     loop {
         tokio::time::sleep(lease.duration / 3).await;
+        end_overdue(&svc).await;
         let ids: Vec<Uuid> = svc.compute.held().keys().copied().collect();
         if ids.is_empty() {
             continue;
@@ -167,6 +170,24 @@ async fn renew_loop(svc: Services) {
             Ok(still) => ids.iter().filter(|id| !still.contains(id)).for_each(|id| svc.compute.stop(*id)),
             Err(e) => tracing::warn!(error = %e, "compute leases could not be renewed"),
         }
+    }
+}
+
+/// The time each unended state may last, from the node's settings.
+fn state_limits(config: &kura_core::Config) -> StateLimits {
+    StateLimits {
+        queued: config.compute_queue_seconds.max(1),
+        initializing: config.compute_initializing_seconds.max(1),
+        running: config.compute_time_limit_seconds.max(1),
+    }
+}
+
+/// Ends the jobs that stayed too long in their state (`kura_catalog` decides on recorded times).
+async fn end_overdue(svc: &Services) {
+    match svc.catalog.end_overdue_compute_jobs(&state_limits(&svc.config)).await {
+        Ok(0) => {}
+        Ok(ended) => tracing::warn!(ended, "compute jobs past their state's time limit ended"),
+        Err(e) => tracing::warn!(error = %e, "overdue compute jobs could not be ended"),
     }
 }
 
