@@ -425,3 +425,53 @@ async fn tes_clients_submit_poll_list_and_cancel_with_the_exact_states() {
     let refused = app.client.post(tes("/tasks")).bearer_auth(&researcher).json(&docker).send().await.unwrap();
     assert_eq!(refused.status(), 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_reads_only_its_declared_tables_through_a_credential_that_expires() {
+    use kura_core::ErrorCode;
+    use kura_core::access::Action;
+    use kura_service::Which;
+    use kura_service::access::authorize;
+    use kura_service::readable::{readable_table, readable_tables};
+    let Lab { app, researcher, group_b, .. } = lab().await;
+    // A dataset of the researcher's group with two tables: the researcher reads both.
+    let body = json!({"name": "ds-two", "title": "two tables", "group": group_b.to_string()});
+    app.ok("POST", "/datasets", &app.token, body).await;
+    let files = vec![("a.csv", b"id,x\n1,10\n2,20\n".to_vec()), ("b.csv", b"id,y\n1,secret\n".to_vec())];
+    assert_eq!(app.upload("ds-two", files).await.status(), 201);
+    assert_eq!(app.ingest("ds-two").await["state"], "succeeded");
+    let (status, _) = app.call("GET", "/datasets/ds-two/versions/latest/tables/b/rows", &researcher, Value::Null).await;
+    assert_eq!(status, 200, "the submitter may read b");
+
+    // A job declaring only a cannot name b.
+    let job = json!({"kind": "sql", "code": "SELECT * FROM b", "inputs": [{"dataset": "ds-two", "table": "a"}]});
+    let job = app.ok("POST", "/jobs", &researcher, job).await;
+    let id = job["id"].as_str().unwrap();
+    let job = wait_final(&app, &researcher, id).await;
+    assert_eq!(job["state"], "EXECUTOR_ERROR", "{job}");
+    assert!(job["message"].as_str().unwrap().contains("\"b\" is not an input of this job"), "{job}");
+
+    // The credential the job read with reaches table a of that version and nothing else.
+    let row = app.state.catalog.compute_job(id.parse().unwrap()).await.unwrap();
+    let credential = kura_service::compute::worker::credential(&app.state, &row).await.unwrap();
+    assert!(!credential.can_write, "a job's credential writes nothing");
+    let read = |name: &'static str| authorize(&app.state, &credential, name, Which::Version("latest"), Action::ReadData);
+    let target = read("ds-two").await.unwrap();
+    assert!(readable_table(&app.state, &credential, &target, "a").await.is_ok());
+    let refused = readable_table(&app.state, &credential, &target, "b").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::NotFound, "b answers as if absent");
+    assert_eq!(read("ds-cons").await.unwrap_err().code, ErrorCode::NotFound, "another dataset the submitter reads");
+    let listed = readable_tables(&app.state, &credential, None, true).await.unwrap();
+    let names: Vec<_> = listed.iter().map(|(r, _)| format!("{}/{}", r.dataset.name, r.table.name)).collect();
+    assert_eq!(names, ["ds-two/a"]);
+    let edit = authorize(&app.state, &credential, "ds-two", Which::Version("latest"), Action::Edit).await;
+    assert!(edit.is_err(), "it changes nothing");
+
+    // Past its expiry it reads nothing, not even the metadata of its input.
+    let mut expired = credential.clone();
+    expired.subject.job.as_mut().unwrap().expires = chrono::Utc::now() - chrono::Duration::seconds(1);
+    for action in [Action::ReadData, Action::ReadMetadata] {
+        let refused = authorize(&app.state, &expired, "ds-two", Which::Version("latest"), action).await.unwrap_err();
+        assert_eq!(refused.code, ErrorCode::NotFound, "{action:?}");
+    }
+}

@@ -239,12 +239,12 @@ async fn attempt(svc: &Services, job: &compute_job::Model, cancel: CancellationT
         .compute
         .runner(kind)
         .ok_or_else(|| ComputeError::NotEnabled(format!("{} jobs are not enabled on this node", kind.as_str())))?;
-    let declared: Vec<InputRef> = serde_json::from_value(job.inputs.clone())
-        .map_err(|e| ServiceError::internal(format!("stored inputs: {e}")))?;
+    let declared = declared_inputs(job)?;
     let outputs: Vec<String> = serde_json::from_value(job.outputs.clone())
         .map_err(|e| ServiceError::internal(format!("stored outputs: {e}")))?;
-    // Access is decided again now, for the submitter as they are now.
-    let principal = submitter(svc, job).await?;
+    // Access is decided again now, for the submitter as they are now, through a credential
+    // that reaches only the declared inputs.
+    let principal = credential(svc, job).await?;
     let resolved = inputs::resolve(svc, &principal, &declared).await?;
     for r in &resolved {
         let details = serde_json::json!({"job": job.id});
@@ -267,6 +267,26 @@ async fn attempt(svc: &Services, job: &compute_job::Model, cancel: CancellationT
     let max = svc.config.compute_log_bytes;
     svc.catalog.append_compute_log(job.id, &output.log, max).await.map_err(ServiceError::from)?;
     commit(svc, job, kind, &resolved, output).await
+}
+
+/// The inputs the job declared, as pinned at submission.
+fn declared_inputs(job: &compute_job::Model) -> Result<Vec<InputRef>, ServiceError> {
+    serde_json::from_value(job.inputs.clone()).map_err(|e| ServiceError::internal(format!("stored inputs: {e}")))
+}
+
+/// The credential job `job` reads its declared inputs with: its submitter's rights as they are
+/// now, narrowed to exactly those tables (`Principal::for_job`), expiring when the job must
+/// have ended (its initializing and running limits from now).
+pub async fn credential(svc: &Services, job: &compute_job::Model) -> Result<Principal, ServiceError> {
+    let declared = declared_inputs(job)?;
+    let principal = submitter(svc, job).await?;
+    let limits = state_limits(&svc.config);
+    let lasts = i64::try_from(limits.initializing.saturating_add(limits.running)).unwrap_or(i64::MAX);
+    let expires = chrono::TimeDelta::try_seconds(lasts)
+        .and_then(|d| Utc::now().checked_add_signed(d))
+        .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC);
+    let scope = inputs::scope(svc, &principal, job.id, &declared, expires).await?;
+    Ok(principal.for_job(scope))
 }
 
 /// The submitter as the access decision sees them now (groups, consortia, grants).
