@@ -84,7 +84,7 @@ fn reads_audit(actor: &str) -> bool {
 /// are 404, as if absent). Method `DELTA` queries a table and downloads its file URL.
 /// Y = submitting a compute job that reads the dataset's table (the data letter, for users who
 /// may write and belong to a group to own the output; see `want`); T = the same through GA4GH
-/// TES (which answers a created task 200);
+/// TES (which answers a created task 200) or the portal's form (which shows the job's page);
 /// B = asking for an airlock release of the dataset (the manage-access letter; no dataset of the
 /// world is a job's output, so those who may ask are told so, 400).
 const ENDPOINTS: &[(char, &str, &str)] = &[
@@ -162,6 +162,7 @@ const ENDPOINTS: &[(char, &str, &str)] = &[
     // A compute job reading the table (its query fails when it runs, so it writes nothing).
     ('Y', "POST", "/jobs"),
     ('T', "POST", "~/ga4gh/tes/v1/tasks"),
+    ('T', "POST", "~/jobs"),
     ('B', "POST", "/datasets/{n}/airlock"),
     // The audit log, of one dataset: REST and the portal's page.
     ('U', "GET", "/audit?dataset_id={i}&limit=100"),
@@ -397,6 +398,15 @@ async fn compute_job_rows(world: &World, failures: &mut Vec<String>) {
                 "/jobs/00000000-0000-0000-0000-000000000000/cancel".to_owned(),
                 if matches!(actor, "read_only_steward" | "partner_member" | "partner_outsider") { 403 } else { 404 },
             ),
+            // The same job in the portal: the list, the job's page (the log only for its
+            // submitter), cancelling.
+            ("GET", "~/jobs".to_owned(), if actor == "anonymous" { 401 } else { 200 }),
+            ("GET", format!("~/jobs/{id}"), if submitter || actor == "admin" { 200 } else { 404 }),
+            (
+                "POST",
+                "~/jobs/00000000-0000-0000-0000-000000000000/cancel".to_owned(),
+                if matches!(actor, "read_only_steward" | "partner_member" | "partner_outsider") { 403 } else { 404 },
+            ),
             // The same job through GA4GH TES.
             ("GET", format!("~/ga4gh/tes/v1/tasks/{id}"), if submitter || actor == "admin" { 200 } else { 404 }),
             ("GET", "~/ga4gh/tes/v1/tasks".to_owned(), if actor == "anonymous" { 401 } else { 200 }),
@@ -409,6 +419,11 @@ async fn compute_job_rows(world: &World, failures: &mut Vec<String>) {
             // are anonymous's: an empty list); approving one that does not exist is 404 to
             // whoever may write.
             ("GET", "/airlock".to_owned(), 200),
+            (
+                "POST",
+                "~/airlock/00000000-0000-0000-0000-000000000000/approve".to_owned(),
+                if matches!(actor, "read_only_steward" | "partner_member" | "partner_outsider") { 403 } else { 404 },
+            ),
             (
                 "POST",
                 "/airlock/00000000-0000-0000-0000-000000000000/approve".to_owned(),
@@ -457,6 +472,9 @@ impl Row<'_> {
                 "code": "SELECT no_such_column FROM t",
                 "inputs": [{"dataset": dataset.name, "table": "t"}],
             })),
+            "POST" if template == "~/jobs" => {
+                Some(json!(format!("dataset={}&version=1&table=t&code=SELECT+no_such_column+FROM+t", dataset.name)))
+            }
             "POST" if template.ends_with("/tes/v1/tasks") => Some(json!({
                 "inputs": [{"url": format!("kura:{}/latest/t", dataset.name), "path": "/inputs/t.parquet"}],
                 "executors": [{"image": "kura/sql", "command": ["SELECT no_such_column FROM t"]}],
