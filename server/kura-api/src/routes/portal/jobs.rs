@@ -55,7 +55,8 @@ struct JobsPage {
     t: &'static Text,
     nav: Nav,
     jobs: Vec<JobRow>,
-    total: u64,
+    /// `shown / total` when the list is cut.
+    shown_of_total: Option<String>,
 }
 
 /// `GET /jobs`: the caller's compute jobs, newest first.
@@ -65,7 +66,9 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
     for job in &page.items {
         jobs.push(row(&state, &ctx, job).await?);
     }
-    ctx.render(&JobsPage { t: ctx.t, nav: ctx.nav.clone(), jobs, total: page.total })
+    let shown = jobs.len() as u64;
+    let shown_of_total = (page.total > shown).then(|| format!("{shown} / {}", page.total));
+    ctx.render(&JobsPage { t: ctx.t, nav: ctx.nav.clone(), jobs, shown_of_total })
 }
 
 #[derive(askama::Template)]
