@@ -255,12 +255,10 @@ pub fn decide(subject: &Subject, action: Action, facts: &Facts, now: DateTime<Ut
 /// [`decide`] for one table of the version of `facts`: the version's decision, except that a
 /// job's credential finds only the tables its job declared (any other answers as if absent).
 pub fn decide_table(subject: &Subject, action: Action, facts: &Facts, table: &str, now: DateTime<Utc>) -> Decision {
-    match decide(subject, action, facts, now) {
-        Decision::Allow if subject.job.as_ref().is_some_and(|scope| !scope.declares(facts, table)) => {
-            Decision::NotFound
-        }
-        decision => decision,
+    if subject.job.as_ref().is_some_and(|scope| !scope.declares(facts, table)) {
+        return Decision::NotFound;
     }
+    decide(subject, action, facts, now)
 }
 
 /// Data access for someone outside the owner group, by level.
