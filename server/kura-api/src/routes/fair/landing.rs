@@ -250,10 +250,18 @@ async fn inherited(state: &AppState, ctx: &Ctx, target: &Target) -> Result<Optio
         .inputs
         .iter()
         .map(|i| match i {
-            InheritedFrom::Seen { reference, dataset, level } => {
-                page::InheritedRow { input: Some((reference.clone(), dataset.clone())), level: label(level) }
-            }
-            InheritedFrom::Hidden => page::InheritedRow { input: None, level: String::new() },
+            InheritedFrom::Seen { reference, dataset, level } => page::InheritedRow {
+                visible: true,
+                reference: reference.clone(),
+                dataset: dataset.clone(),
+                level: label(level),
+            },
+            InheritedFrom::Hidden => page::InheritedRow {
+                visible: false,
+                reference: String::new(),
+                dataset: String::new(),
+                level: String::new(),
+            },
         })
         .collect();
     Ok(Some(page::InheritedView { level: label(&found.level), job: found.job.to_string(), inputs }))

@@ -72,8 +72,11 @@ pub struct JobForm {
 /// An input of the job that wrote this dataset, as the caller may be told of it.
 #[derive(Debug)]
 pub struct InheritedRow {
-    /// `dataset/version/table` and the dataset's handle; `None` for an input the caller may not see.
-    pub input: Option<(String, String)>,
+    /// Whether the caller may see the input; else the other fields are empty.
+    pub visible: bool,
+    /// `dataset/version/table`.
+    pub reference: String,
+    pub dataset: String,
     pub level: String,
 }
 
