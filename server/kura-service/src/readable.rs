@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
+use chrono::Utc;
 use kura_catalog::Visibility;
 use kura_catalog::datasets::preferred;
 use kura_catalog::entity::{dataset, dataset_version};
 use kura_catalog::tables::TableInfo;
 use kura_core::Principal;
-use chrono::Utc;
 use kura_core::access::{Action, Decision, decide_table};
 
 use crate::access::{Target, decide_on};

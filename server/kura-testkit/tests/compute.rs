@@ -455,7 +455,8 @@ async fn a_job_reads_only_its_declared_tables_through_a_credential_that_expires(
     let row = app.state.catalog.compute_job(id.parse().unwrap()).await.unwrap();
     let credential = kura_service::compute::worker::credential(&app.state, &row).await.unwrap();
     assert!(!credential.can_write, "a job's credential writes nothing");
-    let read = |name: &'static str| authorize(&app.state, &credential, name, Which::Version("latest"), Action::ReadData);
+    let read =
+        |name: &'static str| authorize(&app.state, &credential, name, Which::Version("latest"), Action::ReadData);
     let target = read("ds-two").await.unwrap();
     assert!(readable_table(&app.state, &credential, &target, "a").await.is_ok());
     let refused = readable_table(&app.state, &credential, &target, "b").await.unwrap_err();

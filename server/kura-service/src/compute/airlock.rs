@@ -117,7 +117,8 @@ pub async fn inputs_seen_by(
         serde_json::from_value(job.inputs).map_err(|e| ServiceError::internal(format!("stored inputs: {e}")))?;
     let mut seen = Vec::new();
     for input in inputs {
-        let found = authorize(svc, principal, &input.dataset, Which::Version(&input.version), Action::ReadMetadata).await;
+        let found =
+            authorize(svc, principal, &input.dataset, Which::Version(&input.version), Action::ReadMetadata).await;
         match found {
             Ok(_) => seen.push(input.reference()),
             Err(e) if e.code == ErrorCode::NotFound => {}

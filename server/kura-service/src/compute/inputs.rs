@@ -11,8 +11,8 @@ use kura_catalog::{CatalogError, Visibility};
 use kura_compute::{InputRef, PreparedInput};
 use kura_core::Principal;
 use kura_core::access::{AccessLevel, Action, JobScope, ScopedTable};
-use uuid::Uuid;
 use kura_ingest::reader::ColumnInfo;
+use uuid::Uuid;
 
 use crate::access::{Which, authorize};
 use crate::readable::{Readable, readable_table};

@@ -479,9 +479,7 @@ impl Row<'_> {
                 "inputs": [{"url": format!("kura:{}/latest/t", dataset.name), "path": "/inputs/t.parquet"}],
                 "executors": [{"image": "kura/sql", "command": ["SELECT no_such_column FROM t"]}],
             })),
-            "POST" if template.ends_with("/airlock") => {
-                Some(json!({"policy": {"level": "open"}, "reason": "matrix"}))
-            }
+            "POST" if template.ends_with("/airlock") => Some(json!({"policy": {"level": "open"}, "reason": "matrix"})),
             _ => None,
         };
         let (answer, text) = ask(world, actor, method, &path, body).await;
@@ -501,7 +499,8 @@ impl Row<'_> {
         }
         // A query or an OAI identifier names the dataset in the caller's own words, and the
         // answer may quote them; its id and title, and anything of other datasets, never.
-        let unquoted = if matches!(kind, 'S' | 'O' | 'Y' | 'T') { text.replace(&dataset.name, "") } else { text.clone() };
+        let unquoted =
+            if matches!(kind, 'S' | 'O' | 'Y' | 'T') { text.replace(&dataset.name, "") } else { text.clone() };
         leaks(actor, &what, &unquoted, &hidden_from(world, actor), failures);
         check_masked(world, actor, level, template, answer, &text, failures, &what);
     }
