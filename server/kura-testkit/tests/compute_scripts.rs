@@ -118,7 +118,11 @@ async fn a_script_sees_only_the_tables_its_job_declares() {
     let Some((app, token)) = node().await else { return };
     let (status, _) = app.call("GET", "/datasets/temps/versions/latest/tables/u/rows", &token, Value::Null).await;
     assert_eq!(status, 200, "the analyst may read table u");
-    let list = "import os\nopen('/outputs/result.csv', 'w').write('files\\n' + ';'.join(sorted(os.listdir('/inputs'))) + '\\n')\n";
+    let list = r#"
+import os, pyarrow as pa, pyarrow.parquet as pq
+seen = sorted(f for f in os.listdir("/inputs") if f.endswith(".parquet"))
+pq.write_table(pa.table({"files": [";".join(seen)], "count": [len(seen)]}), "/outputs/result.parquet")
+"#;
     let job = run(&app, &token, list).await;
     assert_eq!(job["state"], "COMPLETE", "{job}");
     let output = job["output_dataset_id"].as_str().unwrap();
