@@ -34,6 +34,39 @@ pub struct NewComputeJob {
     pub tags: Value,
 }
 
+/// How long a job may stay in each unended state (seconds): the node's settings
+/// `compute_queue_seconds`, `compute_initializing_seconds` and `compute_time_limit_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateLimits {
+    pub queued: u64,
+    pub initializing: u64,
+    pub running: u64,
+}
+
+impl StateLimits {
+    /// Each state with the time it is entered at, its limit, the setting that sets it and the
+    /// final state past it.
+    fn rules(&self) -> [(TaskState, Column, u64, &'static str, TaskState); 3] {
+        [
+            (TaskState::Queued, Column::CreatedAt, self.queued, "compute_queue_seconds", TaskState::SystemError),
+            (
+                TaskState::Initializing,
+                Column::InitializingAt,
+                self.initializing,
+                "compute_initializing_seconds",
+                TaskState::SystemError,
+            ),
+            (
+                TaskState::Running,
+                Column::RunningAt,
+                self.running,
+                "compute_time_limit_seconds",
+                TaskState::ExecutorError,
+            ),
+        ]
+    }
+}
+
 /// States in which a worker holds the job.
 const ACTIVE: [TaskState; 2] = [TaskState::Initializing, TaskState::Running];
 
@@ -286,6 +319,31 @@ impl Catalog {
             .exec(self.connection())
             .await?;
         Ok(result.rows_affected)
+    }
+
+    /// Ends the jobs that stayed in one state longer than `limits` allow: too long `QUEUED` or
+    /// `INITIALIZING` is the node's failure (`SYSTEM_ERROR`), too long `RUNNING` the job's
+    /// (`EXECUTOR_ERROR`); each message names the state and its limit. Decided on the times the
+    /// catalog recorded, so any worker ends any node's overdue jobs. Returns how many ended.
+    pub async fn end_overdue_compute_jobs(&self, limits: &StateLimits) -> Result<u64, CatalogError> {
+        let now = Utc::now();
+        let mut count = 0;
+        for (state, since, seconds, setting, ends_as) in limits.rules() {
+            let Some(cutoff) = chrono::TimeDelta::try_seconds(i64::try_from(seconds).unwrap_or(i64::MAX))
+                .and_then(|d| now.checked_sub_signed(d))
+            else {
+                continue;
+            };
+            let message = format!("the job stayed {state} longer than its limit of {seconds} s ({setting})");
+            let result = ended(ends_as, &message)
+                .filter(Column::State.eq(state))
+                .filter(Column::FinishedAt.is_null())
+                .filter(since.lt(cutoff))
+                .exec(self.connection())
+                .await?;
+            count += result.rows_affected;
+        }
+        Ok(count)
     }
 
     /// The job whose output `dataset` is, if it is one.

@@ -67,6 +67,7 @@ impl Catalog {
         let policy = self.policy(ds.id).await?;
         let facts = Facts {
             dataset: ds.id,
+            version: version.number,
             // A dataset without an owner group is owned by nobody but admins.
             owner_group: ds.group_id.unwrap_or(Uuid::nil()),
             level: policy.level.clone(),

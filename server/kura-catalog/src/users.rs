@@ -174,7 +174,7 @@ impl Catalog {
             .into_iter()
             .map(|g| (g.dataset_id, g.expires_at))
             .collect();
-        Ok(Subject { admin: false, groups, consortia, grants })
+        Ok(Subject { admin: false, groups, consortia, grants, job: None })
     }
 
     /// Of `consortia`, those whose highest agreement version the user accepted.

@@ -16,6 +16,7 @@ use arrow::record_batch::RecordBatch;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::error::DataFusionError;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::object_store::ObjectStoreUrl;
@@ -108,6 +109,23 @@ impl SqlRunner {
     }
 }
 
+/// A query naming a table the job did not declare is told so, with the inputs it has: the
+/// session knows nothing else, whatever else the submitter may read.
+fn not_an_input(err: DataFusionError, inputs: &[PreparedInput]) -> ComputeError {
+    if let DataFusionError::Plan(message) = err.find_root() {
+        let named = message.strip_prefix("table '").and_then(|m| m.split_once("' not found")).map(|(name, _)| name);
+        if let Some(name) = named {
+            let name = name.rsplit('.').next().unwrap_or(name);
+            let declared: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+            return ComputeError::Executor(format!(
+                "table {name:?} is not an input of this job: it reads only the tables it declares ({})",
+                declared.join(", ")
+            ));
+        }
+    }
+    err.into()
+}
+
 fn read_only() -> SQLOptions {
     SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
 }
@@ -148,7 +166,7 @@ impl Runner for SqlRunner {
     async fn run(&self, spec: RunSpec<'_>, cancel: CancellationToken) -> Result<RunOutput, ComputeError> {
         let output = spec.outputs.first().cloned().unwrap_or_else(|| crate::model::DEFAULT_OUTPUT.into());
         let ctx = self.session(spec.inputs).await?;
-        let df = ctx.sql_with_options(spec.code, read_only()).await?;
+        let df = ctx.sql_with_options(spec.code, read_only()).await.map_err(|e| not_an_input(e, spec.inputs))?;
         let mut stream = df.execute_stream().await?;
         let (schema, columns) = described(&stream.schema(), spec.inputs);
         let mut log = format!("output {output}: {} columns\n", columns.len());
@@ -189,5 +207,26 @@ impl Runner for SqlRunner {
             .map_err(ComputeError::System)?;
         log.push_str(&format!("wrote {rows} rows\n"));
         Ok(RunOutput { tables, log })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_the_job_did_not_declare_is_named_as_not_an_input() {
+        let input = PreparedInput {
+            name: "a".into(),
+            reference: "ds/1/a".into(),
+            sha256: String::new(),
+            size: 0,
+            columns: Vec::new(),
+        };
+        let missing = DataFusionError::Plan("table 'datafusion.public.b' not found".into());
+        let message = not_an_input(missing, std::slice::from_ref(&input)).to_string();
+        assert_eq!(message, "table \"b\" is not an input of this job: it reads only the tables it declares (a)");
+        let other = not_an_input(DataFusionError::Plan("no column x".into()), &[input]);
+        assert!(matches!(other, ComputeError::Executor(m) if m.contains("no column x")));
     }
 }

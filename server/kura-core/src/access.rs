@@ -137,12 +137,60 @@ pub struct Subject {
     pub consortia: Vec<Uuid>,
     /// Access grants: dataset and expiry.
     pub grants: Vec<(Uuid, DateTime<Utc>)>,
+    /// Set only in a compute job's credential: these rights narrowed to the job's inputs.
+    pub job: Option<JobScope>,
+}
+
+/// What a compute job's credential reaches: its submitter's rights over exactly the input
+/// tables it declared, for reading only, until it expires with the job. Applied by [`decide`]
+/// (versions) and [`decide_table`] (tables); masked columns are never shown through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobScope {
+    /// The job the credential is for (named in the audit log).
+    pub job: Uuid,
+    pub tables: Vec<ScopedTable>,
+    /// After this instant the credential reads nothing.
+    pub expires: DateTime<Utc>,
+}
+
+/// One table a job declared: which dataset, which version (by number), which table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedTable {
+    pub dataset: Uuid,
+    pub version: i32,
+    pub table: String,
+}
+
+impl JobScope {
+    /// Whether the scope lets its holder `action` the version of `facts` at `now`: only reads,
+    /// only of a version holding a declared table, only before it expires.
+    fn admits(&self, action: Action, facts: &Facts, now: DateTime<Utc>) -> bool {
+        matches!(action, Action::ReadMetadata | Action::ReadData)
+            && now < self.expires
+            && self.tables.iter().any(|t| t.dataset == facts.dataset && t.version == facts.version)
+    }
+
+    /// Whether `table` of the version of `facts` is one the job declared.
+    fn declares(&self, facts: &Facts, table: &str) -> bool {
+        self.tables.iter().any(|t| t.dataset == facts.dataset && t.version == facts.version && t.table == table)
+    }
+
+    /// The narrower of two scopes: the tables both reach, until the earlier expiry.
+    pub fn intersect(&self, other: &JobScope) -> JobScope {
+        JobScope {
+            job: other.job,
+            tables: other.tables.iter().filter(|t| self.tables.contains(t)).cloned().collect(),
+            expires: self.expires.min(other.expires),
+        }
+    }
 }
 
 /// Everything the decision needs to know about the target version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts {
     pub dataset: Uuid,
+    /// The version's number.
+    pub version: i32,
     pub owner_group: Uuid,
     pub level: AccessLevel,
     pub state: VersionState,
@@ -183,6 +231,10 @@ fn metadata_visible(facts: &Facts, owner: Option<Role>) -> bool {
 
 /// Decides whether `subject` may do `action` on the version described by `facts` at `now`.
 pub fn decide(subject: &Subject, action: Action, facts: &Facts, now: DateTime<Utc>) -> Decision {
+    // A job's credential knows nothing outside its scope, whoever submitted the job.
+    if subject.job.as_ref().is_some_and(|scope| !scope.admits(action, facts, now)) {
+        return Decision::NotFound;
+    }
     if subject.admin {
         return Decision::Allow;
     }
@@ -198,6 +250,15 @@ pub fn decide(subject: &Subject, action: Action, facts: &Facts, now: DateTime<Ut
         Action::Delete => owner == Some(Role::Admin),
     };
     if allowed { Decision::Allow } else { Decision::Forbidden }
+}
+
+/// [`decide`] for one table of the version of `facts`: the version's decision, except that a
+/// job's credential finds only the tables its job declared (any other answers as if absent).
+pub fn decide_table(subject: &Subject, action: Action, facts: &Facts, table: &str, now: DateTime<Utc>) -> Decision {
+    if subject.job.as_ref().is_some_and(|scope| !scope.declares(facts, table)) {
+        return Decision::NotFound;
+    }
+    decide(subject, action, facts, now)
 }
 
 /// Data access for someone outside the owner group, by level.
@@ -244,6 +305,10 @@ pub fn document_tokens(facts: &Facts) -> Vec<String> {
 /// The visibility tokens a subject's searches carry, or `None` for those who see everything
 /// (platform admins).
 pub fn viewer_tokens(subject: &Subject) -> Option<Vec<String>> {
+    // A job's credential reads its inputs by name; it searches nothing.
+    if subject.job.is_some() {
+        return Some(Vec::new());
+    }
     if subject.admin {
         return None;
     }
@@ -253,8 +318,9 @@ pub fn viewer_tokens(subject: &Subject) -> Option<Vec<String>> {
 }
 
 /// Whether masked columns are visible: only to the owner group and admins, on every data path.
+/// A job's credential never does: an output must not carry what its readers may not see.
 pub fn sees_masked_columns(subject: &Subject, facts: &Facts) -> bool {
-    subject.admin || subject.role_in(facts.owner_group).is_some()
+    subject.job.is_none() && (subject.admin || subject.role_in(facts.owner_group).is_some())
 }
 
 /// The masked columns hidden from the subject (all of `masked`, or none for those who see them):
@@ -284,16 +350,18 @@ pub enum Governance {
 /// Decides whether `subject` may do `action`: the one decision for groups, consortia, accounts
 /// and the audit log, as [`decide`] is for dataset versions.
 pub fn decide_governance(subject: &Subject, action: Governance) -> Decision {
-    let allowed = subject.admin
-        || match action {
-            Governance::ManageDirectory => false,
-            Governance::ManageGroup { group } => subject.role_in(group) == Some(Role::Admin),
-            Governance::MintToken { own } => own,
-            Governance::ManageConsortium { coordinator } => {
-                coordinator.is_some_and(|g| subject.role_in(g) >= Some(Role::Steward))
-            }
-            Governance::ReadAudit => !stewarded_groups(subject).is_empty(),
-        };
+    // A job's credential reads its inputs and governs nothing.
+    let allowed = subject.job.is_none()
+        && (subject.admin
+            || match action {
+                Governance::ManageDirectory => false,
+                Governance::ManageGroup { group } => subject.role_in(group) == Some(Role::Admin),
+                Governance::MintToken { own } => own,
+                Governance::ManageConsortium { coordinator } => {
+                    coordinator.is_some_and(|g| subject.role_in(g) >= Some(Role::Steward))
+                }
+                Governance::ReadAudit => !stewarded_groups(subject).is_empty(),
+            });
     if allowed { Decision::Allow } else { Decision::Forbidden }
 }
 

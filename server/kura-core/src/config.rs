@@ -93,6 +93,12 @@ pub struct Config {
     pub compute_max_per_user: usize,
     /// Wall time a compute job may run (seconds) before it ends as `EXECUTOR_ERROR`.
     pub compute_time_limit_seconds: u64,
+    /// How long a compute job may wait `QUEUED` (seconds) before it ends as `SYSTEM_ERROR`: a
+    /// node that never gets to a job must still end it.
+    pub compute_queue_seconds: u64,
+    /// How long a compute job may stay `INITIALIZING` (seconds: access decided again, inputs
+    /// prepared) before it ends as `SYSTEM_ERROR`.
+    pub compute_initializing_seconds: u64,
     /// Bytes of a compute job's log kept with it; later lines are cut, saying so.
     pub compute_log_bytes: usize,
     /// Memory all running SQL compute jobs of a node share (bytes); a query beyond it fails.
@@ -231,6 +237,8 @@ impl Default for Config {
             compute_max_per_node: 2,
             compute_max_per_user: 1,
             compute_time_limit_seconds: 600,
+            compute_queue_seconds: 24 * 3600,
+            compute_initializing_seconds: 600,
             compute_log_bytes: 64 * 1024,
             compute_memory_bytes: 1 << 30,
             compute_script_python: None,

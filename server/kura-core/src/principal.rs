@@ -49,6 +49,22 @@ impl Principal {
         }
     }
 
+    /// The credential a compute job reads its inputs with: this principal's rights narrowed to
+    /// `scope` (see [`crate::access::JobScope`]; a narrowed principal narrows further, never
+    /// widens). It writes nothing.
+    pub fn for_job(&self, scope: crate::access::JobScope) -> Principal {
+        let scope = match &self.subject.job {
+            Some(already) => already.intersect(&scope),
+            None => scope,
+        };
+        Principal {
+            can_write: false,
+            append_streams: Vec::new(),
+            subject: Subject { job: Some(scope), ..self.subject.clone() },
+            ..self.clone()
+        }
+    }
+
     /// How the audit log names `user`, a user of the partner node `home_node`.
     pub fn federated_actor(user: uuid::Uuid, home_node: &str) -> String {
         format!("user:{user}@{home_node}")

@@ -405,7 +405,7 @@ mod tests {
         let title = NamedNode::new("http://purl.org/dc/terms/title").unwrap();
         let mut graph = Graph::new();
         graph.insert(&Triple::new(node.clone(), title, Literal::new_simple_literal(name)));
-        let facts = Facts { dataset: id, owner_group: owner, level, state: VersionState::Published };
+        let facts = Facts { dataset: id, version: 1, owner_group: owner, level, state: VersionState::Published };
         (id, DatasetGraphs { graphs: vec![(node, facts, graph)] })
     }
 

@@ -319,6 +319,7 @@ async fn check_world(catalog: Catalog, index: Arc<SearchIndex>, previous: Vec<Uu
             let (f, _) = catalog.facts(&ds.row, &v.row).await.expect("facts");
             let want = Facts {
                 dataset: ds.row.id,
+                version: v.row.number,
                 owner_group: ds.row.group_id.unwrap_or(Uuid::nil()),
                 level: ds.level.clone(),
                 state: v.state,

@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
+use chrono::Utc;
 use kura_catalog::Visibility;
 use kura_catalog::datasets::preferred;
 use kura_catalog::entity::{dataset, dataset_version};
 use kura_catalog::tables::TableInfo;
 use kura_core::Principal;
-use kura_core::access::Action;
+use kura_core::access::{Action, Decision, decide_table};
 
 use crate::access::{Target, decide_on};
 use crate::{ServiceError, Services};
@@ -41,6 +42,9 @@ pub async fn readable_table(
     target: &Target,
     table: &str,
 ) -> Result<Readable, ServiceError> {
+    if !table_allowed(principal, target, table) {
+        return Err(ServiceError::not_found("table"));
+    }
     let table = svc.catalog.table(target.version.id, table).await?;
     let file = svc.catalog.file(target.version.id, table.file_id).await?;
     Ok(Readable {
@@ -128,6 +132,9 @@ pub async fn readable_tables(
                     .await?;
                 let n = page.items.len() as u64;
                 for table in page.items {
+                    if !table_allowed(principal, &target, &table.name) {
+                        continue;
+                    }
                     let file = svc.catalog.file(target.version.id, table.file_id).await?;
                     let readable = Readable {
                         dataset: target.dataset.clone(),
@@ -150,6 +157,13 @@ pub async fn readable_tables(
 }
 
 /// The masked columns `principal` may not see in `target`'s tables.
+/// Whether the principal may read `table` of a version whose data it may read: always, but for
+/// a compute job's credential, which reaches only the tables its job declared.
+fn table_allowed(principal: &Principal, target: &Target, table: &str) -> bool {
+    let decision = decide_table(&principal.subject, Action::ReadData, &target.facts, table, Utc::now());
+    decision == Decision::Allow
+}
+
 fn hidden_from(principal: &Principal, target: &Target) -> Vec<String> {
     kura_core::access::hidden_columns(&principal.subject, &target.facts, &target.policy.masked_columns)
 }

@@ -35,7 +35,16 @@ async fn user(app: &TestApp, name: &str) -> (String, String) {
 /// `ds-cons` (consortium C1, a masked column, a unit) and `ds-restr` (restricted) of Lab A, a
 /// grant on `ds-restr` for the researcher.
 async fn lab() -> Lab {
-    let app = spawn_app_with(|c, _| c.job_lease_seconds = 3).await;
+    lab_with(|_| {}).await
+}
+
+/// [`lab`] on a node whose configuration `adjust` changes.
+async fn lab_with(adjust: impl FnOnce(&mut kura_core::Config)) -> Lab {
+    let app = spawn_app_with(|c, _| {
+        c.job_lease_seconds = 3;
+        adjust(c);
+    })
+    .await;
     let admin = app.token.clone();
     let org = app.ok("POST", "/organizations", &admin, json!({"name": "Uni"})).await;
     let org = org["id"].as_str().unwrap().to_owned();
@@ -278,6 +287,11 @@ async fn a_grant_revoked_before_start_fails_the_job_naming_the_input_and_cancel_
 /// Takes the researcher's one slot (`compute_max_per_user` is 1): a job another worker runs
 /// under a live lease, so the researcher's next jobs wait QUEUED until it is canceled.
 async fn occupy_slot(lab: &Lab) -> String {
+    held_elsewhere(lab, kura_core::TaskState::Running).await
+}
+
+/// A job of the researcher's that another node holds in `state` under a live lease.
+async fn held_elsewhere(lab: &Lab, state: kura_core::TaskState) -> String {
     use kura_catalog::entity::compute_job;
     use sea_orm::{EntityTrait, Set};
     let now = chrono::Utc::now();
@@ -295,12 +309,12 @@ async fn occupy_slot(lab: &Lab) -> String {
         tags: Set(json!({})),
         output_dataset_id: Set(None),
         inherited_level: Set(None),
-        state: Set(kura_core::TaskState::Running),
+        state: Set(state),
         message: Set(None),
         log: Set(String::new()),
         created_at: Set(now),
         initializing_at: Set(Some(now)),
-        running_at: Set(Some(now)),
+        running_at: Set((state == kura_core::TaskState::Running).then_some(now)),
         finished_at: Set(None),
         updated_at: Set(now),
         worker: Set(Some("another-node:1:0".into())),
@@ -309,6 +323,37 @@ async fn occupy_slot(lab: &Lab) -> String {
     };
     compute_job::Entity::insert(row).exec(lab.app.state.catalog.connection()).await.unwrap();
     id.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_state_has_a_time_limit_and_the_worker_ends_jobs_past_it() {
+    use kura_core::TaskState;
+    let lab = lab_with(|c| {
+        c.compute_queue_seconds = 1;
+        c.compute_initializing_seconds = 1;
+        c.compute_time_limit_seconds = 3;
+    })
+    .await;
+    // Another node holds one job of the researcher's RUNNING and one INITIALIZING, and stops
+    // moving them on (its leases stay live): only the limits end them. A third waits QUEUED
+    // behind them (one job per user at a time).
+    let running = held_elsewhere(&lab, TaskState::Running).await;
+    let initializing = held_elsewhere(&lab, TaskState::Initializing).await;
+    let Lab { app, researcher, .. } = &lab;
+    let queued = app.ok("POST", "/jobs", researcher, join_job()).await;
+    let queued = queued["id"].as_str().unwrap().to_owned();
+    let cases = [
+        (queued, "SYSTEM_ERROR", "QUEUED", "compute_queue_seconds"),
+        (initializing, "SYSTEM_ERROR", "INITIALIZING", "compute_initializing_seconds"),
+        (running, "EXECUTOR_ERROR", "RUNNING", "compute_time_limit_seconds"),
+    ];
+    for (id, state, stayed, setting) in cases {
+        let job = wait_final(app, researcher, &id).await;
+        assert_eq!(job["state"], state, "{job}");
+        let message = job["message"].as_str().unwrap();
+        assert!(message.contains(stayed) && message.contains(setting), "{message}");
+    }
+    assert_eq!(app.state.catalog.unended_compute_jobs().await.unwrap(), 0, "every job is final");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -379,4 +424,55 @@ async fn tes_clients_submit_poll_list_and_cancel_with_the_exact_states() {
     let docker = json!({"executors": [{"image": "ubuntu", "command": ["cat", "/etc/passwd"]}]});
     let refused = app.client.post(tes("/tasks")).bearer_auth(&researcher).json(&docker).send().await.unwrap();
     assert_eq!(refused.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_reads_only_its_declared_tables_through_a_credential_that_expires() {
+    use kura_core::ErrorCode;
+    use kura_core::access::Action;
+    use kura_service::Which;
+    use kura_service::access::authorize;
+    use kura_service::readable::{readable_table, readable_tables};
+    let Lab { app, researcher, group_b, .. } = lab().await;
+    // A dataset of the researcher's group with two tables: the researcher reads both.
+    let body = json!({"name": "ds-two", "title": "two tables", "group": group_b.to_string()});
+    app.ok("POST", "/datasets", &app.token, body).await;
+    let files = vec![("a.csv", b"id,x\n1,10\n2,20\n".to_vec()), ("b.csv", b"id,y\n1,secret\n".to_vec())];
+    assert_eq!(app.upload("ds-two", files).await.status(), 201);
+    assert_eq!(app.ingest("ds-two").await["state"], "succeeded");
+    let (status, _) = app.call("GET", "/datasets/ds-two/versions/latest/tables/b/rows", &researcher, Value::Null).await;
+    assert_eq!(status, 200, "the submitter may read b");
+
+    // A job declaring only a cannot name b.
+    let job = json!({"kind": "sql", "code": "SELECT * FROM b", "inputs": [{"dataset": "ds-two", "table": "a"}]});
+    let job = app.ok("POST", "/jobs", &researcher, job).await;
+    let id = job["id"].as_str().unwrap();
+    let job = wait_final(&app, &researcher, id).await;
+    assert_eq!(job["state"], "EXECUTOR_ERROR", "{job}");
+    assert!(job["message"].as_str().unwrap().contains("\"b\" is not an input of this job"), "{job}");
+
+    // The credential the job read with reaches table a of that version and nothing else.
+    let row = app.state.catalog.compute_job(id.parse().unwrap()).await.unwrap();
+    let credential = kura_service::compute::worker::credential(&app.state, &row).await.unwrap();
+    assert!(!credential.can_write, "a job's credential writes nothing");
+    let read =
+        |name: &'static str| authorize(&app.state, &credential, name, Which::Version("latest"), Action::ReadData);
+    let target = read("ds-two").await.unwrap();
+    assert!(readable_table(&app.state, &credential, &target, "a").await.is_ok());
+    let refused = readable_table(&app.state, &credential, &target, "b").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::NotFound, "b answers as if absent");
+    assert_eq!(read("ds-cons").await.unwrap_err().code, ErrorCode::NotFound, "another dataset the submitter reads");
+    let listed = readable_tables(&app.state, &credential, None, true).await.unwrap();
+    let names: Vec<_> = listed.iter().map(|(r, _)| format!("{}/{}", r.dataset.name, r.table.name)).collect();
+    assert_eq!(names, ["ds-two/a"]);
+    let edit = authorize(&app.state, &credential, "ds-two", Which::Version("latest"), Action::Edit).await;
+    assert!(edit.is_err(), "it changes nothing");
+
+    // Past its expiry it reads nothing, not even the metadata of its input.
+    let mut expired = credential.clone();
+    expired.subject.job.as_mut().unwrap().expires = chrono::Utc::now() - chrono::Duration::seconds(1);
+    for action in [Action::ReadData, Action::ReadMetadata] {
+        let refused = authorize(&app.state, &expired, "ds-two", Which::Version("latest"), action).await.unwrap_err();
+        assert_eq!(refused.code, ErrorCode::NotFound, "{action:?}");
+    }
 }

@@ -41,7 +41,9 @@ async fn node() -> Option<(TestApp, String)> {
     let group = app.ok("POST", &path, &admin, json!({"name": "Lab"})).await;
     app.ok("POST", "/datasets", &admin, json!({"name": "temps", "title": "temps", "group": group["id"]})).await;
     let csv = b"id,Temperature [K],secretcol\n1,20.5,s1\n2,21,s2\n3,22.5,s3\n".to_vec();
-    assert_eq!(app.upload("temps", vec![("t.csv", csv)]).await.status(), 201);
+    // A second table, `u`, which the analyst may read but no job here declares.
+    let other = b"id,pressure\n1,101.3\n".to_vec();
+    assert_eq!(app.upload("temps", vec![("t.csv", csv), ("u.csv", other)]).await.status(), 201);
     assert_eq!(app.ingest("temps").await["state"], "succeeded");
     let metadata = serde_json::to_value(kura_metadata::samples::open_uvvis().metadata).unwrap();
     let draft = app.client.patch(app.url("/datasets/temps/draft")).bearer_auth(&admin);
@@ -109,4 +111,22 @@ async fn a_script_computes_its_output_from_what_its_submitter_may_read_in_the_sa
     assert_eq!(job["state"], "EXECUTOR_ERROR", "{job}");
     assert!(job.to_string().contains("wrote no file for output"), "{job}");
     app.assert_healthy().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_sees_only_the_tables_its_job_declares() {
+    let Some((app, token)) = node().await else { return };
+    let (status, _) = app.call("GET", "/datasets/temps/versions/latest/tables/u/rows", &token, Value::Null).await;
+    assert_eq!(status, 200, "the analyst may read table u");
+    let list = r#"
+import os, pyarrow as pa, pyarrow.parquet as pq
+seen = sorted(f for f in os.listdir("/inputs") if f.endswith(".parquet"))
+pq.write_table(pa.table({"files": [";".join(seen)], "count": [len(seen)]}), "/outputs/result.parquet")
+"#;
+    let job = run(&app, &token, list).await;
+    assert_eq!(job["state"], "COMPLETE", "{job}");
+    let output = job["output_dataset_id"].as_str().unwrap();
+    let rows =
+        app.ok("GET", &format!("/datasets/{output}/versions/latest/tables/result/rows"), &token, Value::Null).await;
+    assert_eq!(rows[0]["files"], "data.parquet", "only the declared input is materialised: {rows}");
 }

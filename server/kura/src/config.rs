@@ -43,6 +43,8 @@ const ENV_KEYS: &[&str] = &[
     "compute_max_per_node",
     "compute_max_per_user",
     "compute_time_limit_seconds",
+    "compute_queue_seconds",
+    "compute_initializing_seconds",
     "compute_log_bytes",
     "compute_memory_bytes",
     "compute_script_python",

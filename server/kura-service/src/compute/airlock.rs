@@ -98,6 +98,36 @@ fn approved_groups(release: &airlock_release::Model) -> Vec<Uuid> {
         .unwrap_or_default()
 }
 
+/// The groups for which `principal` may approve `release` now: input-owning groups it
+/// stewards that have not approved yet (none: it may only follow the release).
+pub fn approvable_by(principal: &Principal, release: &airlock_release::Model) -> Vec<Uuid> {
+    let (needed, approved) = (needed_of(release), approved_groups(release));
+    stewarded_groups(&principal.subject).into_iter().filter(|g| needed.contains(g) && !approved.contains(g)).collect()
+}
+
+/// The input tables of the job whose output `release` would loosen that `principal` may know
+/// exist, as `dataset/version/table` (what a steward weighs before approving).
+pub async fn inputs_seen_by(
+    svc: &Services,
+    principal: &Principal,
+    release: &airlock_release::Model,
+) -> Result<Vec<String>, ServiceError> {
+    let job = svc.catalog.compute_job(release.job_id).await?;
+    let inputs: Vec<InputRef> =
+        serde_json::from_value(job.inputs).map_err(|e| ServiceError::internal(format!("stored inputs: {e}")))?;
+    let mut seen = Vec::new();
+    for input in inputs {
+        let found =
+            authorize(svc, principal, &input.dataset, Which::Version(&input.version), Action::ReadMetadata).await;
+        match found {
+            Ok(_) => seen.push(input.reference()),
+            Err(e) if e.code == ErrorCode::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(seen)
+}
+
 fn concerns(principal: &Principal, release: &airlock_release::Model) -> bool {
     let mine = stewarded_groups(&principal.subject);
     release.requested_by == principal.actor || needed_of(release).iter().any(|g| mine.contains(g))
@@ -121,10 +151,7 @@ pub async fn approve(
     }
     let needed = needed_of(&release);
     let mut approved = approved_groups(&release);
-    let mine: Vec<Uuid> = stewarded_groups(&principal.subject)
-        .into_iter()
-        .filter(|g| needed.contains(g) && !approved.contains(g))
-        .collect();
+    let mine = approvable_by(principal, &release);
     if mine.is_empty() {
         return Err(ServiceError::forbidden(
             "approving needs a steward of a group that owns an input and has not approved yet",

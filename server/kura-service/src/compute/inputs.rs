@@ -4,11 +4,15 @@
 //! stops the job. Masked columns never enter a job, whoever submits it: an output must not
 //! carry a column its readers may not see, and a job cannot tell where a value came from.
 
+use chrono::{DateTime, Utc};
 use kura_catalog::entity::table_column;
+use kura_catalog::versions::VersionSelector;
+use kura_catalog::{CatalogError, Visibility};
 use kura_compute::{InputRef, PreparedInput};
 use kura_core::Principal;
-use kura_core::access::{AccessLevel, Action};
+use kura_core::access::{AccessLevel, Action, JobScope, ScopedTable};
 use kura_ingest::reader::ColumnInfo;
+use uuid::Uuid;
 
 use crate::access::{Which, authorize};
 use crate::readable::{Readable, readable_table};
@@ -22,6 +26,36 @@ pub struct Resolved {
     pub prepared: PreparedInput,
     pub level: AccessLevel,
     pub readable: Readable,
+}
+
+/// What a job's credential reaches (`kura_core::access::JobScope`): the tables `inputs`
+/// declare, each dataset found within what `principal` (the submitter) may know exists, at the
+/// version pinned at submission. An input not found is left out: reading it through the
+/// credential then answers not found, naming it, as [`resolve`] does for the submitter.
+pub async fn scope(
+    svc: &Services,
+    principal: &Principal,
+    job: Uuid,
+    inputs: &[InputRef],
+    expires: DateTime<Utc>,
+) -> Result<JobScope, ServiceError> {
+    let vis = Visibility::of(principal);
+    let mut tables = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let dataset = match svc.catalog.dataset_by_name(&input.dataset, &vis).await {
+            Ok(dataset) => dataset,
+            Err(CatalogError::NotFound(_)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let selector: VersionSelector = input.version.parse()?;
+        let version = match svc.catalog.version(dataset.id, selector, &vis).await {
+            Ok(version) => version,
+            Err(CatalogError::NotFound(_)) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        tables.push(ScopedTable { dataset: dataset.id, version: version.number, table: input.table.clone() });
+    }
+    Ok(JobScope { job, tables, expires })
 }
 
 /// Decides every input of a job for `principal`; the first refused input fails it, named.

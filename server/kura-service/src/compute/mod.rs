@@ -90,6 +90,53 @@ pub async fn inherited_floor(
     Ok(Some((job.id, level)))
 }
 
+/// Where an output's restrictions come from: the job that wrote it, the level it inherited,
+/// and each input's level now, as one who may see the output is told before publishing.
+#[derive(Debug, Clone)]
+pub struct Inheritance {
+    pub job: Uuid,
+    pub level: kura_core::access::AccessLevel,
+    pub inputs: Vec<InheritedFrom>,
+}
+
+/// One input of the job behind an output.
+#[derive(Debug, Clone)]
+pub enum InheritedFrom {
+    /// An input the principal may know exists: `dataset/version/table`, the dataset's handle,
+    /// and its level now.
+    Seen { reference: String, dataset: String, level: kura_core::access::AccessLevel },
+    /// An input the principal may not know of: only that there is one.
+    Hidden,
+}
+
+/// The inheritance of the output `dataset` (which `principal` may see), or `None` when no
+/// job wrote it. Each input is decided for `principal`: what it may not see stays unnamed.
+pub async fn inheritance(
+    svc: &Services,
+    principal: &Principal,
+    dataset: Uuid,
+) -> Result<Option<Inheritance>, ServiceError> {
+    let Some((job, level)) = inherited_floor(svc, dataset).await? else { return Ok(None) };
+    let row = svc.catalog.compute_job(job).await?;
+    let declared: Vec<kura_compute::InputRef> = serde_json::from_value(row.inputs)
+        .map_err(|e| ServiceError::internal(format!("job {job}: stored inputs: {e}")))?;
+    let mut inputs = Vec::with_capacity(declared.len());
+    for input in declared {
+        let which = crate::access::Which::Version(&input.version);
+        let action = kura_core::access::Action::ReadMetadata;
+        inputs.push(match crate::access::authorize(svc, principal, &input.dataset, which, action).await {
+            Ok(target) => InheritedFrom::Seen {
+                reference: input.reference(),
+                dataset: target.dataset.name,
+                level: target.policy.level,
+            },
+            Err(e) if e.code == ErrorCode::NotFound => InheritedFrom::Hidden,
+            Err(e) => return Err(e),
+        });
+    }
+    Ok(Some(Inheritance { job, level, inputs }))
+}
+
 /// A job the principal may see: its submitter's, or any for a platform administrator.
 async fn visible(
     svc: &Services,

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use kura_catalog::compute::StateLimits;
 use kura_catalog::entity::compute_job;
 use kura_catalog::files::NewFile;
 use kura_catalog::jobs::Lease;
@@ -154,11 +155,13 @@ async fn claim(svc: &Services) -> compute_job::Model {
 }
 
 /// Renews the leases of the jobs this process runs, every third of the lease; a job it no
-/// longer holds (cancelled through another process, taken over) is stopped here.
+/// longer holds (cancelled through another process, taken over, overdue) is stopped here.
+/// Also ends every node's jobs overdue in their state, whether or not a slot is free here.
 async fn renew_loop(svc: Services) {
     let lease = svc.compute.inner.lease.clone();
     loop {
         tokio::time::sleep(lease.duration / 3).await;
+        end_overdue(&svc).await;
         let ids: Vec<Uuid> = svc.compute.held().keys().copied().collect();
         if ids.is_empty() {
             continue;
@@ -167,6 +170,24 @@ async fn renew_loop(svc: Services) {
             Ok(still) => ids.iter().filter(|id| !still.contains(id)).for_each(|id| svc.compute.stop(*id)),
             Err(e) => tracing::warn!(error = %e, "compute leases could not be renewed"),
         }
+    }
+}
+
+/// The time each unended state may last, from the node's settings.
+fn state_limits(config: &kura_core::Config) -> StateLimits {
+    StateLimits {
+        queued: config.compute_queue_seconds.max(1),
+        initializing: config.compute_initializing_seconds.max(1),
+        running: config.compute_time_limit_seconds.max(1),
+    }
+}
+
+/// Ends the jobs that stayed too long in their state (`kura_catalog` decides on recorded times).
+async fn end_overdue(svc: &Services) {
+    match svc.catalog.end_overdue_compute_jobs(&state_limits(&svc.config)).await {
+        Ok(0) => {}
+        Ok(ended) => tracing::warn!(ended, "compute jobs past their state's time limit ended"),
+        Err(e) => tracing::warn!(error = %e, "overdue compute jobs could not be ended"),
     }
 }
 
@@ -218,12 +239,12 @@ async fn attempt(svc: &Services, job: &compute_job::Model, cancel: CancellationT
         .compute
         .runner(kind)
         .ok_or_else(|| ComputeError::NotEnabled(format!("{} jobs are not enabled on this node", kind.as_str())))?;
-    let declared: Vec<InputRef> = serde_json::from_value(job.inputs.clone())
-        .map_err(|e| ServiceError::internal(format!("stored inputs: {e}")))?;
+    let declared = declared_inputs(job)?;
     let outputs: Vec<String> = serde_json::from_value(job.outputs.clone())
         .map_err(|e| ServiceError::internal(format!("stored outputs: {e}")))?;
-    // Access is decided again now, for the submitter as they are now.
-    let principal = submitter(svc, job).await?;
+    // Access is decided again now, for the submitter as they are now, through a credential
+    // that reaches only the declared inputs.
+    let principal = credential(svc, job).await?;
     let resolved = inputs::resolve(svc, &principal, &declared).await?;
     for r in &resolved {
         let details = serde_json::json!({"job": job.id});
@@ -246,6 +267,26 @@ async fn attempt(svc: &Services, job: &compute_job::Model, cancel: CancellationT
     let max = svc.config.compute_log_bytes;
     svc.catalog.append_compute_log(job.id, &output.log, max).await.map_err(ServiceError::from)?;
     commit(svc, job, kind, &resolved, output).await
+}
+
+/// The inputs the job declared, as pinned at submission.
+fn declared_inputs(job: &compute_job::Model) -> Result<Vec<InputRef>, ServiceError> {
+    serde_json::from_value(job.inputs.clone()).map_err(|e| ServiceError::internal(format!("stored inputs: {e}")))
+}
+
+/// The credential job `job` reads its declared inputs with: its submitter's rights as they are
+/// now, narrowed to exactly those tables (`Principal::for_job`), expiring when the job must
+/// have ended (its initializing and running limits from now).
+pub async fn credential(svc: &Services, job: &compute_job::Model) -> Result<Principal, ServiceError> {
+    let declared = declared_inputs(job)?;
+    let principal = submitter(svc, job).await?;
+    let limits = state_limits(&svc.config);
+    let lasts = i64::try_from(limits.initializing.saturating_add(limits.running)).unwrap_or(i64::MAX);
+    let expires = chrono::TimeDelta::try_seconds(lasts)
+        .and_then(|d| Utc::now().checked_add_signed(d))
+        .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC);
+    let scope = inputs::scope(svc, &principal, job.id, &declared, expires).await?;
+    Ok(principal.for_job(scope))
 }
 
 /// The submitter as the access decision sees them now (groups, consortia, grants).

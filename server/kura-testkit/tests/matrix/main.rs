@@ -83,7 +83,10 @@ fn reads_audit(actor: &str) -> bool {
 /// Z = Delta Sharing (the data letter: a share lists only tables the caller may read, so refusals
 /// are 404, as if absent). Method `DELTA` queries a table and downloads its file URL.
 /// Y = submitting a compute job that reads the dataset's table (the data letter, for users who
-/// may write and belong to a group to own the output; see `want`).
+/// may write and belong to a group to own the output; see `want`); T = the same through GA4GH
+/// TES (which answers a created task 200) or the portal's form (which shows the job's page);
+/// B = asking for an airlock release of the dataset (the manage-access letter; no dataset of the
+/// world is a job's output, so those who may ask are told so, 400).
 const ENDPOINTS: &[(char, &str, &str)] = &[
     ('M', "GET", "/datasets/{n}"),
     ('M', "GET", "/datasets/{n}/versions"),
@@ -158,6 +161,9 @@ const ENDPOINTS: &[(char, &str, &str)] = &[
     ('Q', "POST", "/datasets/{n}/access-requests"),
     // A compute job reading the table (its query fails when it runs, so it writes nothing).
     ('Y', "POST", "/jobs"),
+    ('T', "POST", "~/ga4gh/tes/v1/tasks"),
+    ('T', "POST", "~/jobs"),
+    ('B', "POST", "/datasets/{n}/airlock"),
     // The audit log, of one dataset: REST and the portal's page.
     ('U', "GET", "/audit?dataset_id={i}&limit=100"),
     ('V', "GET", "~/audit?dataset={n}"),
@@ -213,6 +219,8 @@ const LISTS: &[(&str, &str, Listed)] = &[
     ("GET", "~/metrics", Listed::Nothing),
     ("GET", "~/livez", Listed::Nothing),
     ("GET", "~/readyz", Listed::Nothing),
+    // What the GA4GH TES endpoint runs: the same for everyone.
+    ("GET", "~/ga4gh/tes/v1/service-info", Listed::Nothing),
 ];
 
 fn listed(list: Listed, actor: &str, level: &str) -> bool {
@@ -250,7 +258,7 @@ fn status_for(letter: char, kind: char, actor: &str) -> u16 {
         'A' => 200,
         'N' => 404,
         'G' => 410,
-        _ if actor == "anonymous" && matches!(kind, 'E' | 'P' | 'J' | 'R' | 'K' | 'U' | 'V') => 401,
+        _ if actor == "anonymous" && matches!(kind, 'E' | 'P' | 'B' | 'J' | 'R' | 'K' | 'U' | 'V') => 401,
         _ => 403,
     }
 }
@@ -260,10 +268,10 @@ fn want(kind: char, actor: &str, level: &str) -> u16 {
     // A partner node's user holds a read-only token: changes, and the pages that make them, are
     // refused before anything is looked up — the same 403 whether or not the dataset exists
     // (`read_only_refusals_tell_nothing`), so the refusal tells nothing.
-    if PARTNERS.contains(&actor) && matches!(kind, 'E' | 'R' | 'K' | 'P' | 'Q') {
+    if PARTNERS.contains(&actor) && matches!(kind, 'E' | 'R' | 'K' | 'P' | 'B' | 'Q') {
         return 403;
     }
-    if kind == 'Y' {
+    if matches!(kind, 'Y' | 'T') {
         return match actor {
             // Without a user behind the credentials (an admin token) nobody would own the output.
             "anonymous" | "admin" => 401,
@@ -273,6 +281,7 @@ fn want(kind: char, actor: &str, level: &str) -> u16 {
             // before any input is looked up, the same 403 for every dataset.
             "outsider" | "grant_holder" | "expired_grant" => 403,
             _ => match letter(actor, level, 1) {
+                'A' if kind == 'T' => 200,
                 'A' => 201,
                 'N' => 404,
                 'G' => 410,
@@ -298,6 +307,8 @@ fn want(kind: char, actor: &str, level: &str) -> u16 {
         // Only the draft has raw files to read again; published versions have no page.
         200 if kind == 'R' && level != "draft" => 404,
         200 if kind == 'K' => 404,
+        // Only a compute job's output goes through the airlock.
+        200 if kind == 'B' => 400,
         // A deaccessioned version's landing page is its tombstone.
         200 if kind == 'H' && level == "deaccessioned" => 410,
         want => want,
@@ -387,6 +398,15 @@ async fn compute_job_rows(world: &World, failures: &mut Vec<String>) {
                 "/jobs/00000000-0000-0000-0000-000000000000/cancel".to_owned(),
                 if matches!(actor, "read_only_steward" | "partner_member" | "partner_outsider") { 403 } else { 404 },
             ),
+            // The same job in the portal: the list, the job's page (the log only for its
+            // submitter), cancelling.
+            ("GET", "~/jobs".to_owned(), if actor == "anonymous" { 401 } else { 200 }),
+            ("GET", format!("~/jobs/{id}"), if submitter || actor == "admin" { 200 } else { 404 }),
+            (
+                "POST",
+                "~/jobs/00000000-0000-0000-0000-000000000000/cancel".to_owned(),
+                if matches!(actor, "read_only_steward" | "partner_member" | "partner_outsider") { 403 } else { 404 },
+            ),
             // The same job through GA4GH TES.
             ("GET", format!("~/ga4gh/tes/v1/tasks/{id}"), if submitter || actor == "admin" { 200 } else { 404 }),
             ("GET", "~/ga4gh/tes/v1/tasks".to_owned(), if actor == "anonymous" { 401 } else { 200 }),
@@ -399,6 +419,11 @@ async fn compute_job_rows(world: &World, failures: &mut Vec<String>) {
             // are anonymous's: an empty list); approving one that does not exist is 404 to
             // whoever may write.
             ("GET", "/airlock".to_owned(), 200),
+            (
+                "POST",
+                "~/airlock/00000000-0000-0000-0000-000000000000/approve".to_owned(),
+                if matches!(actor, "read_only_steward" | "partner_member" | "partner_outsider") { 403 } else { 404 },
+            ),
             (
                 "POST",
                 "/airlock/00000000-0000-0000-0000-000000000000/approve".to_owned(),
@@ -447,6 +472,14 @@ impl Row<'_> {
                 "code": "SELECT no_such_column FROM t",
                 "inputs": [{"dataset": dataset.name, "table": "t"}],
             })),
+            "POST" if template == "~/jobs" => {
+                Some(json!(format!("dataset={}&version=1&table=t&code=SELECT+no_such_column+FROM+t", dataset.name)))
+            }
+            "POST" if template.ends_with("/tes/v1/tasks") => Some(json!({
+                "inputs": [{"url": format!("kura:{}/latest/t", dataset.name), "path": "/inputs/t.parquet"}],
+                "executors": [{"image": "kura/sql", "command": ["SELECT no_such_column FROM t"]}],
+            })),
+            "POST" if template.ends_with("/airlock") => Some(json!({"policy": {"level": "open"}, "reason": "matrix"})),
             _ => None,
         };
         let (answer, text) = ask(world, actor, method, &path, body).await;
@@ -466,7 +499,8 @@ impl Row<'_> {
         }
         // A query or an OAI identifier names the dataset in the caller's own words, and the
         // answer may quote them; its id and title, and anything of other datasets, never.
-        let unquoted = if matches!(kind, 'S' | 'O' | 'Y') { text.replace(&dataset.name, "") } else { text.clone() };
+        let unquoted =
+            if matches!(kind, 'S' | 'O' | 'Y' | 'T') { text.replace(&dataset.name, "") } else { text.clone() };
         leaks(actor, &what, &unquoted, &hidden_from(world, actor), failures);
         check_masked(world, actor, level, template, answer, &text, failures, &what);
     }

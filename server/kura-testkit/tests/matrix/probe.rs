@@ -85,7 +85,8 @@ async fn delta_sharing_file(world: &World, actor: &str, path: &str) -> (Answer, 
 /// Asks `path` with `method` as `actor`. `FLIGHT` calls the Flight operation named by the path
 /// (`GetFlightInfo {dataset}/{version}/{table}[?columns=…]`, `GetSchema …`, `DoGet …`,
 /// `ListFlights`, `SQL {query}`); other methods are HTTP, where `~/…` is a path at the site
-/// root and anything else is under `/api/v1`.
+/// root and anything else is under `/api/v1`. A `body` that is a JSON string is sent as a
+/// portal form (urlencoded).
 pub async fn ask(world: &World, actor: &str, method: &str, path: &str, body: Option<Value>) -> (Answer, String) {
     if method == "FLIGHT" {
         let (code, text) = flight(world, actor, path).await;
@@ -109,8 +110,13 @@ pub async fn ask(world: &World, actor: &str, method: &str, path: &str, body: Opt
     if let Some(token) = world.token(actor) {
         request = request.bearer_auth(token);
     }
-    if let Some(body) = body {
-        request = request.json(&body);
+    // A string is a portal form (urlencoded), anything else JSON.
+    match body {
+        Some(Value::String(form)) => {
+            request = request.header("content-type", "application/x-www-form-urlencoded").body(form);
+        }
+        Some(body) => request = request.json(&body),
+        None => {}
     }
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();

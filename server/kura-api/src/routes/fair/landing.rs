@@ -192,6 +192,10 @@ async fn html(
             target.policy.level,
             kura_core::access::AccessLevel::Restricted | kura_core::access::AccessLevel::Consortium { .. }
         );
+    if who.may_read_data && !withdrawn && caller.0.can_write && caller.0.user_id.is_some() {
+        page.job_form = Some(job_form(state, caller, &page.tables).await?);
+    }
+    page.inherited = inherited(state, ctx, target).await?;
     page.datacite = to_datacite_xml(view).map_err(metadata_error)?;
     if who.may_read_data && !withdrawn {
         for table in page.tables.iter_mut() {
@@ -214,6 +218,53 @@ async fn html(
         response = response.header(header::SET_COOKIE, crate::routes::html::lang::lang_cookie(lang).to_string());
     }
     response.body(Body::from(body)).map_err(|e| ApiError::new(kura_core::ErrorCode::Internal, e.to_string()))
+}
+
+/// The SQL job form over the page's tables, with the groups that may own the output.
+async fn job_form(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    tables: &[page::TableRow],
+) -> Result<page::JobForm, ApiError> {
+    let mine: Vec<uuid::Uuid> = caller.0.subject.groups.iter().map(|(g, _)| *g).collect();
+    let groups = state
+        .catalog
+        .groups_with_organizations()
+        .await?
+        .into_iter()
+        .filter(|(g, _)| mine.contains(&g.id))
+        .map(|(g, _)| (g.id.to_string(), g.name))
+        .collect();
+    Ok(page::JobForm { tables: tables.iter().map(|t| t.name.clone()).collect(), groups })
+}
+
+/// The restrictions this dataset inherited from the inputs of the job that wrote it, and from
+/// which of them (those the caller may see), before anyone publishes it.
+async fn inherited(state: &AppState, ctx: &Ctx, target: &Target) -> Result<Option<page::InheritedView>, ApiError> {
+    use kura_service::compute::InheritedFrom;
+    let Some(found) = kura_service::compute::inheritance(state, &ctx.caller, target.dataset.id).await? else {
+        return Ok(None);
+    };
+    let label = |level: &kura_core::access::AccessLevel| ctx.t.level(level.name()).to_owned();
+    let inputs = found
+        .inputs
+        .iter()
+        .map(|i| match i {
+            InheritedFrom::Seen { reference, dataset, level } => page::InheritedRow {
+                visible: true,
+                reference: reference.clone(),
+                dataset: dataset.clone(),
+                level: label(level),
+            },
+            InheritedFrom::Hidden => page::InheritedRow {
+                visible: false,
+                reference: String::new(),
+                dataset: String::new(),
+                level: String::new(),
+            },
+        })
+        .collect();
+    Ok(Some(page::InheritedView { level: label(&found.level), job: found.job.to_string(), inputs }))
 }
 
 /// One form of the linkset, linking the other form and the negotiating URL (scenario 14).

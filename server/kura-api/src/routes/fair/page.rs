@@ -60,6 +60,34 @@ pub struct FormatRow {
     pub media_type: &'static str,
 }
 
+/// The form that submits a SQL job over this version's tables (signed-in readers who may write).
+#[derive(Debug)]
+pub struct JobForm {
+    /// The tables to pick from.
+    pub tables: Vec<String>,
+    /// The caller's groups (id, name), to choose the output's owner when there are several.
+    pub groups: Vec<(String, String)>,
+}
+
+/// An input of the job that wrote this dataset, as the caller may be told of it.
+#[derive(Debug)]
+pub struct InheritedRow {
+    /// Whether the caller may see the input; else the other fields are empty.
+    pub visible: bool,
+    /// `dataset/version/table`.
+    pub reference: String,
+    pub dataset: String,
+    pub level: String,
+}
+
+/// Where this dataset's restrictions come from, when a compute job wrote it.
+#[derive(Debug)]
+pub struct InheritedView {
+    pub level: String,
+    pub job: String,
+    pub inputs: Vec<InheritedRow>,
+}
+
 /// What the handler decided for this caller.
 #[derive(Debug)]
 pub struct CallerView {
@@ -79,6 +107,8 @@ pub struct LandingPage {
     pub may_manage: bool,
     pub may_request: bool,
     pub may_edit_link: bool,
+    pub job_form: Option<JobForm>,
+    pub inherited: Option<InheritedView>,
     pub datacite: String,
     pub page_url: String,
     pub title: String,
@@ -265,6 +295,8 @@ pub fn landing(
         may_manage: false,
         may_request: false,
         may_edit_link: caller.may_edit,
+        job_form: None,
+        inherited: None,
         datacite: String::new(),
         page_url: view.landing_url.clone(),
         title,

@@ -322,6 +322,50 @@ texts! {
     identifier: "Persistent identifier", "永続識別子";
     current: "this version", "このバージョン";
     first_rows: "First rows", "先頭の行";
+    // Compute jobs: the jobs page, a job's page, the landing page's form, the airlock.
+    nav_jobs: "Jobs", "ジョブ";
+    jobs_title: "My compute jobs", "計算ジョブ";
+    jobs_intro: "SQL jobs you submitted over data you may read. Their outputs are new draft datasets of your group.", "閲覧できるデータに対して投入した SQL ジョブです。出力はあなたのグループの新しい下書きデータセットになります。";
+    compute_job_title: "Compute job", "計算ジョブ";
+    job_kind: "Kind", "種類";
+    job_submitted_at: "Submitted", "投入日時";
+    finished: "Finished", "終了日時";
+    job_output: "Output", "出力";
+    job_inputs: "Inputs", "入力";
+    job_code: "Query", "クエリ";
+    job_log: "Log (shown to you only)", "ログ（投入者のみ閲覧可）";
+    all_jobs: "All my jobs", "ジョブ一覧へ";
+    open_output: "Open the output dataset", "出力データセットを開く";
+    compute_running_note: "This page follows the job until it ends.", "このページはジョブが終了するまで自動で更新されます。";
+    cancel_compute_job: "Cancel the job", "ジョブをキャンセル";
+    task_queued: "Queued", "待機中";
+    task_initializing: "Starting", "準備中";
+    task_running: "Running", "実行中";
+    task_complete: "Complete", "完了";
+    task_executor_error: "Failed (the job's error)", "失敗（ジョブのエラー）";
+    task_system_error: "Failed (the platform's error)", "失敗（システムのエラー）";
+    task_canceled: "Canceled", "キャンセル済み";
+    run_sql: "Run a SQL job on this version", "このバージョンで SQL ジョブを実行";
+    run_sql_hint: "Each table you pick is read under its own name; the result becomes a new draft dataset of your group, at least as restricted as this one.", "選んだテーブルはそのテーブル名で参照できます。結果はあなたのグループの新しい下書きデータセットになり、アクセス制限はこのデータセット以上に厳しくなります。";
+    job_name: "Job name", "ジョブ名";
+    sql_query: "SQL query", "SQL クエリ";
+    input_tables: "Input tables", "入力テーブル";
+    owner_group_of_output: "Group that owns the output", "出力を所有するグループ";
+    submit_job: "Submit the job", "ジョブを投入";
+    inherited_title: "Inherited restrictions", "継承されたアクセス制限";
+    inherited_intro: "This dataset was written by a compute job. Its access level may not be looser than its inputs' — loosening it needs an airlock release approved by a steward of every input's group.", "このデータセットは計算ジョブが出力したものです。アクセスレベルは入力データより緩くできません。緩めるには、すべての入力データの所有グループのスチュワードによるエアロック承認が必要です。";
+    inherited_level: "Inherited level", "継承されたレベル";
+    inherited_from: "Imposed by the inputs", "制限の由来（入力データ）";
+    written_by_job: "Written by job", "出力したジョブ";
+    input_not_visible: "an input you may not see", "閲覧権限のない入力データ";
+    output_not_visible: "an output of another group (not visible to you)", "他グループの出力（閲覧不可）";
+    airlock_title: "Airlock releases", "エアロック申請（公開範囲の緩和）";
+    airlock_intro: "Owners of compute outputs ask to loosen an inherited restriction; each input's owner group must approve.", "計算結果の所有者が継承された制限の緩和を申請しています。入力データの各所有グループの承認が必要です。";
+    airlock_level_asked: "Level asked for", "申請されたレベル";
+    airlock_inputs: "Computed from", "計算に使われた入力";
+    airlock_approvals: "Approvals", "承認数";
+    approve_release: "Approve the release", "緩和を承認";
+    awaiting_others: "Waiting for other groups", "他グループの承認待ち";
 }
 
 /// The table for a language tag.
@@ -346,6 +390,13 @@ impl Text {
             "partially_failed" => self.job_partially_failed,
             "failed" => self.job_failed,
             "cancelled" => self.job_cancelled,
+            "QUEUED" => self.task_queued,
+            "INITIALIZING" => self.task_initializing,
+            "RUNNING" => self.task_running,
+            "COMPLETE" => self.task_complete,
+            "EXECUTOR_ERROR" => self.task_executor_error,
+            "SYSTEM_ERROR" => self.task_system_error,
+            "CANCELED" => self.task_canceled,
             _ => "",
         }
     }

@@ -9,6 +9,7 @@ mod audit;
 mod consortia;
 mod edit;
 mod home;
+mod jobs;
 mod me;
 mod read;
 mod search;
@@ -49,6 +50,10 @@ pub fn router(upload_limit: DefaultBodyLimit) -> Router<AppState> {
         .route("/edit/{name}/files/{file}/preview", post(read::preview))
         .route("/edit/{name}/files/{file}/read", post(read::read))
         .route("/access/{name}", post(steward::request_access))
+        .route("/jobs", get(jobs::list).post(jobs::submit))
+        .route("/jobs/{id}", get(jobs::page))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/airlock/{id}/approve", post(steward::approve_release))
         .route("/steward", get(steward::desk))
         .route("/steward/{name}", get(steward::dataset))
         .route("/steward/{name}/policy", post(steward::set_policy))

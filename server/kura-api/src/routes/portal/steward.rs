@@ -48,6 +48,53 @@ pub struct ManagedRow {
     pub level: String,
 }
 
+/// A pending airlock release, as the desk lists it beside access requests.
+#[derive(Debug)]
+pub struct ReleaseRow {
+    pub id: String,
+    /// The output dataset's handle, when the steward may see it (an input's steward often may not).
+    pub dataset: Option<String>,
+    pub requester: String,
+    pub reason: String,
+    pub level: String,
+    /// The inputs the steward may see, `dataset/version/table`.
+    pub inputs: Vec<String>,
+    pub approvals: String,
+    pub created: String,
+    /// Whether this steward may approve it now (for a group of theirs that has not yet).
+    pub may_approve: bool,
+}
+
+async fn release_rows(state: &AppState, ctx: &Ctx) -> Result<Vec<ReleaseRow>, ApiError> {
+    use kura_service::compute::airlock;
+    let mut rows = Vec::new();
+    for r in airlock::pending(state, &ctx.caller).await? {
+        let level = r.policy["level"].as_str().unwrap_or_default();
+        let needed = r.needed.as_array().map_or(0, Vec::len);
+        let given = r.approvals.as_array().map_or(0, Vec::len);
+        rows.push(ReleaseRow {
+            id: r.id.to_string(),
+            dataset: super::visible_name(state, &ctx.caller, r.dataset_id).await?,
+            requester: actor_name(state, &r.requested_by).await,
+            reason: r.reason.clone(),
+            level: ctx.t.level(level).to_owned(),
+            inputs: airlock::inputs_seen_by(state, &ctx.caller, &r).await?,
+            approvals: format!("{given} / {needed}"),
+            created: day(&r.created_at),
+            may_approve: !airlock::approvable_by(&ctx.caller, &r).is_empty(),
+        });
+    }
+    Ok(rows)
+}
+
+/// A person as the audit log names them (`user:<id>`), by their display name when known.
+async fn actor_name(state: &AppState, actor: &str) -> String {
+    match actor.strip_prefix("user:").and_then(|id| id.parse().ok()) {
+        Some(user) => requester(state, user).await,
+        None => actor.to_owned(),
+    }
+}
+
 #[derive(askama::Template)]
 #[template(path = "portal/steward.html")]
 struct DeskPage {
@@ -55,6 +102,7 @@ struct DeskPage {
     nav: Nav,
     queue: Vec<ReviewRow>,
     requests: Vec<RequestRow>,
+    releases: Vec<ReleaseRow>,
     datasets: Vec<ManagedRow>,
     default_expiry: String,
 }
@@ -111,7 +159,16 @@ pub async fn desk(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
             level: target.policy.level.name().to_owned(),
         });
     }
-    let page = DeskPage { t: ctx.t, nav: ctx.nav.clone(), queue, requests, datasets, default_expiry: default_expiry() };
+    let releases = release_rows(&state, &ctx).await?;
+    let page = DeskPage {
+        t: ctx.t,
+        nav: ctx.nav.clone(),
+        queue,
+        requests,
+        releases,
+        datasets,
+        default_expiry: default_expiry(),
+    };
     ctx.render(&page)
 }
 
@@ -328,4 +385,15 @@ pub async fn request_access(
 ) -> Result<Response, ApiError> {
     grants::request_access(&state, &ctx.caller, &name, form.get("reason")).await?;
     ctx.render(&RequestSent { t: ctx.t, nav: ctx.nav.clone(), name })
+}
+
+/// `POST /airlock/{id}/approve`: a steward of an input's group approves a release from the desk.
+pub async fn approve_release(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = crate::routes::parse_id(&id, "airlock release")?;
+    kura_service::compute::airlock::approve(&state, &ctx.caller, Web, id).await?;
+    Ok(see_other("/steward#airlock"))
 }
