@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}", get(compute::get))
         .route("/jobs/{id}/cancel", post(compute::cancel))
         .route("/jobs/{id}/log", get(compute::log))
+        .route("/jobs/{id}/lineage", get(compute::lineage))
         .route("/datasets/{name}/airlock", post(compute::request_release))
         .route("/airlock", get(compute::pending_releases))
         .route("/airlock/{id}/approve", post(compute::approve_release))

@@ -5,6 +5,7 @@
 
 pub mod graph;
 mod import;
+mod run;
 
 use serde_json::{Value, json};
 
@@ -13,6 +14,7 @@ use crate::rdf::PARQUET_MEDIA_TYPE;
 use crate::spdx;
 use crate::view::{DatasetView, FileView, TableView};
 
+pub use run::PROCESS_RUN_CRATE;
 pub use import::{Imported, doi_of, fill_empty, from_ro_crate, is_empty, orcid_of, ror_of, spdx_of};
 
 /// The RO-Crate specification the crate conforms to.
@@ -140,6 +142,7 @@ pub fn to_ro_crate(view: &DatasetView, files: &[&FileView], tables: &[&TableView
             "name": spdx::license_name(license).unwrap_or(license),
         }));
     }
+    run::add_process_run(&mut graph, &mut root, view, &run::table_ids(tables));
     graph.insert(1, root);
     // `sha256` (the ELN file format's checksum of every file) is not a term of the RO-Crate 1.1
     // context; compacted JSON-LD needs it defined, so the context adds it with the IRI the

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod export;
 pub mod landing;
 mod negotiate;
+mod lineage;
 mod page;
 pub mod pid;
 

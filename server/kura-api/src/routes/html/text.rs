@@ -322,6 +322,13 @@ texts! {
     identifier: "Persistent identifier", "永続識別子";
     current: "this version", "このバージョン";
     first_rows: "First rows", "先頭の行";
+    derived_from: "Derived from", "導出元";
+    input_hidden: "an input you cannot see", "閲覧できない入力";
+    compute_job: "Compute job", "計算ジョブ";
+    job_runner: "runner", "実行系";
+    job_submitter: "submitted by", "投入者";
+    job_started: "started", "開始";
+    job_ended: "ended", "終了";
 }
 
 /// The table for a language tag.
