@@ -34,7 +34,7 @@ fn the_job_is_an_activity_that_used_the_inputs_and_generated_the_version() {
     let input = &d.inputs[0];
     assert_eq!(objects(&g, &view.pid_url, &nn(PROV, "wasDerivedFrom")), [input.pid_url.clone()]);
     let types = objects(&g, &job, &nn("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "type"));
-    assert_eq!(types, [format!("{KURA}ComputeJob"), format!("{PROV}Activity")]);
+    assert_eq!(types, [format!("{PROV}Activity"), format!("{KURA}ComputeJob")]);
     let table = format!("{}#table-{}", input.pid_url, input.table);
     let code = format!("{}#code-{}", view.pid_url, d.job_id);
     assert_eq!(objects(&g, &job, &nn(PROV, "used")), [code.clone(), table.clone()]);

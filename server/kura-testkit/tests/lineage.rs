@@ -53,7 +53,7 @@ async fn lab(url: String) -> (TestApp, String, uuid::Uuid, uuid::Uuid) {
     assert_eq!(app.call("PUT", &path, &admin, json!({"role": "steward"})).await.0, 204);
     let token = app.ok("POST", &format!("/users/{id}/tokens"), &admin, json!({"name": "t", "scope": "write"})).await;
     app.described_dataset("ds-open", None, "open", true).await;
-    let ids = (id.parse().unwrap(), group["id"].as_str().unwrap().parse().unwrap());
+    let ids: (uuid::Uuid, uuid::Uuid) = (id.parse().unwrap(), group["id"].as_str().unwrap().parse().unwrap());
     (app, token["secret"].as_str().unwrap().to_owned(), ids.0, ids.1)
 }
 

@@ -189,7 +189,7 @@ async fn run(svc: &Services, job: compute_job::Model, cancel: CancellationToken)
         Ok(ended) => {
             tracing::info!(job = %job.id, %state, "compute job ended");
             if ended {
-                lineage::record(svc, &job, RunTransition::Fail, Some(&message)).await;
+                lineage::record(svc, &job, RunTransition::Fail, Some(message.as_str())).await;
             }
         }
         // The lease passes and the next claim takes it over or ends it: still final eventually.
