@@ -14,8 +14,8 @@ use crate::rdf::PARQUET_MEDIA_TYPE;
 use crate::spdx;
 use crate::view::{DatasetView, FileView, TableView};
 
-pub use run::PROCESS_RUN_CRATE;
 pub use import::{Imported, doi_of, fill_empty, from_ro_crate, is_empty, orcid_of, ror_of, spdx_of};
+pub use run::PROCESS_RUN_CRATE;
 
 /// The RO-Crate specification the crate conforms to.
 pub const RO_CRATE_1_1: &str = "https://w3id.org/ro/crate/1.1";

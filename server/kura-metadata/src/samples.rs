@@ -343,7 +343,10 @@ fn thermal_derivation() -> crate::DerivationView {
         job_name: "anneal".into(),
         runner: "sql".into(),
         code: crate::CodeView::Sql { query: "SELECT * FROM spectra".into(), sha256: "d".repeat(64) },
-        submitter: crate::AgentView { name: "Hanako Sato".into(), orcid: Some("https://orcid.org/0000-0002-1825-0097".into()) },
+        submitter: crate::AgentView {
+            name: "Hanako Sato".into(),
+            orcid: Some("https://orcid.org/0000-0002-1825-0097".into()),
+        },
         started: Some(at(2025, 3, 1)),
         ended: Some(at(2025, 3, 1) + chrono::Duration::seconds(2)),
         inputs: vec![crate::DerivedInput {

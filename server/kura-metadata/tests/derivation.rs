@@ -53,7 +53,8 @@ fn the_job_is_an_activity_that_used_the_inputs_and_generated_the_version() {
 fn a_script_job_names_its_checksum_and_entry_point_and_no_query() {
     let mut view = samples::consortium_thermal();
     let d = view.derivation.as_mut().unwrap();
-    d.code = CodeView::Script { sha256: "a".repeat(64), entry_point: "/inputs/job.py".into(), language: "Python".into() };
+    d.code =
+        CodeView::Script { sha256: "a".repeat(64), entry_point: "/inputs/job.py".into(), language: "Python".into() };
     let job_id = d.job_id.clone();
     let g = dataset_graph(&view).unwrap();
     let code = format!("{}#code-{job_id}", view.pid_url);

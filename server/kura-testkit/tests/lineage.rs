@@ -46,7 +46,9 @@ async fn lab(url: String) -> (TestApp, String, uuid::Uuid, uuid::Uuid) {
     let app = spawn_app_with(move |c, _| c.openlineage_url = Some(url)).await;
     let admin = app.token.clone();
     let org = app.ok("POST", "/organizations", &admin, json!({"name": "Uni"})).await;
-    let group = app.ok("POST", &format!("/organizations/{}/groups", org["id"].as_str().unwrap()), &admin, json!({"name": "Lab B"})).await;
+    let group = app
+        .ok("POST", &format!("/organizations/{}/groups", org["id"].as_str().unwrap()), &admin, json!({"name": "Lab B"}))
+        .await;
     let user = app.ok("POST", "/users", &admin, json!({"username": "researcher"})).await;
     let id = user["id"].as_str().unwrap();
     let path = format!("/groups/{}/members/{id}", group["id"].as_str().unwrap());
@@ -96,7 +98,9 @@ async fn every_run_keeps_its_events_and_they_reach_the_endpoint_after_a_refusal(
     assert_eq!(complete["job"]["namespace"], app.state.config.base_url());
     assert_eq!(complete["inputs"][0]["name"], "ds-open/t");
     assert_eq!(complete["inputs"][0]["facets"]["version"]["datasetVersion"], "1");
-    let output = app.ok("GET", &format!("/datasets/{}", ended["output_dataset_id"].as_str().unwrap()), &researcher, Value::Null).await;
+    let output = app
+        .ok("GET", &format!("/datasets/{}", ended["output_dataset_id"].as_str().unwrap()), &researcher, Value::Null)
+        .await;
     let output = output.get("dataset").unwrap_or(&output)["name"].as_str().unwrap().to_owned();
     assert_eq!(complete["outputs"][0]["name"], format!("{output}/result"), "{complete}");
 
@@ -122,7 +126,12 @@ async fn every_run_keeps_its_events_and_they_reach_the_endpoint_after_a_refusal(
     // Another user sees no job, so no lineage; the administrator sees both.
     let other = app.ok("POST", "/users", &app.token, json!({"username": "other"})).await;
     let other = app
-        .ok("POST", &format!("/users/{}/tokens", other["id"].as_str().unwrap()), &app.token, json!({"name": "t", "scope": "read"}))
+        .ok(
+            "POST",
+            &format!("/users/{}/tokens", other["id"].as_str().unwrap()),
+            &app.token,
+            json!({"name": "t", "scope": "read"}),
+        )
         .await;
     let other = other["secret"].as_str().unwrap();
     assert_eq!(app.call("GET", &format!("/jobs/{done}/lineage"), other, Value::Null).await.0, 404);

@@ -17,7 +17,7 @@ pub const PROCESS_RUN_CRATE: &str = "https://w3id.org/ro/wfrun/process/0.5";
 pub(super) fn add_process_run(graph: &mut Vec<Value>, root: &mut Value, view: &DatasetView, tables: &[String]) {
     let Some(d) = &view.derivation else { return };
     let action = format!("#job-{}", d.job_id);
-    let code = code_entity(d);
+    let code = code_entity(view, d);
     let agent = agent_entity(d);
     // One entity per input version, however many of its tables the job read.
     let mut objects: Vec<Value> = Vec::new();
@@ -46,9 +46,8 @@ pub(super) fn add_process_run(graph: &mut Vec<Value>, root: &mut Value, view: &D
         "identifier": d.job_id,
         "instrument": {"@id": code["@id"]},
         "agent": {"@id": agent["@id"]},
-        "object": objects,
-        "result": results,
-        "actionStatus": {"@id": "http://schema.org/CompletedActionStatus"},
+        "object": one_or_many(objects),
+        "result": one_or_many(results),
     });
     if let Some(started) = &d.started {
         entity["startTime"] = json!(iso(started));
@@ -57,16 +56,25 @@ pub(super) fn add_process_run(graph: &mut Vec<Value>, root: &mut Value, view: &D
         entity["endTime"] = json!(iso(ended));
     }
     graph.extend([entity, code, agent]);
-    graph.push(json!({"@id": PROCESS_RUN_CRATE, "@type": "CreativeWork", "name": "Process Run Crate", "version": "0.5"}));
-    root["conformsTo"] = json!([{"@id": PROCESS_RUN_CRATE}]);
-    root["mentions"] = json!([{"@id": action}]);
+    graph.push(
+        json!({"@id": PROCESS_RUN_CRATE, "@type": "CreativeWork", "name": "Process Run Crate", "version": "0.5"}),
+    );
+    root["conformsTo"] = json!({"@id": PROCESS_RUN_CRATE});
+    root["mentions"] = json!({"@id": action});
 }
 
-/// The job's code as `SoftwareSourceCode`, versioned by its checksum (its content).
-fn code_entity(d: &DerivationView) -> Value {
+/// One reference as itself, several as a list (RO-Crate 1.1 wants no singleton arrays).
+fn one_or_many(mut refs: Vec<Value>) -> Value {
+    if refs.len() == 1 { refs.remove(0) } else { Value::Array(refs) }
+}
+
+/// The job's code as `SoftwareSourceCode` (an absolute id under the version's PID, found at its
+/// landing page), versioned by its checksum (its content).
+fn code_entity(view: &DatasetView, d: &DerivationView) -> Value {
     let mut code = json!({
-        "@id": format!("#job-{}-code", d.job_id),
+        "@id": format!("{}#job-{}-code", view.pid_url, d.job_id),
         "@type": "SoftwareSourceCode",
+        "url": view.landing_url,
         "version": d.code.sha256(),
         "sha256": d.code.sha256(),
     });
@@ -110,15 +118,15 @@ mod tests {
         let doc = super::super::to_ro_crate(&view, &[], &tables);
         let graph = doc["@graph"].as_array().unwrap();
         let root = &graph[1];
-        assert_eq!(root["conformsTo"][0]["@id"], PROCESS_RUN_CRATE);
-        let action_id = root["mentions"][0]["@id"].as_str().unwrap();
+        assert_eq!(root["conformsTo"]["@id"], PROCESS_RUN_CRATE);
+        let action_id = root["mentions"]["@id"].as_str().unwrap();
         let action = graph.iter().find(|e| e["@id"] == action_id).unwrap();
         assert_eq!(action["@type"], "CreateAction");
         let entity = |id: &Value| graph.iter().find(|e| e["@id"] == id["@id"]).unwrap().clone();
         assert_eq!(entity(&action["instrument"])["@type"], "SoftwareSourceCode");
         assert_eq!(entity(&action["agent"])["@type"], "Person");
-        assert_eq!(action["object"][0]["@id"], "https://kura.example.org/pid/demo-uvvis/1");
-        assert_eq!(action["result"][0]["@id"], "tables/thermal-log.parquet");
+        assert_eq!(action["object"]["@id"], "https://kura.example.org/pid/demo-uvvis/1");
+        assert_eq!(action["result"]["@id"], "tables/thermal-log.parquet");
         assert!(action["endTime"].as_str().unwrap().ends_with("+00:00"));
         let plain = super::super::to_ro_crate(&crate::samples::open_uvvis(), &[], &[]);
         assert!(plain["@graph"][1].get("mentions").is_none(), "no job, no run");

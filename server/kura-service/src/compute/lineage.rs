@@ -124,7 +124,10 @@ fn run_event(
     let mut run_facets = serde_json::Map::new();
     if let (RunTransition::Fail, Some(message)) = (transition, message) {
         let language = language(kind);
-        run_facets.insert("errorMessage".into(), facet(ERROR_SCHEMA, json!({"message": message, "programmingLanguage": language})));
+        run_facets.insert(
+            "errorMessage".into(),
+            facet(ERROR_SCHEMA, json!({"message": message, "programmingLanguage": language})),
+        );
     }
     Ok(json!({
         "eventType": transition.as_str(),

@@ -7,8 +7,8 @@
 pub mod catalog;
 pub mod export;
 pub mod landing;
-mod negotiate;
 mod lineage;
+mod negotiate;
 mod page;
 pub mod pid;
 
