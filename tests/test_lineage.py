@@ -261,6 +261,10 @@ def test_a_script_jobs_output_exports_as_a_process_run_crate(node, lab, tmp_path
     token = lab["researcher"]
     job = run(node, token, "script", SCRIPT)
     assert job["state"] == "COMPLETE", job
+    # RO-Crate 1.1 requires a licence of the root; the owner gives the output one (same level).
+    policy = {"level": "open", "license": "CC-BY-4.0"}
+    r = requests.put(node.url(f"/datasets/{job['output_dataset_id']}/policy"), json=policy, headers=bearer(token), timeout=30)
+    assert r.status_code == 200, r.text
     r = requests.get(f"{node.base}/datasets/{job['output_dataset_id']}/1/export.eln", headers=bearer(token), timeout=60)
     assert r.status_code == 200, r.text
     archive = zipfile.ZipFile(io.BytesIO(r.content))
