@@ -30,15 +30,15 @@ fn the_job_is_an_activity_that_used_the_inputs_and_generated_the_version() {
     let d = view.derivation.clone().expect("the sample was derived");
     let g = dataset_graph(&view).unwrap();
     let job = format!("{}#job-{}", view.pid_url, d.job_id);
-    assert_eq!(objects(&g, &view.pid_url, &nn(PROV, "wasGeneratedBy")), [job.clone()]);
+    assert_eq!(objects(&g, &view.pid_url, &nn(PROV, "wasGeneratedBy")), [job.as_str()]);
     let input = &d.inputs[0];
-    assert_eq!(objects(&g, &view.pid_url, &nn(PROV, "wasDerivedFrom")), [input.pid_url.clone()]);
+    assert_eq!(objects(&g, &view.pid_url, &nn(PROV, "wasDerivedFrom")), [input.pid_url.as_str()]);
     let types = objects(&g, &job, &nn("http://www.w3.org/1999/02/22-rdf-syntax-ns#", "type"));
     assert_eq!(types, [format!("{PROV}Activity"), format!("{KURA}ComputeJob")]);
     let table = format!("{}#table-{}", input.pid_url, input.table);
     let code = format!("{}#code-{}", view.pid_url, d.job_id);
     assert_eq!(objects(&g, &job, &nn(PROV, "used")), [code.clone(), table.clone()]);
-    assert_eq!(objects(&g, &table, &nn("http://purl.org/dc/terms/", "isPartOf")), [input.pid_url.clone()]);
+    assert_eq!(objects(&g, &table, &nn("http://purl.org/dc/terms/", "isPartOf")), [input.pid_url.as_str()]);
     assert_eq!(objects(&g, &code, &nn(KURA, "query")), ["SELECT * FROM spectra"]);
     assert_eq!(objects(&g, &job, &nn(KURA, "runner")), ["sql"]);
     let submitter = d.submitter.orcid.clone().unwrap();
