@@ -46,7 +46,7 @@ def shared_file(rel: str) -> pathlib.Path:
 
 
 class Server:
-    def __init__(self, data_dir: pathlib.Path):
+    def __init__(self, data_dir: pathlib.Path, extra_env: dict | None = None):
         self.data_dir = data_dir
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -60,6 +60,7 @@ class Server:
             KURA_LOG="warn",
             # Small OAI-PMH pages, so that a harvest of the demo data needs resumption tokens.
             KURA_OAI_PAGE_SIZE="2",
+            **(extra_env or {}),
         )
         self.env.pop("KURA_DATABASE_URL", None)
         self.log = open(data_dir.parent / "server.log", "w")

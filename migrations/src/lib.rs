@@ -18,6 +18,7 @@ mod m20261207_000012_job_leases;
 mod m20261207_000013_sign_in_failures;
 mod m20261207_000014_stream_pending;
 mod m20261207_000015_compute_jobs;
+mod m20261207_000016_lineage_events;
 
 /// Applies Kura's catalog migrations in order.
 #[derive(Debug)]
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_sign_in_failures::Migration),
             Box::new(m20261207_000014_stream_pending::Migration),
             Box::new(m20261207_000015_compute_jobs::Migration),
+            Box::new(m20261207_000016_lineage_events::Migration),
         ]
     }
 }

@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}", get(compute::get))
         .route("/jobs/{id}/cancel", post(compute::cancel))
         .route("/jobs/{id}/log", get(compute::log))
+        .route("/jobs/{id}/lineage", get(compute::lineage))
         .route("/datasets/{name}/airlock", post(compute::request_release))
         .route("/airlock", get(compute::pending_releases))
         .route("/airlock/{id}/approve", post(compute::approve_release))
@@ -214,7 +215,6 @@ impl Application {
         projector.clone().spawn(std::time::Duration::from_millis(300));
         state.services.search = Some(projector);
         kura_service::jobs::start(&state).await?;
-        kura_service::compute::worker::start(&state).await?;
         let listener = TcpListener::bind(&state.config.http_addr).await.map_err(|e| {
             ApiError::new(kura_core::ErrorCode::Internal, format!("cannot listen on {}: {e}", state.config.http_addr))
         })?;
@@ -227,6 +227,8 @@ impl Application {
             config.base_url = Some(format!("http://{bound}"));
             state.services.config = Arc::new(config);
         }
+        // Compute jobs' lineage events name the node by its base URL: started once it is settled.
+        kura_service::compute::worker::start(&state).await?;
         // The RDF store describes versions with their PID URLs, so it is built after the base URL
         // is settled: from the catalog at start, then from the outbox.
         let rdf = kura_rdf::RdfProjector::new(state.catalog.clone(), routes::fair::describer(&state))

@@ -53,6 +53,7 @@ impl Modify for TokenAuth {
         routes::compute::get,
         routes::compute::cancel,
         routes::compute::log,
+        routes::compute::lineage,
         routes::compute::request_release,
         routes::compute::pending_releases,
         routes::compute::approve_release,

@@ -18,6 +18,7 @@ pub mod disclosure;
 pub mod files;
 pub mod harvest;
 pub mod jobs;
+pub mod lineage;
 pub mod ops;
 pub mod organizations;
 pub mod outbox;

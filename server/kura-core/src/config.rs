@@ -114,6 +114,10 @@ pub struct Config {
     pub compute_script_output_bytes: u64,
     /// Processes and threads a script job may run at once.
     pub compute_script_max_processes: u64,
+    /// An OpenLineage endpoint (e.g. `http://marquez:5000/api/v1/lineage`) that the compute
+    /// jobs' run events are POSTed to, by a worker process; unset, they are only kept and served.
+    /// A refused or failed POST is retried later and never holds up a job.
+    pub openlineage_url: Option<String>,
     /// Objects (raw files, Parquet, exports) go to this bucket of an S3-compatible store instead
     /// of `data_dir/objects`; staging and caches stay in the data directory.
     pub s3_bucket: Option<String>,
@@ -246,6 +250,7 @@ impl Default for Config {
             compute_script_memory_bytes: 2 << 30,
             compute_script_output_bytes: 1 << 30,
             compute_script_max_processes: 64,
+            openlineage_url: None,
             s3_bucket: None,
             s3_prefix: None,
             s3_endpoint: None,

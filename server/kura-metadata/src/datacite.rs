@@ -112,14 +112,12 @@ fn write(w: &mut W, view: &DatasetView) -> io::Result<()> {
                 text(w, "alternateIdentifier", &[("alternateIdentifierType", "Kura dataset id")], &view.id)?;
                 Ok(())
             })?;
-            if !md.related_identifiers.is_empty() {
+            let related = related_identifiers(view);
+            if !related.is_empty() {
                 w.create_element("relatedIdentifiers").write_inner_content(|w| {
-                    for r in &md.related_identifiers {
-                        let attrs = [
-                            ("relatedIdentifierType", r.identifier_type.as_str()),
-                            ("relationType", r.relation_type.as_str()),
-                        ];
-                        text(w, "relatedIdentifier", &attrs, &r.identifier)?;
+                    for (kind, relation, identifier) in related {
+                        let attrs = [("relatedIdentifierType", kind), ("relationType", relation)];
+                        text(w, "relatedIdentifier", &attrs, identifier)?;
                     }
                     Ok(())
                 })?;
@@ -182,6 +180,22 @@ fn write(w: &mut W, view: &DatasetView) -> io::Result<()> {
             Ok(())
         })?;
     Ok(())
+}
+
+/// The metadata's related identifiers, then each version a compute job derived this one from
+/// (by its PID URL): `(relatedIdentifierType, relationType, identifier)`.
+fn related_identifiers(view: &DatasetView) -> Vec<(&str, &str, &str)> {
+    let listed = view.metadata.related_identifiers.iter();
+    let mut related: Vec<_> =
+        listed.map(|r| (r.identifier_type.as_str(), r.relation_type.as_str(), r.identifier.as_str())).collect();
+    let inputs = view.derivation.iter().flat_map(|d| &d.inputs);
+    for input in inputs {
+        let entry = ("URL", "IsDerivedFrom", input.pid_url.as_str());
+        if !related.contains(&entry) {
+            related.push(entry);
+        }
+    }
+    related
 }
 
 fn agent(w: &mut W, element: &str, name_element: &str, a: &Agent, role: Option<&str>) -> io::Result<()> {

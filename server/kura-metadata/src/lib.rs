@@ -5,6 +5,7 @@
 
 pub mod citation;
 mod datacite;
+mod derivation;
 mod error;
 pub mod fos;
 pub mod percent;
@@ -21,6 +22,7 @@ pub mod vocab;
 pub mod xml;
 
 pub use datacite::to_datacite_xml;
+pub use derivation::{AgentView, CodeView, DerivationView, DerivedInput, SeenInput};
 pub use error::{MetadataError, Violation};
 pub use profile::*;
 pub use rdf::{catalog_graph, catalog_iri, dataset_graph};

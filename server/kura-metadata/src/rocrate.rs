@@ -5,6 +5,7 @@
 
 pub mod graph;
 mod import;
+mod run;
 
 use serde_json::{Value, json};
 
@@ -14,6 +15,7 @@ use crate::spdx;
 use crate::view::{DatasetView, FileView, TableView};
 
 pub use import::{Imported, doi_of, fill_empty, from_ro_crate, is_empty, orcid_of, ror_of, spdx_of};
+pub use run::PROCESS_RUN_CRATE;
 
 /// The RO-Crate specification the crate conforms to.
 pub const RO_CRATE_1_1: &str = "https://w3id.org/ro/crate/1.1";
@@ -140,6 +142,7 @@ pub fn to_ro_crate(view: &DatasetView, files: &[&FileView], tables: &[&TableView
             "name": spdx::license_name(license).unwrap_or(license),
         }));
     }
+    run::add_process_run(&mut graph, &mut root, view, &run::table_ids(tables));
     graph.insert(1, root);
     // `sha256` (the ELN file format's checksum of every file) is not a term of the RO-Crate 1.1
     // context; compacted JSON-LD needs it defined, so the context adds it with the IRI the

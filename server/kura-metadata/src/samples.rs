@@ -85,6 +85,7 @@ fn dataset(name: &str, access: AccessLevel, metadata: Metadata) -> DatasetView {
         services: services(),
         as_of: at(2025, 6, 1),
         include_masked: false,
+        derivation: None,
     }
 }
 
@@ -331,7 +332,32 @@ pub fn consortium_thermal() -> DatasetView {
             operator,
         ],
     )];
+    view.derivation = Some(thermal_derivation());
     view
+}
+
+/// The compute job that wrote the thermal log from a table of the UV-Vis sample.
+fn thermal_derivation() -> crate::DerivationView {
+    crate::DerivationView {
+        job_id: "0190a6e4-0000-7000-8000-000000000001".into(),
+        job_name: "anneal".into(),
+        runner: "sql".into(),
+        code: crate::CodeView::Sql { query: "SELECT * FROM spectra".into(), sha256: "d".repeat(64) },
+        submitter: crate::AgentView {
+            name: "Hanako Sato".into(),
+            orcid: Some("https://orcid.org/0000-0002-1825-0097".into()),
+        },
+        started: Some(at(2025, 3, 1)),
+        ended: Some(at(2025, 3, 1) + chrono::Duration::seconds(2)),
+        inputs: vec![crate::DerivedInput {
+            dataset_id: "ds-demo-uvvis".into(),
+            pid_url: format!("{BASE}/pid/demo-uvvis/1"),
+            version: 1,
+            table: "spectra".into(),
+            sha256: "e".repeat(64),
+            seen: None,
+        }],
+    }
 }
 
 /// Restricted access, one raw file, organization creator, no spatial point.

@@ -40,6 +40,9 @@ pub struct DatasetView {
     /// The description is for the owner group: masked columns are listed (as such). Public
     /// descriptions leave them out entirely, like every other path.
     pub include_masked: bool,
+    /// The compute job that wrote this version from other versions, if one did.
+    #[serde(default)]
+    pub derivation: Option<crate::DerivationView>,
 }
 
 impl DatasetView {

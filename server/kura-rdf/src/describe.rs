@@ -77,6 +77,7 @@ impl Describer {
         let hidden: &[String] = if include_masked { &[] } else { &policy.masked_columns };
         let links: Vec<_> = files.iter().map(|f| (f.id, f.source_file_id)).collect();
         let withheld = kura_catalog::disclosure::withheld(hidden, &links, &tables);
+        let derivation = crate::derivation::of_version(&self.catalog, &self.base, &tables, &files).await?;
         let tables = tables
             .into_iter()
             .map(|t| {
@@ -141,6 +142,7 @@ impl Describer {
             services: self.services(),
             as_of: now,
             include_masked,
+            derivation,
         })
     }
 

@@ -2,6 +2,7 @@
 //! `kura-metadata`'s views (`describe`), for every FAIR surface — landing pages, content
 //! negotiation, the DCAT catalog, OAI-PMH, RO-Crate, and the SPARQL store.
 
+pub mod derivation;
 pub mod describe;
 pub mod service;
 pub mod signposting;

@@ -335,6 +335,53 @@ impl TestApp {
         value
     }
 
+    /// Takes one compute slot of `user` (`compute_max_per_user` is 1 by default): a job another
+    /// worker runs under a live lease, so the user's next jobs wait QUEUED until it is canceled.
+    pub async fn occupy_compute_slot(&self, user: uuid::Uuid, group: uuid::Uuid) -> uuid::Uuid {
+        self.compute_job_held_elsewhere(user, group, kura_core::TaskState::Running).await
+    }
+
+    /// A compute job of `user`'s that another node holds in `state` under a live lease (an hour)
+    /// and does not move on.
+    pub async fn compute_job_held_elsewhere(
+        &self,
+        user: uuid::Uuid,
+        group: uuid::Uuid,
+        state: kura_core::TaskState,
+    ) -> uuid::Uuid {
+        use kura_catalog::entity::compute_job;
+        use sea_orm::{EntityTrait, Set};
+        let now = chrono::Utc::now();
+        let id = uuid::Uuid::now_v7();
+        let row = compute_job::ActiveModel {
+            id: Set(id),
+            submitter: Set(user),
+            actor: Set(format!("user:{user}")),
+            group_id: Set(group),
+            name: Set("elsewhere".into()),
+            kind: Set("sql".into()),
+            code: Set("SELECT 1".into()),
+            inputs: Set(serde_json::json!([])),
+            outputs: Set(serde_json::json!(["result"])),
+            tags: Set(serde_json::json!({})),
+            output_dataset_id: Set(None),
+            inherited_level: Set(None),
+            state: Set(state),
+            message: Set(None),
+            log: Set(String::new()),
+            created_at: Set(now),
+            initializing_at: Set(Some(now)),
+            running_at: Set((state == kura_core::TaskState::Running).then_some(now)),
+            finished_at: Set(None),
+            updated_at: Set(now),
+            worker: Set(Some("another-node:1:0".into())),
+            lease_until: Set(Some(now + chrono::Duration::hours(1))),
+            attempts: Set(1),
+        };
+        compute_job::Entity::insert(row).exec(self.state.catalog.connection()).await.expect("occupy a slot");
+        id
+    }
+
     /// A channel to the Flight endpoint.
     pub async fn channel(&self) -> Channel {
         let address = self.flight.clone().expect("Flight runs: start the app with spawn_with_flight");

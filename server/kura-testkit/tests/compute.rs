@@ -284,45 +284,14 @@ async fn a_grant_revoked_before_start_fails_the_job_naming_the_input_and_cancel_
     assert_eq!(app.ok("GET", &format!("/jobs/{other}"), &researcher, Value::Null).await["state"], "CANCELED");
 }
 
-/// Takes the researcher's one slot (`compute_max_per_user` is 1): a job another worker runs
-/// under a live lease, so the researcher's next jobs wait QUEUED until it is canceled.
+/// Takes the researcher's one slot (`compute_max_per_user` is 1), so their next jobs wait.
 async fn occupy_slot(lab: &Lab) -> String {
-    held_elsewhere(lab, kura_core::TaskState::Running).await
+    lab.app.occupy_compute_slot(lab.researcher_id, lab.group_b).await.to_string()
 }
 
 /// A job of the researcher's that another node holds in `state` under a live lease.
 async fn held_elsewhere(lab: &Lab, state: kura_core::TaskState) -> String {
-    use kura_catalog::entity::compute_job;
-    use sea_orm::{EntityTrait, Set};
-    let now = chrono::Utc::now();
-    let id = uuid::Uuid::now_v7();
-    let row = compute_job::ActiveModel {
-        id: Set(id),
-        submitter: Set(lab.researcher_id),
-        actor: Set(format!("user:{}", lab.researcher_id)),
-        group_id: Set(lab.group_b),
-        name: Set("elsewhere".into()),
-        kind: Set("sql".into()),
-        code: Set("SELECT 1".into()),
-        inputs: Set(json!([])),
-        outputs: Set(json!(["result"])),
-        tags: Set(json!({})),
-        output_dataset_id: Set(None),
-        inherited_level: Set(None),
-        state: Set(state),
-        message: Set(None),
-        log: Set(String::new()),
-        created_at: Set(now),
-        initializing_at: Set(Some(now)),
-        running_at: Set((state == kura_core::TaskState::Running).then_some(now)),
-        finished_at: Set(None),
-        updated_at: Set(now),
-        worker: Set(Some("another-node:1:0".into())),
-        lease_until: Set(Some(now + chrono::Duration::hours(1))),
-        attempts: Set(1),
-    };
-    compute_job::Entity::insert(row).exec(lab.app.state.catalog.connection()).await.unwrap();
-    id.to_string()
+    lab.app.compute_job_held_elsewhere(lab.researcher_id, lab.group_b, state).await.to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -52,6 +52,7 @@ const ENV_KEYS: &[&str] = &[
     "compute_script_memory_bytes",
     "compute_script_output_bytes",
     "compute_script_max_processes",
+    "openlineage_url",
     "s3_bucket",
     "s3_prefix",
     "s3_endpoint",

@@ -69,6 +69,18 @@ pub async fn log(State(state): State<AppState>, caller: Caller, Path(id): Path<S
     Ok(compute::log(&state, &caller, super::parse_id(&id, "job")?).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/lineage", tag = "compute", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Vec<Object>,
+            description = "the job's OpenLineage run events (START, COMPLETE, FAIL, ABORT) of every attempt, oldest first"),
+        (status = 404)), security(("token" = [])))]
+pub async fn lineage(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    Ok(Json(compute::lineage::events(&state, &caller, super::parse_id(&id, "job")?).await?))
+}
+
 #[utoipa::path(post, path = "/api/v1/datasets/{name}/airlock", tag = "compute", params(("name" = String, Path)),
     request_body = ReleaseRequest,
     responses((status = 201, body = airlock_release::Model, description = "the release, pending until a steward of every input's owning group approves"),

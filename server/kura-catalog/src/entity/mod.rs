@@ -21,6 +21,7 @@ pub mod federation_assertion;
 pub mod file;
 pub mod group;
 pub mod ingest_job;
+pub mod lineage_event;
 pub mod membership;
 pub mod organization;
 pub mod outbox;

@@ -72,6 +72,7 @@ pub(super) fn add_dataset(b: &mut Builder, view: &DatasetView) -> Result<NamedOr
     add_related(b, &ds, view)?;
     add_funding(b, &ds, view)?;
     prov::add_acquisition(b, &ds, view)?;
+    super::derivation::add_derivation(b, &ds, view)?;
     distribution::add_distributions(b, &ds, view)?;
     Ok(ds)
 }

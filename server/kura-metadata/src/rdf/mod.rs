@@ -9,6 +9,7 @@
 mod agents;
 mod catalog;
 mod dataset;
+mod derivation;
 mod distribution;
 mod policy;
 mod prov;

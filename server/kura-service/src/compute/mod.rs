@@ -6,7 +6,9 @@
 //! level at least as strict as every input's (`kura_core::access::inherit`).
 
 pub mod airlock;
+pub mod derivation;
 pub mod inputs;
+pub mod lineage;
 mod view;
 pub mod worker;
 
@@ -179,7 +181,9 @@ pub async fn cancel(svc: &Services, principal: &Principal, id: Uuid) -> Result<C
         return Err(ServiceError::new(ErrorCode::Conflict, format!("the job has already ended ({})", ended.state)));
     }
     svc.compute.stop(job.id);
-    ComputeJob::of(svc.catalog.compute_job(job.id).await?)
+    let canceled = svc.catalog.compute_job(job.id).await?;
+    lineage::record(svc, &canceled, lineage::RunTransition::Abort, None).await;
+    ComputeJob::of(canceled)
 }
 
 /// A job's log, for its submitter only (not even administrators read it: it may quote data).

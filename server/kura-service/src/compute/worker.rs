@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::inputs::{self, Resolved};
+use super::lineage::{self, RunTransition};
 use crate::{ServiceError, Services, Surface};
 
 /// How often an idle worker looks for jobs queued by other processes.
@@ -113,6 +114,9 @@ pub async fn start(svc: &Services) -> Result<(), ServiceError> {
         let (work, renew) = (svc.clone(), svc.clone());
         tokio::spawn(async move { work_loop(work).await });
         tokio::spawn(async move { renew_loop(renew).await });
+        if let Some(url) = svc.config.openlineage_url.clone() {
+            tokio::spawn(lineage::deliver_loop(svc.clone(), url));
+        }
     }
     Ok(())
 }
@@ -194,7 +198,7 @@ async fn end_overdue(svc: &Services) {
 /// Runs one claimed attempt to its end; whatever happens, the attempt ends in a final state.
 async fn run(svc: &Services, job: compute_job::Model, cancel: CancellationToken) {
     let (state, message) = match attempt(svc, &job, cancel).await {
-        Ok(()) => return,
+        Ok(()) => return lineage::record(svc, &job, RunTransition::Complete, None).await,
         Err(Failure::Stopped) => return,
         Err(Failure::Ended(state, message)) => (state, message),
     };
@@ -203,7 +207,12 @@ async fn run(svc: &Services, job: compute_job::Model, cancel: CancellationToken)
         tracing::warn!(job = %job.id, error = %e, "compute log not written");
     }
     match svc.catalog.end_compute_attempt(&job, state, &message).await {
-        Ok(_) => tracing::info!(job = %job.id, %state, "compute job ended"),
+        Ok(ended) => {
+            tracing::info!(job = %job.id, %state, "compute job ended");
+            if ended {
+                lineage::record(svc, &job, RunTransition::Fail, Some(message.as_str())).await;
+            }
+        }
         // The lease passes and the next claim takes it over or ends it: still final eventually.
         Err(e) => tracing::error!(job = %job.id, error = %e, "compute job could not be ended"),
     }
@@ -254,6 +263,7 @@ async fn attempt(svc: &Services, job: &compute_job::Model, cancel: CancellationT
     if !svc.catalog.compute_job_running(job).await.map_err(ServiceError::from)? {
         return Err(Failure::Stopped);
     }
+    lineage::record(svc, job, RunTransition::Start, None).await;
     let prepared: Vec<_> = resolved.iter().map(|r| r.prepared.clone()).collect();
     let spec = RunSpec { code: &job.code, outputs: &outputs, inputs: &prepared };
     let limit = svc.config.compute_time_limit_seconds.max(1);
@@ -313,7 +323,7 @@ async fn commit(
 ) -> Result<(), Failure> {
     let levels: Vec<_> = resolved.iter().map(|r| r.level.clone()).collect();
     let level = kura_core::access::inherit::strictest(&levels, Utc::now());
-    let name = format!("job-{}-{}", job.id.simple(), job.attempts);
+    let name = lineage::output_dataset_name(job);
     let new = kura_catalog::datasets::NewDataset {
         name,
         title: format!("Output of compute job {}", job.name),

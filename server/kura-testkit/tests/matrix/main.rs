@@ -393,6 +393,10 @@ async fn compute_job_rows(world: &World, failures: &mut Vec<String>) {
                 },
             ),
             ("GET", "/jobs".to_owned(), if actor == "anonymous" { 401 } else { 200 }),
+            // Its OpenLineage run events: exactly whoever sees the job; a job that does not
+            // exist is 404 to everyone.
+            ("GET", format!("/jobs/{id}/lineage"), if submitter || actor == "admin" { 200 } else { 404 }),
+            ("GET", "/jobs/00000000-0000-0000-0000-000000000000/lineage".to_owned(), 404),
             (
                 "POST",
                 "/jobs/00000000-0000-0000-0000-000000000000/cancel".to_owned(),

@@ -121,7 +121,10 @@ async fn represent(
     let body = match format {
         // Pages are answered by `html`, before this point.
         Format::Html => return Err(not_acceptable()),
-        Format::Eln => return export::eln(state, caller, &target, &view).await,
+        Format::Eln => {
+            let view = kura_service::compute::derivation::with_seen_inputs(state, caller, view).await?;
+            return export::eln(state, caller, &target, &view).await;
+        }
         Format::DataCite => to_datacite_xml(&view).map_err(metadata_error)?,
         rdf => {
             let graph = dataset_graph(&view).map_err(metadata_error)?;
@@ -157,7 +160,8 @@ async fn html(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let caller = &ctx.caller;
-    let view = &view_of(state, caller, target).await?;
+    let view = view_of(state, caller, target).await?;
+    let view = &kura_service::compute::derivation::with_seen_inputs(state, caller, view).await?;
     let withdrawn = is_withdrawn(target);
     let who = CallerView {
         may_read_data: target.allows(caller, Action::ReadData),

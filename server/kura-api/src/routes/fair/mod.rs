@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod export;
 pub mod landing;
+mod lineage;
 mod negotiate;
 mod page;
 pub mod pid;

@@ -136,6 +136,8 @@ pub struct LandingPage {
     /// The Signposting links, as `<link>` elements: the same ones as the `Link` header.
     pub head_links: Vec<kura_rdf::signposting::Link>,
     pub json_ld: String,
+    /// The compute job that wrote this version and its inputs, if one did.
+    pub derivation: Option<super::lineage::DerivationSection>,
 }
 
 /// Builds the page. `tombstone` is the deaccession reason of a withdrawn version.
@@ -327,6 +329,7 @@ pub fn landing(
         formats,
         head_links,
         json_ld,
+        derivation: super::lineage::section(view),
     }
 }
 

@@ -366,6 +366,13 @@ texts! {
     airlock_approvals: "Approvals", "承認数";
     approve_release: "Approve the release", "緩和を承認";
     awaiting_others: "Waiting for other groups", "他グループの承認待ち";
+    derived_from: "Derived from", "導出元";
+    input_hidden: "an input you cannot see", "閲覧できない入力";
+    compute_job: "Compute job", "計算ジョブ";
+    job_runner: "runner", "実行系";
+    job_submitter: "submitted by", "投入者";
+    job_started: "started", "開始";
+    job_ended: "ended", "終了";
 }
 
 /// The table for a language tag.
